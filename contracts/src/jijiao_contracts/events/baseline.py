@@ -1,0 +1,5 @@
+"""Events produced by the baseline service."""
+
+from __future__ import annotations
+
+PRODUCER = "baseline"

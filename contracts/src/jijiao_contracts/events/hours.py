@@ -1,0 +1,5 @@
+"""Events produced by the hours service."""
+
+from __future__ import annotations
+
+PRODUCER = "hours"

@@ -1,0 +1,5 @@
+"""Events produced by the notify service."""
+
+from __future__ import annotations
+
+PRODUCER = "notify"

@@ -1,0 +1,5 @@
+"""Events produced by the studio service."""
+
+from __future__ import annotations
+
+PRODUCER = "studio"

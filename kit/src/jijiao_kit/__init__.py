@@ -1,0 +1,2 @@
+"""jijiao infrastructure kit: messaging, outbox relay, idempotent consuming, auth verification,
+problem+json errors, settings base, health and metrics. It holds no domain code."""

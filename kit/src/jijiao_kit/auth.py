@@ -1,0 +1,171 @@
+"""Signed tokens: Ed25519 key pairs, issuing (enrollment accounts, notify step-up) and verification
+(every service). Object-level checks stay in each service; this module only says who is calling."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, Request
+
+from jijiao_kit.errors import Forbidden, Unauthorized
+
+ALGORITHM = "EdDSA"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_pem: bytes
+    public_pem: bytes
+
+
+def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def load_or_create_keypair(keys_dir: Path, name: str) -> KeyPair:
+    """Load ``<name>_private.pem``/``<name>_public.pem`` from ``keys_dir``, creating them on first use.
+
+    Creation is race-safe: a process that loses the race to create the files reads the winner's."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    private_path = keys_dir / f"{name}_private.pem"
+    public_path = keys_dir / f"{name}_public.pem"
+    if not private_path.exists():
+        key = Ed25519PrivateKey.generate()
+        private_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        public_pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        tmp_public = keys_dir / f".{name}_public.{uuid.uuid4().hex}.tmp"
+        tmp_public.write_bytes(public_pem)
+        try:
+            _write_exclusive(private_path, private_pem, 0o600)
+            os.replace(tmp_public, public_path)
+        except FileExistsError:
+            tmp_public.unlink(missing_ok=True)
+    for _ in range(50):  # the winner may still be writing the public half
+        if public_path.exists():
+            break
+        time.sleep(0.02)
+    return KeyPair(private_path.read_bytes(), public_path.read_bytes())
+
+
+def load_public_key(keys_dir: Path, name: str, override_pem: str | None = None) -> bytes:
+    if override_pem:
+        return override_pem.encode()
+    return load_or_create_keypair(keys_dir, name).public_pem
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as the token says."""
+
+    subject: str
+    roles: frozenset[str]
+    name: str | None = None
+    scopes: dict[str, Any] = field(default_factory=dict)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def school_id(self) -> str | None:
+        return self.scopes.get("school_id")
+
+    @property
+    def district(self) -> str | None:
+        return self.scopes.get("district")
+
+    @property
+    def ce_number(self) -> str | None:
+        return self.scopes.get("ce_number")
+
+
+class TokenIssuer:
+    def __init__(self, private_pem: bytes, *, issuer: str, audience: str, ttl_seconds: int) -> None:
+        self._key = serialization.load_pem_private_key(private_pem, password=None)
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, subject: str, claims: dict[str, Any], *, ttl_seconds: int | None = None) -> str:
+        now = int(time.time())
+        payload = {
+            **claims,
+            "sub": subject,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + (ttl_seconds or self.ttl_seconds),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM)  # type: ignore[arg-type]
+
+
+class TokenVerifier:
+    def __init__(self, public_pem: bytes, *, issuer: str, audience: str) -> None:
+        self._key = serialization.load_pem_public_key(public_pem)
+        self.issuer = issuer
+        self.audience = audience
+
+    def decode(self, token: str, *, leeway: float = 5.0) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=leeway,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token expired.", code="token_expired", title="登录已过期，请重新登录") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"Invalid token: {exc}", code="invalid_token", title="登录凭证无效") from exc
+
+    def principal(self, token: str) -> Principal:
+        claims = self.decode(token)
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=frozenset(claims.get("roles", [])),
+            name=claims.get("name"),
+            scopes=dict(claims.get("scopes", {})),
+        )
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Missing bearer token.", code="missing_token", title="请先登录")
+    return token.strip()
+
+
+def get_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.principal(_bearer(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(principal: Principal, *roles: str) -> None:
+    if not principal.has_role(*roles):
+        raise Forbidden(f"Requires one of the roles: {', '.join(roles)}.", code="forbidden")
+
+
+def verifier_from_settings(settings: Any) -> TokenVerifier:
+    """The access-token verifier every service builds from its settings (public key by env or file)."""
+    public_pem = load_public_key(settings.keys_dir, "auth", settings.jwt_public_key)
+    return TokenVerifier(public_pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

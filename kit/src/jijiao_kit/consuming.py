@@ -1,0 +1,126 @@
+"""Idempotent consuming (DESIGN.md rule 2).
+
+Each service has one quorum queue; one subscriber reads it and dispatches every envelope by its
+routing key to the handlers registered for that event class. A handler's effect must itself be keyed
+on the event (an upsert, a unique index on the source event); the inbox records handled events so a
+redelivery skips the work, and a crash between the effect and the inbox mark only repeats an effect
+that is idempotent anyway.
+
+Acknowledgement is manual: ack after the handlers' effects are stored; nack with requeue on an error
+(the quorum queue's delivery limit then dead-letters a poison message into the parking queue);
+reject at once what can never succeed (a body that is not an envelope).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import RabbitBroker
+from faststream.rabbit.annotations import RabbitMessage
+from pydantic import ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from jijiao_contracts import Envelope, IntegrationEvent, Topology
+from jijiao_kit.correlation import set_correlation_id
+from jijiao_kit.messaging import events_exchange, service_queue
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=IntegrationEvent)
+Handler = Callable[[Any, Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Registration:
+    name: str
+    event_class: type[IntegrationEvent]
+    handler: Handler
+
+
+class Inbox:
+    """Which (handler, event) pairs are done. ``_id`` is unique, so marking twice is harmless."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str = "inbox") -> None:
+        self.collection = db[collection]
+
+    async def seen(self, handler: str, event_id: str) -> bool:
+        return await self.collection.find_one({"_id": f"{handler}:{event_id}"}, {"_id": 1}) is not None
+
+    async def mark(self, handler: str, event_id: str) -> None:
+        try:
+            await self.collection.insert_one({"_id": f"{handler}:{event_id}", "handled_at": datetime.now(UTC)})
+        except DuplicateKeyError:
+            pass
+
+
+class EventDispatcher:
+    """A small message bus: handlers registered per event class, dispatched by routing key."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[_Registration]] = {}
+
+    def handles(self, event_class: type[E], name: str | None = None) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            registration = _Registration(name or handler.__name__, event_class, handler)
+            self._by_key.setdefault(event_class.routing_key(), []).append(registration)
+            return handler
+
+        return register
+
+    def routing_keys(self) -> list[str]:
+        return sorted(self._by_key)
+
+    async def dispatch(self, envelope: Envelope, inbox: Inbox) -> int:
+        """Run every handler of this event that has not run yet; returns how many ran."""
+        ran = 0
+        for registration in self._by_key.get(envelope.routing_key, []):
+            if await inbox.seen(registration.name, envelope.event_id):
+                continue
+            event = envelope.payload_as(registration.event_class)
+            await registration.handler(event, envelope)
+            await inbox.mark(registration.name, envelope.event_id)
+            ran += 1
+        return ran
+
+
+def subscribe_service_queue(
+    broker: RabbitBroker,
+    topology: Topology,
+    service: str,
+    dispatcher: EventDispatcher,
+    inbox: Inbox,
+    *,
+    delivery_limit: int,
+) -> None:
+    """Attach the service's one consumer to its quorum queue (declared by ``declare_topology``)."""
+    queue = service_queue(topology, service, delivery_limit)
+    queue.declare = False  # declared, with its bindings and dead-lettering, by declare_topology
+
+    @broker.subscriber(
+        queue,
+        events_exchange(topology),
+        ack_policy=AckPolicy.MANUAL,
+        title=f"{service}-events",
+        description=f"All integration events the {service} service consumes: " + ", ".join(dispatcher.routing_keys()),
+    )
+    async def on_event(message: RabbitMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValidationError:
+            logger.error("rejecting a message that is not an event envelope (id=%s)", message.message_id)
+            await message.reject()
+            return
+        set_correlation_id(envelope.correlation_id)
+        try:
+            await dispatcher.dispatch(envelope, inbox)
+        except Exception:
+            logger.exception("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id)
+            await message.nack(requeue=True)
+            return
+        await message.ack()

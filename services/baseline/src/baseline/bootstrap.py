@@ -1,0 +1,72 @@
+"""Composition root of baseline (API and worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from baseline.adapters import mongo
+from baseline.adapters.directory import TeacherDirectory
+from baseline.service_layer.handlers import register_handlers
+from baseline.settings import Settings
+from jijiao_contracts.events import baseline as baseline_events
+from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.logging import configure_logging
+from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.worker import Worker
+
+
+@dataclass
+class Container:
+    settings: Settings
+    infra: Infrastructure
+    verifier: TokenVerifier
+    directory: TeacherDirectory
+
+
+def build(settings: Settings | None = None) -> Container:
+    settings = settings or Settings()
+    infra = Infrastructure.from_settings(settings)
+    return Container(
+        settings=settings,
+        infra=infra,
+        verifier=verifier_from_settings(settings),
+        directory=TeacherDirectory(infra.db),
+    )
+
+
+def create_api(container: Container | None = None) -> FastAPI:
+    from baseline.entrypoints.api.routers import directory
+
+    container = container or build()
+    return service_api(
+        container=container,
+        infra=container.infra,
+        verifier=container.verifier,
+        title="jijiao baseline",
+        description="National research-base programme (研修基地): zones, bases, quotas, demands, trainees.",
+        routers=[directory.router],
+        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
+    )
+
+
+def create_worker(container: Container | None = None) -> Worker:
+    container = container or build()
+    configure_logging("baseline-worker", container.settings.log_level, container.settings.log_json)
+    dispatcher = EventDispatcher()
+    register_handlers(dispatcher, container.directory)
+
+    async def startup() -> None:
+        await mongo.ensure_indexes(container.infra.db)
+
+    return Worker(
+        container.infra,
+        dispatcher,
+        title="jijiao baseline worker",
+        outbox_collections=mongo.OUTBOX_COLLECTIONS,
+        produces=produced_events(baseline_events),
+        on_startup=[startup],
+    )

@@ -1,0 +1,1 @@
+"""Enrollment service: roster, accounts and login, terms, catalogue, selection, bills, results."""

@@ -1,0 +1,1 @@
+"""Storage and outside-world adapters of enrollment."""

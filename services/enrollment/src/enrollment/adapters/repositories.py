@@ -1,0 +1,118 @@
+"""Repositories: the only place enrollment's service layer reaches Mongo through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from enrollment.adapters.mongo import ACCOUNTS, SCHOOLS, TEACHERS
+from jijiao_kit.outbox import outbox_update, with_outbox
+
+Doc = dict[str, Any]
+
+
+class AlreadyExists(Exception):
+    def __init__(self, index: str) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def _duplicate_index(error: DuplicateKeyError) -> str:
+    details = error.details or {}
+    pattern = details.get("keyPattern") or {}
+    if pattern:
+        return ",".join(pattern)
+    return str(details.get("errmsg", error))
+
+
+class _Repository:
+    """Insert with first events, read by key; the outbox never leaves the repository."""
+
+    collection_name: ClassVar[str]
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection: AsyncCollection[Doc] = db[self.collection_name]
+
+    async def add(self, document: Doc, events: Sequence[Doc] = ()) -> None:
+        try:
+            await self.collection.insert_one(with_outbox(document, events))
+        except DuplicateKeyError as exc:
+            raise AlreadyExists(_duplicate_index(exc)) from exc
+
+    async def get(self, key: str) -> Doc | None:
+        return await self.collection.find_one({"_id": key}, {"outbox": 0})
+
+
+class _Credentials(_Repository):
+    """Failed-login counting and locking on documents that carry ``credentials`` (§1: 10 wrong
+    passwords lock the account). Shared by teacher records and administrator accounts."""
+
+    async def record_failed_login(self, key: str) -> int:
+        doc = await self.collection.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"credentials.failed_attempts": 1}},
+            projection={"credentials": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["credentials"]["failed_attempts"]) if doc else 0
+
+    async def lock(self, key: str, events: Sequence[Doc]) -> bool:
+        """Lock once: only the update that finds the account unlocked emits the event."""
+        result = await self.collection.update_one(
+            {"_id": key, "credentials.locked": False},
+            outbox_update({"$set": {"credentials.locked": True}}, events),
+        )
+        return result.modified_count == 1
+
+    async def unlock(self, key: str, events: Sequence[Doc]) -> bool:
+        result = await self.collection.update_one(
+            {"_id": key, "credentials.locked": True},
+            outbox_update({"$set": {"credentials.locked": False, "credentials.failed_attempts": 0}}, events),
+        )
+        return result.modified_count == 1
+
+    async def reset_failed_logins(self, key: str) -> None:
+        await self.collection.update_one(
+            {"_id": key, "credentials.failed_attempts": {"$gt": 0}},
+            {"$set": {"credentials.failed_attempts": 0}},
+        )
+
+
+class SchoolRepository(_Repository):
+    collection_name = SCHOOLS
+
+    async def list(self, *, district: str | None = None, limit: int = 200, skip: int = 0) -> list[Doc]:
+        query: Doc = {"district": district} if district else {}
+        cursor = self.collection.find(query, {"outbox": 0}).sort("name", 1).skip(skip).limit(limit)
+        return [doc async for doc in cursor]
+
+
+class TeacherRepository(_Credentials):
+    collection_name = TEACHERS
+
+    async def by_id_number(self, id_number: str) -> Doc | None:
+        return await self.collection.find_one({"id_number": id_number}, {"outbox": 0})
+
+    async def by_mobile(self, mobile: str) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"mobile": mobile}, {"outbox": 0}).limit(2)]
+
+    async def list_for_school(self, school_id: str, *, limit: int = 500, skip: int = 0) -> list[Doc]:
+        cursor = self.collection.find({"school_id": school_id}, {"outbox": 0}).sort("_id", 1).skip(skip).limit(limit)
+        return [doc async for doc in cursor]
+
+
+class AccountRepository(_Credentials):
+    """Administrator accounts (real-name, phone-bound; teachers sign in with their teacher record)."""
+
+    collection_name = ACCOUNTS
+
+    async def by_username(self, username: str) -> Doc | None:
+        return await self.collection.find_one({"username": username}, {"outbox": 0})
+
+    async def by_mobile(self, mobile: str) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"mobile": mobile}, {"outbox": 0}).limit(2)]

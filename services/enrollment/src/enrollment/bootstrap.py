@@ -1,0 +1,109 @@
+"""Composition root: builds enrollment for the API process and for the worker process alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from enrollment.adapters import mongo
+from enrollment.adapters.passwords import PasswordHasher
+from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
+from enrollment.service_layer.auth import AuthService
+from enrollment.service_layer.roster import RosterService
+from enrollment.settings import Settings
+from jijiao_contracts.events import enrollment as enrollment_events
+from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
+from jijiao_kit.clock import Clock, SystemClock
+from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.logging import configure_logging
+from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.worker import Worker
+
+
+@dataclass
+class Container:
+    settings: Settings
+    infra: Infrastructure
+    clock: Clock
+    hasher: PasswordHasher
+    issuer: TokenIssuer
+    verifier: TokenVerifier
+    schools: SchoolRepository
+    teachers: TeacherRepository
+    accounts: AccountRepository
+    roster: RosterService
+    auth: AuthService
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
+    settings = settings or Settings()
+    infra = Infrastructure.from_settings(settings)
+    if settings.jwt_private_key and settings.jwt_public_key:
+        private_pem, public_pem = settings.jwt_private_key.encode(), settings.jwt_public_key.encode()
+    else:
+        keys = load_or_create_keypair(settings.keys_dir, "auth")
+        private_pem, public_pem = keys.private_pem, keys.public_pem
+    issuer = TokenIssuer(
+        private_pem,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    verifier = TokenVerifier(public_pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    clock = clock or SystemClock()
+    hasher = PasswordHasher()
+    schools = SchoolRepository(infra.db)
+    teachers = TeacherRepository(infra.db)
+    accounts = AccountRepository(infra.db)
+
+    async def next_sequence(name: str) -> int:
+        return await mongo.next_sequence(infra.db, name)
+
+    return Container(
+        settings=settings,
+        infra=infra,
+        clock=clock,
+        hasher=hasher,
+        issuer=issuer,
+        verifier=verifier,
+        schools=schools,
+        teachers=teachers,
+        accounts=accounts,
+        roster=RosterService(schools, teachers, hasher, clock, next_sequence),
+        auth=AuthService(accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins),
+    )
+
+
+def create_api(container: Container | None = None) -> FastAPI:
+    from enrollment.entrypoints.api.routers import auth, schools, teachers
+
+    container = container or build()
+    return service_api(
+        container=container,
+        infra=container.infra,
+        verifier=container.verifier,
+        title="jijiao enrollment",
+        description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
+        routers=[auth.router, schools.router, teachers.router],
+        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
+    )
+
+
+def create_worker(container: Container | None = None) -> Worker:
+    container = container or build()
+    configure_logging("enrollment-worker", container.settings.log_level, container.settings.log_json)
+    dispatcher = EventDispatcher()  # enrollment consumes no events yet
+
+    async def startup() -> None:
+        await mongo.ensure_indexes(container.infra.db)
+
+    return Worker(
+        container.infra,
+        dispatcher,
+        title="jijiao enrollment worker",
+        outbox_collections=mongo.OUTBOX_COLLECTIONS,
+        produces=produced_events(enrollment_events),
+        on_startup=[startup],
+    )

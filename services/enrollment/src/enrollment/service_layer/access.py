@@ -1,0 +1,38 @@
+"""Object-level access: who may act on which school or teacher (every endpoint asks here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jijiao_contracts.enums import Role
+from jijiao_kit.auth import Principal
+from jijiao_kit.errors import Forbidden
+
+
+def can_manage_school(principal: Principal, school: dict[str, Any]) -> bool:
+    if principal.has_role(Role.CITY_ADMIN):
+        return True
+    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == school["district"]:
+        return True
+    return principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school["_id"]
+
+
+def ensure_can_manage_school(principal: Principal, school: dict[str, Any]) -> None:
+    if not can_manage_school(principal, school):
+        raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权管理该学校")
+
+
+def ensure_can_create_school(principal: Principal, district: str) -> None:
+    if principal.has_role(Role.CITY_ADMIN):
+        return
+    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == district:
+        return
+    raise Forbidden(
+        "Only the city or that district's admin may add schools.", code="school_forbidden", title="无权在该区新增学校"
+    )
+
+
+def can_read_teacher(principal: Principal, teacher: dict[str, Any]) -> bool:
+    if principal.has_role(Role.TEACHER) and principal.ce_number == teacher["_id"]:
+        return True
+    return can_manage_school(principal, {"_id": teacher["school_id"], "district": teacher["district"]})

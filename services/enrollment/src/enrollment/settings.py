@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from jijiao_kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "enrollment"
+    http_port: int = 8001
+
+    #: PEM of the token-signing private key; when unset the key pair lives in ``keys_dir``.
+    jwt_private_key: str | None = None
+    access_token_ttl_seconds: int = 8 * 3600
+    #: Wrong passwords in a row that lock an account (DOMAIN §1).
+    max_failed_logins: int = 10

@@ -1,0 +1,1 @@
+"""Notify service: contact book, SMS and email delivery, verification codes, delivery log."""

@@ -1,0 +1,1 @@
+"""Pure rules of notify: templates, segments, quiet hours."""

@@ -1,0 +1,72 @@
+"""Composition root of studio (API and worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from jijiao_contracts.events import studio as studio_events
+from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.logging import configure_logging
+from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.worker import Worker
+from studio.adapters import mongo
+from studio.adapters.directory import TeacherDirectory
+from studio.service_layer.handlers import register_handlers
+from studio.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    infra: Infrastructure
+    verifier: TokenVerifier
+    directory: TeacherDirectory
+
+
+def build(settings: Settings | None = None) -> Container:
+    settings = settings or Settings()
+    infra = Infrastructure.from_settings(settings)
+    return Container(
+        settings=settings,
+        infra=infra,
+        verifier=verifier_from_settings(settings),
+        directory=TeacherDirectory(infra.db),
+    )
+
+
+def create_api(container: Container | None = None) -> FastAPI:
+    from studio.entrypoints.api.routers import directory
+
+    container = container or build()
+    return service_api(
+        container=container,
+        infra=container.infra,
+        verifier=container.verifier,
+        title="jijiao studio",
+        description="Research studios (名师工作室): applications, stages, activities, members, evaluations.",
+        routers=[directory.router],
+        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
+    )
+
+
+def create_worker(container: Container | None = None) -> Worker:
+    container = container or build()
+    configure_logging("studio-worker", container.settings.log_level, container.settings.log_json)
+    dispatcher = EventDispatcher()
+    register_handlers(dispatcher, container.directory)
+
+    async def startup() -> None:
+        await mongo.ensure_indexes(container.infra.db)
+
+    return Worker(
+        container.infra,
+        dispatcher,
+        title="jijiao studio worker",
+        outbox_collections=mongo.OUTBOX_COLLECTIONS,
+        produces=produced_events(studio_events),
+        on_startup=[startup],
+    )
