@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -29,9 +30,6 @@ class IntegrationEvent(BaseModel):
 
     EVENT_TYPE: ClassVar[str] = ""
     SCHEMA_VERSION: ClassVar[int] = 1
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -96,5 +94,5 @@ class Envelope(BaseModel):
     def routing_key(self) -> str:
         return f"{self.type}.v{self.schema_version}"
 
-    def payload_as(self, event_class: type[E]) -> E:
+    def payload_as(self, event_class: builtins.type[E]) -> E:
         return event_class.model_validate(self.payload)

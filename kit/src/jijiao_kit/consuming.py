@@ -82,7 +82,7 @@ class EventDispatcher:
         for registration in self._by_key.get(envelope.routing_key, []):
             if await inbox.seen(registration.name, envelope.event_id):
                 continue
-            event = envelope.payload_as(registration.event_class)
+            event: IntegrationEvent = envelope.payload_as(registration.event_class)
             await registration.handler(event, envelope)
             await inbox.mark(registration.name, envelope.event_id)
             ran += 1

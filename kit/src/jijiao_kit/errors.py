@@ -31,7 +31,7 @@ class AppError(Exception):
         title: str | None = None,
         status: int | None = None,
         headers: dict[str, str] | None = None,
-        **extra: Any,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -42,7 +42,7 @@ class AppError(Exception):
         if status:
             self.status = status
         self.headers = headers or {}
-        self.extra = extra
+        self.extra = extra or {}
 
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -113,7 +113,7 @@ def _validation_problem(exc: RequestValidationError) -> AppError:
         for err in errors
     ]
     summary = "; ".join(f"{f['location']}: {f['message']}" for f in fields[:5])
-    return InvalidInput(f"Request validation failed: {summary}", errors=fields)
+    return InvalidInput(f"Request validation failed: {summary}", extra={"errors": fields})
 
 
 def install_problem_handlers(app: FastAPI) -> None:

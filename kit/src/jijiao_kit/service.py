@@ -15,6 +15,7 @@ from jijiao_kit.auth import TokenVerifier
 from jijiao_kit.http import create_app
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.stepup import step_up_verifier_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def service_api(
     )
     app.state.container = container
     app.state.token_verifier = verifier
+    app.state.step_up_required = settings.step_up_required
+    app.state.step_up_verifier = step_up_verifier_from_settings(settings)
     return app
 
 

@@ -29,6 +29,9 @@ class ServiceSettings(BaseSettings):
     #: Folder holding the signing keys when they are not given by environment (git-ignored).
     keys_dir: Path = Path("var/keys")
     jwt_public_key: str | None = Field(default=None, description="PEM; overrides the key file")
+    step_up_public_key: str | None = Field(default=None, description="PEM of notify's step-up key")
+    #: Sensitive exports demand a step-up token from notify (DESIGN.md rule 7).
+    step_up_required: bool = True
     jwt_issuer: str = "jijiao-enrollment"
     jwt_audience: str = "jijiao"
 

@@ -13,8 +13,22 @@ from urllib.parse import urlparse
 LOCAL_START = {
     "rabbitmq": ["rabbitmq-server", "-detached"],
     "redis": [
-        "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-        "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
+        "redis-server",
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "-::1",
+        "--port",
+        "6379",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        "/var/lib/redis",
+        "--logfile",
+        "/var/log/redis/ci.log",
     ],
 }
 
@@ -62,8 +76,8 @@ def ensure_running(endpoints: list[Endpoint], compose_file: str) -> None:
         if endpoint.answers():
             continue
         command = LOCAL_START.get(endpoint.name)
-        local = endpoint.host in ("127.0.0.1", "localhost") and command and shutil.which(command[0])
-        if local:
+        is_local = endpoint.host in ("127.0.0.1", "localhost", "::1")
+        if command is not None and is_local and shutil.which(command[0]):
             print(f"[stack] {endpoint.name} is down; starting the local one: {command[0]}")
             subprocess.run(command, check=False, capture_output=True)
             if wait_until(endpoint.answers, 60):

@@ -98,18 +98,32 @@ def nx_command(port: int, data_dir: Path, log_file: Path, pid_file: Path) -> lis
     executable = Path(sys.executable).with_name("nx-27017")
     return [
         str(executable),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--data-dir", str(data_dir),
-        "--log-file", str(log_file),
-        "--pid-file", str(pid_file),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--log-file",
+        str(log_file),
+        "--pid-file",
+        str(pid_file),
     ]
 
 
 def api_command(service: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", f"{service}.entrypoints.api.app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{service}.entrypoints.api.app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "10",
     ]
 
 

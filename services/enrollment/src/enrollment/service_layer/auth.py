@@ -77,7 +77,9 @@ class AuthService:
                     return self.teachers, teacher, f"teacher:{teacher['_id']}"
             elif kind is LoginKind.MOBILE:
                 # A mobile signs in only when it names exactly one person.
-                matches = [(self.teachers, doc) for doc in await self.teachers.by_mobile(text)]
+                matches: list[tuple[_Credentials, Doc]] = [
+                    (self.teachers, doc) for doc in await self.teachers.by_mobile(text)
+                ]
                 matches += [(self.accounts, doc) for doc in await self.accounts.by_mobile(text)]
                 if len(matches) == 1:
                     repo, doc = matches[0]
@@ -114,9 +116,11 @@ class AuthService:
 
     @staticmethod
     def _bad_credentials(remaining: int | None = None) -> Unauthorized:
-        extra = {"remaining_attempts": remaining} if remaining is not None else {}
         return Unauthorized(
-            "Unknown login or wrong password.", code="invalid_credentials", title="账号或密码错误", **extra
+            "Unknown login or wrong password.",
+            code="invalid_credentials",
+            title="账号或密码错误",
+            extra={"remaining_attempts": remaining} if remaining is not None else None,
         )
 
     @staticmethod

@@ -12,6 +12,7 @@ from enrollment.adapters.repositories import AlreadyExists, SchoolRepository, Te
 from enrollment.domain import identity
 from enrollment.service_layer.access import ensure_can_create_school, ensure_can_manage_school
 from jijiao_contracts import Actor
+from jijiao_contracts.enums import Stage
 from jijiao_contracts.events.enrollment import PRODUCER, SchoolRegistered, TeacherRegistered
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
@@ -131,7 +132,7 @@ class RosterService:
             mobile=new.mobile,
             email=new.email,
             subject=new.subject,
-            stage=new.stage,  # type: ignore[arg-type]
+            stage=Stage(new.stage) if new.stage else None,
             title=new.title,
             registered_year=year,
         )
@@ -149,8 +150,7 @@ class RosterService:
             "A teacher with this ID number already has a continuing-education number; use a transfer.",
             code="teacher_exists",
             title="该教师已有继续教育学号，请使用“教师调动”功能调入",
-            ce_number=ce_number,
-            transfer="/v1/transfers",
+            extra={"ce_number": ce_number, "transfer": "/v1/transfers"},
         )
 
     async def get_teacher(self, ce_number: str) -> Doc | None:

@@ -1,0 +1,217 @@
+"""Test fixtures for every service's integration tests and the end-to-end tests.
+
+Infrastructure order (DESIGN.md "Tests"): URLs from the environment (``MONGODB_URL``, ``RABBITMQ_URL``,
+``REDIS_URL``) → testcontainers when a Docker engine answers → the local RabbitMQ and Redis plus a
+test-started nx-27017. Every test gets its own name prefix, so databases, exchanges, queues and Redis
+keys never collide and the suite passes twice in a row; what a test declared is deleted after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aio_pika
+import httpx
+import pytest
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+
+from jijiao_contracts import Topology
+from jijiao_contracts.routing import SERVICES
+from jijiao_kit.auth import TokenIssuer, load_or_create_keypair
+from jijiao_stack.infra import Endpoint, docker_engine_answers, ensure_running
+from jijiao_stack.processes import ProcessGroup, free_port, nx_command
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class InfraUrls:
+    mongodb_url: str
+    rabbitmq_url: str
+    redis_url: str
+
+
+def _containers() -> tuple[InfraUrls, Callable[[], None]]:
+    from testcontainers.mongodb import MongoDbContainer
+    from testcontainers.rabbitmq import RabbitMqContainer
+    from testcontainers.redis import RedisContainer
+
+    mongo, rabbit, redis = MongoDbContainer("mongo:7"), RabbitMqContainer("rabbitmq:3.13-management"), RedisContainer()
+    for container in (mongo, rabbit, redis):
+        container.start()
+    urls = InfraUrls(
+        mongodb_url=mongo.get_connection_url(),
+        rabbitmq_url=(f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/"),
+        redis_url=f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0",
+    )
+
+    def stop() -> None:
+        for container in (mongo, rabbit, redis):
+            container.stop()
+
+    return urls, stop
+
+
+@pytest.fixture(scope="session")
+def infra_urls() -> Iterator[InfraUrls]:
+    env = {name: os.environ.get(name) for name in ("MONGODB_URL", "RABBITMQ_URL", "REDIS_URL")}
+    if all(env.values()):
+        yield InfraUrls(env["MONGODB_URL"], env["RABBITMQ_URL"], env["REDIS_URL"])  # type: ignore[arg-type]
+        return
+    if not any(env.values()) and os.environ.get("JIJIAO_TESTCONTAINERS", "auto") != "off" and docker_engine_answers():
+        urls, stop = _containers()
+        yield urls
+        stop()
+        return
+    rabbitmq_url = env["RABBITMQ_URL"] or "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url = env["REDIS_URL"] or "redis://127.0.0.1:6379/0"
+    ensure_running(
+        [Endpoint.from_url("rabbitmq", rabbitmq_url, 5672), Endpoint.from_url("redis", redis_url, 6379)],
+        str(ROOT / "docker-compose.yml"),
+    )
+    if env["MONGODB_URL"]:
+        yield InfraUrls(env["MONGODB_URL"], rabbitmq_url, redis_url)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="jijiao-nx-"))
+    group = ProcessGroup(workdir / "log")
+    port = free_port()
+    group.spawn(
+        "nx-27017", nx_command(port, workdir / "data", workdir / "nx.log", workdir / "nx.pid"), dict(os.environ)
+    )
+    endpoint = Endpoint("mongodb", "127.0.0.1", port)
+    deadline = time.monotonic() + 30
+    while not endpoint.answers():
+        if time.monotonic() > deadline or group.dead():
+            raise RuntimeError(f"nx-27017 did not start; see {workdir}")
+        time.sleep(0.1)
+    yield InfraUrls(f"mongodb://127.0.0.1:{port}", rabbitmq_url, redis_url)
+    group.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def keys_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="jijiao-keys-"))
+    load_or_create_keypair(path, "auth")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+async def name_prefix(infra_urls: InfraUrls) -> AsyncIterator[str]:
+    """A fresh prefix for this test's databases, exchanges, queues and Redis keys; cleaned after."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    yield prefix
+    await cleanup_prefix(infra_urls, prefix)
+
+
+async def cleanup_prefix(urls: InfraUrls, prefix: str) -> None:
+    topology = Topology(prefix=prefix)
+    with suppress(Exception):
+        connection = await aio_pika.connect(urls.rabbitmq_url, timeout=5)
+        async with connection:
+            channel = await connection.channel()
+            queues = [topology.unrouted_queue]
+            for service in SERVICES:
+                queues += [topology.service_queue(service), topology.parking_queue(service)]
+            for queue in queues:
+                with suppress(Exception):
+                    await channel.queue_delete(queue)
+                    channel = await connection.channel() if channel.is_closed else channel
+            for exchange in (topology.events_exchange, topology.unrouted_exchange, topology.dead_letter_exchange):
+                with suppress(Exception):
+                    channel = await connection.channel() if channel.is_closed else channel
+                    await channel.exchange_delete(exchange)
+    with suppress(Exception):
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(urls.mongodb_url, serverSelectionTimeoutMS=3000)
+        for name in await client.list_database_names():
+            if name.startswith(f"{prefix}_"):
+                await client.drop_database(name)
+        await client.close()
+    with suppress(Exception):
+        redis = Redis.from_url(urls.redis_url)
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=500)]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+@pytest.fixture
+def settings_env(infra_urls: InfraUrls, name_prefix: str, keys_dir: Path) -> dict[str, Any]:
+    """Keyword arguments for any service's ``Settings(...)`` pointing at this test's infrastructure."""
+    return {
+        "mongodb_url": infra_urls.mongodb_url,
+        "rabbitmq_url": infra_urls.rabbitmq_url,
+        "redis_url": infra_urls.redis_url,
+        "name_prefix": name_prefix,
+        "keys_dir": keys_dir,
+        "relay_interval_seconds": 0.05,
+        "log_json": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def token_issuer(keys_dir: Path) -> TokenIssuer:
+    keys = load_or_create_keypair(keys_dir, "auth")
+    return TokenIssuer(keys.private_pem, issuer="jijiao-enrollment", audience="jijiao", ttl_seconds=3600)
+
+
+@pytest.fixture(scope="session")
+def make_token(token_issuer: TokenIssuer) -> Callable[..., str]:
+    """``make_token("city_admin")`` or ``make_token("teacher", ce_number=..., school_id=...)``."""
+
+    def make(*roles: str, subject: str | None = None, name: str = "测试用户", **scopes: Any) -> str:
+        return token_issuer.issue(
+            subject or f"test:{uuid.uuid4().hex[:8]}", {"roles": list(roles), "name": name, "scopes": scopes}
+        )
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app in-process, with its lifespan run."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@asynccontextmanager
+async def running(worker: Any) -> AsyncIterator[Any]:
+    """Start a ``jijiao_kit.worker.Worker`` in-process for the block."""
+    await worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Poll ``check`` until it returns a truthy value (returned) or raise after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: T | None = None
+    while True:
+        last = await check()
+        if last:
+            return last
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+        await asyncio.sleep(interval)
