@@ -215,3 +215,60 @@ async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 10.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
         await asyncio.sleep(interval)
+
+
+@dataclass
+class RunningSystem:
+    """The five services as real processes (``make up``'s launcher) for end-to-end tests."""
+
+    urls: dict[str, str]
+    name_prefix: str
+    mongodb_url: str
+    var_dir: Path
+
+    def client(self, service: str, token: str | None = None) -> httpx.AsyncClient:
+        headers = bearer(token) if token else {}
+        return httpx.AsyncClient(base_url=self.urls[service], headers=headers, timeout=30.0)
+
+    async def login(self, login: str, password: str) -> str:
+        async with self.client("enrollment") as client:
+            response = await client.post("/v1/auth/token", json={"login": login, "password": password})
+            response.raise_for_status()
+            return str(response.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+def running_system(infra_urls: InfraUrls) -> Iterator[RunningSystem]:
+    """Start the whole system once per session with its own prefix, ports and keys; demo data seeded.
+
+    Extra environment for the services can be given as ``JIJIAO_E2E_ENV`` (``A=1,B=2``)."""
+    from jijiao_stack.processes import SERVICES
+    from jijiao_stack.system import System, SystemConfig
+
+    prefix = f"e{uuid.uuid4().hex[:10]}"
+    var_dir = Path(tempfile.mkdtemp(prefix="jijiao-e2e-"))
+    extra = dict(
+        pair.split("=", 1) for pair in os.environ.get("JIJIAO_E2E_ENV", "").split(",") if "=" in pair
+    )
+    config = SystemConfig(
+        root=ROOT,
+        var_dir=var_dir,
+        name_prefix=prefix,
+        ports={name: free_port() for name in SERVICES},
+        mongodb_url=infra_urls.mongodb_url,
+        rabbitmq_url=infra_urls.rabbitmq_url,
+        redis_url=infra_urls.redis_url,
+        extra_env={"RELAY_INTERVAL_SECONDS": "0.05", "LOG_JSON": "true", **extra},
+    )
+    system = System(config)
+    try:
+        system.start(seed=True, ready_seconds=120)
+    except BaseException:
+        system.stop()
+        for log in sorted((var_dir / "log").glob("*.log")):
+            print(f"===== {log.name}\n{log.read_text()[-3000:]}")
+        raise
+    yield RunningSystem(system.urls, prefix, infra_urls.mongodb_url, var_dir)
+    system.stop()
+    asyncio.run(cleanup_prefix(infra_urls, prefix))
+    shutil.rmtree(var_dir, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Benchmarks: not tests. Each module has ``async def main() -> dict`` and writes var/bench/<name>.json."""
