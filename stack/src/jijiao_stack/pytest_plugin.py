@@ -247,9 +247,7 @@ def running_system(infra_urls: InfraUrls) -> Iterator[RunningSystem]:
 
     prefix = f"e{uuid.uuid4().hex[:10]}"
     var_dir = Path(tempfile.mkdtemp(prefix="jijiao-e2e-"))
-    extra = dict(
-        pair.split("=", 1) for pair in os.environ.get("JIJIAO_E2E_ENV", "").split(",") if "=" in pair
-    )
+    extra = dict(pair.split("=", 1) for pair in os.environ.get("JIJIAO_E2E_ENV", "").split(",") if "=" in pair)
     config = SystemConfig(
         root=ROOT,
         var_dir=var_dir,

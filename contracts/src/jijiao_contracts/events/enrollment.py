@@ -1,11 +1,19 @@
-"""Events produced by the enrollment service."""
+"""Events produced by the enrollment service.
+
+Money is in yuan as a decimal string; times are ISO 8601 with offset (UTC on the wire)."""
 
 from __future__ import annotations
 
-from jijiao_contracts.enums import Stage
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from jijiao_contracts.enums import HourCategory, Stage
 from jijiao_contracts.envelope import IntegrationEvent
 
 PRODUCER = "enrollment"
+
+Programme = Literal["city", "district", "school", "special", "ability"]
 
 
 class SchoolRegistered(IntegrationEvent):
@@ -35,6 +43,70 @@ class TeacherRegistered(IntegrationEvent):
     registered_year: int
 
 
+class TeacherChanged(IntegrationEvent):
+    """A teacher's personal information changed (approved change, correction). Carries the new state."""
+
+    EVENT_TYPE = "enrollment.teacher_changed"
+
+    ce_number: str
+    name: str
+    school_id: str
+    school_name: str
+    district: str
+    mobile: str | None = None
+    email: str | None = None
+    subject: str | None = None
+    stage: Stage | None = None
+    title: str | None = None
+
+
+class TeacherTransferred(IntegrationEvent):
+    """教师调动 approved: the teacher now belongs to the receiving school."""
+
+    EVENT_TYPE = "enrollment.teacher_transferred"
+
+    ce_number: str
+    from_school_id: str
+    to_school_id: str
+    to_school_name: str
+    from_district: str
+    to_district: str
+
+
+class TeacherArchived(IntegrationEvent):
+    """归档: left, retired or other; ``status`` "active" means reactivated."""
+
+    EVENT_TYPE = "enrollment.teacher_archived"
+
+    ce_number: str
+    status: Literal["active", "left", "retired", "other"]
+    school_id: str
+
+
+class AdminRegistered(IntegrationEvent):
+    """A real-name, phone-bound administrator account (city, district, school, institution...)."""
+
+    EVENT_TYPE = "enrollment.admin_registered"
+
+    subject: str  # the token subject, e.g. "account:<id>"
+    username: str
+    name: str
+    mobile: str
+    email: str | None = None
+    roles: list[str]
+    school_id: str | None = None
+    district: str | None = None
+
+
+class AdminPhoneRebound(IntegrationEvent):
+    """An administrator's bound mobile changed (after a code sent to the new phone)."""
+
+    EVENT_TYPE = "enrollment.admin_phone_rebound"
+
+    subject: str
+    mobile: str
+
+
 class AccountLocked(IntegrationEvent):
     """An account was locked after too many wrong passwords (§1)."""
 
@@ -45,3 +117,150 @@ class AccountLocked(IntegrationEvent):
     mobile: str | None = None
     school_id: str | None = None
     failed_attempts: int
+
+
+class AccountUnlocked(IntegrationEvent):
+    EVENT_TYPE = "enrollment.account_unlocked"
+
+    subject: str
+    name: str
+    mobile: str | None = None
+    unlocked_by: str
+
+
+class TermScheduled(IntegrationEvent):
+    """A term (期) was created or its dates changed; notify schedules window reminders from it."""
+
+    EVENT_TYPE = "enrollment.term_scheduled"
+
+    term: str
+    year: int
+    selection_opens_at: datetime
+    selection_closes_at: datetime
+    study_starts_on: date
+    study_ends_on: date
+    payment_due_at: datetime
+
+
+class SelectionMade(IntegrationEvent):
+    EVENT_TYPE = "enrollment.selection_made"
+
+    selection_id: str
+    term: str
+    ce_number: str
+    school_id: str
+    district: str
+    course_code: str
+    course_name: str
+    programme: Programme
+    hour_type: HourCategory
+    hours: float
+    training_fee: Decimal
+    material_fee: Decimal
+    payee: str
+    selected_by: Literal["teacher", "school_admin", "institution", "system"]
+
+
+class SelectionCancelled(IntegrationEvent):
+    EVENT_TYPE = "enrollment.selection_cancelled"
+
+    selection_id: str
+    term: str
+    ce_number: str
+    school_id: str
+    course_code: str
+    cancelled_by: str
+
+
+class BillIssued(IntegrationEvent):
+    """A bill and its payment notice (缴款通知书) for one school and payee were issued."""
+
+    EVENT_TYPE = "enrollment.bill_issued"
+
+    bill_id: str
+    bill_number: str
+    term: str
+    school_id: str
+    school_name: str
+    payee: str
+    amount: Decimal
+    teacher_count: int
+    payment_due_at: datetime
+
+
+class PaymentRecorded(IntegrationEvent):
+    EVENT_TYPE = "enrollment.payment_recorded"
+
+    bill_id: str
+    term: str
+    school_id: str
+    amount: Decimal
+    reference: str
+    paid_in_full: bool
+
+
+class SpecialUserFlagged(IntegrationEvent):
+    """特殊用户: selected but neither cancelled nor paid by the deadline."""
+
+    EVENT_TYPE = "enrollment.special_user_flagged"
+
+    ce_number: str
+    term: str
+    school_id: str
+    name: str
+    mobile: str | None = None
+    course_codes: list[str]
+    times_flagged: int
+
+
+class SpecialUserCleared(IntegrationEvent):
+    EVENT_TYPE = "enrollment.special_user_cleared"
+
+    ce_number: str
+    school_id: str
+    name: str
+    mobile: str | None = None
+    cleared_by: str
+
+
+class ResultRegistered(IntegrationEvent):
+    """A course result. A passed course grants its hours in its hour type (the hours bank credits it)."""
+
+    EVENT_TYPE = "enrollment.result_registered"
+
+    result_id: str
+    term: str
+    year: int
+    ce_number: str
+    school_id: str
+    district: str
+    course_code: str
+    course_name: str
+    programme: Programme
+    passed: bool
+    category: HourCategory
+    hours: float
+    source: Literal["platform_course", "school_based", "training_class"]
+    registered_by: str
+
+
+class LearningStarted(IntegrationEvent):
+    """The learning platform reports that a teacher began studying a selected course (学习人数)."""
+
+    EVENT_TYPE = "enrollment.learning_started"
+
+    term: str
+    ce_number: str
+    course_code: str
+
+
+class SchoolCourseApproved(IntegrationEvent):
+    """A school-based course (校本课程) declaration was approved."""
+
+    EVENT_TYPE = "enrollment.school_course_approved"
+
+    term: str
+    school_id: str
+    course_code: str
+    name: str
+    hours: float

@@ -1,5 +1,96 @@
-"""Events produced by the hours service."""
+"""Events produced by the hours and points service."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.envelope import IntegrationEvent
+
 PRODUCER = "hours"
+
+
+class HoursCredited(IntegrationEvent):
+    """An hour-granting fact was entered in the ledger; ``capped`` hours were over a yearly cap."""
+
+    EVENT_TYPE = "hours.hours_credited"
+
+    entry_id: str
+    ce_number: str
+    year: int
+    category: HourCategory
+    source: str
+    requested: float
+    credited: float
+    capped: float
+    cap_reason: str | None = None
+
+
+class DeclarationReviewed(IntegrationEvent):
+    """学时申报 reviewed: initial (school) or final (upper level), approved or returned with a reason."""
+
+    EVENT_TYPE = "hours.declaration_reviewed"
+
+    declaration_id: str
+    ce_number: str
+    year: int
+    title: str
+    level: Literal["initial", "final"]
+    decision: Literal["approved", "returned"]
+    reason: str | None = None
+    reviewer: str
+
+
+class VerificationCompleted(IntegrationEvent):
+    """Annual verification (年度验证) computed for a teacher and year."""
+
+    EVENT_TYPE = "hours.verification_completed"
+
+    ce_number: str
+    year: int
+    public: float
+    professional: float
+    elective: float
+    total: float
+    passed: bool
+    carried_out: float
+
+
+class PointsAwarded(IntegrationEvent):
+    EVENT_TYPE = "hours.points_awarded"
+
+    ce_number: str
+    year: int
+    rule: str
+    points: int
+    capped: int
+    balance: int
+
+
+class PointsRedeemed(IntegrationEvent):
+    EVENT_TYPE = "hours.points_redeemed"
+
+    ce_number: str
+    year: int
+    category: HourCategory
+    hours: int
+    points: int
+    balance: int
+
+
+class PointsExpired(IntegrationEvent):
+    EVENT_TYPE = "hours.points_expired"
+
+    ce_number: str
+    year: int
+    points: int
+
+
+class PointsBalanceChanged(IntegrationEvent):
+    """The teacher's unredeemed balance for the year; notify reminds in December before expiry."""
+
+    EVENT_TYPE = "hours.points_balance_changed"
+
+    ce_number: str
+    year: int
+    balance: int

@@ -1,4 +1,4 @@
-"""Events produced by the studio service."""
+"""Events produced by the studio service (points facts for the points bank will live here)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,11 @@ from typing import Any
 
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, AlreadyExists
+from jijiao_contracts import Actor
+from jijiao_contracts.events.enrollment import PRODUCER, AdminRegistered
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict
+from jijiao_kit.outbox import outbox_entry
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,18 @@ class AccountService:
             },
             "created_at": self.clock.now(),
         }
+        event = AdminRegistered(
+            subject=f"account:{account['_id']}",
+            username=new.username,
+            name=new.name,
+            mobile=new.mobile,
+            email=new.email,
+            roles=list(new.roles),
+            school_id=new.scopes.get("school_id"),
+            district=new.scopes.get("district"),
+        )
         try:
-            await self.accounts.add(account)
+            await self.accounts.add(account, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system"))])
         except AlreadyExists as exc:
             raise Conflict(
                 f"Username {new.username!r} is taken.", code="username_taken", title="用户名已被占用"
