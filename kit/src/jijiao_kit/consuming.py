@@ -13,10 +13,11 @@ reject at once what can never succeed (a body that is not an envelope).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from faststream.middlewares import AckPolicy
@@ -44,19 +45,49 @@ class _Registration:
 
 
 class Inbox:
-    """Which (handler, event) pairs are done. ``_id`` is unique, so marking twice is harmless."""
+    """Which (handler, event) pairs are done, with a claim so that two deliveries of one event
+    processed at the same time (two replicas, a republished event) run the handler once.
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str = "inbox") -> None:
+    A claim is a lease: if its holder dies mid-effect, the lease runs out and a redelivery takes
+    over, so the effect itself must still tolerate a repeat (keyed on the event, DESIGN.md rule 2)."""
+
+    def __init__(
+        self, db: AsyncDatabase[dict[str, Any]], collection: str = "inbox", *, lease_seconds: float = 30.0
+    ) -> None:
         self.collection = db[collection]
+        self.lease = timedelta(seconds=lease_seconds)
 
-    async def seen(self, handler: str, event_id: str) -> bool:
-        return await self.collection.find_one({"_id": f"{handler}:{event_id}"}, {"_id": 1}) is not None
-
-    async def mark(self, handler: str, event_id: str) -> None:
+    async def claim(self, handler: str, event_id: str) -> str:
+        """``"run"`` (this delivery must run the handler), ``"done"`` or ``"busy"``."""
+        key = f"{handler}:{event_id}"
+        now = datetime.now(UTC)
         try:
-            await self.collection.insert_one({"_id": f"{handler}:{event_id}", "handled_at": datetime.now(UTC)})
+            await self.collection.insert_one({"_id": key, "state": "processing", "lease_until": now + self.lease})
+            return "run"
         except DuplicateKeyError:
             pass
+        taken_over = await self.collection.find_one_and_update(
+            {"_id": key, "state": "processing", "lease_until": {"$lt": now}},
+            {"$set": {"lease_until": now + self.lease}},
+        )
+        if taken_over is not None:
+            return "run"
+        doc = await self.collection.find_one({"_id": key}, {"state": 1})
+        if doc is None:  # released by a failed holder just now
+            return await self.claim(handler, event_id)
+        return "done" if doc["state"] == "done" else "busy"
+
+    async def complete(self, handler: str, event_id: str) -> None:
+        await self.collection.update_one(
+            {"_id": f"{handler}:{event_id}"}, {"$set": {"state": "done", "handled_at": datetime.now(UTC)}}
+        )
+
+    async def release(self, handler: str, event_id: str) -> None:
+        await self.collection.delete_one({"_id": f"{handler}:{event_id}", "state": "processing"})
+
+    async def seen(self, handler: str, event_id: str) -> bool:
+        doc = await self.collection.find_one({"_id": f"{handler}:{event_id}"}, {"state": 1})
+        return doc is not None and doc.get("state") == "done"
 
 
 class EventDispatcher:
@@ -76,17 +107,42 @@ class EventDispatcher:
     def routing_keys(self) -> list[str]:
         return sorted(self._by_key)
 
-    async def dispatch(self, envelope: Envelope, inbox: Inbox) -> int:
-        """Run every handler of this event that has not run yet; returns how many ran."""
+    async def dispatch(self, envelope: Envelope, inbox: Inbox, *, busy_wait_seconds: float = 10.0) -> int:
+        """Run every handler of this event that has not run yet; returns how many ran here.
+
+        Raises ``HandlerBusy`` when another delivery still holds the claim after ``busy_wait_seconds``
+        (the message is then requeued)."""
         ran = 0
         for registration in self._by_key.get(envelope.routing_key, []):
-            if await inbox.seen(registration.name, envelope.event_id):
+            state = await inbox.claim(registration.name, envelope.event_id)
+            waited = 0.0
+            while state == "busy" and waited < busy_wait_seconds:
+                await asyncio.sleep(0.05)
+                waited += 0.05
+                state = await inbox.claim(registration.name, envelope.event_id)
+            if state == "done":
                 continue
+            if state == "busy":
+                raise HandlerBusy(f"{registration.name} is still handling {envelope.event_id}")
             event: IntegrationEvent = envelope.payload_as(registration.event_class)
-            await registration.handler(event, envelope)
-            await inbox.mark(registration.name, envelope.event_id)
+            try:
+                await registration.handler(event, envelope)
+            except BaseException:
+                await inbox.release(registration.name, envelope.event_id)
+                raise
+            await inbox.complete(registration.name, envelope.event_id)
             ran += 1
         return ran
+
+
+class HandlerBusy(Exception):
+    """Another delivery of the same event is being handled right now."""
+
+
+async def _raw_body(message: Any) -> bytes:
+    """Leave decoding to us: a body that is not JSON must be rejected by our handler, not fail
+    inside the framework where a manual-ack message would stay unacknowledged."""
+    return bytes(message.body)
 
 
 def subscribe_service_queue(
@@ -106,6 +162,7 @@ def subscribe_service_queue(
         queue,
         events_exchange(topology),
         ack_policy=AckPolicy.MANUAL,
+        decoder=_raw_body,
         title=f"{service}-events",
         description=f"All integration events the {service} service consumes: " + ", ".join(dispatcher.routing_keys()),
     )

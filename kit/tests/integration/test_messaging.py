@@ -1,0 +1,199 @@
+"""The bus guarantees of DESIGN.md rules 1–4 with the real broker and store: outbox relay with
+confirms, idempotent consuming, bounded redelivery into the parking queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from jijiao_contracts import Envelope, IntegrationEvent
+from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.messaging import EventPublisher
+from jijiao_kit.outbox import OutboxRelay, outbox_entry, outbox_update, with_outbox
+from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.settings import ServiceSettings
+from jijiao_kit.worker import Worker
+from jijiao_stack.pytest_plugin import eventually, running
+
+
+class ThingHappened(IntegrationEvent):
+    EVENT_TYPE = "kittest.thing_happened"
+
+    thing_id: str
+    poison: bool = False
+
+
+class Harness:
+    """A producing service ("producer", outbox on collection `things`) and a consuming one ("consumer")."""
+
+    def __init__(self, settings_env: dict[str, Any]) -> None:
+        self.producer_infra = Infrastructure.from_settings(
+            ServiceSettings(service_name="producer", delivery_limit=2, **settings_env)
+        )
+        self.consumer_infra = Infrastructure.from_settings(
+            ServiceSettings(service_name="consumer", delivery_limit=2, **settings_env)
+        )
+        self.dispatcher = EventDispatcher()
+        self.handled: list[str] = []
+        db = self.consumer_infra.db
+
+        @self.dispatcher.handles(ThingHappened, name="consumer.count_thing")
+        async def count(event: ThingHappened, envelope: Envelope) -> None:
+            if event.poison:
+                raise RuntimeError("poison")
+            self.handled.append(envelope.event_id)
+            # Deliberately not idempotent by itself: the inbox must keep a redelivery from counting twice.
+            await db["effects"].update_one({"_id": event.thing_id}, {"$inc": {"count": 1}}, upsert=True)
+
+    def producer(self) -> Worker:
+        return Worker(self.producer_infra, EventDispatcher(), title="producer", outbox_collections=["things"])
+
+    def consumer(self) -> Worker:
+        return Worker(self.consumer_infra, self.dispatcher, title="consumer")
+
+    @property
+    def things(self) -> Any:
+        return self.producer_infra.db["things"]
+
+    async def effect_count(self, thing_id: str) -> int:
+        doc = await self.consumer_infra.db["effects"].find_one({"_id": thing_id})
+        return int(doc["count"]) if doc else 0
+
+    async def close(self) -> None:
+        await self.producer_infra.close()
+        await self.consumer_infra.close()
+
+
+@pytest.fixture
+async def harness(settings_env: dict[str, Any]) -> AsyncIterator[Harness]:
+    h = Harness(settings_env)
+    yield h
+    await h.close()
+
+
+def entry(thing_id: str, poison: bool = False) -> dict[str, Any]:
+    return outbox_entry(ThingHappened(thing_id=thing_id, poison=poison), producer="producer")
+
+
+async def queue_depth(url: str, queue: str) -> int:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+
+
+async def test_state_written_while_no_relay_runs_is_published_after_restart(harness: Harness) -> None:
+    """The relay was 'killed' between the state write and the publish: nothing is lost."""
+    await harness.things.insert_one(with_outbox({"_id": "t1", "state": "new"}, [entry("t1")]))
+    await harness.things.update_one({"_id": "t1"}, outbox_update({"$set": {"state": "done"}}, [entry("t1")]))
+    async with running(harness.consumer()), running(harness.producer()):
+        assert await eventually(lambda: harness.effect_count("t1")) == 2
+        await eventually(lambda: _pending_is(harness.things, "t1", 0))
+    doc = await harness.things.find_one({"_id": "t1"})
+    assert doc is not None and doc["outbox"] == {} and doc["state"] == "done"
+
+
+async def _pending_is(collection: Any, key: str, value: int) -> bool:
+    doc = await collection.find_one({"_id": key})
+    return doc is not None and doc["outbox_pending"] == value
+
+
+async def test_relay_killed_after_publish_before_cleanup_republishes_and_consumer_dedupes(
+    harness: Harness,
+) -> None:
+    await harness.things.insert_one(with_outbox({"_id": "t2"}, [entry("t2")]))
+    producer = harness.producer()
+    async with running(harness.consumer()):
+        await producer.broker.connect()
+        await producer._startup()
+        publisher = EventPublisher(producer.broker, producer.settings.topology)
+        doc = await harness.things.find_one({"_id": "t2"})
+        assert doc is not None
+        (pending,) = doc["outbox"].values()
+        # Published once by a relay that then died before removing the entry...
+        await publisher.publish_raw(
+            pending["routing_key"], pending["body"].encode(), event_id=pending["event_id"], correlation_id=None
+        )
+        await producer.broker.stop()
+        # ...so the restarted relay publishes it again.
+        async with running(harness.producer()):
+            await eventually(lambda: _pending_is(harness.things, "t2", 0))
+            await asyncio.sleep(0.5)
+    assert harness.handled.count(pending["event_id"]) == 1
+    assert await harness.effect_count("t2") == 1
+
+
+async def test_duplicated_event_has_one_effect(harness: Harness) -> None:
+    async with running(harness.consumer()), running(harness.producer()) as producer:
+        envelope = Envelope.wrap(ThingHappened(thing_id="t3"), producer="producer")
+        publisher = EventPublisher(producer.broker, producer.settings.topology)
+        for _ in range(5):
+            await publisher.publish_raw(
+                envelope.routing_key,
+                envelope.model_dump_json().encode(),
+                event_id=envelope.event_id,
+                correlation_id=None,
+            )
+        await eventually(lambda: harness.effect_count("t3"))
+        await asyncio.sleep(0.5)
+    assert await harness.effect_count("t3") == 1
+    assert harness.handled == [envelope.event_id]
+
+
+async def test_poison_message_is_parked_after_the_delivery_limit_and_the_queue_keeps_flowing(
+    harness: Harness, settings_env: dict[str, Any]
+) -> None:
+    topology = harness.consumer_infra.settings.topology
+    async with running(harness.consumer()), running(harness.producer()) as producer:
+        publisher = EventPublisher(producer.broker, producer.settings.topology)
+        poison = Envelope.wrap(ThingHappened(thing_id="bad", poison=True), producer="producer")
+        await publisher.publish_raw(
+            poison.routing_key, poison.model_dump_json().encode(), event_id=poison.event_id, correlation_id=None
+        )
+        garbage_key = ThingHappened.routing_key()
+        await publisher.publish_raw(garbage_key, b"not an envelope", event_id="garbage", correlation_id=None)
+        await harness.things.insert_one(with_outbox({"_id": "t4"}, [entry("t4")]))
+
+        async def parked() -> bool:
+            return await queue_depth(settings_env["rabbitmq_url"], topology.parking_queue("consumer")) == 2
+
+        await eventually(parked, timeout=20)
+        assert await eventually(lambda: harness.effect_count("t4")) == 1
+    assert await queue_depth(settings_env["rabbitmq_url"], topology.service_queue("consumer")) == 0
+    assert await harness.effect_count("bad") == 0
+
+
+async def test_events_nobody_consumes_are_kept_in_the_unrouted_queue(
+    harness: Harness, settings_env: dict[str, Any]
+) -> None:
+    """mandatory + on_return_raises would stall the relay on an unbound key; the alternate exchange
+    keeps such events instead."""
+    topology = harness.producer_infra.settings.topology
+    async with running(harness.producer()):
+        await harness.things.insert_one(with_outbox({"_id": "t5"}, [entry("t5")]))
+        await eventually(lambda: _pending_is(harness.things, "t5", 0))
+    assert await queue_depth(settings_env["rabbitmq_url"], topology.unrouted_queue) == 1
+
+
+async def test_relay_publishes_entries_of_one_document_in_order(harness: Harness) -> None:
+    entries = [entry(f"order-{i}") for i in range(5)]
+    await harness.things.insert_one(with_outbox({"_id": "t6"}, entries))
+    published: list[str] = []
+
+    class Recorder:
+        async def publish_raw(
+            self, routing_key: str, body: bytes, *, event_id: str, correlation_id: str | None
+        ) -> None:
+            published.append(event_id)
+
+    db: AsyncDatabase[dict[str, Any]] = harness.producer_infra.db
+    relay = OutboxRelay(db, ["things"], Recorder())
+    assert await relay.run_once() == 5
+    assert published == [e["event_id"] for e in entries]
+    assert await relay.run_once() == 0

@@ -1,0 +1,151 @@
+"""Store contract: every query and update form the code relies on, against whatever store
+``MONGODB_URL`` names (the embedded nx-27017 by default). Moving to a real MongoDB is one run of this
+module away. The known gaps of nx-27017 0.8.1 are pinned too, so we notice when they change."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from jijiao_kit.mongo import create_client
+from jijiao_kit.projections import upsert_newer
+
+Doc = dict[str, Any]
+
+
+@pytest.fixture
+async def collection(infra_urls: Any, name_prefix: str) -> AsyncIterator[AsyncCollection[Doc]]:
+    client = create_client(infra_urls.mongodb_url)
+    yield client[f"{name_prefix}_store"][f"c{uuid.uuid4().hex[:6]}"]
+    await client.close()
+
+
+async def test_unique_index_refuses_a_second_document(collection: AsyncCollection[Doc]) -> None:
+    await collection.create_index([("term", 1), ("ce", 1), ("course", 1)], unique=True)
+    await collection.insert_one({"term": "2602", "ce": "1", "course": "A"})
+    with pytest.raises(DuplicateKeyError):
+        await collection.insert_one({"term": "2602", "ce": "1", "course": "A"})
+    await collection.insert_one({"term": "2602", "ce": "1", "course": "B"})
+    assert await collection.count_documents({}) == 2
+
+
+async def test_sparse_unique_index_allows_many_missing_keys(collection: AsyncCollection[Doc]) -> None:
+    await collection.create_index("active_key", unique=True, sparse=True)
+    await collection.insert_many([{"n": 1}, {"n": 2}, {"active_key": "k"}])
+    with pytest.raises(DuplicateKeyError):
+        await collection.insert_one({"active_key": "k"})
+    await collection.update_one({"active_key": "k"}, {"$unset": {"active_key": ""}})
+    await collection.insert_one({"active_key": "k"})  # freed by the $unset
+    assert await collection.count_documents({}) == 4
+
+
+async def test_conditional_increment_never_passes_the_cap_under_concurrency(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_one({"_id": "course", "taken": 0, "capacity": 50})
+
+    async def take() -> int:
+        result = await collection.update_one({"_id": "course", "taken": {"$lt": 50}}, {"$inc": {"taken": 1}})
+        return result.modified_count
+
+    assert sum(await asyncio.gather(*(take() for _ in range(200)))) == 50
+    assert (await collection.find_one({"_id": "course"}) or {})["taken"] == 50
+
+
+async def test_find_one_and_update_upsert_counter_gives_distinct_numbers(collection: AsyncCollection[Doc]) -> None:
+    async def next_value() -> int:
+        doc = await collection.find_one_and_update(
+            {"_id": "seq"}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return int((doc or {})["value"])
+
+    values = await asyncio.gather(*(next_value() for _ in range(100)))
+    assert sorted(values) == list(range(1, 101))
+
+
+async def test_outbox_map_set_exists_unset_and_counter(collection: AsyncCollection[Doc]) -> None:
+    """The outbox forms: $set of outbox.<id>, $exists on it, conditional $unset with $inc."""
+    await collection.insert_one({"_id": 1, "outbox": {"a": {"seq": 1, "body": "{}"}}, "outbox_pending": 1})
+    await collection.update_one(
+        {"_id": 1}, {"$set": {"state": "x", "outbox.b": {"seq": 2, "body": "{}"}}, "$inc": {"outbox_pending": 1}}
+    )
+    doc = await collection.find_one({"_id": 1}) or {}
+    assert set(doc["outbox"]) == {"a", "b"} and doc["outbox_pending"] == 2
+    assert isinstance(doc["outbox"]["b"], dict)
+    cleanup = UpdateOne(
+        {"_id": 1, "outbox.a": {"$exists": True}}, {"$unset": {"outbox.a": ""}, "$inc": {"outbox_pending": -1}}
+    )
+    first = await collection.bulk_write([cleanup], ordered=False)
+    second = await collection.bulk_write([cleanup], ordered=False)
+    assert (first.modified_count, second.modified_count) == (1, 0)
+    doc = await collection.find_one({"outbox_pending": {"$gt": 0}}) or {}
+    assert list(doc["outbox"]) == ["b"] and doc["outbox_pending"] == 1
+
+
+async def test_outbox_set_creates_the_map_on_a_document_without_one(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_one({"_id": 2})
+    await collection.update_one({"_id": 2}, {"$set": {"outbox.e1": {"seq": 1}}, "$inc": {"outbox_pending": 1}})
+    doc = await collection.find_one({"_id": 2}) or {}
+    assert doc["outbox"] == {"e1": {"seq": 1}} and doc["outbox_pending"] == 1
+
+
+async def test_upsert_newer_moves_only_forward(collection: AsyncCollection[Doc]) -> None:
+    now = datetime.now(UTC)
+    assert await upsert_newer(collection, "t1", {"name": "new"}, now)
+    assert not await upsert_newer(collection, "t1", {"name": "old"}, now - timedelta(minutes=1))
+    assert not await upsert_newer(collection, "t1", {"name": "same"}, now)
+    assert (await collection.find_one({"_id": "t1"}) or {})["name"] == "new"
+    assert await upsert_newer(collection, "t1", {"name": "newer"}, now + timedelta(minutes=1))
+    assert (await collection.find_one({"_id": "t1"}) or {})["name"] == "newer"
+
+
+async def test_comparisons_in_or_regex_and_elem_match(collection: AsyncCollection[Doc]) -> None:
+    now = datetime.now(UTC)
+    await collection.insert_many(
+        [
+            {"_id": "a", "n": 1, "at": now - timedelta(hours=1), "tags": ["x"], "items": [{"k": 1, "ok": False}]},
+            {"_id": "b", "n": 5, "at": now + timedelta(hours=1), "tags": ["y"], "items": [{"k": 2, "ok": True}]},
+        ]
+    )
+    assert [d["_id"] async for d in collection.find({"n": {"$gt": 2}})] == ["b"]
+    assert [d["_id"] async for d in collection.find({"at": {"$lt": now}})] == ["a"]
+    assert [d["_id"] async for d in collection.find({"_id": {"$in": ["b", "z"]}})] == ["b"]
+    assert [d["_id"] async for d in collection.find({"$or": [{"n": 1}, {"n": 9}]})] == ["a"]
+    assert [d["_id"] async for d in collection.find({"_id": {"$regex": "^b"}})] == ["b"]
+    assert [d["_id"] async for d in collection.find({"items": {"$elemMatch": {"ok": True}}})] == ["b"]
+    assert await collection.count_documents({"tags": "x"}) == 1
+
+
+async def test_positional_update_of_an_existing_array_item(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_one({"_id": 1, "items": [{"k": 1, "v": 0}, {"k": 2, "v": 0}]})
+    await collection.update_one({"_id": 1, "items.k": 2}, {"$set": {"items.$.v": 5}})
+    assert (await collection.find_one({"_id": 1}) or {})["items"] == [{"k": 1, "v": 0}, {"k": 2, "v": 5}]
+
+
+async def test_push_of_scalars_and_set_of_whole_arrays(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_one({"_id": 1, "tags": []})
+    await collection.update_one({"_id": 1}, {"$push": {"tags": "a"}})
+    await collection.update_one({"_id": 1}, {"$set": {"items": [{"k": 1}, {"k": 2}]}})
+    doc = await collection.find_one({"_id": 1}) or {}
+    assert doc["tags"] == ["a"] and doc["items"] == [{"k": 1}, {"k": 2}]
+
+
+async def test_group_sum_aggregation(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_many([{"d": "天河区", "h": 2}, {"d": "天河区", "h": 3}, {"d": "越秀区", "h": 4}])
+    rows = [row async for row in await collection.aggregate([{"$group": {"_id": "$d", "hours": {"$sum": "$h"}}}])]
+    assert {row["_id"]: row["hours"] for row in rows} == {"天河区": 5, "越秀区": 4}
+
+
+async def test_known_gap_push_of_subdocuments(collection: AsyncCollection[Doc], infra_urls: Any) -> None:
+    """nx-27017 0.8.1 stores sub-documents pushed into an array as JSON strings; the code never does
+    this (maps keyed by id instead). On a real MongoDB the items stay documents."""
+    await collection.insert_one({"_id": 1, "items": [{"k": 1}]})
+    await collection.update_one({"_id": 1}, {"$push": {"items": {"k": 2}}})
+    items = (await collection.find_one({"_id": 1}) or {})["items"]
+    assert items == [{"k": 1}, {"k": 2}] or all(isinstance(item, str) for item in items)
