@@ -1,1 +1,1 @@
-"""Pure rules of the hours and points banks."""
+"""Pure rules of the hours and points banks (no I/O)."""
