@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from jijiao_contracts.events import notify as notify_events
-from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.auth import TokenVerifier, load_or_create_keypair, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.stepup import STEP_UP_KEY_NAME, StepUpSigner
 from jijiao_kit.worker import Worker
 from notify.adapters import mongo
-from notify.adapters.repositories import Contacts, Messages
-from notify.adapters.sms import DevSmsSink, SmsGateway
-from notify.service_layer.delivery import Delivery
+from notify.adapters.channels import Channel
+from notify.adapters.email import SmtpMailer
+from notify.adapters.repositories import Contacts, Messages, PointsBalances, SmsSinkStore, Terms, Verifications
+from notify.adapters.sms import DevSmsSink, HttpSmsGateway
+from notify.adapters.throttle import SlidingLimiter
+from notify.service_layer.contacts import ContactService
+from notify.service_layer.delivery import DeliveryService
+from notify.service_layer.delivery_log import DeliveryLog
 from notify.service_layer.handlers import register_handlers
+from notify.service_layer.notices import Notifier
+from notify.service_layer.reminders import Reminders
+from notify.service_layer.verifications import VerificationService
 from notify.settings import Settings
 
 
@@ -30,30 +41,92 @@ class Container:
     clock: Clock
     contacts: Contacts
     messages: Messages
-    sms: SmsGateway
-    delivery: Delivery
+    sink: SmsSinkStore
+    terms: Terms
+    balances: PointsBalances
+    sms: Channel
+    email: Channel
+    notifier: Notifier
+    delivery: DeliveryService
+    reminders: Reminders
+    verifications: VerificationService
+    contacts_service: ContactService
+    delivery_log: DeliveryLog
 
 
-def build(settings: Settings | None = None, *, clock: Clock | None = None, sms: SmsGateway | None = None) -> Container:
+def sms_channel(settings: Settings, sink: SmsSinkStore) -> Channel:
+    if settings.sms_backend == "http":
+        password = settings.sms_gateway_password.get_secret_value() if settings.sms_gateway_password else None
+        return HttpSmsGateway(
+            settings.sms_gateway_url,
+            username=settings.sms_gateway_username,
+            password=password,
+            timeout=settings.send_timeout_seconds,
+        )
+    if settings.sms_backend != "sink":
+        raise ValueError(f"SMS_BACKEND must be 'sink' or 'http', not {settings.sms_backend!r}")
+    return DevSmsSink(sink)
+
+
+def email_channel(settings: Settings) -> Channel:
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        sender=settings.mail_from,
+        sender_name=settings.mail_from_name,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        start_tls=settings.smtp_start_tls,
+        timeout=settings.send_timeout_seconds,
+    )
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    sms: Channel | None = None,
+    email: Channel | None = None,
+) -> Container:
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
     clock = clock or SystemClock()
+    tz = ZoneInfo(settings.timezone)
+    contacts = Contacts(infra.db)
     messages = Messages(infra.db)
-    sms = sms or DevSmsSink(infra.db)
+    sink = SmsSinkStore(infra.db)
+    terms = Terms(infra.db)
+    balances = PointsBalances(infra.db)
+    sms = sms or sms_channel(settings, sink)
+    email = email or email_channel(settings)
+    limiter = SlidingLimiter(infra.redis, settings.redis_prefix)
+    notifier = Notifier(messages, contacts, clock, settings)
+    signer = StepUpSigner(load_or_create_keypair(settings.keys_dir, STEP_UP_KEY_NAME).private_pem)
     return Container(
         settings=settings,
         infra=infra,
         verifier=verifier_from_settings(settings),
         clock=clock,
-        contacts=Contacts(infra.db),
+        contacts=contacts,
         messages=messages,
+        sink=sink,
+        terms=terms,
+        balances=balances,
         sms=sms,
-        delivery=Delivery(messages, sms, clock, settings.sms_signature),
+        email=email,
+        notifier=notifier,
+        delivery=DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings),
+        reminders=Reminders(terms, balances, contacts, messages, notifier, clock, tz),
+        verifications=VerificationService(
+            Verifications(infra.db), contacts, messages, notifier, limiter, signer, clock, settings
+        ),
+        contacts_service=ContactService(contacts),
+        delivery_log=DeliveryLog(messages, contacts, sink, clock, tz),
     )
 
 
 def create_api(container: Container | None = None) -> FastAPI:
-    from notify.entrypoints.api.routers import messages
+    from notify.entrypoints.api.routers import contacts, dev, messages, verifications
 
     container = container or build()
     return service_api(
@@ -62,16 +135,17 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao notify",
         description="Contact book, SMS and email delivery, verification codes, delivery log (通知服务).",
-        routers=[messages.router],
+        routers=[verifications.router, messages.router, contacts.router, dev.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
 
 def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
-    configure_logging("notify-worker", container.settings.log_level, container.settings.log_json)
+    settings = container.settings
+    configure_logging("notify-worker", settings.log_level, settings.log_json)
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.delivery)
+    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)
@@ -82,5 +156,12 @@ def create_worker(container: Container | None = None) -> Worker:
         title="jijiao notify worker",
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(notify_events),
+        jobs=[
+            PeriodicJob("notify.deliver", settings.delivery_interval_seconds, container.delivery.drain),
+            PeriodicJob(
+                "notify.selection_reminders", settings.reminder_interval_seconds, container.reminders.selection_windows
+            ),
+            PeriodicJob("notify.points_expiry", settings.reminder_interval_seconds, container.reminders.points_expiry),
+        ],
         on_startup=[startup],
     )

@@ -1,25 +1,53 @@
+"""Mongo repositories of notify. Every multi-step invariant is a single conditional write."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from jijiao_kit.outbox import OUTBOX, PENDING
 from jijiao_kit.projections import upsert_newer
-from notify.adapters.mongo import CONTACTS, MESSAGES
+from notify.adapters.mongo import CONTACTS, MESSAGES, POINTS, SMS_SINK, TERMS, VERIFICATIONS
 
 Doc = dict[str, Any]
+HIDDEN = {OUTBOX: 0, PENDING: 0, "send": 0}
 
 
 class Contacts:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[CONTACTS]
 
-    async def upsert(self, key: str, fields: Doc, as_of: Any) -> bool:
+    async def upsert(self, key: str, fields: Doc, as_of: datetime) -> bool:
         return await upsert_newer(self.collection, key, fields, as_of)
+
+    async def set_fields(self, key: str, fields: Doc) -> None:
+        """Fields only this service writes (opt-outs, archive flag): not ordered by event time."""
+        await self.collection.update_one({"_id": key}, {"$set": fields}, upsert=True)
+
+    async def get(self, key: str) -> Doc | None:
+        return await self.collection.find_one({"_id": key})
+
+    async def school_admins(self, school_id: str) -> list[Doc]:
+        cursor = self.collection.find({"school_id": school_id, "is_school_admin": True})
+        return [doc async for doc in cursor]
+
+    async def by_mobile(self, mobile: str) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"mobile": mobile})]
+
+    async def active_teachers(self, batch_size: int = 1000) -> Any:
+        cursor = self.collection.find({"kind": "teacher", "active": True}).batch_size(batch_size)
+        async for doc in cursor:
+            yield doc
 
 
 class Messages:
+    """Notices. ``_id`` is the idempotency key (cause event id + recipient + channel)."""
+
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[MESSAGES]
 
@@ -31,15 +59,142 @@ class Messages:
             return False
         return True
 
-    async def get(self, key: str) -> Doc | None:
-        return await self.collection.find_one({"_id": key}, {"outbox": 0})
+    async def create_many(self, messages: Sequence[Doc]) -> int:
+        if not messages:
+            return 0
+        try:
+            result = await self.collection.insert_many(list(messages), ordered=False)
+            return len(result.inserted_ids)
+        except BulkWriteError as exc:  # duplicates of an earlier run of the same cause
+            return int(exc.details.get("nInserted", 0))
 
-    async def mark_sent(self, key: str, provider_id: str, at: Any) -> None:
-        await self.collection.update_one(
-            {"_id": key, "status": {"$in": ["pending", "retrying"]}},
-            {"$set": {"status": "sent", "provider_id": provider_id, "sent_at": at}, "$inc": {"attempts": 1}},
+    async def get(self, key: str) -> Doc | None:
+        return await self.collection.find_one({"_id": key}, HIDDEN)
+
+    async def get_for_sending(self, key: str) -> Doc | None:
+        return await self.collection.find_one({"_id": key}, {OUTBOX: 0})
+
+    async def due_ids(self, now: datetime, limit: int) -> list[str]:
+        query = {
+            "$or": [
+                {"status": "pending", "next_attempt_at": {"$lte": now}},
+                {"status": "sending", "lease_until": {"$lte": now}},
+            ]
+        }
+        cursor = self.collection.find(query, {"_id": 1}).sort("next_attempt_at", 1).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def claim(self, key: str, now: datetime, lease_until: datetime) -> Doc | None:
+        """Take one due notice for sending; None if another sender has it (or it is not due)."""
+        return await self.collection.find_one_and_update(
+            {
+                "_id": key,
+                "$or": [
+                    {"status": "pending", "next_attempt_at": {"$lte": now}},
+                    {"status": "sending", "lease_until": {"$lte": now}},
+                ],
+            },
+            {"$set": {"status": "sending", "lease_until": lease_until, "updated_at": now}},
+            projection={OUTBOX: 0},
+            return_document=ReturnDocument.AFTER,
         )
 
-    async def list_to(self, to: str, limit: int = 100) -> list[Doc]:
-        cursor = self.collection.find({"to": to}, {"outbox": 0}).sort("created_at", -1).limit(limit)
+    async def finish(self, key: str, update: Doc) -> bool:
+        result = await self.collection.update_one({"_id": key, "status": "sending"}, update)
+        return result.modified_count == 1
+
+    async def list_to(self, to: str, scope: Doc, limit: int = 100) -> list[Doc]:
+        cursor = self.collection.find({"to": to, **scope}, HIDDEN).sort("created_at", -1).limit(limit)
         return [doc async for doc in cursor]
+
+    async def stats(self, since_day: str, until_day: str, scope: Doc) -> list[Doc]:
+        pipeline: list[Doc] = [
+            {"$match": {"day": {"$gte": since_day, "$lte": until_day}, **scope}},
+            {
+                "$group": {
+                    "_id": {"day": "$day", "template": "$template", "channel": "$channel", "status": "$status"},
+                    "count": {"$sum": 1},
+                    "segments": {"$sum": "$segments"},
+                }
+            },
+        ]
+        return [doc async for doc in await self.collection.aggregate(pipeline)]
+
+
+class SmsSinkStore:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[SMS_SINK]
+
+    async def store(self, message_id: str, fields: Doc) -> None:
+        await self.collection.update_one({"_id": message_id}, {"$setOnInsert": fields}, upsert=True)
+
+    async def list_to(self, to: str, limit: int = 100) -> list[Doc]:
+        cursor = self.collection.find({"to": to}).sort("received_at", -1).limit(limit)
+        return [doc async for doc in cursor]
+
+
+class Verifications:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[VERIFICATIONS]
+
+    async def create(self, doc: Doc) -> None:
+        await self.collection.insert_one(doc)
+
+    async def get(self, key: str) -> Doc | None:
+        return await self.collection.find_one({"_id": key})
+
+    async def count_wrong(self, key: str, max_wrong: int) -> Doc | None:
+        """One more wrong try, only while the code is alive and under the limit; returns the new state."""
+        return await self.collection.find_one_and_update(
+            {"_id": key, "status": "active", "wrong_attempts": {"$lt": max_wrong}},
+            {"$inc": {"wrong_attempts": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def kill(self, key: str, at: datetime) -> None:
+        await self.collection.update_one({"_id": key, "status": "active"}, {"$set": {"status": "dead", "died_at": at}})
+
+    async def use(self, key: str, now: datetime, max_wrong: int) -> bool:
+        """Spend the code: the one conditional write that lets exactly one check mint a token."""
+        result = await self.collection.update_one(
+            {"_id": key, "status": "active", "wrong_attempts": {"$lt": max_wrong}, "expires_at": {"$gt": now}},
+            {"$set": {"status": "used", "used_at": now}},
+        )
+        return result.modified_count == 1
+
+
+class Terms:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[TERMS]
+
+    async def upsert(self, term: str, fields: Doc, as_of: datetime) -> bool:
+        return await upsert_newer(self.collection, term, fields, as_of)
+
+    async def all(self) -> list[Doc]:
+        return [doc async for doc in self.collection.find({})]
+
+    async def mark_reminded(self, term: str, reminder: str, cause: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": term, f"reminded.{reminder}": {"$ne": cause}}, {"$set": {f"reminded.{reminder}": cause}}
+        )
+        return result.modified_count == 1
+
+
+class PointsBalances:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[POINTS]
+
+    async def upsert(self, ce_number: str, year: int, balance: int, as_of: datetime) -> bool:
+        return await upsert_newer(
+            self.collection, f"{ce_number}:{year}", {"ce_number": ce_number, "year": year, "balance": balance}, as_of
+        )
+
+    async def positive(self, year: int, limit: int = 1000) -> list[Doc]:
+        cursor = self.collection.find({"year": year, "balance": {"$gt": 0}, "reminded": {"$ne": True}}).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def mark_reminded(self, keys: Sequence[str]) -> None:
+        if keys:
+            await self.collection.bulk_write(
+                [UpdateOne({"_id": key}, {"$set": {"reminded": True}}) for key in keys], ordered=False
+            )

@@ -1,34 +1,76 @@
-"""SMS channel adapters behind one port."""
+"""SMS adapters behind the channel port: the development sink and an HTTP gateway."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
-from pymongo.asynchronous.database import AsyncDatabase
+import httpx
 
-from notify.adapters.mongo import SMS_SINK
-
-
-class SmsGateway(Protocol):
-    async def send(self, *, to: str, text: str, message_id: str) -> str:
-        """Send one SMS; returns the provider's id. Raises on a provider error."""
-        ...
+from notify.adapters.channels import Outgoing, ProviderError, RejectedError
+from notify.adapters.repositories import SmsSinkStore
+from notify.domain.sms import size
 
 
 class DevSmsSink:
-    """Development gateway: stores each SMS instead of sending it; keyed by our message id, so a
-    repeated send of the same message is stored once."""
+    """Development gateway: stores each SMS instead of sending it, keyed by our message id, so a
+    repeated send of the same message is stored once. Listed by ``GET /v1/dev/sms``."""
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.collection = db[SMS_SINK]
+    def __init__(self, store: SmsSinkStore) -> None:
+        self.store = store
 
-    async def send(self, *, to: str, text: str, message_id: str) -> str:
+    async def send(self, message: Outgoing) -> str:
         provider_id = f"sink-{uuid.uuid4().hex[:12]}"
-        await self.collection.update_one(
-            {"_id": message_id},
-            {"$setOnInsert": {"to": to, "text": text, "provider_id": provider_id, "received_at": datetime.now(UTC)}},
-            upsert=True,
+        measured = size(message.text)
+        await self.store.store(
+            message.message_id,
+            {
+                "to": message.to,
+                "text": message.text,
+                "length": measured.length,
+                "segments": measured.segments,
+                "provider_id": provider_id,
+                "received_at": datetime.now(UTC),
+            },
         )
         return provider_id
+
+
+class HttpSmsGateway:
+    """A vendor's HTTP SMS API: ``POST <url>`` with JSON ``{"mobile", "content", "client_ref"}`` and
+    HTTP basic credentials; a 2xx answer carries the vendor's id as ``message_id`` (or ``id``).
+    ``client_ref`` is our idempotency key, so a gateway that dedupes on it never sends twice."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 5.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.url = url
+        auth = httpx.BasicAuth(username, password or "") if username else None
+        self.client = client or httpx.AsyncClient(timeout=timeout, auth=auth)
+
+    async def send(self, message: Outgoing) -> str:
+        try:
+            response = await self.client.post(
+                self.url,
+                json={"mobile": message.to, "content": message.text, "client_ref": message.message_id},
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"SMS gateway unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ProviderError(f"SMS gateway answered {response.status_code}")
+        if response.status_code >= 400:
+            raise RejectedError(f"SMS gateway refused the message: {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return str(body.get("message_id") or body.get("id") or f"http-{message.message_id}")
+
+    async def close(self) -> None:
+        await self.client.aclose()

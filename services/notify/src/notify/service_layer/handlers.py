@@ -1,40 +1,117 @@
-"""Event handlers of notify."""
+"""Event handlers of notify: the contact book, the facts reminders need, and one notice per route.
+
+Each effect is keyed on the event: contacts and term/balance copies move forward in ``occurred_at``
+only (``upsert_newer``); notices are keyed by cause event id + recipient + channel."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from jijiao_contracts import Envelope
-from jijiao_contracts.events.enrollment import TeacherRegistered
+from jijiao_contracts.enums import Role
+from jijiao_contracts.events import enrollment as en
+from jijiao_contracts.events import hours as hr
 from jijiao_kit.consuming import EventDispatcher
-from notify.adapters.repositories import Contacts
-from notify.domain.templates import WELCOME_TEACHER
-from notify.service_layer.delivery import Delivery
+from notify.adapters.repositories import Contacts, PointsBalances, Terms
+from notify.domain.routing import ROUTES, Route
+from notify.service_layer.notices import Notifier
 
 
-def register_handlers(dispatcher: EventDispatcher, contacts: Contacts, delivery: Delivery) -> None:
-    @dispatcher.handles(TeacherRegistered, name="notify.contact_from_teacher")
-    async def store_contact(event: TeacherRegistered, envelope: Envelope) -> None:
+def _teacher_fields(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str, Any]:
+    return {
+        "kind": "teacher",
+        "ce_number": event.ce_number,
+        "name": event.name,
+        "mobile": event.mobile,
+        "email": event.email,
+        "school_id": event.school_id,
+        "school_name": event.school_name,
+        "district": event.district,
+    }
+
+
+def register_handlers(
+    dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, balances: PointsBalances, notifier: Notifier
+) -> None:
+    @dispatcher.handles(en.TeacherRegistered, name="notify.contact_from_teacher")
+    async def teacher_registered(event: en.TeacherRegistered, envelope: Envelope) -> None:
+        await contacts.upsert(
+            f"teacher:{event.ce_number}", {**_teacher_fields(event), "active": True}, envelope.occurred_at
+        )
+
+    @dispatcher.handles(en.TeacherChanged, name="notify.contact_teacher_changed")
+    async def teacher_changed(event: en.TeacherChanged, envelope: Envelope) -> None:
+        await contacts.upsert(f"teacher:{event.ce_number}", _teacher_fields(event), envelope.occurred_at)
+
+    @dispatcher.handles(en.TeacherTransferred, name="notify.contact_teacher_transferred")
+    async def teacher_transferred(event: en.TeacherTransferred, envelope: Envelope) -> None:
         await contacts.upsert(
             f"teacher:{event.ce_number}",
             {
                 "kind": "teacher",
-                "ce_number": event.ce_number,
-                "name": event.name,
-                "mobile": event.mobile,
-                "email": event.email,
-                "school_id": event.school_id,
-                "school_name": event.school_name,
-                "district": event.district,
+                "school_id": event.to_school_id,
+                "school_name": event.to_school_name,
+                "district": event.to_district,
+                "active": True,
             },
             envelope.occurred_at,
         )
 
-    @dispatcher.handles(TeacherRegistered, name="notify.welcome_teacher")
-    async def welcome(event: TeacherRegistered, envelope: Envelope) -> None:
-        if not event.mobile:
-            return
-        await delivery.send_sms(
-            event_id=envelope.event_id,
-            to=event.mobile,
-            template=WELCOME_TEACHER,
-            values={"name": event.name, "school_name": event.school_name, "ce_number": event.ce_number},
+    @dispatcher.handles(en.TeacherArchived, name="notify.contact_teacher_archived")
+    async def teacher_archived(event: en.TeacherArchived, envelope: Envelope) -> None:
+        await contacts.upsert(
+            f"teacher:{event.ce_number}", {"kind": "teacher", "active": event.status == "active"}, envelope.occurred_at
         )
+
+    @dispatcher.handles(en.AdminRegistered, name="notify.contact_from_admin")
+    async def admin_registered(event: en.AdminRegistered, envelope: Envelope) -> None:
+        await contacts.upsert(
+            event.subject,
+            {
+                "kind": "admin",
+                "username": event.username,
+                "name": event.name,
+                "mobile": event.mobile,
+                "email": event.email,
+                "roles": list(event.roles),
+                "school_id": event.school_id,
+                "district": event.district,
+                "is_school_admin": bool({Role.SCHOOL_ADMIN.value, Role.PRINCIPAL.value} & set(event.roles)),
+                "active": True,
+            },
+            envelope.occurred_at,
+        )
+
+    @dispatcher.handles(en.AdminPhoneRebound, name="notify.contact_phone_rebound")
+    async def phone_rebound(event: en.AdminPhoneRebound, envelope: Envelope) -> None:
+        await contacts.upsert(event.subject, {"mobile": event.mobile}, envelope.occurred_at)
+
+    @dispatcher.handles(en.TermScheduled, name="notify.term_scheduled")
+    async def term_scheduled(event: en.TermScheduled, envelope: Envelope) -> None:
+        await terms.upsert(
+            event.term,
+            {
+                "term": event.term,
+                "year": event.year,
+                "opens_at": event.selection_opens_at,
+                "closes_at": event.selection_closes_at,
+                "payment_due_at": event.payment_due_at,
+            },
+            envelope.occurred_at,
+        )
+
+    @dispatcher.handles(hr.PointsBalanceChanged, name="notify.points_balance")
+    async def points_balance(event: hr.PointsBalanceChanged, envelope: Envelope) -> None:
+        await balances.upsert(event.ce_number, event.year, event.balance, envelope.occurred_at)
+
+    for route in ROUTES:
+        dispatcher.handles(route.event, name=route.name)(_route_handler(route, notifier))
+
+
+def _route_handler(route: Route, notifier: Notifier) -> Any:
+    async def handle(event: Any, envelope: Envelope) -> None:
+        notice = route.build(event)
+        if notice is not None:
+            await notifier.notify(envelope.event_id, notice)
+
+    return handle

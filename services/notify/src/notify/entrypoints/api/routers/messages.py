@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from jijiao_contracts.enums import Role
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.errors import Forbidden
+from notify.entrypoints.api.routers.deps import ContainerDep
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
-
-ADMIN_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.SCHOOL_ADMIN)
 
 
 class MessageOut(BaseModel):
@@ -20,20 +17,55 @@ class MessageOut(BaseModel):
     to: str
     channel: str
     template: str
+    template_version: int
     text: str
+    email_subject: str | None = None
+    length: int
+    segments: int
     status: str
     attempts: int
+    last_error: str | None = None
+    errors: list[str] = []
+    cause_id: str | None = None
     created_at: datetime
+    updated_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    deferred_until: datetime | None = None
     sent_at: datetime | None = None
+    failed_at: datetime | None = None
 
 
-@router.get("", response_model=list[MessageOut])
+class StatsRow(BaseModel):
+    day: date
+    template: str
+    channel: str
+    total: int
+    segments: int
+    by_status: dict[str, int]
+
+
+class StatsOut(BaseModel):
+    since: date
+    until: date
+    rows: list[StatsRow]
+
+
+@router.get("", response_model=list[MessageOut], operation_id="list_messages")
 async def list_messages(
-    request: Request,
     principal: CurrentPrincipal,
+    container: ContainerDep,
     to: Annotated[str, Query(min_length=3, max_length=254, description="Mobile number or email address")],
 ) -> list[dict[str, Any]]:
-    if not principal.has_role(*ADMIN_ROLES) and principal.scopes.get("mobile") != to:
-        raise Forbidden("You may only read your own messages.", code="messages_forbidden", title="只能查看本人的消息")
-    docs = await request.app.state.container.messages.list_to(to)
-    return [{**doc, "id": doc["_id"]} for doc in docs]
+    """The delivery log of one recipient (admins within their scope, or the recipient themself)."""
+    return await container.delivery_log.list_to(principal, to)
+
+
+@router.get("/stats", response_model=StatsOut, operation_id="message_stats")
+async def message_stats(
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    since: Annotated[date | None, Query(description="First day (local), default 6 days before until")] = None,
+    until: Annotated[date | None, Query(description="Last day (local), default today")] = None,
+) -> dict[str, Any]:
+    """Notices per day, template and channel, by status (admins, within their scope)."""
+    return await container.delivery_log.stats(principal, since, until)

@@ -1,0 +1,148 @@
+"""Which event causes which notice to whom: one ``Route`` per event type.
+
+A route is pure: it reads the event and names a template, an audience and the template values. The
+service layer resolves the audience against the contact book and creates the notices. Adding a notice
+for a new event (studio, baseline) is one entry in ``ROUTES``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jijiao_contracts import IntegrationEvent
+from jijiao_contracts.events import enrollment as en
+from jijiao_contracts.events import hours as hr
+from notify.domain.schedule import as_utc
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Channel = str  # "sms" | "email"
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """A teacher by CE number; the event's own mobile/name serve when the contact book lacks them."""
+
+    ce_number: str
+    mobile: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An account by token subject (admins: ``account:<id>``; teachers: ``teacher:<ce_number>``)."""
+
+    subject: str
+    mobile: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class SchoolAdmins:
+    school_id: str
+
+
+Audience = Teacher | Subject | SchoolAdmins
+
+
+@dataclass(frozen=True)
+class Notice:
+    template: str
+    audience: Audience
+    values: dict[str, Any]
+    channels: tuple[Channel, ...] = ("sms",)
+
+
+@dataclass(frozen=True)
+class Route:
+    event: type[IntegrationEvent]
+    build: Callable[[Any], Notice | None]
+
+    @property
+    def name(self) -> str:
+        return f"notify.notice.{self.event.EVENT_TYPE}"
+
+
+def local_time(value: datetime) -> str:
+    return as_utc(value).astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+
+
+def money(value: Decimal) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+def hours_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def _welcome(e: en.TeacherRegistered) -> Notice:
+    return Notice(
+        "teacher_welcome",
+        Teacher(e.ce_number, e.mobile, e.name),
+        {"name": e.name, "school_name": e.school_name, "ce_number": e.ce_number},
+        ("sms", "email"),
+    )
+
+
+def _bill(e: en.BillIssued) -> Notice:
+    return Notice(
+        "bill_issued",
+        SchoolAdmins(e.school_id),
+        {
+            "school_name": e.school_name,
+            "term": e.term,
+            "bill_number": e.bill_number,
+            "payee": e.payee,
+            "teacher_count": e.teacher_count,
+            "amount": money(e.amount),
+            "due_at": local_time(e.payment_due_at),
+        },
+        ("sms", "email"),
+    )
+
+
+def _flagged(e: en.SpecialUserFlagged) -> Notice:
+    return Notice("special_user_flagged", Teacher(e.ce_number, e.mobile, e.name), {"name": e.name, "term": e.term})
+
+
+def _cleared(e: en.SpecialUserCleared) -> Notice:
+    return Notice("special_user_cleared", Teacher(e.ce_number, e.mobile, e.name), {"name": e.name})
+
+
+def _result(e: en.ResultRegistered) -> Notice:
+    return Notice(
+        "result_passed" if e.passed else "result_failed",
+        Teacher(e.ce_number),
+        {"course_name": e.course_name, "term": e.term, "hours": hours_text(e.hours)},
+    )
+
+
+def _declaration(e: hr.DeclarationReviewed) -> Notice | None:
+    if e.decision != "returned":
+        return None
+    return Notice("declaration_returned", Teacher(e.ce_number), {"title": e.title, "reason": e.reason or "未说明"})
+
+
+def _locked(e: en.AccountLocked) -> Notice:
+    return Notice(
+        "account_locked", Subject(e.subject, e.mobile, e.name), {"name": e.name, "failed_attempts": e.failed_attempts}
+    )
+
+
+def _unlocked(e: en.AccountUnlocked) -> Notice:
+    return Notice("account_unlocked", Subject(e.subject, e.mobile, e.name), {"name": e.name})
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(en.TeacherRegistered, _welcome),
+    Route(en.BillIssued, _bill),
+    Route(en.SpecialUserFlagged, _flagged),
+    Route(en.SpecialUserCleared, _cleared),
+    Route(en.ResultRegistered, _result),
+    Route(hr.DeclarationReviewed, _declaration),
+    Route(en.AccountLocked, _locked),
+    Route(en.AccountUnlocked, _unlocked),
+)

@@ -1,0 +1,58 @@
+"""When a notice may go out: quiet hours, retry backoff, rate windows. Pure functions of time."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def as_utc(value: datetime) -> datetime:
+    """The store may hand datetimes back without tzinfo; they are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def in_quiet_hours(now: datetime, start: time, end: time, tz: ZoneInfo) -> bool:
+    local = as_utc(now).astimezone(tz).time()
+    if start == end:
+        return False
+    if start < end:  # e.g. 12:00–14:00
+        return start <= local < end
+    return local >= start or local < end  # e.g. 22:00–08:00, over midnight
+
+
+def quiet_hours_end(now: datetime, start: time, end: time, tz: ZoneInfo) -> datetime | None:
+    """When a non-urgent notice created at ``now`` may be sent: None if at once, else the end of quiet
+    hours (in UTC)."""
+    if not in_quiet_hours(now, start, end, tz):
+        return None
+    local = as_utc(now).astimezone(tz)
+    candidate = datetime.combine(local.date(), end, tzinfo=tz)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(UTC)
+
+
+def backoff_seconds(
+    attempt: int, *, base: float, cap: float, jitter: float = 0.5, rng: random.Random | None = None
+) -> float:
+    """Delay before retry number ``attempt`` (1 = after the first failure): exponential, capped, with
+    full-range jitter of ±``jitter`` of the delay, so retries of a burst do not come back together."""
+    delay = min(cap, base * (2 ** max(attempt - 1, 0)))
+    spread = (rng or random).uniform(-jitter, jitter)
+    return max(0.0, delay * (1 + spread))
+
+
+def local_day(now: datetime, tz: ZoneInfo) -> str:
+    return as_utc(now).astimezone(tz).date().isoformat()
+
+
+def window_start(now: datetime, seconds: int) -> int:
+    """The start (epoch seconds) of the fixed window holding ``now``."""
+    epoch = int(as_utc(now).timestamp())
+    return epoch - epoch % seconds

@@ -1,0 +1,97 @@
+"""Reading the delivery log: who may see which notices, and statistics per day and type."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from jijiao_contracts.enums import Role
+from jijiao_kit.auth import Principal
+from jijiao_kit.clock import Clock
+from jijiao_kit.errors import Forbidden, InvalidInput
+from notify.adapters.repositories import Contacts, Messages, SmsSinkStore
+from notify.domain.schedule import as_utc, local_day
+
+ADMIN_ROLES = (Role.CITY_ADMIN.value, Role.DISTRICT_ADMIN.value, Role.SCHOOL_ADMIN.value)
+MAX_STATS_DAYS = 366
+
+
+def _forbidden() -> Forbidden:
+    return Forbidden("You may only read your own messages.", code="messages_forbidden", title="只能查看本人的消息")
+
+
+class DeliveryLog:
+    def __init__(self, messages: Messages, contacts: Contacts, sink: SmsSinkStore, clock: Clock, tz: Any) -> None:
+        self.messages = messages
+        self.contacts = contacts
+        self.sink = sink
+        self.clock = clock
+        self.tz = tz
+
+    def admin_scope(self, principal: Principal) -> dict[str, Any] | None:
+        """The notices an admin may read (None: not an admin). Admins always see their own too."""
+        if principal.has_role(Role.CITY_ADMIN.value):
+            return {}
+        if principal.has_role(Role.DISTRICT_ADMIN.value) and principal.district:
+            return {"$or": [{"district": principal.district}, {"subject": principal.subject}]}
+        if principal.has_role(Role.SCHOOL_ADMIN.value) and principal.school_id:
+            return {"$or": [{"school_id": principal.school_id}, {"subject": principal.subject}]}
+        return None
+
+    async def scope_for(self, principal: Principal, to: str) -> dict[str, Any]:
+        scope = self.admin_scope(principal)
+        if scope is not None:
+            return scope
+        own = {principal.scopes.get("mobile"), principal.scopes.get("email")}
+        contact = await self.contacts.get(principal.subject)
+        if contact is not None:
+            own |= {contact.get("mobile"), contact.get("email")}
+        if to not in own - {None}:
+            raise _forbidden()
+        return {"subject": principal.subject}
+
+    async def list_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
+        scope = await self.scope_for(principal, to)
+        return [self._view(doc) for doc in await self.messages.list_to(to, scope)]
+
+    async def sink_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
+        await self.scope_for(principal, to)
+        return [
+            {**doc, "id": doc.pop("_id"), "received_at": as_utc(doc["received_at"])}
+            for doc in await self.sink.list_to(to)
+        ]
+
+    async def stats(self, principal: Principal, since: date | None, until: date | None) -> dict[str, Any]:
+        scope = self.admin_scope(principal)
+        if scope is None:
+            raise Forbidden(
+                "Statistics are for administrators.", code="stats_forbidden", title="只有管理员可以查看统计"
+            )
+        today = date.fromisoformat(local_day(self.clock.now(), self.tz))
+        until = until or today
+        since = since or until - timedelta(days=6)
+        if since > until or (until - since).days > MAX_STATS_DAYS:
+            raise InvalidInput(
+                "since must be on or before until, at most a year apart.",
+                code="stats_range_invalid",
+                title="统计日期范围无效",
+            )
+        rows = await self.messages.stats(since.isoformat(), until.isoformat(), scope)
+        table: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for row in rows:
+            key = (row["_id"]["day"], row["_id"]["template"], row["_id"]["channel"])
+            entry = table.setdefault(
+                key, {"day": key[0], "template": key[1], "channel": key[2], "total": 0, "segments": 0, "by_status": {}}
+            )
+            entry["by_status"][row["_id"]["status"]] = int(row["count"])
+            entry["total"] += int(row["count"])
+            entry["segments"] += int(row.get("segments") or 0)
+        return {"since": since, "until": until, "rows": [table[key] for key in sorted(table)]}
+
+    @staticmethod
+    def _view(doc: dict[str, Any]) -> dict[str, Any]:
+        view = {**doc, "id": doc["_id"]}
+        for name in ("created_at", "updated_at", "sent_at", "failed_at", "next_attempt_at", "deferred_until"):
+            if view.get(name) is not None:
+                view[name] = as_utc(view[name])
+        return view

@@ -1,0 +1,163 @@
+"""Creating notices: render, decide when they may go, and store them as pending.
+
+Nothing is sent here: the consumer (or the API, for codes) only writes pending notices, keyed by their
+idempotency key, and the delivery job sends them. So a slow or failing provider never holds the event
+queue, and a redelivered event meets its own notices and adds nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jijiao_kit.clock import Clock
+from notify.adapters.repositories import Contacts, Messages
+from notify.domain.routing import Audience, Notice, SchoolAdmins, Subject, Teacher
+from notify.domain.schedule import local_day, parse_hhmm, quiet_hours_end
+from notify.domain.sms import signed, size
+from notify.domain.templates import Template, template
+from notify.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = ("sms", "email")
+
+
+def idempotency_key(cause_id: str, recipient: str, channel: str) -> str:
+    return f"{cause_id}:{recipient}:{channel}"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a notice goes: a contact (``subject`` set) or a bare number from the event."""
+
+    subject: str | None
+    name: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    school_id: str | None = None
+    district: str | None = None
+    opt_out: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def of_contact(cls, doc: dict[str, Any], *, mobile: str | None = None, name: str | None = None) -> Recipient:
+        return cls(
+            subject=doc["_id"],
+            name=doc.get("name") or name,
+            mobile=doc.get("mobile") or mobile,
+            email=doc.get("email"),
+            school_id=doc.get("school_id"),
+            district=doc.get("district"),
+            opt_out=dict(doc.get("opt_out") or {}),
+        )
+
+    def address(self, channel: str) -> str | None:
+        return self.mobile if channel == "sms" else self.email
+
+
+class Notifier:
+    def __init__(self, messages: Messages, contacts: Contacts, clock: Clock, settings: Settings) -> None:
+        self.messages = messages
+        self.contacts = contacts
+        self.clock = clock
+        self.settings = settings
+        self.tz = ZoneInfo(settings.timezone)
+        self.quiet = (parse_hhmm(settings.quiet_hours_start), parse_hhmm(settings.quiet_hours_end))
+
+    # -- audiences -----------------------------------------------------------------------------
+    async def recipients_for(self, audience: Audience) -> list[Recipient]:
+        if isinstance(audience, SchoolAdmins):
+            return [Recipient.of_contact(doc) for doc in await self.contacts.school_admins(audience.school_id)]
+        key = f"teacher:{audience.ce_number}" if isinstance(audience, Teacher) else audience.subject
+        assert isinstance(audience, Teacher | Subject)
+        contact = await self.contacts.get(key)
+        if contact is not None:
+            return [Recipient.of_contact(contact, mobile=audience.mobile, name=audience.name)]
+        if audience.mobile:
+            return [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
+        return []
+
+    async def notify(self, cause_id: str, notice: Notice) -> int:
+        recipients = await self.recipients_for(notice.audience)
+        if not recipients:
+            logger.warning("no recipient for %s (cause %s); nothing sent", notice.template, cause_id)
+        docs = [
+            doc
+            for recipient in recipients
+            for doc in self.build(cause_id, template(notice.template), recipient, notice.values, notice.channels)
+        ]
+        return await self.messages.create_many(docs)
+
+    # -- building ------------------------------------------------------------------------------
+    def not_before(self, tpl: Template, now: datetime) -> tuple[datetime, bool]:
+        if tpl.urgent or not self.settings.quiet_hours_enabled:
+            return now, False
+        until = quiet_hours_end(now, self.quiet[0], self.quiet[1], self.tz)
+        return (until, True) if until else (now, False)
+
+    def build(
+        self,
+        cause_id: str,
+        tpl: Template,
+        recipient: Recipient,
+        values: dict[str, Any],
+        channels: Iterable[str] = ("sms",),
+    ) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        merged = {"name": recipient.name or "", **values}
+        docs: list[dict[str, Any]] = []
+        for channel in channels:
+            address = recipient.address(channel)
+            if not address or (channel == "email" and (not tpl.has_email or not self.settings.email_enabled)):
+                continue
+            send_at, deferred = self.not_before(tpl, now)
+            doc: dict[str, Any] = {
+                "_id": idempotency_key(cause_id, recipient.subject or address, channel),
+                "cause_id": cause_id,
+                "subject": recipient.subject,
+                "to": address,
+                "channel": channel,
+                "template": tpl.key,
+                "template_version": tpl.version,
+                "essential": tpl.essential,
+                "urgent": tpl.urgent,
+                "school_id": recipient.school_id,
+                "district": recipient.district,
+                "attempts": 0,
+                "errors": [],
+                "created_at": now,
+                "updated_at": now,
+                "next_attempt_at": send_at,
+                "deferred_until": send_at if deferred else None,
+                "day": local_day(now, self.tz),
+                "outbox": {},
+                "outbox_pending": 0,
+            }
+            if channel == "sms":
+                text = signed(tpl.render_sms(merged), self.settings.sms_signature)
+                measured = size(text)
+                doc |= {
+                    "text": signed(tpl.render_sms(merged, redact=True), self.settings.sms_signature),
+                    "length": measured.length,
+                    "segments": measured.segments,
+                    "send": {"text": text},
+                }
+            else:
+                subject, body = tpl.render_email(merged)
+                log_subject, log_body = tpl.render_email(merged, redact=True)
+                doc |= {
+                    "text": log_body,
+                    "email_subject": log_subject,
+                    "length": len(body),
+                    "segments": 0,
+                    "send": {"text": body, "subject": subject},
+                }
+            if recipient.opt_out.get(channel) and not tpl.essential:
+                doc |= {"status": "suppressed", "next_attempt_at": None, "send": None}
+            else:
+                doc["status"] = "pending"
+            docs.append(doc)
+        return docs

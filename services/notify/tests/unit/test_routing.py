@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.events import enrollment as en
+from jijiao_contracts.events import hours as hr
+from notify.domain.routing import ROUTES, SchoolAdmins, Subject, Teacher, local_time
+from notify.domain.templates import TEMPLATES
+
+BY_EVENT = {route.event: route for route in ROUTES}
+
+
+def test_every_route_names_a_known_template_and_is_unique() -> None:
+    assert len(BY_EVENT) == len(ROUTES)
+    assert len({route.name for route in ROUTES}) == len(ROUTES)
+
+
+def test_bill_goes_to_the_school_admins_by_sms_and_email() -> None:
+    event = en.BillIssued(
+        bill_id="b1",
+        bill_number="B-1",
+        term="2601",
+        school_id="s1",
+        school_name="一小",
+        payee="中心",
+        amount=Decimal("1200.5"),
+        teacher_count=3,
+        payment_due_at=datetime(2026, 3, 10, 10, 0, tzinfo=UTC),
+    )
+    notice = BY_EVENT[en.BillIssued].build(event)
+    assert notice is not None
+    assert notice.audience == SchoolAdmins("s1") and notice.channels == ("sms", "email")
+    assert notice.values["amount"] == "1200.50" and notice.values["due_at"] == "2026年03月10日 18:00"
+    assert notice.template in TEMPLATES
+
+
+def test_results_pass_and_fail_use_their_own_templates() -> None:
+    base = dict(
+        result_id="r",
+        term="2601",
+        year=2026,
+        ce_number="c1",
+        school_id="s",
+        district="d",
+        course_code="k",
+        course_name="课",
+        programme="city",
+        category=HourCategory.PROFESSIONAL,
+        hours=24.0,
+        source="platform_course",
+        registered_by="inst",
+    )
+    passed = BY_EVENT[en.ResultRegistered].build(en.ResultRegistered(passed=True, **base))
+    failed = BY_EVENT[en.ResultRegistered].build(en.ResultRegistered(passed=False, **base))
+    assert passed is not None and failed is not None
+    assert (passed.template, failed.template) == ("result_passed", "result_failed")
+    assert passed.audience == Teacher("c1") and passed.values["hours"] == "24"
+
+
+def test_only_returned_declarations_notify_with_the_reason() -> None:
+    base = dict(declaration_id="d", ce_number="c1", year=2026, title="研修", level="initial", reviewer="x")
+    route = BY_EVENT[hr.DeclarationReviewed]
+    assert route.build(hr.DeclarationReviewed(decision="approved", **base)) is None
+    notice = route.build(hr.DeclarationReviewed(decision="returned", reason="材料不全", **base))
+    assert notice is not None and notice.values["reason"] == "材料不全"
+
+
+def test_account_locked_goes_to_the_subject_with_the_event_mobile_as_fallback() -> None:
+    event = en.AccountLocked(subject="account:7", name="张三", mobile="13800000007", failed_attempts=10)
+    notice = BY_EVENT[en.AccountLocked].build(event)
+    assert notice is not None and notice.audience == Subject("account:7", "13800000007", "张三")
+
+
+def test_special_user_routes() -> None:
+    flagged = en.SpecialUserFlagged(
+        ce_number="c1", term="2601", school_id="s", name="李", mobile="139", course_codes=["k"], times_flagged=1
+    )
+    notice = BY_EVENT[en.SpecialUserFlagged].build(flagged)
+    assert (
+        notice is not None
+        and notice.template == "special_user_flagged"
+        and notice.audience == Teacher("c1", "139", "李")
+    )
+    cleared = en.SpecialUserCleared(ce_number="c1", school_id="s", name="李", cleared_by="x")
+    assert BY_EVENT[en.SpecialUserCleared].build(cleared) is not None
+
+
+def test_local_time_is_shanghai() -> None:
+    assert local_time(datetime(2026, 12, 31, 16, 0)) == "2027年01月01日 00:00"
