@@ -175,9 +175,10 @@ def subscribe_service_queue(
             return
         set_correlation_id(envelope.correlation_id)
         try:
-            await dispatcher.dispatch(envelope, inbox)
+            ran = await dispatcher.dispatch(envelope, inbox)
         except Exception:
             logger.exception("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id)
             await message.nack(requeue=True)
             return
         await message.ack()
+        logger.info("consumed %s %s (%d handlers ran)", envelope.routing_key, envelope.event_id, ran)

@@ -8,10 +8,13 @@ from fastapi import FastAPI
 
 from baseline.adapters import mongo
 from baseline.adapters.directory import TeacherDirectory
+from baseline.adapters.zones import ZoneRepository
 from baseline.service_layer.handlers import register_handlers
+from baseline.service_layer.zones import ZoneService
 from baseline.settings import Settings
 from jijiao_contracts.events import baseline as baseline_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.clock import SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
@@ -25,6 +28,7 @@ class Container:
     infra: Infrastructure
     verifier: TokenVerifier
     directory: TeacherDirectory
+    zones: ZoneService
 
 
 def build(settings: Settings | None = None) -> Container:
@@ -35,11 +39,12 @@ def build(settings: Settings | None = None) -> Container:
         infra=infra,
         verifier=verifier_from_settings(settings),
         directory=TeacherDirectory(infra.db),
+        zones=ZoneService(ZoneRepository(infra.db), SystemClock()),
     )
 
 
 def create_api(container: Container | None = None) -> FastAPI:
-    from baseline.entrypoints.api.routers import directory
+    from baseline.entrypoints.api.routers import directory, zones
 
     container = container or build()
     return service_api(
@@ -48,7 +53,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao baseline",
         description="National research-base programme (研修基地): zones, bases, quotas, demands, trainees.",
-        routers=[directory.router],
+        routers=[directory.router, zones.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from jijiao_contracts.events import studio as studio_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.clock import SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
@@ -15,7 +16,9 @@ from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.worker import Worker
 from studio.adapters import mongo
 from studio.adapters.directory import TeacherDirectory
+from studio.adapters.studios import StudioRepository
 from studio.service_layer.handlers import register_handlers
+from studio.service_layer.studios import StudioService
 from studio.settings import Settings
 
 
@@ -25,21 +28,24 @@ class Container:
     infra: Infrastructure
     verifier: TokenVerifier
     directory: TeacherDirectory
+    studios: StudioService
 
 
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
+    directory = TeacherDirectory(infra.db)
     return Container(
         settings=settings,
         infra=infra,
         verifier=verifier_from_settings(settings),
-        directory=TeacherDirectory(infra.db),
+        directory=directory,
+        studios=StudioService(StudioRepository(infra.db), directory, SystemClock()),
     )
 
 
 def create_api(container: Container | None = None) -> FastAPI:
-    from studio.entrypoints.api.routers import directory
+    from studio.entrypoints.api.routers import directory, studios
 
     container = container or build()
     return service_api(
@@ -48,7 +54,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao studio",
         description="Research studios (名师工作室): applications, stages, activities, members, evaluations.",
-        routers=[directory.router],
+        routers=[directory.router, studios.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
