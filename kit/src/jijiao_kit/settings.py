@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = 0.2
     relay_batch_size: int = 200
 
+    #: The worker touches this file every few seconds while connected (container liveness probe).
+    worker_heartbeat_file: str = "/tmp/jijiao-worker-heartbeat"
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -4,8 +4,10 @@ as one FastStream application (with an AsyncAPI document)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from faststream import FastStream
@@ -92,8 +94,18 @@ class Worker:
         for hook in self._on_startup:
             await hook()
 
+    async def _heartbeat(self) -> None:
+        """Touch a file while the broker connection is up: the container liveness probe reads it."""
+        path = Path(self.settings.worker_heartbeat_file)
+        while not self._stop.is_set():
+            if await self.broker.ping(timeout=3):
+                path.touch()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=5)
+
     async def _start_background(self) -> None:
         self._stop.clear()
+        self._tasks.append(asyncio.create_task(self._heartbeat()))
         if self.relay.collections:
             self._tasks.append(asyncio.create_task(self.relay.run_forever(self._stop)))
         for job in self.jobs:
