@@ -99,7 +99,7 @@ class Worker:
         path = Path(self.settings.worker_heartbeat_file)
         while not self._stop.is_set():
             if await self.broker.ping(timeout=3):
-                path.touch()
+                await asyncio.to_thread(path.touch)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=5)
 
