@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from enrollment.adapters import mongo
+from enrollment.adapters.catalogue_repository import CourseRepository
+from enrollment.adapters.selection_idempotency import IdempotencyStore
+from enrollment.adapters.selection_repository import CartRepository, SelectionRepository
+from enrollment.adapters.terms_repository import TermRepository
+from enrollment.service_layer.catalogue import CatalogueService
+from enrollment.service_layer.selection import SelectionService
+from enrollment.service_layer.terms import TermService
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
 from enrollment.service_layer.auth import AuthService
@@ -35,6 +42,13 @@ class Container:
     accounts: AccountRepository
     roster: RosterService
     auth: AuthService
+    # E2: terms, catalogue, selection, ability project
+    term_service: TermService
+    catalogue_service: CatalogueService
+    selection_service: SelectionService
+    selection_idempotency: IdempotencyStore
+    course_repository: CourseRepository
+    selection_repository: SelectionRepository
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -61,7 +75,20 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     async def next_sequence(name: str) -> int:
         return await mongo.next_sequence(infra.db, name)
 
+    # E2: terms, catalogue, selection
+    term_service = TermService(TermRepository(infra.db), clock)
+    course_repository = CourseRepository(infra.db)
+    selection_repository = SelectionRepository(infra.db)
+    selection_service = SelectionService(
+        term_service, course_repository, selection_repository, teachers, CartRepository(infra.db), clock
+    )
     return Container(
+        term_service=term_service,
+        catalogue_service=CatalogueService(term_service, course_repository, selection_repository, teachers, clock),
+        selection_service=selection_service,
+        selection_idempotency=IdempotencyStore(infra.redis, settings.redis_prefix),
+        course_repository=course_repository,
+        selection_repository=selection_repository,
         settings=settings,
         infra=infra,
         clock=clock,
@@ -77,6 +104,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
 
 
 def create_api(container: Container | None = None) -> FastAPI:
+    from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import auth, schools, teachers
 
     container = container or build()
@@ -86,7 +114,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[auth.router, schools.router, teachers.router],
+        routers=[terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

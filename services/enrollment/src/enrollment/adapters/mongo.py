@@ -11,9 +11,16 @@ SCHOOLS = "schools"
 TEACHERS = "teachers"
 ACCOUNTS = "accounts"
 COUNTERS = "counters"
+TERMS = "terms"
+COURSES = "courses"
+SELECTIONS = "selections"
+CARTS = "carts"  # E2: 购物车 per term x teacher
+ABILITY_PILOTS = "ability_pilots"  # E2: pilot districts x subjects per term
+ABILITY_PLANS = "ability_plans"  # E2: diagnostic attempts and the confirmed ability plan
+ABILITY_RETAKES = "ability_retakes"  # E2: 重修 per term x teacher x course
 
 #: Collections whose documents carry an outbox the relay publishes.
-OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS)
+OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -23,6 +30,11 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[TEACHERS].create_index("mobile", name="mobile")
     await db[ACCOUNTS].create_index("username", unique=True, name="username")
     await db[ACCOUNTS].create_index("mobile", name="mobile")
+    # E2: terms, catalogue, selection (one active selection per teacher x course x term)
+    await db[SELECTIONS].create_index("active_key", unique=True, sparse=True, name="active_key")
+    await db[SELECTIONS].create_index([("term", ASCENDING), ("ce_number", ASCENDING)], name="term_teacher")
+    await db[COURSES].create_index([("term", ASCENDING), ("programme", ASCENDING)], name="term_programme")
+    await db[ABILITY_RETAKES].create_index([("term", ASCENDING), ("ce_number", ASCENDING)], name="term_teacher")
 
 
 async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:

@@ -1,0 +1,96 @@
+"""Courses in Mongo: ``_id`` = ``{term}:{code}``; ``taken`` is the capacity counter (conditional $inc)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+
+from enrollment.adapters.mongo import COURSES
+from enrollment.adapters.repositories import _Repository
+
+Doc = dict[str, Any]
+
+SORTS: dict[str, list[tuple[str, int]]] = {
+    "code": [("code", ASCENDING)],
+    "newest": [("created_at", DESCENDING), ("code", ASCENDING)],
+    "best_rated": [("rating_avg", DESCENDING), ("rating_count", DESCENDING), ("code", ASCENDING)],
+    "popular": [("taken", DESCENDING), ("code", ASCENDING)],
+}
+
+
+@dataclass(frozen=True)
+class CourseQuery:
+    """The catalogue filters of §2 (学时类型, 学时区间, 学科, 学段, 学习终端, ...)."""
+
+    programme: str | None = None
+    hour_type: str | None = None
+    hours_min: float | None = None
+    hours_max: float | None = None
+    subject: str | None = None
+    stage: str | None = None
+    terminal: str | None = None
+    course_type: str | None = None
+    district: str | None = None
+    school_id: str | None = None
+    text: str | None = None
+    codes: list[str] | None = None
+
+
+class CourseRepository(_Repository):
+    collection_name = COURSES
+
+    async def by_code(self, term: str, code: str) -> Doc | None:
+        return await self.collection.find_one({"_id": f"{term}:{code}"})
+
+    async def reserve(self, course_key: str, capacity: int | None) -> bool:
+        """Take one place: conditional on ``taken < capacity`` so capacity is never exceeded."""
+        query: Doc = {"_id": course_key}
+        if capacity is not None:
+            query["taken"] = {"$lt": capacity}
+        result = await self.collection.update_one(query, {"$inc": {"taken": 1}})
+        return result.modified_count == 1
+
+    async def release(self, course_key: str) -> None:
+        await self.collection.update_one({"_id": course_key, "taken": {"$gt": 0}}, {"$inc": {"taken": -1}})
+
+    async def add_rating(self, course_key: str, stars: int) -> None:
+        await self.collection.update_one({"_id": course_key}, {"$inc": {"rating_sum": stars, "rating_count": 1}})
+        doc = await self.collection.find_one({"_id": course_key}, {"rating_sum": 1, "rating_count": 1})
+        if doc and doc.get("rating_count"):
+            average = round(doc["rating_sum"] / doc["rating_count"], 3)
+            await self.collection.update_one({"_id": course_key}, {"$set": {"rating_avg": average}})
+
+    @staticmethod
+    def _filter(term: str, query: CourseQuery) -> Doc:
+        spec: Doc = {"term": term}
+        for field in ("programme", "hour_type", "subject", "stage", "course_type", "district", "school_id"):
+            value = getattr(query, field)
+            if value is not None:
+                spec[field] = value
+        hours: Doc = {}
+        if query.hours_min is not None:
+            hours["$gte"] = query.hours_min
+        if query.hours_max is not None:
+            hours["$lte"] = query.hours_max
+        if hours:
+            spec["hours"] = hours
+        if query.terminal is not None:
+            spec["terminal"] = {"$in": [query.terminal, "all"]}
+        if query.text:
+            spec["name"] = {"$regex": re.escape(query.text)}
+        if query.codes is not None:
+            spec["code"] = {"$in": query.codes}
+        return spec
+
+    async def search(self, term: str, query: CourseQuery, *, sort: str, skip: int, limit: int) -> tuple[list[Doc], int]:
+        spec = self._filter(term, query)
+        total = await self.collection.count_documents(spec)
+        cursor = self.collection.find(spec).sort(SORTS.get(sort, SORTS["code"])).skip(skip).limit(limit)
+        return [doc async for doc in cursor], total
+
+    async def all_of(self, term: str, query: CourseQuery, *, limit: int = 2000) -> list[Doc]:
+        cursor = self.collection.find(self._filter(term, query)).sort("code", ASCENDING).limit(limit)
+        return [doc async for doc in cursor]
