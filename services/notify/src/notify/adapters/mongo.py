@@ -16,7 +16,7 @@ OUTBOX_COLLECTIONS: tuple[str, ...] = (MESSAGES,)
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[MESSAGES].create_index([("to", 1), ("created_at", -1)], name="to_created")
-    await db[MESSAGES].create_index([("status", 1), ("next_attempt_at", 1)], name="due")
+    await db[MESSAGES].create_index([("status", 1), ("due_ts", 1)], name="due")
     await db[MESSAGES].create_index([("day", 1)], name="day")
     await db[CONTACTS].create_index("mobile", name="mobile")
     await db[CONTACTS].create_index([("school_id", 1), ("is_school_admin", 1)], name="school_admins")

@@ -11,11 +11,28 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from jijiao_kit.outbox import OUTBOX, PENDING
-from jijiao_kit.projections import upsert_newer
 from notify.adapters.mongo import CONTACTS, MESSAGES, POINTS, SMS_SINK, TERMS, VERIFICATIONS
+from notify.domain.schedule import epoch
 
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX: 0, PENDING: 0, "send": 0}
+STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+
+
+async def upsert_newer(collection: Any, key: str, fields: Doc, as_of: datetime) -> bool:
+    """Like ``jijiao_kit.projections.upsert_newer`` but ordered on epoch seconds (``as_of_ts``): the
+    embedded store turns a datetime written by ``$set`` on an existing document into a string, after
+    which ``as_of`` no longer compares and every later event would be ignored."""
+    stamp = epoch(as_of)
+    try:
+        result = await collection.update_one(
+            {"_id": key, "$or": [{"as_of_ts": {"$lt": stamp}}, {"as_of_ts": {"$exists": False}}]},
+            {"$set": {**fields, "as_of": as_of, "as_of_ts": stamp}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False  # the document exists with a newer or equal state
+    return bool(result.modified_count == 1 or result.upserted_id is not None)
 
 
 class Contacts:
@@ -75,13 +92,14 @@ class Messages:
         return await self.collection.find_one({"_id": key}, {OUTBOX: 0})
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
+        stamp = epoch(now)
         query = {
             "$or": [
-                {"status": "pending", "next_attempt_at": {"$lte": now}},
-                {"status": "sending", "lease_until": {"$lte": now}},
+                {"status": "pending", "due_ts": {"$lte": stamp}},
+                {"status": "sending", "lease_ts": {"$lte": stamp}},
             ]
         }
-        cursor = self.collection.find(query, {"_id": 1}).sort("next_attempt_at", 1).limit(limit)
+        cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]
 
     async def claim(self, key: str, now: datetime, lease_until: datetime) -> Doc | None:
@@ -90,11 +108,11 @@ class Messages:
             {
                 "_id": key,
                 "$or": [
-                    {"status": "pending", "next_attempt_at": {"$lte": now}},
-                    {"status": "sending", "lease_until": {"$lte": now}},
+                    {"status": "pending", "due_ts": {"$lte": epoch(now)}},
+                    {"status": "sending", "lease_ts": {"$lte": epoch(now)}},
                 ],
             },
-            {"$set": {"status": "sending", "lease_until": lease_until, "updated_at": now}},
+            {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now}},
             projection={OUTBOX: 0},
             return_document=ReturnDocument.AFTER,
         )
@@ -108,15 +126,14 @@ class Messages:
         return [doc async for doc in cursor]
 
     async def stats(self, since_day: str, until_day: str, scope: Doc) -> list[Doc]:
+        """Counts per ``stat_key`` (``day|template|channel``, fixed at creation) and status. One-field
+        group keys and ``$cond`` on ``$eq``: the forms the embedded store handles like MongoDB."""
+        group: Doc = {"_id": "$stat_key", "total": {"$sum": 1}, "segments": {"$sum": "$segments"}}
+        for status in STATUSES:
+            group[status] = {"$sum": {"$cond": [{"$eq": ["$status", status]}, 1, 0]}}
         pipeline: list[Doc] = [
             {"$match": {"day": {"$gte": since_day, "$lte": until_day}, **scope}},
-            {
-                "$group": {
-                    "_id": {"day": "$day", "template": "$template", "channel": "$channel", "status": "$status"},
-                    "count": {"$sum": 1},
-                    "segments": {"$sum": "$segments"},
-                }
-            },
+            {"$group": group},
         ]
         return [doc async for doc in await self.collection.aggregate(pipeline)]
 
@@ -157,7 +174,7 @@ class Verifications:
     async def use(self, key: str, now: datetime, max_wrong: int) -> bool:
         """Spend the code: the one conditional write that lets exactly one check mint a token."""
         result = await self.collection.update_one(
-            {"_id": key, "status": "active", "wrong_attempts": {"$lt": max_wrong}, "expires_at": {"$gt": now}},
+            {"_id": key, "status": "active", "wrong_attempts": {"$lt": max_wrong}, "expires_ts": {"$gt": epoch(now)}},
             {"$set": {"status": "used", "used_at": now}},
         )
         return result.modified_count == 1

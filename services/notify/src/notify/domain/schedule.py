@@ -7,9 +7,18 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
-def as_utc(value: datetime) -> datetime:
-    """The store may hand datetimes back without tzinfo; they are UTC."""
+def as_utc(value: datetime | str) -> datetime:
+    """The store may hand datetimes back without tzinfo, or (after a top-level ``$set`` on the embedded
+    store) as an ISO string; both are UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def epoch(value: datetime) -> float:
+    """Times the store must compare are kept as epoch seconds: the embedded store keeps a datetime
+    given to a top-level ``$set`` as a string, which no longer compares with datetimes."""
+    return as_utc(value).timestamp()
 
 
 def parse_hhmm(value: str) -> time:

@@ -1,6 +1,6 @@
 """Sending pending notices: the delivery job of the worker.
 
-Each pass takes the due notices (pending and ``next_attempt_at`` reached, or a lease that expired
+Each pass takes the due notices (pending and ``due_ts`` reached, or a lease that expired
 because a sender died), claims each with a conditional update (so replicas never send one notice
 twice at the same time), and sends up to ``delivery_concurrency`` of them at once, each bounded by
 ``send_timeout_seconds``. A provider error schedules the next attempt with exponential backoff and
@@ -23,7 +23,7 @@ from jijiao_kit.outbox import outbox_entry, outbox_update
 from notify.adapters.channels import Channel, Outgoing, ProviderError, RejectedError
 from notify.adapters.repositories import Messages
 from notify.adapters.throttle import SlidingLimiter
-from notify.domain.schedule import backoff_seconds
+from notify.domain.schedule import backoff_seconds, epoch
 from notify.domain.templates import TEMPLATES
 from notify.settings import Settings
 
@@ -97,6 +97,7 @@ class DeliveryService:
                         "$set": {
                             "status": "pending",
                             "next_attempt_at": later,
+                            "due_ts": epoch(later),
                             "deferred_until": later,
                             "deferred_reason": "rate_limited",
                             "updated_at": now,
@@ -145,6 +146,7 @@ class DeliveryService:
                 "attempts": attempts,
                 "provider_id": provider_id,
                 "next_attempt_at": None,
+                "due_ts": None,
             },
         }
         if cleanup := self._secret_cleanup(doc):
@@ -166,6 +168,7 @@ class DeliveryService:
                     "last_error": error,
                     "updated_at": now,
                     "next_attempt_at": now + timedelta(seconds=delay),
+                    "due_ts": epoch(now) + delay,
                 },
                 "$push": {"errors": f"attempt {attempts}: {error}"},
             },
@@ -191,6 +194,7 @@ class DeliveryService:
                 "attempts": attempts,
                 "last_error": error,
                 "next_attempt_at": None,
+                "due_ts": None,
             },
             "$push": {"errors": f"attempt {attempts}: {error}"},
         }

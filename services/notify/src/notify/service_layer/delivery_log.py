@@ -9,7 +9,7 @@ from jijiao_contracts.enums import Role
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Forbidden, InvalidInput
-from notify.adapters.repositories import Contacts, Messages, SmsSinkStore
+from notify.adapters.repositories import STATUSES, Contacts, Messages, SmsSinkStore
 from notify.domain.schedule import as_utc, local_day
 
 ADMIN_ROLES = (Role.CITY_ADMIN.value, Role.DISTRICT_ADMIN.value, Role.SCHOOL_ADMIN.value)
@@ -77,16 +77,22 @@ class DeliveryLog:
                 title="统计日期范围无效",
             )
         rows = await self.messages.stats(since.isoformat(), until.isoformat(), scope)
-        table: dict[tuple[str, str, str], dict[str, Any]] = {}
+        table = []
         for row in rows:
-            key = (row["_id"]["day"], row["_id"]["template"], row["_id"]["channel"])
-            entry = table.setdefault(
-                key, {"day": key[0], "template": key[1], "channel": key[2], "total": 0, "segments": 0, "by_status": {}}
+            day, template, channel = str(row["_id"]).split("|")
+            by_status = {status: int(row[status]) for status in STATUSES if row.get(status)}
+            table.append(
+                {
+                    "day": day,
+                    "template": template,
+                    "channel": channel,
+                    "total": int(row["total"]),
+                    "segments": int(row.get("segments") or 0),
+                    "by_status": by_status,
+                }
             )
-            entry["by_status"][row["_id"]["status"]] = int(row["count"])
-            entry["total"] += int(row["count"])
-            entry["segments"] += int(row.get("segments") or 0)
-        return {"since": since, "until": until, "rows": [table[key] for key in sorted(table)]}
+        table.sort(key=lambda entry: (entry["day"], entry["template"], entry["channel"]))
+        return {"since": since, "until": until, "rows": table}
 
     @staticmethod
     def _view(doc: dict[str, Any]) -> dict[str, Any]:

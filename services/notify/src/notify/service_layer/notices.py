@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from jijiao_kit.clock import Clock
 from notify.adapters.repositories import Contacts, Messages
 from notify.domain.routing import Audience, Notice, SchoolAdmins, Subject, Teacher
-from notify.domain.schedule import local_day, parse_hhmm, quiet_hours_end
+from notify.domain.schedule import epoch, local_day, parse_hhmm, quiet_hours_end
 from notify.domain.sms import signed, size
 from notify.domain.templates import Template, template
 from notify.settings import Settings
@@ -131,8 +131,10 @@ class Notifier:
                 "created_at": now,
                 "updated_at": now,
                 "next_attempt_at": send_at,
+                "due_ts": epoch(send_at),
                 "deferred_until": send_at if deferred else None,
                 "day": local_day(now, self.tz),
+                "stat_key": f"{local_day(now, self.tz)}|{tpl.key}|{channel}",
                 "outbox": {},
                 "outbox_pending": 0,
             }
@@ -156,7 +158,7 @@ class Notifier:
                     "send": {"text": body, "subject": subject},
                 }
             if recipient.opt_out.get(channel) and not tpl.essential:
-                doc |= {"status": "suppressed", "next_attempt_at": None, "send": None}
+                doc |= {"status": "suppressed", "next_attempt_at": None, "due_ts": None, "send": None}
             else:
                 doc["status"] = "pending"
             docs.append(doc)

@@ -18,7 +18,7 @@ from jijiao_kit.stepup import STEP_UP_TTL_SECONDS, StepUpSigner
 from notify.adapters.repositories import Contacts, Messages, Verifications
 from notify.adapters.throttle import SlidingLimiter
 from notify.domain import verification as rules
-from notify.domain.schedule import as_utc
+from notify.domain.schedule import epoch
 from notify.domain.templates import template
 from notify.service_layer.notices import Notifier, Recipient
 from notify.settings import Settings
@@ -120,6 +120,7 @@ class VerificationService:
                 "wrong_attempts": 0,
                 "created_at": now,
                 "expires_at": expires_at,
+                "expires_ts": epoch(expires_at),
             }
         )
         tpl = template("verification_code")
@@ -176,5 +177,5 @@ class VerificationService:
             raise Conflict("The code was already used.", code="verification_used", title="验证码已使用")
         if doc["status"] == "dead" or int(doc.get("wrong_attempts", 0)) >= self.settings.verification_max_wrong:
             raise Gone("Too many wrong codes.", code="verification_dead", title="验证码错误次数过多，请重新获取")
-        if as_utc(doc["expires_at"]) <= now:
+        if float(doc["expires_ts"]) <= epoch(now):
             raise Gone("The code expired.", code="verification_expired", title="验证码已过期，请重新获取")
