@@ -27,6 +27,7 @@ def bench_system(extra_env: dict[str, str] | None = None, seed: bool = True) -> 
         ports={name: free_port() for name in SERVICES},
         mongodb_url=os.environ.get("MONGODB_URL") or None,
         store_port=free_port(),
+        smtp_port=free_port(),
         extra_env={"LOG_LEVEL": "WARNING", **(extra_env or {})},
     )
     system = System(config)

@@ -34,6 +34,7 @@ def up(detach: bool) -> int:
     for name, url in system.urls.items():
         print(f"  {name:<11} {url}   docs: {url}/docs   openapi: {url}/openapi.json")
     print(f"  mongodb     {system.mongodb_url}")
+    print(f"  smtp        127.0.0.1:{system.config.smtp_port}  (caught mail: {system.mail_dir})")
     print("  demo login  cityadmin / jijiao-demo   (README lists every demo login)")
     print(f"  logs        {system.group.log_dir}")
     if detach:

@@ -225,6 +225,12 @@ class RunningSystem:
     name_prefix: str
     mongodb_url: str
     var_dir: Path
+    smtp_port: int
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the system's mail catcher keeps every email it received (.eml files)."""
+        return self.var_dir / "mail"
 
     def client(self, service: str, token: str | None = None) -> httpx.AsyncClient:
         headers = bearer(token) if token else {}
@@ -253,6 +259,7 @@ def running_system(infra_urls: InfraUrls) -> Iterator[RunningSystem]:
         var_dir=var_dir,
         name_prefix=prefix,
         ports={name: free_port() for name in SERVICES},
+        smtp_port=free_port(),
         mongodb_url=infra_urls.mongodb_url,
         rabbitmq_url=infra_urls.rabbitmq_url,
         redis_url=infra_urls.redis_url,
@@ -266,7 +273,7 @@ def running_system(infra_urls: InfraUrls) -> Iterator[RunningSystem]:
         for log in sorted((var_dir / "log").glob("*.log")):
             print(f"===== {log.name}\n{log.read_text()[-3000:]}")
         raise
-    yield RunningSystem(system.urls, prefix, infra_urls.mongodb_url, var_dir)
+    yield RunningSystem(system.urls, prefix, infra_urls.mongodb_url, var_dir, system.config.smtp_port)
     system.stop()
     asyncio.run(cleanup_prefix(infra_urls, prefix))
     shutil.rmtree(var_dir, ignore_errors=True)

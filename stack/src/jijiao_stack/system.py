@@ -35,6 +35,7 @@ class SystemConfig:
     rabbitmq_url: str = DEFAULT_RABBITMQ_URL
     redis_url: str = DEFAULT_REDIS_URL
     store_port: int = 27017
+    smtp_port: int = 1025
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +91,25 @@ class System:
             time.sleep(0.2)
         self.mongodb_url = f"mongodb://127.0.0.1:{port}"
 
+    @property
+    def mail_dir(self) -> Path:
+        return self.config.var_dir / "mail"
+
+    def start_mail_catcher(self) -> None:
+        """A local SMTP server keeping mail under var/mail, unless SMTP_HOST names a real one."""
+        if os.environ.get("SMTP_HOST"):
+            return
+        if not port_is_free(self.config.smtp_port):
+            self.config.smtp_port = free_port()
+        command = [sys.executable, "-m", "jijiao_stack.mailcatcher", "--port", str(self.config.smtp_port)]
+        self.group.spawn("mailcatcher", [*command, "--dir", str(self.mail_dir)], dict(os.environ))
+        endpoint = Endpoint("smtp", "127.0.0.1", self.config.smtp_port)
+        deadline = time.monotonic() + 15
+        while not endpoint.answers():
+            if time.monotonic() > deadline or self.group.dead():
+                raise RuntimeError(f"mail catcher did not start (see {self.group.log_dir})")
+            time.sleep(0.1)
+
     def service_env(self, service: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -101,6 +121,9 @@ class System:
                 "HTTP_PORT": str(self.config.ports[service]),
                 "KEYS_DIR": str(self.config.var_dir / "keys"),
                 "PYTHONUNBUFFERED": "1",
+                "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
+                "SMTP_PORT": os.environ.get("SMTP_PORT", str(self.config.smtp_port)),
+                "WORKER_HEARTBEAT_FILE": str(self.config.var_dir / "run" / f"{service}-worker.heartbeat"),
             }
         )
         env.update(self.config.extra_env)
@@ -132,6 +155,7 @@ class System:
     def start(self, *, seed: bool = True, ready_seconds: float = 90) -> None:
         self.ensure_infrastructure()
         self.start_store()
+        self.start_mail_catcher()
         self.start_services()
         self.wait_ready(ready_seconds)
         if seed:
