@@ -16,8 +16,11 @@ from enrollment.service_layer.selection import SelectionService
 from enrollment.service_layer.terms import TermService
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
+from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
+from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.roster import RosterService
+from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
 from jijiao_contracts.events import enrollment as enrollment_events
 from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
@@ -42,6 +45,8 @@ class Container:
     accounts: AccountRepository
     roster: RosterService
     auth: AuthService
+    transfers: TransferService  # E1
+    account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
     term_service: TermService
     catalogue_service: CatalogueService
@@ -99,13 +104,19 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         teachers=teachers,
         accounts=accounts,
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
-        auth=AuthService(accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins),
+        auth=AuthService(
+            accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
+        ),
+        transfers=TransferService(
+            TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock
+        ),
+        account_service=AccountService(accounts, hasher, clock, teachers=teachers, schools=schools),
     )
 
 
 def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
-    from enrollment.entrypoints.api.routers import auth, schools, teachers
+    from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
     container = container or build()
     return service_api(
@@ -114,7 +125,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router],
+        routers=[terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -11,6 +11,7 @@ SCHOOLS = "schools"
 TEACHERS = "teachers"
 ACCOUNTS = "accounts"
 COUNTERS = "counters"
+TRANSFERS = "transfers"  # E1: 教师调动申请
 TERMS = "terms"
 COURSES = "courses"
 SELECTIONS = "selections"
@@ -30,6 +31,13 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[TEACHERS].create_index("mobile", name="mobile")
     await db[ACCOUNTS].create_index("username", unique=True, name="username")
     await db[ACCOUNTS].create_index("mobile", name="mobile")
+    # E1: roster — one open transfer per teacher; lookups per school, approver and lock state
+    await db[TRANSFERS].create_index("open_key", unique=True, sparse=True, name="open_key")
+    await db[TRANSFERS].create_index([("to_school_id", ASCENDING), ("applied_at", ASCENDING)], name="to_school")
+    await db[TRANSFERS].create_index([("from_school_id", ASCENDING), ("applied_at", ASCENDING)], name="from_school")
+    await db[TRANSFERS].create_index([("status", ASCENDING), ("approver_level", ASCENDING)], name="status_level")
+    await db[TEACHERS].create_index([("district", ASCENDING), ("status", ASCENDING)], name="district_status")
+    await db[ACCOUNTS].create_index("scopes.school_id", name="school")
     # E2: terms, catalogue, selection (one active selection per teacher x course x term)
     await db[SELECTIONS].create_index("active_key", unique=True, sparse=True, name="active_key")
     await db[SELECTIONS].create_index([("term", ASCENDING), ("ce_number", ASCENDING)], name="term_teacher")

@@ -47,6 +47,20 @@ class _Repository:
     async def get(self, key: str) -> Doc | None:
         return await self.collection.find_one({"_id": key}, {"outbox": 0})
 
+    async def update_where(self, condition: Doc, update: Doc, events: Sequence[Doc] = ()) -> bool:
+        """One conditional single-document write carrying its events; False when nothing matched.
+
+        A unique-index violation raises AlreadyExists (nothing is written then)."""
+        try:
+            result = await self.collection.update_one(condition, outbox_update(update, events))
+        except DuplicateKeyError as exc:
+            raise AlreadyExists(_duplicate_index(exc)) from exc
+        return result.modified_count == 1
+
+    async def find(self, query: Doc, *, sort: str = "_id", limit: int = 200, skip: int = 0) -> list[Doc]:
+        cursor = self.collection.find(query, {"outbox": 0}).sort(sort, 1).skip(skip).limit(limit)
+        return [doc async for doc in cursor]
+
 
 class _Credentials(_Repository):
     """Failed-login counting and locking on documents that carry ``credentials`` (§1: 10 wrong
@@ -91,6 +105,21 @@ class SchoolRepository(_Repository):
         cursor = self.collection.find(query, {"outbox": 0}).sort("name", 1).skip(skip).limit(limit)
         return [doc async for doc in cursor]
 
+    async def set_principal(self, school_id: str, ce_number: str, at: Any) -> bool:
+        """Authorise the one principal: only a school without one accepts it (the store decides)."""
+        result = await self.collection.update_one(
+            {"_id": school_id, "principal_ce_number": None},
+            {"$set": {"principal_ce_number": ce_number, "principal_since": at}},
+        )
+        return result.modified_count == 1
+
+    async def clear_principal(self, school_id: str, ce_number: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": school_id, "principal_ce_number": ce_number},
+            {"$set": {"principal_ce_number": None, "principal_since": None}},
+        )
+        return result.modified_count == 1
+
 
 class TeacherRepository(_Credentials):
     collection_name = TEACHERS
@@ -105,6 +134,9 @@ class TeacherRepository(_Credentials):
         cursor = self.collection.find({"school_id": school_id}, {"outbox": 0}).sort("_id", 1).skip(skip).limit(limit)
         return [doc async for doc in cursor]
 
+    async def locked_in_school(self, school_id: str) -> list[Doc]:
+        return await self.find({"school_id": school_id, "credentials.locked": True}, limit=1000)
+
 
 class AccountRepository(_Credentials):
     """Administrator accounts (real-name, phone-bound; teachers sign in with their teacher record)."""
@@ -116,3 +148,6 @@ class AccountRepository(_Credentials):
 
     async def by_mobile(self, mobile: str) -> list[Doc]:
         return [doc async for doc in self.collection.find({"mobile": mobile}, {"outbox": 0}).limit(2)]
+
+    async def locked_in_school(self, school_id: str) -> list[Doc]:
+        return await self.find({"scopes.school_id": school_id, "credentials.locked": True}, limit=1000)

@@ -36,3 +36,28 @@ def can_read_teacher(principal: Principal, teacher: dict[str, Any]) -> bool:
     if principal.has_role(Role.TEACHER) and principal.ce_number == teacher["_id"]:
         return True
     return can_manage_school(principal, {"_id": teacher["school_id"], "district": teacher["district"]})
+
+
+def is_school_admin_of(principal: Principal, school_id: str) -> bool:
+    """The school's own admins (the principal may use the school admin platform too) or the city."""
+    if principal.has_role(Role.CITY_ADMIN):
+        return True
+    return principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school_id
+
+
+def ensure_school_admin_of(principal: Principal, school: dict[str, Any]) -> None:
+    if not is_school_admin_of(principal, school["_id"]):
+        raise Forbidden(
+            "Only an administrator of this school may do this.", code="school_forbidden", title="仅本校管理员可操作"
+        )
+
+
+def teacher_scope_query(principal: Principal) -> dict[str, Any]:
+    """The part of a teacher query a caller may see: city all, district its district, school its school."""
+    if principal.has_role(Role.CITY_ADMIN):
+        return {}
+    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+        return {"district": principal.district}
+    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+        return {"school_id": principal.school_id}
+    raise Forbidden("Not allowed to list teachers.", code="forbidden", title="无权查看教师列表")

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from enrollment.adapters.passwords import PasswordHasher
-from enrollment.adapters.repositories import AccountRepository, TeacherRepository, _Credentials
-from enrollment.domain.accounts import LoginKind, locks_after, login_kinds
+from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository, _Credentials
+from enrollment.domain.accounts import LoginKind, locks_after, login_kinds, password_problem
+from enrollment.domain.identity import initial_password
+from enrollment.domain.roster import is_principal
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, AccountLocked
-from jijiao_kit.auth import TokenIssuer
-from jijiao_kit.errors import Locked, Unauthorized
+from jijiao_kit.auth import Principal, TokenIssuer
+from jijiao_kit.errors import InvalidInput, Locked, NotFound, Unauthorized
 from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
@@ -26,9 +28,19 @@ class IssuedToken:
     must_change_password: bool
 
 
-def teacher_claims(teacher: Doc) -> dict[str, Any]:
+PASSWORD_TITLES = {
+    "too_short": "新密码至少8位",
+    "needs_letters_and_digits": "新密码须同时包含字母和数字",
+    "same_as_before": "新密码不能与原密码或初始密码相同",
+}
+
+
+def teacher_claims(teacher: Doc, school: Doc | None = None) -> dict[str, Any]:
+    """A teacher's token; the school's one authorised principal also gets role "principal" with the
+    school scope it already carries (授权校长: the same account uses the school admin platform)."""
+    extra = [Role.PRINCIPAL.value] if is_principal(teacher, school) else []
     return {
-        "roles": [Role.TEACHER.value, *teacher.get("extra_roles", [])],
+        "roles": [Role.TEACHER.value, *extra, *teacher.get("extra_roles", [])],
         "name": teacher["name"],
         "scopes": {
             "ce_number": teacher["_id"],
@@ -52,9 +64,11 @@ class AuthService:
         issuer: TokenIssuer,
         *,
         max_failed_logins: int,
+        schools: SchoolRepository | None = None,
     ) -> None:
         self.accounts = accounts
         self.teachers = teachers
+        self.schools = schools
         self.hasher = hasher
         self.issuer = issuer
         self.max_failed_logins = max_failed_logins
@@ -96,23 +110,79 @@ class AuthService:
         if credentials.get("locked"):
             raise self._locked()
         if not await self.hasher.verify_async(credentials["password_hash"], password):
-            failures = await repo.record_failed_login(doc["_id"])
-            if locks_after(failures, self.max_failed_logins):
-                event = AccountLocked(
-                    subject=subject,
-                    name=doc["name"],
-                    mobile=doc.get("mobile"),
-                    school_id=doc.get("school_id") or doc.get("scopes", {}).get("school_id"),
-                    failed_attempts=failures,
-                )
-                await repo.lock(doc["_id"], [outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system"))])
-                raise self._locked()
-            raise self._bad_credentials(remaining=self.max_failed_logins - failures)
+            raise await self._wrong_password(repo, doc, subject)
         if credentials.get("failed_attempts"):
             await repo.reset_failed_logins(doc["_id"])
-        claims = teacher_claims(doc) if repo is self.teachers else account_claims(doc)
+        must_change = bool(credentials.get("must_change"))
+        if repo is self.teachers:
+            school = await self.schools.get(doc["school_id"]) if self.schools else None
+            claims = teacher_claims(doc, school)
+        else:
+            claims = account_claims(doc)
+        claims["must_change_password"] = must_change
         token = self.issuer.issue(subject, claims)
-        return IssuedToken(token, self.issuer.ttl_seconds, bool(credentials.get("must_change")))
+        return IssuedToken(token, self.issuer.ttl_seconds, must_change)
+
+    async def _wrong_password(self, repo: _Credentials, doc: Doc, subject: str) -> Unauthorized | Locked:
+        """Count a wrong password; the 10th in a row locks the account (one AccountLocked event)."""
+        failures = await repo.record_failed_login(doc["_id"])
+        if locks_after(failures, self.max_failed_logins):
+            event = AccountLocked(
+                subject=subject,
+                name=doc["name"],
+                mobile=doc.get("mobile"),
+                school_id=doc.get("school_id") or doc.get("scopes", {}).get("school_id"),
+                failed_attempts=failures,
+            )
+            await repo.lock(doc["_id"], [outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system"))])
+            return self._locked()
+        return self._bad_credentials(remaining=self.max_failed_logins - failures)
+
+    def _by_subject(self, subject: str) -> tuple[_Credentials, str]:
+        kind, _, key = subject.partition(":")
+        if kind == "teacher":
+            return self.teachers, key
+        if kind == "account":
+            return self.accounts, key
+        raise NotFound("This token has no password of its own.", code="account_not_found", title="账号不存在")
+
+    async def change_password(self, principal: Principal, old_password: str, new_password: str) -> None:
+        """Everyone changes their own password with the old one; teachers must replace the initial one.
+
+        A wrong old password counts as a failed login (so it cannot be guessed past the lockout)."""
+        repo, key = self._by_subject(principal.subject)
+        doc = await repo.get(key)
+        if doc is None:
+            raise NotFound("Account not found.", code="account_not_found", title="账号不存在")
+        credentials = doc["credentials"]
+        if credentials.get("locked"):
+            raise self._locked()
+        if not await self.hasher.verify_async(credentials["password_hash"], old_password):
+            raise await self._wrong_password(repo, doc, principal.subject)
+        initial = initial_password(doc["id_number"]) if repo is self.teachers else None
+        problem = password_problem(new_password, old=old_password, initial=initial)
+        if problem:
+            raise InvalidInput(
+                f"The new password is not acceptable: {problem}.",
+                code="weak_password",
+                title=PASSWORD_TITLES[problem],
+                extra={"reason": problem},
+            )
+        new_hash = await self.hasher.hash_async(new_password)
+        changed = await repo.update_where(
+            {"_id": key, "credentials.password_hash": credentials["password_hash"]},
+            {
+                "$set": {
+                    "credentials.password_hash": new_hash,
+                    "credentials.must_change": False,
+                    "credentials.failed_attempts": 0,
+                }
+            },
+        )
+        if not changed:
+            raise Unauthorized(
+                "The password was changed meanwhile.", code="invalid_credentials", title="密码已被修改，请重新登录"
+            )
 
     @staticmethod
     def _bad_credentials(remaining: int | None = None) -> Unauthorized:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from enrollment.entrypoints.api.deps import AuthDep
+from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -32,3 +33,23 @@ async def issue_token(body: TokenRequest, auth: AuthDep) -> TokenResponse:
         expires_in=issued.expires_in,
         must_change_password=issued.must_change_password,
     )
+
+
+class PasswordChange(BaseModel):
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128, description="8+ characters, letters and digits")
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        401: {"description": "Wrong old password (counts towards the lockout)"},
+        422: {"description": "weak_password"},
+        423: {"description": "Account locked"},
+    },
+)
+async def change_password(body: PasswordChange, principal: CurrentPrincipal, auth: AuthDep) -> Response:
+    """Change one's own password (teachers must replace the initial one after the first login)."""
+    await auth.change_password(principal, body.old_password, body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,19 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, EmailStr, Field
+from fastapi import APIRouter, Body, Query, Request, status
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from enrollment.entrypoints.api.deps import RosterDep
-from enrollment.service_layer.access import can_read_teacher
-from enrollment.service_layer.roster import NewTeacher
+from enrollment.entrypoints.api.deps import ImportDep, RosterDep
+from enrollment.service_layer.roster import NewTeacher, TeacherFilter
 from jijiao_contracts.enums import Stage
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.errors import NotFound
+from jijiao_kit.errors import BadRequest
 
 router = APIRouter(tags=["teachers"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 class TeacherIn(BaseModel):
@@ -25,6 +27,21 @@ class TeacherIn(BaseModel):
     subject: str | None = Field(default=None, max_length=30, description="任教学科")
     stage: Stage | None = Field(default=None, description="学段")
     title: str | None = Field(default=None, max_length=30, description="职称")
+
+
+class InfoReviewOut(BaseModel):
+    state: str = "none"
+    submission_id: str | None = None
+    changes: dict[str, Any] = Field(default_factory=dict)
+    submitted_at: datetime | None = None
+    reason: str | None = None
+    reopened: bool = False
+    reviewed_at: datetime | None = None
+
+    @field_validator("submitted_at", "reviewed_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class TeacherOut(BaseModel):
@@ -42,12 +59,88 @@ class TeacherOut(BaseModel):
     district: str
     status: str
     special_user: bool
+    locked: bool = False
+    info_review: InfoReviewOut = Field(default_factory=InfoReviewOut)
     created_at: datetime
 
+    @field_validator("created_at")
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> TeacherOut:
-        fields = {k: v for k, v in doc.items() if k in cls.model_fields}
-        return cls(ce_number=doc["_id"], **fields)
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    @classmethod
+    def of(cls, doc: dict[str, Any], *, mask_id: bool = False) -> TeacherOut:
+        fields = {k: v for k, v in doc.items() if k in cls.model_fields and k not in ("locked", "info_review")}
+        if mask_id:
+            fields["id_number"] = mask(doc["id_number"])
+        review = doc.get("info_review") or {}
+        return cls(
+            ce_number=doc["_id"],
+            locked=bool((doc.get("credentials") or {}).get("locked")),
+            info_review=InfoReviewOut(**{k: v for k, v in review.items() if k in InfoReviewOut.model_fields}),
+            **fields,
+        )
+
+
+def mask(id_number: str) -> str:
+    """Lists show ID numbers masked (the full number is on the single record and in step-up exports)."""
+    return id_number[:6] + "********" + id_number[-4:] if len(id_number) == 18 else "****"
+
+
+class ArchiveIn(BaseModel):
+    status: Literal["active", "left", "retired", "other"] = Field(description="在职 / 离职 / 退休 / 其他")
+
+
+class BulkArchiveIn(ArchiveIn):
+    ce_numbers: list[str] = Field(min_length=1, max_length=500)
+
+
+class BulkRowOut(BaseModel):
+    ce_number: str
+    ok: bool
+    code: str | None = None
+    reason: str | None = None
+
+
+class InfoChangeIn(BaseModel):
+    """Changed personal information, submitted for the school's review (提交审核).
+
+    Name and ID number only after the school admin re-opened the record (重新更新)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    id_number: str | None = Field(default=None, min_length=18, max_length=18)
+    mobile: str | None = Field(default=None, pattern=r"^1\d{10}$")
+    gender: Literal["male", "female"] | None = None
+    email: EmailStr | None = None
+    subject: str | None = Field(default=None, max_length=30)
+    stage: Stage | None = None
+    title: str | None = Field(default=None, max_length=30)
+
+
+class ReviewIn(BaseModel):
+    approve: bool
+    submission_id: str | None = Field(default=None, description="the submission reviewed (guards a stale page)")
+    reason: str | None = Field(default=None, max_length=200, description="退回原因 (required to return)")
+
+
+class ReopenIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class ImportRowOut(BaseModel):
+    row: int
+    ce_number: str | None = None
+    name: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+
+class ImportReportOut(BaseModel):
+    accepted: list[ImportRowOut]
+    rejected: list[ImportRowOut]
 
 
 @router.post(
@@ -65,13 +158,129 @@ async def add_teacher(school_id: str, body: TeacherIn, principal: CurrentPrincip
 
 
 @router.get("/v1/schools/{school_id}/teachers", response_model=list[TeacherOut])
-async def list_teachers(school_id: str, principal: CurrentPrincipal, roster: RosterDep) -> list[TeacherOut]:
-    return [TeacherOut.of(doc) for doc in await roster.list_teachers(principal, school_id)]
+async def list_school_teachers(
+    school_id: str,
+    principal: CurrentPrincipal,
+    roster: RosterDep,
+    status: str | None = Query(default=None, pattern="^(active|left|retired|other)$"),
+    name: str | None = Query(default=None, max_length=50),
+    review_state: str | None = Query(default=None, pattern="^(none|submitted|returned|approved)$"),
+    special_user: bool | None = None,
+    limit: int = Query(default=500, ge=1, le=1000),
+    skip: int = Query(default=0, ge=0),
+) -> list[TeacherOut]:
+    filters = TeacherFilter(
+        status=status, name=name, review_state=review_state, special_user=special_user, limit=limit, skip=skip
+    )
+    return [TeacherOut.of(doc, mask_id=True) for doc in await roster.list_teachers(principal, school_id, filters)]
+
+
+@router.get("/v1/teachers", response_model=list[TeacherOut])
+async def search_teachers(
+    principal: CurrentPrincipal,
+    roster: RosterDep,
+    school_id: str | None = None,
+    district: str | None = None,
+    status: str | None = Query(default=None, pattern="^(active|left|retired|other)$"),
+    subject: str | None = None,
+    stage: Stage | None = None,
+    name: str | None = Query(default=None, max_length=50, description="name prefix"),
+    ce_number: str | None = None,
+    id_number: str | None = None,
+    special_user: bool | None = None,
+    review_state: str | None = Query(default=None, pattern="^(none|submitted|returned|approved)$"),
+    limit: int = Query(default=200, ge=1, le=1000),
+    skip: int = Query(default=0, ge=0),
+) -> list[TeacherOut]:
+    """Teachers within the caller's scope (school admin: own school; district admin: own district)."""
+    filters = TeacherFilter(
+        school_id=school_id,
+        district=district,
+        status=status,
+        subject=subject,
+        stage=stage.value if stage else None,
+        name=name,
+        ce_number=ce_number,
+        id_number=id_number,
+        special_user=special_user,
+        review_state=review_state,
+        limit=limit,
+        skip=skip,
+    )
+    return [TeacherOut.of(doc, mask_id=True) for doc in await roster.search_teachers(principal, filters)]
 
 
 @router.get("/v1/teachers/{ce_number}", response_model=TeacherOut)
 async def get_teacher(ce_number: str, principal: CurrentPrincipal, roster: RosterDep) -> TeacherOut:
-    teacher = await roster.get_teacher(ce_number)
-    if teacher is None or not can_read_teacher(principal, teacher):
-        raise NotFound(f"Teacher {ce_number} not found.", code="teacher_not_found", title="教师不存在")
+    return TeacherOut.of(await roster.teacher_for(principal, ce_number))
+
+
+@router.post("/v1/teachers/{ce_number}/archive", response_model=TeacherOut)
+async def archive_teacher(
+    ce_number: str, body: ArchiveIn, principal: CurrentPrincipal, roster: RosterDep
+) -> TeacherOut:
+    """归档 (left / retired / other) or back to active (在职)."""
+    return TeacherOut.of(await roster.archive(principal, ce_number, body.status))
+
+
+@router.post("/v1/schools/{school_id}/teachers/archive", response_model=list[BulkRowOut])
+async def archive_teachers(
+    school_id: str, body: BulkArchiveIn, principal: CurrentPrincipal, roster: RosterDep
+) -> list[BulkRowOut]:
+    """The checked teachers of a school to one archive type; one result per teacher."""
+    rows = await roster.archive_many(principal, school_id, body.ce_numbers, body.status)
+    return [BulkRowOut(**row) for row in rows]
+
+
+@router.put("/v1/teachers/{ce_number}/info-change", response_model=TeacherOut)
+async def submit_info_change(
+    ce_number: str, body: InfoChangeIn, principal: CurrentPrincipal, roster: RosterDep
+) -> TeacherOut:
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "email" in changes:
+        changes["email"] = str(changes["email"])
+    if "stage" in changes:
+        changes["stage"] = Stage(changes["stage"]).value
+    return TeacherOut.of(await roster.submit_changes(principal, ce_number, changes))
+
+
+@router.post("/v1/teachers/{ce_number}/info-change/review", response_model=TeacherOut)
+async def review_info_change(
+    ce_number: str, body: ReviewIn, principal: CurrentPrincipal, roster: RosterDep
+) -> TeacherOut:
+    """审核: approve (the changes apply) or return with a reason."""
+    teacher = await roster.review_changes(
+        principal, ce_number, approve=body.approve, submission_id=body.submission_id, reason=body.reason
+    )
     return TeacherOut.of(teacher)
+
+
+@router.post("/v1/teachers/{ce_number}/reopen", response_model=TeacherOut)
+async def reopen_record(
+    ce_number: str, principal: CurrentPrincipal, roster: RosterDep, body: ReopenIn | None = Body(default=None)
+) -> TeacherOut:
+    """重新更新: let the teacher correct name and ID number, then submit for review again."""
+    return TeacherOut.of(await roster.reopen(principal, ce_number, body.reason if body else None))
+
+
+@router.post(
+    "/v1/schools/{school_id}/teachers/import",
+    response_model=ImportReportOut,
+    openapi_extra={"requestBody": {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def import_teachers(
+    school_id: str, request: Request, principal: CurrentPrincipal, importer: ImportDep
+) -> ImportReportOut:
+    """Excel import (.xlsx body; header row 姓名, 身份证号码, 手机号码, 性别, 电子邮箱, 任教学科, 任教学段, 职称)."""
+    content = await request.body()
+    if not content:
+        raise BadRequest("Send the .xlsx file as the request body.", code="invalid_sheet", title="请上传Excel文件")
+    if len(content) > MAX_IMPORT_BYTES:
+        raise BadRequest("File too large (5 MB at most).", code="file_too_large", title="文件不能超过5MB")
+    report = await importer.run(principal, school_id, content)
+    return ImportReportOut(
+        accepted=[ImportRowOut(**row) for row in report.accepted],
+        rejected=[
+            ImportRowOut(**{k: v for k, v in row.items() if k in ImportRowOut.model_fields}) for row in report.rejected
+        ],
+    )
