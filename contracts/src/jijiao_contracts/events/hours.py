@@ -24,6 +24,7 @@ class HoursCredited(IntegrationEvent):
     credited: float
     capped: float
     cap_reason: str | None = None
+    reference: dict[str, str | int | float | None] | None = None
 
 
 class DeclarationReviewed(IntegrationEvent):
@@ -65,6 +66,7 @@ class PointsAwarded(IntegrationEvent):
     points: int
     capped: int
     balance: int
+    reference: str | None = None
 
 
 class PointsRedeemed(IntegrationEvent):
@@ -76,6 +78,7 @@ class PointsRedeemed(IntegrationEvent):
     hours: int
     points: int
     balance: int
+    redemption_id: str | None = None
 
 
 class PointsExpired(IntegrationEvent):

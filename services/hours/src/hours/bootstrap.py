@@ -7,13 +7,23 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from hours.adapters import mongo
-from hours.adapters.repositories import HoursAccounts
+from hours.adapters.files import FileStore
+from hours.adapters.repositories import Teachers
+from hours.service_layer.complaints import Complaints
+from hours.service_layer.crediting import HoursBank
+from hours.service_layer.declarations import Declarations
 from hours.service_layer.handlers import register_handlers
+from hours.service_layer.points import PointsBank
 from hours.service_layer.queries import HoursQueries
+from hours.service_layer.registrations import Registrations
+from hours.service_layer.rules import RulesService
+from hours.service_layer.verification import VerificationService
 from hours.settings import Settings
 from jijiao_contracts.events import hours as hours_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
@@ -25,25 +35,65 @@ class Container:
     settings: Settings
     infra: Infrastructure
     verifier: TokenVerifier
-    accounts: HoursAccounts
+    clock: Clock
+    files: FileStore
+    teachers: Teachers
+    rules: RulesService
+    bank: HoursBank
+    points: PointsBank
+    registrations: Registrations
+    declarations: Declarations
+    verification: VerificationService
+    complaints: Complaints
     queries: HoursQueries
 
+    def set_clock(self, clock: Clock) -> None:
+        """Tests move time (year boundaries) for every use case at once."""
+        self.clock = clock
+        self.points.clock = clock
+        self.complaints.clock = clock
 
-def build(settings: Settings | None = None) -> Container:
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
-    accounts = HoursAccounts(infra.db)
+    db = infra.db
+    clock = clock or SystemClock()
+    files = FileStore(settings.attachments_dir, max_bytes=settings.max_attachment_bytes)
+    teachers = Teachers(db)
+    rules = RulesService(db)
+    bank = HoursBank(db, rules)
+    points = PointsBank(db, rules, bank, clock)
+    verification = VerificationService(db, teachers, rules)
     return Container(
         settings=settings,
         infra=infra,
         verifier=verifier_from_settings(settings),
-        accounts=accounts,
-        queries=HoursQueries(accounts),
+        clock=clock,
+        files=files,
+        teachers=teachers,
+        rules=rules,
+        bank=bank,
+        points=points,
+        registrations=Registrations(db, teachers, bank, rules),
+        declarations=Declarations(db, teachers, bank, rules, files, max_files=settings.max_attachments),
+        verification=verification,
+        complaints=Complaints(db, teachers, rules, clock),
+        queries=HoursQueries(teachers, bank, verification),
     )
 
 
 def create_api(container: Container | None = None) -> FastAPI:
-    from hours.entrypoints.api.routers import hours
+    from hours.entrypoints.api.routers import (
+        admin,
+        complaints,
+        declarations,
+        hours,
+        points,
+        registrations,
+        rules,
+        verifications,
+    )
 
     container = container or build()
     return service_api(
@@ -52,7 +102,16 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao hours",
         description="Hours bank (学时银行) and points bank (积分银行).",
-        routers=[hours.router],
+        routers=[
+            hours.router,
+            registrations.router,
+            points.router,
+            declarations.router,
+            verifications.router,
+            rules.router,
+            complaints.router,
+            admin.router,
+        ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
@@ -61,7 +120,7 @@ def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
     configure_logging("hours-worker", container.settings.log_level, container.settings.log_json)
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.accounts)
+    register_handlers(dispatcher, container.teachers, container.bank, container.points, container.declarations)
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)
@@ -72,5 +131,11 @@ def create_worker(container: Container | None = None) -> Worker:
         title="jijiao hours worker",
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(hours_events),
+        jobs=[
+            PeriodicJob("expire-points", container.settings.expiry_interval_seconds, container.points.expire),
+            PeriodicJob(
+                "complete-pending-entries", container.settings.repair_interval_seconds, container.bank.complete_pending
+            ),
+        ],
         on_startup=[startup],
     )

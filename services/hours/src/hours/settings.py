@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from jijiao_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "hours"
     http_port: int = 8003
+    #: Where declaration attachments and sealed proofs are stored.
+    attachments_dir: Path = Path("var/hours/attachments")
+    max_attachment_bytes: int = 5 * 1024 * 1024
+    max_attachments: int = 5
+    max_bulk_rows: int = 5000
+    #: How often the worker checks for ended years whose points must expire, and for unfinished entries.
+    expiry_interval_seconds: float = 3600.0
+    repair_interval_seconds: float = 60.0

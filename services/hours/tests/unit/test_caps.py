@@ -74,8 +74,11 @@ def test_research_output_main_authors_28_per_item_others_14_shared_28() -> None:
     assert other_above.credited == to_units(14) and other_above.reason == "item_cap:research_output_other"
     shared = replay(
         RULES,
-        [("research_output_other", P, to_units(14)), ("research_output_other", P, to_units(14)),
-         ("research_output_main", P, to_units(28))],
+        [
+            ("research_output_other", P, to_units(14)),
+            ("research_output_other", P, to_units(14)),
+            ("research_output_main", P, to_units(28)),
+        ],
     )
     assert [g.credited for g in shared] == [to_units(14), to_units(14), 0]
     assert shared[2].reason == "yearly_cap:research_output"

@@ -11,8 +11,14 @@ from hours.domain.rules import default_rules
 from jijiao_contracts.enums import HourCategory
 
 RULES = default_rules(2026)
-CAPPED = ["shared_resource", "discussion_topic", "workshop_founded", "activity_segment_created",
-          "excellent_resource", "popular_topic"]
+CAPPED = [
+    "shared_resource",
+    "discussion_topic",
+    "workshop_founded",
+    "activity_segment_created",
+    "excellent_resource",
+    "popular_topic",
+]
 
 
 @pytest.mark.parametrize("rule", CAPPED)
@@ -30,8 +36,14 @@ def test_partial_award_at_the_cap() -> None:
 
 @pytest.mark.parametrize(
     ("rule", "points"),
-    [("activity_participation", 10), ("assignment_recommended", 20), ("active_workshop_host", 100),
-     ("active_workshop_participant", 20), ("workshop_featured_host", 500), ("workshop_featured_participant", 100)],
+    [
+        ("activity_participation", 10),
+        ("assignment_recommended", 20),
+        ("active_workshop_host", 100),
+        ("active_workshop_participant", 20),
+        ("workshop_featured_host", 500),
+        ("workshop_featured_participant", 100),
+    ],
 )
 def test_uncapped_rewards(rule: str, points: int) -> None:
     assert award(RULES, rule, 10_000).points == points

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from hours.domain.rules import YearRules
 from jijiao_contracts.enums import HourCategory
@@ -14,7 +14,7 @@ CHINA = timezone(timedelta(hours=8))
 
 def natural_year(at: datetime) -> int:
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return at.astimezone(CHINA).year
 
 

@@ -128,9 +128,7 @@ class YearRules(BaseModel):
     cap_groups: dict[str, CapGroup] = Field(default_factory=_cap_groups)
     xuexi_points_per_hour: int = Field(300, ge=1)
     points_per_hour: int = Field(100, ge=1)
-    redemption_caps: dict[HourCategory, int] = Field(
-        default_factory=lambda: {PROFESSIONAL: 10, ELECTIVE: 10}
-    )
+    redemption_caps: dict[HourCategory, int] = Field(default_factory=lambda: {PROFESSIONAL: 10, ELECTIVE: 10})
     points_rules: dict[str, PointsRule] = Field(default_factory=_points_rules)
     complaint_period: Period | None = None
 

@@ -1,23 +1,145 @@
-"""Event handlers of the hours service (idempotent: keyed on the teacher and the event's time)."""
+"""Event handlers of the hours service. Each effect is keyed on the fact it comes from (result id,
+fact id, redemption id, declaration id), so redeliveries and reorderings never count twice."""
 
 from __future__ import annotations
 
-from hours.adapters.repositories import HoursAccounts
+import logging
+
+from hours.adapters.repositories import Teachers
+from hours.service_layer.crediting import HourFact, HoursBank
+from hours.service_layer.declarations import Declarations
+from hours.service_layer.points import PointsBank
 from jijiao_contracts import Envelope
-from jijiao_contracts.events.enrollment import TeacherRegistered
+from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.events.enrollment import ResultRegistered, TeacherChanged, TeacherRegistered, TeacherTransferred
+from jijiao_contracts.events.hours import DeclarationReviewed, PointsRedeemed
+from jijiao_contracts.events.studio import PointsFactRecorded, StudioTrainingRecorded
 from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
 
 
-def register_handlers(dispatcher: EventDispatcher, accounts: HoursAccounts) -> None:
-    @dispatcher.handles(TeacherRegistered, name="hours.open_account")
-    async def open_account(event: TeacherRegistered, envelope: Envelope) -> None:
-        await accounts.open(
+def register_handlers(
+    dispatcher: EventDispatcher, teachers: Teachers, bank: HoursBank, points: PointsBank, declarations: Declarations
+) -> None:
+    @dispatcher.handles(TeacherRegistered, name="hours.teacher_registered")
+    async def teacher_registered(event: TeacherRegistered, envelope: Envelope) -> None:
+        await teachers.upsert(
             event.ce_number,
             {
                 "name": event.name,
                 "school_id": event.school_id,
+                "school_name": event.school_name,
                 "district": event.district,
-                "opened_at": envelope.occurred_at,
             },
             envelope.occurred_at,
         )
+
+    @dispatcher.handles(TeacherChanged, name="hours.teacher_changed")
+    async def teacher_changed(event: TeacherChanged, envelope: Envelope) -> None:
+        await teachers.upsert(
+            event.ce_number,
+            {
+                "name": event.name,
+                "school_id": event.school_id,
+                "school_name": event.school_name,
+                "district": event.district,
+            },
+            envelope.occurred_at,
+        )
+
+    @dispatcher.handles(TeacherTransferred, name="hours.teacher_transferred")
+    async def teacher_transferred(event: TeacherTransferred, envelope: Envelope) -> None:
+        await teachers.upsert(
+            event.ce_number,
+            {"school_id": event.to_school_id, "school_name": event.to_school_name, "district": event.to_district},
+            envelope.occurred_at,
+        )
+
+    @dispatcher.handles(ResultRegistered, name="hours.result_registered")
+    async def result_registered(event: ResultRegistered, envelope: Envelope) -> None:
+        if not event.passed:
+            return
+        try:
+            await bank.credit(
+                HourFact(
+                    source_key=f"result:{event.result_id}",
+                    ce_number=event.ce_number,
+                    year=event.year,
+                    source=event.source,
+                    category=event.category,
+                    hours=event.hours,
+                    reference={
+                        "kind": "result",
+                        "id": event.result_id,
+                        "event_id": envelope.event_id,
+                        "term": event.term,
+                        "course_code": event.course_code,
+                        "course_name": event.course_name,
+                    },
+                    registered_by=event.registered_by,
+                    school_id=event.school_id,
+                    district=event.district,
+                )
+            )
+        except InvalidInput as exc:  # a fact the rules refuse can never succeed: record why, do not loop
+            logger.warning("result %s not credited: %s", event.result_id, exc.detail)
+
+    @dispatcher.handles(StudioTrainingRecorded, name="hours.studio_training")
+    async def studio_training(event: StudioTrainingRecorded, envelope: Envelope) -> None:
+        teacher = await teachers.get(event.ce_number) or {}
+        await bank.credit(
+            HourFact(
+                source_key=f"studio_training:{event.record_id}",
+                ce_number=event.ce_number,
+                year=event.year,
+                source="studio",
+                category=HourCategory.PROFESSIONAL,
+                hours=event.hours,
+                reference={
+                    "kind": "studio_training",
+                    "id": event.record_id,
+                    "studio_id": event.studio_id,
+                    "title": event.title,
+                    "event_id": envelope.event_id,
+                },
+                registered_by=envelope.actor.subject if envelope.actor else "studio",
+                school_id=teacher.get("school_id"),
+                district=teacher.get("district"),
+            )
+        )
+
+    @dispatcher.handles(PointsFactRecorded, name="hours.points_fact")
+    async def points_fact(event: PointsFactRecorded, envelope: Envelope) -> None:
+        try:
+            await points.award(
+                ce_number=event.ce_number,
+                year=event.year,
+                rule=event.rule,
+                reference=event.reference,
+                source=f"studio:{event.fact_id}",
+                occurred_at=envelope.occurred_at,
+            )
+        except InvalidInput as exc:
+            logger.warning("points fact %s ignored: %s", event.fact_id, exc.detail)
+
+    @dispatcher.handles(PointsRedeemed, name="hours.redemption_credit")
+    async def redemption_credit(event: PointsRedeemed, envelope: Envelope) -> None:
+        """Safety net: the API credits right after the redemption; if it died in between, this does."""
+        if event.redemption_id is None:
+            return
+        redemption = {
+            "id": event.redemption_id,
+            "category": event.category.value,
+            "hours": event.hours,
+            "points": event.points,
+        }
+        by = envelope.actor.subject if envelope.actor else "system"
+        await points.credit_redemption(event.ce_number, event.year, redemption, by)
+
+    @dispatcher.handles(DeclarationReviewed, name="hours.declaration_credit")
+    async def declaration_credit(event: DeclarationReviewed, envelope: Envelope) -> None:
+        """Safety net for final approvals (the API credits at once)."""
+        if event.level == "final" and event.decision == "approved":
+            await declarations.credit_approved(event.declaration_id)

@@ -1,35 +1,71 @@
+"""Read side: a teacher's year of hours, verification, points."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from hours.adapters.repositories import HoursAccounts
-from hours.domain.totals import year_totals
-from jijiao_kit.access import can_see_teacher
+from hours.adapters.repositories import Teachers
+from hours.domain.units import to_hours, to_units
+from hours.service_layer.access import ensure_can_see
+from hours.service_layer.crediting import HoursBank
+from hours.service_layer.verification import VerificationService, verification_view
 from jijiao_kit.auth import Principal
-from jijiao_kit.errors import NotFound
+
+
+def entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "year",
+        "category",
+        "source",
+        "cap_group",
+        "requested",
+        "credited",
+        "not_credited",
+        "reason",
+        "reason_text",
+        "reference",
+        "registered_by",
+        "recorded_at",
+        "detail",
+    )
+    return {"id": entry["_id"], **{key: entry.get(key) for key in keys}}
 
 
 class HoursQueries:
-    def __init__(self, accounts: HoursAccounts) -> None:
-        self.accounts = accounts
+    def __init__(self, teachers: Teachers, bank: HoursBank, verification: VerificationService) -> None:
+        self.teachers = teachers
+        self.bank = bank
+        self.verification = verification
+
+    async def teacher(self, principal: Principal, ce_number: str) -> dict[str, Any]:
+        return ensure_can_see(principal, ce_number, await self.teachers.get(ce_number))
 
     async def year_hours(self, principal: Principal, ce_number: str, year: int) -> dict[str, Any]:
-        account = await self.accounts.get(ce_number)
-        if account is None or not can_see_teacher(
-            principal, ce_number=ce_number, school_id=account.get("school_id"), district=account.get("district")
-        ):
-            raise NotFound(
-                f"No hours account for {ce_number}.", code="teacher_not_found", title="找不到该教师的学时账户"
-            )
-        entries = await self.accounts.entries(ce_number, year)
-        totals = year_totals(entries)
+        await self.teacher(principal, ce_number)
+        entries = await self.bank.entries(ce_number, year, year)
+        result = await self.verification.for_teacher(ce_number, year)
+        sums = {"public": 0, "professional": 0, "elective": 0}
+        for entry in entries:
+            sums[entry["category"]] += to_units(float(entry["credited"]))
+        professional = sums["professional"] + result.carried_in
         return {
             "ce_number": ce_number,
             "year": year,
-            "public": totals.public,
-            "professional": totals.professional,
-            "elective": totals.elective,
-            "total": totals.total,
-            "carried_in": totals.carried_in,
-            "entries": entries,
+            "public": to_hours(sums["public"]),
+            "professional": to_hours(professional),
+            "elective": to_hours(sums["elective"]),
+            "total": to_hours(sums["public"] + professional + sums["elective"]),
+            "carried_in": to_hours(result.carried_in),
+            "entries": [entry_view(entry) for entry in entries],
+        }
+
+    async def verification_of(self, principal: Principal, ce_number: str, year: int) -> dict[str, Any]:
+        teacher = await self.teacher(principal, ce_number)
+        result = await self.verification.for_teacher(ce_number, year)
+        return {
+            "ce_number": ce_number,
+            "name": teacher.get("name"),
+            "school_id": teacher.get("school_id"),
+            "school_name": teacher.get("school_name"),
+            **verification_view(result),
         }

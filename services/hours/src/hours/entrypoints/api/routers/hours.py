@@ -2,47 +2,39 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Response
 
-from hours.service_layer.queries import HoursQueries
+from hours.adapters.documents import verification_pdf
+from hours.entrypoints.api.deps import ContainerDep, naive_utc
+from hours.service_layer.queries import entry_view
 from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/v1/teachers/{ce_number}/years/{year}", tags=["hours"])
+Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
-def get_queries(request: Request) -> HoursQueries:
-    queries: HoursQueries = request.app.state.container.queries
-    return queries
+@router.get("/hours")
+async def get_year_hours(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+    """`{"public","professional","elective","total","carried_in","entries":[...]}`; professional includes carried_in."""
+    return naive_utc(await c.queries.year_hours(principal, ce_number, year))
 
 
-class LedgerEntryOut(BaseModel):
-    id: str
-    category: str
-    source: str
-    requested: float
-    credited: float
-    reason: str | None = None
+@router.get("/verification")
+async def get_verification(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+    """Annual verification computed from the ledger now (same ledger, same answer)."""
+    return await c.queries.verification_of(principal, ce_number, year)
 
 
-class YearHoursOut(BaseModel):
-    ce_number: str
-    year: int
-    public: float
-    professional: float
-    elective: float
-    total: float
-    carried_in: float
-    entries: list[LedgerEntryOut]
-
-
-@router.get("/hours", response_model=YearHoursOut)
-async def get_year_hours(
-    ce_number: str,
-    year: Annotated[int, Path(ge=2000, le=2100)],
-    principal: CurrentPrincipal,
-    queries: Annotated[HoursQueries, Depends(get_queries)],
-) -> dict[str, Any]:
-    result = await queries.year_hours(principal, ce_number, year)
-    result["entries"] = [{**entry, "id": str(entry["_id"])} for entry in result["entries"]]
-    return result
+@router.get("/verification.pdf", response_class=Response)
+async def get_verification_pdf(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> Response:
+    teacher = await c.queries.teacher(principal, ce_number)
+    verification = await c.queries.verification_of(principal, ce_number, year)
+    entries = [entry_view(e) for e in await c.bank.entries(ce_number, year, year)]
+    rules = await c.rules.for_year(year)
+    labels = {name: source.label for name, source in rules.sources.items()}
+    pdf = verification_pdf(teacher, verification, entries, labels)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="verification-{ce_number}-{year}.pdf"'},
+    )

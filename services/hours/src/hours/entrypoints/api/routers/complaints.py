@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from hours.entrypoints.api.deps import ContainerDep, naive_utc
+from jijiao_kit.auth import CurrentPrincipal
+
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)
+    content: str = Field(min_length=1, max_length=4000)
+
+
+class HandleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reply: str = Field(min_length=1, max_length=4000)
+
+
+def view(doc: dict[str, Any]) -> dict[str, Any]:
+    return naive_utc({**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]})
+
+
+@router.post("", status_code=201)
+async def file_complaint(body: ComplaintIn, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+    """A teacher's real-name complaint about the year's verification, within the open period."""
+    return view(await c.complaints.file(principal, body.year, body.content))
+
+
+@router.get("")
+async def list_complaints(
+    principal: CurrentPrincipal,
+    c: ContainerDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|handled)$")] = None,
+) -> dict[str, Any]:
+    return {"items": [view(doc) for doc in await c.complaints.search(principal, year, status)]}
+
+
+@router.get("/statistics")
+async def complaint_statistics(
+    principal: CurrentPrincipal, c: ContainerDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> dict[str, Any]:
+    """Per school: total, open, handled."""
+    return {"schools": await c.complaints.statistics(principal, year)}
+
+
+@router.post("/{complaint_id}/handle")
+async def handle_complaint(
+    complaint_id: str, body: HandleIn, principal: CurrentPrincipal, c: ContainerDep
+) -> dict[str, Any]:
+    """District admin handles a complaint of their district (once)."""
+    return view(await c.complaints.handle(principal, complaint_id, body.reply))

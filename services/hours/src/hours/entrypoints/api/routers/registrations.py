@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from hours.adapters.documents import CATEGORY_LABELS, read_rows, xlsx
+from hours.entrypoints.api.deps import ContainerDep, naive_utc
+from hours.service_layer.access import require
+from hours.service_layer.queries import entry_view
+from hours.service_layer.registrations import Registration
+from jijiao_contracts.enums import HourCategory, Role
+from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.errors import AppError, InvalidInput
+
+router = APIRouter(tags=["registrations"])
+
+HEADERS = ["继续教育学号", "年度", "学时来源", "学时类别", "学时", "登记编号", "学习强国积分", "证明文件编号"]
+
+
+class RegistrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ce_number: str = Field(min_length=1, max_length=32)
+    year: int = Field(ge=2000, le=2100)
+    source: str = Field(min_length=1, max_length=64)
+    category: HourCategory
+    hours: float | None = Field(None, gt=0, le=1000)
+    points: int | None = Field(None, ge=0, le=100_000_000, description="学习强国 only, instead of hours")
+    reference: str = Field(min_length=1, max_length=200, description="unique per registrant")
+    proof_id: str | None = Field(None, max_length=64, description="学习强国: the uploaded sealed proof")
+
+
+@router.post("/v1/hour-registrations", status_code=201)
+async def register_hours(
+    body: RegistrationIn, response: Response, principal: CurrentPrincipal, c: ContainerDep
+) -> dict[str, Any]:
+    """Register hours for a teacher (organisers, within role and scope). The same reference replays (200)."""
+    entry, created = await c.registrations.register(principal, Registration(**body.model_dump()))
+    if not created:
+        response.status_code = 200
+    return naive_utc(entry_view(entry))
+
+
+@router.get("/v1/hour-registrations/template.xlsx", response_class=Response)
+async def registration_template(principal: CurrentPrincipal) -> Response:
+    example = ["2026000101", 2026, "school_based", "个人选修科目", 6, "XB-2026-001", None, None]
+    return Response(
+        xlsx(HEADERS, [example], "学时登记"),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _parse_row(values: dict[str, Any], sources: dict[str, str]) -> Registration:
+    def text(key: str) -> str:
+        value = values.get(key)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "" if value is None else str(value).strip()
+
+    category_text = text("学时类别")
+    categories = {label: code for code, label in CATEGORY_LABELS.items()} | {c.value: c.value for c in HourCategory}
+    if category_text not in categories:
+        raise InvalidInput(f"Unknown category {category_text!r}.", code="invalid_category", title="学时类别无效")
+    source_text = text("学时来源")
+    source = sources.get(source_text, source_text)
+    try:
+        year = int(text("年度"))
+        hours = float(text("学时")) if text("学时") else None
+        points = int(float(text("学习强国积分"))) if text("学习强国积分") else None
+    except ValueError as exc:
+        raise InvalidInput(f"Bad number: {exc}", code="invalid_number", title="数字格式有误") from exc
+    if not text("继续教育学号") or not text("登记编号"):
+        raise InvalidInput(
+            "CE number and reference are required.", code="missing_field", title="继续教育学号和登记编号必填"
+        )
+    return Registration(
+        ce_number=text("继续教育学号"),
+        year=year,
+        source=source,
+        category=HourCategory(categories[category_text]),
+        reference=text("登记编号"),
+        hours=hours,
+        points=points,
+        proof_id=text("证明文件编号") or None,
+    )
+
+
+@router.post("/v1/hour-registrations/bulk")
+async def register_hours_bulk(
+    file: Annotated[UploadFile, File()], principal: CurrentPrincipal, c: ContainerDep
+) -> dict[str, Any]:
+    """Bulk registration from an .xlsx with the Chinese header row of the template; one report line per row."""
+    data = await file.read(c.settings.max_attachment_bytes + 1)
+    if len(data) > c.settings.max_attachment_bytes:
+        raise InvalidInput("The workbook is too large.", code="file_too_large", title="文件过大")
+    try:
+        header, raw_rows = read_rows(data, c.settings.max_bulk_rows)
+    except ValueError as exc:
+        raise InvalidInput(f"Too many rows: {exc}", code="too_many_rows", title="行数超过限制") from exc
+    except Exception as exc:
+        raise InvalidInput(
+            "Not an .xlsx workbook.", code="invalid_workbook", title="文件不是有效的 Excel(.xlsx)表格"
+        ) from exc
+    missing = [name for name in HEADERS[:6] if name not in header]
+    if missing:
+        raise InvalidInput(
+            f"Missing columns: {', '.join(missing)}.",
+            code="missing_columns",
+            title="表头缺少必需的列",
+            extra={"missing": missing},
+        )
+    rows: list[tuple[int, Registration | AppError]] = []
+    for number, raw in raw_rows:
+        values = dict(zip(header, raw, strict=False))
+        try:
+            year_rules = (
+                await c.rules.for_year(int(float(str(values.get("年度") or 0)))) if values.get("年度") else None
+            )
+        except ValueError:
+            year_rules = None
+        labels = {s.label: name for name, s in year_rules.sources.items()} if year_rules else {}
+        try:
+            rows.append((number, _parse_row(values, labels)))
+        except AppError as exc:
+            rows.append((number, exc))
+    report = await c.registrations.register_rows(principal, rows)
+    summary = {status: sum(1 for r in report if r["status"] == status) for status in ("credited", "duplicate", "error")}
+    return {"rows": len(report), **summary, "report": report}
+
+
+@router.post("/v1/proofs", status_code=201)
+async def upload_proof(
+    file: Annotated[UploadFile, File()], principal: CurrentPrincipal, c: ContainerDep
+) -> dict[str, Any]:
+    """A sealed proof (加盖公章的证明) for 学习强国 hours: PDF or image; its id goes into the registration."""
+    require(principal, Role.SCHOOL_ADMIN, Role.CITY_ADMIN)
+    data = await file.read(c.settings.max_attachment_bytes + 1)
+    stored = c.files.save(file.filename or "proof", data).as_doc()
+    doc = await c.registrations.save_proof(principal, stored)
+    return {
+        "proof_id": doc["_id"],
+        "filename": doc["filename"],
+        "content_type": doc["content_type"],
+        "size": doc["size"],
+    }

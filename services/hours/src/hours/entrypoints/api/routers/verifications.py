@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from hours.adapters.documents import xlsx
+from hours.entrypoints.api.deps import ContainerDep
+from hours.service_layer.access import require
+from jijiao_contracts.enums import Role
+from jijiao_kit.auth import CurrentPrincipal, Principal
+from jijiao_kit.errors import Forbidden
+from jijiao_kit.stepup import require_step_up
+
+router = APIRouter(tags=["verification"])
+Year = Annotated[int, Path(ge=2000, le=2100)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
+
+
+def _scope(principal: Principal, school_id: str | None = None) -> dict[str, str | None]:
+    """The (school, district) a caller may verify or export; a school id narrows it when allowed."""
+    if principal.has_role(Role.CITY_ADMIN):
+        return {"school_id": school_id, "district": None}
+    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+        return {"school_id": school_id, "district": principal.district}
+    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+        if school_id not in (None, principal.school_id):
+            raise Forbidden("Another school.", code="out_of_scope", title="该学校不在您的管理范围内")
+        return {"school_id": principal.school_id, "district": None}
+    raise Forbidden("Admins only.", code="forbidden", title="无权进行此操作")
+
+
+@router.post("/v1/verifications/{year}/run")
+async def run_verification(year: Year, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+    """Annual verification of every teacher in the caller's scope; stores results, emits changed ones."""
+    return await c.verification.run(year, **_scope(principal), by=principal.subject)
+
+
+VERIFICATION_HEADERS = [
+    "继续教育学号",
+    "姓名",
+    "学校",
+    "年度",
+    "总学时",
+    "公需科目",
+    "专业科目",
+    "个人选修科目",
+    "上年结转",
+    "结转下年",
+    "验证结果",
+]
+
+
+@router.get("/v1/schools/{school_id}/verifications/{year}.xlsx", response_class=Response)
+async def export_school_verification(
+    school_id: str, year: Year, principal: ExportPrincipal, c: ContainerDep
+) -> Response:
+    """Per-school annual verification export (.xlsx, Chinese headers); needs a step-up token."""
+    scope = _scope(principal, school_id)
+    rows = await c.verification.school_rows(year, school_id=school_id, district=scope["district"])
+    data = xlsx(
+        VERIFICATION_HEADERS,
+        (
+            [
+                r["ce_number"],
+                r["name"],
+                r["school_name"],
+                year,
+                r["total"],
+                r["public"],
+                r["professional"],
+                r["elective"],
+                r["carried_in"],
+                r["carried_out"],
+                "通过" if r["passed"] else "未通过",
+            ]
+            for r in rows
+        ),
+        "年度验证",
+    )
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="verification-{school_id}-{year}.xlsx"'},
+    )
+
+
+class CycleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    start_year: int = Field(ge=2000, le=2100)
+    end_year: int = Field(ge=2000, le=2100)
+
+
+@router.put("/v1/cycles/{cycle_id}")
+async def put_cycle(
+    cycle_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$")],
+    body: CycleIn,
+    principal: CurrentPrincipal,
+    c: ContainerDep,
+) -> dict[str, Any]:
+    """Configure a verification cycle (city admin)."""
+    require(principal, Role.CITY_ADMIN)
+    doc = await c.verification.set_cycle(cycle_id, body.name, body.start_year, body.end_year, principal.subject)
+    return {"id": doc["_id"], "name": doc["name"], "start_year": doc["start_year"], "end_year": doc["end_year"]}
+
+
+@router.get("/v1/cycles/{cycle_id}/verification")
+async def cycle_verification(
+    cycle_id: str, principal: CurrentPrincipal, c: ContainerDep, school_id: str | None = None
+) -> dict[str, Any]:
+    """周期验证: CE number, name, school, year, total, public, professional, elective per teacher and year."""
+    return await c.verification.cycle_rows(cycle_id, **_scope(principal, school_id))
+
+
+CYCLE_HEADERS = ["继续教育学号", "姓名", "学校", "年度", "总学时", "公需科目", "专业科目", "个人选修科目"]
+
+
+@router.get("/v1/cycles/{cycle_id}/verification.xlsx", response_class=Response)
+async def export_cycle_verification(
+    cycle_id: str, principal: ExportPrincipal, c: ContainerDep, school_id: str | None = None
+) -> Response:
+    result = await c.verification.cycle_rows(cycle_id, **_scope(principal, school_id))
+    data = xlsx(
+        CYCLE_HEADERS,
+        (
+            [
+                r["ce_number"],
+                r["name"],
+                r["school_name"],
+                r["year"],
+                r["total"],
+                r["public"],
+                r["professional"],
+                r["elective"],
+            ]
+            for r in result["rows"]
+        ),
+        "周期验证",
+    )
+    return Response(
+        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="cycle-{cycle_id}.xlsx"'}
+    )

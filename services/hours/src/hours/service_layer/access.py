@@ -1,0 +1,86 @@
+"""Who may see and register what (role AND scope, DESIGN.md rule 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jijiao_contracts.enums import Role
+from jijiao_kit.access import can_see_teacher
+from jijiao_kit.auth import Principal
+from jijiao_kit.errors import Forbidden, NotFound
+
+#: Which roles register which sources (besides the city admin, who may register every registrable source).
+#: Points redemption is never registered: it only comes from the points bank.
+REGISTRANT_ROLES: dict[str, set[str]] = {
+    "platform_course": set(),
+    "training_class": {Role.DISTRICT_ADMIN},
+    "national_provincial_training": {Role.DISTRICT_ADMIN},
+    "teaching_research": {Role.RESEARCH_OFFICE},
+    "online_trainer": {Role.REMOTE_CENTRE},
+    "studio": set(),
+    "degree_related": {Role.DISTRICT_ADMIN},
+    "degree_unrelated": {Role.DISTRICT_ADMIN},
+    "research_output_main": {Role.DISTRICT_ADMIN},
+    "research_output_other": {Role.DISTRICT_ADMIN},
+    "vocational_qualification": {Role.DISTRICT_ADMIN},
+    "industry_training": {Role.DISTRICT_ADMIN},
+    "mental_health_certificate": {Role.DISTRICT_ADMIN},
+    "school_based": {Role.SCHOOL_ADMIN},
+    "xuexi_qiangguo": {Role.SCHOOL_ADMIN},
+}
+
+
+def teacher_not_found(ce_number: str) -> NotFound:
+    return NotFound(f"No hours account for {ce_number}.", code="teacher_not_found", title="找不到该教师的学时账户")
+
+
+def ensure_can_see(principal: Principal, ce_number: str, teacher: dict[str, Any] | None) -> dict[str, Any]:
+    """The teacher's projection if the caller may see them; 404 otherwise (no existence leak)."""
+    if teacher is None or not can_see_teacher(
+        principal, ce_number=ce_number, school_id=teacher.get("school_id"), district=teacher.get("district")
+    ):
+        raise teacher_not_found(ce_number)
+    return teacher
+
+
+def ensure_can_register(principal: Principal, source: str, teacher: dict[str, Any]) -> None:
+    roles = REGISTRANT_ROLES.get(source)
+    if roles is None:
+        raise Forbidden(
+            f"Source {source} cannot be registered.", code="source_not_registrable", title="该来源的学时不能直接登记"
+        )
+    if principal.has_role(Role.CITY_ADMIN):
+        return
+    held = [role for role in roles if principal.has_role(role)]
+    if not held:
+        raise Forbidden(
+            f"Your role may not register {source} hours.", code="source_not_allowed", title="无权登记该来源的学时"
+        )
+    in_scope = False
+    for role in held:
+        if role == Role.SCHOOL_ADMIN:
+            in_scope = in_scope or (principal.school_id is not None and principal.school_id == teacher.get("school_id"))
+        elif role == Role.DISTRICT_ADMIN:
+            in_scope = in_scope or (principal.district is not None and principal.district == teacher.get("district"))
+        else:  # research office, remote centre: city-level unless their token names a district
+            in_scope = in_scope or principal.district is None or principal.district == teacher.get("district")
+    if not in_scope:
+        raise Forbidden("The teacher is outside your scope.", code="out_of_scope", title="该教师不在您的管理范围内")
+
+
+def require(principal: Principal, *roles: str) -> None:
+    if not principal.has_role(*roles):
+        raise Forbidden(f"Requires one of the roles: {', '.join(roles)}.", code="forbidden", title="无权进行此操作")
+
+
+def scope_filter(principal: Principal) -> dict[str, Any]:
+    """Query restriction on teacher-owned documents by the caller's scope."""
+    if principal.has_role(Role.CITY_ADMIN):
+        return {}
+    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+        return {"district": principal.district}
+    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+        return {"school_id": principal.school_id}
+    if principal.has_role(Role.TEACHER) and principal.ce_number:
+        return {"ce_number": principal.ce_number}
+    raise Forbidden("No scope for this list.", code="forbidden", title="无权进行此操作")

@@ -1,0 +1,216 @@
+"""The hours bank's one way in: credit a fact against the year's caps, exactly once per source key.
+
+Two documents, no transaction, nothing lost:
+1. The teacher-year document (``teacher_years``) reserves the hours: a conditional update that only
+   matches while the fact's key has no grant yet and while the cap group's counter still has room (or
+   still holds the value the grant was computed from). It records the grant and the full ledger entry
+   as *pending* in the same write, so the cap can never be exceeded, even with parallel facts.
+2. The ledger entry is inserted (unique on its source key) with its ``HoursCredited`` event in its
+   outbox, then the pending copy is removed. If the process dies between 1 and 2, a retry of the same
+   fact, or the worker's ``complete_pending`` job, writes the entry from the pending copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hours.adapters.mongo import LEDGER, TEACHER_YEARS
+from hours.domain.crediting import Grant, RuleViolation, allocate, check_source, item_capped
+from hours.domain.units import to_hours, to_units
+from hours.service_layer.rules import RulesService
+from jijiao_contracts import Actor
+from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.events.hours import PRODUCER, HoursCredited
+from jijiao_kit.errors import Conflict, InvalidInput
+from jijiao_kit.outbox import outbox_entry, with_outbox
+
+Doc = dict[str, Any]
+
+
+def key_hash(source_key: str) -> str:
+    return hashlib.sha256(source_key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class HourFact:
+    source_key: str  # what makes the fact unique: "result:<id>", "registration:<registrant>:<ref>", ...
+    ce_number: str
+    year: int
+    source: str
+    category: HourCategory
+    hours: float
+    reference: dict[str, Any]
+    registered_by: str
+    school_id: str | None = None
+    district: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def rule_error(exc: RuleViolation) -> InvalidInput:
+    titles = {
+        "unknown_source": "未知的学时来源",
+        "category_not_allowed": "该来源不能登记此类别学时",
+        "negative_hours": "学时不能为负数",
+        "negative_points": "积分不能为负数",
+    }
+    return InvalidInput(str(exc), code=exc.code, title=titles.get(exc.code, "学时登记不符合规则"))
+
+
+class HoursBank:
+    def __init__(self, db: AsyncDatabase[Doc], rules: RulesService) -> None:
+        self.ledger = db[LEDGER]
+        self.years = db[TEACHER_YEARS]
+        self.rules = rules
+
+    async def credit(self, fact: HourFact) -> tuple[Doc, bool]:
+        """Returns the ledger entry and whether this call created it."""
+        kh = key_hash(fact.source_key)
+        existing = await self.ledger.find_one({"_id": kh}, {"outbox": 0})
+        if existing is not None:
+            return existing, False
+        rules = await self.rules.for_year(fact.year)
+        try:
+            check_source(rules, fact.source, fact.category)
+            if fact.hours < 0:
+                raise RuleViolation("negative_hours", "Hours must not be negative.")
+        except RuleViolation as exc:
+            raise rule_error(exc) from exc
+        requested = to_units(fact.hours)
+        year_id = f"{fact.ce_number}:{fact.year}"
+        group = rules.cap_group(fact.source, fact.category)
+        amount, reason, reason_text = item_capped(rules, fact.source, requested)
+        fast = Grant(group, requested, amount, reason, reason_text)
+        condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}}
+        if group is not None:
+            condition[f"used.{group}"] = {"$lte": to_units(rules.cap_groups[group].cap) - amount}
+        entry = self._entry(kh, fact, fast)
+        result = await self.years.update_one(condition, self._reserve(kh, group, fast, entry))
+        created = result.modified_count == 1
+        if not created:
+            entry, created = await self._reserve_slowly(kh, fact, group, rules.all_groups())
+        stored = await self._materialize(year_id, kh, entry)
+        return stored, created
+
+    def _reserve(self, kh: str, group: str | None, grant: Grant, entry: Doc) -> Doc:
+        inc: Doc = {"pending_count": 1}
+        if group is not None:
+            inc[f"used.{group}"] = grant.credited
+        return {"$set": {f"grants.{kh}": grant.credited, f"pending.{kh}": entry}, "$inc": inc}
+
+    async def _reserve_slowly(self, kh: str, fact: HourFact, group: str | None, groups: list[str]) -> tuple[Doc, bool]:
+        """Compare-and-set on the group's counter: read it, compute the grant, write only if unchanged."""
+        year_id = f"{fact.ce_number}:{fact.year}"
+        try:
+            await self.years.update_one(
+                {"_id": year_id},
+                {
+                    "$setOnInsert": {
+                        "ce_number": fact.ce_number,
+                        "year": fact.year,
+                        "used": dict.fromkeys(groups, 0),
+                        "grants": {},
+                        "pending": {},
+                        "pending_count": 0,
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass
+        rules = await self.rules.for_year(fact.year)
+        for _ in range(500):
+            doc = await self.years.find_one({"_id": year_id}) or {}
+            if kh in (doc.get("grants") or {}):
+                pending = (doc.get("pending") or {}).get(kh)
+                if pending is not None:
+                    return pending, False
+                stored = await self.ledger.find_one({"_id": kh}, {"outbox": 0})
+                if stored is not None:
+                    return stored, False
+                continue  # being materialised right now
+            used = (doc.get("used") or {}).get(group) if group else None
+            grant = allocate(rules, fact.source, fact.category, to_units(fact.hours), used or 0)
+            condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}}
+            if group is not None:
+                condition[f"used.{group}"] = used if used is not None else {"$exists": False}
+            entry = self._entry(kh, fact, grant)
+            result = await self.years.update_one(condition, self._reserve(kh, group, grant, entry))
+            if result.modified_count == 1:
+                return entry, True
+        raise Conflict("Too much contention on this teacher's year.", code="busy", title="系统繁忙，请稍后重试")
+
+    def _entry(self, kh: str, fact: HourFact, grant: Grant) -> Doc:
+        return {
+            "_id": kh,
+            "source_key": fact.source_key,
+            "ce_number": fact.ce_number,
+            "year": fact.year,
+            "category": fact.category.value,
+            "source": fact.source,
+            "cap_group": grant.group,
+            "requested": to_hours(grant.requested),
+            "credited": to_hours(grant.credited),
+            "not_credited": to_hours(grant.not_credited),
+            "reason": grant.reason,
+            "reason_text": grant.reason_text,
+            "reference": fact.reference,
+            "registered_by": fact.registered_by,
+            "school_id": fact.school_id,
+            "district": fact.district,
+            "detail": fact.detail,
+            "recorded_at": datetime.now(UTC),
+        }
+
+    async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
+        event = HoursCredited(
+            entry_id=kh,
+            ce_number=entry["ce_number"],
+            year=entry["year"],
+            category=HourCategory(entry["category"]),
+            source=entry["source"],
+            requested=entry["requested"],
+            credited=entry["credited"],
+            capped=entry["not_credited"],
+            cap_reason=entry.get("reason_text"),
+            reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
+        )
+        try:
+            await self.ledger.insert_one(
+                with_outbox(
+                    entry, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=entry["registered_by"]))]
+                )
+            )
+        except DuplicateKeyError:
+            pass
+        await self.years.update_one(
+            {"_id": year_id, f"pending.{kh}": {"$exists": True}},
+            {"$unset": {f"pending.{kh}": ""}, "$inc": {"pending_count": -1}},
+        )
+        return {key: value for key, value in entry.items() if key not in ("outbox", "outbox_pending")}
+
+    async def complete_pending(self) -> int:
+        """Write ledger entries reserved by a process that died before writing them (worker job)."""
+        done = 0
+        async for doc in self.years.find({"pending_count": {"$gt": 0}}, {"pending": 1}):
+            for kh, entry in list((doc.get("pending") or {}).items()):
+                await self._materialize(doc["_id"], kh, entry)
+                done += 1
+        return done
+
+    async def entries(self, ce_number: str, year_from: int, year_to: int) -> list[Doc]:
+        cursor = self.ledger.find(
+            {"ce_number": ce_number, "year": {"$gte": year_from, "$lte": year_to}}, {"outbox": 0, "outbox_pending": 0}
+        )
+        docs = [doc async for doc in cursor]
+        docs.sort(key=lambda d: (d["year"], _aware(d["recorded_at"]), d["_id"]))
+        return docs
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

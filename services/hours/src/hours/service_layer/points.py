@@ -1,0 +1,318 @@
+"""The points bank (积分银行): awards, redemption into hours, expiry at the end of the natural year.
+
+One document per teacher and year holds balance, per-item earnings, the facts (keyed, so one fact
+earns once), redemptions and the expiry mark. Every write is a compare-and-set on its ``version``
+carrying its events in the same write, so the balance in an event is exact and a redemption racing
+the expiry either happens before it (and is not expired) or fails (an expired point is never spent).
+Redemption contention is bounded: at most 10 + 10 redemptions a year can succeed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hours.adapters.mongo import POINTS
+from hours.domain.points import UnknownRule, award, check_redemption, is_expired, natural_year
+from hours.service_layer.crediting import HourFact, HoursBank, key_hash
+from hours.service_layer.rules import RulesService
+from jijiao_contracts import Actor
+from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.events.hours import (
+    PRODUCER,
+    PointsAwarded,
+    PointsBalanceChanged,
+    PointsExpired,
+    PointsRedeemed,
+)
+from jijiao_kit.clock import Clock
+from jijiao_kit.errors import Conflict, InvalidInput
+from jijiao_kit.outbox import outbox_entry, outbox_update
+
+Doc = dict[str, Any]
+LIGHT = {"outbox": 0, "facts": 0, "redemptions": 0}
+
+ERRORS = {
+    "redemption_cap": ("Yearly redemption cap reached for this category.", "本年度该类别积分兑换已达上限(10学时)"),
+    "insufficient_points": ("Not enough points.", "积分不足"),
+    "points_expired": ("The points of this year have expired.", "该年度积分已过期清零"),
+    "category_not_redeemable": (
+        "Points redeem only into professional or elective hours.",
+        "积分只能兑换专业科目或个人选修科目学时",
+    ),
+    "not_current_year": ("Points redeem only into the current year.", "只能兑换当年度学时"),
+    "busy": ("Too much contention; retry.", "系统繁忙，请稍后重试"),
+}
+
+
+def _conflict(code: str) -> Conflict:
+    detail, title = ERRORS[code]
+    return Conflict(detail, code=code, title=title)
+
+
+class PointsBank:
+    def __init__(self, db: AsyncDatabase[Doc], rules: RulesService, hours: HoursBank, clock: Clock) -> None:
+        self.accounts = db[POINTS]
+        self.rules = rules
+        self.hours = hours
+        self.clock = clock
+
+    async def _load(self, ce_number: str, year: int, projection: Doc | None = None) -> Doc:
+        account_id = f"{ce_number}:{year}"
+        doc = await self.accounts.find_one({"_id": account_id}, projection or LIGHT)
+        if doc is not None:
+            return doc
+        try:
+            await self.accounts.insert_one(
+                {
+                    "_id": account_id,
+                    "ce_number": ce_number,
+                    "year": year,
+                    "version": 0,
+                    "earned": 0,
+                    "spent": 0,
+                    "expired": 0,
+                    "balance": 0,
+                    "closed": False,
+                    "by_rule": {},
+                    "facts": {},
+                    "redeemed": {"professional": 0, "elective": 0},
+                    "redemptions": {},
+                    "outbox": {},
+                    "outbox_pending": 0,
+                }
+            )
+        except DuplicateKeyError:
+            pass
+        return await self.accounts.find_one({"_id": account_id}, projection or LIGHT) or {}
+
+    async def award(
+        self, *, ce_number: str, year: int, rule: str, reference: str, source: str, occurred_at: datetime | None = None
+    ) -> Doc | None:
+        """Record one points fact; one award per (teacher, year, rule, reference). Returns the fact, or None
+        when it was recorded before."""
+        rules = await self.rules.for_year(year)
+        if rule not in rules.points_rules:
+            raise InvalidInput(f"Unknown points rule {rule!r}.", code="unknown_points_rule", title="未知的积分规则")
+        kh = key_hash(f"{rule}\x1f{reference}")
+        for _ in range(200):
+            doc = await self._load(ce_number, year)
+            earned_in_rule = int((doc.get("by_rule") or {}).get(rule, 0))
+            result = award(rules, rule, earned_in_rule)
+            points, reason = result.points, result.reason
+            if doc.get("closed") or is_expired(year, self.clock.now()):
+                points, reason = 0, "expired"
+            balance = int(doc["balance"]) + points
+            fact = {
+                "rule": rule,
+                "label": rules.points_rules[rule].label,
+                "reference": reference,
+                "source": source,
+                "requested": result.requested,
+                "points": points,
+                "capped": result.requested - points,
+                "reason": reason,
+                "at": occurred_at or self.clock.now(),
+            }
+            event = PointsAwarded(
+                ce_number=ce_number,
+                year=year,
+                rule=rule,
+                points=points,
+                capped=result.requested - points,
+                balance=balance,
+                reference=reference,
+            )
+            update = outbox_update(
+                {
+                    "$set": {f"facts.{kh}": fact},
+                    "$inc": {
+                        "version": 1,
+                        f"by_rule.{rule}": points,
+                        "earned": points,
+                        "balance": points,
+                    },
+                },
+                [outbox_entry(event, producer=PRODUCER)],
+            )
+            written = await self.accounts.update_one(
+                {"_id": doc["_id"], "version": doc["version"], f"facts.{kh}": {"$exists": False}}, update
+            )
+            if written.modified_count == 1:
+                return fact
+            if await self.accounts.count_documents({"_id": doc["_id"], f"facts.{kh}": {"$exists": True}}):
+                return None
+        raise _conflict("busy")
+
+    async def redeem(
+        self, *, ce_number: str, year: int, category: HourCategory, hours: int, actor: Actor
+    ) -> tuple[Doc, Doc]:
+        """Spend ``hours * points_per_hour`` points and credit the hours; returns (redemption, ledger entry)."""
+        now = self.clock.now()
+        current = natural_year(now)
+        if year < current:
+            raise _conflict("points_expired")
+        if year > current:
+            raise _conflict("not_current_year")
+        rules = await self.rules.for_year(year)
+        if category not in rules.redemption_caps:
+            raise InvalidInput(
+                ERRORS["category_not_redeemable"][0],
+                code="category_not_redeemable",
+                title=ERRORS["category_not_redeemable"][1],
+            )
+        redemption_id = uuid.uuid4().hex
+        points = hours * rules.points_per_hour
+        for _ in range(1000):
+            doc = await self._load(ce_number, year)
+            if doc.get("closed"):
+                raise _conflict("points_expired")
+            redeemed = int((doc.get("redeemed") or {}).get(category.value, 0))
+            check = check_redemption(rules, category, hours, int(doc["balance"]), redeemed)
+            if not check.ok:
+                raise _conflict(check.code or "insufficient_points")
+            balance = int(doc["balance"]) - points
+            redemption = {
+                "id": redemption_id,
+                "category": category.value,
+                "hours": hours,
+                "points": points,
+                "at": now,
+                "by": actor.subject,
+            }
+            events = [
+                PointsRedeemed(
+                    ce_number=ce_number,
+                    year=year,
+                    category=category,
+                    hours=hours,
+                    points=points,
+                    balance=balance,
+                    redemption_id=redemption_id,
+                ),
+                PointsBalanceChanged(ce_number=ce_number, year=year, balance=balance),
+            ]
+            update = outbox_update(
+                {
+                    "$set": {f"redemptions.{redemption_id}": redemption},
+                    "$inc": {"version": 1, "balance": -points, "spent": points, f"redeemed.{category.value}": hours},
+                },
+                [outbox_entry(event, producer=PRODUCER, actor=actor) for event in events],
+            )
+            written = await self.accounts.update_one(
+                {"_id": doc["_id"], "version": doc["version"], "closed": False}, update
+            )
+            if written.modified_count == 1:
+                entry = await self.credit_redemption(ce_number, year, redemption, actor.subject)
+                return redemption, entry
+        raise _conflict("busy")
+
+    async def credit_redemption(self, ce_number: str, year: int, redemption: Doc, by: str) -> Doc:
+        entry, _ = await self.hours.credit(
+            HourFact(
+                source_key=f"redemption:{redemption['id']}",
+                ce_number=ce_number,
+                year=year,
+                source="points_redemption",
+                category=HourCategory(redemption["category"]),
+                hours=float(redemption["hours"]),
+                reference={"kind": "points_redemption", "id": redemption["id"], "points": redemption["points"]},
+                registered_by=by,
+            )
+        )
+        return entry
+
+    async def expire(self) -> int:
+        """Close every account of an ended natural year: unredeemed points expire (worker job)."""
+        current = natural_year(self.clock.now())
+        closed = 0
+        ids = [doc["_id"] async for doc in self.accounts.find({"year": {"$lt": current}, "closed": False}, {"_id": 1})]
+        for account_id in ids:
+            for _ in range(200):
+                doc = await self.accounts.find_one({"_id": account_id}, LIGHT)
+                if doc is None or doc.get("closed"):
+                    break
+                balance = int(doc["balance"])
+                events = [
+                    PointsExpired(ce_number=doc["ce_number"], year=doc["year"], points=balance),
+                    PointsBalanceChanged(ce_number=doc["ce_number"], year=doc["year"], balance=0),
+                ]
+                update = outbox_update(
+                    {
+                        "$set": {"closed": True, "balance": 0, "expired": balance, "expired_at": self.clock.now()},
+                        "$inc": {"version": 1},
+                    },
+                    [
+                        outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system:points-expiry"))
+                        for event in events
+                    ],
+                )
+                written = await self.accounts.update_one({"_id": account_id, "version": doc["version"]}, update)
+                if written.modified_count == 1:
+                    closed += 1
+                    break
+        return closed
+
+    async def account(self, ce_number: str, year: int) -> Doc:
+        doc = await self.accounts.find_one({"_id": f"{ce_number}:{year}"}, {"outbox": 0})
+        rules = await self.rules.for_year(year)
+        doc = doc or {
+            "balance": 0,
+            "earned": 0,
+            "spent": 0,
+            "expired": 0,
+            "closed": False,
+            "facts": {},
+            "redemptions": {},
+            "redeemed": {},
+            "by_rule": {},
+        }
+        entries: list[Doc] = []
+        for kh, fact in (doc.get("facts") or {}).items():
+            entries.append({"id": kh, "type": "award", **fact})
+        for rid, redemption in (doc.get("redemptions") or {}).items():
+            entries.append({"type": "redemption", **redemption, "id": rid, "points": -redemption["points"]})
+        if doc.get("closed"):
+            entries.append(
+                {"id": "expiry", "type": "expiry", "points": -int(doc.get("expired", 0)), "at": doc.get("expired_at")}
+            )
+        for entry in entries:
+            at = entry.get("at")
+            if isinstance(at, datetime) and at.tzinfo is None:
+                entry["at"] = at.replace(tzinfo=UTC)
+        entries.sort(key=lambda e: (e.get("at") or datetime.min.replace(tzinfo=UTC), e["id"]))
+        stats = []
+        for rule, spec in rules.points_rules.items():
+            facts = [e for e in entries if e["type"] == "award" and e["rule"] == rule]
+            stats.append(
+                {
+                    "rule": rule,
+                    "label": spec.label,
+                    "kind": spec.kind,
+                    "cap": spec.cap,
+                    "count": len(facts),
+                    "earned": sum(int(f["points"]) for f in facts),
+                }
+            )
+        redeemed = doc.get("redeemed") or {}
+        return {
+            "ce_number": ce_number,
+            "year": year,
+            "balance": int(doc.get("balance", 0)),
+            "earned": int(doc.get("earned", 0)),
+            "spent": int(doc.get("spent", 0)),
+            "expired": int(doc.get("expired", 0)),
+            "closed": bool(doc.get("closed")),
+            "redeemed_hours": {
+                "professional": int(redeemed.get("professional", 0)),
+                "elective": int(redeemed.get("elective", 0)),
+            },
+            "by_rule": stats,
+            "entries": entries,
+        }
+
+
+__all__ = ["PointsBank", "UnknownRule"]
