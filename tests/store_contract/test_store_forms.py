@@ -149,3 +149,23 @@ async def test_known_gap_push_of_subdocuments(collection: AsyncCollection[Doc], 
     await collection.update_one({"_id": 1}, {"$push": {"items": {"k": 2}}})
     items = (await collection.find_one({"_id": 1}) or {})["items"]
     assert items == [{"k": 1}, {"k": 2}] or all(isinstance(item, str) for item in items)
+
+
+async def test_upsert_newer_keeps_moving_forward_over_many_updates(collection: AsyncCollection[Doc]) -> None:
+    start = datetime.now(UTC)
+    for minute in range(5):
+        assert await upsert_newer(collection, "t2", {"n": minute}, start + timedelta(minutes=minute))
+    assert not await upsert_newer(collection, "t2", {"n": -1}, start)
+    assert (await collection.find_one({"_id": "t2"}) or {})["n"] == 4
+
+
+async def test_times_read_back_through_as_utc_whatever_form_the_store_kept(collection: AsyncCollection[Doc]) -> None:
+    """nx-27017 keeps a $set datetime as a naive string; as_utc makes either form the same instant."""
+    from jijiao_kit.timeutil import as_utc
+
+    moment = datetime(2026, 11, 22, 11, 3, 6, 279000, tzinfo=UTC)
+    await collection.insert_one({"_id": 1, "inserted": moment})
+    await collection.update_one({"_id": 1}, {"$set": {"updated": moment}})
+    doc = await collection.find_one({"_id": 1}) or {}
+    assert as_utc(doc["inserted"]) == moment
+    assert as_utc(doc["updated"]) == moment
