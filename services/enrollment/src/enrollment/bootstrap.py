@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from enrollment.adapters import mongo
+from enrollment.adapters.billing_repository import BillRepository
 from enrollment.adapters.catalogue_repository import CourseRepository
 from enrollment.adapters.selection_idempotency import IdempotencyStore
 from enrollment.adapters.selection_repository import CartRepository, SelectionRepository
@@ -19,6 +20,7 @@ from enrollment.adapters.repositories import AccountRepository, SchoolRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
+from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
@@ -45,6 +47,7 @@ class Container:
     accounts: AccountRepository
     roster: RosterService
     auth: AuthService
+    billing: BillingService
     transfers: TransferService  # E1
     account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
@@ -104,6 +107,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         teachers=teachers,
         accounts=accounts,
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
+        billing=BillingService(BillRepository(infra.db), clock, next_sequence),
         auth=AuthService(
             accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
         ),
@@ -115,6 +119,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
 
 
 def create_api(container: Container | None = None) -> FastAPI:
+    from enrollment.entrypoints.api.routers import billing as billing_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
@@ -125,7 +130,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -20,8 +20,10 @@ ABILITY_PILOTS = "ability_pilots"  # E2: pilot districts x subjects per term
 ABILITY_PLANS = "ability_plans"  # E2: diagnostic attempts and the confirmed ability plan
 ABILITY_RETAKES = "ability_retakes"  # E2: 重修 per term x teacher x course
 
+BILLS = "bills"  # E3: 账单 per term x school x payee
+SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof files
 #: Collections whose documents carry an outbox the relay publishes.
-OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS)
+OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS, COURSES, BILLS)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -44,6 +46,13 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[COURSES].create_index([("term", ASCENDING), ("programme", ASCENDING)], name="term_programme")
     await db[ABILITY_RETAKES].create_index([("term", ASCENDING), ("ce_number", ASCENDING)], name="term_teacher")
 
+    # E3: bills, payments, results, statistics
+    await db[BILLS].create_index([("term", ASCENDING), ("school_id", ASCENDING)], name="term_school")
+    await db[BILLS].create_index([("term", ASCENDING), ("district", ASCENDING)], name="term_district")
+    await db[SELECTIONS].create_index("bill_id", name="bill")
+    await db[SELECTIONS].create_index([("term", ASCENDING), ("school_id", ASCENDING)], name="term_school")
+    await db[SELECTIONS].create_index([("term", ASCENDING), ("course_code", ASCENDING)], name="term_course")
+    await db[SPECIAL_USER_PROOFS].create_index("ce_numbers", name="ce_numbers")
 
 async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
     """An atomic counter: concurrent callers each get a different number."""

@@ -1,0 +1,112 @@
+"""Bills (账单) and the payment fields of selections, in Mongo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from enrollment.adapters.mongo import BILLS, SCHOOLS, SELECTIONS, TERMS
+from jijiao_kit.outbox import outbox_update, with_outbox
+
+Doc = dict[str, Any]
+
+#: Selection fields billing and its queries read (the projection keeps big terms cheap).
+SELECTION_FIELDS = {
+    "_id": 1,
+    "term": 1,
+    "ce_number": 1,
+    "name": 1,
+    "school_id": 1,
+    "district": 1,
+    "subject": 1,
+    "course_code": 1,
+    "course_name": 1,
+    "programme": 1,
+    "hour_type": 1,
+    "hours": 1,
+    "attribute": 1,
+    "training_fee_fen": 1,
+    "material_fee_fen": 1,
+    "payee": 1,
+    "status": 1,
+    "paid": 1,
+    "bill_id": 1,
+}
+
+
+class BillRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.bills: AsyncCollection[Doc] = db[BILLS]
+        self.selections: AsyncCollection[Doc] = db[SELECTIONS]
+        self.terms: AsyncCollection[Doc] = db[TERMS]
+        self.schools: AsyncCollection[Doc] = db[SCHOOLS]
+
+    async def term(self, term: str) -> Doc | None:
+        return await self.terms.find_one({"_id": term}, {"outbox": 0})
+
+    async def schools_by_id(self, ids: Sequence[str]) -> dict[str, Doc]:
+        cursor = self.schools.find({"_id": {"$in": list(ids)}}, {"name": 1, "seal_name": 1, "district": 1})
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def active_selections(self, term: str, query: Doc | None = None) -> list[Doc]:
+        cursor = self.selections.find({"term": term, "status": "active", **(query or {})}, SELECTION_FIELDS)
+        return [doc async for doc in cursor]
+
+    async def get(self, bill_id: str) -> Doc | None:
+        return await self.bills.find_one({"_id": bill_id}, {"outbox": 0})
+
+    async def exists(self, bill_id: str) -> bool:
+        return await self.bills.count_documents({"_id": bill_id}, limit=1) > 0
+
+    async def insert(self, bill: Doc, events: Sequence[Doc]) -> bool:
+        """Insert once: False when a bill with this id exists (another run issued it)."""
+        try:
+            await self.bills.insert_one(with_outbox(bill, events))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def attach_selections(self, bill_id: str, selection_ids: Sequence[str]) -> None:
+        """Mark the bill's selections as billed (idempotent: the bill id is deterministic)."""
+        await self.selections.update_many({"_id": {"$in": list(selection_ids)}}, {"$set": {"bill_id": bill_id}})
+
+    async def count(self, query: Doc) -> int:
+        return await self.bills.count_documents(query)
+
+    async def list(self, query: Doc) -> list[Doc]:
+        cursor = self.bills.find(query, {"outbox": 0}).sort([("school_id", 1), ("payee", 1)])
+        return [doc async for doc in cursor]
+
+    async def record_payment(
+        self, bill_id: str, *, expected_paid_fen: int, key: str, fields: Doc, events: Sequence[Doc]
+    ) -> bool:
+        """Conditional on what was read (optimistic): the payment, the new totals and the event in one
+        write; False when another payment got in first or this reference is recorded already."""
+        result = await self.bills.update_one(
+            {"_id": bill_id, "paid_fen": expected_paid_fen, f"payments.{key}": {"$exists": False}},
+            outbox_update({"$set": fields}, events),
+        )
+        return result.modified_count == 1
+
+    async def mark_selections_paid(self, bill_id: str, paid_at: datetime) -> int:
+        result = await self.selections.update_many(
+            {"bill_id": bill_id, "paid": {"$ne": True}}, {"$set": {"paid": True, "paid_at": paid_at}}
+        )
+        return result.modified_count
+
+    async def paid_bill_ids(self, bill_ids: Sequence[str]) -> set[str]:
+        cursor = self.bills.find({"_id": {"$in": list(bill_ids)}, "status": "paid"}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def terms_closed_before(self, now: datetime) -> list[str]:
+        """Terms whose window closed and whose bills were not issued yet (the job's work list)."""
+        cursor = self.terms.find({"selection_closes_at": {"$lte": now}}, {"_id": 1, "bills_issued_at": 1})
+        return [doc["_id"] async for doc in cursor if not doc.get("bills_issued_at")]
+
+    async def mark_term_billed(self, term: str, now: datetime) -> None:
+        await self.terms.update_one({"_id": term}, {"$set": {"bills_issued_at": now}})

@@ -1,0 +1,209 @@
+"""Bills and payments (DOMAIN §3): pure rules, no I/O.
+
+Amount due (seed: school-admin-and-teacher-platform-manual, 培训缴费工作 ③): the city programme's amount is
+"含远程培训、面授培训、公需课的培训费三类，公需课的资料费不在此列" — remote courses, face-to-face courses and the
+public courses' training fee; the public-course material fee (资料费) is NOT part of it. Read literally, the
+exclusion names only the public course's material fee, so a remote or face-to-face (non-public) course is
+billed in full (training + material), while a public course is billed its training fee only. Every other
+programme (district, special, school-based) is billed training + material (the admission query's 合计).
+The ability-improvement project is part of the city-wide programme (全员培训) and follows the city rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+#: Programmes run by the city (全员培训): their bills follow the city amount rule and unpaid selections
+#: at the payment deadline make the teacher a special user.
+CITY_RUN_PROGRAMMES = frozenset({"city", "ability"})
+
+BILL_UNPAID = "unpaid"
+BILL_PARTIALLY_PAID = "partially_paid"
+BILL_PAID = "paid"
+
+CENT = Decimal("0.01")
+
+
+def aware(moment: datetime) -> datetime:
+    """The store may hand datetimes back without tzinfo: they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class PaymentRejected(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return (Decimal(int(fen)) / 100).quantize(CENT)
+
+
+def yuan_to_fen(yuan: Decimal) -> int:
+    """Yuan with at most two decimals to integer fen (more decimals are refused, not rounded)."""
+    quantized = yuan.quantize(CENT, rounding=ROUND_HALF_UP)
+    if quantized != yuan:
+        raise ValueError("money has at most two decimal places")
+    return int(quantized * 100)
+
+
+def due_fen(selection: Mapping[str, Any]) -> int:
+    """What one selection adds to its school's bill, in fen (the rule in the module docstring)."""
+    training = int(selection.get("training_fee_fen") or 0)
+    material = int(selection.get("material_fee_fen") or 0)
+    if selection.get("programme") in CITY_RUN_PROGRAMMES and selection.get("hour_type") == "public":
+        return training  # 公需课的资料费不在此列
+    return training + material
+
+
+def is_billable(selection: Mapping[str, Any]) -> bool:
+    """Active, not yet on a bill, and something to pay."""
+    return selection.get("status") == "active" and not selection.get("bill_id") and due_fen(selection) > 0
+
+
+def bill_id(term: str, school_id: str, payee: str) -> str:
+    """One bill per term × school × payee: a deterministic id makes issuing idempotent (unique _id)."""
+    digest = hashlib.sha1(f"{term}\x1f{school_id}\x1f{payee}".encode()).hexdigest()[:20]
+    return f"b{digest}"
+
+
+def bill_name(term: str, school_name: str, payee: str) -> str:
+    return f"{term}期 {school_name} 培训费（收费单位：{payee}）"
+
+
+@dataclass(frozen=True)
+class BillDraft:
+    term: str
+    school_id: str
+    payee: str
+    amount_fen: int
+    selection_ids: tuple[str, ...]
+    teacher_count: int
+    programmes: tuple[str, ...]
+
+
+def draft_bills(term: str, selections: Iterable[Mapping[str, Any]]) -> list[BillDraft]:
+    """Group the billable selections of a term by school and payee (one bill each)."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for selection in selections:
+        if selection.get("term") != term or not is_billable(selection):
+            continue
+        groups.setdefault((str(selection["school_id"]), str(selection.get("payee") or "")), []).append(selection)
+    drafts = []
+    for (school_id, payee), items in sorted(groups.items()):
+        items = sorted(items, key=lambda s: str(s["_id"]))
+        drafts.append(
+            BillDraft(
+                term=term,
+                school_id=school_id,
+                payee=payee,
+                amount_fen=sum(due_fen(s) for s in items),
+                selection_ids=tuple(str(s["_id"]) for s in items),
+                teacher_count=len({s["ce_number"] for s in items}),
+                programmes=tuple(sorted({str(s.get("programme")) for s in items})),
+            )
+        )
+    return drafts
+
+
+def bill_status(amount_fen: int, paid_fen: int) -> str:
+    if paid_fen <= 0:
+        return BILL_UNPAID
+    if paid_fen >= amount_fen:
+        return BILL_PAID
+    return BILL_PARTIALLY_PAID
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    paid_fen: int
+    status: str
+    paid_in_full: bool
+
+
+def apply_payment(amount_fen: int, paid_fen: int, payment_fen: int) -> PaymentOutcome:
+    """A payment of ``payment_fen`` on a bill of ``amount_fen`` of which ``paid_fen`` is paid already.
+
+    Partial payments are allowed; paying more than what is outstanding is refused."""
+    if payment_fen <= 0:
+        raise PaymentRejected("invalid_amount", "A payment must be a positive amount.")
+    outstanding = amount_fen - paid_fen
+    if outstanding <= 0:
+        raise PaymentRejected("bill_already_paid", "The bill is already paid in full.")
+    if payment_fen > outstanding:
+        raise PaymentRejected(
+            "payment_exceeds_due", f"The payment ({payment_fen} fen) exceeds what is outstanding ({outstanding} fen)."
+        )
+    new_paid = paid_fen + payment_fen
+    status = bill_status(amount_fen, new_paid)
+    return PaymentOutcome(paid_fen=new_paid, status=status, paid_in_full=status == BILL_PAID)
+
+
+def payment_key(reference: str) -> str:
+    """Map key of a payment reference (references may hold '.' or '$', which keys may not)."""
+    return "p" + hashlib.sha1(reference.encode()).hexdigest()[:24]
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_UNITS = ["", "拾", "佰", "仟"]
+_SECTIONS = ["", "万", "亿", "万亿"]
+
+
+def _four_digits(number: int) -> str:
+    out = ""
+    zero = False
+    for position in range(3, -1, -1):
+        digit = number // 10**position % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += _DIGITS[digit] + _UNITS[position]
+    return out
+
+
+def amount_in_words(fen: int) -> str:
+    """人民币大写 as printed on payment notices, e.g. 12345 fen → 壹佰贰拾叁元肆角伍分."""
+    if fen < 0:
+        raise ValueError("negative amount")
+    yuan, rest = divmod(int(fen), 100)
+    jiao, cents = divmod(rest, 10)
+    words = ""
+    if yuan:
+        sections: list[str] = []
+        index = 0
+        need_zero = False
+        while yuan:
+            yuan, part = divmod(yuan, 10000)
+            if part:
+                text = _four_digits(part) + _SECTIONS[index]
+                if need_zero:
+                    text += "零"
+                sections.insert(0, text)
+                need_zero = part < 1000
+            elif sections:
+                need_zero = True
+            index += 1
+        words = "".join(sections)
+        if words.startswith("零"):
+            words = words[1:]
+        words = words.rstrip("零") + "元"
+    if not jiao and not cents:
+        return (words or "零元") + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    else:
+        words += "整"
+    return words
