@@ -1,0 +1,107 @@
+"""Pure pieces of the kit: envelopes, outbox documents, problem bodies, tokens, times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from jijiao_contracts import Envelope, IntegrationEvent, event_registry
+from jijiao_contracts.events.enrollment import TeacherRegistered
+from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
+from jijiao_kit.errors import Conflict, Unauthorized
+from jijiao_kit.outbox import OUTBOX, PENDING, outbox_entry, outbox_update, with_outbox
+from jijiao_kit.stepup import StepUpSigner, StepUpVerifier
+from jijiao_kit.timeutil import as_utc, epoch_ms
+
+
+def teacher() -> TeacherRegistered:
+    return TeacherRegistered(
+        ce_number="2026000001", name="陈", school_id="s", school_name="一小", district="天河区", registered_year=2026
+    )
+
+
+def test_envelope_round_trip_and_routing_key() -> None:
+    envelope = Envelope.wrap(teacher(), producer="enrollment", correlation_id="c1")
+    assert envelope.routing_key == "enrollment.teacher_registered.v1"
+    again = Envelope.model_validate_json(envelope.model_dump_json())
+    assert again.payload_as(TeacherRegistered) == teacher()
+    assert again.event_id == envelope.event_id and again.correlation_id == "c1"
+
+
+def test_consumers_ignore_unknown_fields() -> None:
+    body = Envelope.wrap(teacher(), producer="enrollment").model_dump(mode="json")
+    body["payload"]["added_later"] = 1
+    body["added_to_envelope"] = True
+    assert Envelope.model_validate(body).payload_as(TeacherRegistered).ce_number == "2026000001"
+
+
+def test_every_event_has_a_unique_versioned_routing_key() -> None:
+    registry = event_registry()
+    assert "enrollment.teacher_registered.v1" in registry
+    for key, event_class in registry.items():
+        assert issubclass(event_class, IntegrationEvent)
+        assert key == f"{event_class.EVENT_TYPE}.v{event_class.SCHEMA_VERSION}"
+        assert event_class.EVENT_TYPE.split(".")[0] in {"enrollment", "hours", "notify", "studio", "baseline"}
+
+
+def test_outbox_insert_and_update_documents() -> None:
+    first, second = outbox_entry(teacher(), producer="enrollment"), outbox_entry(teacher(), producer="enrollment")
+    document = with_outbox({"_id": "x"}, [first])
+    assert document[OUTBOX] == {first["event_id"]: first} and document[PENDING] == 1
+    update = outbox_update({"$set": {"state": "b"}, "$inc": {"version": 1}}, [second])
+    assert update["$set"]["state"] == "b" and update["$set"][f"{OUTBOX}.{second['event_id']}"] == second
+    assert update["$inc"] == {"version": 1, PENDING: 1}
+    assert outbox_update({"$set": {"a": 1}}, []) == {"$set": {"a": 1}}
+    assert first["seq"] < second["seq"]
+
+
+def test_problem_body_has_code_chinese_title_and_extra_fields() -> None:
+    problem = Conflict("Already.", code="already_selected", title="已选过该课程", extra={"id": "1"}).to_problem("/x")
+    assert problem["status"] == 409 and problem["code"] == "already_selected"
+    assert problem["title"] == "已选过该课程" and problem["detail"] == "Already." and problem["id"] == "1"
+
+
+def test_tokens_verify_and_reject_tampering(tmp_path: Path) -> None:
+    keys = load_or_create_keypair(tmp_path, "auth")
+    assert load_or_create_keypair(tmp_path, "auth") == keys  # stable once created
+    issuer = TokenIssuer(keys.private_pem, issuer="i", audience="a", ttl_seconds=60)
+    verifier = TokenVerifier(keys.public_pem, issuer="i", audience="a")
+    token = issuer.issue("account:1", {"roles": ["city_admin"], "scopes": {"district": "天河区"}})
+    principal = verifier.principal(token)
+    assert principal.subject == "account:1" and principal.has_role("city_admin") and principal.district == "天河区"
+    with pytest.raises(Unauthorized):
+        verifier.principal(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    other = load_or_create_keypair(tmp_path / "other", "auth")
+    with pytest.raises(Unauthorized):
+        TokenVerifier(other.public_pem, issuer="i", audience="a").principal(token)
+    expired = issuer.issue("account:1", {"roles": []}, ttl_seconds=-60)
+    with pytest.raises(Unauthorized) as caught:
+        verifier.principal(expired)
+    assert caught.value.code == "token_expired"
+
+
+def test_step_up_tokens_bind_subject_purpose_and_30_minutes(tmp_path: Path) -> None:
+    keys = load_or_create_keypair(tmp_path, "stepup")
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC).timestamp()
+    token = StepUpSigner(keys.private_pem).sign("account:1", "export", now=now)
+    verifier = StepUpVerifier(keys.public_pem)
+    assert verifier.verify(token, subject="account:1", purpose="export", now=now + 29 * 60)["purpose"] == "export"
+    for subject, purpose, at in (
+        ("account:2", "export", now),
+        ("account:1", "rebind_phone", now),
+        ("account:1", "export", now + 30 * 60),
+    ):
+        with pytest.raises(Exception) as caught:
+            verifier.verify(token, subject=subject, purpose=purpose, now=at)
+        assert getattr(caught.value, "code", "") == "step_up_required"
+
+
+def test_times_from_any_stored_form() -> None:
+    moment = datetime(2026, 11, 22, 11, 3, 6, 279000, tzinfo=UTC)
+    assert as_utc(moment.replace(tzinfo=None)) == moment
+    assert as_utc("2026-11-22 11:03:06.279000") == moment
+    assert as_utc(epoch_ms(moment)) == moment
+    assert as_utc(moment.astimezone(UTC) + timedelta(hours=0)) == moment
+    assert as_utc(None) is None
