@@ -111,6 +111,25 @@ def nx_command(port: int, data_dir: Path, log_file: Path, pid_file: Path) -> lis
     ]
 
 
+def spawn_store(group: ProcessGroup, port: int, workdir: Path, seconds: float = 30) -> str:
+    """Start nx-27017 on ``port`` with one SQLite file per database under ``workdir/mongo``; wait for it."""
+    (workdir / "mongo").mkdir(parents=True, exist_ok=True)
+    (workdir / "run").mkdir(parents=True, exist_ok=True)
+    command = nx_command(
+        port, workdir / "mongo", group.log_dir / "nx-27017.server.log", workdir / "run" / f"nx-{port}.pid"
+    )
+    group.spawn("nx-27017", command, dict(os.environ))
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return f"mongodb://127.0.0.1:{port}"
+        except OSError:
+            if time.monotonic() > deadline or group.dead():
+                raise RuntimeError(f"nx-27017 did not start (see {group.log_dir})") from None
+            time.sleep(0.1)
+
+
 def api_command(service: str, port: int) -> list[str]:
     return [
         sys.executable,

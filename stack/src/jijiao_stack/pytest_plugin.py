@@ -12,7 +12,6 @@ import asyncio
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
@@ -31,7 +30,7 @@ from jijiao_contracts import Topology
 from jijiao_contracts.routing import SERVICES
 from jijiao_kit.auth import TokenIssuer, load_or_create_keypair
 from jijiao_stack.infra import Endpoint, docker_engine_answers, ensure_running
-from jijiao_stack.processes import ProcessGroup, free_port, nx_command
+from jijiao_stack.processes import ProcessGroup, free_port, spawn_store
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[3]
@@ -87,17 +86,8 @@ def infra_urls() -> Iterator[InfraUrls]:
         return
     workdir = Path(tempfile.mkdtemp(prefix="jijiao-nx-"))
     group = ProcessGroup(workdir / "log")
-    port = free_port()
-    group.spawn(
-        "nx-27017", nx_command(port, workdir / "data", workdir / "nx.log", workdir / "nx.pid"), dict(os.environ)
-    )
-    endpoint = Endpoint("mongodb", "127.0.0.1", port)
-    deadline = time.monotonic() + 30
-    while not endpoint.answers():
-        if time.monotonic() > deadline or group.dead():
-            raise RuntimeError(f"nx-27017 did not start; see {workdir}")
-        time.sleep(0.1)
-    yield InfraUrls(f"mongodb://127.0.0.1:{port}", rabbitmq_url, redis_url)
+    mongodb_url = spawn_store(group, free_port(), workdir)
+    yield InfraUrls(mongodb_url, rabbitmq_url, redis_url)
     group.stop()
     shutil.rmtree(workdir, ignore_errors=True)
 

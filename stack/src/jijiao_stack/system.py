@@ -15,8 +15,8 @@ from jijiao_stack.processes import (
     ProcessGroup,
     api_command,
     free_port,
-    nx_command,
     port_is_free,
+    spawn_store,
     wait_ready,
     worker_command,
 )
@@ -74,22 +74,7 @@ class System:
         if self.mongodb_url:
             return
         port = self.config.store_port if port_is_free(self.config.store_port) else free_port()
-        data_dir = self.config.var_dir / "mongo"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        run_dir = self.config.var_dir / "run"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        self.group.spawn(
-            "nx-27017",
-            nx_command(port, data_dir, self.config.var_dir / "log" / "nx-27017.server.log", run_dir / f"nx-{port}.pid"),
-            dict(os.environ),
-        )
-        endpoint = Endpoint("mongodb", "127.0.0.1", port)
-        deadline = time.monotonic() + 30
-        while not endpoint.answers():
-            if time.monotonic() > deadline or self.group.dead():
-                raise RuntimeError(f"nx-27017 did not start (see {self.group.log_dir})")
-            time.sleep(0.2)
-        self.mongodb_url = f"mongodb://127.0.0.1:{port}"
+        self.mongodb_url = spawn_store(self.group, port, self.config.var_dir)
 
     @property
     def mail_dir(self) -> Path:
