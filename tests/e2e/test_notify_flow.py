@@ -1,0 +1,133 @@
+"""Notify across real processes: a teacher registered on enrollment gets the welcome SMS in the
+development sink and the welcome email at a real SMTP server; the demo city admin (bound mobile
+13800000000, known to notify through AdminRegistered at seeding) gets a verification code and
+exchanges it for a step-up token."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from jijiao_kit.stepup import StepUpVerifier
+from jijiao_stack.processes import free_port
+from jijiao_stack.pytest_plugin import RunningSystem, eventually
+
+pytestmark = pytest.mark.e2e
+
+# The system is started once per session; its notify must mail to this test's SMTP server, and
+# quiet hours must not hold the welcome notices when the suite runs at night.
+SMTP_PORT = free_port()
+_extra = os.environ.get("JIJIAO_E2E_ENV", "")
+os.environ["JIJIAO_E2E_ENV"] = ",".join(
+    part for part in (_extra, f"SMTP_PORT={SMTP_PORT}", "QUIET_HOURS_ENABLED=false") if part
+)
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def id_number() -> str:
+    first = f"440106198{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
+    return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def smtp_catcher() -> Iterator[_Collect]:
+    handler = _Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+async def get(system: RunningSystem, service: str, path: str, token: str, **params: Any) -> Any:
+    async with system.client(service, token) as client:
+        response = await client.get(path, params=params)
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_enrollment_event_reaches_sms_sink_and_smtp(
+    smtp_catcher: _Collect, running_system: RunningSystem
+) -> None:
+    token = await running_system.login("cityadmin", "jijiao-demo")
+    schools = await get(running_system, "enrollment", "/v1/schools", token)
+    assert schools, "the demo data has schools"
+    mobile = f"139{random.randint(10_000_000, 99_999_999)}"
+    address = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    teacher = {"name": "林晓", "id_number": id_number(), "mobile": mobile, "email": address, "subject": "语文"}
+    async with running_system.client("enrollment", token) as enrollment:
+        created = await enrollment.post(f"/v1/schools/{schools[0]['id']}/teachers", json=teacher)
+    assert created.status_code == 201, created.text
+    ce_number = created.json()["ce_number"]
+
+    async def sms() -> list[dict[str, Any]]:
+        return await get(running_system, "notify", "/v1/dev/sms", token, to=mobile) or []
+
+    (received,) = await eventually(sms, timeout=30)
+    assert received["text"].startswith("【广州继教网】林晓老师您好") and ce_number in received["text"]
+
+    async def mail() -> list[EmailMessage]:
+        return [m for m in smtp_catcher.messages if m["To"] == address]
+
+    (message,) = await eventually(mail, timeout=30)
+    assert message["Subject"] == "欢迎加入继续教育平台"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and ce_number in body.get_content()
+
+    log = await eventually(lambda: get(running_system, "notify", "/v1/messages", token, to=address), timeout=20)
+    assert [(m["channel"], m["status"], m["attempts"]) for m in log] == [("email", "sent", 1)]
+
+
+async def test_city_admin_gets_a_code_on_the_bound_mobile_and_a_step_up_token(running_system: RunningSystem) -> None:
+    token = await running_system.login("cityadmin", "jijiao-demo")
+    async with running_system.client("notify", token) as notify:
+
+        async def requested() -> Any:
+            response = await notify.post("/v1/verifications", json={"purpose": "export"})
+            if response.status_code == 409:  # AdminRegistered not consumed yet
+                return None
+            return response
+
+        response = await eventually(requested, timeout=30, interval=0.5)
+        assert response.status_code == 201, response.text
+        assert response.json()["masked_mobile"] == "138****0000"
+
+        async def code() -> str | None:
+            listed = (await notify.get("/v1/dev/sms", params={"to": "13800000000"})).json()
+            texts = [m["text"] for m in listed if "验证码为" in m["text"]]
+            return texts[0].split("验证码为")[1][:6] if texts else None
+
+        value = await eventually(code, timeout=20)
+        checked = await notify.post(f"/v1/verifications/{response.json()['id']}/check", json={"code": value})
+    assert checked.status_code == 200, checked.text
+    keys = running_system.var_dir / "keys" / "stepup_public.pem"
+    claims = StepUpVerifier(keys.read_bytes()).verify(
+        checked.json()["step_up_token"], subject=_subject(token), purpose="export"
+    )
+    assert claims["exp"] - claims["iat"] == 30 * 60
+
+
+def _subject(token: str) -> str:
+    import jwt
+
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
