@@ -41,6 +41,8 @@ def test_every_event_has_a_unique_versioned_routing_key() -> None:
     registry = event_registry()
     assert "enrollment.teacher_registered.v1" in registry
     for key, event_class in registry.items():
+        if not event_class.__module__.startswith("jijiao_contracts."):
+            continue  # events that tests define for themselves
         assert issubclass(event_class, IntegrationEvent)
         assert key == f"{event_class.EVENT_TYPE}.v{event_class.SCHEMA_VERSION}"
         assert event_class.EVENT_TYPE.split(".")[0] in {"enrollment", "hours", "notify", "studio", "baseline"}
