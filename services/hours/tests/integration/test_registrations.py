@@ -25,13 +25,19 @@ def reg(ce: str, source: str, category: str, hours: float | None, reference: str
 
 async def test_school_based_is_capped_at_18_with_the_excess_visible(client: httpx.AsyncClient, make_token: Any) -> None:
     school = bearer(make_token("school_admin", school_id="s1"))
-    first = await client.post("/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 10, "XB-1"), headers=school)
-    second = await client.post("/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 10, "XB-2"), headers=school)
+    first = await client.post(
+        "/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 10, "XB-1"), headers=school
+    )
+    second = await client.post(
+        "/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 10, "XB-2"), headers=school
+    )
     assert first.status_code == 201, first.text
     assert second.status_code == 201
     assert (second.json()["credited"], second.json()["not_credited"]) == (8, 2)
     assert second.json()["reason"] == "yearly_cap:school_based"
-    hours = await client.get("/v1/teachers/2026000001/years/2026/hours", headers=bearer(make_token("teacher", ce_number="2026000001")))
+    hours = await client.get(
+        "/v1/teachers/2026000001/years/2026/hours", headers=bearer(make_token("teacher", ce_number="2026000001"))
+    )
     body = hours.json()
     assert set(body) >= {"public", "professional", "elective", "total", "carried_in", "entries"}
     assert (body["elective"], body["total"], body["carried_in"]) == (18, 18, 0)
@@ -54,27 +60,57 @@ async def test_same_reference_credits_once_and_a_reused_reference_is_refused(
     assert await container.infra.db["ledger"].count_documents({"ce_number": "2026000002"}) == 2
 
 
-async def test_each_registrant_only_its_own_kind_of_source_and_scope(client: httpx.AsyncClient, make_token: Any) -> None:
+async def test_each_registrant_only_its_own_kind_of_source_and_scope(
+    client: httpx.AsyncClient, make_token: Any
+) -> None:
     research = bearer(make_token("research_office"))
-    refused = await client.post("/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 2, "R1"), headers=research)
+    refused = await client.post(
+        "/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 2, "R1"), headers=research
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "source_not_allowed"
-    ok = await client.post("/v1/hour-registrations", json=reg("2026000001", "teaching_research", "professional", 4, "R1"), headers=research)
+    ok = await client.post(
+        "/v1/hour-registrations", json=reg("2026000001", "teaching_research", "professional", 4, "R1"), headers=research
+    )
     assert ok.status_code == 201
     other_school = bearer(make_token("school_admin", school_id="s2"))
-    out = await client.post("/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 2, "X"), headers=other_school)
+    out = await client.post(
+        "/v1/hour-registrations", json=reg("2026000001", "school_based", "elective", 2, "X"), headers=other_school
+    )
     assert out.status_code == 403 and out.json()["code"] == "out_of_scope"
     other_district = bearer(make_token("district_admin", district="越秀区"))
-    out2 = await client.post("/v1/hour-registrations", json=reg("2026000001", "training_class", "professional", 2, "X"), headers=other_district)
+    out2 = await client.post(
+        "/v1/hour-registrations",
+        json=reg("2026000001", "training_class", "professional", 2, "X"),
+        headers=other_district,
+    )
     assert out2.status_code == 403
     teacher = bearer(make_token("teacher", ce_number="2026000001"))
-    assert (await client.post("/v1/hour-registrations", json=reg("2026000001", "training_class", "professional", 2, "X"), headers=teacher)).status_code == 403
-    redemption = await client.post("/v1/hour-registrations", json=reg("2026000001", "points_redemption", "elective", 2, "X"), headers=bearer(make_token("city_admin")))
+    assert (
+        await client.post(
+            "/v1/hour-registrations", json=reg("2026000001", "training_class", "professional", 2, "X"), headers=teacher
+        )
+    ).status_code == 403
+    redemption = await client.post(
+        "/v1/hour-registrations",
+        json=reg("2026000001", "points_redemption", "elective", 2, "X"),
+        headers=bearer(make_token("city_admin")),
+    )
     assert redemption.status_code == 403 and redemption.json()["code"] == "source_not_registrable"
-    wrong_category = await client.post("/v1/hour-registrations", json=reg("2026000001", "school_based", "professional", 2, "Y"), headers=bearer(make_token("school_admin", school_id="s1")))
+    wrong_category = await client.post(
+        "/v1/hour-registrations",
+        json=reg("2026000001", "school_based", "professional", 2, "Y"),
+        headers=bearer(make_token("school_admin", school_id="s1")),
+    )
     assert wrong_category.status_code == 422 and wrong_category.json()["code"] == "category_not_allowed"
-    unknown = await client.post("/v1/hour-registrations", json=reg("2099999999", "school_based", "elective", 2, "Z"), headers=bearer(make_token("school_admin", school_id="s1")))
+    unknown = await client.post(
+        "/v1/hour-registrations",
+        json=reg("2099999999", "school_based", "elective", 2, "Z"),
+        headers=bearer(make_token("school_admin", school_id="s1")),
+    )
     assert unknown.status_code == 404
-    malformed = await client.post("/v1/hour-registrations", content=b"{", headers={**research, "content-type": "application/json"})
+    malformed = await client.post(
+        "/v1/hour-registrations", content=b"{", headers={**research, "content-type": "application/json"}
+    )
     assert malformed.status_code == 400 and malformed.headers["content-type"].startswith("application/problem+json")
 
 
@@ -89,14 +125,18 @@ async def test_xuexi_qiangguo_needs_the_sealed_proof_and_converts_300_points_per
     assert bad_file.status_code == 422 and bad_file.json()["code"] == "file_type_not_allowed"
     proof = await client.post("/v1/proofs", files={"file": ("盖章证明.png", PNG, "image/png")}, headers=school)
     assert proof.status_code == 201, proof.text
-    credited = await client.post("/v1/hour-registrations", json=body | {"proof_id": proof.json()["proof_id"]}, headers=school)
+    credited = await client.post(
+        "/v1/hour-registrations", json=body | {"proof_id": proof.json()["proof_id"]}, headers=school
+    )
     assert credited.status_code == 201, credited.text
     entry = credited.json()
     assert (entry["requested"], entry["credited"], entry["not_credited"]) == (9, 8, 1)
     assert entry["detail"]["points_not_converted"] == 50
 
 
-async def test_parallel_registrations_never_exceed_the_cap(client: httpx.AsyncClient, make_token: Any, container: Container) -> None:
+async def test_parallel_registrations_never_exceed_the_cap(
+    client: httpx.AsyncClient, make_token: Any, container: Container
+) -> None:
     research = bearer(make_token("research_office", subject="research:city"))
     bodies = [reg("2026000003", "teaching_research", "professional", 1, f"JY-{i}") for i in range(200)]
     responses = await asyncio.gather(*(client.post("/v1/hour-registrations", json=b, headers=research) for b in bodies))
@@ -122,15 +162,19 @@ def workbook(rows: list[list[Any]]) -> bytes:
 
 async def test_bulk_registration_reports_every_row(client: httpx.AsyncClient, make_token: Any) -> None:
     school = bearer(make_token("school_admin", school_id="s1", subject="school:s1"))
-    data = workbook([
-        ["2026000001", 2026, "校本研修", "个人选修科目", 6, "B-1", None, None],
-        ["2026000002", 2026, "school_based", "elective", 20, "B-2", None, None],
-        ["2026000001", 2026, "校本研修", "个人选修科目", 6, "B-1", None, None],
-        ["2026000003", 2026, "校本研修", "个人选修科目", 6, "B-3", None, None],
-        ["2026000001", 2026, "校本研修", "魔法", 6, "B-4", None, None],
-    ])
+    data = workbook(
+        [
+            ["2026000001", 2026, "校本研修", "个人选修科目", 6, "B-1", None, None],
+            ["2026000002", 2026, "school_based", "elective", 20, "B-2", None, None],
+            ["2026000001", 2026, "校本研修", "个人选修科目", 6, "B-1", None, None],
+            ["2026000003", 2026, "校本研修", "个人选修科目", 6, "B-3", None, None],
+            ["2026000001", 2026, "校本研修", "魔法", 6, "B-4", None, None],
+        ]
+    )
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = await client.post("/v1/hour-registrations/bulk", files={"file": ("登记.xlsx", data, xlsx)}, headers=school)
+    response = await client.post(
+        "/v1/hour-registrations/bulk", files={"file": ("登记.xlsx", data, xlsx)}, headers=school
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["rows"], body["credited"], body["duplicate"], body["error"]) == (5, 2, 1, 2)
@@ -139,5 +183,7 @@ async def test_bulk_registration_reports_every_row(client: httpx.AsyncClient, ma
     assert report[4]["status"] == "duplicate"
     assert report[5]["code"] == "out_of_scope"
     assert report[6]["code"] == "invalid_category"
-    not_xlsx = await client.post("/v1/hour-registrations/bulk", files={"file": ("x.xlsx", b"nope", xlsx)}, headers=school)
+    not_xlsx = await client.post(
+        "/v1/hour-registrations/bulk", files={"file": ("x.xlsx", b"nope", xlsx)}, headers=school
+    )
     assert not_xlsx.status_code == 422 and not_xlsx.json()["code"] == "invalid_workbook"

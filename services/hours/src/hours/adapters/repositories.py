@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from hours.adapters.mongo import TEACHERS
-from jijiao_kit.projections import upsert_newer
 
 Doc = dict[str, Any]
 
@@ -19,8 +19,30 @@ class Teachers:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.teachers = db[TEACHERS]
 
-    async def upsert(self, ce_number: str, fields: Doc, as_of: datetime) -> bool:
-        return await upsert_newer(self.teachers, ce_number, fields, as_of)
+    async def upsert(self, ce_number: str, fields: Doc, as_of: datetime) -> None:
+        """Apply an event's fields, per aspect, only if newer than what the aspect holds: a transfer that
+        arrives before the (older) registration keeps its school, while the registration still brings the
+        name. Stamps are UTC ISO strings (they compare in time order; the store returns bare datetimes
+        set by ``$set`` as strings)."""
+        aspects = {
+            "identity": {k: fields[k] for k in ("name",) if k in fields},
+            "placement": {k: fields[k] for k in ("school_id", "school_name", "district") if k in fields},
+        }
+        stamp = (
+            (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+        )
+        for aspect, values in aspects.items():
+            if not values:
+                continue
+            key = f"{aspect}_as_of"
+            try:
+                await self.teachers.update_one(
+                    {"_id": ce_number, "$or": [{key: {"$lt": stamp}}, {key: {"$exists": False}}]},
+                    {"$set": {**values, key: stamp}},
+                    upsert=True,
+                )
+            except DuplicateKeyError:
+                pass  # the teacher exists with a newer state of this aspect
 
     async def get(self, ce_number: str) -> Doc | None:
         return await self.teachers.find_one({"_id": ce_number})

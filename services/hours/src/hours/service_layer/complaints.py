@@ -82,7 +82,7 @@ class Complaints:
                     "status": "handled",
                     "reply": reply.strip()[:4000],
                     "handled_by": principal.subject,
-                    "handled_at": self.clock.now(),
+                    "handled_at": self.clock.now().isoformat(),
                 }
             },
             return_document=True,

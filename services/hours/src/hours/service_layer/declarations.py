@@ -130,7 +130,7 @@ class Declarations:
             "rounds": {"1": {"submitted_at": now, **clean, "attachment_ids": [item["id"] for item in stored]}},
             "version": 1,
             "created_at": now,
-            "updated_at": now,
+            "updated_at": now.isoformat(),
         }
         await self.collection.insert_one(with_outbox(doc, []))
         return doc
@@ -154,7 +154,7 @@ class Declarations:
                     "status": "submitted",
                     "round": round_no,
                     f"rounds.{round_no}": {"submitted_at": now, **clean, "attachment_ids": list(attachments)},
-                    "updated_at": now,
+                    "updated_at": now.isoformat(),
                 },
                 "$inc": {"version": 1},
             },
@@ -214,7 +214,7 @@ class Declarations:
         }
         update = outbox_update(
             {
-                "$set": {"status": status, f"rounds.{doc['round']}.{level}": review, "updated_at": now},
+                "$set": {"status": status, f"rounds.{doc['round']}.{level}": review, "updated_at": now.isoformat()},
                 "$inc": {"version": 1},
             },
             [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=principal.subject, role=level))],

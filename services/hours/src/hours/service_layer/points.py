@@ -242,7 +242,13 @@ class PointsBank:
                 ]
                 update = outbox_update(
                     {
-                        "$set": {"closed": True, "balance": 0, "expired": balance, "expired_at": self.clock.now()},
+                        # a bare datetime in $set comes back as a string from the embedded store: keep it in a sub-document
+                        "$set": {
+                            "closed": True,
+                            "balance": 0,
+                            "expired": balance,
+                            "expiry": {"at": self.clock.now(), "points": balance},
+                        },
                         "$inc": {"version": 1},
                     },
                     [
@@ -277,12 +283,15 @@ class PointsBank:
             entries.append({"type": "redemption", **redemption, "id": rid, "points": -redemption["points"]})
         if doc.get("closed"):
             entries.append(
-                {"id": "expiry", "type": "expiry", "points": -int(doc.get("expired", 0)), "at": doc.get("expired_at")}
+                {
+                    "id": "expiry",
+                    "type": "expiry",
+                    "points": -int(doc.get("expired", 0)),
+                    "at": (doc.get("expiry") or {}).get("at"),
+                }
             )
         for entry in entries:
-            at = entry.get("at")
-            if isinstance(at, datetime) and at.tzinfo is None:
-                entry["at"] = at.replace(tzinfo=UTC)
+            entry["at"] = _when(entry.get("at"))
         entries.sort(key=lambda e: (e.get("at") or datetime.min.replace(tzinfo=UTC), e["id"]))
         stats = []
         for rule, spec in rules.points_rules.items():
@@ -313,6 +322,14 @@ class PointsBank:
             "by_rule": stats,
             "entries": entries,
         }
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
 
 
 __all__ = ["PointsBank", "UnknownRule"]

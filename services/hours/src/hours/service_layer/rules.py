@@ -40,7 +40,13 @@ class RulesService:
             ) from exc
         await self.collection.update_one(
             {"_id": year},
-            {"$set": {"rules": rules.model_dump(mode="json"), "updated_by": by, "updated_at": datetime.now(UTC)}},
+            {
+                "$set": {
+                    "rules": rules.model_dump(mode="json"),
+                    "updated_by": by,
+                    "updated_at": datetime.now(UTC).isoformat(),
+                }
+            },
             upsert=True,
         )
         self._cache.pop(year, None)

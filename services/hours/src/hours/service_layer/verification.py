@@ -137,7 +137,7 @@ class VerificationService:
                         "name": teacher.get("name"),
                         "result": view,
                         "fingerprint": fingerprint,
-                        "verified_at": now,
+                        "verified_at": now.isoformat(),
                     }
                 },
                 [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=by))],
