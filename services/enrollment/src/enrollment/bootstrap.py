@@ -17,11 +17,13 @@ from enrollment.service_layer.selection import SelectionService
 from enrollment.service_layer.terms import TermService
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
+from enrollment.adapters.results_repository import ResultRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.roster import RosterService
+from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
 from jijiao_contracts.events import enrollment as enrollment_events
@@ -48,6 +50,7 @@ class Container:
     roster: RosterService
     auth: AuthService
     billing: BillingService
+    results: ResultsService
     transfers: TransferService  # E1
     account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
@@ -108,6 +111,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         accounts=accounts,
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
+        results=ResultsService(ResultRepository(infra.db), clock),
         auth=AuthService(
             accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
         ),
@@ -120,6 +124,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
 
 def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import billing as billing_routes
+    from enrollment.entrypoints.api.routers import results as results_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
@@ -130,7 +135,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -78,7 +78,7 @@ class BillRepository:
     async def count(self, query: Doc) -> int:
         return await self.bills.count_documents(query)
 
-    async def list(self, query: Doc) -> list[Doc]:
+    async def find(self, query: Doc) -> list[Doc]:
         cursor = self.bills.find(query, {"outbox": 0}).sort([("school_id", 1), ("payee", 1)])
         return [doc async for doc in cursor]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -27,11 +26,6 @@ BILL_PARTIALLY_PAID = "partially_paid"
 BILL_PAID = "paid"
 
 CENT = Decimal("0.01")
-
-
-def aware(moment: datetime) -> datetime:
-    """The store may hand datetimes back without tzinfo: they are UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class PaymentRejected(Exception):

@@ -21,6 +21,7 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -61,6 +62,14 @@ UNIT_PAYMENT_HEADERS = [
     "处理状态",
 ]
 STATUS_LABELS = {billing.BILL_UNPAID: "未缴费", billing.BILL_PARTIALLY_PAID: "部分缴费", billing.BILL_PAID: "已缴费"}
+
+
+def utc(value: Any) -> datetime:
+    """A stored time as aware UTC (the store may return naive dates or strings, see kit.timeutil)."""
+    moment = as_utc(value)
+    if moment is None:
+        raise ValueError("missing time")
+    return moment
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -110,7 +119,7 @@ def can_record_payment(principal: Principal, bill: Doc) -> bool:
 
 
 def china_date(moment: datetime | None) -> str | None:
-    return billing.aware(moment).astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else None
+    return utc(moment).astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else None
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ class BillingService:
             )
         term_doc = await self._term(term)
         now = self.clock.now()
-        if billing.aware(term_doc["selection_closes_at"]) > now:
+        if utc(term_doc["selection_closes_at"]) > now:
             raise Conflict(
                 "Bills are issued after the selection window closes.",
                 code="window_open",
@@ -180,7 +189,7 @@ class BillingService:
                 payee=draft.payee,
                 amount=billing.fen_to_yuan(draft.amount_fen),
                 teacher_count=draft.teacher_count,
-                payment_due_at=billing.aware(term_doc["payment_due_at"]),
+                payment_due_at=utc(term_doc["payment_due_at"]),
             )
             if await self.repo.insert(bill, [outbox_entry(event, producer=PRODUCER, actor=actor)]):
                 issued.append(bill)
@@ -232,7 +241,7 @@ class BillingService:
             "teacher_count": draft.teacher_count,
             "lines": lines,
             "payments": {},
-            "payment_due_at": billing.aware(term_doc["payment_due_at"]),
+            "payment_due_at": utc(term_doc["payment_due_at"]),
             "created_at": now,
         }
 
@@ -248,7 +257,7 @@ class BillingService:
 
     async def list_bills(self, principal: Principal, term: str, school_id: str | None) -> list[Doc]:
         await self._term(term)
-        return await self.repo.list({"term": term, **scope_query(principal, school_id)})
+        return await self.repo.find({"term": term, **scope_query(principal, school_id)})
 
     async def get_bill(self, principal: Principal, bill_id: str) -> Doc:
         bill = await self.repo.get(bill_id)
@@ -271,7 +280,7 @@ class BillingService:
             amount_words=billing.amount_in_words(bill["amount_fen"]),
             teacher_count=bill["teacher_count"],
             selection_count=bill["selection_count"],
-            issued_on=billing.aware(bill["created_at"]).astimezone(CHINA).strftime("%Y-%m-%d"),
+            issued_on=utc(bill["created_at"]).astimezone(CHINA).strftime("%Y-%m-%d"),
             due_on=china_date(bill.get("payment_due_at")),
             lines=[
                 (
@@ -311,7 +320,7 @@ class BillingService:
                         title="该缴费流水号已登记，金额不一致",
                     )
                 if bill["status"] == billing.BILL_PAID:
-                    await self.repo.mark_selections_paid(bill_id, billing.aware(recorded["recorded_at"]))
+                    await self.repo.mark_selections_paid(bill_id, utc(recorded["recorded_at"]))
                 return PaymentResult(bill=bill, payment=recorded, created=False)
             try:
                 outcome = billing.apply_payment(bill["amount_fen"], bill["paid_fen"], amount_fen)
@@ -447,7 +456,7 @@ class BillingService:
                 billing.fen_to_yuan(b["amount_fen"]),
                 billing.fen_to_yuan(b["paid_fen"]),
                 billing.fen_to_yuan(b["amount_fen"] - b["paid_fen"]),
-                billing.aware(b["created_at"]).astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                utc(b["created_at"]).astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
                 STATUS_LABELS.get(b["status"], b["status"]),
             ]
             for b in bills

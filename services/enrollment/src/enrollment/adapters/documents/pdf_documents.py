@@ -63,7 +63,7 @@ def _build(story: list[object], title: str) -> bytes:
         bottomMargin=18 * mm,
         title=title,
     )
-    doc.build(story)  # type: ignore[arg-type]
+    doc.build(story)
     return buffer.getvalue()
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 from enrollment.adapters.billing_excel import XLSX_MEDIA_TYPE, rows_to_xlsx
 from enrollment.domain import billing
 from enrollment.entrypoints.api.deps import ContainerDep
-from enrollment.service_layer.billing import ADMISSION_HEADERS, UNIT_PAYMENT_HEADERS, BillingService
+from enrollment.service_layer.billing import ADMISSION_HEADERS, UNIT_PAYMENT_HEADERS, BillingService, utc
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import InvalidInput
 from jijiao_kit.stepup import require_step_up
@@ -25,14 +25,18 @@ ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
 
 
 def service(container: ContainerDep) -> BillingService:
-    return container.billing  # type: ignore[no-any-return]
+    return container.billing
 
 
 BillingDep = Annotated[BillingService, Depends(service)]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return billing.aware(moment).astimezone(UTC) if moment else None
+def _utc(moment: Any) -> datetime:
+    return utc(moment).astimezone(UTC)
+
+
+def _utc_or_none(moment: Any) -> datetime | None:
+    return _utc(moment) if moment else None
 
 
 class PaymentOut(BaseModel):
@@ -46,8 +50,8 @@ class PaymentOut(BaseModel):
         return cls(
             reference=doc["reference"],
             amount=billing.fen_to_yuan(doc["amount_fen"]),
-            paid_at=_utc(doc["paid_at"]),  # type: ignore[arg-type]
-            recorded_at=_utc(doc["recorded_at"]),  # type: ignore[arg-type]
+            paid_at=_utc(doc["paid_at"]),
+            recorded_at=_utc(doc["recorded_at"]),
         )
 
 
@@ -75,7 +79,7 @@ class BillOut(BaseModel):
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> BillOut:
-        payments = sorted((doc.get("payments") or {}).values(), key=lambda p: billing.aware(p["recorded_at"]))
+        payments = sorted((doc.get("payments") or {}).values(), key=lambda p: utc(p["recorded_at"]))
         return cls(
             id=doc["_id"],
             term=doc["term"],
@@ -84,7 +88,7 @@ class BillOut(BaseModel):
             amount=billing.fen_to_yuan(doc["amount_fen"]),
             paid=billing.fen_to_yuan(doc["paid_fen"]),
             outstanding=billing.fen_to_yuan(doc["amount_fen"] - doc["paid_fen"]),
-            created_at=_utc(doc["created_at"]),  # type: ignore[arg-type]
+            created_at=_utc(doc["created_at"]),
             payee=doc["payee"],
             status=doc["status"],
             school_id=doc["school_id"],
@@ -93,7 +97,7 @@ class BillOut(BaseModel):
             district=doc.get("district"),
             teacher_count=doc["teacher_count"],
             selection_count=doc["selection_count"],
-            payment_due_at=_utc(doc.get("payment_due_at")),
+            payment_due_at=_utc_or_none(doc.get("payment_due_at")),
             payments=[PaymentOut.of(p) for p in payments],
         )
 

@@ -1,0 +1,259 @@
+"""Result use cases (DOMAIN §4): registering results (→ ResultRegistered → the hours bank), the
+learning-platform signal (LearningStarted), result certificates (成绩打印) and per-course pass rates."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from enrollment.adapters.documents.pdf_documents import ResultCertificate, result_certificate_pdf
+from enrollment.adapters.results_repository import ResultRepository
+from enrollment.domain import results as rules
+from enrollment.service_layer.access import can_read_teacher
+from jijiao_contracts import Actor
+from jijiao_contracts.enums import HourCategory, Role
+from jijiao_contracts.events.enrollment import PRODUCER, LearningStarted, ResultRegistered
+from jijiao_kit.auth import Principal
+from jijiao_kit.clock import Clock
+from jijiao_kit.errors import Conflict, Forbidden, NotFound
+from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.timeutil import as_utc
+
+Doc = dict[str, Any]
+CHINA = ZoneInfo("Asia/Shanghai")
+HOUR_TYPE_LABELS = {"public": "公需科目", "professional": "专业科目", "elective": "个人选修"}
+
+REFUSALS = {
+    "not_course_institution": (Forbidden, "只能为本机构的课程登记成绩"),
+    "not_school_course": (Forbidden, "只能为本校的校本课程登记成绩"),
+    "result_year_closed": (Conflict, "只能登记本年度的校本培训成绩，其他年度成绩仅可查看"),
+    "results_forbidden": (Forbidden, "无权登记成绩"),
+    "result_not_passed": (Conflict, "该课程未通过，不能打印成绩证明"),
+    "selection_cancelled": (Conflict, "该选课已取消"),
+}
+
+
+def refusal_error(code: str, detail: str) -> Exception:
+    error_class, title = REFUSALS[code]
+    return error_class(detail, code=code, title=title)
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(subject=principal.subject, role=sorted(principal.roles)[0] if principal.roles else None)
+
+
+def registrar_of(principal: Principal) -> rules.Registrar:
+    if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
+        return rules.Registrar(rules.RegistrarKind.CITY)
+    if principal.has_role(Role.INSTITUTION):
+        return rules.Registrar(rules.RegistrarKind.INSTITUTION, institution_id=principal.scopes.get("institution_id"))
+    if principal.has_role(Role.SCHOOL_ADMIN):
+        return rules.Registrar(rules.RegistrarKind.SCHOOL, school_id=principal.school_id)
+    return rules.Registrar(rules.RegistrarKind.NONE)
+
+
+def china_year(moment: datetime) -> int:
+    return moment.astimezone(CHINA).year
+
+
+def term_year(term: Doc) -> int:
+    return int(term.get("year") or 2000 + int(str(term["_id"])[:2]))
+
+
+@dataclass(frozen=True)
+class Registration:
+    selection: Doc
+    changed: bool
+
+
+@dataclass(frozen=True)
+class LearningRow:
+    index: int
+    ce_number: str
+    course_code: str
+    outcome: str  # started | already | missing
+
+
+class ResultsService:
+    def __init__(self, repo: ResultRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    async def _term(self, term: str) -> Doc:
+        doc = await self.repo.term(term)
+        if doc is None:
+            raise NotFound(f"Term {term} not found.", code="term_not_found", title="培训期不存在")
+        return doc
+
+    async def register(
+        self, principal: Principal, term: str, ce_number: str, course_code: str, passed: bool
+    ) -> Registration:
+        """One result per selection: a second registration updates it (the event carries the same
+        ``result_id``, the selection id, so the hours bank never counts a course twice)."""
+        term_doc = await self._term(term)
+        course = await self.repo.course(term, course_code)
+        if course is None:
+            raise NotFound(
+                f"Course {course_code} not found in term {term}.", code="course_not_found", title="课程不存在"
+            )
+        year = term_year(term_doc)
+        refusal = rules.registration_refusal(
+            registrar_of(principal), course, course_year=year, current_year=china_year(self.clock.now())
+        )
+        if refusal:
+            raise refusal_error(refusal, f"Refused: {refusal}.")
+        value = rules.result_value(passed)
+        for _attempt in range(50):
+            selection = await self.repo.active_selection(term, ce_number, course_code)
+            if selection is None:
+                raise NotFound(
+                    f"{ce_number} has no active selection of {course_code} in {term}.",
+                    code="selection_not_found",
+                    title="该教师未选报此课程",
+                )
+            if selection.get("result") == value:
+                return Registration(selection, changed=False)
+            now = self.clock.now()
+            event = ResultRegistered(
+                result_id=selection["_id"],
+                term=term,
+                year=year,
+                ce_number=ce_number,
+                school_id=selection.get("school_id") or "",
+                district=selection.get("district") or "",
+                course_code=course_code,
+                course_name=selection.get("course_name") or course.get("name") or "",
+                programme=selection.get("programme") or course["programme"],
+                passed=passed,
+                category=HourCategory(selection.get("hour_type") or course["hour_type"]),
+                hours=float(selection.get("hours") or course.get("hours") or 0),
+                source=rules.hours_source(course.get("programme")),
+                registered_by=principal.subject,
+            )
+            fields = {
+                "result": value,
+                "result_registered_at": now,
+                "result_detail": {"value": value, "registered_at": now, "registered_by": principal.subject},
+            }
+            seq = selection.get("result_seq")
+            if await self.repo.set_result(
+                selection["_id"],
+                expected_seq=int(seq) if seq is not None else None,
+                fields=fields,
+                events=[outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
+            ):
+                return Registration({**selection, **fields}, changed=True)
+            await asyncio.sleep(random.uniform(0, 0.01))
+        raise Conflict("The selection is busy; retry.", code="result_busy", title="成绩正在登记，请稍后重试")
+
+    async def learning_started(self, principal: Principal, term: str, rows: list[tuple[str, str]]) -> list[LearningRow]:
+        """学习人数: the learning platform's signal (or an operator's import) that a teacher began a course."""
+        if not principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
+            raise Forbidden(
+                "Only the city centre imports learning progress.", code="forbidden", title="无权导入学习情况"
+            )
+        await self._term(term)
+        out = []
+        for index, (ce_number, course_code) in enumerate(rows):
+            event = LearningStarted(term=term, ce_number=ce_number, course_code=course_code)
+            outcome = await self.repo.mark_learning_started(
+                term,
+                ce_number,
+                course_code,
+                {"learning_detail": {"started_at": self.clock.now(), "reported_by": principal.subject}},
+                [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
+            )
+            out.append(LearningRow(index, ce_number, course_code, outcome))
+        return out
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def can_read_selection(principal: Principal, selection: Doc) -> bool:
+        if principal.has_role(Role.TEACHER) and principal.ce_number == selection.get("ce_number"):
+            return True
+        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
+            return True
+        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == selection.get("district"):
+            return True
+        if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == selection.get("school_id"):
+            return True
+        return bool(
+            principal.has_role(Role.INSTITUTION)
+            and selection.get("institution_id")
+            and principal.scopes.get("institution_id") == selection.get("institution_id")
+        )
+
+    async def teacher_results(self, principal: Principal, ce_number: str) -> list[Doc]:
+        """学习结果: the teacher's selections with their results, newest term first."""
+        teacher = await self.repo.teacher(ce_number)
+        if teacher is None or not can_read_teacher(principal, teacher):
+            raise NotFound(f"Teacher {ce_number} not found.", code="teacher_not_found", title="教师不存在")
+        docs = await self.repo.selections_of({"ce_number": ce_number, "status": "active"})
+        return sorted(docs, key=lambda d: (str(d["term"]), str(d["course_code"])), reverse=True)
+
+    async def certificate(self, principal: Principal, selection_id: str) -> tuple[Doc, bytes]:
+        selection = await self.repo.selection(selection_id)
+        if selection is None or not self.can_read_selection(principal, selection):
+            raise NotFound(f"Selection {selection_id} not found.", code="selection_not_found", title="选课记录不存在")
+        refusal = rules.certificate_refusal(selection)
+        if refusal:
+            raise refusal_error(refusal, f"No certificate: {refusal}.")
+        term = await self._term(selection["term"])
+        school = await self.repo.school(str(selection.get("school_id"))) or {}
+        registered = as_utc(
+            (selection.get("result_detail") or {}).get("registered_at") or selection.get("result_registered_at")
+        )
+        hours = float(selection.get("hours") or 0)
+        cert = ResultCertificate(
+            certificate_number=f"{selection['term']}-{selection_id[:12].upper()}",
+            name=str(selection.get("name") or ""),
+            ce_number=selection["ce_number"],
+            school_name=str(selection.get("school_name") or school.get("name") or ""),
+            term=selection["term"],
+            year=term_year(term),
+            course_code=selection["course_code"],
+            course_name=str(selection.get("course_name") or ""),
+            hour_type_label=HOUR_TYPE_LABELS.get(str(selection.get("hour_type")), str(selection.get("hour_type"))),
+            hours=f"{hours:g}",
+            registered_on=registered.astimezone(CHINA).strftime("%Y-%m-%d") if registered else "",
+        )
+        return selection, result_certificate_pdf(cert)
+
+    async def course_stats(
+        self, principal: Principal, term: str, *, programme: str | None, school_id: str | None
+    ) -> list[rules.CoursePassStats]:
+        """课程通过率统计: per course passed / not passed / total / pass rate, within the caller's scope."""
+        await self._term(term)
+        query: Doc = {"term": term, "status": "active"}
+        course_query: Doc = {"term": term}
+        if programme:
+            query["programme"] = programme
+            course_query["programme"] = programme
+        include_unselected = True
+        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
+            if school_id:
+                query["school_id"] = school_id
+                include_unselected = False
+        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+            query["district"] = principal.district
+            include_unselected = False
+        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+            if school_id and school_id != principal.school_id:
+                raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
+            query["school_id"] = principal.school_id
+            include_unselected = False
+        elif principal.has_role(Role.INSTITUTION) and principal.scopes.get("institution_id"):
+            course_query["institution_id"] = principal.scopes["institution_id"]
+            codes = [c["code"] for c in await self.repo.courses_of(course_query)]
+            query["course_code"] = {"$in": codes}
+        else:
+            raise Forbidden("Not allowed to see course statistics.", code="forbidden", title="无权查看课程统计")
+        projection = {"course_code": 1, "course_name": 1, "status": 1, "result": 1}
+        selections = await self.repo.selections_of(query, projection)
+        courses = await self.repo.courses_of(course_query) if include_unselected else []
+        return rules.course_pass_stats(selections, courses)
