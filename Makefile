@@ -1,6 +1,6 @@
 # jijiao: every target installs what it needs first (uv, the locked environment).
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+UV ?= scripts/uv
 DETACH ?=
 PYTEST_ARGS ?=
 
