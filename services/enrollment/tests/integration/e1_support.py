@@ -54,7 +54,10 @@ class Env:
     def school_admin(self, school: dict[str, Any]) -> dict[str, str]:
         return bearer(
             self.make_token(
-                "school_admin", subject=f"account:sa-{school['id']}", school_id=school["id"], district=school["district"]
+                "school_admin",
+                subject=f"account:sa-{school['id']}",
+                school_id=school["id"],
+                district=school["district"],
             )
         )
 
@@ -97,7 +100,9 @@ class Env:
 
 
 @asynccontextmanager
-async def roster_env(settings_env: dict[str, Any], make_token: Callable[..., str], **overrides: Any) -> AsyncIterator[Env]:
+async def roster_env(
+    settings_env: dict[str, Any], make_token: Callable[..., str], **overrides: Any
+) -> AsyncIterator[Env]:
     container = build(Settings(**{**settings_env, **overrides}))
     async with api_client(create_api(container)) as client:
         yield Env(container, client, make_token)

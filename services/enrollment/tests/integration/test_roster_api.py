@@ -28,7 +28,17 @@ async def test_schools_are_listed_within_scope(settings_env: dict[str, Any], mak
         teacher_view = await env.client.get("/v1/schools", headers=bearer(make_token("teacher", ce_number="x")))
         other_school = await env.client.get(f"/v1/schools/{c['id']}", headers=env.school_admin(a))
         district_creates_elsewhere = await env.client.post(
-            "/v1/schools", json={**{k: v for k, v in c.items() if k in ("school_type", "seal_name", "town", "nature", "head_name", "head_mobile")}, "name": "新校", "district": "越秀区"}, headers=env.district("天河区")
+            "/v1/schools",
+            json={
+                **{
+                    k: v
+                    for k, v in c.items()
+                    if k in ("school_type", "seal_name", "town", "nature", "head_name", "head_mobile")
+                },
+                "name": "新校",
+                "district": "越秀区",
+            },
+            headers=env.district("天河区"),
         )
     assert {s["id"] for s in everything.json()} == {a["id"], b["id"], c["id"]}
     assert [s["id"] for s in by_district.json()] == [c["id"]]
@@ -92,9 +102,7 @@ async def test_teacher_lists_filter_mask_ids_and_keep_to_scope(settings_env: dic
         by_name = await env.client.get("/v1/teachers", params={"name": "李"}, headers=env.school_admin(a))
         by_subject = await env.client.get("/v1/teachers", params={"subject": "语文"}, headers=env.city())
         district = await env.client.get("/v1/teachers", headers=env.district("越秀区"))
-        outside = await env.client.get(
-            "/v1/teachers", params={"school_id": c["id"]}, headers=env.school_admin(a)
-        )
+        outside = await env.client.get("/v1/teachers", params={"school_id": c["id"]}, headers=env.school_admin(a))
         by_id = await env.client.get("/v1/teachers", params={"id_number": t3["id_number"]}, headers=env.city())
         other_list = await env.client.get(f"/v1/schools/{c['id']}/teachers", headers=env.school_admin(a))
         self_view = await env.client.get(
@@ -124,11 +132,21 @@ async def test_archiving_and_reactivation_emit_teacher_archived(settings_env: di
         t1 = await env.teacher(school, "陈晓明")
         t2 = await env.teacher(school, "李静")
         ce = t1["ce_number"]
-        left = await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(school))
-        again = await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(school))
-        foreign = await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "retired"}, headers=env.school_admin(other))
-        bad = await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "fired"}, headers=env.school_admin(school))
-        active = await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "active"}, headers=env.school_admin(school))
+        left = await env.client.post(
+            f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(school)
+        )
+        again = await env.client.post(
+            f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(school)
+        )
+        foreign = await env.client.post(
+            f"/v1/teachers/{ce}/archive", json={"status": "retired"}, headers=env.school_admin(other)
+        )
+        bad = await env.client.post(
+            f"/v1/teachers/{ce}/archive", json={"status": "fired"}, headers=env.school_admin(school)
+        )
+        active = await env.client.post(
+            f"/v1/teachers/{ce}/archive", json={"status": "active"}, headers=env.school_admin(school)
+        )
         bulk = await env.client.post(
             f"/v1/schools/{school['id']}/teachers/archive",
             json={"ce_numbers": [ce, t2["ce_number"], "2099999999"], "status": "retired"},
@@ -158,7 +176,9 @@ async def test_info_change_review_return_and_reopen_for_an_id_correction(
         teacher = await env.teacher(school, "陈晓明", title="二级教师")
         other_teacher = await env.teacher(school, "李静")
         ce = teacher["ce_number"]
-        me = bearer(make_token("teacher", subject=f"teacher:{ce}", ce_number=ce, school_id=school["id"], district="天河区"))
+        me = bearer(
+            make_token("teacher", subject=f"teacher:{ce}", ce_number=ce, school_id=school["id"], district="天河区")
+        )
         admin = env.school_admin(school)
 
         # a plain change: submit → return with reason → submit again → approve
@@ -166,7 +186,9 @@ async def test_info_change_review_return_and_reopen_for_an_id_correction(
         not_mine = await env.client.put(
             f"/v1/teachers/{other_teacher['ce_number']}/info-change", json={"title": "x"}, headers=me
         )
-        no_reason = await env.client.post(f"/v1/teachers/{ce}/info-change/review", json={"approve": False}, headers=admin)
+        no_reason = await env.client.post(
+            f"/v1/teachers/{ce}/info-change/review", json={"approve": False}, headers=admin
+        )
         returned = await env.client.post(
             f"/v1/teachers/{ce}/info-change/review", json={"approve": False, "reason": "职称证书未上传"}, headers=admin
         )
@@ -237,9 +259,13 @@ async def test_one_principal_per_school_and_the_principal_role_in_the_token(
             f"/v1/schools/{school['id']}/principal", json={"ce_number": stranger["ce_number"]}, headers=admin
         )
         by_other_school = await env.client.put(
-            f"/v1/schools/{school['id']}/principal", json={"ce_number": head["ce_number"]}, headers=env.school_admin(other)
+            f"/v1/schools/{school['id']}/principal",
+            json={"ce_number": head["ce_number"]},
+            headers=env.school_admin(other),
         )
-        login = await env.client.post("/v1/auth/token", json={"login": head["ce_number"], "password": head["id_number"][-6:]})
+        login = await env.client.post(
+            "/v1/auth/token", json={"login": head["ce_number"], "password": head["id_number"][-6:]}
+        )
         claims = env.container.verifier.decode(login.json()["access_token"])
         as_principal = await env.client.get(
             f"/v1/schools/{school['id']}/teachers", headers=bearer(login.json()["access_token"])

@@ -26,7 +26,11 @@ class TestPasswords:
 
     @pytest.mark.parametrize(
         ("new", "problem"),
-        [("a1b2c3", "too_short"), ("abcdefghij", "needs_letters_and_digits"), ("1234567890", "needs_letters_and_digits")],
+        [
+            ("a1b2c3", "too_short"),
+            ("abcdefghij", "needs_letters_and_digits"),
+            ("1234567890", "needs_letters_and_digits"),
+        ],
     )
     def test_weak_passwords(self, new: str, problem: str) -> None:
         assert rules.password_problem(new, old="whatever1") == problem
@@ -55,7 +59,9 @@ class TestWhoRegistersAdmins:
 
     def test_district_admin_registers_school_admins_of_its_district_only(self) -> None:
         mine = {"district": "天河区"}
-        assert rules.may_create_admin({"district_admin"}, mine, "school_admin", {"school_id": "s1", "district": "天河区"})
+        assert rules.may_create_admin(
+            {"district_admin"}, mine, "school_admin", {"school_id": "s1", "district": "天河区"}
+        )
         assert not rules.may_create_admin(
             {"district_admin"}, mine, "school_admin", {"school_id": "s9", "district": "越秀区"}
         )

@@ -24,7 +24,15 @@ def workbook(*rows: list[object]) -> bytes:
 
 def test_template_round_trip_maps_chinese_labels() -> None:
     content = template_xlsx(
-        [{"name": "陈晓明", "id_number": "44010619850101001X", "mobile": "13900000001", "gender": "男", "stage": "初中"}]
+        [
+            {
+                "name": "陈晓明",
+                "id_number": "44010619850101001X",
+                "mobile": "13900000001",
+                "gender": "男",
+                "stage": "初中",
+            }
+        ]
     )
     rows = read_teacher_rows(content)
     assert len(rows) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from enrollment.domain import identity
@@ -142,7 +144,7 @@ class TestArchiving:
 
 
 class TestPrincipal:
-    school = {"_id": "s1", "district": "天河区"}
+    school: ClassVar[dict[str, str]] = {"_id": "s1", "district": "天河区"}
 
     def teacher(self, **fields: object) -> dict[str, object]:
         return {"_id": "2026000001", "school_id": "s1", "status": "active", **fields}

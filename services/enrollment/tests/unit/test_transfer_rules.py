@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from enrollment.domain import transfers as rules
@@ -51,7 +53,7 @@ class TestRefusals:
 
 
 class TestUnpaidPast:
-    past = {"2601"}
+    past: ClassVar[set[str]] = {"2601"}
 
     def selection(self, **fields: object) -> dict[str, object]:
         return {"term": "2601", "status": "active", "paid": False, **fields}
@@ -62,6 +64,7 @@ class TestUnpaidPast:
 
     def test_paid_cancelled_or_current_term_selections_do_not_count(self) -> None:
         assert not rules.is_unpaid_past(self.selection(paid=True), self.past)
+        assert not rules.is_unpaid_past(self.selection(paid=1), self.past)  # how the store returns $set True
         assert not rules.is_unpaid_past(self.selection(status="cancelled"), self.past)
         assert not rules.is_unpaid_past(self.selection(term="2602"), self.past)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
@@ -14,6 +15,18 @@ from enrollment.adapters.mongo import ACCOUNTS, SCHOOLS, TEACHERS
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
+
+
+def read_time(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime. The embedded store returns naive datetimes for inserted
+    values and ISO-like strings for datetimes written by ``$set`` in an update; both mean UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a time: {value!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AlreadyExists(Exception):
@@ -136,6 +149,48 @@ class TeacherRepository(_Credentials):
 
     async def locked_in_school(self, school_id: str) -> list[Doc]:
         return await self.find({"school_id": school_id, "credentials.locked": True}, limit=1000)
+
+    # -- E3: special users (特殊用户) -----------------------------------------------------------------
+
+    async def flag_special_user(
+        self, ce_number: str, term: str, *, expected_times: int, flag: Doc, events: Sequence[Doc]
+    ) -> bool:
+        """Flag once per term (the map key ``special_flags.<term>``), conditional on the times read so
+        the event's count is exact; False when flagged for this term already or the count moved."""
+        times_condition: Any = {"$exists": False} if expected_times == 0 else expected_times
+        query: Doc = {"_id": ce_number, f"special_flags.{term}": {"$exists": False}}
+        if expected_times == 0:
+            query["$or"] = [{"special_user_times": 0}, {"special_user_times": times_condition}]
+        else:
+            query["special_user_times"] = expected_times
+        result = await self.collection.update_one(
+            query,
+            outbox_update(
+                {
+                    "$set": {
+                        "special_user": True,
+                        f"special_flags.{term}": flag,
+                        "special_user_times": expected_times + 1,
+                    }
+                },
+                events,
+            ),
+        )
+        return result.modified_count == 1
+
+    async def clear_special_user(
+        self, ce_number: str, clearance_id: str, clearance: Doc, events: Sequence[Doc]
+    ) -> bool:
+        """Clear once: only the update that finds the teacher flagged emits the event."""
+        result = await self.collection.update_one(
+            {"_id": ce_number, "special_user": True},
+            outbox_update({"$set": {"special_user": False, f"special_clearances.{clearance_id}": clearance}}, events),
+        )
+        return result.modified_count == 1
+
+    async def special_users(self, query: Doc) -> list[Doc]:
+        cursor = self.collection.find({**query, "special_user": True}, {"outbox": 0, "credentials": 0}).sort("_id", 1)
+        return [doc async for doc in cursor]
 
 
 class AccountRepository(_Credentials):

@@ -61,8 +61,10 @@ def transfer_refusal(teacher: dict[str, Any], to_school_id: str, unpaid_selectio
 
 
 def is_unpaid_past(selection: dict[str, Any], past_terms: set[str]) -> bool:
-    """An active selection of a term whose payment deadline has passed and that is not paid."""
-    return selection.get("status") == "active" and selection.get("paid") is not True and selection["term"] in past_terms
+    """An active selection of a term whose payment deadline has passed and that is not paid.
+
+    ``paid`` is read by truth value: the embedded store returns a boolean written by ``$set`` as 1."""
+    return selection.get("status") == "active" and not selection.get("paid") and selection["term"] in past_terms
 
 
 def reactivates_on_arrival(status: str) -> bool:

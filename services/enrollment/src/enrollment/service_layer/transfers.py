@@ -12,10 +12,10 @@ A retried approval of a claimed application finds the marker and only finishes s
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from enrollment.adapters.repositories import AlreadyExists, SchoolRepository, TeacherRepository
+from enrollment.adapters.repositories import AlreadyExists, SchoolRepository, TeacherRepository, read_time
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.domain import transfers as rules
 from enrollment.domain.roster import TeacherStatus
@@ -32,10 +32,6 @@ Doc = dict[str, Any]
 
 STALE_CLAIM = timedelta(seconds=60)
 _OPEN = (rules.TransferStatus.PENDING.value, rules.TransferStatus.APPROVING.value)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def refusal_error(refusal: rules.Refusal, unpaid: list[Doc] | None = None) -> Conflict | Forbidden:
@@ -205,7 +201,8 @@ class TransferService:
         if current is None or current["status"] != rules.TransferStatus.APPROVING.value:
             raise self._decided()
         claimed_at = current.get("claimed_at")
-        if claimed_at is None or now - _utc(claimed_at) < STALE_CLAIM:
+        claimed_time = read_time(claimed_at)
+        if claimed_time is None or now - claimed_time < STALE_CLAIM:
             raise self._decided()
         reclaimed = await self.transfers.claim(
             transfer_id,

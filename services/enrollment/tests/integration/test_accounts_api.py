@@ -1,0 +1,234 @@
+"""Accounts over HTTP on the real store: lockout after 10 wrong passwords and unlocking by the
+school (locked-user list, AccountUnlocked), password change for everyone, extra real-name school
+admins, own profile, and phone re-binding behind a step-up token."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from e1_support import roster_env
+
+from jijiao_kit.auth import load_or_create_keypair
+from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
+from jijiao_stack.pytest_plugin import bearer
+
+
+async def login(env: Any, name: str, password: str) -> Any:
+    return await env.client.post("/v1/auth/token", json={"login": name, "password": password})
+
+
+async def test_ten_wrong_passwords_lock_and_the_school_admin_unlocks(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        other = await env.school("天河二小")
+        teacher = await env.teacher(school, "陈晓明", mobile="13900000077")
+        ce, initial = teacher["ce_number"], teacher["id_number"][-6:]
+        attempts = [await login(env, ce, "wrong-password") for _ in range(10)]
+        locked_right = await login(env, ce, initial)
+        by_mobile = await login(env, "13900000077", initial)
+        listed = await env.client.get(f"/v1/schools/{school['id']}/locked-users", headers=env.school_admin(school))
+        other_list = await env.client.get(f"/v1/schools/{school['id']}/locked-users", headers=env.school_admin(other))
+        foreign = await env.client.post(f"/v1/teachers/{ce}/unlock", headers=env.school_admin(other))
+        district = await env.client.post(f"/v1/teachers/{ce}/unlock", headers=env.district())
+        unlocked = await env.client.post(f"/v1/teachers/{ce}/unlock", headers=env.school_admin(school))
+        twice = await env.client.post(f"/v1/teachers/{ce}/unlock", headers=env.school_admin(school))
+        after = await login(env, ce, initial)
+        empty = await env.client.get(f"/v1/schools/{school['id']}/locked-users", headers=env.school_admin(school))
+        events = await env.outbox_types("teachers", ce)
+        unlock_event = await env.outbox_payloads("teachers", ce, "enrollment.account_unlocked")
+    assert [r.status_code for r in attempts] == [401] * 9 + [423]
+    assert attempts[0].json()["remaining_attempts"] == 9
+    assert attempts[-1].json()["code"] == "account_locked"
+    assert locked_right.status_code == 423 and by_mobile.status_code == 423
+    assert [(u["kind"], u["login"], u["failed_attempts"]) for u in listed.json()] == [("teacher", ce, 10)]
+    assert other_list.status_code == 403
+    assert foreign.status_code == 403 and foreign.json()["code"] == "unlock_forbidden"
+    assert district.status_code == 403
+    assert unlocked.status_code == 204
+    assert twice.status_code == 409 and twice.json()["code"] == "not_locked"
+    assert after.status_code == 200 and after.json()["must_change_password"] is True
+    assert empty.json() == []
+    assert events.count("enrollment.account_locked") == 1 and events.count("enrollment.account_unlocked") == 1
+    assert unlock_event[0]["unlocked_by"] == f"account:sa-{school['id']}"
+
+
+async def test_password_change_for_teachers_and_admins(settings_env: dict[str, Any], make_token: Any) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        teacher = await env.teacher(school, "陈晓明")
+        ce, initial = teacher["ce_number"], teacher["id_number"][-6:]
+        token = bearer((await login(env, ce, initial)).json()["access_token"])
+        wrong_old = await env.client.post(
+            "/v1/auth/password", json={"old_password": "nope", "new_password": "Better2026"}, headers=token
+        )
+        weak = await env.client.post(
+            "/v1/auth/password", json={"old_password": initial, "new_password": "short"}, headers=token
+        )
+        changed = await env.client.post(
+            "/v1/auth/password", json={"old_password": initial, "new_password": "Better2026"}, headers=token
+        )
+        old_again = await login(env, ce, initial)
+        fresh = await login(env, ce, "Better2026")
+        claims = env.container.verifier.decode(fresh.json()["access_token"])
+        failures = (await env.container.teachers.get(ce) or {})["credentials"]["failed_attempts"]
+
+        city = bearer(make_token("city_admin", subject="account:root"))
+        created = await env.client.post(
+            "/v1/admins",
+            json={
+                "username": "tianhe01",
+                "name": "天河区管理员",
+                "mobile": "13800000101",
+                "password": "District2026",
+                "role": "district_admin",
+                "district": "天河区",
+            },
+            headers=city,
+        )
+        admin_token = bearer((await login(env, "tianhe01", "District2026")).json()["access_token"])
+        admin_changed = await env.client.post(
+            "/v1/auth/password",
+            json={"old_password": "District2026", "new_password": "Tianhe2027x"},
+            headers=admin_token,
+        )
+        admin_login = await login(env, "tianhe01", "Tianhe2027x")
+        tokenless = await env.client.post(
+            "/v1/auth/password",
+            json={"old_password": "x", "new_password": "y"},
+            headers=bearer(make_token("city_admin")),
+        )
+    assert wrong_old.status_code == 401
+    assert weak.status_code == 422 and weak.json()["code"] == "weak_password"
+    assert changed.status_code == 204
+    assert old_again.status_code == 401
+    assert fresh.status_code == 200 and fresh.json()["must_change_password"] is False
+    assert claims["must_change_password"] is False
+    assert failures == 0
+    assert created.status_code == 201, created.text
+    assert created.json()["district"] == "天河区" and created.json()["roles"] == ["district_admin"]
+    assert admin_changed.status_code == 204 and admin_login.status_code == 200
+    assert tokenless.status_code == 404  # a token that names no stored account has no password
+
+
+async def test_extra_school_admins_are_real_name_and_scoped(settings_env: dict[str, Any], make_token: Any) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        other = await env.school("越秀一小", district="越秀区")
+        body = {"username": "tianhe1.li", "name": "李老师", "mobile": "13800000201", "password": "School2026a"}
+        created = await env.client.post(
+            f"/v1/schools/{school['id']}/admins", json=body, headers=env.school_admin(school)
+        )
+        second = await env.client.post(
+            f"/v1/schools/{school['id']}/admins",
+            json={**body, "username": "tianhe1.wang", "name": "王老师", "mobile": "13800000202"},
+            headers=env.district("天河区"),
+        )
+        taken = await env.client.post(f"/v1/schools/{school['id']}/admins", json=body, headers=env.school_admin(school))
+        foreign = await env.client.post(
+            f"/v1/schools/{other['id']}/admins", json={**body, "username": "x.other"}, headers=env.school_admin(school)
+        )
+        other_district = await env.client.post(
+            f"/v1/schools/{other['id']}/admins", json={**body, "username": "x.other2"}, headers=env.district("天河区")
+        )
+        shadow = await env.client.post(
+            f"/v1/schools/{school['id']}/admins",
+            json={**body, "username": "2026000001"},
+            headers=env.school_admin(school),
+        )
+        escalate = await env.client.post(
+            "/v1/admins",
+            json={**body, "username": "sneaky", "role": "city_admin"},
+            headers=env.school_admin(school),
+        )
+        listed = await env.client.get(f"/v1/schools/{school['id']}/admins", headers=env.school_admin(school))
+        token = await login(env, "tianhe1.li", "School2026a")
+        claims = env.container.verifier.decode(token.json()["access_token"])
+        registered = await env.outbox_payloads("accounts", created.json()["id"], "enrollment.admin_registered")
+    assert created.status_code == 201, created.text
+    assert (created.json()["school_id"], created.json()["district"]) == (school["id"], "天河区")
+    assert second.status_code == 201
+    assert taken.status_code == 409 and taken.json()["code"] == "username_taken"
+    assert foreign.status_code == 403 and other_district.status_code == 403
+    assert shadow.status_code == 422 and shadow.json()["code"] == "invalid_username"
+    assert escalate.status_code == 403
+    assert {a["username"] for a in listed.json()} == {"tianhe1.li", "tianhe1.wang"}
+    assert claims["roles"] == ["school_admin"] and claims["scopes"]["school_id"] == school["id"]
+    assert registered[0]["mobile"] == "13800000201" and registered[0]["school_id"] == school["id"]
+
+
+async def test_own_profile_and_phone_rebinding_with_a_step_up_token(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        created = await env.client.post(
+            f"/v1/schools/{school['id']}/admins",
+            json={"username": "li.admin", "name": "李老师", "mobile": "13800000301", "password": "School2026a"},
+            headers=env.school_admin(school),
+        )
+        account_id = created.json()["id"]
+        await env.client.post(
+            f"/v1/schools/{school['id']}/admins",
+            json={"username": "wang.admin", "name": "王老师", "mobile": "13800000302", "password": "School2026a"},
+            headers=env.school_admin(school),
+        )
+        me = bearer((await login(env, "li.admin", "School2026a")).json()["access_token"])
+        edited = await env.client.patch(
+            "/v1/admins/me",
+            json={
+                "name": "李静",
+                "gender": "female",
+                "phone": "020-12345678",
+                "address": "天河路1号",
+                "email": "li@example.com",
+            },
+            headers=me,
+        )
+        clash = await env.client.patch("/v1/admins/me", json={"username": "wang.admin"}, headers=me)
+        mobile_here = await env.client.patch("/v1/admins/me", json={"mobile": "13800000399"}, headers=me)
+        renamed = await env.client.patch("/v1/admins/me", json={"username": "li.jing"}, headers=me)
+        teacher_me = await env.client.get("/v1/admins/me", headers=bearer(make_token("teacher", subject="teacher:1")))
+
+        signer = StepUpSigner(load_or_create_keypair(settings_env["keys_dir"], "stepup").private_pem)
+        subject = f"account:{account_id}"
+        no_token = await env.client.post("/v1/admins/me/mobile", json={"mobile": "13800000399"}, headers=me)
+        wrong_purpose = await env.client.post(
+            "/v1/admins/me/mobile",
+            json={"mobile": "13800000399"},
+            headers={**me, STEP_UP_HEADER: signer.sign(subject, "export")},
+        )
+        someone_else = await env.client.post(
+            "/v1/admins/me/mobile",
+            json={"mobile": "13800000399"},
+            headers={**me, STEP_UP_HEADER: signer.sign("account:other", "rebind_phone")},
+        )
+        rebound = await env.client.post(
+            "/v1/admins/me/mobile",
+            json={"mobile": "13800000399"},
+            headers={**me, STEP_UP_HEADER: signer.sign(subject, "rebind_phone")},
+        )
+        by_new_mobile = await login(env, "13800000399", "School2026a")
+        events = await env.outbox_payloads("accounts", account_id, "enrollment.admin_phone_rebound")
+    assert edited.status_code == 200, edited.text
+    profile = edited.json()
+    assert (profile["name"], profile["gender"], profile["phone"], profile["address"], profile["email"]) == (
+        "李静",
+        "female",
+        "020-12345678",
+        "天河路1号",
+        "li@example.com",
+    )
+    assert clash.status_code == 409 and clash.json()["code"] == "username_taken"
+    assert mobile_here.status_code == 422
+    assert renamed.json()["username"] == "li.jing"
+    assert teacher_me.status_code == 403
+    assert no_token.status_code == 403 and no_token.json()["code"] == "step_up_required"
+    assert wrong_purpose.status_code == 403 and someone_else.status_code == 403
+    assert rebound.status_code == 200 and rebound.json()["mobile"] == "13800000399"
+    assert by_new_mobile.status_code == 200
+    assert events == [{"subject": subject, "mobile": "13800000399"}]

@@ -1,0 +1,197 @@
+"""教师调动 over HTTP on the real store: the receiving school applies; the district admin approves
+moves within its district and the city admin moves across districts; special users and teachers with
+unpaid past selections are refused; a teacher archived as "left" arrives active; events go with the move."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from e1_support import Env, roster_env
+
+from jijiao_stack.pytest_plugin import bearer
+
+
+async def setup(env: Env) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    old = await env.school("天河一小")
+    new = await env.school("天河二小")
+    far = await env.school("越秀一小", district="越秀区")
+    teacher = await env.teacher(old, "陈晓明")
+    return old, new, far, teacher
+
+
+async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_teacher(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        old, new, _far, teacher = await setup(env)
+        ce = teacher["ce_number"]
+        await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(old))
+        by_old_school = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(old)
+        )
+        applied = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": ce, "note": "新学期调入"},
+            headers=env.school_admin(new),
+        )
+        duplicate = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+        )
+        transfer = applied.json()
+        awaiting = await env.client.get("/v1/transfers", params={"awaiting_me": True}, headers=env.district("天河区"))
+        other_district = await env.client.post(
+            f"/v1/transfers/{transfer['id']}/approve", headers=env.district("越秀区")
+        )
+        school_cannot = await env.client.post(f"/v1/transfers/{transfer['id']}/approve", headers=env.school_admin(new))
+        approved = await env.client.post(f"/v1/transfers/{transfer['id']}/approve", headers=env.district("天河区"))
+        again = await env.client.post(f"/v1/transfers/{transfer['id']}/approve", headers=env.district("天河区"))
+        moved = await env.client.get(f"/v1/teachers/{ce}", headers=env.school_admin(new))
+        old_view = await env.client.get(f"/v1/teachers/{ce}", headers=env.school_admin(old))
+        receiving_list = await env.client.get("/v1/transfers", headers=env.school_admin(new))
+        sending_list = await env.client.get("/v1/transfers", headers=env.school_admin(old))
+        events = await env.outbox_types("teachers", ce)
+        transferred = await env.outbox_payloads("teachers", ce, "enrollment.teacher_transferred")
+    assert by_old_school.status_code == 403
+    assert applied.status_code == 201, applied.text
+    assert transfer["approver_level"] == "district" and transfer["approver_district"] == "天河区"
+    assert transfer["status"] == "pending" and transfer["from_school_id"] == old["id"]
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "transfer_pending"
+    assert [t["id"] for t in awaiting.json()] == [transfer["id"]]
+    assert other_district.status_code in (403, 404)
+    assert school_cannot.status_code == 403 and school_cannot.json()["code"] == "transfer_forbidden"
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert again.status_code == 409 and again.json()["code"] == "transfer_decided"
+    body = moved.json()
+    assert (body["school_id"], body["school_name"], body["district"]) == (new["id"], "天河二小", "天河区")
+    assert body["status"] == "active"  # archived as "left" by the old school, active on arrival
+    assert old_view.status_code == 404
+    assert [t["id"] for t in receiving_list.json()] == [transfer["id"]]
+    assert [t["id"] for t in sending_list.json()] == [transfer["id"]]
+    assert events[-2:] == ["enrollment.teacher_transferred", "enrollment.teacher_archived"]
+    assert transferred == [
+        {
+            "ce_number": ce,
+            "from_school_id": old["id"],
+            "to_school_id": new["id"],
+            "to_school_name": "天河二小",
+            "from_district": "天河区",
+            "to_district": "天河区",
+        }
+    ]
+
+
+async def test_cross_district_transfer_needs_the_city_and_can_be_rejected(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        old, _new, far, teacher = await setup(env)
+        ce = teacher["ce_number"]
+        first = (
+            await env.client.post(
+                f"/v1/schools/{far['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(far)
+            )
+        ).json()
+        district_try = await env.client.post(f"/v1/transfers/{first['id']}/approve", headers=env.district("越秀区"))
+        city_queue = await env.client.get("/v1/transfers", params={"awaiting_me": True}, headers=env.city())
+        rejected = await env.client.post(
+            f"/v1/transfers/{first['id']}/reject", json={"reason": "材料不全"}, headers=env.city()
+        )
+        reapplied = await env.client.post(
+            f"/v1/schools/{far['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(far)
+        )
+        approved = await env.client.post(f"/v1/transfers/{reapplied.json()['id']}/approve", headers=env.city())
+        moved = await env.container.teachers.get(ce)
+        history = await env.client.get("/v1/transfers", params={"status": "rejected"}, headers=env.city())
+    assert first["approver_level"] == "city" and first["approver_district"] is None
+    assert district_try.status_code == 403
+    assert [t["id"] for t in city_queue.json()] == [first["id"]]
+    assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "材料不全"
+    assert reapplied.status_code == 201  # the rejection freed the teacher's open slot
+    assert approved.status_code == 200
+    assert moved is not None and (moved["school_id"], moved["district"]) == (far["id"], "越秀区")
+    assert moved["status"] == "active"
+    assert [t["id"] for t in history.json()] == [first["id"]]
+    assert old["id"] != far["id"]
+
+
+async def test_special_users_and_unpaid_past_selections_are_refused(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        old, new, _far, teacher = await setup(env)
+        ce = teacher["ce_number"]
+        debtor = await env.teacher(old, "李静")
+        now = datetime.now(UTC)
+        await env.db["terms"].insert_many(
+            [
+                {"_id": "2601", "year": 2026, "payment_due_at": now - timedelta(days=30)},
+                {"_id": "2602", "year": 2026, "payment_due_at": now + timedelta(days=30)},
+            ]
+        )
+        selection = {"ce_number": debtor["ce_number"], "status": "active", "course_code": "C1", "paid": False}
+        await env.db["selections"].insert_many(
+            [
+                {"_id": uuid.uuid4().hex, "term": "2601", **selection},
+                {"_id": uuid.uuid4().hex, "term": "2602", **selection},  # current term: not yet due
+                {"_id": uuid.uuid4().hex, "term": "2601", **selection, "course_code": "C2", "paid": True},
+                {"_id": uuid.uuid4().hex, "term": "2601", **selection, "course_code": "C3", "status": "cancelled"},
+            ]
+        )
+        await env.db["teachers"].update_one({"_id": ce}, {"$set": {"special_user": True}})
+        special = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+        )
+        unpaid = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": debtor["ce_number"]}, headers=env.school_admin(new)
+        )
+        await env.db["selections"].update_many({"ce_number": debtor["ce_number"]}, {"$set": {"paid": True}})
+        paid_up = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": debtor["ce_number"]}, headers=env.school_admin(new)
+        )
+        # flagged between application and approval: the approval refuses and closes the application
+        await env.db["teachers"].update_one({"_id": debtor["ce_number"]}, {"$set": {"special_user": True}})
+        late = await env.client.post(f"/v1/transfers/{paid_up.json()['id']}/approve", headers=env.district())
+        closed = await env.client.get(f"/v1/transfers/{paid_up.json()['id']}", headers=env.city())
+        unknown = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": "2099000001"}, headers=env.school_admin(new)
+        )
+        same = await env.client.post(
+            f"/v1/schools/{old['id']}/transfers", json={"ce_number": debtor["ce_number"]}, headers=env.school_admin(old)
+        )
+        stayed = await env.container.teachers.get(debtor["ce_number"])
+        open_count = await env.db["transfers"].count_documents({"status": "pending"})
+        debtor_events = await env.outbox_types("teachers", debtor["ce_number"])
+    assert special.status_code == 403 and special.json()["code"] == "special_user"
+    assert unpaid.status_code == 409 and unpaid.json()["code"] == "unpaid_selections"
+    assert unpaid.json()["selections"] == [{"term": "2601", "course_code": "C1"}]
+    assert paid_up.status_code == 201, paid_up.text
+    assert late.status_code == 403 and late.json()["code"] == "special_user"
+    assert closed.json()["status"] == "rejected" and closed.json()["reason"] == "special_user"
+    assert unknown.status_code == 404
+    assert same.status_code == 409
+    assert stayed is not None and stayed["school_id"] == old["id"]
+    assert open_count == 0
+    assert "enrollment.teacher_transferred" not in debtor_events
+
+
+async def test_teacher_sees_own_transfers_only(settings_env: dict[str, Any], make_token: Any) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        _old, new, _far, teacher = await setup(env)
+        ce = teacher["ce_number"]
+        applied = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+        )
+        me = bearer(make_token("teacher", ce_number=ce))
+        someone = bearer(make_token("teacher", ce_number="2026999999"))
+        mine = await env.client.get("/v1/transfers", headers=me)
+        theirs = await env.client.get(f"/v1/transfers/{applied.json()['id']}", headers=someone)
+        cannot_apply = await env.client.post(f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=me)
+    assert [t["id"] for t in mine.json()] == [applied.json()["id"]]
+    assert theirs.status_code == 404
+    assert cannot_apply.status_code == 403
