@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
 
 from enrollment.adapters.mongo import COURSES
 from enrollment.adapters.repositories import _Repository
@@ -39,8 +41,43 @@ class CourseQuery:
     codes: list[str] | None = None
 
 
+class TtlCache:
+    """A tiny per-process read cache for documents whose hot-path fields do not change under a
+    selection storm (term dates, a course's static fields). Counters are never read from it."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._items: dict[str, tuple[float, Doc]] = {}
+
+    def get(self, key: str) -> Doc | None:
+        item = self._items.get(key)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, key: str, doc: Doc) -> None:
+        if len(self._items) > 50_000:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + self.ttl_seconds, doc)
+
+
 class CourseRepository(_Repository):
     collection_name = COURSES
+
+    def __init__(self, db: AsyncDatabase[Doc], *, cache_seconds: float = 2.0) -> None:
+        super().__init__(db)
+        self.cache = TtlCache(cache_seconds)
+
+    async def static_by_code(self, term: str, code: str) -> Doc | None:
+        """The course for the selection path: static fields may be up to 2 s old; capacity is
+        enforced by the conditional $inc, never by this copy."""
+        key = f"{term}:{code}"
+        doc = self.cache.get(key)
+        if doc is None:
+            doc = await self.collection.find_one({"_id": key}, {"outbox": 0})
+            if doc is not None:
+                self.cache.put(key, doc)
+        return doc
 
     async def by_code(self, term: str, code: str) -> Doc | None:
         return await self.collection.find_one({"_id": f"{term}:{code}"})

@@ -16,7 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from jijiao_kit.errors import AppError, Conflict, InvalidInput
 
@@ -42,6 +42,18 @@ class IdempotencyStore:
         self.ttl_seconds = ttl_seconds
         self.pending_ttl_seconds = pending_ttl_seconds
         self.wait_seconds = wait_seconds
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str, *, max_connections: int = 64) -> IdempotencyStore:
+        """Its own pool that waits for a free connection under a selection storm (the shared
+        client's pool raises "Too many connections" instead)."""
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=10, socket_timeout=5, decode_responses=True
+        )
+        return cls(Redis(connection_pool=pool), prefix)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
 
     def _key(self, subject: str, key: str) -> str:
         return f"{self.prefix}idem:{subject}:{key}"

@@ -166,7 +166,7 @@ class SelectionService:
         return teacher
 
     async def _course(self, term_code: str, code: str) -> Doc:
-        course = await self.courses.by_code(term_code, code)
+        course = await self.courses.static_by_code(term_code, code)
         if course is None:
             raise problem("course_not_found")
         return course
@@ -193,7 +193,7 @@ class SelectionService:
         expected_name: str | None = None,
         term: Doc | None = None,
     ) -> Doc:
-        term = term or await self.terms.get_term(term_code)
+        term = term or await self.terms.get_term_cached(term_code)
         teacher = await self._teacher(ce_number)
         actor = self.selecting_actor(principal, teacher)
         if expected_name is not None and expected_name.strip() != teacher.get("name"):
@@ -215,10 +215,10 @@ class SelectionService:
     ) -> Doc:
         """Take a place and insert the selection with its event; compensate on failure."""
         key = active_key(term_code, teacher["_id"], course["code"])
-        # Cheap early answer for plain retries; the unique index below is what decides.
-        if await self.selections.active_by_key(key) is not None:
-            raise problem("already_selected")
         if not await self.courses.reserve(course["_id"], course.get("capacity")):
+            # Full: say "already selected" when that is the teacher's real situation.
+            if await self.selections.active_by_key(key) is not None:
+                raise problem("already_selected")
             raise problem("course_full")
         now = self.clock.now()
         selection_id = uuid.uuid4().hex
@@ -421,7 +421,9 @@ class SelectionService:
         query: Doc = {"term": term_code, "school_id": school_id, "status": "active"}
         if course_code:
             query["course_code"] = course_code
-        return await self.selections.find_many(query, skip=(page - 1) * size, limit=size), await self.selections.count(query)
+        return await self.selections.find_many(query, skip=(page - 1) * size, limit=size), await self.selections.count(
+            query
+        )
 
     # -- cart ----------------------------------------------------------------------------------
     def _ensure_own(self, principal: Principal, ce_number: str) -> None:

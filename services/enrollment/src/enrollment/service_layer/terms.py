@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from enrollment.adapters.catalogue_repository import TtlCache
 from enrollment.adapters.repositories import AlreadyExists
 from enrollment.adapters.terms_repository import TermRepository
 from enrollment.domain.terms import TermDates, TermRuleViolation, aware, validate_term
@@ -45,6 +46,7 @@ class TermService:
     def __init__(self, terms: TermRepository, clock: Clock) -> None:
         self.terms = terms
         self.clock = clock
+        self._cache = TtlCache(2.0)
 
     async def create_term(self, principal: Principal, new: NewTerm) -> Doc:
         if not principal.has_role(Role.CITY_ADMIN):
@@ -82,6 +84,15 @@ class TermService:
         term = await self.terms.get(code)
         if term is None:
             raise NotFound(f"Term {code} not found.", code="term_not_found", title="培训期不存在")
+        return term
+
+    async def get_term_cached(self, code: str) -> Doc:
+        """The term for the selection hot path (dates may be up to 2 s old; the window itself is
+        computed per request from the clock)."""
+        term = self._cache.get(code)
+        if term is None:
+            term = await self.get_term(code)
+            self._cache.put(code, term)
         return term
 
     async def list_terms(self, year: int | None = None) -> list[Doc]:

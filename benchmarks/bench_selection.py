@@ -1,0 +1,405 @@
+"""Selection storm (issue 3): N teachers make M selections (the 1602 ratio 27,000 / 20,000) at C
+concurrent clients, with 5 % cancellations and 1 % duplicate retries (same Idempotency-Key, half
+of them racing the original request), against a private system started by ``bench_system()``.
+
+Reports throughput, latency percentiles and, measured in the same run against the same store, the
+raw single-document insert rate, then checks the final counts exactly.
+
+Scale by environment: BENCH_SELECTION_TEACHERS (20000), BENCH_SELECTION_SELECTIONS (27000),
+BENCH_SELECTION_CLIENTS (200), BENCH_SELECTION_COURSES (200), BENCH_SELECTION_RAW_INSERTS (5000)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient
+
+from benchmarks._system import bench_system
+from jijiao_kit.auth import TokenIssuer, load_or_create_keypair
+
+TERM = "2602"
+
+
+def _env(name: str, default: int) -> int:
+    return int(os.environ.get(f"BENCH_SELECTION_{name}", default))
+
+
+@dataclass
+class Op:
+    ce_number: str
+    course_code: str
+    key: str
+    cancel: bool = False
+    duplicate: str | None = None  # None | "after" | "race"
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    unexpected: list[str] = field(default_factory=list)
+    made: dict[str, str] = field(default_factory=dict)  # selection id -> course code (active)
+    cancelled: int = 0
+    replays: int = 0
+    transport_retries: int = 0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+async def raw_insert_rate(mongodb_url: str, database: str, count: int, concurrency: int) -> float:
+    """The store's single-document insert rate (insert_one of selection-sized documents, same
+    concurrency as the storm, unique sparse index as the real collection)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+    collection = client[database]["bench_raw_inserts"]
+    await collection.create_index("active_key", unique=True, sparse=True)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+
+    async def worker() -> None:
+        while not queue.empty():
+            index = queue.get_nowait()
+            await collection.insert_one(
+                {
+                    "_id": uuid.uuid4().hex,
+                    "term": TERM,
+                    "ce_number": f"R{index:07d}",
+                    "course_code": f"C{index % 200:04d}",
+                    "active_key": f"{TERM}:R{index:07d}:C{index % 200:04d}",
+                    "status": "active",
+                    "hours": 24,
+                    "training_fee_fen": 12000,
+                    "created_at": datetime.now(UTC),
+                    "outbox": {"x": {"body": "x" * 600}},
+                    "outbox_pending": 0,
+                }
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await client[database].drop_collection("bench_raw_inserts")
+    await client.close()
+    return count / elapsed
+
+
+def plan(teachers: list[str], courses: list[tuple[str, int]], selections: int, rng: random.Random) -> list[Op]:
+    """Every place of every course is asked for exactly once; every teacher selects at least once,
+    never the same course twice (places are dealt round-robin over courses, a teacher's selections
+    get neighbouring places); the execution order is shuffled."""
+    remaining = dict(courses)
+    places: list[str] = []
+    while remaining:
+        for code in list(remaining):
+            places.append(code)
+            remaining[code] -= 1
+            if remaining[code] == 0:
+                del remaining[code]
+    extra = Counter(rng.choice(teachers) for _ in range(selections - len(teachers)))
+    owners = [ce for ce in teachers for _ in range(1 + extra.get(ce, 0))]
+    ops = [Op(ce, code, uuid.uuid4().hex) for ce, code in zip(owners, places, strict=True)]
+    assert len({(op.ce_number, op.course_code) for op in ops}) == len(ops)
+    rng.shuffle(ops)
+    for op in rng.sample(ops, k=round(len(ops) * 0.05)):
+        op.cancel = True
+    for index, op in enumerate(rng.sample([op for op in ops if not op.cancel], k=round(len(ops) * 0.01))):
+        op.duplicate = "race" if index % 2 else "after"
+    return ops
+
+
+async def storm(base_url: str, issuer: TokenIssuer, ops: list[Op], clients: int, tally: Tally) -> float:
+    tokens: dict[str, str] = {}
+
+    def token(ce: str) -> str:
+        if ce not in tokens:
+            tokens[ce] = issuer.issue(f"teacher:{ce}", {"roles": ["teacher"], "scopes": {"ce_number": ce}})
+        return tokens[ce]
+
+    for op in ops:
+        token(op.ce_number)
+    queue: asyncio.Queue[Op] = asyncio.Queue()
+    for op in ops:
+        queue.put_nowait(op)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
+
+        async def request(method: str, url: str, op: Op, **kw: Any) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {token(op.ce_number)}", **kw.pop("headers", {})}
+            started = time.perf_counter()
+            for attempt in range(3):
+                try:
+                    response = await client.request(method, url, headers=headers, **kw)
+                    break
+                except httpx.TransportError as exc:
+                    # A dropped connection: selections carry an Idempotency-Key and DELETE is
+                    # idempotent, so the client retries exactly as a real one would.
+                    tally.transport_retries += 1
+                    if attempt == 2:
+                        tally.unexpected.append(f"{method} transport error {exc!r}")
+                        return httpx.Response(599, json={"error": repr(exc)})
+            tally.latencies.append(time.perf_counter() - started)
+            return response
+
+        async def select(op: Op) -> httpx.Response:
+            return await request(
+                "POST",
+                f"/v1/terms/{TERM}/selections",
+                op,
+                json={"ce_number": op.ce_number, "course_code": op.course_code},
+                headers={"Idempotency-Key": op.key},
+            )
+
+        def record(response: httpx.Response, what: str) -> None:
+            tally.statuses[f"{what}:{response.status_code}"] += 1
+            if response.status_code >= 500 or response.status_code not in (201, 204):
+                tally.unexpected.append(f"{what} {response.status_code} {response.text[:200]}")
+
+        async def worker() -> None:
+            while not queue.empty():
+                op = queue.get_nowait()
+                if op.duplicate == "race":
+                    first, second = await asyncio.gather(select(op), select(op))
+                    record(first, "select")
+                    record(second, "select_retry")
+                    if first.status_code == 201 and second.status_code == 201:
+                        tally.replays += 1
+                        if first.json()["id"] != second.json()["id"]:
+                            tally.unexpected.append("race retry returned another selection")
+                    response = first
+                else:
+                    response = await select(op)
+                    record(response, "select")
+                    if op.duplicate == "after":
+                        retry = await select(op)
+                        record(retry, "select_retry")
+                        if retry.status_code == 201 and retry.headers.get("Idempotent-Replayed") == "true":
+                            tally.replays += 1
+                        if retry.status_code == 201 and retry.json()["id"] != response.json().get("id"):
+                            tally.unexpected.append("retry returned another selection")
+                if response.status_code != 201:
+                    continue
+                selection_id = response.json()["id"]
+                tally.made[selection_id] = op.course_code
+                if op.cancel:
+                    deleted = await request("DELETE", f"/v1/terms/{TERM}/selections/{selection_id}", op)
+                    record(deleted, "cancel")
+                    if deleted.status_code == 204:
+                        tally.made.pop(selection_id, None)
+                        tally.cancelled += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - started
+
+
+def start_profilers(pids: dict[str, int]) -> list[subprocess.Popen[bytes]]:
+    """BENCH_SELECTION_PROFILE=1: sample the enrollment API, its worker and the store with py-spy
+    (collapsed stacks in var/bench/selection_profile_<process>.txt)."""
+    if not os.environ.get("BENCH_SELECTION_PROFILE"):
+        return []
+    Path("var/bench").mkdir(parents=True, exist_ok=True)
+    started = []
+    for name in ("enrollment-api", "enrollment-worker", "nx-27017"):
+        if name in pids:
+            out = Path(f"var/bench/selection_profile_{name}.txt")
+            started.append(
+                subprocess.Popen(
+                    [
+                        "uvx",
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(pids[name]),
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "50",
+                        "--output",
+                        str(out),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+    time.sleep(1.0)
+    return started
+
+
+def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
+    for process in profilers:
+        process.send_signal(signal.SIGINT)
+    for process in profilers:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def main() -> dict[str, Any]:
+    n_teachers = _env("TEACHERS", 20000)
+    n_selections = _env("SELECTIONS", 27000)
+    clients = _env("CLIENTS", 200)
+    n_courses = _env("COURSES", 200)
+    raw_inserts = _env("RAW_INSERTS", 5000)
+    rng = random.Random(1602)
+    capacities = [n_selections // n_courses + (1 if i < n_selections % n_courses else 0) for i in range(n_courses)]
+    courses = [(f"26021{i:04d}", capacity) for i, capacity in enumerate(capacities)]
+
+    with bench_system(seed=False) as system:
+        keys = load_or_create_keypair(system.config.var_dir / "keys", "auth")
+        issuer = TokenIssuer(keys.private_pem, issuer="jijiao-enrollment", audience="jijiao", ttl_seconds=7200)
+        base_url = system.urls["enrollment"]
+        mongodb_url = system.mongodb_url or ""
+        database = f"{system.config.name_prefix}_enrollment"
+        city = {"Authorization": "Bearer " + issuer.issue("bench:city", {"roles": ["city_admin"], "scopes": {}})}
+
+        # -- setup (not measured): term, courses through the API; teachers by bulk insert -------
+        now = datetime.now(UTC)
+        async with httpx.AsyncClient(base_url=base_url, headers=city, timeout=60.0) as client:
+            response = await client.post(
+                "/v1/terms",
+                json={
+                    "code": TERM,
+                    "year": 2026,
+                    "selection_opens_at": (now - timedelta(hours=1)).isoformat(),
+                    "selection_closes_at": (now + timedelta(days=1)).isoformat(),
+                    "study_starts_on": "2026-10-10",
+                    "study_ends_on": "2026-12-10",
+                    "payment_due_at": (now + timedelta(days=20)).isoformat(),
+                },
+            )
+            response.raise_for_status()
+            for code, capacity in courses:
+                response = await client.post(
+                    f"/v1/terms/{TERM}/courses",
+                    json={
+                        "code": code,
+                        "name": f"远程课程{code}",
+                        "programme": "city",
+                        "hour_type": "professional",
+                        "hours": 24,
+                        "training_fee": "120.00",
+                        "material_fee": "0",
+                        "course_type": "remote",
+                        "payee": "广州市广播电视大学",
+                        "subject": "语文",
+                        "stage": "primary",
+                        "capacity": capacity,
+                        "institution_id": "inst-bench",
+                    },
+                )
+                response.raise_for_status()
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+        teachers = [f"B{index:07d}" for index in range(n_teachers)]
+        for start in range(0, n_teachers, 1000):
+            await mongo[database]["teachers"].insert_many(
+                [
+                    {
+                        "_id": ce,
+                        "name": f"教师{ce}",
+                        "id_number": f"ID{ce}",
+                        "mobile": "13900000000",
+                        "school_id": f"school-{index % 400}",
+                        "school_name": "学校",
+                        "district": "天河区",
+                        "status": "active",
+                        "special_user": False,
+                        "subject": "语文",
+                        "stage": "primary",
+                        "outbox": {},
+                        "outbox_pending": 0,
+                    }
+                    for index, ce in enumerate(teachers[start : start + 1000], start=start)
+                ]
+            )
+        ops = plan(teachers, courses, n_selections, rng)
+
+        # -- raw store rate, then the storm ------------------------------------------------------
+        raw_rate = await raw_insert_rate(mongodb_url, database, raw_inserts, clients)
+        tally = Tally()
+        profilers = start_profilers(system.group.pids())
+        elapsed = await storm(base_url, issuer, ops, clients, tally)
+        stop_profilers(profilers)
+
+        # -- exact final counts --------------------------------------------------------------------
+        db = mongo[database]
+        active = await db["selections"].count_documents({"term": TERM, "status": "active"})
+        cancelled = await db["selections"].count_documents({"term": TERM, "status": "cancelled"})
+        per_course = {doc["code"]: doc["taken"] async for doc in db["courses"].find({"term": TERM})}
+        counted: Counter[str] = Counter()
+        async for doc in db["selections"].find({"term": TERM, "status": "active"}, {"course_code": 1}):
+            counted[doc["course_code"]] += 1
+        over = [code for code, capacity in courses if per_course[code] > capacity]
+        mismatched = [code for code, _ in courses if per_course[code] != counted.get(code, 0)]
+        expected_cancel = sum(1 for op in ops if op.cancel)
+        checks = {
+            "all_selections_made": len(tally.made) + tally.cancelled == n_selections,
+            "active_matches_clients_view": active == len(tally.made) == n_selections - expected_cancel,
+            "cancelled_exact": cancelled == tally.cancelled == expected_cancel,
+            "taken_equals_active_per_course": not mismatched,
+            "no_course_over_capacity": not over,
+            "replays": tally.replays == sum(1 for op in ops if op.duplicate),
+            "no_unexpected_errors": not tally.unexpected,
+        }
+        await mongo.close()
+        logs = (
+            {
+                path.name: path.read_text(errors="replace")[-1500:]
+                for path in sorted((system.config.var_dir / "log").glob("enrollment*.log"))
+            }
+            if tally.unexpected
+            else {}
+        )
+
+    requests = len(tally.latencies)
+    throughput = requests / elapsed
+    p50, p95, p99 = (percentile(tally.latencies, q) * 1000 for q in (50, 95, 99))
+    summary = {
+        "teachers": n_teachers,
+        "selections": n_selections,
+        "clients": clients,
+        "requests": requests,
+        "seconds": round(elapsed, 2),
+        "throughput_rps": round(throughput, 1),
+        "latency_p50_ms": round(p50, 1),
+        "latency_p95_ms": round(p95, 1),
+        "latency_p99_ms": round(p99, 1),
+        "latency_mean_ms": round(statistics.fmean(tally.latencies) * 1000, 1) if tally.latencies else 0,
+        "raw_insert_rate_per_s": round(raw_rate, 1),
+        "throughput_vs_raw_insert": round(throughput / raw_rate, 3),
+        "target_p99_under_300ms": p99 < 300,
+        "target_throughput_40pct_of_raw": throughput >= 0.4 * raw_rate,
+        "exact_counts": all(checks.values()),
+        "transport_retries": tally.transport_retries,
+    }
+    return {
+        "summary": summary,
+        "checks": checks,
+        "statuses": dict(tally.statuses),
+        "unexpected_sample": tally.unexpected[:20],
+        "unexpected_count": len(tally.unexpected),
+        "logs_tail": logs,
+        "host": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()},
+        "result_path": str(Path("var/bench/selection.json")),
+    }
