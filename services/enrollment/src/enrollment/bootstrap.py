@@ -100,12 +100,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         selection_idempotency=IdempotencyStore.from_url(settings.redis_url, settings.redis_prefix),
         course_repository=course_repository,
         selection_repository=selection_repository,
-        term_service=term_service,
-        catalogue_service=CatalogueService(term_service, course_repository, selection_repository, teachers, clock),
-        selection_service=selection_service,
-        selection_idempotency=IdempotencyStore(infra.redis, settings.redis_prefix),
-        course_repository=course_repository,
-        selection_repository=selection_repository,
         settings=settings,
         infra=infra,
         clock=clock,
@@ -141,7 +135,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[terms.router, catalogue.router, selection.router, billing_routes.router, results_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
