@@ -38,7 +38,7 @@ async def test_teacher_registered_opens_a_zero_account(settings_env: dict[str, A
                 event_id=envelope.event_id,
                 correlation_id=None,
             )
-        await eventually(lambda: container.accounts.get("2026000101"))
+        await eventually(lambda: container.teachers.get("2026000101"))
         app = create_api(build(Settings(**settings_env)))
         async with api_client(app) as client:
             response = await client.get(
@@ -52,5 +52,5 @@ async def test_teacher_registered_opens_a_zero_account(settings_env: dict[str, A
     assert (body["public"], body["professional"], body["elective"], body["total"]) == (0, 0, 0, 0)
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
-    handled = await container.infra.db["inbox"].count_documents({"_id": {"$regex": envelope.event_id}})
+    handled = await container.infra.db["inbox"].count_documents({"_id": {"$regex": envelope.event_id}, "state": "done"})
     assert handled == 1

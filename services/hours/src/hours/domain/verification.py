@@ -74,10 +74,10 @@ def verify_year(sums: YearSums, rules: YearRules, carried_in: int) -> Verificati
 
 
 def verify_chain(
-    sums_by_year: Mapping[int, YearSums], rules_for: Callable[[int], YearRules], up_to: int
+    sums_by_year: Mapping[int, YearSums], rules_for: Callable[[int], YearRules], up_to: int, since: int | None = None
 ) -> dict[int, Verification]:
-    """Verify every year from the first one with hours up to ``up_to``, carrying over year to year."""
-    first = min([y for y in sums_by_year if y <= up_to], default=up_to)
+    """Verify every year from the first one with hours (or ``since``) up to ``up_to``, carrying over."""
+    first = min([y for y in sums_by_year if y <= up_to] + [up_to if since is None else since])
     results: dict[int, Verification] = {}
     carried_in = 0
     for year in range(first, up_to + 1):

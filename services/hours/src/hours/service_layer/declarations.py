@@ -287,6 +287,9 @@ class Declarations:
         for key, field in (("title", "title"), ("institution", "institution"), ("teacher_name", "teacher_name")):
             if filters.get(key):
                 query[field] = {"$regex": re.escape(str(filters[key]))}
-        query.update(scope_filter(principal))  # the caller's scope always wins over a filter
+        scope = scope_filter(principal)
+        if any(key in query and query[key] != value for key, value in scope.items()):
+            return []  # a filter outside the caller's scope matches nothing
+        query.update(scope)
         cursor = self.collection.find(query, {"outbox": 0, "outbox_pending": 0}).sort("created_at", -1).limit(500)
         return [doc async for doc in cursor]

@@ -75,23 +75,18 @@ class VerificationService:
         return (await self.chain_for(ce_number, year))[year]
 
     async def _all_sums(self, first: int, last: int) -> dict[str, dict[int, YearSums]]:
-        """Credited sums per teacher, year and category for a range of years, in one aggregation."""
-        pipeline: list[Doc] = [
-            {"$match": {"year": {"$gte": first, "$lte": last}}},
-            {
-                "$group": {
-                    "_id": {"ce": "$ce_number", "year": "$year", "category": "$category"},
-                    "credited": {"$sum": "$credited"},
-                }
-            },
-        ]
+        """Credited sums per teacher, year and category for a range of years, from one projected scan of
+        the ledger (the embedded store cannot ``$group`` on a compound key, so the sums are made here)."""
         acc: dict[str, dict[int, dict[str, int]]] = defaultdict(
             lambda: defaultdict(lambda: {"public": 0, "professional": 0, "elective": 0})
         )
-        cursor = await self.ledger.aggregate(pipeline)
+        cursor = self.ledger.find(
+            {"year": {"$gte": first, "$lte": last}},
+            {"_id": 0, "ce_number": 1, "year": 1, "category": 1, "credited": 1},
+            batch_size=5000,
+        )
         async for row in cursor:
-            key = row["_id"]
-            acc[key["ce"]][int(key["year"])][key["category"]] += to_units(float(row["credited"]))
+            acc[row["ce_number"]][int(row["year"])][row["category"]] += to_units(float(row["credited"]))
         return {ce: {year: YearSums(**v) for year, v in years.items()} for ce, years in acc.items()}
 
     async def run(
@@ -200,7 +195,7 @@ class VerificationService:
         rules = await self._rules_range(first - LOOKBACK_YEARS, last)
         rows, teachers_out = [], []
         for teacher in teachers:
-            chain = verify_chain(all_sums.get(teacher["_id"], {}), rules.__getitem__, last)
+            chain = verify_chain(all_sums.get(teacher["_id"], {}), rules.__getitem__, last, since=first)
             sums = {"total": 0.0, "public": 0.0, "professional": 0.0, "elective": 0.0}
             for year in range(first, last + 1):
                 view = verification_view(chain[year])
