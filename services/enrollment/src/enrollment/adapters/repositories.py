@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
@@ -15,18 +14,6 @@ from enrollment.adapters.mongo import ACCOUNTS, SCHOOLS, TEACHERS
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
-
-
-def read_time(value: Any) -> datetime | None:
-    """A stored time as an aware UTC datetime. The embedded store returns naive datetimes for inserted
-    values and ISO-like strings for datetimes written by ``$set`` in an update; both mean UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        raise TypeError(f"not a time: {value!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AlreadyExists(Exception):

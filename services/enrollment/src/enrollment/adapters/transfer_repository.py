@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from enrollment.adapters.mongo import TRANSFERS
 from enrollment.adapters.repositories import AlreadyExists
 from enrollment.domain.transfers import is_unpaid_past
+from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
 
@@ -61,7 +62,13 @@ class SelectionLedger:
         self.terms: AsyncCollection[Doc] = db[TERMS]
 
     async def unpaid_past_selections(self, ce_number: str, now: datetime) -> list[Doc]:
-        past_terms = {doc["_id"] async for doc in self.terms.find({"payment_due_at": {"$lt": now}}, {"_id": 1})}
+        # Terms are few (two a year); compare in Python because a rescheduled deadline written by $set
+        # comes back from the embedded store as a string, which a $lt on dates would not match.
+        past_terms = {
+            doc["_id"]
+            async for doc in self.terms.find({}, {"payment_due_at": 1})
+            if doc.get("payment_due_at") is not None and as_utc(doc["payment_due_at"]) < now  # type: ignore[operator]
+        }
         if not past_terms:
             return []
         cursor = self.selections.find(

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from enrollment.adapters.repositories import AlreadyExists, SchoolRepository, TeacherRepository, read_time
+from enrollment.adapters.repositories import AlreadyExists, SchoolRepository, TeacherRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.domain import transfers as rules
 from enrollment.domain.roster import TeacherStatus
@@ -27,6 +27,7 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, NotFound
 from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
 
@@ -201,7 +202,7 @@ class TransferService:
         if current is None or current["status"] != rules.TransferStatus.APPROVING.value:
             raise self._decided()
         claimed_at = current.get("claimed_at")
-        claimed_time = read_time(claimed_at)
+        claimed_time = as_utc(claimed_at)
         if claimed_time is None or now - claimed_time < STALE_CLAIM:
             raise self._decided()
         reclaimed = await self.transfers.claim(
