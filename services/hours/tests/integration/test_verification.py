@@ -4,6 +4,7 @@ and rules as data."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,17 @@ async def test_carry_over_across_three_years_through_the_api(client: httpx.Async
     assert short["passed"] is False and short["shortfall"]["total"] == 72
 
 
+def dark_pixels_of_first_page(pdf_bytes: bytes, folder: Path) -> int:
+    """Render page 1 with pdftoppm and count dark pixels (a blank page has none)."""
+    from PIL import Image  # reportlab depends on pillow
+
+    pdf = folder / "report.pdf"
+    pdf.write_bytes(pdf_bytes)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(folder / "page")], check=True)
+    (png,) = folder.glob("page*.png")
+    return sum(Image.open(png).convert("L").histogram()[:128])
+
+
 async def test_printable_report_renders_a_non_blank_page(
     client: httpx.AsyncClient, make_token: Any, tmp_path: Path
 ) -> None:
@@ -62,14 +74,7 @@ async def test_printable_report_renders_a_non_blank_page(
         headers=bearer(make_token("teacher", ce_number="2026000001")),
     )
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(response.content)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
-    (png,) = tmp_path.glob("page*.png")
-    from PIL import Image  # reportlab depends on pillow
-
-    image = Image.open(png).convert("L")
-    dark = sum(image.histogram()[:128])
+    dark = await asyncio.to_thread(dark_pixels_of_first_page, response.content, tmp_path)
     assert dark > 500, "the rendered page is blank"
     assert b"STSong-Light" in response.content
 

@@ -24,7 +24,7 @@ class Teachers:
         arrives before the (older) registration keeps its school, while the registration still brings the
         name. Stamps are UTC ISO strings (they compare in time order; the store returns bare datetimes
         set by ``$set`` as strings)."""
-        aspects = {
+        aspects: dict[str, Doc] = {
             "identity": {k: fields[k] for k in ("name",) if k in fields},
             "placement": {k: fields[k] for k in ("school_id", "school_name", "district") if k in fields},
         }
