@@ -18,11 +18,13 @@ from enrollment.service_layer.terms import TermService
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
 from enrollment.adapters.results_repository import ResultRepository
+from enrollment.adapters.special_users_repository import SpecialUserRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.roster import RosterService
+from enrollment.service_layer.special_users import SpecialUserService
 from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
@@ -30,10 +32,15 @@ from jijiao_contracts.events import enrollment as enrollment_events
 from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.worker import Worker
+
+
+#: E3: how often the worker looks for terms to bill and payment deadlines that passed.
+E3_JOB_INTERVAL_SECONDS = 60.0
 
 
 @dataclass
@@ -51,6 +58,7 @@ class Container:
     auth: AuthService
     billing: BillingService
     results: ResultsService
+    special_users: SpecialUserService
     transfers: TransferService  # E1
     account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
@@ -112,6 +120,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
         results=ResultsService(ResultRepository(infra.db), clock),
+        special_users=SpecialUserService(SpecialUserRepository(infra.db), teachers, clock),
         auth=AuthService(
             accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
         ),
@@ -125,6 +134,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
 def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import billing as billing_routes
     from enrollment.entrypoints.api.routers import results as results_routes
+    from enrollment.entrypoints.api.routers import special_users as special_user_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
@@ -135,7 +145,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, results_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, special_user_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
@@ -155,4 +165,8 @@ def create_worker(container: Container | None = None) -> Worker:
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(enrollment_events),
         on_startup=[startup],
+        jobs=[
+            PeriodicJob("enrollment.issue_bills", E3_JOB_INTERVAL_SECONDS, container.billing.issue_due_bills),
+            PeriodicJob("enrollment.flag_special_users", E3_JOB_INTERVAL_SECONDS, container.special_users.flag_due_terms),
+        ],
     )

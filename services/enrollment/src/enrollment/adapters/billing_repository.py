@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from enrollment.adapters.mongo import BILLS, SCHOOLS, SELECTIONS, TERMS
 from jijiao_kit.outbox import outbox_update, with_outbox
+from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
 
@@ -105,8 +106,13 @@ class BillRepository:
 
     async def terms_closed_before(self, now: datetime) -> list[str]:
         """Terms whose window closed and whose bills were not issued yet (the job's work list)."""
-        cursor = self.terms.find({"selection_closes_at": {"$lte": now}}, {"_id": 1, "bills_issued_at": 1})
-        return [doc["_id"] async for doc in cursor if not doc.get("bills_issued_at")]
+        cursor = self.terms.find({}, {"_id": 1, "selection_closes_at": 1, "bills_issued_at": 1})
+        # Compared in Python: a time $set later comes back as a string from the embedded store.
+        return [
+            doc["_id"]
+            async for doc in cursor
+            if not doc.get("bills_issued_at") and doc.get("selection_closes_at") and as_utc(doc["selection_closes_at"]) <= now  # type: ignore[operator]
+        ]
 
     async def mark_term_billed(self, term: str, now: datetime) -> None:
         await self.terms.update_one({"_id": term}, {"$set": {"bills_issued_at": now}})
