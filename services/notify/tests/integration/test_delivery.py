@@ -211,3 +211,21 @@ async def test_worker_delivers_through_its_scheduled_job(settings_env: dict[str,
             return len(sms_gateway.delivered) == 1
 
         await eventually(delivered)
+
+
+async def test_a_notice_whose_sender_died_is_sent_after_its_lease(
+    settings_env: dict[str, Any], sms_gateway: Any
+) -> None:
+    clock = FixedClock(datetime(2026, 3, 10, 4, 0, tzinfo=UTC))
+    container = build(http_settings(settings_env, sms_gateway, delivery_lease_seconds=60), clock=clock)
+    await container.notifier.notify("cause-crash", result_notice())
+    key = "cause-crash:teacher:2026000301:sms"
+    assert await container.messages.claim(key, clock.now(), clock.now() + timedelta(seconds=60)) is not None
+    await container.delivery.drain()  # claimed by a "dead" sender: nothing happens within the lease
+    assert sms_gateway.delivered == []
+    clock.advance(timedelta(seconds=61))
+    await container.delivery.drain()
+    assert len(sms_gateway.delivered) == 1
+    doc = await container.messages.get(key)
+    assert doc is not None and doc["status"] == "sent"
+    await container.infra.close()

@@ -46,7 +46,7 @@ async def test_redelivered_event_sends_one_sms_and_one_email(
         await eventually(both_sent, timeout=15)
         await asyncio.sleep(0.5)  # give any duplicate a chance to show up
     sink = await container.infra.db["sms_sink"].find({"to": "13900000001"}).to_list()
-    assert len(sink) == 1
+    assert len(sink) == 1 and sink[0]["deliveries"] == 1
     assert sink[0]["text"].startswith("【广州继教网】陈晓明老师您好，您已加入天河一小")
     assert sink[0]["length"] == len(sink[0]["text"]) == 66  # the signature counts
     assert sink[0]["segments"] == 1

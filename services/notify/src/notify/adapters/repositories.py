@@ -92,26 +92,29 @@ class Messages:
         return await self.collection.find_one({"_id": key}, {OUTBOX: 0})
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
-        stamp = epoch(now)
-        query = {
-            "$or": [
-                {"status": "pending", "due_ts": {"$lte": stamp}},
-                {"status": "sending", "lease_ts": {"$lte": stamp}},
-            ]
-        }
+        """Pending notices whose time has come, oldest first. One plain condition (no ``$or``): the
+        embedded store answers it from the ``due`` index, an ``$or`` here cost it a full scan."""
+        query = {"status": "pending", "due_ts": {"$lte": epoch(now)}}
         cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]
+
+    async def release_stale(self, now: datetime, limit: int) -> int:
+        """Notices claimed by a sender that died (lease over) become pending again."""
+        stamp = epoch(now)
+        cursor = self.collection.find({"status": "sending", "lease_ts": {"$lte": stamp}}, {"_id": 1}).limit(limit)
+        released = 0
+        for doc in [doc async for doc in cursor]:
+            result = await self.collection.update_one(
+                {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}},
+                {"$set": {"status": "pending", "due_ts": stamp}},
+            )
+            released += result.modified_count
+        return released
 
     async def claim(self, key: str, now: datetime, lease_until: datetime) -> Doc | None:
         """Take one due notice for sending; None if another sender has it (or it is not due)."""
         return await self.collection.find_one_and_update(
-            {
-                "_id": key,
-                "$or": [
-                    {"status": "pending", "due_ts": {"$lte": epoch(now)}},
-                    {"status": "sending", "lease_ts": {"$lte": epoch(now)}},
-                ],
-            },
+            {"_id": key, "status": "pending", "due_ts": {"$lte": epoch(now)}},
             {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now}},
             projection={OUTBOX: 0},
             return_document=ReturnDocument.AFTER,
@@ -143,7 +146,10 @@ class SmsSinkStore:
         self.collection = db[SMS_SINK]
 
     async def store(self, message_id: str, fields: Doc) -> None:
-        await self.collection.update_one({"_id": message_id}, {"$setOnInsert": fields}, upsert=True)
+        """Keep the first copy; ``deliveries`` counts every hit, so a double send stays visible."""
+        await self.collection.update_one(
+            {"_id": message_id}, {"$setOnInsert": fields, "$inc": {"deliveries": 1}}, upsert=True
+        )
 
     async def list_to(self, to: str, limit: int = 100) -> list[Doc]:
         cursor = self.collection.find({"to": to}).sort("received_at", -1).limit(limit)

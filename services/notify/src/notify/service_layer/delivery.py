@@ -1,7 +1,7 @@
 """Sending pending notices: the delivery job of the worker.
 
-Each pass takes the due notices (pending and ``due_ts`` reached, or a lease that expired
-because a sender died), claims each with a conditional update (so replicas never send one notice
+Each pass first returns notices whose sender died (lease over) to pending, then takes the due
+notices (pending and ``due_ts`` reached), claims each with a conditional update (so replicas never send one notice
 twice at the same time), and sends up to ``delivery_concurrency`` of them at once, each bounded by
 ``send_timeout_seconds``. A provider error schedules the next attempt with exponential backoff and
 jitter; after ``delivery_max_attempts`` (or a final refusal) the notice is ``failed`` with its error
@@ -61,7 +61,7 @@ class DeliveryService:
     async def drain(self) -> int:
         """Batches until nothing is due or the pass has run ``delivery_drain_seconds``."""
         deadline = time.monotonic() + self.settings.delivery_drain_seconds
-        total = 0
+        total = await self.messages.release_stale(self.clock.now(), self.settings.delivery_batch_size)
         while time.monotonic() < deadline:
             done = await self.run_once()
             total += done
