@@ -205,12 +205,17 @@ async def test_own_profile_and_phone_rebinding_with_a_step_up_token(
         someone_else = await env.client.post(
             "/v1/admins/me/mobile",
             json={"mobile": "13800000399"},
-            headers={**me, STEP_UP_HEADER: signer.sign("account:other", "rebind_phone")},
+            headers={**me, STEP_UP_HEADER: signer.sign("account:other", "rebind_phone:13800000399")},
+        )
+        other_phone = await env.client.post(
+            "/v1/admins/me/mobile",
+            json={"mobile": "13800000399"},
+            headers={**me, STEP_UP_HEADER: signer.sign(subject, "rebind_phone:13800000398")},
         )
         rebound = await env.client.post(
             "/v1/admins/me/mobile",
             json={"mobile": "13800000399"},
-            headers={**me, STEP_UP_HEADER: signer.sign(subject, "rebind_phone")},
+            headers={**me, STEP_UP_HEADER: signer.sign(subject, "rebind_phone:13800000399")},
         )
         by_new_mobile = await login(env, "13800000399", "School2026a")
         events = await env.outbox_payloads("accounts", account_id, "enrollment.admin_phone_rebound")
@@ -228,7 +233,7 @@ async def test_own_profile_and_phone_rebinding_with_a_step_up_token(
     assert renamed.json()["username"] == "li.jing"
     assert teacher_me.status_code == 403
     assert no_token.status_code == 403 and no_token.json()["code"] == "step_up_required"
-    assert wrong_purpose.status_code == 403 and someone_else.status_code == 403
+    assert wrong_purpose.status_code == 403 and someone_else.status_code == 403 and other_phone.status_code == 403
     assert rebound.status_code == 200 and rebound.json()["mobile"] == "13800000399"
     assert by_new_mobile.status_code == 200
     assert events == [{"subject": subject, "mobile": "13800000399"}]

@@ -162,14 +162,13 @@ class AccountService:
         return await self.me(principal)
 
     async def rebind_phone(self, principal: Principal, mobile: str, step_up_claims: Doc) -> Doc:
-        """Re-binding needs a step-up token (purpose "rebind_phone") proven on the new phone."""
+        """Re-binding needs a step-up token proven on the new phone (purpose ``rebind_phone:<mobile>``)."""
         account = await self.me(principal)
         try:
             mobile = check_mobile(mobile)
         except InvalidField as exc:
             raise invalid_field(exc) from exc
-        proven = step_up_claims.get("mobile") or step_up_claims.get("phone")
-        if proven is not None and proven != mobile:
+        if step_up_claims.get("purpose") != f"rebind_phone:{mobile}":
             raise Forbidden(
                 "The step-up code was sent to another phone.",
                 code="step_up_required",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from enrollment.entrypoints.api.deps import AccountsDep
 from enrollment.service_layer.accounts import NewAdmin
-from jijiao_kit.auth import CurrentPrincipal, Principal, get_principal
+from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import Forbidden
 from jijiao_kit.stepup import STEP_UP_HEADER, StepUpVerifier
 
@@ -98,20 +98,19 @@ class LockedUserOut(BaseModel):
     failed_attempts: int
 
 
-def rebind_step_up(request: Request) -> tuple[Principal, dict[str, Any]]:
-    """Phone re-binding always needs notify's step-up token for purpose "rebind_phone" (not switchable:
-    the switch governs exports; an account takeover must not hinge on it)."""
-    principal = get_principal(request)
+def verify_rebind_step_up(request: Request, principal: Principal, mobile: str) -> dict[str, Any]:
+    """Phone re-binding always needs notify's step-up token proven on the NEW phone: notify signs it
+    with purpose ``rebind_phone:<new mobile>``. Not switchable (the switch governs exports; an account
+    takeover must not hinge on it)."""
     token = request.headers.get(STEP_UP_HEADER)
     if not token:
         raise Forbidden(
-            "Re-binding the phone needs a step-up token (X-Step-Up-Token) for purpose rebind_phone.",
+            "Re-binding the phone needs a step-up token (X-Step-Up-Token) for purpose rebind_phone:<mobile>.",
             code="step_up_required",
             title="更换绑定手机需要新手机的短信验证码",
         )
     verifier: StepUpVerifier = request.app.state.step_up_verifier
-    claims = verifier.verify(token, subject=principal.subject, purpose=REBIND_PURPOSE)
-    return principal, claims
+    return verifier.verify(token, subject=principal.subject, purpose=f"{REBIND_PURPOSE}:{mobile}")
 
 
 @router.post("/v1/admins", status_code=status.HTTP_201_CREATED, response_model=AdminOut)
@@ -169,11 +168,10 @@ async def edit_my_profile(body: ProfileIn, principal: CurrentPrincipal, accounts
     responses={403: {"description": "step_up_required: no valid step-up token for rebind_phone"}},
 )
 async def rebind_phone(
-    body: RebindIn,
-    accounts: AccountsDep,
-    proof: tuple[Principal, dict[str, Any]] = Depends(rebind_step_up),
+    body: RebindIn, request: Request, principal: CurrentPrincipal, accounts: AccountsDep
 ) -> AdminOut:
-    principal, claims = proof
+    """Re-bind the account's phone; the step-up token must come from a code sent to the new phone."""
+    claims = verify_rebind_step_up(request, principal, body.mobile)
     return AdminOut.of(await accounts.rebind_phone(principal, body.mobile, claims))
 
 
