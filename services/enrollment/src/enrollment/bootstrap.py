@@ -19,12 +19,14 @@ from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
 from enrollment.adapters.results_repository import ResultRepository
 from enrollment.adapters.special_users_repository import SpecialUserRepository
+from enrollment.adapters.statistics_repository import StatisticsRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.special_users import SpecialUserService
+from enrollment.service_layer.statistics import StatisticsService
 from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
@@ -59,6 +61,7 @@ class Container:
     billing: BillingService
     results: ResultsService
     special_users: SpecialUserService
+    statistics: StatisticsService
     transfers: TransferService  # E1
     account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
@@ -121,6 +124,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
         results=ResultsService(ResultRepository(infra.db), clock),
         special_users=SpecialUserService(SpecialUserRepository(infra.db), teachers, clock),
+        statistics=StatisticsService(StatisticsRepository(infra.db)),
         auth=AuthService(
             accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
         ),
@@ -135,6 +139,7 @@ def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import billing as billing_routes
     from enrollment.entrypoints.api.routers import results as results_routes
     from enrollment.entrypoints.api.routers import special_users as special_user_routes
+    from enrollment.entrypoints.api.routers import statistics as statistics_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
@@ -145,7 +150,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, results_routes.router, special_user_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -36,3 +36,22 @@ def _cell(value: Any) -> Any:
     if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
         return value.replace(tzinfo=None)  # Excel has no time zones
     return value
+
+
+def sheets_to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """Several sheets (title, headers, rows) in one workbook."""
+    workbook = Workbook()
+    first = True
+    for title, headers, rows in sheets:
+        sheet = workbook.active if first else workbook.create_sheet()
+        assert sheet is not None
+        first = False
+        sheet.title = title[:31]
+        sheet.append(list(headers))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_cell(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
