@@ -1,35 +1,29 @@
 """Notify across real processes: a teacher registered on enrollment gets the welcome SMS in the
-development sink and the welcome email at a real SMTP server; the demo city admin (bound mobile
+development sink and the welcome email at the system's SMTP mail catcher; the demo city admin (bound mobile
 13800000000, known to notify through AdminRegistered at seeding) gets a verification code and
 exchanges it for a step-up token."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import random
 import uuid
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from jijiao_kit.stepup import StepUpVerifier
-from jijiao_stack.processes import free_port
+from jijiao_stack.mailcatcher import read_messages
 from jijiao_stack.pytest_plugin import RunningSystem, eventually
 
 pytestmark = pytest.mark.e2e
 
-# The system is started once per session; its notify must mail to this test's SMTP server, and
-# quiet hours must not hold the welcome notices when the suite runs at night.
-SMTP_PORT = free_port()
+# Quiet hours must not hold the welcome notices when the suite runs at night (the system is started
+# once per session, after collection, so this reaches its services).
 _extra = os.environ.get("JIJIAO_E2E_ENV", "")
-os.environ["JIJIAO_E2E_ENV"] = ",".join(
-    part for part in (_extra, f"SMTP_PORT={SMTP_PORT}", "QUIET_HOURS_ENABLED=false") if part
-)
+if "QUIET_HOURS_ENABLED" not in _extra:
+    os.environ["JIJIAO_E2E_ENV"] = ",".join(part for part in (_extra, "QUIET_HOURS_ENABLED=false") if part)
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -40,35 +34,13 @@ def id_number() -> str:
     return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
-class _Collect:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-@pytest.fixture(scope="session")
-def smtp_catcher() -> Iterator[_Collect]:
-    handler = _Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield handler
-    controller.stop()
-
-
 async def get(system: RunningSystem, service: str, path: str, token: str, **params: Any) -> Any:
     async with system.client(service, token) as client:
         response = await client.get(path, params=params)
     return response.json() if response.status_code == 200 else None
 
 
-async def test_enrollment_event_reaches_sms_sink_and_smtp(
-    smtp_catcher: _Collect, running_system: RunningSystem
-) -> None:
+async def test_enrollment_event_reaches_sms_sink_and_smtp(running_system: RunningSystem) -> None:
     token = await running_system.login("cityadmin", "jijiao-demo")
     schools = await get(running_system, "enrollment", "/v1/schools", token)
     assert schools, "the demo data has schools"
@@ -87,7 +59,7 @@ async def test_enrollment_event_reaches_sms_sink_and_smtp(
     assert received["text"].startswith("【广州继教网】林晓老师您好") and ce_number in received["text"]
 
     async def mail() -> list[EmailMessage]:
-        return [m for m in smtp_catcher.messages if m["To"] == address]
+        return [m for m in read_messages(running_system.mail_dir) if m["To"] == address]
 
     (message,) = await eventually(mail, timeout=30)
     assert message["Subject"] == "欢迎加入继续教育平台"
