@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from enrollment.adapters import mongo
+from enrollment.adapters.ability_repository import AbilityRepository
+from enrollment.service_layer.ability import AbilityService
 from enrollment.adapters.billing_repository import BillRepository
 from enrollment.adapters.catalogue_repository import CourseRepository
 from enrollment.adapters.selection_idempotency import IdempotencyStore
@@ -71,6 +73,7 @@ class Container:
     selection_idempotency: IdempotencyStore
     course_repository: CourseRepository
     selection_repository: SelectionRepository
+    ability_service: AbilityService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -104,8 +107,10 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     selection_service = SelectionService(
         term_service, course_repository, selection_repository, teachers, CartRepository(infra.db), clock
     )
+    ability_service = AbilityService(AbilityRepository(infra.db), term_service, selection_service, clock)
     return Container(
         term_service=term_service,
+        ability_service=ability_service,
         catalogue_service=CatalogueService(term_service, course_repository, selection_repository, teachers, clock),
         selection_service=selection_service,
         selection_idempotency=IdempotencyStore.from_url(settings.redis_url, settings.redis_prefix),
@@ -141,6 +146,7 @@ def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import special_users as special_user_routes
     from enrollment.entrypoints.api.routers import statistics as statistics_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
+    from enrollment.entrypoints.api.routers import ability
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
     container = container or build()
@@ -150,7 +156,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, terms.router, catalogue.router, selection.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, terms.router, catalogue.router, selection.router, ability.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

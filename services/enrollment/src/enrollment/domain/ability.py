@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from enrollment.domain.terms import aware
 
 Doc = Mapping[str, Any]
+D = TypeVar("D", bound=Mapping[str, Any])
 
 GENERAL = "general_compulsory"  # 通识必修 8 h, any subject
 SUBJECT = "subject_compulsory"  # 专业必修 18 h, by subject and stage
@@ -64,11 +65,11 @@ def _matches(value: Any, wanted: str | None) -> bool:
     return value in ANY_SUBJECT or value == wanted
 
 
-def compulsory_courses(courses: Iterable[Doc], *, subject: str, stage: str) -> dict[str, Doc]:
+def compulsory_courses(courses: Iterable[D], *, subject: str, stage: str) -> dict[str, D]:
     """The three pre-selected compulsory courses: general (any subject), subject compulsory (subject
     and stage), school-based research (subject). Exact matches win over "any subject" courses; a
     category without a match is missing from the result."""
-    best: dict[str, tuple[int, str, Doc]] = {}
+    best: dict[str, tuple[int, str, D]] = {}
     for course in courses:
         category = course.get("ability_category")
         if category == GENERAL or (
@@ -105,12 +106,12 @@ def optional_units(courses: Iterable[Doc]) -> list[list[Doc]]:
     return list(units.values())
 
 
-def recommend_optional(optional: Iterable[Doc], *, compulsory_hours: float, rules: AbilityRules = RULES) -> list[Doc]:
+def recommend_optional(optional: Iterable[D], *, compulsory_hours: float, rules: AbilityRules = RULES) -> list[D]:
     """Recommended optional courses: keep the plan total <= 60 h, preferring larger-hour courses.
     Greedy by hours (largest first, then code), single courses so that a series can also be taken
     course by course."""
     budget = rules.recommend_max_hours - compulsory_hours
-    picked: list[Doc] = []
+    picked: list[D] = []
     ordered = sorted(
         (course for course in optional if course.get("ability_category") == OPTIONAL),
         key=lambda course: (-float(course["hours"]), str(course["code"])),
@@ -122,7 +123,7 @@ def recommend_optional(optional: Iterable[Doc], *, compulsory_hours: float, rule
     return picked
 
 
-def not_recommended(optional: Iterable[Doc], recommended: Iterable[Doc]) -> list[Doc]:
+def not_recommended(optional: Iterable[D], recommended: Iterable[Mapping[str, Any]]) -> list[D]:
     """What "re-select" (重新选择) shows: the optional courses that were not recommended."""
     chosen = {course["code"] for course in recommended}
     return [
@@ -130,7 +131,7 @@ def not_recommended(optional: Iterable[Doc], recommended: Iterable[Doc]) -> list
     ]
 
 
-def expand_series(optional: Iterable[Doc], *, codes: Iterable[str], series: Iterable[str]) -> list[Doc]:
+def expand_series(optional: Iterable[D], *, codes: Iterable[str], series: Iterable[str]) -> list[D]:
     """Optional courses chosen course by course (codes) or as whole series."""
     wanted_codes, wanted_series = set(codes), set(series)
     return [

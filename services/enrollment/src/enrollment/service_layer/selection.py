@@ -80,6 +80,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "能力提升工程必修课程不能删除",
         "Ability-project compulsory courses are locked.",
     ),
+    "ability_plan_change_required": (
+        409,
+        "能力提升工程任意选修课程请在提升工程选课中调整",
+        "Teachers change ability optional courses through the ability plan (total stays >= 50 h).",
+    ),
     "selection_paid": (409, "该选课已缴费，不能删除", "A paid selection cannot be deleted."),
     "not_course_institution": (
         403,
@@ -365,6 +370,8 @@ class SelectionService:
                 and actor is not Actor.INSTITUTION
             ),
         )
+        if refusal is None and doc.get("programme") == "ability" and actor is Actor.TEACHER:
+            refusal = "ability_plan_change_required"
         if refusal:
             raise problem(refusal)
         await self.cancel(principal, doc, actor=actor)
