@@ -20,6 +20,7 @@ from enrollment.service_layer.terms import TermService
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
 from enrollment.adapters.results_repository import ResultRepository
+from enrollment.adapters.school_courses_repository import SchoolCourseRepository
 from enrollment.adapters.special_users_repository import SpecialUserRepository
 from enrollment.adapters.statistics_repository import StatisticsRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
@@ -27,6 +28,7 @@ from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.roster import RosterService
+from enrollment.service_layer.school_courses import SchoolCourseService
 from enrollment.service_layer.special_users import SpecialUserService
 from enrollment.service_layer.statistics import StatisticsService
 from enrollment.service_layer.results import ResultsService
@@ -64,6 +66,7 @@ class Container:
     results: ResultsService
     special_users: SpecialUserService
     statistics: StatisticsService
+    school_courses: SchoolCourseService
     transfers: TransferService  # E1
     account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
@@ -108,6 +111,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         term_service, course_repository, selection_repository, teachers, CartRepository(infra.db), clock
     )
     ability_service = AbilityService(AbilityRepository(infra.db), term_service, selection_service, clock)
+    # E3: school-based courses reuse E2's selection path (same invariants) and the results rules
+    results = ResultsService(ResultRepository(infra.db), clock)
+    school_courses = SchoolCourseService(
+        SchoolCourseRepository(infra.db), teachers, selection_service, results, clock, next_sequence
+    )
     return Container(
         term_service=term_service,
         ability_service=ability_service,
@@ -127,7 +135,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         accounts=accounts,
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
-        results=ResultsService(ResultRepository(infra.db), clock),
+        results=results,
+        school_courses=school_courses,
         special_users=SpecialUserService(SpecialUserRepository(infra.db), teachers, clock),
         statistics=StatisticsService(StatisticsRepository(infra.db)),
         auth=AuthService(
@@ -145,6 +154,7 @@ def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import results as results_routes
     from enrollment.entrypoints.api.routers import special_users as special_user_routes
     from enrollment.entrypoints.api.routers import statistics as statistics_routes
+    from enrollment.entrypoints.api.routers import school_courses as school_course_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import ability
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
@@ -156,7 +166,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, terms.router, catalogue.router, selection.router, ability.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, school_course_routes.router, terms.router, catalogue.router, selection.router, ability.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
