@@ -1,0 +1,126 @@
+"""Payment and special users on data made by E2's real endpoints (terms, courses, selections), with a
+clock moved through the term: window open → closed (bills) → paid by one school → deadline (the
+other school's teacher becomes a special user and can no longer select) → cleared → selects again."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from jijiao_stack.pytest_plugin import bearer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from e3_support import NOW, add_school, add_teacher, enrollment_env
+
+TV = "广州市广播电视大学"
+
+
+def term_body(code: str, opens: Any, closes: Any, due: Any) -> dict[str, Any]:
+    return {
+        "code": code,
+        "year": 2000 + int(code[:2]),
+        "selection_opens_at": opens.isoformat(),
+        "selection_closes_at": closes.isoformat(),
+        "study_starts_on": (closes + timedelta(days=1)).date().isoformat(),
+        "study_ends_on": (closes + timedelta(days=60)).date().isoformat(),
+        "payment_due_at": due.isoformat(),
+    }
+
+
+def course_body(code: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": f"课程{code}",
+        "programme": "city",
+        "hour_type": "professional",
+        "hours": 24,
+        "training_fee": 120,
+        "material_fee": 30,
+        "course_type": "remote",
+        "payee": TV,
+        "subject": None,
+        "stage": None,
+        "capacity": None,
+        "institution_id": "inst-1",
+        **fields,
+    }
+
+
+async def test_bills_payments_and_special_users_on_selections_made_through_the_api(settings_env, make_token):
+    async with enrollment_env(settings_env) as env:
+        s1 = await add_school(env.db, "s1")
+        s2 = await add_school(env.db, "s2")
+        await add_teacher(env.db, "20260001", s1)
+        await add_teacher(env.db, "20260002", s1)
+        await add_teacher(env.db, "20260003", s2)
+        city = bearer(make_token("city_admin", subject="account:centre"))
+        opens, closes, due = NOW - timedelta(days=1), NOW + timedelta(days=1), NOW + timedelta(days=10)
+        assert (
+            await env.client.post("/v1/terms", json=term_body("2602", opens, closes, due), headers=city)
+        ).status_code == 201
+        for body in (
+            course_body("2602100001"),
+            course_body("2602100002", hour_type="public", training_fee=50, material_fee=20),
+        ):
+            response = await env.client.post("/v1/terms/2602/courses", json=body, headers=city)
+            assert response.status_code == 201, response.text
+        made_ids: dict[str, list[str]] = {}
+        for ce in ("20260001", "20260002", "20260003"):
+            for code in ("2602100001", "2602100002"):
+                made = await env.client.post(
+                    "/v1/terms/2602/selections", json={"ce_number": ce, "course_code": code}, headers=city
+                )
+                assert made.status_code == 201, made.text
+                made_ids.setdefault(ce, []).append(made.json()["id"])
+
+        early = await env.client.post("/v1/terms/2602/bills/issue", headers=city)
+        assert early.status_code == 409 and early.json()["code"] == "window_open"
+
+        env.clock.set(closes + timedelta(minutes=1))
+        issued = await env.client.post("/v1/terms/2602/bills/issue", headers=city)
+        assert issued.status_code == 200, issued.text
+        bills = {b["school_id"]: b for b in issued.json()["issued"]}
+        # per teacher: remote 120 + 30 material, public 50 (its material fee excluded) = 200
+        assert bills["s1"]["amount"] == 400.0 and bills["s2"]["amount"] == 200.0
+
+        paid = await env.client.post(
+            f"/v1/bills/{bills['s1']['id']}/payments", json={"reference": "FS-1", "amount": 400}, headers=city
+        )
+        assert paid.status_code == 201 and paid.json()["bill"]["status"] == "paid"
+        for ce, ids in made_ids.items():  # E2's selection view shows the payment state
+            for selection_id in ids:
+                view = await env.client.get(f"/v1/terms/2602/selections/{selection_id}", headers=city)
+                assert view.status_code == 200 and view.json()["paid"] is (ce != "20260003")
+
+        env.clock.set(due + timedelta(minutes=1))
+        flagged = await env.client.post("/v1/terms/2602/special-users/flag", headers=city)
+        assert flagged.json()["flagged"] == ["20260003"]
+
+        # the special user may not select in the next term (E2's selection rule)
+        next_term = term_body(
+            "2701",
+            env.clock.now() - timedelta(hours=1),
+            env.clock.now() + timedelta(days=5),
+            env.clock.now() + timedelta(days=9),
+        )
+        assert (await env.client.post("/v1/terms", json=next_term, headers=city)).status_code == 201
+        assert (
+            await env.client.post("/v1/terms/2701/courses", json=course_body("2701100001"), headers=city)
+        ).status_code == 201
+        refused = await env.client.post(
+            "/v1/terms/2701/selections", json={"ce_number": "20260003", "course_code": "2701100001"}, headers=city
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "special_user"
+
+        cleared = await env.client.post(
+            "/v1/special-users/20260003/clearance",
+            data={"method": "in_person", "identity_checked": "true"},
+            headers=city,
+        )
+        assert cleared.status_code == 200 and cleared.json()["special_user"] is False
+        again = await env.client.post(
+            "/v1/terms/2701/selections", json={"ce_number": "20260003", "course_code": "2701100001"}, headers=city
+        )
+        assert again.status_code == 201, again.text
