@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from hours.adapters import mongo
 from hours.adapters.files import FileStore
 from hours.adapters.repositories import Teachers
+from hours.entrypoints.batch_consumer import BatchConsumer
+from hours.service_layer.batch import BatchHandlers
 from hours.service_layer.complaints import Complaints
-from hours.service_layer.crediting import HoursBank
+from hours.service_layer.crediting import BatchCrediting, HoursBank
 from hours.service_layer.declarations import Declarations
 from hours.service_layer.handlers import register_handlers
-from hours.service_layer.points import PointsBank
+from hours.service_layer.points import BatchAwards, PointsBank
 from hours.service_layer.queries import HoursQueries
 from hours.service_layer.registrations import Registrations
 from hours.service_layer.rules import RulesService
@@ -25,6 +27,7 @@ from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
+from jijiao_kit.messaging import declare_topology
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.worker import Worker
@@ -117,17 +120,47 @@ def create_api(container: Container | None = None) -> FastAPI:
 
 
 def create_worker(container: Container | None = None) -> Worker:
+    """The worker: outbox relay, jobs, and the queue consumer (batched unless ``CONSUMER_BATCH_SIZE=0``,
+    which selects the kit's one-message-at-a-time subscriber; both apply the same keyed effects)."""
     container = container or build()
-    configure_logging("hours-worker", container.settings.log_level, container.settings.log_json)
+    settings = container.settings
+    configure_logging("hours-worker", settings.log_level, settings.log_json)
     dispatcher = EventDispatcher()
     register_handlers(dispatcher, container.teachers, container.bank, container.points, container.declarations)
+    batched = settings.consumer_batch_size > 0
+    consumer: BatchConsumer | None = None
+    worker: Worker
 
     async def startup() -> None:
+        nonlocal consumer
         await mongo.ensure_indexes(container.infra.db)
+        if batched:
+            await declare_topology(
+                worker.broker,
+                settings.topology,
+                service=settings.service_name,
+                routing_keys=dispatcher.routing_keys(),
+                delivery_limit=settings.delivery_limit,
+            )
+            handlers = BatchHandlers(container.teachers, BatchCrediting(container.bank), BatchAwards(container.points))
+            consumer = BatchConsumer(
+                settings.rabbitmq_url,
+                settings.topology,
+                settings.service_name,
+                handlers,
+                dispatcher,
+                worker.inbox,
+                batch_size=settings.consumer_batch_size,
+            )
+            await consumer.start()
 
-    return Worker(
+    async def shutdown() -> None:
+        if consumer is not None:
+            await consumer.stop()
+
+    worker = Worker(
         container.infra,
-        dispatcher,
+        EventDispatcher() if batched else dispatcher,
         title="jijiao hours worker",
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(hours_events),
@@ -139,3 +172,6 @@ def create_worker(container: Container | None = None) -> Worker:
         ],
         on_startup=[startup],
     )
+    worker.app.on_shutdown(shutdown)
+    worker.dispatcher = dispatcher  # what the service consumes, whichever consumer runs
+    return worker

@@ -16,3 +16,5 @@ class Settings(ServiceSettings):
     #: How often the worker checks for ended years whose points must expire, and for unfinished entries.
     expiry_interval_seconds: float = 3600.0
     repair_interval_seconds: float = 60.0
+    #: Messages the worker applies together (bulk writes); 0 = the kit's one-at-a-time subscriber.
+    consumer_batch_size: int = 200

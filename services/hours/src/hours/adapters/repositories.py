@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from hours.adapters.mongo import TEACHERS
 
@@ -20,29 +21,54 @@ class Teachers:
         self.teachers = db[TEACHERS]
 
     async def upsert(self, ce_number: str, fields: Doc, as_of: datetime) -> None:
+        await self.upsert_many([(ce_number, fields, as_of)])
+
+    async def upsert_many(self, changes: list[tuple[str, Doc, datetime]]) -> None:
         """Apply an event's fields, per aspect, only if newer than what the aspect holds: a transfer that
         arrives before the (older) registration keeps its school, while the registration still brings the
         name. Stamps are UTC ISO strings (they compare in time order; the store returns bare datetimes
         set by ``$set`` as strings)."""
-        aspects: dict[str, Doc] = {
-            "identity": {k: fields[k] for k in ("name",) if k in fields},
-            "placement": {k: fields[k] for k in ("school_id", "school_name", "district") if k in fields},
-        }
-        stamp = (
-            (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="microseconds")
-        )
-        for aspect, values in aspects.items():
-            if not values:
-                continue
-            key = f"{aspect}_as_of"
+        writes: list[UpdateOne] = []
+        for ce_number, fields, as_of in changes:
+            aspects: dict[str, Doc] = {
+                "identity": {k: fields[k] for k in ("name",) if k in fields},
+                "placement": {k: fields[k] for k in ("school_id", "school_name", "district") if k in fields},
+            }
+            stamp = (
+                (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
+                .astimezone(UTC)
+                .isoformat(timespec="microseconds")
+            )
+            for aspect, values in aspects.items():
+                if values:
+                    key = f"{aspect}_as_of"
+                    writes.append(
+                        UpdateOne(
+                            {"_id": ce_number, "$or": [{key: {"$lt": stamp}}, {key: {"$exists": False}}]},
+                            {"$set": {**values, key: stamp}},
+                            upsert=True,
+                        )
+                    )
+        if not writes:
+            return
+        try:  # ordered: two changes of one teacher in a batch apply in event order
+            await self.teachers.bulk_write(writes, ordered=True)
+        except BulkWriteError as exc:
+            await self._after_conflict(exc, writes)
+
+    async def _after_conflict(self, exc: BulkWriteError, writes: list[UpdateOne]) -> None:
+        """A duplicate key means the teacher holds a newer state of that aspect: nothing to do. An ordered
+        bulk stops at the first error, so the writes after it are retried."""
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != 11000 for error in errors):
+            raise exc
+        failed_at = errors[0]["index"] if errors else len(writes)
+        rest = writes[failed_at + 1 :]
+        if rest:
             try:
-                await self.teachers.update_one(
-                    {"_id": ce_number, "$or": [{key: {"$lt": stamp}}, {key: {"$exists": False}}]},
-                    {"$set": {**values, key: stamp}},
-                    upsert=True,
-                )
-            except DuplicateKeyError:
-                pass  # the teacher exists with a newer state of this aspect
+                await self.teachers.bulk_write(rest, ordered=True)
+            except BulkWriteError as again:
+                await self._after_conflict(again, rest)
 
     async def get(self, ce_number: str) -> Doc | None:
         return await self.teachers.find_one({"_id": ce_number})

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hours.adapters.mongo import LEDGER, TEACHER_YEARS
 from hours.domain.crediting import Grant, RuleViolation, allocate, check_source, item_capped
@@ -167,9 +168,9 @@ class HoursBank:
             "recorded_at": datetime.now(UTC),
         }
 
-    async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
-        event = HoursCredited(
-            entry_id=kh,
+    def credited_event(self, entry: Doc) -> HoursCredited:
+        return HoursCredited(
+            entry_id=entry["_id"],
             ce_number=entry["ce_number"],
             year=entry["year"],
             category=HourCategory(entry["category"]),
@@ -180,6 +181,9 @@ class HoursBank:
             cap_reason=entry.get("reason_text"),
             reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
         )
+
+    async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
+        event = self.credited_event(entry)
         try:
             await self.ledger.insert_one(
                 with_outbox(
@@ -214,3 +218,147 @@ class HoursBank:
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+class BatchCrediting:
+    """Credit many facts with a few round trips (the event consumer's path). Same documents and the same
+    compare-and-set as ``HoursBank.credit``: per teacher-year one conditional update that matches only
+    if every touched cap counter still holds the value the grants were computed from and none of the
+    keys has a grant yet. A teacher-year that lost a race is credited fact by fact by ``HoursBank``."""
+
+    def __init__(self, bank: HoursBank) -> None:
+        self.bank = bank
+
+    async def credit_many(self, facts: list[HourFact]) -> int:
+        """Returns how many facts were credited now (the others existed)."""
+        by_key: dict[str, HourFact] = {}
+        for fact in facts:
+            by_key.setdefault(key_hash(fact.source_key), fact)
+        if not by_key:
+            return 0
+        done = {doc["_id"] async for doc in self.bank.ledger.find({"_id": {"$in": list(by_key)}}, {"_id": 1})}
+        todo = {kh: fact for kh, fact in by_key.items() if kh not in done}
+        by_year: dict[str, list[tuple[str, HourFact]]] = {}
+        for kh, fact in todo.items():
+            by_year.setdefault(f"{fact.ce_number}:{fact.year}", []).append((kh, fact))
+        if not by_year:
+            return 0
+        years = await self._load_years(by_year)
+        writes = []
+        planned: dict[str, list[tuple[str, Doc]]] = {}
+        for year_id, items in by_year.items():
+            doc = years[year_id]
+            fact0 = items[0][1]
+            rules = await self.bank.rules.for_year(fact0.year)
+            used = dict(doc.get("used") or {})
+            original = dict(used)
+            grants = doc.get("grants") or {}
+            condition: Doc = {"_id": year_id}
+            sets: Doc = {}
+            inc: Doc = {}
+            entries: list[tuple[str, Doc]] = []
+            for kh, fact in items:
+                if kh in grants:
+                    continue  # reserved before; materialised below or by the repair job
+                try:
+                    check_source(rules, fact.source, fact.category)
+                    if fact.hours < 0:
+                        raise RuleViolation("negative_hours", "Hours must not be negative.")
+                except RuleViolation:
+                    continue  # refused facts are not credited (the single path reports why)
+                group = rules.cap_group(fact.source, fact.category)
+                grant = allocate(
+                    rules, fact.source, fact.category, to_units(fact.hours), used.get(group, 0) if group else 0
+                )
+                if group is not None:
+                    condition[f"used.{group}"] = original.get(group, {"$exists": False})
+                    used[group] = used.get(group, 0) + grant.credited
+                    inc[f"used.{group}"] = inc.get(f"used.{group}", 0) + grant.credited
+                condition[f"grants.{kh}"] = {"$exists": False}
+                entry = self.bank._entry(kh, fact, grant)
+                sets[f"grants.{kh}"] = grant.credited
+                sets[f"pending.{kh}"] = entry
+                entries.append((kh, entry))
+            if not entries:
+                continue
+            inc["pending_count"] = len(entries)
+            writes.append(UpdateOne(condition, {"$set": sets, "$inc": inc}))
+            planned[year_id] = entries
+        if writes:
+            await self.bank.years.bulk_write(writes, ordered=False)
+        # Whoever reserved a key (this batch, or a concurrent delivery of the same fact), its pending copy
+        # is the entry to write; a key without a grant lost a counter race and goes the single way.
+        after = {
+            doc["_id"]: doc
+            async for doc in self.bank.years.find({"_id": {"$in": list(planned)}}, {"pending": 1, "grants": 1})
+        }
+        to_insert: list[Doc] = []
+        unsets: list[UpdateOne] = []
+        lost: list[HourFact] = []
+        for year_id, entries in planned.items():
+            doc = after.get(year_id) or {}
+            pending = doc.get("pending") or {}
+            grants = doc.get("grants") or {}
+            mine = [(kh, pending[kh]) for kh, _ in entries if kh in pending]
+            lost += [todo[kh] for kh, _ in entries if kh not in grants]
+            for _, entry in mine:
+                to_insert.append(
+                    with_outbox(
+                        entry,
+                        [
+                            outbox_entry(
+                                self.bank.credited_event(entry),
+                                producer=PRODUCER,
+                                actor=Actor(subject=entry["registered_by"]),
+                            )
+                        ],
+                    )
+                )
+            if mine:
+                unsets.append(
+                    UpdateOne(
+                        {"_id": year_id, **{f"pending.{kh}": {"$exists": True} for kh, _ in mine}},
+                        {"$unset": {f"pending.{kh}": "" for kh, _ in mine}, "$inc": {"pending_count": -len(mine)}},
+                    )
+                )
+        if to_insert:
+            try:
+                await self.bank.ledger.insert_many(to_insert, ordered=False)
+            except BulkWriteError as exc:
+                if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                    raise
+        if unsets:
+            await self.bank.years.bulk_write(unsets, ordered=False)
+        for fact in lost:  # raced with another writer: the single path sorts it out
+            await self.bank.credit(fact)
+        return len(to_insert) + len(lost)
+
+    async def _load_years(self, by_year: dict[str, list[tuple[str, HourFact]]]) -> dict[str, Doc]:
+        ids = list(by_year)
+        projection = {"used": 1, "grants": 1}
+        years = {doc["_id"]: doc async for doc in self.bank.years.find({"_id": {"$in": ids}}, projection)}
+        missing = [year_id for year_id in ids if year_id not in years]
+        if missing:
+            new_docs = []
+            for year_id in missing:
+                fact = by_year[year_id][0][1]
+                rules = await self.bank.rules.for_year(fact.year)
+                new_docs.append(
+                    {
+                        "_id": year_id,
+                        "ce_number": fact.ce_number,
+                        "year": fact.year,
+                        "used": dict.fromkeys(rules.all_groups(), 0),
+                        "grants": {},
+                        "pending": {},
+                        "pending_count": 0,
+                    }
+                )
+            try:
+                await self.bank.years.insert_many(new_docs, ordered=False)
+            except BulkWriteError as exc:
+                if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                    raise
+            async for doc in self.bank.years.find({"_id": {"$in": missing}}, projection):
+                years[doc["_id"]] = doc
+        return years

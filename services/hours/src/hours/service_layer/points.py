@@ -12,8 +12,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hours.adapters.mongo import POINTS
 from hours.domain.points import UnknownRule, award, check_redemption, is_expired, natural_year
@@ -53,6 +54,26 @@ def _conflict(code: str) -> Conflict:
     return Conflict(detail, code=code, title=title)
 
 
+def new_account(account_id: str, ce_number: str, year: int) -> Doc:
+    return {
+        "_id": account_id,
+        "ce_number": ce_number,
+        "year": year,
+        "version": 0,
+        "earned": 0,
+        "spent": 0,
+        "expired": 0,
+        "balance": 0,
+        "closed": False,
+        "by_rule": {},
+        "facts": {},
+        "redeemed": {"professional": 0, "elective": 0},
+        "redemptions": {},
+        "outbox": {},
+        "outbox_pending": 0,
+    }
+
+
 class PointsBank:
     def __init__(self, db: AsyncDatabase[Doc], rules: RulesService, hours: HoursBank, clock: Clock) -> None:
         self.accounts = db[POINTS]
@@ -66,25 +87,7 @@ class PointsBank:
         if doc is not None:
             return doc
         try:
-            await self.accounts.insert_one(
-                {
-                    "_id": account_id,
-                    "ce_number": ce_number,
-                    "year": year,
-                    "version": 0,
-                    "earned": 0,
-                    "spent": 0,
-                    "expired": 0,
-                    "balance": 0,
-                    "closed": False,
-                    "by_rule": {},
-                    "facts": {},
-                    "redeemed": {"professional": 0, "elective": 0},
-                    "redemptions": {},
-                    "outbox": {},
-                    "outbox_pending": 0,
-                }
-            )
+            await self.accounts.insert_one(new_account(account_id, ce_number, year))
         except DuplicateKeyError:
             pass
         return await self.accounts.find_one({"_id": account_id}, projection or LIGHT) or {}
@@ -333,3 +336,118 @@ def _when(value: Any) -> datetime | None:
 
 
 __all__ = ["PointsBank", "UnknownRule"]
+
+
+class BatchAwards:
+    """Award many points facts with a few round trips (the event consumer's path): per account one
+    compare-and-set on its ``version`` carrying all its new facts and their events, computed in order
+    with the same rule as ``PointsBank.award``. An account that lost a race is awarded fact by fact."""
+
+    def __init__(self, bank: PointsBank) -> None:
+        self.bank = bank
+
+    async def award_many(self, facts: list[Doc]) -> int:
+        """``facts``: dicts with ce_number, year, rule, reference, source, occurred_at."""
+        by_account: dict[str, list[tuple[str, Doc]]] = {}
+        for fact in facts:
+            kh = key_hash(f"{fact['rule']}\x1f{fact['reference']}")
+            by_account.setdefault(f"{fact['ce_number']}:{fact['year']}", []).append((kh, fact))
+        if not by_account:
+            return 0
+        accounts = await self._load(by_account)
+        writes: list[UpdateOne] = []
+        now = self.bank.clock.now()
+        for account_id, items in by_account.items():
+            doc = accounts[account_id]
+            seen = set(doc.get("facts") or {})
+            by_rule = dict(doc.get("by_rule") or {})
+            balance = int(doc["balance"])
+            sets: Doc = {}
+            inc: Doc = {"version": 1}
+            events = []
+            for kh, fact in items:
+                if kh in seen:
+                    continue
+                rules = await self.bank.rules.for_year(int(fact["year"]))
+                if fact["rule"] not in rules.points_rules:
+                    continue  # unknown rules earn nothing (logged by the consumer)
+                seen.add(kh)
+                result = award(rules, fact["rule"], int(by_rule.get(fact["rule"], 0)))
+                points, reason = result.points, result.reason
+                if doc.get("closed") or is_expired(int(fact["year"]), now):
+                    points, reason = 0, "expired"
+                by_rule[fact["rule"]] = int(by_rule.get(fact["rule"], 0)) + points
+                balance += points
+                sets[f"facts.{kh}"] = {
+                    "rule": fact["rule"],
+                    "label": rules.points_rules[fact["rule"]].label,
+                    "reference": fact["reference"],
+                    "source": fact["source"],
+                    "requested": result.requested,
+                    "points": points,
+                    "capped": result.requested - points,
+                    "reason": reason,
+                    "at": fact.get("occurred_at") or now,
+                }
+                inc[f"by_rule.{fact['rule']}"] = inc.get(f"by_rule.{fact['rule']}", 0) + points
+                inc["earned"] = inc.get("earned", 0) + points
+                inc["balance"] = inc.get("balance", 0) + points
+                events.append(
+                    PointsAwarded(
+                        ce_number=fact["ce_number"],
+                        year=int(fact["year"]),
+                        rule=fact["rule"],
+                        points=points,
+                        capped=result.requested - points,
+                        balance=balance,
+                        reference=fact["reference"],
+                    )
+                )
+            if not sets:
+                continue
+            update = outbox_update(
+                {"$set": sets, "$inc": inc}, [outbox_entry(event, producer=PRODUCER) for event in events]
+            )
+            writes.append(UpdateOne({"_id": account_id, "version": doc["version"]}, update))
+        if writes:
+            await self.bank.accounts.bulk_write(writes, ordered=False)
+        after = {
+            doc["_id"]: set(doc.get("facts") or {})
+            async for doc in self.bank.accounts.find({"_id": {"$in": list(by_account)}}, {"facts": 1})
+        }
+        redo = 0
+        for account_id, items in by_account.items():
+            for kh, fact in items:
+                if kh not in after.get(account_id, set()):
+                    try:
+                        await self.bank.award(
+                            ce_number=fact["ce_number"],
+                            year=int(fact["year"]),
+                            rule=fact["rule"],
+                            reference=fact["reference"],
+                            source=fact["source"],
+                            occurred_at=fact.get("occurred_at"),
+                        )
+                        redo += 1
+                    except InvalidInput:
+                        pass
+        return len(writes) + redo
+
+    async def _load(self, by_account: dict[str, list[tuple[str, Doc]]]) -> dict[str, Doc]:
+        ids = list(by_account)
+        projection = {"outbox": 0, "redemptions": 0}
+        accounts = {doc["_id"]: doc async for doc in self.bank.accounts.find({"_id": {"$in": ids}}, projection)}
+        missing = [account_id for account_id in ids if account_id not in accounts]
+        if missing:
+            docs = []
+            for account_id in missing:
+                fact = by_account[account_id][0][1]
+                docs.append(new_account(account_id, fact["ce_number"], int(fact["year"])))
+            try:
+                await self.bank.accounts.insert_many(docs, ordered=False)
+            except BulkWriteError as exc:
+                if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                    raise
+            async for doc in self.bank.accounts.find({"_id": {"$in": missing}}, projection):
+                accounts[doc["_id"]] = doc
+        return accounts
