@@ -144,6 +144,7 @@ def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
     settings = container.settings
     configure_logging("notify-worker", settings.log_level, settings.log_json)
+    container.notifier.on_due = container.delivery.hint
     dispatcher = EventDispatcher()
     register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
 

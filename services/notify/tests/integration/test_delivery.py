@@ -217,7 +217,9 @@ async def test_a_notice_whose_sender_died_is_sent_after_its_lease(
     settings_env: dict[str, Any], sms_gateway: Any
 ) -> None:
     clock = FixedClock(datetime(2026, 3, 10, 4, 0, tzinfo=UTC))
-    container = build(http_settings(settings_env, sms_gateway, delivery_lease_seconds=60), clock=clock)
+    container = build(
+        http_settings(settings_env, sms_gateway, delivery_lease_seconds=60, delivery_scan_seconds=0), clock=clock
+    )
     await container.notifier.notify("cause-crash", result_notice())
     key = "cause-crash:teacher:2026000301:sms"
     assert await container.messages.claim(key, clock.now(), clock.now() + timedelta(seconds=60)) is not None

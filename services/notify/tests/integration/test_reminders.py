@@ -154,3 +154,46 @@ async def test_contact_book_follows_changes_in_event_order(settings_env: dict[st
     assert contact is not None and contact["mobile"] == "13800000003"  # the late, older rebind is ignored
     assert contact["is_school_admin"] is False and contact["district"] == "天河区"
     await container.infra.close()
+
+
+async def test_teacher_changes_and_transfers_update_the_contact(settings_env: dict[str, Any]) -> None:
+    from jijiao_contracts import Envelope
+    from jijiao_contracts.events.enrollment import TeacherChanged, TeacherTransferred
+    from jijiao_kit.consuming import EventDispatcher, Inbox
+    from notify.service_layer.handlers import register_handlers
+
+    container = build(Settings(**settings_env))
+    dispatcher = EventDispatcher()
+    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    inbox = Inbox(container.infra.db)
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    changed = TeacherChanged(
+        ce_number="2026000501",
+        name="陈晓明",
+        school_id="s1",
+        school_name="一小",
+        district="天河区",
+        mobile="13900000599",
+        email="new@example.com",
+    )
+    moved = TeacherTransferred(
+        ce_number="2026000501",
+        from_school_id="s1",
+        to_school_id="s7",
+        to_school_name="七中",
+        from_district="天河区",
+        to_district="越秀区",
+    )
+    for event, offset in ((registered("2026000501", "13900000501"), 0), (changed, 1), (moved, 2)):
+        await dispatcher.dispatch(
+            Envelope.wrap(event, producer="enrollment", occurred_at=t0 + timedelta(hours=offset)), inbox
+        )
+    contact = await container.contacts.get("teacher:2026000501")
+    assert contact is not None
+    assert (contact["mobile"], contact["email"], contact["school_id"], contact["district"]) == (
+        "13900000599",
+        "new@example.com",
+        "s7",
+        "越秀区",
+    )
+    await container.infra.close()

@@ -11,28 +11,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from jijiao_kit.outbox import OUTBOX, PENDING
+from jijiao_kit.projections import upsert_newer
 from notify.adapters.mongo import CONTACTS, MESSAGES, POINTS, SMS_SINK, TERMS, VERIFICATIONS
 from notify.domain.schedule import epoch
 
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX: 0, PENDING: 0, "send": 0}
 STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
-
-
-async def upsert_newer(collection: Any, key: str, fields: Doc, as_of: datetime) -> bool:
-    """Like ``jijiao_kit.projections.upsert_newer`` but ordered on epoch seconds (``as_of_ts``): the
-    embedded store turns a datetime written by ``$set`` on an existing document into a string, after
-    which ``as_of`` no longer compares and every later event would be ignored."""
-    stamp = epoch(as_of)
-    try:
-        result = await collection.update_one(
-            {"_id": key, "$or": [{"as_of_ts": {"$lt": stamp}}, {"as_of_ts": {"$exists": False}}]},
-            {"$set": {**fields, "as_of": as_of, "as_of_ts": stamp}},
-            upsert=True,
-        )
-    except DuplicateKeyError:
-        return False  # the document exists with a newer or equal state
-    return bool(result.modified_count == 1 or result.upserted_id is not None)
 
 
 class Contacts:
@@ -92,8 +77,8 @@ class Messages:
         return await self.collection.find_one({"_id": key}, {OUTBOX: 0})
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
-        """Pending notices whose time has come, oldest first. One plain condition (no ``$or``): the
-        embedded store answers it from the ``due`` index, an ``$or`` here cost it a full scan."""
+        """Pending notices whose time has come, oldest first. One plain condition: with an ``$or`` the
+        embedded store took ten times longer (it scans the collection either way)."""
         query = {"status": "pending", "due_ts": {"$lte": epoch(now)}}
         cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]

@@ -6,8 +6,8 @@ from typing import Any
 
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import NotFound
+from jijiao_kit.timeutil import as_utc
 from notify.adapters.repositories import Contacts
-from notify.domain.schedule import as_utc
 
 CHANNELS = ("sms", "email")
 
@@ -31,7 +31,7 @@ class ContactService:
             "mobile": contact.get("mobile"),
             "email": contact.get("email"),
             "opt_out": {channel: bool(opt_out.get(channel, False)) for channel in CHANNELS},
-            "updated_at": as_utc(contact["as_of"]) if contact.get("as_of") else None,
+            "updated_at": as_utc(contact.get("as_of_ms")),
         }
 
     async def mine(self, principal: Principal) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Sending pending notices: the delivery job of the worker.
 
-Each pass first returns notices whose sender died (lease over) to pending, then takes the due
-notices (pending and ``due_ts`` reached), claims each with a conditional update (so replicas never send one notice
-twice at the same time), and sends up to ``delivery_concurrency`` of them at once, each bounded by
+Notices created by this worker's consumer are handed over by id (``hint``); a periodic scan finds
+the rest (retries, deferred notices, codes created by the API process, notices whose sender died and
+whose lease ran out). Each notice is claimed with a conditional update (so replicas never send one
+notice twice at the same time); up to ``delivery_concurrency`` are sent at once, each bounded by
 ``send_timeout_seconds``. A provider error schedules the next attempt with exponential backoff and
 jitter; after ``delivery_max_attempts`` (or a final refusal) the notice is ``failed`` with its error
 and attempts, and a NoticeFailed event leaves through the outbox — never silent. A success writes
@@ -49,24 +50,45 @@ class DeliveryService:
         self.settings = settings
         self.rng = rng or random.Random()
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._hinted: asyncio.Queue[str] = asyncio.Queue()
+        self._last_scan = 0.0
+
+    def hint(self, keys: list[str]) -> None:
+        """Notices that are due now (from this process's consumer): sent by id, without a scan."""
+        for key in keys:
+            self._hinted.put_nowait(key)
 
     async def run_once(self) -> int:
-        """One batch of due notices; returns how many were taken (sent, retried, failed or deferred)."""
+        """One scan for due notices (retries, deferred ones, notices of other processes); returns how
+        many were taken (sent, retried, failed or deferred)."""
         ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
+        return await self._deliver_many(ids)
+
+    async def _deliver_many(self, ids: list[str]) -> int:
         if not ids:
             return 0
         results = await asyncio.gather(*(self._guarded(key) for key in ids))
         return sum(results)
 
     async def drain(self) -> int:
-        """Batches until nothing is due or the pass has run ``delivery_drain_seconds``."""
+        """The delivery job's pass: hinted notices first, a scan every ``delivery_scan_seconds`` (the
+        scan costs the embedded store a pass over the collection, so it is not run on every tick);
+        until nothing is left or the pass has run ``delivery_drain_seconds``."""
         deadline = time.monotonic() + self.settings.delivery_drain_seconds
-        total = await self.messages.release_stale(self.clock.now(), self.settings.delivery_batch_size)
-        while time.monotonic() < deadline:
-            done = await self.run_once()
-            total += done
-            if done == 0:
-                break
+        total = 0
+        if time.monotonic() - self._last_scan >= self.settings.delivery_scan_seconds:
+            self._last_scan = time.monotonic()
+            total += await self.messages.release_stale(self.clock.now(), self.settings.delivery_batch_size)
+            while time.monotonic() < deadline:
+                done = await self.run_once()
+                total += done
+                if done < self.settings.delivery_batch_size:
+                    break
+        while not self._hinted.empty() and time.monotonic() < deadline:
+            batch: list[str] = []
+            while not self._hinted.empty() and len(batch) < self.settings.delivery_batch_size:
+                batch.append(self._hinted.get_nowait())
+            total += await self._deliver_many(batch)
         return total
 
     async def _guarded(self, key: str) -> int:

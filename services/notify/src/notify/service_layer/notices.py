@@ -7,7 +7,7 @@ queue, and a redelivered event meets its own notices and adds nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,6 +66,16 @@ class Notifier:
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
         self.quiet = (parse_hhmm(settings.quiet_hours_start), parse_hhmm(settings.quiet_hours_end))
+        #: Set in the worker: hands notices that are due now straight to the delivery job (no scan).
+        self.on_due: Callable[[list[str]], None] | None = None
+
+    async def store(self, docs: list[dict[str, Any]]) -> int:
+        """Insert notices (existing keys are kept as they are) and hint the due ones to delivery."""
+        created = await self.messages.create_many(docs)
+        if self.on_due is not None:
+            now = epoch(self.clock.now())
+            self.on_due([doc["_id"] for doc in docs if doc["status"] == "pending" and doc["due_ts"] <= now])
+        return created
 
     # -- audiences -----------------------------------------------------------------------------
     async def recipients_for(self, audience: Audience) -> list[Recipient]:
@@ -89,7 +99,7 @@ class Notifier:
             for recipient in recipients
             for doc in self.build(cause_id, template(notice.template), recipient, notice.values, notice.channels)
         ]
-        return await self.messages.create_many(docs)
+        return await self.store(docs)
 
     # -- building ------------------------------------------------------------------------------
     def not_before(self, tpl: Template, now: datetime) -> tuple[datetime, bool]:

@@ -70,9 +70,9 @@ class Reminders:
         async for contact in self.contacts.active_teachers():
             batch.extend(self.notifier.build(cause, tpl, Recipient.of_contact(contact), dict(values)))
             if len(batch) >= FAN_OUT_BATCH:
-                created += await self.messages.create_many(batch)
+                created += await self.notifier.store(batch)
                 batch = []
-        created += await self.messages.create_many(batch)
+        created += await self.notifier.store(batch)
         logger.info("%s: %d notices", cause, created)
         return created
 
@@ -92,5 +92,5 @@ class Reminders:
                 recipients = await self.notifier.recipients_for(Teacher(row["ce_number"]))
                 for recipient in recipients:
                     docs = self.notifier.build(cause, tpl, recipient, {"year": row["year"], "balance": row["balance"]})
-                    created += await self.messages.create_many(docs)
+                    created += await self.notifier.store(docs)
             await self.balances.mark_reminded([row["_id"] for row in rows])

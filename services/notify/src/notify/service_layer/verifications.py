@@ -136,7 +136,7 @@ class VerificationService:
             "purpose_label": rules.PURPOSE_LABELS[purpose],
             "minutes": self.settings.verification_ttl_seconds // 60,
         }
-        await self.messages.create_many(self.notifier.build(f"verification:{verification_id}", tpl, recipient, values))
+        await self.notifier.store(self.notifier.build(f"verification:{verification_id}", tpl, recipient, values))
         return {"id": verification_id, "masked_mobile": rules.mask_mobile(mobile), "expires_at": expires_at}
 
     async def check(self, principal: Principal, verification_id: str, code: str) -> dict[str, Any]:
