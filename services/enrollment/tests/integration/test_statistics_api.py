@@ -136,3 +136,23 @@ async def test_course_bands_and_export(settings_env, make_token):
         assert next(iter(workbook["各学科培训学情"].values))[0] == "学科(教师个人信息表的学科)"
         band_rows = dict(list(workbook["课程通过率分布"].values)[1:])
         assert band_rows["通过率<60%"] == 2 and band_rows["选课人数为0"] == 1
+
+
+async def test_selection_statistics_per_course(settings_env, make_token):
+    async with enrollment_env(settings_env) as env:
+        await seed(env.db)
+        city = bearer(make_token("city_admin"))
+        body = (
+            await env.client.get("/v1/terms/2602/statistics/selections", params={"programme": "city"}, headers=city)
+        ).json()
+        assert (body["places"], body["persons"], body["selected_paid"]) == (9, 8, 7)
+        assert [(c["course_code"], c["places"], c["paid"]) for c in body["courses"]] == [
+            ("2602100001", 6, 5),
+            ("2602100002", 3, 3),
+        ]
+        school = (
+            await env.client.get(
+                "/v1/terms/2602/statistics/selections", headers=bearer(make_token("school_admin", school_id="s2"))
+            )
+        ).json()
+        assert school["places"] == 4 and school["persons"] == 4

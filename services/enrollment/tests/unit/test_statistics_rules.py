@@ -106,3 +106,17 @@ def test_pass_rate_bands(passed, total, expected):
 def test_band_counts():
     counts = band_counts([(10, 10), (9, 10), (5, 10), (0, 0), (7, 10)])
     assert counts == {"ge90": 2, "ge80": 0, "ge70": 1, "ge60": 0, "lt60": 1, "no_selections": 1}
+
+
+def test_selection_counts_per_course():
+    from enrollment.domain.statistics import selection_counts
+
+    counts = selection_counts(
+        [
+            sel("a", course_code="1", course_name="一"),
+            sel("b", course_code="1", paid=False),
+            sel("c", course_code="2"),
+            sel("d", course_code="2", status="cancelled"),
+        ]
+    )
+    assert [(c.course_code, c.places, c.paid) for c in counts] == [("1", 2, 1), ("2", 1, 1)]

@@ -104,3 +104,23 @@ def band_counts(courses: Iterable[tuple[int, int]]) -> dict[str, int]:
     for passed, total in courses:
         counts[band(passed, total)] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class CourseSelections:
+    course_code: str
+    course_name: str | None
+    places: int  # active selections (人次)
+    paid: int  # of which paid (or free)
+
+
+def selection_counts(selections: Iterable[Selection]) -> list[CourseSelections]:
+    """选课统计: per course, how many selected it and how many of those are paid."""
+    counts: dict[str, list[Any]] = {}
+    for selection in selections:
+        if selection.get("status") != "active":
+            continue
+        entry = counts.setdefault(str(selection["course_code"]), [selection.get("course_name"), 0, 0])
+        entry[1] += 1
+        entry[2] += 1 if is_paid(selection) else 0
+    return [CourseSelections(code, name, places, paid) for code, (name, places, paid) in sorted(counts.items())]

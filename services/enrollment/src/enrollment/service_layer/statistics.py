@@ -91,6 +91,14 @@ class StatisticsService:
         stats = result_rules.course_pass_stats(selections, courses)
         return BandReport(term, programme, rules.band_counts((c.passed, c.total) for c in stats), stats)
 
+    async def selections(
+        self, principal: Principal, term: str, *, programme: str | None
+    ) -> tuple[list[rules.CourseSelections], rules.Participation]:
+        """Per-term selection statistics (选课统计) within the caller's scope, with the overall counts."""
+        selections = await self.repo.selections_of(await self._scope(principal, term, programme))
+        _rows, total = rules.participation(selections, "district")
+        return rules.selection_counts(selections), total
+
     @staticmethod
     def participation_table(report: ParticipationReport) -> tuple[list[str], list[list[Any]]]:
         headers = [GROUPS[report.group_by], *PARTICIPATION_HEADERS]

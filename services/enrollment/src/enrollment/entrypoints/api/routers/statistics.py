@@ -101,6 +101,43 @@ async def course_bands(
     )
 
 
+class CourseSelectionsOut(BaseModel):
+    course_code: str
+    course_name: str | None
+    places: int = Field(description="选课人次 (active selections)")
+    paid: int = Field(description="of which paid (or free)")
+
+
+class SelectionStatsOut(BaseModel):
+    term: str
+    programme: str | None
+    places: int
+    persons: int
+    selected_paid: int
+    courses: list[CourseSelectionsOut]
+
+
+@router.get(
+    "/v1/terms/{term}/statistics/selections", response_model=SelectionStatsOut, operation_id="selection_statistics"
+)
+async def selection_statistics(
+    term: str, principal: CurrentPrincipal, svc: StatisticsDep, programme: Programme | None = None
+) -> SelectionStatsOut:
+    """选课统计: per course selection counts of the term within the caller's scope."""
+    courses, total = await svc.selections(principal, term, programme=programme)
+    return SelectionStatsOut(
+        term=term,
+        programme=programme,
+        places=total.places,
+        persons=total.persons,
+        selected_paid=total.selected_paid,
+        courses=[
+            CourseSelectionsOut(course_code=c.course_code, course_name=c.course_name, places=c.places, paid=c.paid)
+            for c in courses
+        ],
+    )
+
+
 @router.get(
     "/v1/terms/{term}/statistics.xlsx",
     response_class=Response,
