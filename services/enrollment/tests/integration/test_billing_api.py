@@ -259,31 +259,34 @@ async def test_admission_query_filters_and_exports_with_step_up(settings_env, ma
         await env.client.post(
             f"/v1/bills/{bill['id']}/payments", json={"reference": "A1", "amount": 400}, headers=bearer(city_token)
         )
-        rows = (await env.client.get("/v1/terms/2602/admissions", headers=bearer(city_token))).json()
+        unverified = await env.client.get("/v1/terms/2602/admissions", headers=bearer(city_token))
+        assert unverified.status_code == 403 and unverified.json()["code"] == "step_up_required"
+        step_up = StepUpSigner(load_or_create_keypair(keys_dir, "stepup").private_pem).sign("account:city1", "export")
+        city = {**bearer(city_token), STEP_UP_HEADER: step_up}
+        rows = (await env.client.get("/v1/terms/2602/admissions", headers=city)).json()
         assert len(rows) == 7
         public_row = next(r for r in rows if r["course_code"] == "2602100002" and r["ce_number"] == "20260003")
         assert public_row["training_fee"] == 50.0 and public_row["material_fee"] == 20.0 and public_row["total"] == 70.0
         assert public_row["amount_due"] == 50.0 and public_row["paid"] is False
-        paid = (
-            await env.client.get("/v1/terms/2602/admissions", params={"paid": "true"}, headers=bearer(city_token))
-        ).json()
+        paid = (await env.client.get("/v1/terms/2602/admissions", params={"paid": "true"}, headers=city)).json()
         assert {r["ce_number"] for r in paid} == {"20260001", "20260002"} and len(paid) == 4
         by_payee = (
-            await env.client.get(
-                "/v1/terms/2602/admissions", params={"payee": TV, "school_id": "s2"}, headers=bearer(city_token)
-            )
+            await env.client.get("/v1/terms/2602/admissions", params={"payee": TV, "school_id": "s2"}, headers=city)
         ).json()
         assert len(by_payee) == 2 and all(r["school_name"] == "海珠二中" for r in by_payee)
+        school_token = make_token("school_admin", school_id="s2", subject="account:school2")
+        school_step_up = StepUpSigner(load_or_create_keypair(keys_dir, "stepup").private_pem).sign(
+            "account:school2", "export"
+        )
         school_rows = (
             await env.client.get(
-                "/v1/terms/2602/admissions", headers=bearer(make_token("school_admin", school_id="s2"))
+                "/v1/terms/2602/admissions", headers={**bearer(school_token), STEP_UP_HEADER: school_step_up}
             )
         ).json()
         assert {r["school_id"] for r in school_rows} == {"s2"}
 
         denied = await env.client.get("/v1/terms/2602/admissions.xlsx", headers=bearer(city_token))
         assert denied.status_code == 403 and denied.json()["code"] == "step_up_required"
-        step_up = StepUpSigner(load_or_create_keypair(keys_dir, "stepup").private_pem).sign("account:city1", "export")
         export = await env.client.get(
             "/v1/terms/2602/admissions.xlsx",
             params={"school_id": "s1"},

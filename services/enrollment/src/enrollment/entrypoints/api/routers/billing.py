@@ -233,9 +233,10 @@ async def record_payment(
 
 @router.get("/v1/terms/{term}/admissions", response_model=list[AdmissionOut], operation_id="admission_query")
 async def admissions(
-    term: str, principal: CurrentPrincipal, svc: BillingDep, filters: Annotated[AdmissionFilters, Query()]
+    term: str, principal: ExportPrincipal, svc: BillingDep, filters: Annotated[AdmissionFilters, Query()]
 ) -> list[AdmissionOut]:
-    """选课录取查询 with the filters of §3."""
+    """选课录取查询 with the filters of §3. Viewing teachers' selections and payments is sensitive
+    (seed: 查看敏感信息 incl. 选课信息、缴费信息), so it needs the step-up token like the export."""
     return [AdmissionOut.of(r) for r in await svc.admissions(principal, term, filters.model_dump())]
 
 
