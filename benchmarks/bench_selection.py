@@ -11,6 +11,7 @@ BENCH_SELECTION_CLIENTS (200), BENCH_SELECTION_COURSES (200), BENCH_SELECTION_RA
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -55,6 +56,7 @@ class Tally:
     cancelled: int = 0
     replays: int = 0
     transport_retries: int = 0
+    in_progress_409: int = 0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -126,6 +128,61 @@ def plan(teachers: list[str], courses: list[tuple[str, int]], selections: int, r
     return ops
 
 
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else {}
+
+
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client connection: the load generator shares the machine's two
+    cores with the system, so it must cost as little CPU per request as possible (httpx spent
+    more CPU per request than the enrollment API itself)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Reply:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        if body:
+            head.append("Content-Type: application/json")
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        try:
+            self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            status_line = await self.reader.readline()
+            if not status_line:
+                raise ConnectionError("connection closed")
+            status = int(status_line.split()[1])
+            reply_headers: dict[str, str] = {}
+            while True:
+                line = await self.reader.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                reply_headers[name.strip().lower()] = value.strip()
+            length = int(reply_headers.get("content-length", "0"))
+            data = await self.reader.readexactly(length) if length else b""
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            self.close()
+            raise
+        if reply_headers.get("connection", "").lower() == "close":
+            self.close()
+        return Reply(status, reply_headers, data)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def storm(base_url: str, issuer: TokenIssuer, ops: list[Op], clients: int, tally: Tally) -> float:
     tokens: dict[str, str] = {}
 
@@ -139,77 +196,89 @@ async def storm(base_url: str, issuer: TokenIssuer, ops: list[Op], clients: int,
     queue: asyncio.Queue[Op] = asyncio.Queue()
     for op in ops:
         queue.put_nowait(op)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    host, port = base_url.removeprefix("http://").split(":")
 
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
-
-        async def request(method: str, url: str, op: Op, **kw: Any) -> httpx.Response:
-            headers = {"Authorization": f"Bearer {token(op.ce_number)}", **kw.pop("headers", {})}
-            started = time.perf_counter()
-            for attempt in range(3):
-                try:
-                    response = await client.request(method, url, headers=headers, **kw)
-                    break
-                except httpx.TransportError as exc:
-                    # A dropped connection: selections carry an Idempotency-Key and DELETE is
-                    # idempotent, so the client retries exactly as a real one would.
-                    tally.transport_retries += 1
-                    if attempt == 2:
-                        tally.unexpected.append(f"{method} transport error {exc!r}")
-                        return httpx.Response(599, json={"error": repr(exc)})
-            tally.latencies.append(time.perf_counter() - started)
-            return response
-
-        async def select(op: Op) -> httpx.Response:
-            return await request(
-                "POST",
-                f"/v1/terms/{TERM}/selections",
-                op,
-                json={"ce_number": op.ce_number, "course_code": op.course_code},
-                headers={"Idempotency-Key": op.key},
-            )
-
-        def record(response: httpx.Response, what: str) -> None:
-            tally.statuses[f"{what}:{response.status_code}"] += 1
-            if response.status_code >= 500 or response.status_code not in (201, 204):
-                tally.unexpected.append(f"{what} {response.status_code} {response.text[:200]}")
-
-        async def worker() -> None:
-            while not queue.empty():
-                op = queue.get_nowait()
-                if op.duplicate == "race":
-                    first, second = await asyncio.gather(select(op), select(op))
-                    record(first, "select")
-                    record(second, "select_retry")
-                    if first.status_code == 201 and second.status_code == 201:
-                        tally.replays += 1
-                        if first.json()["id"] != second.json()["id"]:
-                            tally.unexpected.append("race retry returned another selection")
-                    response = first
-                else:
-                    response = await select(op)
-                    record(response, "select")
-                    if op.duplicate == "after":
-                        retry = await select(op)
-                        record(retry, "select_retry")
-                        if retry.status_code == 201 and retry.headers.get("Idempotent-Replayed") == "true":
-                            tally.replays += 1
-                        if retry.status_code == 201 and retry.json()["id"] != response.json().get("id"):
-                            tally.unexpected.append("retry returned another selection")
-                if response.status_code != 201:
-                    continue
-                selection_id = response.json()["id"]
-                tally.made[selection_id] = op.course_code
-                if op.cancel:
-                    deleted = await request("DELETE", f"/v1/terms/{TERM}/selections/{selection_id}", op)
-                    record(deleted, "cancel")
-                    if deleted.status_code == 204:
-                        tally.made.pop(selection_id, None)
-                        tally.cancelled += 1
-
+    async def request(conn: Connection, method: str, path: str, op: Op, body: bytes = b"", **extra: str) -> Reply:
+        headers = {"Authorization": f"Bearer {token(op.ce_number)}", **extra}
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return time.perf_counter() - started
+        for attempt in range(3):
+            try:
+                reply = await conn.request(method, path, headers, body)
+                break
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                # A dropped connection: selections carry an Idempotency-Key and DELETE is
+                # idempotent, so the client retries exactly as a real one would.
+                tally.transport_retries += 1
+                if attempt == 2:
+                    tally.unexpected.append(f"{method} transport error {exc!r}")
+                    return Reply(599, {}, b"")
+        tally.latencies.append(time.perf_counter() - started)
+        return reply
+
+    def select(conn: Connection, op: Op) -> Any:
+        body = json.dumps({"ce_number": op.ce_number, "course_code": op.course_code}).encode()
+        return request(conn, "POST", f"/v1/terms/{TERM}/selections", op, body, **{"Idempotency-Key": op.key})
+
+    def record(reply: Reply, what: str) -> None:
+        tally.statuses[f"{what}:{reply.status}"] += 1
+        if what == "select_retry" and reply.status == 409 and reply.json().get("code") == "idempotency_in_progress":
+            tally.in_progress_409 += 1  # documented answer to a duplicate racing a slow first request
+            return
+        if reply.status not in (201, 204):
+            tally.unexpected.append(f"{what} {reply.status} {reply.body[:200]!r}")
+
+    async def worker() -> None:
+        conn, spare = Connection(host, int(port)), Connection(host, int(port))
+        while not queue.empty():
+            op = queue.get_nowait()
+            if op.duplicate == "race":
+                first, second = await asyncio.gather(select(conn, op), select(spare, op))
+                record(first, "select")
+                record(second, "select_retry")
+                if first.status == 201 and second.status == 201:
+                    tally.replays += 1
+                    if first.json()["id"] != second.json()["id"]:
+                        tally.unexpected.append("race retry returned another selection")
+                reply = first
+            else:
+                reply = await select(conn, op)
+                record(reply, "select")
+                if op.duplicate == "after":
+                    retry = await select(conn, op)
+                    record(retry, "select_retry")
+                    if retry.status == 201 and retry.headers.get("idempotent-replayed") == "true":
+                        tally.replays += 1
+                    if retry.status == 201 and retry.json()["id"] != reply.json().get("id"):
+                        tally.unexpected.append("retry returned another selection")
+            if reply.status != 201:
+                continue
+            selection_id = reply.json()["id"]
+            tally.made[selection_id] = op.course_code
+            if op.cancel:
+                deleted = await request(conn, "DELETE", f"/v1/terms/{TERM}/selections/{selection_id}", op)
+                record(deleted, "cancel")
+                if deleted.status == 204:
+                    tally.made.pop(selection_id, None)
+                    tally.cancelled += 1
+        conn.close()
+        spare.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return time.perf_counter() - started
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds of each system process (and this client), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    result: dict[str, float] = {}
+    for name, pid in {**pids, "bench-client": os.getpid()}.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        result[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return result
 
 
 def start_profilers(pids: dict[str, int]) -> list[subprocess.Popen[bytes]]:
@@ -339,8 +408,15 @@ async def main() -> dict[str, Any]:
         raw_rate = await raw_insert_rate(mongodb_url, database, raw_inserts, clients)
         tally = Tally()
         profilers = start_profilers(system.group.pids())
+        cpu_before = cpu_seconds(system.group.pids())
         elapsed = await storm(base_url, issuer, ops, clients, tally)
+        cpu_after = cpu_seconds(system.group.pids())
         stop_profilers(profilers)
+        cpu = {
+            name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1)
+            for name in cpu_after
+            if cpu_after[name] - cpu_before.get(name, 0.0) >= 0.1
+        }
 
         # -- exact final counts --------------------------------------------------------------------
         db = mongo[database]
@@ -359,7 +435,7 @@ async def main() -> dict[str, Any]:
             "cancelled_exact": cancelled == tally.cancelled == expected_cancel,
             "taken_equals_active_per_course": not mismatched,
             "no_course_over_capacity": not over,
-            "replays": tally.replays == sum(1 for op in ops if op.duplicate),
+            "replays": tally.replays + tally.in_progress_409 == sum(1 for op in ops if op.duplicate),
             "no_unexpected_errors": not tally.unexpected,
         }
         await mongo.close()
@@ -392,6 +468,7 @@ async def main() -> dict[str, Any]:
         "target_throughput_40pct_of_raw": throughput >= 0.4 * raw_rate,
         "exact_counts": all(checks.values()),
         "transport_retries": tally.transport_retries,
+        "expected_409_idempotency_in_progress": tally.in_progress_409,
     }
     return {
         "summary": summary,
@@ -399,6 +476,7 @@ async def main() -> dict[str, Any]:
         "statuses": dict(tally.statuses),
         "unexpected_sample": tally.unexpected[:20],
         "unexpected_count": len(tally.unexpected),
+        "cpu_seconds_during_storm": cpu,
         "logs_tail": logs,
         "host": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()},
         "result_path": str(Path("var/bench/selection.json")),

@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.mongo import COURSES
+from enrollment.adapters.mongo import COURSE_RATINGS, COURSES
 from enrollment.adapters.repositories import _Repository
 
 Doc = dict[str, Any]
@@ -94,11 +95,19 @@ class CourseRepository(_Repository):
         await self.collection.update_one({"_id": course_key, "taken": {"$gt": 0}}, {"$inc": {"taken": -1}})
 
     async def add_rating(self, course_key: str, stars: int) -> None:
-        await self.collection.update_one({"_id": course_key}, {"$inc": {"rating_sum": stars, "rating_count": 1}})
-        doc = await self.collection.find_one({"_id": course_key}, {"rating_sum": 1, "rating_count": 1})
+        """Count a rating, then set the average computed from that very count: a concurrent rating
+        with a higher count sets its own (newer) average, an older one no longer matches."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": course_key},
+            {"$inc": {"rating_sum": stars, "rating_count": 1}},
+            projection={"rating_sum": 1, "rating_count": 1},
+            return_document=ReturnDocument.AFTER,
+        )
         if doc and doc.get("rating_count"):
             average = round(doc["rating_sum"] / doc["rating_count"], 3)
-            await self.collection.update_one({"_id": course_key}, {"$set": {"rating_avg": average}})
+            await self.collection.update_one(
+                {"_id": course_key, "rating_count": doc["rating_count"]}, {"$set": {"rating_avg": average}}
+            )
 
     @staticmethod
     def _filter(term: str, query: CourseQuery) -> Doc:
@@ -131,3 +140,25 @@ class CourseRepository(_Repository):
     async def all_of(self, term: str, query: CourseQuery, *, limit: int = 2000) -> list[Doc]:
         cursor = self.collection.find(self._filter(term, query)).sort("code", ASCENDING).limit(limit)
         return [doc async for doc in cursor]
+
+
+class RatingRepository(_Repository):
+    """好评: one rating per term x course x teacher (the ``_id``)."""
+
+    collection_name = COURSE_RATINGS
+
+    async def add_once(self, term: str, code: str, ce_number: str, stars: int, at: Any) -> bool:
+        try:
+            await self.collection.insert_one(
+                {
+                    "_id": f"{term}:{code}:{ce_number}",
+                    "term": term,
+                    "course_code": code,
+                    "ce_number": ce_number,
+                    "stars": stars,
+                    "created_at": at,
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        return True

@@ -35,7 +35,7 @@ class IdempotencyStore:
         *,
         ttl_seconds: int = 24 * 3600,
         pending_ttl_seconds: int = 30,
-        wait_seconds: float = 5.0,
+        wait_seconds: float = 15.0,
     ) -> None:
         self.redis = redis
         self.prefix = prefix

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from enrollment.adapters.catalogue_repository import CourseQuery, CourseRepository
+from enrollment.adapters.catalogue_repository import CourseQuery, CourseRepository, RatingRepository
 from enrollment.adapters.repositories import AlreadyExists, TeacherRepository
 from enrollment.adapters.selection_repository import SelectionRepository
 from enrollment.domain import catalogue
 from enrollment.domain.catalogue import CourseRuleViolation
+from enrollment.domain.selection import active_key
 from enrollment.service_layer.access import can_read_teacher
 from enrollment.service_layer.terms import TermService
 from jijiao_contracts.enums import Role
@@ -86,6 +87,7 @@ class CatalogueService:
         self.selections = selections
         self.teachers = teachers
         self.clock = clock
+        self.ratings = RatingRepository(courses.collection.database)
 
     async def add_course(self, principal: Principal, term_code: str, new: NewCourse) -> Doc:
         if new.programme == "district" and new.district is None and principal.has_role(Role.DISTRICT_ADMIN):
@@ -179,3 +181,20 @@ class CatalogueService:
             passed_hours=passed,
             already={selection["course_code"] for selection in mine},
         )
+
+    async def rate(self, principal: Principal, term_code: str, code: str, stars: int) -> Doc:
+        """好评: a teacher who selected the course rates it once (1-5 stars)."""
+        ce_number = principal.ce_number
+        if not principal.has_role(Role.TEACHER) or not ce_number:
+            raise Forbidden("Only teachers rate courses.", code="rating_forbidden", title="只有教师可以评价课程")
+        course = await self.get_course(term_code, code)
+        if await self.selections.active_by_key(active_key(term_code, ce_number, code)) is None:
+            raise Conflict(
+                "Only a teacher who selected the course may rate it.",
+                code="rating_not_selected",
+                title="选读该课程后才能评价",
+            )
+        if not await self.ratings.add_once(term_code, code, ce_number, stars, self.clock.now()):
+            raise Conflict("This course is already rated by you.", code="already_rated", title="您已评价过该课程")
+        await self.courses.add_rating(course["_id"], stars)
+        return await self.get_course(term_code, code)

@@ -11,10 +11,9 @@ from pydantic import BaseModel, Field
 
 from enrollment.adapters.catalogue_repository import CourseQuery
 from enrollment.domain.catalogue import fen_to_yuan
-from enrollment.entrypoints.api.deps import ContainerDep
+from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
 from enrollment.service_layer.catalogue import NewCourse
 from jijiao_contracts.enums import HourCategory, Stage
-from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(tags=["catalogue"])
 
@@ -107,7 +106,7 @@ class CoursePage(BaseModel):
 @router.post(
     "/v1/terms/{term}/courses", status_code=status.HTTP_201_CREATED, response_model=CourseOut, operation_id="add_course"
 )
-async def add_course(term: str, body: CourseIn, principal: CurrentPrincipal, container: ContainerDep) -> CourseOut:
+async def add_course(term: str, body: CourseIn, principal: Caller, container: Services) -> CourseOut:
     data = body.model_dump()
     data["hour_type"] = body.hour_type.value
     data["stage"] = body.stage.value if body.stage else None
@@ -118,8 +117,8 @@ async def add_course(term: str, body: CourseIn, principal: CurrentPrincipal, con
 @router.get("/v1/terms/{term}/courses", response_model=CoursePage, operation_id="search_courses")
 async def search_courses(
     term: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
+    principal: Caller,
+    container: Services,
     programme: Programme | None = None,
     hour_type: HourCategory | None = Query(default=None, description="学时类型"),
     hours_min: float | None = Query(default=None, ge=0, description="学时区间 from"),
@@ -155,14 +154,24 @@ async def search_courses(
 
 
 @router.get("/v1/terms/{term}/courses/{code}", response_model=CourseOut, operation_id="get_course")
-async def get_course(term: str, code: str, principal: CurrentPrincipal, container: ContainerDep) -> CourseOut:
+async def get_course(term: str, code: str, principal: Caller, container: Services) -> CourseOut:
     return CourseOut.of(await container.catalogue_service.get_course(term, code))
 
 
 @router.get("/v1/terms/{term}/recommendations", response_model=list[CourseOut], operation_id="recommend_courses")
 async def recommendations(
-    term: str, principal: CurrentPrincipal, container: ContainerDep, ce_number: str | None = None
+    term: str, principal: Caller, container: Services, ce_number: str | None = None
 ) -> list[CourseOut]:
     """推荐课程: 5-8 courses from the teacher's hours status, subject and stage."""
     docs = await container.catalogue_service.recommendations(principal, term, ce_number)
     return [CourseOut.of(doc) for doc in docs]
+
+
+class RatingIn(BaseModel):
+    stars: int = Field(ge=1, le=5, description="1-5 stars")
+
+
+@router.post("/v1/terms/{term}/courses/{code}/ratings", response_model=CourseOut, operation_id="rate_course")
+async def rate_course(term: str, code: str, body: RatingIn, principal: Caller, container: Services) -> CourseOut:
+    """好评: a teacher who selected the course rates it once; ``sort=best_rated`` orders by it."""
+    return CourseOut.of(await container.catalogue_service.rate(principal, term, code, body.stars))

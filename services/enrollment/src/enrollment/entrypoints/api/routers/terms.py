@@ -9,9 +9,8 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from enrollment.domain.terms import aware, seconds_until_close, window_open
-from enrollment.entrypoints.api.deps import ContainerDep
+from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
 from enrollment.service_layer.terms import NewTerm, term_date
-from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(tags=["terms"])
 
@@ -56,17 +55,17 @@ class TermOut(BaseModel):
 
 
 @router.post("/v1/terms", status_code=status.HTTP_201_CREATED, response_model=TermOut, operation_id="create_term")
-async def create_term(body: TermIn, principal: CurrentPrincipal, container: ContainerDep) -> TermOut:
+async def create_term(body: TermIn, principal: Caller, container: Services) -> TermOut:
     term = await container.term_service.create_term(principal, NewTerm(**body.model_dump()))
     return TermOut.of(term, container.clock.now())
 
 
 @router.get("/v1/terms", response_model=list[TermOut], operation_id="list_terms")
-async def list_terms(principal: CurrentPrincipal, container: ContainerDep, year: int | None = None) -> list[TermOut]:
+async def list_terms(principal: Caller, container: Services, year: int | None = None) -> list[TermOut]:
     now = container.clock.now()
     return [TermOut.of(doc, now) for doc in await container.term_service.list_terms(year)]
 
 
 @router.get("/v1/terms/{term}", response_model=TermOut, operation_id="get_term")
-async def get_term(term: str, principal: CurrentPrincipal, container: ContainerDep) -> TermOut:
+async def get_term(term: str, principal: Caller, container: Services) -> TermOut:
     return TermOut.of(await container.term_service.get_term(term), container.clock.now())
