@@ -19,13 +19,10 @@ CARTS = "carts"  # E2: 购物车 per term x teacher
 ABILITY_PILOTS = "ability_pilots"  # E2: pilot districts x subjects per term
 ABILITY_PLANS = "ability_plans"  # E2: diagnostic attempts and the confirmed ability plan
 ABILITY_RETAKES = "ability_retakes"  # E2: 重修 per term x teacher x course
+COURSE_RATINGS = "course_ratings"  # E2: one rating per term x course x teacher (好评)
 
 BILLS = "bills"  # E3: 账单 per term x school x payee
-SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof filesCARTS = "carts"  # E2: 购物车 per term x teacher
-ABILITY_PILOTS = "ability_pilots"  # E2: pilot districts x subjects per term
-ABILITY_PLANS = "ability_plans"  # E2: diagnostic attempts and the confirmed ability plan
-ABILITY_RETAKES = "ability_retakes"  # E2: 重修 per term x teacher x course
-COURSE_RATINGS = "course_ratings"  # E2: one rating per term x course x teacher (好评)
+SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof files
 
 #: Collections whose documents carry an outbox the relay publishes.
 OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS, COURSES, BILLS)
