@@ -243,3 +243,28 @@ async def test_cart_and_checkout(env: Env) -> None:
     assert [item["course_code"] for item in left] == ["K2"]
     assert (await env.client.delete(f"{base}/K2", headers=headers)).status_code == 204
     assert (await env.client.get(base, headers=headers)).json()["items"] == []
+
+
+async def test_course_list_download(env: Env) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    await env.client.post("/v1/terms", headers=env.city, json=TERM_BODY)
+    await env.client.post(
+        "/v1/terms/2602/courses", headers=env.city, json=course_body("L1", capacity=5, training_fee="150")
+    )
+    await env.client.post("/v1/terms/2602/courses", headers=env.city, json=course_body("L2", subject=None, stage=None))
+    me = await add_teacher(env.container)
+    await env.client.post(
+        "/v1/terms/2602/selections", headers=env.teacher(me), json={"ce_number": me, "course_code": "L1"}
+    )
+    response = await env.client.get("/v1/terms/2602/courses.xlsx", headers=env.teacher(me))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:3] == ["期数", "课程编号", "课程名称"] and rows[0][-1] == "已选人数"
+    assert rows[1][1:2] + rows[1][4:7] + rows[1][-2:] == ["L1", "专业科目", 24, 150, 5, 1]
+    assert rows[2][10:13] == ["通用", "不限", "不限"]

@@ -366,3 +366,39 @@ async def test_events_leave_through_the_outbox(env: Env, settings_env: dict[str,
     assert by_type["enrollment.selection_made"]["payload"]["selection_id"] == made["id"]
     assert by_type["enrollment.selection_made"]["payload"]["training_fee"] in ("120.50", 120.5)
     assert by_type["enrollment.term_scheduled"]["payload"]["term"] == "2601"
+
+
+async def test_school_selection_query_is_scoped(env: Env) -> None:
+    a, b = await add_teachers(env.container, 2)
+    [c] = await add_teachers(env.container, 1, school_id=OTHER_SCHOOL)
+    await create_course(env, "C1")
+    for ce in (a, b):
+        assert (await select(env, env.school_admin, ce, "C1")).status_code == 201
+    assert (await select(env, env.city, c, "C1")).status_code == 201
+    listed = await env.client.get("/v1/terms/2602/selections", headers=env.school_admin, params={"school_id": SCHOOL})
+    assert listed.status_code == 200 and listed.json()["total"] == 2
+    assert {item["ce_number"] for item in listed.json()["items"]} == {a, b}
+    other = await env.client.get(
+        "/v1/terms/2602/selections", headers=env.school_admin, params={"school_id": OTHER_SCHOOL}
+    )
+    assert other.status_code == 403
+    teacher = await env.client.get("/v1/terms/2602/selections", headers=env.teacher(a), params={"school_id": SCHOOL})
+    assert teacher.status_code == 403
+    own_district = env.as_("district_admin", district=DISTRICT)
+    assert (
+        await env.client.get("/v1/terms/2602/selections", headers=own_district, params={"school_id": SCHOOL})
+    ).json()["total"] == 2
+    elsewhere = env.as_("district_admin", district="白云区")
+    assert (await env.client.get("/v1/terms/2602/selections", headers=elsewhere, params={"school_id": SCHOOL})).json()[
+        "total"
+    ] == 0
+
+
+async def test_school_selection_query_needs_step_up_when_switched_on(
+    settings_env: dict[str, Any], make_token: Callable[..., str]
+) -> None:
+    container = build(Settings(**settings_env), clock=FixedClock(INSIDE))
+    async with api_client(create_api(container)) as client:
+        token = make_token("school_admin", school_id=SCHOOL, district=DISTRICT)
+        response = await client.get("/v1/terms/2602/selections", headers=bearer(token), params={"school_id": SCHOOL})
+        assert response.status_code == 403 and response.json()["code"] == "step_up_required"

@@ -198,3 +198,8 @@ class CatalogueService:
             raise Conflict("This course is already rated by you.", code="already_rated", title="您已评价过该课程")
         await self.courses.add_rating(course["_id"], stars)
         return await self.get_course(term_code, code)
+
+    async def course_list(self, term_code: str, programme: str | None) -> list[Doc]:
+        """The term's course list (with how many selected each), for the download."""
+        await self.terms.get_term(term_code)
+        return await self.courses.all_of(term_code, CourseQuery(programme=programme), limit=20_000)

@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
+from enrollment.adapters.catalogue_excel import course_list_workbook
 from enrollment.adapters.catalogue_repository import CourseQuery
 from enrollment.domain.catalogue import fen_to_yuan
 from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
@@ -151,6 +152,27 @@ async def search_courses(
         principal, term, query, sort=sort, same_subject=same_subject, ce_number=ce_number, page=page, size=size
     )
     return CoursePage(items=[CourseOut.of(doc) for doc in result.items], total=result.total, page=page, size=size)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/v1/terms/{term}/courses.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+    operation_id="download_course_list",
+)
+async def download_course_list(
+    term: str, principal: Caller, container: Services, programme: Programme | None = None
+) -> Response:
+    """下载本期课程列表 (.xlsx, Chinese headers) with each course's selection count."""
+    courses = await container.catalogue_service.course_list(term, programme)
+    return Response(
+        course_list_workbook(courses),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="courses-{term}.xlsx"'},
+    )
 
 
 @router.get("/v1/terms/{term}/courses/{code}", response_model=CourseOut, operation_id="get_course")
