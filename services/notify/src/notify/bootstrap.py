@@ -102,6 +102,7 @@ def build(
     limiter = SlidingLimiter(infra.redis, settings.redis_prefix)
     notifier = Notifier(messages, contacts, clock, settings)
     signer = StepUpSigner(load_or_create_keypair(settings.keys_dir, STEP_UP_KEY_NAME).private_pem)
+    delivery = DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings)
     return Container(
         settings=settings,
         infra=infra,
@@ -115,10 +116,10 @@ def build(
         sms=sms,
         email=email,
         notifier=notifier,
-        delivery=DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings),
+        delivery=delivery,
         reminders=Reminders(terms, balances, contacts, messages, notifier, clock, tz),
         verifications=VerificationService(
-            Verifications(infra.db), contacts, messages, notifier, limiter, signer, clock, settings
+            Verifications(infra.db), contacts, messages, notifier, delivery, limiter, signer, clock, settings
         ),
         contacts_service=ContactService(contacts),
         delivery_log=DeliveryLog(messages, contacts, sink, clock, tz),

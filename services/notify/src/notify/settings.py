@@ -33,7 +33,7 @@ class Settings(ServiceSettings):
     retry_max_seconds: float = 600.0
     delivery_interval_seconds: float = 0.2
     #: How often the delivery job scans for due notices it was not handed (retries, deferred, API).
-    delivery_scan_seconds: float = 1.0
+    delivery_scan_seconds: float = 5.0
     delivery_batch_size: int = 200
     delivery_concurrency: int = 32
     #: How long one pass of the delivery job may keep draining before the next tick.

@@ -20,6 +20,7 @@ from notify.adapters.throttle import SlidingLimiter
 from notify.domain import verification as rules
 from notify.domain.schedule import epoch
 from notify.domain.templates import template
+from notify.service_layer.delivery import DeliveryService
 from notify.service_layer.notices import Notifier, Recipient
 from notify.settings import Settings
 
@@ -37,6 +38,7 @@ class VerificationService:
         contacts: Contacts,
         messages: Messages,
         notifier: Notifier,
+        delivery: DeliveryService,
         limiter: SlidingLimiter,
         signer: StepUpSigner,
         clock: Clock,
@@ -46,6 +48,7 @@ class VerificationService:
         self.contacts = contacts
         self.messages = messages
         self.notifier = notifier
+        self.delivery = delivery
         self.limiter = limiter
         self.signer = signer
         self.clock = clock
@@ -136,7 +139,12 @@ class VerificationService:
             "purpose_label": rules.PURPOSE_LABELS[purpose],
             "minutes": self.settings.verification_ttl_seconds // 60,
         }
-        await self.notifier.store(self.notifier.build(f"verification:{verification_id}", tpl, recipient, values))
+        docs = self.notifier.build(f"verification:{verification_id}", tpl, recipient, values)
+        await self.notifier.store(docs)
+        # The user is waiting for this code: send it now (bounded by the send timeout); a failure is
+        # recorded and the worker's delivery job retries it like any other notice.
+        for doc in docs:
+            await self.delivery.deliver(doc["_id"])
         return {"id": verification_id, "masked_mobile": rules.mask_mobile(mobile), "expires_at": expires_at}
 
     async def check(self, principal: Principal, verification_id: str, code: str) -> dict[str, Any]:
