@@ -321,3 +321,28 @@ async def test_admission_query_filters_and_exports_with_step_up(settings_env, ma
         assert unit_rows[0][:3] == ("期数", "账单号", "账单名") and len(unit_rows) == 4
         statuses = {row[4]: row[-1] for row in unit_rows[1:] if row[6] == TV}
         assert statuses == {"天河一小": "已缴费", "海珠二中": "未缴费"}
+
+
+async def test_racing_payments_never_overpay_and_exactly_one_completes_the_bill(settings_env, make_token):
+    async with enrollment_env(settings_env) as env:
+        await seed_term(env.db)
+        bill = await _issued_bill(env, make_token)  # 400.00 due
+        city = bearer(make_token("city_admin"))
+        url = f"/v1/bills/{bill['id']}/payments"
+        responses = await asyncio.gather(
+            *(env.client.post(url, json={"reference": f"X{i}", "amount": 4}, headers=city) for i in range(200))
+        )
+        codes = [r.status_code for r in responses]
+        assert codes.count(201) == 100 and codes.count(409) == 100
+        assert {r.json()["code"] for r in responses if r.status_code == 409} <= {
+            "payment_exceeds_due",
+            "bill_already_paid",
+        }
+        stored = await env.db["bills"].find_one({"_id": bill["id"]})
+        assert stored["paid_fen"] == 40000 and stored["status"] == "paid" and len(stored["payments"]) == 100
+        recorded = [json.loads(e["body"]) for e in stored["outbox"].values()]
+        completions = [
+            e for e in recorded if e["type"] == "enrollment.payment_recorded" and e["payload"]["paid_in_full"]
+        ]
+        assert len(completions) == 1
+        assert await env.db["selections"].count_documents({"bill_id": bill["id"], "paid": True}) == 4

@@ -84,13 +84,13 @@ class BillRepository:
         return [doc async for doc in cursor]
 
     async def record_payment(
-        self, bill_id: str, *, expected_paid_fen: int, key: str, fields: Doc, events: Sequence[Doc]
+        self, bill_id: str, *, paid_condition: Any, key: str, fields: Doc, increment: int, events: Sequence[Doc]
     ) -> bool:
-        """Conditional on what was read (optimistic): the payment, the new totals and the event in one
-        write; False when another payment got in first or this reference is recorded already."""
+        """The payment, the paid total (``$inc``) and the event in one conditional write; False when
+        the reference is recorded already or the paid total does not satisfy ``paid_condition``."""
         result = await self.bills.update_one(
-            {"_id": bill_id, "paid_fen": expected_paid_fen, f"payments.{key}": {"$exists": False}},
-            outbox_update({"$set": fields}, events),
+            {"_id": bill_id, "paid_fen": paid_condition, f"payments.{key}": {"$exists": False}},
+            outbox_update({"$set": fields, "$inc": {"paid_fen": increment}}, events),
         )
         return result.modified_count == 1
 
@@ -111,7 +111,9 @@ class BillRepository:
         return [
             doc["_id"]
             async for doc in cursor
-            if not doc.get("bills_issued_at") and doc.get("selection_closes_at") and as_utc(doc["selection_closes_at"]) <= now  # type: ignore[operator]
+            if not doc.get("bills_issued_at")
+            and doc.get("selection_closes_at")
+            and as_utc(doc["selection_closes_at"]) <= now  # type: ignore[operator]
         ]
 
     async def mark_term_billed(self, term: str, now: datetime) -> None:

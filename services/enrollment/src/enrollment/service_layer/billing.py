@@ -300,10 +300,10 @@ class BillingService:
         self, principal: Principal, bill_id: str, *, reference: str, amount_fen: int, paid_at: datetime | None
     ) -> PaymentResult:
         """Record a payment once per reference (a repeated reference returns the first record).
-        Optimistic: the write is conditional on the paid total read, so concurrent payments of
-        different references each apply exactly once and the same reference applies once."""
+        Concurrent payments of different references each apply exactly once, the same reference once,
+        and the paid total never exceeds the amount (conditional ``$inc``)."""
         key = billing.payment_key(reference)
-        for _attempt in range(200):
+        for _attempt in range(20):
             bill = await self.repo.get(bill_id)
             if bill is None:
                 raise NotFound(f"Bill {bill_id} not found.", code="bill_not_found", title="账单不存在")
@@ -340,29 +340,42 @@ class BillingService:
                 "recorded_at": now,
                 "recorded_by": principal.subject,
             }
-            event = PaymentRecorded(
-                bill_id=bill_id,
-                term=bill["term"],
-                school_id=bill["school_id"],
-                amount=billing.fen_to_yuan(amount_fen),
-                reference=reference,
-                paid_in_full=outcome.paid_in_full,
-            )
-            fields: Doc = {f"payments.{key}": payment, "paid_fen": outcome.paid_fen, "status": outcome.status}
-            if outcome.paid_in_full:
-                fields["paid_at"] = now
-            if await self.repo.record_payment(
-                bill_id,
-                expected_paid_fen=bill["paid_fen"],
-                key=key,
-                fields=fields,
-                events=[outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
-            ):
-                if outcome.paid_in_full:
-                    await self.repo.mark_selections_paid(bill_id, now)
-                updated = await self.repo.get(bill_id)
-                return PaymentResult(bill=updated or bill, payment=payment, created=True)
-            await asyncio.sleep(random.uniform(0, 0.01))  # another payment got in first: read again
+            # The write itself decides (no lost update, no retry storm under contention): ``$inc`` of
+            # the paid total, conditional on the reference being new and on the total leaving room for
+            # this payment. Whether it completes the bill is part of the condition, so the status and
+            # the event's ``paid_in_full`` written with it are exact even when payments race.
+            completes = [outcome.paid_in_full, not outcome.paid_in_full]
+            for full in completes:
+                event = PaymentRecorded(
+                    bill_id=bill_id,
+                    term=bill["term"],
+                    school_id=bill["school_id"],
+                    amount=billing.fen_to_yuan(amount_fen),
+                    reference=reference,
+                    paid_in_full=full,
+                )
+                remaining_before: Any = bill["amount_fen"] - amount_fen
+                fields: Doc = {
+                    f"payments.{key}": payment,
+                    "status": billing.BILL_PAID if full else billing.BILL_PARTIALLY_PAID,
+                }
+                if full:
+                    fields["paid_at"] = now
+                if await self.repo.record_payment(
+                    bill_id,
+                    paid_condition=remaining_before if full else {"$lt": remaining_before},
+                    key=key,
+                    fields=fields,
+                    increment=amount_fen,
+                    events=[outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
+                ):
+                    if full:
+                        await self.repo.mark_selections_paid(bill_id, now)
+                    updated = await self.repo.get(bill_id)
+                    return PaymentResult(bill=updated or bill, payment=payment, created=True)
+            # Neither matched: this reference was recorded meanwhile or the bill no longer has room;
+            # read again and answer from the fresh state.
+            await asyncio.sleep(random.uniform(0, 0.005))
         raise Conflict("The bill is busy; retry the payment.", code="bill_busy", title="账单正在处理，请稍后重试")
 
     # -- queries ---------------------------------------------------------------------------------
