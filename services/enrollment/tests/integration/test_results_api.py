@@ -303,3 +303,30 @@ async def test_result_registered_is_published_to_the_broker(settings_env, make_t
                 await eventually(got, timeout=15)
                 assert received[0].payload["result_id"] == data["sel_city"]["_id"]
                 assert received[0].occurred_at.tzinfo is not None and received[0].occurred_at <= datetime.now(UTC)
+
+
+async def test_batch_registration_reports_each_row(settings_env, make_token):
+    async with enrollment_env(settings_env) as env:
+        await seed(env.db)
+        inst = bearer(make_token("institution", institution_id="inst-1"))
+        rows = [
+            {"ce_number": "20260001", "course_code": "2602100001", "passed": True},
+            {"ce_number": "20260002", "course_code": "2602100001", "passed": False},
+            {"ce_number": "20260001", "course_code": "2602100001", "passed": True},
+            {"ce_number": "20269999", "course_code": "2602100001", "passed": True},
+            {"ce_number": "20260001", "course_code": "2602900001", "passed": True},
+        ]
+        response = await env.client.post("/v1/terms/2602/results/batch", json={"results": rows}, headers=inst)
+        assert response.status_code == 200, response.text
+        assert [(r["outcome"], r["code"]) for r in response.json()] == [
+            ("registered", None),
+            ("registered", None),
+            ("unchanged", None),
+            (None, "selection_not_found"),
+            (None, "not_course_institution"),
+        ]
+        failed = await env.db["selections"].find_one({"active_key": "2602:20260002:2602100001"})
+        assert (
+            failed["result"] == "failed"
+            and events_of(failed, "enrollment.result_registered")[0]["payload"]["passed"] is False
+        )

@@ -19,7 +19,7 @@ from jijiao_contracts.enums import HourCategory, Role
 from jijiao_contracts.events.enrollment import PRODUCER, LearningStarted, ResultRegistered
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
-from jijiao_kit.errors import Conflict, Forbidden, NotFound
+from jijiao_kit.errors import AppError, Conflict, Forbidden, NotFound
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc
 
@@ -149,6 +149,21 @@ class ResultsService:
                 return Registration({**selection, **fields}, changed=True)
             await asyncio.sleep(random.uniform(0, 0.01))
         raise Conflict("The selection is busy; retry.", code="result_busy", title="成绩正在登记，请稍后重试")
+
+    async def register_many(
+        self, principal: Principal, term: str, rows: list[tuple[str, str, bool]]
+    ) -> list[tuple[int, str, str, str | None, str | None]]:
+        """成绩登记 in bulk: each row is registered like a single one; a refused row is reported with its
+        code and changes nothing. Returns (index, ce_number, course_code, outcome, code)."""
+        out: list[tuple[int, str, str, str | None, str | None]] = []
+        for index, (ce_number, course_code, passed) in enumerate(rows):
+            try:
+                registration = await self.register(principal, term, ce_number, course_code, passed)
+            except AppError as exc:
+                out.append((index, ce_number, course_code, None, exc.code))
+                continue
+            out.append((index, ce_number, course_code, "registered" if registration.changed else "unchanged", None))
+        return out
 
     async def learning_started(self, principal: Principal, term: str, rows: list[tuple[str, str]]) -> list[LearningRow]:
         """学习人数: the learning platform's signal (or an operator's import) that a teacher began a course."""

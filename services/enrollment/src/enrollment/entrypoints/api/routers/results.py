@@ -109,6 +109,34 @@ async def register_result(
     return RegisteredOut(**ResultOut.of(registration.selection).model_dump(), changed=registration.changed)
 
 
+class ResultRowIn(ResultIn):
+    pass
+
+
+class ResultBatchIn(BaseModel):
+    results: list[ResultRowIn] = Field(min_length=1, max_length=5000)
+
+
+class ResultRowOut(BaseModel):
+    index: int
+    ce_number: str
+    course_code: str
+    outcome: str | None = Field(description="registered | unchanged; null when refused")
+    code: str | None = Field(description="Why the row was refused (selection_not_found, not_course_institution, ...)")
+
+
+@router.post("/v1/terms/{term}/results/batch", response_model=list[ResultRowOut], operation_id="register_results_batch")
+async def register_results_batch(
+    term: str, body: ResultBatchIn, principal: CurrentPrincipal, svc: ResultsDep
+) -> list[ResultRowOut]:
+    """Many results at once (an institution's whole course), one outcome per row."""
+    rows = await svc.register_many(principal, term, [(r.ce_number, r.course_code, r.passed) for r in body.results])
+    return [
+        ResultRowOut(index=index, ce_number=ce, course_code=code, outcome=outcome, code=refusal)
+        for index, ce, code, outcome, refusal in rows
+    ]
+
+
 @router.post("/v1/terms/{term}/learning-started", response_model=list[LearningRowOut], operation_id="learning_started")
 async def learning_started(
     term: str, body: LearningIn, principal: CurrentPrincipal, svc: ResultsDep
