@@ -42,6 +42,7 @@ from jijiao_stack.processes import ProcessGroup, api_command, free_port, spawn_s
 from jijiao_stack.pytest_plugin import InfraUrls, cleanup_prefix
 
 YEAR = 2026
+SENTINEL = "sentinel"
 PREFETCH = 32
 WINDOW = 500
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -129,6 +130,19 @@ def generate(teachers: int, facts: int, points: int, rnd: random.Random) -> list
                 producer="studio",
             )
         )
+    events.append(
+        Envelope.wrap(
+            TeacherRegistered(
+                ce_number=SENTINEL,
+                name="sentinel",
+                school_id="s-end",
+                school_name="end",
+                district="天河区",
+                registered_year=YEAR,
+            ),
+            producer="enrollment",
+        )
+    )
     return events
 
 
@@ -168,7 +182,7 @@ async def main() -> dict[str, Any]:
     teachers = int(os.environ.get("BENCH_HOURS_TEACHERS", "10000"))
     facts = int(os.environ.get("BENCH_HOURS_FACTS", "60000"))
     points = int(os.environ.get("BENCH_HOURS_POINTS", "200000"))
-    total = teachers + facts + points
+    total = teachers + facts + points + 1  # + the sentinel
     raw_count = int(os.environ.get("BENCH_HOURS_RAW", str(total)))
     prefix = f"bh{uuid.uuid4().hex[:8]}"
     workdir = Path(tempfile.mkdtemp(prefix="jijiao-bench-hours-"))
@@ -225,9 +239,11 @@ async def main() -> dict[str, Any]:
                 raise RuntimeError(f"worker died, see {group.log_dir}")
             await asyncio.sleep(1.0)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
-        inbox = client[f"{prefix}_hours"]["inbox"]
-        while await inbox.count_documents({"state": "done"}) < total:
-            await asyncio.sleep(0.5)
+        roster = client[f"{prefix}_hours"]["teachers"]
+        # The last event of the backlog is a sentinel; the consumer applies batches in queue order, so
+        # once its effect is stored every earlier event has been applied.
+        while await roster.find_one({"_id": SENTINEL}) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
         drained = time.perf_counter()
         drain_seconds = drained - (first_seen or started)
         db = client[f"{prefix}_hours"]
