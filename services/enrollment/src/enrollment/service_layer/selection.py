@@ -357,7 +357,7 @@ class SelectionService:
         if doc["status"] != "active":
             return
         actor = self.deleting_actor(principal, doc)
-        term = await self.terms.get_term(term_code)
+        term = await self.terms.get_term_cached(term_code)
         institution = principal.scopes.get("institution_id")
         refusal = deletion_refusal(
             actor=actor,
