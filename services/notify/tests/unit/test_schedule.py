@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notify.domain.schedule import as_utc, backoff_seconds, in_quiet_hours, local_day, quiet_hours_end, window_start
+from notify.domain.schedule import as_utc, backoff_seconds, epoch, in_quiet_hours, local_day, quiet_hours_end
 
 SH = ZoneInfo("Asia/Shanghai")
 START, END = time(22, 0), time(8, 0)
@@ -51,4 +51,5 @@ def test_naive_datetimes_are_utc_and_local_day() -> None:
     naive = datetime(2026, 3, 10, 17, 0)
     assert as_utc(naive) == datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
     assert local_day(naive, SH) == "2026-03-11"
-    assert window_start(datetime(2026, 1, 1, 0, 30, tzinfo=UTC), 3600) % 3600 == 0
+    assert epoch(naive) == epoch(naive.replace(tzinfo=UTC)) == 1773162000.0
+    assert as_utc("2026-03-10 17:00:00.000000") == as_utc(naive)  # the store's $set form

@@ -38,9 +38,6 @@ class Contacts:
         cursor = self.collection.find({"school_id": school_id, "is_school_admin": True})
         return [doc async for doc in cursor]
 
-    async def by_mobile(self, mobile: str) -> list[Doc]:
-        return [doc async for doc in self.collection.find({"mobile": mobile})]
-
     async def active_teachers(self, batch_size: int = 1000) -> Any:
         cursor = self.collection.find({"kind": "teacher", "active": True}).batch_size(batch_size)
         async for doc in cursor:
@@ -72,9 +69,6 @@ class Messages:
 
     async def get(self, key: str) -> Doc | None:
         return await self.collection.find_one({"_id": key}, HIDDEN)
-
-    async def get_for_sending(self, key: str) -> Doc | None:
-        return await self.collection.find_one({"_id": key}, {OUTBOX: 0})
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
         """Pending notices whose time has come, oldest first. One plain condition: with an ``$or`` the

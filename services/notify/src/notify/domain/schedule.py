@@ -59,9 +59,3 @@ def backoff_seconds(
 
 def local_day(now: datetime, tz: ZoneInfo) -> str:
     return as_utc(now).astimezone(tz).date().isoformat()
-
-
-def window_start(now: datetime, seconds: int) -> int:
-    """The start (epoch seconds) of the fixed window holding ``now``."""
-    epoch = int(as_utc(now).timestamp())
-    return epoch - epoch % seconds

@@ -23,8 +23,6 @@ from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("sms", "email")
-
 
 def idempotency_key(cause_id: str, recipient: str, channel: str) -> str:
     return f"{cause_id}:{recipient}:{channel}"
