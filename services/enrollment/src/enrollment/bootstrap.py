@@ -27,6 +27,7 @@ from enrollment.adapters.transfer_repository import SelectionLedger, TransferRep
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
+from enrollment.service_layer.billing_handlers import register_billing_handlers
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.school_courses import SchoolCourseService
 from enrollment.service_layer.special_users import SpecialUserService
@@ -174,7 +175,8 @@ def create_api(container: Container | None = None) -> FastAPI:
 def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
     configure_logging("enrollment-worker", container.settings.log_level, container.settings.log_json)
-    dispatcher = EventDispatcher()  # enrollment consumes no events yet
+    dispatcher = EventDispatcher()
+    register_billing_handlers(dispatcher, container.billing)  # E3: bills follow late cancellations
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)

@@ -9,7 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from jijiao_stack.pytest_plugin import bearer
+from enrollment.bootstrap import create_worker
+from jijiao_stack.pytest_plugin import bearer, eventually, running
 
 sys.path.insert(0, str(Path(__file__).parent))
 from e3_support import NOW, add_school, add_teacher, enrollment_env
@@ -124,3 +125,52 @@ async def test_bills_payments_and_special_users_on_selections_made_through_the_a
             "/v1/terms/2701/selections", json={"ce_number": "20260003", "course_code": "2701100001"}, headers=city
         )
         assert again.status_code == 201, again.text
+
+
+async def test_a_selection_deleted_after_billing_leaves_the_bill(settings_env, make_token):
+    """The institution deletes a billed selection after the window (E2's rule); the worker consumes
+    SelectionCancelled and the unpaid bill no longer asks for it; what was paid then covers the bill."""
+    async with enrollment_env(settings_env) as env:
+        s1 = await add_school(env.db, "s1")
+        await add_teacher(env.db, "20260001", s1)
+        await add_teacher(env.db, "20260002", s1)
+        city = bearer(make_token("city_admin"))
+        opens, closes, due = NOW - timedelta(days=1), NOW + timedelta(days=1), NOW + timedelta(days=10)
+        assert (
+            await env.client.post("/v1/terms", json=term_body("2602", opens, closes, due), headers=city)
+        ).status_code == 201
+        assert (
+            await env.client.post("/v1/terms/2602/courses", json=course_body("2602100001"), headers=city)
+        ).status_code == 201
+        ids = []
+        for ce in ("20260001", "20260002"):
+            made = await env.client.post(
+                "/v1/terms/2602/selections", json={"ce_number": ce, "course_code": "2602100001"}, headers=city
+            )
+            ids.append(made.json()["id"])
+        env.clock.set(closes + timedelta(minutes=1))
+        [bill] = (await env.client.post("/v1/terms/2602/bills/issue", headers=city)).json()["issued"]
+        assert bill["amount"] == 300.0
+        partial = await env.client.post(
+            f"/v1/bills/{bill['id']}/payments", json={"reference": "P1", "amount": 150}, headers=city
+        )
+        assert partial.json()["bill"]["status"] == "partially_paid"
+
+        async with running(create_worker(env.container)):
+            institution = bearer(make_token("institution", institution_id="inst-1"))
+            deleted = await env.client.delete(f"/v1/terms/2602/selections/{ids[1]}", headers=institution)
+            assert deleted.status_code == 204, deleted.text
+
+            async def settled() -> dict | None:
+                current = (await env.client.get(f"/v1/bills/{bill['id']}", headers=city)).json()
+                return current if current["status"] == "paid" else None
+
+            current = await eventually(settled, timeout=20)
+        assert current["amount"] == 150.0 and current["paid"] == 150.0 and current["selection_count"] == 1
+        kept = await env.client.get(f"/v1/terms/2602/selections/{ids[0]}", headers=city)
+        assert kept.json()["paid"] is True
+        stored = await env.db["bills"].find_one({"_id": bill["id"]})
+        assert list(stored["removed"]) == [ids[1]]
+        # a repeated delivery changes nothing
+        assert await env.container.billing.selection_cancelled(ids[1]) is False
+        assert (await env.db["bills"].find_one({"_id": bill["id"]}))["amount_fen"] == 15000

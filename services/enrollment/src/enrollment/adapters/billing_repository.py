@@ -84,12 +84,25 @@ class BillRepository:
         return [doc async for doc in cursor]
 
     async def record_payment(
-        self, bill_id: str, *, paid_condition: Any, key: str, fields: Doc, increment: int, events: Sequence[Doc]
+        self,
+        bill_id: str,
+        *,
+        amount_fen: int,
+        paid_condition: Any,
+        key: str,
+        fields: Doc,
+        increment: int,
+        events: Sequence[Doc],
     ) -> bool:
         """The payment, the paid total (``$inc``) and the event in one conditional write; False when
         the reference is recorded already or the paid total does not satisfy ``paid_condition``."""
         result = await self.bills.update_one(
-            {"_id": bill_id, "paid_fen": paid_condition, f"payments.{key}": {"$exists": False}},
+            {
+                "_id": bill_id,
+                "amount_fen": amount_fen,
+                "paid_fen": paid_condition,
+                f"payments.{key}": {"$exists": False},
+            },
             outbox_update({"$set": fields, "$inc": {"paid_fen": increment}}, events),
         )
         return result.modified_count == 1
@@ -118,3 +131,33 @@ class BillRepository:
 
     async def mark_term_billed(self, term: str, now: datetime) -> None:
         await self.terms.update_one({"_id": term}, {"$set": {"bills_issued_at": now}})
+
+    async def selection(self, selection_id: str) -> Doc | None:
+        return await self.selections.find_one({"_id": selection_id}, SELECTION_FIELDS)
+
+    async def remove_selection(self, bill_id: str, selection: Doc, due: int, now: datetime) -> bool:
+        """Take a cancelled selection off an unpaid bill, once (map key ``removed.<selection id>``)."""
+        code = str(selection["course_code"])
+        result = await self.bills.update_one(
+            {"_id": bill_id, f"removed.{selection['_id']}": {"$exists": False}, "status": {"$ne": "paid"}},
+            {
+                "$inc": {
+                    "amount_fen": -due,
+                    "selection_count": -1,
+                    f"lines.{code}.count": -1,
+                    f"lines.{code}.amount_fen": -due,
+                },
+                "$set": {f"removed.{selection['_id']}": {"due_fen": due, "removed_at": now}},
+            },
+        )
+        return result.modified_count == 1
+
+    async def settle_if_covered(self, bill: Doc, now: datetime) -> bool:
+        """A bill whose remaining amount is covered by what was paid becomes paid (no new payment)."""
+        if bill["paid_fen"] < bill["amount_fen"] or bill["status"] == "paid":
+            return False
+        result = await self.bills.update_one(
+            {"_id": bill["_id"], "amount_fen": bill["amount_fen"], "paid_fen": bill["paid_fen"]},
+            {"$set": {"status": "paid", "paid_at": now}},
+        )
+        return result.modified_count == 1

@@ -363,6 +363,7 @@ class BillingService:
                     fields["paid_at"] = now
                 if await self.repo.record_payment(
                     bill_id,
+                    amount_fen=bill["amount_fen"],
                     paid_condition=remaining_before if full else {"$lt": remaining_before},
                     key=key,
                     fields=fields,
@@ -377,6 +378,21 @@ class BillingService:
             # read again and answer from the fresh state.
             await asyncio.sleep(random.uniform(0, 0.005))
         raise Conflict("The bill is busy; retry the payment.", code="bill_busy", title="账单正在处理，请稍后重试")
+
+    async def selection_cancelled(self, selection_id: str) -> bool:
+        """A billed, unpaid selection was cancelled after issuing (the institution deletes it after
+        the window): the bill no longer asks for it. Idempotent per selection; paid bills stay as they
+        are (refunds are outside this system). Returns whether the bill changed."""
+        selection = await self.repo.selection(selection_id)
+        if selection is None or not selection.get("bill_id") or selection.get("status") != "cancelled":
+            return False
+        bill_id = str(selection["bill_id"])
+        now = self.clock.now()
+        changed = await self.repo.remove_selection(bill_id, selection, billing.due_fen(selection), now)
+        bill = await self.repo.get(bill_id)
+        if bill is not None and bill["amount_fen"] > 0 and await self.repo.settle_if_covered(bill, now):
+            await self.repo.mark_selections_paid(bill_id, now)
+        return changed
 
     # -- queries ---------------------------------------------------------------------------------
 
