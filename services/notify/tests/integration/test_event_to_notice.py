@@ -190,3 +190,52 @@ async def test_bill_goes_to_every_school_admin_of_that_school(
     assert mail["Subject"] == "第2601期缴款通知书已生成（B2601-001）"
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None and "金额：3600.00元" in body.get_content()
+
+
+async def test_notice_sent_and_failed_events_reach_the_broker(settings_env: dict[str, Any], publish: Any) -> None:
+    """SMS to the sink succeeds; email to an SMTP port nobody listens on fails for good after its
+    attempts. Both outcomes leave as events through the outbox."""
+    import json
+
+    import aio_pika
+
+    from jijiao_stack.processes import free_port
+
+    container = build(
+        settings(
+            settings_env,
+            free_port(),
+            delivery_max_attempts=2,
+            retry_base_seconds=0.05,
+            retry_max_seconds=0.1,
+            delivery_scan_seconds=0.1,
+        )
+    )
+    worker = create_worker(container)
+    connection = await aio_pika.connect(settings_env["rabbitmq_url"])
+    async with connection, running(worker):
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        exchange = await channel.get_exchange(container.settings.topology.events_exchange)
+        await queue.bind(exchange, "notify.#")
+        envelope = await publish(worker, teacher("2026000601", "13900000601", "x@example.com"), producer="enrollment")
+        received: dict[str, dict[str, Any]] = {}
+
+        async def both() -> bool:
+            while (message := await queue.get(fail=False, no_ack=True)) is not None:
+                body = json.loads(message.body)
+                received[body["type"]] = body["payload"]
+            return len(received) == 2
+
+        await eventually(both, timeout=20)
+    sent, failed = received["notify.notice_sent"], received["notify.notice_failed"]
+    assert (sent["channel"], sent["recipient"], sent["cause_event_id"], sent["attempts"]) == (
+        "sms",
+        "13900000601",
+        envelope.event_id,
+        1,
+    )
+    assert (failed["channel"], failed["recipient"], failed["attempts"]) == ("email", "x@example.com", 2)
+    assert failed["error"].startswith("SMTP failure")
+    doc = await container.messages.get(f"{envelope.event_id}:teacher:2026000601:email")
+    assert doc is not None and doc["status"] == "failed" and len(doc["errors"]) == 2
