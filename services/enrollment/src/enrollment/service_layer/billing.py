@@ -4,6 +4,7 @@ query (选课录取查询) and the unit payment query (单位缴费查询)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
 CHINA = ZoneInfo("Asia/Shanghai")
+logger = logging.getLogger(__name__)
 SYSTEM_ACTOR = Actor(subject="system:billing", role="system")
 CENTRE_ROLES = (Role.CITY_ADMIN, Role.REMOTE_CENTRE)
 HOUR_TYPE_LABELS = {"public": "公需科目", "professional": "专业科目", "elective": "个人选修"}
@@ -249,7 +251,11 @@ class BillingService:
         """The worker's job: issue bills of every term whose window has closed (idempotent)."""
         issued = 0
         for term in await self.repo.terms_closed_before(self.clock.now()):
-            summary = await self.issue_bills(None, term)
+            try:
+                summary = await self.issue_bills(None, term)
+            except Exception:  # one term's failure must not hold back the others; retried next tick
+                logger.exception("issuing the bills of term %s failed", term)
+                continue
             issued += len(summary.issued)
         return issued
 

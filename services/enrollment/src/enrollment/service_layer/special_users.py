@@ -3,6 +3,7 @@ individual or collective for a school (DOMAIN §1, §3)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
+logger = logging.getLogger(__name__)
 SYSTEM_ACTOR = Actor(subject="system:special-users", role="system")
 CENTRE_ROLES = (Role.CITY_ADMIN, Role.REMOTE_CENTRE)
 PROOF_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
@@ -117,7 +119,10 @@ class SpecialUserService:
         """The worker's scheduled job: every term past its payment deadline, once."""
         flagged = 0
         for term in await self.repo.terms_due(self.clock.now()):
-            flagged += len((await self.flag_term(None, term)).flagged)
+            try:
+                flagged += len((await self.flag_term(None, term)).flagged)
+            except Exception:  # one term's failure must not hold back the others; retried next tick
+                logger.exception("flagging the special users of term %s failed", term)
         return flagged
 
     # -- reading ---------------------------------------------------------------------------------
