@@ -48,9 +48,7 @@ class HoursQueries:
         for entry in entries:
             sums[entry["category"]] += to_units(float(entry["credited"]))
         professional = sums["professional"] + result.carried_in
-        return {
-            "ce_number": ce_number,
-            "year": year,
+        return {  # exactly the front-end contract
             "public": to_hours(sums["public"]),
             "professional": to_hours(professional),
             "elective": to_hours(sums["elective"]),
