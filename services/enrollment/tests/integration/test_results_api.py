@@ -330,3 +330,49 @@ async def test_batch_registration_reports_each_row(settings_env, make_token):
             failed["result"] == "failed"
             and events_of(failed, "enrollment.result_registered")[0]["payload"]["passed"] is False
         )
+
+
+async def test_term_results_query_by_scope_with_step_up(settings_env, make_token, keys_dir):
+    from jijiao_kit.auth import load_or_create_keypair
+    from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
+
+    async with enrollment_env(settings_env) as env:
+        await seed(env.db)
+        inst = bearer(make_token("institution", institution_id="inst-1"))
+        await env.client.post(
+            "/v1/terms/2602/results",
+            json={"ce_number": "20260001", "course_code": "2602100001", "passed": True},
+            headers=inst,
+        )
+        signer = StepUpSigner(load_or_create_keypair(keys_dir, "stepup").private_pem)
+
+        def verified(role: str, subject: str, **scopes: str) -> dict[str, str]:
+            return {
+                **bearer(make_token(role, subject=subject, **scopes)),
+                STEP_UP_HEADER: signer.sign(subject, "export"),
+            }
+
+        unverified = await env.client.get("/v1/terms/2602/results", headers=bearer(make_token("city_admin")))
+        assert unverified.status_code == 403 and unverified.json()["code"] == "step_up_required"
+        city = (await env.client.get("/v1/terms/2602/results", headers=verified("city_admin", "a:c"))).json()
+        assert {(r["ce_number"], r["course_code"], r["result"]) for r in city} == {
+            ("20260001", "2602100001", "passed"),
+            ("20260002", "2602100001", None),
+            ("20260001", "2602900001", None),
+        }
+        passed = await env.client.get(
+            "/v1/terms/2602/results", params={"result": "passed"}, headers=verified("city_admin", "a:c")
+        )
+        assert [r["ce_number"] for r in passed.json()] == ["20260001"]
+        school = await env.client.get(
+            "/v1/terms/2602/results", headers=verified("school_admin", "a:s2", school_id="s2")
+        )
+        assert [r["ce_number"] for r in school.json()] == ["20260002"]
+        institution = await env.client.get(
+            "/v1/terms/2602/results", headers=verified("institution", "a:i", institution_id="inst-1")
+        )
+        assert {r["course_code"] for r in institution.json()} == {"2602100001"}
+        earlier = await env.client.get(
+            "/v1/terms/2502/results", headers=verified("school_admin", "a:s1", school_id="s1")
+        )
+        assert earlier.status_code == 200 and [r["course_code"] for r in earlier.json()] == ["2502900001"]

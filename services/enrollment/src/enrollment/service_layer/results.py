@@ -239,6 +239,43 @@ class ResultsService:
         )
         return selection, result_certificate_pdf(cert)
 
+    async def term_results(
+        self, principal: Principal, term: str, *, school_id: str | None, course_code: str | None, result: str | None
+    ) -> list[Doc]:
+        """学员成绩查询: the term's selections and their results within the caller's scope (earlier years
+        stay readable; only registration is limited to the current year)."""
+        await self._term(term)
+        query: Doc = {"term": term, "status": "active"}
+        if course_code:
+            query["course_code"] = course_code
+        if result:
+            query["result"] = None if result == "none" else result
+        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
+            if school_id:
+                query["school_id"] = school_id
+        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+            query["district"] = principal.district
+            if school_id:
+                query["school_id"] = school_id
+        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+            if school_id and school_id != principal.school_id:
+                raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
+            query["school_id"] = principal.school_id
+        elif principal.has_role(Role.INSTITUTION) and principal.scopes.get("institution_id"):
+            codes = [
+                c["code"]
+                for c in await self.repo.courses_of(
+                    {"term": term, "institution_id": principal.scopes["institution_id"]}
+                )
+            ]
+            if course_code and course_code not in codes:
+                return []
+            query.setdefault("course_code", {"$in": codes})
+        else:
+            raise Forbidden("Not allowed to see results.", code="forbidden", title="无权查看成绩")
+        docs = await self.repo.selections_of(query)
+        return sorted(docs, key=lambda d: (str(d.get("school_id")), str(d["ce_number"]), str(d["course_code"])))
+
     async def course_stats(
         self, principal: Principal, term: str, *, programme: str | None, school_id: str | None
     ) -> list[rules.CoursePassStats]:

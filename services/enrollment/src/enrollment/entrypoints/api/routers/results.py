@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.results import ResultsService
-from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.auth import CurrentPrincipal, Principal
+from jijiao_kit.stepup import require_step_up
 from jijiao_kit.timeutil import as_utc
 
 router = APIRouter(tags=["results"])
@@ -21,6 +22,7 @@ def service(container: ContainerDep) -> ResultsService:
 
 
 ResultsDep = Annotated[ResultsService, Depends(service)]
+ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
 
 
 class ResultIn(BaseModel):
@@ -146,6 +148,20 @@ async def learning_started(
     return [
         LearningRowOut(index=r.index, ce_number=r.ce_number, course_code=r.course_code, outcome=r.outcome) for r in rows
     ]
+
+
+@router.get("/v1/terms/{term}/results", response_model=list[ResultOut], operation_id="term_results")
+async def term_results(
+    term: str,
+    principal: ExportPrincipal,
+    svc: ResultsDep,
+    school_id: str | None = None,
+    course_code: str | None = None,
+    result: Literal["passed", "failed", "none"] | None = None,
+) -> list[ResultOut]:
+    """学员成绩查询 within the caller's scope (a list of teachers' selections: needs the step-up token)."""
+    docs = await svc.term_results(principal, term, school_id=school_id, course_code=course_code, result=result)
+    return [ResultOut.of(doc) for doc in docs]
 
 
 @router.get("/v1/teachers/{ce_number}/results", response_model=list[ResultOut], operation_id="teacher_results")
