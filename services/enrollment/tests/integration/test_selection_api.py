@@ -160,6 +160,11 @@ async def test_teacher_selects_and_cancels_inside_the_window(env: Env) -> None:
     assert (await course(env, "C1"))["taken"] == 0
     raw = await env.container.selection_repository.collection.find_one({"_id": body["id"]})
     assert raw is not None and raw["status"] == "cancelled" and "active_key" not in raw
+    # The course list shows the cancelled selection with its time (written by $set).
+    after = (await env.client.get(f"/v1/terms/2602/teachers/{ce}/selections", headers=env.teacher(ce))).json()
+    assert after["items"][0]["status"] == "cancelled" and after["items"][0]["cancelled_at"].startswith(
+        "2026-09-10T08:00"
+    )
     # Re-selection after a cancel is allowed; deleting twice is a no-op.
     assert (await select(env, env.teacher(ce), ce, "C1")).status_code == 201
     assert (
@@ -402,3 +407,37 @@ async def test_school_selection_query_needs_step_up_when_switched_on(
         token = make_token("school_admin", school_id=SCHOOL, district=DISTRICT)
         response = await client.get("/v1/terms/2602/selections", headers=bearer(token), params={"school_id": SCHOOL})
         assert response.status_code == 403 and response.json()["code"] == "step_up_required"
+
+
+async def test_selection_counts_per_course_by_scope(env: Env) -> None:
+    a, b = await add_teachers(env.container, 2)
+    [c] = await add_teachers(env.container, 1, school_id=OTHER_SCHOOL)
+    await create_course(env, "C1")
+    await create_course(env, "C2")
+    for ce, code in ((a, "C1"), (b, "C1"), (a, "C2"), (c, "C1")):
+        assert (await select(env, env.city, ce, code)).status_code == 201
+    url = "/v1/terms/2602/selection-counts"
+    city = (await env.client.get(url, headers=env.city)).json()
+    assert [(r["course_code"], r["selected"]) for r in city] == [("C1", 3), ("C2", 1)]
+    school = (await env.client.get(url, headers=env.school_admin, params={"school_id": OTHER_SCHOOL})).json()
+    assert [(r["course_code"], r["selected"]) for r in school] == [("C1", 2), ("C2", 1)]  # own school only
+    elsewhere = (await env.client.get(url, headers=env.as_("district_admin", district="白云区"))).json()
+    assert elsewhere == []
+    assert (await env.client.get(url, headers=env.teacher(a))).status_code == 403
+
+
+async def test_city_reschedules_a_term(env: Env) -> None:
+    later = (CLOSES + timedelta(days=5)).isoformat()
+    r = await env.client.patch("/v1/terms/2602", headers=env.city, json={"selection_closes_at": later})
+    assert r.status_code == 200 and r.json()["selection_closes_at"].startswith("2026-09-25")
+    bad = await env.client.patch(
+        "/v1/terms/2602", headers=env.city, json={"selection_closes_at": (OPENS - timedelta(days=1)).isoformat()}
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_term_dates"
+    assert (await env.client.patch("/v1/terms/2602", headers=env.school_admin, json={})).status_code == 403
+    env.clock.set(CLOSES + timedelta(days=1))
+    [ce] = await add_teachers(env.container, 1)
+    await create_course(env, "C1")
+    assert (await select(env, env.teacher(ce), ce, "C1")).status_code == 201  # the window is longer now
+    term = await env.container.term_service.terms.get("2602")
+    assert term is not None and term["outbox_pending"] == 2  # created + rescheduled

@@ -61,3 +61,10 @@ def test_naive_store_datetimes_are_utc() -> None:
 def test_countdown_only_inside_the_window() -> None:
     assert seconds_until_close(TERM, CLOSES - timedelta(seconds=90)) == 90
     assert seconds_until_close(TERM, CLOSES) is None
+
+
+def test_times_written_by_set_come_back_as_strings() -> None:
+    from enrollment.domain.terms import aware
+
+    assert aware("2026-09-10T08:00:00") == datetime(2026, 9, 10, 8, tzinfo=UTC)
+    assert aware("2026-09-10T08:00:00+08:00") == datetime(2026, 9, 10, 0, tzinfo=UTC)

@@ -62,6 +62,16 @@ class SelectionRepository(_Repository):
             totals[doc["hour_type"]] = totals.get(doc["hour_type"], 0.0) + float(doc.get("hours", 0))
         return totals
 
+    async def counts_by_course(self, query: Doc) -> list[Doc]:
+        """Active selections per course (选课统计)."""
+        pipeline: list[Doc] = [
+            {"$match": {**query, "status": "active"}},
+            {"$group": {"_id": "$course_code", "course_name": {"$first": "$course_name"}, "n": {"$sum": 1}}},
+            {"$sort": {"n": -1, "_id": 1}},
+        ]
+        cursor = await self.collection.aggregate(pipeline)
+        return [row async for row in cursor]
+
     async def popular_with_subject(self, term: str, subject: str, *, limit: int = 50) -> list[str]:
         """Course codes most chosen this term by teachers of the subject (同学科老师报读课程)."""
         pipeline: list[Doc] = [

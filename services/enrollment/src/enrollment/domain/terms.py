@@ -16,8 +16,11 @@ class TermRuleViolation(ValueError):
         self.detail = detail
 
 
-def aware(moment: datetime) -> datetime:
-    """The store may hand datetimes back without tzinfo: they are UTC."""
+def aware(moment: datetime | str) -> datetime:
+    """A stored time as an aware datetime. The embedded store hands inserted datetimes back without
+    tzinfo and datetimes written by ``$set`` as ISO strings; both mean UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

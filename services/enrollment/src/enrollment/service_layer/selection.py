@@ -432,6 +432,32 @@ class SelectionService:
             query
         )
 
+    async def course_counts(
+        self, principal: Principal, term_code: str, district: str | None, school_id: str | None
+    ) -> list[Doc]:
+        """选课统计: active selections per course, for the city, a district or a school (no personal
+        data). District admins see their district, school admins their school."""
+        query: Doc = {"term": term_code}
+        if principal.has_role(Role.CITY_ADMIN):
+            pass
+        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+            district = principal.district
+        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+            school_id = principal.school_id
+        else:
+            raise Forbidden(
+                "Selection statistics are for administrators.", code="statistics_forbidden", title="无权查看选课统计"
+            )
+        await self.terms.get_term(term_code)
+        if district:
+            query["district"] = district
+        if school_id:
+            query["school_id"] = school_id
+        return [
+            {"course_code": row["_id"], "course_name": row.get("course_name"), "selected": row["n"]}
+            for row in await self.selections.counts_by_course(query)
+        ]
+
     # -- cart ----------------------------------------------------------------------------------
     def _ensure_own(self, principal: Principal, ce_number: str) -> None:
         if not (principal.has_role(Role.TEACHER) and principal.ce_number == ce_number):

@@ -39,6 +39,9 @@ def _stored_date(value: date) -> datetime:
 
 
 def term_date(value: Any) -> date:
+    """A stored study date (UTC midnight datetime, or its ISO string when written by ``$set``)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).date()
     return value.date() if isinstance(value, datetime) else value
 
 
@@ -79,6 +82,36 @@ class TermService:
         except AlreadyExists as exc:
             raise Conflict(f"Term {new.code} already exists.", code="term_exists", title="该培训期已存在") from exc
         return term
+
+    async def reschedule(self, principal: Principal, code: str, changes: dict[str, Any]) -> Doc:
+        """Change a term's dates (city admin); TermScheduled goes out again with the new dates."""
+        if not principal.has_role(Role.CITY_ADMIN):
+            raise Forbidden(
+                "Only the city admin schedules terms.", code="term_forbidden", title="只有市级管理员可以设置培训期"
+            )
+        term = await self.get_term(code)
+        merged: dict[str, Any] = {
+            "selection_opens_at": aware(changes.get("selection_opens_at") or term["selection_opens_at"]),
+            "selection_closes_at": aware(changes.get("selection_closes_at") or term["selection_closes_at"]),
+            "study_starts_on": changes.get("study_starts_on") or term_date(term["study_starts_on"]),
+            "study_ends_on": changes.get("study_ends_on") or term_date(term["study_ends_on"]),
+            "payment_due_at": aware(changes.get("payment_due_at") or term["payment_due_at"]),
+        }
+        try:
+            validate_term(code, term["year"], TermDates(**merged))
+        except TermRuleViolation as exc:
+            raise InvalidInput(exc.detail, code=exc.code, title="培训期的编号或日期不正确") from exc
+        event = TermScheduled(term=code, year=term["year"], **merged)
+        fields = {
+            **merged,
+            "study_starts_on": _stored_date(merged["study_starts_on"]),
+            "study_ends_on": _stored_date(merged["study_ends_on"]),
+            "updated_at": self.clock.now(),
+            "updated_by": principal.subject,
+        }
+        await self.terms.reschedule(code, fields, [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))])
+        self._cache = TtlCache(self._cache.ttl_seconds)
+        return await self.get_term(code)
 
     async def get_term(self, code: str) -> Doc:
         term = await self.terms.get(code)

@@ -45,7 +45,8 @@ class Diagnostics(BaseModel):
     def of(cls, doc: dict[str, Any]) -> Diagnostics:
         attempts = {
             number: {
-                key: aware(value).isoformat() if isinstance(value, datetime) else value for key, value in item.items()
+                key: aware(value).isoformat() if isinstance(value, datetime) or key.endswith("_at") else value
+                for key, value in item.items()
             }
             for number, item in (doc.get("attempts") or {}).items()
         }
@@ -71,8 +72,15 @@ class RetakeResultIn(BaseModel):
 
 
 def _plain(doc: dict[str, Any]) -> dict[str, Any]:
+    """A retake as JSON: times as ISO 8601 with offset (the store may return ``$set`` times as
+    strings and ``$set`` booleans as 1/0)."""
     out = {("id" if key == "_id" else key): value for key, value in doc.items()}
-    return {key: aware(value).isoformat() if isinstance(value, datetime) else value for key, value in out.items()}
+    for key, value in out.items():
+        if isinstance(value, datetime) or (isinstance(value, str) and (key.endswith("_at") or key.endswith("_on"))):
+            out[key] = aware(value).isoformat()
+    if out.get("passed") is not None:
+        out["passed"] = bool(out["passed"])
+    return out
 
 
 @router.put("/v1/terms/{term}/ability/pilots/{district}", response_model=PilotOut, operation_id="set_ability_pilot")

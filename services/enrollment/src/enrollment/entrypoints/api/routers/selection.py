@@ -245,3 +245,18 @@ async def cart_remove(term: str, ce_number: str, course_code: str, principal: Ca
 async def cart_checkout(term: str, ce_number: str, principal: Caller, container: Services) -> Report:
     """确定选课: every course in the cart, a result per course."""
     return Report.of(await container.selection_service.cart_checkout(principal, term, ce_number))
+
+
+class CourseCount(BaseModel):
+    course_code: str
+    course_name: str | None
+    selected: int
+
+
+@router.get("/v1/terms/{term}/selection-counts", response_model=list[CourseCount], operation_id="selection_counts")
+async def selection_counts(
+    term: str, principal: Caller, container: Services, district: str | None = None, school_id: str | None = None
+) -> list[CourseCount]:
+    """选课统计: active selections per course for the city, a district or a school."""
+    rows = await container.selection_service.course_counts(principal, term, district, school_id)
+    return [CourseCount(**row) for row in rows]

@@ -60,6 +60,21 @@ async def create_term(body: TermIn, principal: Caller, container: Services) -> T
     return TermOut.of(term, container.clock.now())
 
 
+class TermChange(BaseModel):
+    selection_opens_at: AwareDatetime | None = None
+    selection_closes_at: AwareDatetime | None = None
+    study_starts_on: date | None = None
+    study_ends_on: date | None = None
+    payment_due_at: AwareDatetime | None = None
+
+
+@router.patch("/v1/terms/{term}", response_model=TermOut, operation_id="reschedule_term")
+async def reschedule_term(term: str, body: TermChange, principal: Caller, container: Services) -> TermOut:
+    """Change a term's dates (city admin); emits TermScheduled with the new dates."""
+    changes = body.model_dump(exclude_none=True)
+    return TermOut.of(await container.term_service.reschedule(principal, term, changes), container.clock.now())
+
+
 @router.get("/v1/terms", response_model=list[TermOut], operation_id="list_terms")
 async def list_terms(principal: Caller, container: Services, year: int | None = None) -> list[TermOut]:
     now = container.clock.now()
