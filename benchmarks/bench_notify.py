@@ -82,9 +82,10 @@ async def raw_consume_rate(url: str, count: int, body: bytes) -> dict[str, float
                 done.set()
 
         started = time.perf_counter()
-        await consumer_queue.consume(on_message)
+        tag = await consumer_queue.consume(on_message)
         await done.wait()
         consumed = time.perf_counter() - started
+        await consumer_queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
     return {"publish_per_second": round(count / published, 1), "consume_per_second": round(count / consumed, 1)}
 
