@@ -83,11 +83,11 @@ async def test_bills_payments_and_special_users_on_selections_made_through_the_a
         issued = await env.client.post("/v1/terms/2602/bills/issue", headers=city)
         assert issued.status_code == 200, issued.text
         bills = {b["school_id"]: b for b in issued.json()["issued"]}
-        # per teacher: remote 120 + 30 material, public 50 (its material fee excluded) = 200
-        assert bills["s1"]["amount"] == 400.0 and bills["s2"]["amount"] == 200.0
+        # per teacher: the training fees only, remote 120 + public 50 = 170 (no material fee is billed)
+        assert bills["s1"]["amount"] == 340.0 and bills["s2"]["amount"] == 170.0
 
         paid = await env.client.post(
-            f"/v1/bills/{bills['s1']['id']}/payments", json={"reference": "FS-1", "amount": 400}, headers=city
+            f"/v1/bills/{bills['s1']['id']}/payments", json={"reference": "FS-1", "amount": 340}, headers=city
         )
         assert paid.status_code == 201 and paid.json()["bill"]["status"] == "paid"
         for ce, ids in made_ids.items():  # E2's selection view shows the payment state
@@ -150,9 +150,9 @@ async def test_a_selection_deleted_after_billing_leaves_the_bill(settings_env, m
             ids.append(made.json()["id"])
         env.clock.set(closes + timedelta(minutes=1))
         [bill] = (await env.client.post("/v1/terms/2602/bills/issue", headers=city)).json()["issued"]
-        assert bill["amount"] == 300.0
+        assert bill["amount"] == 240.0
         partial = await env.client.post(
-            f"/v1/bills/{bill['id']}/payments", json={"reference": "P1", "amount": 150}, headers=city
+            f"/v1/bills/{bill['id']}/payments", json={"reference": "P1", "amount": 120}, headers=city
         )
         assert partial.json()["bill"]["status"] == "partially_paid"
 
@@ -166,11 +166,11 @@ async def test_a_selection_deleted_after_billing_leaves_the_bill(settings_env, m
                 return current if current["status"] == "paid" else None
 
             current = await eventually(settled, timeout=20)
-        assert current["amount"] == 150.0 and current["paid"] == 150.0 and current["selection_count"] == 1
+        assert current["amount"] == 120.0 and current["paid"] == 120.0 and current["selection_count"] == 1
         kept = await env.client.get(f"/v1/terms/2602/selections/{ids[0]}", headers=city)
         assert kept.json()["paid"] is True
         stored = await env.db["bills"].find_one({"_id": bill["id"]})
         assert list(stored["removed"]) == [ids[1]]
         # a repeated delivery changes nothing
         assert await env.container.billing.selection_cancelled(ids[1]) is False
-        assert (await env.db["bills"].find_one({"_id": bill["id"]}))["amount_fen"] == 15000
+        assert (await env.db["bills"].find_one({"_id": bill["id"]}))["amount_fen"] == 12000

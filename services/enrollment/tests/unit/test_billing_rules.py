@@ -26,30 +26,31 @@ def sel(**fields):
     return {**base, **fields}
 
 
-def test_city_remote_course_is_billed_training_and_material():
-    assert billing.due_fen(sel()) == 15000
+def test_city_remote_course_is_billed_its_training_fee():
+    assert billing.due_fen(sel()) == 12000
 
 
-def test_city_face_to_face_course_is_billed_training_and_material():
-    assert billing.due_fen(sel(course_type="face_to_face", training_fee_fen=20000, material_fee_fen=5000)) == 25000
+def test_city_face_to_face_course_is_billed_its_training_fee():
+    assert billing.due_fen(sel(course_type="face_to_face", training_fee_fen=20000, material_fee_fen=5000)) == 20000
 
 
 def test_city_public_course_material_fee_is_excluded():
     assert billing.due_fen(sel(hour_type="public", training_fee_fen=5000, material_fee_fen=2000)) == 5000
 
 
-def test_public_course_without_material_fee():
+def test_city_public_course_without_material_fee():
     assert billing.due_fen(sel(hour_type="public", training_fee_fen=5000, material_fee_fen=0)) == 5000
 
 
 def test_ability_project_follows_the_city_rule():
     assert billing.due_fen(sel(programme="ability", hour_type="public", material_fee_fen=900)) == 12000
-    assert billing.due_fen(sel(programme="ability", hour_type="professional", material_fee_fen=900)) == 12900
+    assert billing.due_fen(sel(programme="ability", hour_type="professional", material_fee_fen=900)) == 12000
 
 
 @pytest.mark.parametrize("programme", ["district", "special", "school"])
-def test_other_programmes_bill_the_total_even_for_public_courses(programme):
-    assert billing.due_fen(sel(programme=programme, hour_type="public")) == 15000
+@pytest.mark.parametrize("hour_type", ["public", "professional", "elective"])
+def test_other_programmes_bill_training_plus_material(programme, hour_type):
+    assert billing.due_fen(sel(programme=programme, hour_type=hour_type)) == 15000
 
 
 def test_missing_fees_count_as_zero():
@@ -64,14 +65,15 @@ def test_billable_excludes_cancelled_free_and_already_billed():
 
 
 def test_city_school_total_for_a_mixed_selection_list():
-    """One teacher: remote 120+30, face-to-face 200+50, public 50+20 → 150 + 250 + 50 = 450 yuan."""
+    """One teacher: remote 120 (+30 material), face-to-face 200 (+50), public 50 (+20): the training
+    fees of the three kinds, 120 + 200 + 50 = 370 yuan; no material fee is billed by the city."""
     selections = [
         sel(_id="a"),
         sel(_id="b", course_type="face_to_face", training_fee_fen=20000, material_fee_fen=5000),
         sel(_id="c", hour_type="public", training_fee_fen=5000, material_fee_fen=2000),
     ]
     [draft] = billing.draft_bills("2602", selections)
-    assert draft.amount_fen == 45000 and draft.teacher_count == 1 and draft.selection_ids == ("a", "b", "c")
+    assert draft.amount_fen == 37000 and draft.teacher_count == 1 and draft.selection_ids == ("a", "b", "c")
 
 
 def test_drafts_group_by_school_and_payee_and_skip_other_terms():
@@ -85,7 +87,8 @@ def test_drafts_group_by_school_and_payee_and_skip_other_terms():
     ]
     drafts = {(d.school_id, d.payee): d for d in billing.draft_bills("2602", selections)}
     assert set(drafts) == {("s1", "广州市广播电视大学"), ("s2", "广州市广播电视大学"), ("s1", "区中心")}
-    assert drafts[("s1", "广州市广播电视大学")].amount_fen == 30000
+    assert drafts[("s1", "广州市广播电视大学")].amount_fen == 24000
+    assert drafts[("s1", "区中心")].amount_fen == 15000
     assert drafts[("s1", "广州市广播电视大学")].teacher_count == 2
     assert drafts[("s1", "区中心")].programmes == ("district",)
 

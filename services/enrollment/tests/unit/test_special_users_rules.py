@@ -35,7 +35,7 @@ def test_unpaid_active_city_selection_flags():
         {"programme": "district"},
         {"programme": "school"},
         {"training_fee_fen": 0},
-        {"hour_type": "public", "training_fee_fen": 0, "material_fee_fen": 500},  # nothing due under the §3 rule
+        {"training_fee_fen": 0, "material_fee_fen": 500},  # nothing due under the §3 rule (material not billed)
     ],
 )
 def test_not_flagged(fields):

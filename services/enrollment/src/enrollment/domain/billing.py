@@ -1,12 +1,13 @@
 """Bills and payments (DOMAIN §3): pure rules, no I/O.
 
-Amount due (seed: school-admin-and-teacher-platform-manual, 培训缴费工作 ③): the city programme's amount is
-"含远程培训、面授培训、公需课的培训费三类，公需课的资料费不在此列" — remote courses, face-to-face courses and the
-public courses' training fee; the public-course material fee (资料费) is NOT part of it. Read literally, the
-exclusion names only the public course's material fee, so a remote or face-to-face (non-public) course is
-billed in full (training + material), while a public course is billed its training fee only. Every other
-programme (district, special, school-based) is billed training + material (the admission query's 合计).
-The ability-improvement project is part of the city-wide programme (全员培训) and follows the city rule.
+Amount due (seed: school-admin-and-teacher-platform-manual, 培训缴费工作 ③): the city programme's amount
+is "市级全员培训【含远程培训、面授培训、公需课的培训费三类，公需课的资料费不在此列。】应交费金额" — the training fees
+(培训费) of the three kinds of city courses: remote, face-to-face and public courses. Material fees are not
+part of it; the seed names the public course's material fee (资料费) explicitly because it is the one that
+shows in the exported admission table, and it is paid elsewhere. So a city-run selection is billed its
+training fee only. Every other programme (district, special, school-based) is billed training +
+material (the admission query's 合计), e.g. the district bills for district courses. The
+ability-improvement project is part of the city-wide programme (全员培训) and follows the city rule.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def due_fen(selection: Mapping[str, Any]) -> int:
     """What one selection adds to its school's bill, in fen (the rule in the module docstring)."""
     training = int(selection.get("training_fee_fen") or 0)
     material = int(selection.get("material_fee_fen") or 0)
-    if selection.get("programme") in CITY_RUN_PROGRAMMES and selection.get("hour_type") == "public":
-        return training  # 公需课的资料费不在此列
+    if selection.get("programme") in CITY_RUN_PROGRAMMES:
+        return training  # 远程、面授、公需课的培训费三类；公需课的资料费不在此列
     return training + material
 
 
