@@ -163,7 +163,9 @@ def create_worker(container: Container | None = None) -> Worker:
             PeriodicJob(
                 "notify.selection_reminders", settings.reminder_interval_seconds, container.reminders.selection_windows
             ),
-            PeriodicJob("notify.points_expiry", settings.reminder_interval_seconds, container.reminders.points_expiry),
+            PeriodicJob(
+                "notify.points_expiry", settings.points_reminder_interval_seconds, container.reminders.points_expiry
+            ),
         ],
         on_startup=[startup],
     )

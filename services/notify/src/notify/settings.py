@@ -59,3 +59,5 @@ class Settings(ServiceSettings):
 
     #: Scheduled reminders (selection window, points expiry) look for work this often.
     reminder_interval_seconds: float = 60.0
+    #: The December points-expiry reminder scans balances; hourly is soon enough.
+    points_reminder_interval_seconds: float = 3600.0

@@ -50,9 +50,9 @@ class DeliveryLog:
             raise _forbidden()
         return {"subject": principal.subject}
 
-    async def list_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
+    async def list_to(self, principal: Principal, to: str, limit: int = 100) -> list[dict[str, Any]]:
         scope = await self.scope_for(principal, to)
-        return [self._view(doc) for doc in await self.messages.list_to(to, scope)]
+        return [self._view(doc) for doc in await self.messages.list_to(to, scope, limit)]
 
     async def sink_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
         await self.scope_for(principal, to)

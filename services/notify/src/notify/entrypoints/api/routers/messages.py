@@ -55,9 +55,10 @@ async def list_messages(
     principal: CurrentPrincipal,
     container: ContainerDep,
     to: Annotated[str, Query(min_length=3, max_length=254, description="Mobile number or email address")],
+    limit: Annotated[int, Query(ge=1, le=500, description="Newest first")] = 100,
 ) -> list[dict[str, Any]]:
     """The delivery log of one recipient (admins within their scope, or the recipient themself)."""
-    return await container.delivery_log.list_to(principal, to)
+    return await container.delivery_log.list_to(principal, to, limit)
 
 
 @router.get("/stats", response_model=StatsOut, operation_id="message_stats")
