@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from enrollment.adapters import mongo
+from enrollment.adapters.selection_projects_repository import ApplicationRepository
+from enrollment.service_layer.selection_projects import ProjectService
 from enrollment.adapters.ability_repository import AbilityRepository
 from enrollment.service_layer.ability import AbilityService
 from enrollment.adapters.billing_repository import BillRepository
@@ -78,6 +80,7 @@ class Container:
     course_repository: CourseRepository
     selection_repository: SelectionRepository
     ability_service: AbilityService
+    project_service: ProjectService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -112,6 +115,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         term_service, course_repository, selection_repository, teachers, CartRepository(infra.db), clock
     )
     ability_service = AbilityService(AbilityRepository(infra.db), term_service, selection_service, clock)
+    project_service = ProjectService(ApplicationRepository(infra.db), selection_service, clock)
     # E3: school-based courses reuse E2's selection path (same invariants) and the results rules
     results = ResultsService(ResultRepository(infra.db), clock)
     school_courses = SchoolCourseService(
@@ -120,6 +124,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     return Container(
         term_service=term_service,
         ability_service=ability_service,
+        project_service=project_service,
         catalogue_service=CatalogueService(term_service, course_repository, selection_repository, teachers, clock),
         selection_service=selection_service,
         selection_idempotency=IdempotencyStore.from_url(settings.redis_url, settings.redis_prefix),
@@ -158,6 +163,7 @@ def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import school_courses as school_course_routes
     from enrollment.entrypoints.api.routers import catalogue, selection, terms
     from enrollment.entrypoints.api.routers import ability
+    from enrollment.entrypoints.api.routers import selection_projects
     from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
     container = container or build()
@@ -167,7 +173,7 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, school_course_routes.router, terms.router, catalogue.router, selection.router, ability.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, school_course_routes.router, terms.router, catalogue.router, selection.router, ability.router, selection_projects.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -20,6 +20,7 @@ ABILITY_PILOTS = "ability_pilots"  # E2: pilot districts x subjects per term
 ABILITY_PLANS = "ability_plans"  # E2: diagnostic attempts and the confirmed ability plan
 ABILITY_RETAKES = "ability_retakes"  # E2: 重修 per term x teacher x course
 COURSE_RATINGS = "course_ratings"  # E2: one rating per term x course x teacher (好评)
+SPECIAL_APPLICATIONS = "special_applications"  # E2: 专项培训 applications and their reviews
 
 BILLS = "bills"  # E3: 账单 per term x school x payee
 SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof files

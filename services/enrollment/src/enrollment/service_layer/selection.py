@@ -13,7 +13,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from enrollment.adapters.catalogue_repository import CourseRepository
 from enrollment.adapters.repositories import TeacherRepository
@@ -96,6 +96,17 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "teacher_not_found": (404, "教师不存在", "No teacher with this CE number."),
     "course_not_found": (404, "课程不存在", "No such course in this term."),
     "name_mismatch": (422, "姓名与学号不符", "The name does not match the teacher's record."),
+}
+
+
+#: The event's ``selected_by`` (the contract knows teacher, school_admin, institution, system; the
+#: city acting for a school counts as school_admin).
+SELECTED_BY: dict[Actor, Literal["teacher", "school_admin", "institution", "system"]] = {
+    Actor.TEACHER: "teacher",
+    Actor.SCHOOL_ADMIN: "school_admin",
+    Actor.CITY_ADMIN: "school_admin",
+    Actor.INSTITUTION: "institution",
+    Actor.SYSTEM: "system",
 }
 
 
@@ -275,7 +286,7 @@ class SelectionService:
             training_fee=catalogue.fen_to_yuan(course.get("training_fee_fen")),
             material_fee=catalogue.fen_to_yuan(course.get("material_fee_fen")),
             payee=course.get("payee") or "",
-            selected_by="teacher" if actor is Actor.TEACHER else "school_admin",
+            selected_by=SELECTED_BY.get(actor, "school_admin"),
         )
         try:
             await self.selections.add(doc, [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))])
