@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError
 from jijiao_contracts import Envelope, IntegrationEvent, Topology
 from jijiao_kit.correlation import set_correlation_id
 from jijiao_kit.messaging import events_exchange, service_queue
+from jijiao_kit.timeutil import epoch_ms
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +61,17 @@ class Inbox:
     async def claim(self, handler: str, event_id: str) -> str:
         """``"run"`` (this delivery must run the handler), ``"done"`` or ``"busy"``."""
         key = f"{handler}:{event_id}"
-        now = datetime.now(UTC)
+        now = epoch_ms(datetime.now(UTC))
+        lease_ms = int(self.lease.total_seconds() * 1000)
         try:
-            await self.collection.insert_one({"_id": key, "state": "processing", "lease_until": now + self.lease})
+            await self.collection.insert_one({"_id": key, "state": "processing", "lease_until_ms": now + lease_ms})
             return "run"
         except DuplicateKeyError:
             pass
+        # Lease times are epoch milliseconds: a datetime written by $set would come back a string.
         taken_over = await self.collection.find_one_and_update(
-            {"_id": key, "state": "processing", "lease_until": {"$lt": now}},
-            {"$set": {"lease_until": now + self.lease}},
+            {"_id": key, "state": "processing", "lease_until_ms": {"$lt": now}},
+            {"$set": {"lease_until_ms": now + lease_ms}},
         )
         if taken_over is not None:
             return "run"

@@ -37,6 +37,7 @@ class Worker:
         produces: Sequence[type[IntegrationEvent]] = (),
         jobs: Sequence[PeriodicJob] = (),
         on_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
+        on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
     ) -> None:
         settings = infra.settings
         self.infra = infra
@@ -55,6 +56,7 @@ class Worker:
         )
         self.jobs = list(jobs)
         self._on_startup = list(on_startup)
+        self._on_shutdown = list(on_shutdown)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         if dispatcher.routing_keys():
@@ -120,6 +122,11 @@ class Worker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        for hook in self._on_shutdown:
+            try:
+                await hook()
+            except Exception:
+                logger.exception("worker shutdown hook failed")
 
     async def start(self) -> None:
         """Start in-process (tests): the same hooks as ``run`` without signal handling."""

@@ -12,7 +12,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jijiao_contracts import Envelope, IntegrationEvent
-from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.outbox import OutboxRelay, outbox_entry, outbox_update, with_outbox
 from jijiao_kit.runtime import Infrastructure
@@ -197,3 +197,16 @@ async def test_relay_publishes_entries_of_one_document_in_order(harness: Harness
     assert await relay.run_once() == 5
     assert published == [e["event_id"] for e in entries]
     assert await relay.run_once() == 0
+
+
+async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease(harness: Harness) -> None:
+    inbox = Inbox(harness.consumer_infra.db, lease_seconds=0.2)
+    assert await inbox.claim("h", "e1") == "run"
+    assert await inbox.claim("h", "e1") == "busy"
+    await asyncio.sleep(0.3)
+    assert await inbox.claim("h", "e1") == "run"  # taken over once the lease ran out...
+    assert await inbox.claim("h", "e1") == "busy"  # ...with a fresh lease
+    await asyncio.sleep(0.3)
+    assert await inbox.claim("h", "e1") == "run"  # and again: the lease stays comparable after a $set
+    await inbox.complete("h", "e1")
+    assert await inbox.claim("h", "e1") == "done"
