@@ -1,0 +1,245 @@
+"""Batched consuming: for services whose events come in bursts.
+
+The embedded store answers a few hundred single operations a second but thousands of documents in one
+bulk request, so a consumer that takes one message at a time (``jijiao_kit.consuming``) is bounded by
+store round trips. ``BatchConsumer`` reads the service's quorum queue itself and hands a *batch* of
+envelopes to a ``BatchHandler``: up to ``batch_size`` messages, or what arrived within
+``linger_seconds`` of the first one. The guarantees are those of the one-at-a-time subscriber:
+
+- messages are acked only after ``handle_batch`` returned, i.e. after the batch's effects are stored;
+- a body that is not an event envelope is rejected at once (dead-lettered to the parking queue);
+- a batch that raises is retried message by message; a message that fails alone is nacked and
+  requeued, so the quorum queue's delivery limit parks a poison message while the others flow on;
+- the correlation id of each envelope is set while it is handled alone, and every outcome is logged.
+
+Effects must be keyed on the event (unique ids, upserts), as everywhere (DESIGN.md rule 2): a crash
+between the effects and the acks redelivers the whole batch. ``BatchInbox`` is the bulk form of the
+kit's ``Inbox`` (same collection and keys, so both paths see each other's work) for handlers whose
+effect is not fully keyed on the event and must run once per event.
+
+Wiring into a worker, additively (the worker is given an empty dispatcher, so the kit's own
+subscriber is not attached; ``attach_batch_consumer`` declares the queue and its bindings at start)::
+
+    worker = Worker(infra, EventDispatcher(), ...)
+    attach_batch_consumer(worker, handler, routing_keys=[...], batch_size=200)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from pydantic import ValidationError
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from jijiao_contracts import Envelope
+from jijiao_kit.correlation import set_correlation_id
+
+if TYPE_CHECKING:
+    from jijiao_kit.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+class BatchHandler(Protocol):
+    async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
+        """Store the effects of all these envelopes (keyed on each event) or raise."""
+        ...
+
+
+@dataclass
+class BatchStats:
+    batches: int = 0
+    handled: int = 0
+    rejected: int = 0
+    requeued: int = 0
+    failed_batches: int = 0
+
+
+class BatchConsumer:
+    """Consumes one quorum queue in batches; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        rabbitmq_url: str,
+        queue_name: str,
+        handler: BatchHandler,
+        *,
+        batch_size: int = 200,
+        linger_seconds: float = 0.02,
+        prefetch_count: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.rabbitmq_url = rabbitmq_url
+        self.queue_name = queue_name
+        self.handler = handler
+        self.batch_size = batch_size
+        self.linger_seconds = linger_seconds
+        self.prefetch_count = prefetch_count or batch_size * 2
+        self.stats = BatchStats()
+        self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._connection: AbstractRobustConnection | None = None
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self.rabbitmq_url)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self.prefetch_count)
+        queue = await channel.get_queue(self.queue_name, ensure=True)
+        await queue.consume(self._buffer.put, no_ack=False)
+        self._task = asyncio.create_task(self._run(), name=f"batch-consumer:{self.queue_name}")
+        logger.info("batch consumer on %s started (batch %d)", self.queue_name, self.batch_size)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._connection is not None:
+            await self._connection.close()  # unacked messages go back to the queue
+            self._connection = None
+
+    async def _take(self) -> list[AbstractIncomingMessage]:
+        loop = asyncio.get_running_loop()
+        batch = [await self._buffer.get()]
+        deadline = loop.time() + self.linger_seconds
+        while len(batch) < self.batch_size:
+            if not self._buffer.empty():
+                batch.append(self._buffer.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._buffer.get(), timeout=remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._take()
+            try:
+                await self.process(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a lost channel: unacked messages come back, effects are keyed
+                logger.exception("settling a batch of %d failed; the broker redelivers it", len(batch))
+
+    async def process(self, batch: Sequence[AbstractIncomingMessage]) -> None:
+        parsed: list[tuple[AbstractIncomingMessage, Envelope]] = []
+        for message in batch:
+            try:
+                parsed.append((message, Envelope.model_validate_json(message.body)))
+            except ValidationError:
+                logger.error("rejecting a message that is not an event envelope (id=%s)", message.message_id)
+                await message.reject(requeue=False)
+                self.stats.rejected += 1
+        if not parsed:
+            return
+        envelopes = [envelope for _, envelope in parsed]
+        correlations = {envelope.correlation_id for envelope in envelopes}
+        set_correlation_id(correlations.pop() if len(correlations) == 1 else None)
+        try:
+            await self.handler.handle_batch(envelopes)
+        except Exception:
+            self.stats.failed_batches += 1
+            logger.exception("batch of %d failed; retrying one by one", len(parsed))
+            await self._one_by_one(parsed)
+            return
+        for message, _ in parsed:
+            await message.ack()
+        self.stats.batches += 1
+        self.stats.handled += len(parsed)
+        logger.info("consumed a batch of %d events", len(parsed))
+
+    async def _one_by_one(self, parsed: Sequence[tuple[AbstractIncomingMessage, Envelope]]) -> None:
+        for message, envelope in parsed:
+            set_correlation_id(envelope.correlation_id)
+            try:
+                await self.handler.handle_batch([envelope])
+            except Exception:
+                logger.exception("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id)
+                await message.nack(requeue=True)
+                self.stats.requeued += 1
+                continue
+            await message.ack()
+            self.stats.handled += 1
+            logger.info("consumed %s %s", envelope.routing_key, envelope.event_id)
+
+
+class BatchInbox:
+    """The kit ``Inbox`` in bulk: which (handler, event) pairs are done. Same collection and keys
+    (``<handler>:<event_id>``, ``state: "done"``) as ``jijiao_kit.consuming.Inbox``.
+
+    There is no claim: two deliveries of one event handled at the same moment may both run, so the
+    effect must be keyed on the event; the inbox only keeps a completed event from running again."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str = "inbox") -> None:
+        self.collection = db[collection]
+
+    async def done(self, handler: str, event_ids: Iterable[str]) -> set[str]:
+        """The event ids among ``event_ids`` that ``handler`` has completed."""
+        keys = [f"{handler}:{event_id}" for event_id in event_ids]
+        if not keys:
+            return set()
+        cursor = self.collection.find({"_id": {"$in": keys}, "state": "done"}, {"_id": 1})
+        prefix = len(handler) + 1
+        return {doc["_id"][prefix:] async for doc in cursor}
+
+    async def mark_done(self, handler: str, event_ids: Iterable[str]) -> None:
+        now = datetime.now(UTC)
+        writes = [
+            UpdateOne({"_id": f"{handler}:{event_id}"}, {"$set": {"state": "done", "handled_at": now}}, upsert=True)
+            for event_id in event_ids
+        ]
+        if writes:
+            await self.collection.bulk_write(writes, ordered=False)
+
+
+def attach_batch_consumer(
+    worker: Worker,
+    handler: BatchHandler,
+    *,
+    routing_keys: Iterable[str],
+    batch_size: int = 200,
+    linger_seconds: float = 0.02,
+) -> BatchConsumer:
+    """Run a ``BatchConsumer`` on the worker's service queue, started after the worker and stopped
+    with it. Give the worker an empty dispatcher so that the kit's one-at-a-time subscriber is not
+    attached as well; the queue, its parking queue and its bindings are declared here."""
+    from jijiao_kit.messaging import declare_topology
+
+    settings = worker.settings
+    keys = sorted(set(routing_keys))
+    consumer = BatchConsumer(
+        settings.rabbitmq_url,
+        settings.topology.service_queue(settings.service_name),
+        handler,
+        batch_size=batch_size,
+        linger_seconds=linger_seconds,
+    )
+
+    async def start() -> None:
+        await declare_topology(
+            worker.broker,
+            settings.topology,
+            service=settings.service_name,
+            routing_keys=keys,
+            delivery_limit=settings.delivery_limit,
+        )
+        await consumer.start()
+
+    worker.app.after_startup(start)
+    worker.app.on_shutdown(consumer.stop)
+    return consumer
