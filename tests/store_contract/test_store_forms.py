@@ -169,3 +169,21 @@ async def test_times_read_back_through_as_utc_whatever_form_the_store_kept(colle
     doc = await collection.find_one({"_id": 1}) or {}
     assert as_utc(doc["inserted"]) == moment
     assert as_utc(doc["updated"]) == moment
+
+
+async def test_ne_true_matches_missing_and_false_and_exists_false_matches_missing(
+    collection: AsyncCollection[Doc],
+) -> None:
+    await collection.insert_many([{"_id": "missing"}, {"_id": "no", "paid": False}, {"_id": "yes", "paid": True}])
+    assert sorted([d["_id"] async for d in collection.find({"paid": {"$ne": True}})]) == ["missing", "no"]
+    assert [d["_id"] async for d in collection.find({"paid": {"$exists": False}})] == ["missing"]
+
+
+async def test_booleans_written_by_set_read_back_truthy(collection: AsyncCollection[Doc]) -> None:
+    """nx-27017 may return a $set True as 1: code reads flags with bool(...) and queries with True."""
+    await collection.insert_one({"_id": 1, "paid": False})
+    await collection.update_one({"_id": 1}, {"$set": {"paid": True}})
+    doc = await collection.find_one({"_id": 1}) or {}
+    assert bool(doc["paid"]) is True
+    assert await collection.count_documents({"paid": True}) == 1
+    assert await collection.count_documents({"paid": {"$ne": True}}) == 0
