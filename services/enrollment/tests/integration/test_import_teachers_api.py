@@ -3,9 +3,12 @@ API; every rejected row says why and leaves nothing behind; duplicates within th
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any
+
+from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).parent))
 from e1_support import id_number, id_number_with_x, roster_env
@@ -56,6 +59,9 @@ async def test_import_reports_each_row_and_rejected_rows_leave_no_trace(
             content=b"not a workbook",
             headers={**env.school_admin(school), "Content-Type": XLSX},
         )
+        template = await env.client.get(
+            f"/v1/schools/{school['id']}/teachers/import-template", headers=env.school_admin(school)
+        )
         in_school = [doc async for doc in env.db["teachers"].find({"school_id": school["id"]})]
         total = await env.db["teachers"].count_documents({})
     assert response.status_code == 200, response.text
@@ -79,4 +85,7 @@ async def test_import_reports_each_row_and_rejected_rows_leave_no_trace(
     assert (by_name["陈晓明"]["gender"], by_name["陈晓明"]["stage"]) == ("male", "primary")
     assert total == 3  # the two accepted rows and the existing teacher: nothing from rejected rows
     assert foreign.status_code == 403
+    assert template.status_code == 200 and template.headers["content-type"] == XLSX
+    header = next(load_workbook(io.BytesIO(template.content)).worksheets[0].iter_rows(values_only=True))
+    assert header[:3] == ("姓名", "身份证号码", "手机号码")
     assert garbage.status_code == 400 and garbage.json()["code"] == "invalid_sheet"

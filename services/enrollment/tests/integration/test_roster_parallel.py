@@ -78,3 +78,26 @@ async def test_200_parallel_approvals_of_one_transfer_apply_once(settings_env: d
         assert teacher_doc["version"] == 3
     else:
         assert moves == 0 and teacher_doc["school_id"] == old["id"]
+
+
+async def test_200_parallel_principal_authorisations_leave_exactly_one_principal(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        teachers = [await env.teacher(school, f"教师{i}", id_number=id_number(600 + i)) for i in range(20)]
+
+        async def authorise(index: int) -> Any:
+            return await env.client.put(
+                f"/v1/schools/{school['id']}/principal",
+                json={"ce_number": teachers[index % 20]["ce_number"]},
+                headers=env.school_admin(school),
+            )
+
+        responses = await asyncio.gather(*(authorise(i) for i in range(PARALLEL)))
+        stored = await env.db["schools"].find_one({"_id": school["id"]})
+    statuses = Counter(r.status_code for r in responses)
+    winners = {r.json()["principal_ce_number"] for r in responses if r.status_code == 200}
+    assert statuses == {200: 1, 409: PARALLEL - 1}, statuses
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"principal_exists"}
+    assert stored is not None and {stored["principal_ce_number"]} == winners

@@ -30,6 +30,9 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
     async with roster_env(settings_env, make_token) as env:
         old, new, _far, teacher = await setup(env)
         ce = teacher["ce_number"]
+        await env.client.put(
+            f"/v1/schools/{old['id']}/principal", json={"ce_number": ce}, headers=env.school_admin(old)
+        )
         await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(old))
         by_old_school = await env.client.post(
             f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(old)
@@ -54,6 +57,7 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
         old_view = await env.client.get(f"/v1/teachers/{ce}", headers=env.school_admin(old))
         receiving_list = await env.client.get("/v1/transfers", headers=env.school_admin(new))
         sending_list = await env.client.get("/v1/transfers", headers=env.school_admin(old))
+        old_school = await env.container.schools.get(old["id"])
         events = await env.outbox_types("teachers", ce)
         transferred = await env.outbox_payloads("teachers", ce, "enrollment.teacher_transferred")
     assert by_old_school.status_code == 403
@@ -71,6 +75,7 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
     assert (body["school_id"], body["school_name"], body["district"]) == (new["id"], "天河二小", "天河区")
     assert body["status"] == "active"  # archived as "left" by the old school, active on arrival
     assert old_view.status_code == 404
+    assert old_school is not None and old_school["principal_ce_number"] is None  # the principal left the school
     assert [t["id"] for t in receiving_list.json()] == [transfer["id"]]
     assert [t["id"] for t in sending_list.json()] == [transfer["id"]]
     assert events[-2:] == ["enrollment.teacher_transferred", "enrollment.teacher_archived"]

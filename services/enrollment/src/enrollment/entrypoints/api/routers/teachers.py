@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from enrollment.adapters.teacher_sheet import template_xlsx
 from enrollment.entrypoints.api.deps import ImportDep, RosterDep
 from enrollment.service_layer.roster import NewTeacher, TeacherFilter
 from jijiao_contracts.enums import Stage
@@ -261,6 +262,21 @@ async def reopen_record(
 ) -> TeacherOut:
     """重新更新: let the teacher correct name and ID number, then submit for review again."""
     return TeacherOut.of(await roster.reopen(principal, ce_number, body.reason if body else None))
+
+
+@router.get(
+    "/v1/schools/{school_id}/teachers/import-template",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The import template (.xlsx, Chinese header row)"}},
+)
+async def import_template(school_id: str, principal: CurrentPrincipal, roster: RosterDep) -> Response:
+    """教师导入模板: the header row the import expects (姓名, 身份证号码, 手机号码, ...)."""
+    await roster.get_school(principal, school_id)
+    return Response(
+        template_xlsx(),
+        media_type=XLSX,
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''teacher-import-template.xlsx"},
+    )
 
 
 @router.post(
