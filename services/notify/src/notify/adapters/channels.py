@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class ProviderError(Exception):
@@ -28,4 +29,15 @@ class Outgoing:
 class Channel(Protocol):
     async def send(self, message: Outgoing) -> str:
         """Send one message; returns the provider's id. Raises ``ProviderError`` on failure."""
+        ...
+
+
+@runtime_checkable
+class BatchChannel(Channel, Protocol):
+    """A provider that takes many messages in one call (the development sink). The HTTP gateway and
+    SMTP stay one message per call."""
+
+    async def send_many(self, messages: Sequence[Outgoing]) -> list[str | ProviderError]:
+        """Send all; per message the provider's id or its error, in order. Raises ``ProviderError``
+        when the whole call failed."""
         ...

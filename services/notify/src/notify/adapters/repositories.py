@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,17 @@ class Contacts:
 
     async def school_admins(self, school_id: str) -> list[Doc]:
         cursor = self.collection.find({"school_id": school_id, "is_school_admin": True})
+        return [doc async for doc in cursor]
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Doc]:
+        if not keys:
+            return {}
+        return {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": list(set(keys))}})}
+
+    async def school_admins_of(self, school_ids: Sequence[str]) -> list[Doc]:
+        if not school_ids:
+            return []
+        cursor = self.collection.find({"school_id": {"$in": list(set(school_ids))}, "is_school_admin": True})
         return [doc async for doc in cursor]
 
     async def active_teachers(self, batch_size: int = 1000) -> Any:
@@ -99,6 +111,31 @@ class Messages:
             return_document=ReturnDocument.AFTER,
         )
 
+    async def claim_many(self, keys: Sequence[str], now: datetime, lease_until: datetime) -> list[Doc]:
+        """``claim`` for many notices in one bulk write of conditional updates; each taken one carries
+        this call's claim token, so the read that follows returns exactly the notices taken here."""
+        token = uuid.uuid4().hex
+        claim = {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now, "claim": token}}
+        stamp = epoch(now)
+        keys = list(dict.fromkeys(keys))
+        result = await self.collection.bulk_write(
+            [UpdateOne({"_id": key, "status": "pending", "due_ts": {"$lte": stamp}}, claim) for key in keys],
+            ordered=False,
+        )
+        if result.modified_count == 0:
+            return []
+        cursor = self.collection.find({"_id": {"$in": keys}, "claim": token}, {OUTBOX: 0})
+        return [doc async for doc in cursor]
+
+    async def finish_many(self, updates: Sequence[tuple[str, Doc]]) -> int:
+        """``finish`` for many claimed notices in one bulk write (each update with its own outbox entry)."""
+        if not updates:
+            return 0
+        result = await self.collection.bulk_write(
+            [UpdateOne({"_id": key, "status": "sending"}, update) for key, update in updates], ordered=False
+        )
+        return result.modified_count
+
     async def finish(self, key: str, update: Doc) -> bool:
         result = await self.collection.update_one({"_id": key, "status": "sending"}, update)
         return result.modified_count == 1
@@ -129,6 +166,17 @@ class SmsSinkStore:
         await self.collection.update_one(
             {"_id": message_id}, {"$setOnInsert": fields, "$inc": {"deliveries": 1}}, upsert=True
         )
+
+    async def store_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
+        """``store`` for many messages in one bulk write."""
+        if messages:
+            await self.collection.bulk_write(
+                [
+                    UpdateOne({"_id": key}, {"$setOnInsert": fields, "$inc": {"deliveries": 1}}, upsert=True)
+                    for key, fields in messages
+                ],
+                ordered=False,
+            )
 
     async def list_to(self, to: str, limit: int = 100) -> list[Doc]:
         cursor = self.collection.find({"to": to}).sort("received_at", -1).limit(limit)

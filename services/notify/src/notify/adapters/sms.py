@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import httpx
+from pymongo.errors import PyMongoError
 
 from notify.adapters.channels import Outgoing, ProviderError, RejectedError
 from notify.adapters.repositories import SmsSinkStore
@@ -34,6 +36,32 @@ class DevSmsSink:
             },
         )
         return provider_id
+
+    async def send_many(self, messages: Sequence[Outgoing]) -> list[str | ProviderError]:
+        """All messages in one bulk write of the sink (each keyed by its message id, as ``send``)."""
+        now = datetime.now(UTC)
+        provider_ids = [f"sink-{uuid.uuid4().hex[:12]}" for _ in messages]
+        entries = []
+        for message, provider_id in zip(messages, provider_ids, strict=True):
+            measured = size(message.text)
+            entries.append(
+                (
+                    message.message_id,
+                    {
+                        "to": message.to,
+                        "text": message.text,
+                        "length": measured.length,
+                        "segments": measured.segments,
+                        "provider_id": provider_id,
+                        "received_at": now,
+                    },
+                )
+            )
+        try:
+            await self.store.store_many(entries)
+        except PyMongoError as exc:
+            raise ProviderError(f"SMS sink unavailable: {type(exc).__name__}") from exc
+        return list(provider_ids)
 
 
 class HttpSmsGateway:

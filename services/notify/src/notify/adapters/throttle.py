@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -56,3 +57,25 @@ class SlidingLimiter:
             return Decision(True)
         reason = "interval" if int(code) == 1 else "cap"
         return Decision(False, reason, max(1, math.ceil(float(wait))))
+
+    async def take_many(self, keys: Sequence[str], *, now: float, window: int, cap: int) -> list[Decision]:
+        """``take`` for many keys in one pipelined round trip (each key is still its own atomic script,
+        so concurrent callers cannot both pass; a key given twice counts twice, in order)."""
+        if not keys:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                await self._script(
+                    keys=[f"{self.prefix}{key}"],
+                    args=[now, 0, window, cap, f"{now}:{uuid.uuid4().hex[:8]}"],
+                    client=pipe,
+                )
+            answers = await pipe.execute()
+        decisions = []
+        for code, wait in answers:
+            if int(code) == 0:
+                decisions.append(Decision(True))
+            else:
+                reason = "interval" if int(code) == 1 else "cap"
+                decisions.append(Decision(False, reason, max(1, math.ceil(float(wait)))))
+        return decisions

@@ -21,7 +21,7 @@ from typing import Any
 from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
 from jijiao_kit.clock import Clock
 from jijiao_kit.outbox import outbox_entry, outbox_update
-from notify.adapters.channels import Channel, Outgoing, ProviderError, RejectedError
+from notify.adapters.channels import BatchChannel, Channel, Outgoing, ProviderError, RejectedError
 from notify.adapters.repositories import Messages
 from notify.adapters.throttle import SlidingLimiter
 from notify.domain.schedule import backoff_seconds, epoch
@@ -65,10 +65,28 @@ class DeliveryService:
         return await self._deliver_many(ids)
 
     async def _deliver_many(self, ids: list[str]) -> int:
+        """Claim the due ones among ``ids`` in one bulk write, then send: channels that take a batch
+        (the development sink) in one call with one bulk write of the outcomes; the others (HTTP gateway,
+        SMTP) one message at a time, each finished as soon as its provider answered."""
         if not ids:
             return 0
-        results = await asyncio.gather(*(self._guarded(key) for key in ids))
-        return sum(results)
+        now = self.clock.now()
+        docs = await self.messages.claim_many(ids, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
+        if not docs:
+            return 0
+        ready, deferred = await self._rate_limited(docs)
+        finishes = list(deferred)
+        singles: list[dict[str, Any]] = []
+        batched: dict[str, list[dict[str, Any]]] = {}
+        for doc in ready:
+            if isinstance(self.channels[doc["channel"]], BatchChannel):
+                batched.setdefault(doc["channel"], []).append(doc)
+            else:
+                singles.append(doc)
+        for channel, group in batched.items():
+            finishes.extend(await self._send_batch(channel, group))
+        await asyncio.gather(self.messages.finish_many(finishes), *(self._guarded_send(doc) for doc in singles))
+        return len(docs)
 
     async def drain(self) -> int:
         """The delivery job's pass: hinted notices first, a scan every ``delivery_scan_seconds`` (the
@@ -91,29 +109,47 @@ class DeliveryService:
             total += await self._deliver_many(batch)
         return total
 
-    async def _guarded(self, key: str) -> int:
+    async def _guarded_send(self, doc: dict[str, Any]) -> None:
         async with self._slots:
             try:
-                return await self.deliver(key)
+                await self.messages.finish(doc["_id"], await self._send_one(doc))
             except Exception:  # one bad notice must not stop the others; its lease lets it be retried
-                logger.exception("delivering notice %s failed unexpectedly", key)
-                return 0
+                logger.exception("delivering notice %s failed unexpectedly", doc["_id"])
 
     async def deliver(self, key: str) -> int:
+        """Claim and send one notice now (the API sends a verification code this way)."""
         now = self.clock.now()
         doc = await self.messages.claim(key, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
         if doc is None:
             return 0
-        if not doc.get("urgent"):
-            decision = await self.limiter.take(
-                f"rate:{doc['to']}",
-                now=now.timestamp(),
-                window=RATE_WINDOW_SECONDS,
-                cap=self.settings.recipient_rate_per_hour,
-            )
-            if not decision.allowed:
-                later = now + timedelta(seconds=decision.retry_after)
-                await self.messages.finish(
+        _, deferred = await self._rate_limited([doc])
+        if deferred:
+            await self.messages.finish_many(deferred)
+        else:
+            await self.messages.finish(key, await self._send_one(doc))
+        return 1
+
+    async def _rate_limited(
+        self, docs: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+        """Split claimed notices into those that may go now and the deferral updates of the others
+        (per-recipient sliding window in Redis; urgent notices are not limited)."""
+        now = self.clock.now()
+        limited = [doc for doc in docs if not doc.get("urgent")]
+        decisions = await self.limiter.take_many(
+            [f"rate:{doc['to']}" for doc in limited],
+            now=now.timestamp(),
+            window=RATE_WINDOW_SECONDS,
+            cap=self.settings.recipient_rate_per_hour,
+        )
+        refused = {
+            doc["_id"]: decision for doc, decision in zip(limited, decisions, strict=True) if not decision.allowed
+        }
+        deferred: list[tuple[str, dict[str, Any]]] = []
+        for key, decision in refused.items():
+            later = now + timedelta(seconds=decision.retry_after)
+            deferred.append(
+                (
                     key,
                     {
                         "$set": {
@@ -126,31 +162,54 @@ class DeliveryService:
                         }
                     },
                 )
-                return 1
-        send = doc.get("send") or {}
-        outgoing = Outgoing(message_id=key, to=doc["to"], text=send.get("text", ""), subject=send.get("subject"))
-        attempts = int(doc.get("attempts", 0)) + 1
-        try:
-            provider_id = await asyncio.wait_for(
-                self.channels[doc["channel"]].send(outgoing), timeout=self.settings.send_timeout_seconds
             )
-        except RejectedError as exc:
-            await self._fail(doc, attempts, str(exc))
+        return [doc for doc in docs if doc["_id"] not in refused], deferred
+
+    @staticmethod
+    def _outgoing(doc: dict[str, Any]) -> Outgoing:
+        send = doc.get("send") or {}
+        return Outgoing(message_id=doc["_id"], to=doc["to"], text=send.get("text", ""), subject=send.get("subject"))
+
+    async def _send_one(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Send one claimed notice; returns the update that finishes it (sent, retry or failed)."""
+        try:
+            provider_id: str | Exception = await asyncio.wait_for(
+                self.channels[doc["channel"]].send(self._outgoing(doc)), timeout=self.settings.send_timeout_seconds
+            )
         except (ProviderError, TimeoutError) as exc:
-            error = str(exc) or f"timed out after {self.settings.send_timeout_seconds}s"
-            if attempts >= self.settings.delivery_max_attempts:
-                await self._fail(doc, attempts, error)
-            else:
-                await self._retry(doc, attempts, error)
-        else:
-            await self._sent(doc, attempts, provider_id)
-        return 1
+            provider_id = exc
+        return self._outcome(doc, provider_id)
+
+    async def _send_batch(self, channel: str, docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        sender = self.channels[channel]
+        assert isinstance(sender, BatchChannel)
+        outcomes: list[str | Exception]
+        try:
+            outcomes = list(
+                await asyncio.wait_for(
+                    sender.send_many([self._outgoing(doc) for doc in docs]), timeout=self.settings.send_timeout_seconds
+                )
+            )
+        except (ProviderError, TimeoutError) as exc:
+            outcomes = [exc] * len(docs)
+        return [(doc["_id"], self._outcome(doc, outcome)) for doc, outcome in zip(docs, outcomes, strict=True)]
+
+    def _outcome(self, doc: dict[str, Any], outcome: str | Exception) -> dict[str, Any]:
+        attempts = int(doc.get("attempts", 0)) + 1
+        if isinstance(outcome, str):
+            return self._sent(doc, attempts, outcome)
+        if isinstance(outcome, RejectedError):
+            return self._fail(doc, attempts, str(outcome))
+        error = str(outcome) or f"timed out after {self.settings.send_timeout_seconds}s"
+        if attempts >= self.settings.delivery_max_attempts:
+            return self._fail(doc, attempts, error)
+        return self._retry(doc, attempts, error)
 
     def _secret_cleanup(self, doc: dict[str, Any]) -> dict[str, Any]:
         template = TEMPLATES.get(doc["template"])
         return {"send": ""} if template is not None and template.secret_fields else {}
 
-    async def _sent(self, doc: dict[str, Any], attempts: int, provider_id: str) -> None:
+    def _sent(self, doc: dict[str, Any], attempts: int, provider_id: str) -> dict[str, Any]:
         now = self.clock.now()
         event = NoticeSent(
             notice_id=doc["_id"],
@@ -173,30 +232,27 @@ class DeliveryService:
         }
         if cleanup := self._secret_cleanup(doc):
             update["$unset"] = cleanup
-        await self.messages.finish(doc["_id"], outbox_update(update, [outbox_entry(event, producer=PRODUCER)]))
+        return outbox_update(update, [outbox_entry(event, producer=PRODUCER)])
 
-    async def _retry(self, doc: dict[str, Any], attempts: int, error: str) -> None:
+    def _retry(self, doc: dict[str, Any], attempts: int, error: str) -> dict[str, Any]:
         now = self.clock.now()
         delay = backoff_seconds(
             attempts, base=self.settings.retry_base_seconds, cap=self.settings.retry_max_seconds, rng=self.rng
         )
         logger.warning("notice %s attempt %d failed (%s); retry in %.1fs", doc["_id"], attempts, error, delay)
-        await self.messages.finish(
-            doc["_id"],
-            {
-                "$set": {
-                    "status": "pending",
-                    "attempts": attempts,
-                    "last_error": error,
-                    "updated_at": now,
-                    "next_attempt_at": now + timedelta(seconds=delay),
-                    "due_ts": epoch(now) + delay,
-                },
-                "$push": {"errors": f"attempt {attempts}: {error}"},
+        return {
+            "$set": {
+                "status": "pending",
+                "attempts": attempts,
+                "last_error": error,
+                "updated_at": now,
+                "next_attempt_at": now + timedelta(seconds=delay),
+                "due_ts": epoch(now) + delay,
             },
-        )
+            "$push": {"errors": f"attempt {attempts}: {error}"},
+        }
 
-    async def _fail(self, doc: dict[str, Any], attempts: int, error: str) -> None:
+    def _fail(self, doc: dict[str, Any], attempts: int, error: str) -> dict[str, Any]:
         now = self.clock.now()
         logger.error("notice %s failed after %d attempts: %s", doc["_id"], attempts, error)
         event = NoticeFailed(
@@ -222,4 +278,4 @@ class DeliveryService:
         }
         if cleanup := self._secret_cleanup(doc):
             update["$unset"] = cleanup
-        await self.messages.finish(doc["_id"], outbox_update(update, [outbox_entry(event, producer=PRODUCER)]))
+        return outbox_update(update, [outbox_entry(event, producer=PRODUCER)])
