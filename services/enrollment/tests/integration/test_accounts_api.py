@@ -101,6 +101,12 @@ async def test_password_change_for_teachers_and_admins(settings_env: dict[str, A
             headers=admin_token,
         )
         admin_login = await login(env, "tianhe01", "Tianhe2027x")
+        other_school = await env.school("天河二小")
+        foreign_reset = await env.client.post(
+            f"/v1/auth/teachers/{ce}/password-reset", headers=env.school_admin(other_school)
+        )
+        reset = await env.client.post(f"/v1/auth/teachers/{ce}/password-reset", headers=env.school_admin(school))
+        after_reset = await login(env, ce, initial)
         tokenless = await env.client.post(
             "/v1/auth/password",
             json={"old_password": "x", "new_password": "y"},
@@ -116,6 +122,9 @@ async def test_password_change_for_teachers_and_admins(settings_env: dict[str, A
     assert created.status_code == 201, created.text
     assert created.json()["district"] == "天河区" and created.json()["roles"] == ["district_admin"]
     assert admin_changed.status_code == 204 and admin_login.status_code == 200
+    assert foreign_reset.status_code == 404
+    assert reset.status_code == 204
+    assert after_reset.status_code == 200 and after_reset.json()["must_change_password"] is True
     assert tokenless.status_code == 404  # a token that names no stored account has no password
 
 

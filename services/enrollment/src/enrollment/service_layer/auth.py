@@ -11,6 +11,7 @@ from enrollment.adapters.repositories import AccountRepository, SchoolRepository
 from enrollment.domain.accounts import LoginKind, locks_after, login_kinds, password_problem
 from enrollment.domain.identity import initial_password
 from enrollment.domain.roster import is_principal
+from enrollment.service_layer.access import is_school_admin_of
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, AccountLocked
@@ -199,4 +200,22 @@ class AuthService:
             "The account is locked after too many wrong passwords; a school admin can unlock it.",
             code="account_locked",
             title="账号已锁定，请联系学校继续教育管理员解锁",
+        )
+
+    async def reset_teacher_password(self, principal: Principal, ce_number: str) -> None:
+        """重新设置密码: a school admin of the teacher's school (or the city) resets a forgotten password to
+        the initial one (last six ID characters); the teacher must change it at the next login."""
+        teacher = await self.teachers.get(ce_number)
+        if teacher is None or not is_school_admin_of(principal, teacher["school_id"]):
+            raise NotFound(f"Teacher {ce_number} not found.", code="teacher_not_found", title="教师不存在")
+        password_hash = await self.hasher.hash_async(initial_password(teacher["id_number"]))
+        await self.teachers.update_where(
+            {"_id": ce_number},
+            {
+                "$set": {
+                    "credentials.password_hash": password_hash,
+                    "credentials.must_change": True,
+                    "credentials.failed_attempts": 0,
+                }
+            },
         )

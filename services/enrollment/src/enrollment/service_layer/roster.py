@@ -353,7 +353,12 @@ class RosterService:
             submission_id and review.get("submission_id") != submission_id
         ):
             raise Conflict("No submitted changes await review.", code="nothing_to_review", title="没有待审核的信息")
-        condition = {"_id": ce_number, "info_review.submission_id": review["submission_id"]}
+        # The version too: the event below is built from this read (a move in between must not be undone).
+        condition = {
+            "_id": ce_number,
+            "info_review.submission_id": review["submission_id"],
+            "version": teacher.get("version", 1),
+        }
         now = self.clock.now()
         decided = {**review, "reviewed_by": principal.subject, "reviewed_at": now}
         if not approve:

@@ -53,3 +53,14 @@ async def change_password(body: PasswordChange, principal: CurrentPrincipal, aut
     """Change one's own password (teachers must replace the initial one after the first login)."""
     await auth.change_password(principal, body.old_password, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/teachers/{ce_number}/password-reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"description": "No such teacher in the caller's school"}},
+)
+async def reset_teacher_password(ce_number: str, principal: CurrentPrincipal, auth: AuthDep) -> Response:
+    """A school admin resets a teacher's (or the principal's) forgotten password to the initial one."""
+    await auth.reset_teacher_password(principal, ce_number)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
