@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from jijiao_contracts.events import notify as notify_events
 from jijiao_kit.auth import TokenVerifier, load_or_create_keypair, verifier_from_settings
+from jijiao_kit.batching import BatchInbox, attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.jobs import PeriodicJob
@@ -23,10 +24,11 @@ from notify.adapters.email import SmtpMailer
 from notify.adapters.repositories import Contacts, Messages, PointsBalances, SmsSinkStore, Terms, Verifications
 from notify.adapters.sms import DevSmsSink, HttpSmsGateway
 from notify.adapters.throttle import SlidingLimiter
+from notify.service_layer.batch import NoticeBatches
 from notify.service_layer.contacts import ContactService
 from notify.service_layer.delivery import DeliveryService
 from notify.service_layer.delivery_log import DeliveryLog
-from notify.service_layer.handlers import register_handlers
+from notify.service_layer.handlers import register_fact_handlers, register_handlers
 from notify.service_layer.notices import Notifier
 from notify.service_layer.reminders import Reminders
 from notify.service_layer.verifications import VerificationService
@@ -142,19 +144,23 @@ def create_api(container: Container | None = None) -> FastAPI:
 
 
 def create_worker(container: Container | None = None) -> Worker:
+    """The worker: outbox relay, delivery and reminder jobs, and the queue consumer (in batches of
+    ``CONSUMER_BATCH_SIZE``, or the kit's one-message-at-a-time subscriber when it is 0; both apply the
+    same keyed effects)."""
     container = container or build()
     settings = container.settings
     configure_logging("notify-worker", settings.log_level, settings.log_json)
     container.notifier.on_due = container.delivery.hint
     dispatcher = EventDispatcher()
     register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    batched = settings.consumer_batch_size > 0
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)
 
-    return Worker(
+    worker = Worker(
         container.infra,
-        dispatcher,
+        EventDispatcher() if batched else dispatcher,
         title="jijiao notify worker",
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(notify_events),
@@ -169,3 +175,16 @@ def create_worker(container: Container | None = None) -> Worker:
         ],
         on_startup=[startup],
     )
+    if batched:
+        facts = EventDispatcher()
+        register_fact_handlers(facts, container.contacts, container.terms, container.balances)
+        batches = NoticeBatches(facts, worker.inbox, BatchInbox(container.infra.db), container.notifier)
+        attach_batch_consumer(
+            worker,
+            batches,
+            routing_keys=batches.routing_keys(),
+            batch_size=settings.consumer_batch_size,
+            linger_seconds=settings.consumer_linger_seconds,
+        )
+        worker.dispatcher = dispatcher  # what the service consumes, whichever consumer runs
+    return worker

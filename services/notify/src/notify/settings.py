@@ -26,6 +26,11 @@ class Settings(ServiceSettings):
     mail_from: str = "noreply@jijiao.example"
     mail_from_name: str = "广州继教网"
 
+    #: The worker consumes events in batches of up to this many (or what arrived within the linger
+    #: time); 0 selects the kit's one-message-at-a-time subscriber.
+    consumer_batch_size: int = 200
+    consumer_linger_seconds: float = 0.05
+
     #: Provider calls: one attempt never holds a sender slot longer than this.
     send_timeout_seconds: float = 10.0
     delivery_max_attempts: int = 5

@@ -33,6 +33,17 @@ def _teacher_fields(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str
 def register_handlers(
     dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, balances: PointsBalances, notifier: Notifier
 ) -> None:
+    """Every handler, for the kit's one-message-at-a-time subscriber."""
+    register_fact_handlers(dispatcher, contacts, terms, balances)
+    for route in ROUTES:
+        dispatcher.handles(route.event, name=route.name)(_route_handler(route, notifier))
+
+
+def register_fact_handlers(
+    dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, balances: PointsBalances
+) -> None:
+    """The contact book and the facts reminders need (low volume: one event at a time, with the inbox)."""
+
     @dispatcher.handles(en.TeacherRegistered, name="notify.contact_from_teacher")
     async def teacher_registered(event: en.TeacherRegistered, envelope: Envelope) -> None:
         await contacts.upsert(
@@ -103,9 +114,6 @@ def register_handlers(
     @dispatcher.handles(hr.PointsBalanceChanged, name="notify.points_balance")
     async def points_balance(event: hr.PointsBalanceChanged, envelope: Envelope) -> None:
         await balances.upsert(event.ce_number, event.year, event.balance, envelope.occurred_at)
-
-    for route in ROUTES:
-        dispatcher.handles(route.event, name=route.name)(_route_handler(route, notifier))
 
 
 def _route_handler(route: Route, notifier: Notifier) -> Any:
