@@ -200,3 +200,32 @@ async def test_teacher_sees_own_transfers_only(settings_env: dict[str, Any], mak
     assert [t["id"] for t in mine.json()] == [applied.json()["id"]]
     assert theirs.status_code == 404
     assert cannot_apply.status_code == 403
+
+
+async def test_a_record_written_without_a_version_field_still_moves(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    """Records written directly in the shared shape (no ``version``) are moved too: the conditional
+    write matches the missing field and starts the counter."""
+    async with roster_env(settings_env, make_token) as env:
+        old, new, _far, _teacher = await setup(env)
+        await env.db["teachers"].insert_one(
+            {
+                "_id": "2026990001",
+                "name": "旧数据",
+                "id_number": "440106198501019999",
+                "mobile": "13900000099",
+                "school_id": old["id"],
+                "school_name": old["name"],
+                "district": old["district"],
+                "status": "active",
+                "special_user": False,
+            }
+        )
+        applied = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": "2026990001"}, headers=env.school_admin(new)
+        )
+        approved = await env.client.post(f"/v1/transfers/{applied.json()['id']}/approve", headers=env.district())
+        moved = await env.container.teachers.get("2026990001")
+    assert approved.status_code == 200, approved.text
+    assert moved is not None and moved["school_id"] == new["id"] and moved["version"] == 1

@@ -336,7 +336,7 @@ class RosterService:
             "reason": None,
         }
         changed = await self.teachers.update_where(
-            {"_id": ce_number, "version": teacher.get("version", 1)},
+            {"_id": ce_number, "version": teacher.get("version")},
             {"$set": {"info_review": new_review}, "$inc": {"version": 1}},
         )
         if not changed:
@@ -357,7 +357,7 @@ class RosterService:
         condition = {
             "_id": ce_number,
             "info_review.submission_id": review["submission_id"],
-            "version": teacher.get("version", 1),
+            "version": teacher.get("version"),
         }
         now = self.clock.now()
         decided = {**review, "reviewed_by": principal.subject, "reviewed_at": now}
@@ -412,7 +412,7 @@ class RosterService:
             "reason": reason,
         }
         if not await self.teachers.update_where(
-            {"_id": ce_number, "version": teacher.get("version", 1)},
+            {"_id": ce_number, "version": teacher.get("version")},
             {"$set": {"info_review": reopened}, "$inc": {"version": 1}},
         ):
             raise Conflict("The teacher record changed meanwhile; retry.", code="concurrent_edit", title="请刷新后重试")

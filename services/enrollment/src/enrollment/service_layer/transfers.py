@@ -290,7 +290,7 @@ class TransferService:
         return await self.teachers.update_where(
             {
                 "_id": teacher["_id"],
-                "version": teacher.get("version", 1),
+                "version": teacher.get("version"),
                 "school_id": application["from_school_id"],
                 "special_user": {"$ne": True},
             },

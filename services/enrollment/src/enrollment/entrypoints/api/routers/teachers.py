@@ -74,7 +74,9 @@ class TeacherOut(BaseModel):
         fields = {k: v for k, v in doc.items() if k in cls.model_fields and k not in ("locked", "info_review")}
         if mask_id:
             fields["id_number"] = mask(doc["id_number"])
-        review = doc.get("info_review") or {}
+        review = dict(doc.get("info_review") or {})
+        if mask_id and (review.get("changes") or {}).get("id_number"):
+            review["changes"] = {**review["changes"], "id_number": mask(review["changes"]["id_number"])}
         return cls(
             ce_number=doc["_id"],
             locked=bool((doc.get("credentials") or {}).get("locked")),
