@@ -284,8 +284,33 @@ class BatchCrediting:
             inc["pending_count"] = len(entries)
             writes.append(UpdateOne(condition, {"$set": sets, "$inc": inc}))
             planned[year_id] = entries
+        applied = 0
         if writes:
-            await self.bank.years.bulk_write(writes, ordered=False)
+            applied = (await self.bank.years.bulk_write(writes, ordered=False)).modified_count
+        if applied == len(writes):  # every guard held: all planned grants are this batch's own
+            own: list[Doc] = [
+                with_outbox(
+                    entry,
+                    [
+                        outbox_entry(
+                            self.bank.credited_event(entry),
+                            producer=PRODUCER,
+                            actor=Actor(subject=entry["registered_by"]),
+                        )
+                    ],
+                )
+                for entries in planned.values()
+                for _, entry in entries
+            ]
+            own_unsets = [
+                UpdateOne(
+                    {"_id": year_id, **{f"pending.{kh}": {"$exists": True} for kh, _ in entries}},
+                    {"$unset": {f"pending.{kh}": "" for kh, _ in entries}, "$inc": {"pending_count": -len(entries)}},
+                )
+                for year_id, entries in planned.items()
+            ]
+            await self._write_entries(own, own_unsets)
+            return len(own)
         # Whoever reserved a key (this batch, or a concurrent delivery of the same fact), its pending copy
         # is the entry to write; a key without a grant lost a counter race and goes the single way.
         after = {
@@ -321,6 +346,12 @@ class BatchCrediting:
                         {"$unset": {f"pending.{kh}": "" for kh, _ in mine}, "$inc": {"pending_count": -len(mine)}},
                     )
                 )
+        await self._write_entries(to_insert, unsets)
+        for fact in lost:  # raced with another writer: the single path sorts it out
+            await self.bank.credit(fact)
+        return len(to_insert) + len(lost)
+
+    async def _write_entries(self, to_insert: list[Doc], unsets: list[UpdateOne]) -> None:
         if to_insert:
             try:
                 await self.bank.ledger.insert_many(to_insert, ordered=False)
@@ -329,9 +360,6 @@ class BatchCrediting:
                     raise
         if unsets:
             await self.bank.years.bulk_write(unsets, ordered=False)
-        for fact in lost:  # raced with another writer: the single path sorts it out
-            await self.bank.credit(fact)
-        return len(to_insert) + len(lost)
 
     async def _load_years(self, by_year: dict[str, list[tuple[str, HourFact]]]) -> dict[str, Doc]:
         ids = list(by_year)

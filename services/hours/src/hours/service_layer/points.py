@@ -410,7 +410,9 @@ class BatchAwards:
             )
             writes.append(UpdateOne({"_id": account_id, "version": doc["version"]}, update))
         if writes:
-            await self.bank.accounts.bulk_write(writes, ordered=False)
+            applied = (await self.bank.accounts.bulk_write(writes, ordered=False)).modified_count
+            if applied == len(writes):  # every compare-and-set held: nothing to redo
+                return applied
         after = {
             doc["_id"]: set(doc.get("facts") or {})
             async for doc in self.bank.accounts.find({"_id": {"$in": list(by_account)}}, {"facts": 1})
