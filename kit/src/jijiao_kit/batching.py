@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import ValidationError
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from jijiao_contracts import Envelope
 from jijiao_kit.correlation import set_correlation_id
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from jijiao_kit.worker import Worker
 
 logger = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
 
 
 class BatchHandler(Protocol):
@@ -198,13 +200,24 @@ class BatchInbox:
         return {doc["_id"][prefix:] async for doc in cursor}
 
     async def mark_done(self, handler: str, event_ids: Iterable[str]) -> None:
+        """Record the events as done: one unordered insert (cheaper than upserts on the embedded store);
+        keys that exist already (a claim of the one-at-a-time path, an earlier mark) are set done."""
         now = datetime.now(UTC)
-        writes = [
-            UpdateOne({"_id": f"{handler}:{event_id}"}, {"$set": {"state": "done", "handled_at": now}}, upsert=True)
-            for event_id in event_ids
-        ]
-        if writes:
-            await self.collection.bulk_write(writes, ordered=False)
+        keys = list(dict.fromkeys(f"{handler}:{event_id}" for event_id in event_ids))
+        if not keys:
+            return
+        try:
+            await self.collection.insert_many(
+                [{"_id": key, "state": "done", "handled_at": now} for key in keys], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            existing = [keys[error["index"]] for error in errors]
+            await self.collection.update_many(
+                {"_id": {"$in": existing}, "state": {"$ne": "done"}}, {"$set": {"state": "done", "handled_at": now}}
+            )
 
 
 def attach_batch_consumer(

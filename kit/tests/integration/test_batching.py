@@ -185,3 +185,18 @@ async def test_a_body_that_is_not_an_envelope_is_rejected_at_once(infra: Infrast
     # Rejected without a retry: the handler never saw it, and no batch failed because of it.
     assert handler.batches.count(0) == 0
     assert await handler.count("x") == 0
+
+
+async def test_bulk_inbox_shares_the_records_of_the_one_at_a_time_inbox(infra: Infrastructure) -> None:
+    from jijiao_kit.consuming import Inbox
+
+    single = Inbox(infra.db)
+    bulk = BatchInbox(infra.db)
+    assert await single.claim(HANDLER, "e1") == "run"  # a claim held by the one-at-a-time path
+    await single.claim(HANDLER, "e2")
+    await single.complete(HANDLER, "e2")
+    assert await bulk.done(HANDLER, ["e1", "e2", "e3"]) == {"e2"}
+    await bulk.mark_done(HANDLER, ["e1", "e2", "e3", "e3"])
+    await bulk.mark_done(HANDLER, ["e3"])  # again: nothing changes, nothing raises
+    assert await bulk.done(HANDLER, ["e1", "e2", "e3", "e4"]) == {"e1", "e2", "e3"}
+    assert await single.claim(HANDLER, "e1") == "done" and await single.claim(HANDLER, "e3") == "done"
