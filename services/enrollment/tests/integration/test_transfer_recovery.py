@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from e1_support import roster_env
 
 
-async def test_a_stale_claim_is_completed_and_a_fresh_claim_is_respected(
+async def test_a_stale_claim_is_completed_and_a_stale_claim_completed_is_respected(
     settings_env: dict[str, Any], make_token: Any
 ) -> None:
     async with roster_env(settings_env, make_token) as env:
@@ -45,7 +45,7 @@ async def test_a_stale_claim_is_completed_and_a_fresh_claim_is_respected(
         await env.db["transfers"].update_one(
             {"_id": ids[1]}, {"$set": {"claimed_at": datetime.now(UTC) - timedelta(minutes=5)}}
         )
-        fresh_claim = await env.client.post(f"/v1/transfers/{ids[0]}/approve", headers=env.district())
+        stale_claim_completed = await env.client.post(f"/v1/transfers/{ids[0]}/approve", headers=env.district())
         finished = await env.client.post(f"/v1/transfers/{ids[1]}/approve", headers=env.district())
         t1_doc = await env.container.teachers.get(t1["ce_number"])
         t1_moves = (await env.outbox_types("teachers", t1["ce_number"])).count("enrollment.teacher_transferred")
@@ -61,8 +61,8 @@ async def test_a_stale_claim_is_completed_and_a_fresh_claim_is_respected(
         await env.db["transfers"].update_one({"_id": applied.json()["id"]}, {"$set": {"claimed_at": datetime.now(UTC)}})
         busy = await env.client.post(f"/v1/transfers/{applied.json()['id']}/approve", headers=env.district())
     assert done.status_code == 200
-    assert fresh_claim.status_code == 200, fresh_claim.text
-    assert fresh_claim.json()["status"] == "approved"
+    assert stale_claim_completed.status_code == 200, stale_claim_completed.text
+    assert stale_claim_completed.json()["status"] == "approved"
     assert t1_doc is not None and t1_doc["school_id"] == new["id"] and t1_moves == 1
     assert finished.status_code == 200, finished.text
     assert finished.json()["status"] == "approved"

@@ -50,24 +50,24 @@ class TeacherOut(BaseModel):
     name: str
     id_number: str
     mobile: str
-    gender: str | None
-    email: str | None
-    subject: str | None
-    stage: str | None
-    title: str | None
+    gender: str | None = None
+    email: str | None = None
+    subject: str | None = None
+    stage: str | None = None
+    title: str | None = None
     school_id: str
     school_name: str
     district: str
-    status: str
-    special_user: bool
+    status: str = "active"
+    special_user: bool = False
     locked: bool = False
     info_review: InfoReviewOut = Field(default_factory=InfoReviewOut)
-    created_at: datetime
+    created_at: datetime | None = None
 
     @field_validator("created_at")
     @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @classmethod
     def of(cls, doc: dict[str, Any], *, mask_id: bool = False) -> TeacherOut:
