@@ -6,7 +6,9 @@ Reports throughput, latency percentiles and, measured in the same run against th
 raw single-document insert rate, then checks the final counts exactly.
 
 Scale by environment: BENCH_SELECTION_TEACHERS (20000), BENCH_SELECTION_SELECTIONS (27000),
-BENCH_SELECTION_CLIENTS (200), BENCH_SELECTION_COURSES (200), BENCH_SELECTION_RAW_INSERTS (5000)."""
+BENCH_SELECTION_CLIENTS (200), BENCH_SELECTION_COURSES (200), BENCH_SELECTION_RAW_INSERTS (5000),
+BENCH_SELECTION_API_WORKERS (unset: one uvicorn process per API, as ``make up``; N sets WEB_CONCURRENCY),
+BENCH_SELECTION_PROFILE (set: py-spy collapsed stacks of the enrollment API, its worker and the store)."""
 
 from __future__ import annotations
 
@@ -233,6 +235,7 @@ async def storm(base_url: str, issuer: TokenIssuer, ops: list[Op], clients: int,
             op = queue.get_nowait()
             if op.duplicate == "race":
                 first, second = await asyncio.gather(select(conn, op), select(spare, op))
+                spare.close()  # an idle keep-alive connection would be closed by the server anyway
                 record(first, "select")
                 record(second, "select_retry")
                 if first.status == 201 and second.status == 201:
@@ -269,15 +272,24 @@ async def storm(base_url: str, issuer: TokenIssuer, ops: list[Op], clients: int,
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU seconds of each system process (and this client), from /proc."""
+    """User + system CPU seconds of each system process, its direct children (uvicorn workers when
+    WEB_CONCURRENCY > 1) and this client, from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    result: dict[str, float] = {}
-    for name, pid in {**pids, "bench-client": os.getpid()}.items():
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (ppid, seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        result[name] = (int(fields[11]) + int(fields[12])) / ticks
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    result: dict[str, float] = {}
+    for name, pid in {**pids, "bench-client": os.getpid()}.items():
+        if pid not in stats:
+            continue
+        children = sum(seconds for ppid, seconds in stats.values() if ppid == pid) if name != "bench-client" else 0.0
+        result[name] = stats[pid][1] + children
     return result
 
 
@@ -335,7 +347,9 @@ async def main() -> dict[str, Any]:
     capacities = [n_selections // n_courses + (1 if i < n_selections % n_courses else 0) for i in range(n_courses)]
     courses = [(f"26021{i:04d}", capacity) for i, capacity in enumerate(capacities)]
 
-    with bench_system(seed=False) as system:
+    api_workers = os.environ.get("BENCH_SELECTION_API_WORKERS")
+    extra_env = {"WEB_CONCURRENCY": api_workers} if api_workers else {}
+    with bench_system(extra_env=extra_env, seed=False) as system:
         keys = load_or_create_keypair(system.config.var_dir / "keys", "auth")
         issuer = TokenIssuer(keys.private_pem, issuer="jijiao-enrollment", audience="jijiao", ttl_seconds=7200)
         base_url = system.urls["enrollment"]
@@ -455,6 +469,7 @@ async def main() -> dict[str, Any]:
         "teachers": n_teachers,
         "selections": n_selections,
         "clients": clients,
+        "api_workers": int(api_workers or 1),
         "requests": requests,
         "seconds": round(elapsed, 2),
         "throughput_rps": round(throughput, 1),
