@@ -11,7 +11,9 @@ ratio (target >= 0.30), and the time of the annual verification of all N teacher
 
 Only the hours processes (API + worker) and their own embedded store run, so the figure is the hours
 service's and not the other consumers'. Counts: ``BENCH_HOURS_TEACHERS`` (10,000), ``BENCH_HOURS_FACTS``
-(60,000), ``BENCH_HOURS_POINTS`` (200,000), ``BENCH_HOURS_RAW`` (raw messages, default = all events)."""
+(60,000), ``BENCH_HOURS_POINTS`` (200,000), ``BENCH_HOURS_RAW`` (raw messages, default = all events).
+``BENCH_HOURS_VERIFY_ONLY=1`` measures only the verification of N teachers over F ledger entries
+(written in-process with the consumer's batch path; no broker)."""
 
 from __future__ import annotations
 
@@ -30,13 +32,18 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from benchmarks._measure import raw_broker_rates
+from hours.adapters.mongo import ensure_indexes
 from hours.bootstrap import build, create_worker
+from hours.service_layer.batch import BatchHandlers
+from hours.service_layer.crediting import BatchCrediting
+from hours.service_layer.points import BatchAwards
 from hours.settings import Settings
 from jijiao_contracts import DELIVERY_LIMIT, Envelope, Topology
 from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events.enrollment import ResultRegistered, TeacherRegistered
 from jijiao_contracts.events.studio import PointsFactRecorded
 from jijiao_kit.auth import TokenIssuer, load_or_create_keypair
+from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.messaging import declare_topology, make_broker
 from jijiao_stack.processes import ProcessGroup, api_command, free_port, spawn_store, wait_ready, worker_command
 from jijiao_stack.pytest_plugin import InfraUrls, cleanup_prefix
@@ -170,15 +177,72 @@ async def publish(url: str, topology: Topology, events: list[Envelope]) -> float
     return time.perf_counter() - started
 
 
-async def queue_depth(url: str, name: str) -> int:
-    connection = await aio_pika.connect(url)
+async def queue_depth(url: str, name: str, *, purge: str | None = None) -> int:
+    """Ready messages in ``name``; optionally purges ``purge`` (the hours-only system has no consumer of
+    the hours service's own events, so they pile up in the unrouted queue and would load the broker)."""
+    connection = await aio_pika.connect(url, timeout=30)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.declare_queue(name, passive=True)
+        queue = await asyncio.wait_for(channel.declare_queue(name, passive=True), 30)
+        if purge:
+            unrouted = await asyncio.wait_for(channel.declare_queue(purge, passive=True), 30)
+            await asyncio.wait_for(unrouted.purge(), 30)
         return int(queue.declaration_result.message_count or 0)
 
 
+async def verification_only(teachers: int, facts: int) -> dict[str, Any]:
+    """Annual verification of ``teachers`` teachers over a ledger of ``facts`` entries written with the
+    consumer's batch path, in-process (no broker): the verification figure on its own."""
+    workdir = Path(tempfile.mkdtemp(prefix="jijiao-bench-hours-"))
+    group = ProcessGroup(workdir / "log")
+    try:
+        mongodb_url = spawn_store(group, free_port(), workdir)
+        container = build(
+            Settings(
+                mongodb_url=mongodb_url,
+                rabbitmq_url=RABBITMQ_URL,
+                redis_url=REDIS_URL,
+                name_prefix=f"bv{uuid.uuid4().hex[:8]}",
+                keys_dir=workdir / "keys",
+            )
+        )
+        await ensure_indexes(container.infra.db)
+        events = generate(teachers, facts, 0, random.Random(2026))
+        handlers = BatchHandlers(container.teachers, BatchCrediting(container.bank), BatchAwards(container.points))
+        fill_started = time.perf_counter()
+        for start in range(0, len(events), 500):
+            await handlers.handle(events[start : start + 500], EventDispatcher(), Inbox(container.infra.db))
+        fill_seconds = time.perf_counter() - fill_started
+        started = time.perf_counter()
+        run = await container.verification.run(YEAR, by="bench")
+        seconds = time.perf_counter() - started
+        rerun_started = time.perf_counter()
+        rerun = await container.verification.run(YEAR, by="bench")
+        rerun_seconds = time.perf_counter() - rerun_started
+        ledger = await container.infra.db["ledger"].count_documents({})
+        await container.infra.close()
+        return {
+            "summary": {
+                "verification_teachers": run["teachers"],
+                "verification_seconds": round(seconds, 2),
+                "verification_target_met": seconds < 60,
+                "rerun_seconds": round(rerun_seconds, 2),
+                "rerun_changed": rerun["changed"],
+            },
+            "ledger_entries": ledger,
+            "fill_events_per_second_in_process": round(len(events) / fill_seconds, 1),
+            "verification": run,
+        }
+    finally:
+        group.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 async def main() -> dict[str, Any]:
+    if os.environ.get("BENCH_HOURS_VERIFY_ONLY"):
+        return await verification_only(
+            int(os.environ.get("BENCH_HOURS_TEACHERS", "10000")), int(os.environ.get("BENCH_HOURS_FACTS", "60000"))
+        )
     teachers = int(os.environ.get("BENCH_HOURS_TEACHERS", "10000"))
     facts = int(os.environ.get("BENCH_HOURS_FACTS", "60000"))
     points = int(os.environ.get("BENCH_HOURS_POINTS", "200000"))
@@ -230,14 +294,14 @@ async def main() -> dict[str, Any]:
         group.spawn("hours-worker", worker_command("hours"), env)
         first_seen = None
         while True:
-            depth = await queue_depth(RABBITMQ_URL, queue)
+            depth = await queue_depth(RABBITMQ_URL, queue, purge=topology.unrouted_queue)
             if first_seen is None and depth < total:
                 first_seen = time.perf_counter()
             if depth == 0:
                 break
             if group.dead():
                 raise RuntimeError(f"worker died, see {group.log_dir}")
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(2.0)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
         roster = client[f"{prefix}_hours"]["teachers"]
         # The last event of the backlog is a sentinel; the consumer applies batches in queue order, so
