@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from jijiao_stack.brokeradmin import delete_by_prefix_blocking
 from jijiao_stack.processes import SERVICES, free_port
 from jijiao_stack.system import System, SystemConfig
 
@@ -36,4 +37,5 @@ def bench_system(extra_env: dict[str, str] | None = None, seed: bool = True) -> 
         yield system
     finally:
         system.stop()
+        delete_by_prefix_blocking(config.rabbitmq_url, (f"{config.name_prefix}.",))
         shutil.rmtree(var_dir, ignore_errors=True)

@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from jijiao_contracts import Topology
 from jijiao_contracts.routing import SERVICES
 from jijiao_kit.auth import TokenIssuer, load_or_create_keypair
+from jijiao_stack.brokeradmin import delete_by_prefix_blocking
 from jijiao_stack.infra import Endpoint, docker_engine_answers, ensure_running
 from jijiao_stack.processes import ProcessGroup, free_port, spawn_store
 
@@ -100,10 +101,18 @@ def keys_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def session_prefix(infra_urls: InfraUrls) -> Iterator[str]:
+    """Every name this session declares starts with it; what a test left behind goes at the end."""
+    prefix = f"t{uuid.uuid4().hex[:6]}"
+    yield prefix
+    delete_by_prefix_blocking(infra_urls.rabbitmq_url, (f"{prefix}",))
+
+
 @pytest.fixture
-async def name_prefix(infra_urls: InfraUrls) -> AsyncIterator[str]:
+async def name_prefix(infra_urls: InfraUrls, session_prefix: str) -> AsyncIterator[str]:
     """A fresh prefix for this test's databases, exchanges, queues and Redis keys; cleaned after."""
-    prefix = f"t{uuid.uuid4().hex[:10]}"
+    prefix = f"{session_prefix}{uuid.uuid4().hex[:4]}"
     yield prefix
     await cleanup_prefix(infra_urls, prefix)
 
@@ -268,4 +277,5 @@ def running_system(infra_urls: InfraUrls) -> Iterator[RunningSystem]:
     yield RunningSystem(system.urls, prefix, infra_urls.mongodb_url, var_dir, system.config.smtp_port)
     system.stop()
     asyncio.run(cleanup_prefix(infra_urls, prefix))
+    delete_by_prefix_blocking(infra_urls.rabbitmq_url, (f"{prefix}.",))
     shutil.rmtree(var_dir, ignore_errors=True)
