@@ -150,7 +150,7 @@ def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
     settings = container.settings
     configure_logging("notify-worker", settings.log_level, settings.log_json)
-    container.notifier.on_due = container.delivery.hint
+    container.notifier.handover = container.delivery.handover
     dispatcher = EventDispatcher()
     register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
     batched = settings.consumer_batch_size > 0
@@ -174,6 +174,7 @@ def create_worker(container: Container | None = None) -> Worker:
             ),
         ],
         on_startup=[startup],
+        on_shutdown=[container.delivery.release_handed],
     )
     if batched:
         facts = EventDispatcher()

@@ -41,6 +41,8 @@ class Settings(ServiceSettings):
     delivery_scan_seconds: float = 5.0
     delivery_batch_size: int = 200
     delivery_concurrency: int = 32
+    #: Notices handed from the consumer to delivery that may wait in memory before the consumer waits.
+    delivery_backlog: int = 1000
     #: How long one pass of the delivery job may keep draining before the next tick.
     delivery_drain_seconds: float = 5.0
     #: A claimed notice whose sender died is taken again after this lease.

@@ -18,6 +18,7 @@ from notify.domain.schedule import epoch
 
 Doc = dict[str, Any]
 HIDDEN = {OUTBOX: 0, PENDING: 0, "send": 0}
+DUPLICATE_KEY = 11000
 STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
 
 
@@ -79,6 +80,21 @@ class Messages:
         except BulkWriteError as exc:  # duplicates of an earlier run of the same cause
             return int(exc.details.get("nInserted", 0))
 
+    async def insert_new(self, messages: Sequence[Doc]) -> list[Doc]:
+        """Insert in one unordered request; returns the notices that were new (an existing key is a
+        notice of a cause handled before and stays as it is)."""
+        if not messages:
+            return []
+        try:
+            await self.collection.insert_many(list(messages), ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            existing = {error["index"] for error in errors}
+            return [doc for index, doc in enumerate(messages) if index not in existing]
+        return list(messages)
+
     async def get(self, key: str) -> Doc | None:
         return await self.collection.find_one({"_id": key}, HIDDEN)
 
@@ -126,6 +142,22 @@ class Messages:
             return []
         cursor = self.collection.find({"_id": {"$in": keys}, "claim": token}, {OUTBOX: 0})
         return [doc async for doc in cursor]
+
+    async def release_claimed(self, docs: Sequence[Doc], now: datetime) -> int:
+        """Give claimed notices back (pending, due now), each only if its claim is still this one."""
+        if not docs:
+            return 0
+        result = await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "status": "sending", "claim": doc["claim"]},
+                    {"$set": {"status": "pending", "due_ts": epoch(now)}},
+                )
+                for doc in docs
+            ],
+            ordered=False,
+        )
+        return result.modified_count
 
     async def finish_many(self, updates: Sequence[tuple[str, Doc]]) -> int:
         """``finish`` for many claimed notices in one bulk write (each update with its own outbox entry)."""

@@ -1,20 +1,24 @@
 """Sending pending notices: the delivery job of the worker.
 
-Notices created by this worker's consumer are handed over by id (``hint``); a periodic scan finds
-the rest (retries, deferred notices, codes created by the API process, notices whose sender died and
-whose lease ran out). Each notice is claimed with a conditional update (so replicas never send one
-notice twice at the same time); up to ``delivery_concurrency`` are sent at once, each bounded by
-``send_timeout_seconds``. A provider error schedules the next attempt with exponential backoff and
-jitter; after ``delivery_max_attempts`` (or a final refusal) the notice is ``failed`` with its error
-and attempts, and a NoticeFailed event leaves through the outbox — never silent. A success writes
-``sent`` and NoticeSent in the same single-document update."""
+Notices created by this worker's consumer are inserted already claimed and handed over as they are
+(``handover``); a periodic scan finds the rest (retries, deferred notices, codes created by the API
+process, notices whose sender died and whose lease ran out), claimed in one bulk write of conditional
+updates with a claim token (so replicas never send one notice twice at the same time). Channels that
+take a batch (the development sink) get the whole batch in one call and the outcomes are written in one
+bulk write; the others (HTTP gateway, SMTP) send up to ``delivery_concurrency`` at once, each bounded by
+``send_timeout_seconds`` and finished as soon as its provider answered. A provider error schedules the
+next attempt with exponential backoff and jitter; after ``delivery_max_attempts`` (or a final refusal)
+the notice is ``failed`` with its error and attempts, and a NoticeFailed event leaves through the
+outbox — never silent. A success writes ``sent`` and NoticeSent in the same single-document update."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -50,28 +54,65 @@ class DeliveryService:
         self.settings = settings
         self.rng = rng or random.Random()
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
-        self._hinted: asyncio.Queue[str] = asyncio.Queue()
+        self._handed: deque[tuple[float, dict[str, Any]]] = deque()  # (monotonic time handed, notice)
+        self._room = asyncio.Event()
         self._last_scan = 0.0
 
-    def hint(self, keys: list[str]) -> None:
-        """Notices that are due now (from this process's consumer): sent by id, without a scan."""
-        for key in keys:
-            self._hinted.put_nowait(key)
+    async def handover(self, docs: list[dict[str, Any]]) -> None:
+        """Notices this process's consumer created already claimed: sent as they are, without a claim
+        write or a read. The consumer waits while ``delivery_backlog`` notices are still waiting (so
+        it never runs far ahead of sending and leases stay young), at most a quarter of the lease."""
+        if len(self._handed) >= self.settings.delivery_backlog:
+            self._room.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room.wait(), timeout=self.settings.delivery_lease_seconds / 4)
+        handed_at = time.monotonic()
+        self._handed.extend((handed_at, doc) for doc in docs)
+
+    async def release_handed(self) -> int:
+        """At shutdown: notices handed over but not taken yet go back to pending at once (instead of
+        waiting for their lease), so another replica or the next start sends them."""
+        docs = [doc for _, doc in self._handed]
+        self._handed.clear()
+        self._room.set()
+        return await self.messages.release_claimed(docs, self.clock.now())
+
+    def _take_handed(self) -> list[tuple[float, dict[str, Any]]]:
+        taken = [self._handed.popleft() for _ in range(min(len(self._handed), self.settings.delivery_batch_size))]
+        if len(self._handed) < self.settings.delivery_backlog:
+            self._room.set()
+        return taken
 
     async def run_once(self) -> int:
-        """One scan for due notices (retries, deferred ones, notices of other processes); returns how
-        many were taken (sent, retried, failed or deferred)."""
+        """One pass: the notices handed over, then one scan for due notices (retries, deferred ones,
+        notices of other processes); returns how many were taken (sent, retried, failed or deferred)."""
+        total = 0
+        while self._handed:
+            total += await self._deliver_handed(self._take_handed())
         ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
-        return await self._deliver_many(ids)
+        return total + await self._deliver_many(ids)
 
     async def _deliver_many(self, ids: list[str]) -> int:
-        """Claim the due ones among ``ids`` in one bulk write, then send: channels that take a batch
-        (the development sink) in one call with one bulk write of the outcomes; the others (HTTP gateway,
-        SMTP) one message at a time, each finished as soon as its provider answered."""
+        """Claim the due ones among ``ids`` in one bulk write, then send them."""
         if not ids:
             return 0
         now = self.clock.now()
         docs = await self.messages.claim_many(ids, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
+        return await self._deliver_claimed(docs)
+
+    async def _deliver_handed(self, handed: list[tuple[float, dict[str, Any]]]) -> int:
+        """Handed-over notices whose lease is still young; one that waited longer than half the lease
+        is not sent from memory but left to its lease, after which the scan takes it again."""
+        young = time.monotonic() - self.settings.delivery_lease_seconds / 2
+        fresh = [doc for handed_at, doc in handed if handed_at > young]
+        if len(fresh) < len(handed):
+            logger.warning("%d handed-over notices waited too long; left to their lease", len(handed) - len(fresh))
+        return await self._deliver_claimed(fresh)
+
+    async def _deliver_claimed(self, docs: list[dict[str, Any]]) -> int:
+        """Send claimed notices: channels that take a batch (the development sink) in one call with one
+        bulk write of the outcomes; the others (HTTP gateway, SMTP) one message at a time, each finished
+        as soon as its provider answered."""
         if not docs:
             return 0
         ready, deferred = await self._rate_limited(docs)
@@ -89,7 +130,7 @@ class DeliveryService:
         return len(docs)
 
     async def drain(self) -> int:
-        """The delivery job's pass: hinted notices first, a scan every ``delivery_scan_seconds`` (the
+        """The delivery job's pass: handed-over notices, a scan every ``delivery_scan_seconds`` (the
         scan costs the embedded store a pass over the collection, so it is not run on every tick);
         until nothing is left or the pass has run ``delivery_drain_seconds``."""
         deadline = time.monotonic() + self.settings.delivery_drain_seconds
@@ -98,15 +139,13 @@ class DeliveryService:
             self._last_scan = time.monotonic()
             total += await self.messages.release_stale(self.clock.now(), self.settings.delivery_batch_size)
             while time.monotonic() < deadline:
-                done = await self.run_once()
+                ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
+                done = await self._deliver_many(ids)
                 total += done
                 if done < self.settings.delivery_batch_size:
                     break
-        while not self._hinted.empty() and time.monotonic() < deadline:
-            batch: list[str] = []
-            while not self._hinted.empty() and len(batch) < self.settings.delivery_batch_size:
-                batch.append(self._hinted.get_nowait())
-            total += await self._deliver_many(batch)
+        while self._handed and time.monotonic() < deadline:
+            total += await self._deliver_handed(self._take_handed())
         return total
 
     async def _guarded_send(self, doc: dict[str, Any]) -> None:

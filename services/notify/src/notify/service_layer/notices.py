@@ -7,9 +7,10 @@ queue, and a redelivered event meets its own notices and adds nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,16 +65,30 @@ class Notifier:
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
         self.quiet = (parse_hhmm(settings.quiet_hours_start), parse_hhmm(settings.quiet_hours_end))
-        #: Set in the worker: hands notices that are due now straight to the delivery job (no scan).
-        self.on_due: Callable[[list[str]], None] | None = None
+        #: Set in the worker: notices due now are inserted already claimed (``sending``, with a lease and
+        #: a claim token) and handed to the delivery job as they are, with no claim write and no read.
+        self.handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
 
     async def store(self, docs: list[dict[str, Any]]) -> int:
-        """Insert notices (existing keys are kept as they are) and hint the due ones to delivery."""
-        created = await self.messages.create_many(docs)
-        if self.on_due is not None:
-            now = epoch(self.clock.now())
-            self.on_due([doc["_id"] for doc in docs if doc["status"] == "pending" and doc["due_ts"] <= now])
-        return created
+        """Insert notices (existing keys are kept as they are: a redelivered cause adds nothing); in the
+        worker, hand the new ones that are due now straight to delivery. Returns how many are new."""
+        if self.handover is None:
+            return await self.messages.create_many(docs)
+        now = self.clock.now()
+        stamp = epoch(now)
+        claim = {
+            "status": "sending",
+            "lease_ts": epoch(now + timedelta(seconds=self.settings.delivery_lease_seconds)),
+            "claim": uuid.uuid4().hex,
+        }
+        for doc in docs:
+            if doc["status"] == "pending" and doc["due_ts"] <= stamp:
+                doc |= claim
+        created = await self.messages.insert_new(docs)
+        claimed = [doc for doc in created if doc["status"] == "sending"]
+        if claimed:
+            await self.handover(claimed)
+        return len(created)
 
     # -- audiences -----------------------------------------------------------------------------
     async def recipients_for(self, audience: Audience) -> list[Recipient]:
