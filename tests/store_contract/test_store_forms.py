@@ -187,3 +187,12 @@ async def test_booleans_written_by_set_read_back_truthy(collection: AsyncCollect
     assert bool(doc["paid"]) is True
     assert await collection.count_documents({"paid": True}) == 1
     assert await collection.count_documents({"paid": {"$ne": True}}) == 0
+
+
+async def test_set_on_insert_with_upsert(collection: AsyncCollection[Doc]) -> None:
+    """update_one applies $setOnInsert on an upsert. nx-27017 0.8.1 ignores it in find_one_and_update
+    (the document gets only its _id), so the code upserts with update_one and reads separately."""
+    await collection.update_one({"_id": "a"}, {"$setOnInsert": {"n": 1}}, upsert=True)
+    assert (await collection.find_one({"_id": "a"}) or {}).get("n") == 1
+    await collection.find_one_and_update({"_id": "b"}, {"$setOnInsert": {"n": 1}}, upsert=True)
+    assert (await collection.find_one({"_id": "b"}) or {}).get("n") in (1, None)
