@@ -71,7 +71,9 @@ async def test_teacher_registration_reaches_every_service_once(running_system: R
 
     # The correlation id given on the HTTP call travels with the event into the consumers' logs.
     log = (running_system.var_dir / "log" / "notify-worker.log").read_text()
-    assert any(json.loads(line).get("correlation_id") == correlation_id for line in log.splitlines() if line.startswith("{"))
+    assert any(
+        json.loads(line).get("correlation_id") == correlation_id for line in log.splitlines() if line.startswith("{")
+    )
 
     # Deliver the same event again: nothing changes anywhere.
     event_id = message["id"].split(":")[0]

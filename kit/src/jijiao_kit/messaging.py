@@ -15,6 +15,9 @@ from jijiao_contracts import Topology
 
 logger = logging.getLogger(__name__)
 
+#: Events no service is bound to yet are kept in the unrouted queue, up to this many.
+UNROUTED_MAX_LENGTH = 100_000
+
 
 def make_broker(rabbitmq_url: str, *, prefetch_count: int, app_id: str) -> RabbitBroker:
     return RabbitBroker(
@@ -67,7 +70,13 @@ async def declare_topology(
         RabbitExchange(topology.unrouted_exchange, type=ExchangeType.FANOUT, durable=True)
     )
     unrouted = await broker.declare_queue(
-        RabbitQueue(topology.unrouted_queue, queue_type=QueueType.QUORUM, durable=True)
+        RabbitQueue(
+            topology.unrouted_queue,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            # Kept for inspection and replay, but bounded: the oldest go first once it is full.
+            arguments={"x-max-length": UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
+        )
     )
     await unrouted.bind(unrouted_exchange)
     exchange = await broker.declare_exchange(events_exchange(topology))

@@ -7,34 +7,34 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from enrollment.adapters import mongo
-from enrollment.adapters.selection_projects_repository import ApplicationRepository
-from enrollment.service_layer.selection_projects import ProjectService
 from enrollment.adapters.ability_repository import AbilityRepository
-from enrollment.service_layer.ability import AbilityService
 from enrollment.adapters.billing_repository import BillRepository
 from enrollment.adapters.catalogue_repository import CourseRepository
-from enrollment.adapters.selection_idempotency import IdempotencyStore
-from enrollment.adapters.selection_repository import CartRepository, SelectionRepository
-from enrollment.adapters.terms_repository import TermRepository
-from enrollment.service_layer.catalogue import CatalogueService
-from enrollment.service_layer.selection import SelectionService
-from enrollment.service_layer.terms import TermService
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
 from enrollment.adapters.results_repository import ResultRepository
 from enrollment.adapters.school_courses_repository import SchoolCourseRepository
+from enrollment.adapters.selection_idempotency import IdempotencyStore
+from enrollment.adapters.selection_projects_repository import ApplicationRepository
+from enrollment.adapters.selection_repository import CartRepository, SelectionRepository
 from enrollment.adapters.special_users_repository import SpecialUserRepository
 from enrollment.adapters.statistics_repository import StatisticsRepository
+from enrollment.adapters.terms_repository import TermRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
+from enrollment.service_layer.ability import AbilityService
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.billing_handlers import register_billing_handlers
+from enrollment.service_layer.catalogue import CatalogueService
+from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.school_courses import SchoolCourseService
+from enrollment.service_layer.selection import SelectionService
+from enrollment.service_layer.selection_projects import ProjectService
 from enrollment.service_layer.special_users import SpecialUserService
 from enrollment.service_layer.statistics import StatisticsService
-from enrollment.service_layer.results import ResultsService
+from enrollment.service_layer.terms import TermService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
 from jijiao_contracts.events import enrollment as enrollment_events
@@ -46,7 +46,6 @@ from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.worker import Worker
-
 
 #: E3: how often the worker looks for terms to bill and payment deadlines that passed.
 E3_JOB_INTERVAL_SECONDS = 60.0
@@ -65,11 +64,6 @@ class Container:
     accounts: AccountRepository
     roster: RosterService
     auth: AuthService
-    billing: BillingService
-    results: ResultsService
-    special_users: SpecialUserService
-    statistics: StatisticsService
-    school_courses: SchoolCourseService
     transfers: TransferService  # E1
     account_service: AccountService  # E1
     # E2: terms, catalogue, selection, ability project
@@ -81,6 +75,11 @@ class Container:
     selection_repository: SelectionRepository
     ability_service: AbilityService
     project_service: ProjectService
+    billing: BillingService
+    results: ResultsService
+    special_users: SpecialUserService
+    statistics: StatisticsService
+    school_courses: SchoolCourseService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -140,31 +139,37 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         teachers=teachers,
         accounts=accounts,
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
+        auth=AuthService(
+            accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
+        ),
+        transfers=TransferService(TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock),
+        account_service=AccountService(accounts, hasher, clock, teachers=teachers, schools=schools),
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
         results=results,
         school_courses=school_courses,
         special_users=SpecialUserService(SpecialUserRepository(infra.db), teachers, clock),
         statistics=StatisticsService(StatisticsRepository(infra.db)),
-        auth=AuthService(
-            accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
-        ),
-        transfers=TransferService(
-            TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock
-        ),
-        account_service=AccountService(accounts, hasher, clock, teachers=teachers, schools=schools),
     )
 
 
 def create_api(container: Container | None = None) -> FastAPI:
+    from enrollment.entrypoints.api.routers import (
+        ability,
+        admins,
+        auth,
+        catalogue,
+        schools,
+        selection,
+        selection_projects,
+        teachers,
+        terms,
+        transfers,
+    )
     from enrollment.entrypoints.api.routers import billing as billing_routes
     from enrollment.entrypoints.api.routers import results as results_routes
+    from enrollment.entrypoints.api.routers import school_courses as school_course_routes
     from enrollment.entrypoints.api.routers import special_users as special_user_routes
     from enrollment.entrypoints.api.routers import statistics as statistics_routes
-    from enrollment.entrypoints.api.routers import school_courses as school_course_routes
-    from enrollment.entrypoints.api.routers import catalogue, selection, terms
-    from enrollment.entrypoints.api.routers import ability
-    from enrollment.entrypoints.api.routers import selection_projects
-    from enrollment.entrypoints.api.routers import admins, auth, schools, teachers, transfers
 
     container = container or build()
     return service_api(
@@ -173,7 +178,23 @@ def create_api(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao enrollment",
         description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[billing_routes.router, results_routes.router, special_user_routes.router, statistics_routes.router, school_course_routes.router, terms.router, catalogue.router, selection.router, ability.router, selection_projects.router, auth.router, schools.router, teachers.router, transfers.router, admins.router],
+        routers=[
+            terms.router,
+            catalogue.router,
+            selection.router,
+            ability.router,
+            selection_projects.router,
+            auth.router,
+            schools.router,
+            teachers.router,
+            transfers.router,
+            admins.router,
+            billing_routes.router,
+            results_routes.router,
+            special_user_routes.router,
+            statistics_routes.router,
+            school_course_routes.router,
+        ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
@@ -196,6 +217,8 @@ def create_worker(container: Container | None = None) -> Worker:
         on_startup=[startup],
         jobs=[
             PeriodicJob("enrollment.issue_bills", E3_JOB_INTERVAL_SECONDS, container.billing.issue_due_bills),
-            PeriodicJob("enrollment.flag_special_users", E3_JOB_INTERVAL_SECONDS, container.special_users.flag_due_terms),
+            PeriodicJob(
+                "enrollment.flag_special_users", E3_JOB_INTERVAL_SECONDS, container.special_users.flag_due_terms
+            ),
         ],
     )

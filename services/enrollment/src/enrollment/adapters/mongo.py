@@ -57,6 +57,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[SELECTIONS].create_index([("term", ASCENDING), ("course_code", ASCENDING)], name="term_course")
     await db[SPECIAL_USER_PROOFS].create_index("ce_numbers", name="ce_numbers")
 
+
 async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
     """An atomic counter: concurrent callers each get a different number."""
     doc = await db[COUNTERS].find_one_and_update(
