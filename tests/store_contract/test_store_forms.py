@@ -196,3 +196,37 @@ async def test_set_on_insert_with_upsert(collection: AsyncCollection[Doc]) -> No
     assert (await collection.find_one({"_id": "a"}) or {}).get("n") == 1
     await collection.find_one_and_update({"_id": "b"}, {"$setOnInsert": {"n": 1}}, upsert=True)
     assert (await collection.find_one({"_id": "b"}) or {}).get("n") in (1, None)
+
+
+async def test_bulk_conditional_updates_and_upserts(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_many([{"_id": 1, "status": "pending", "n": 0}, {"_id": 2, "status": "sent", "n": 0}])
+    result = await collection.bulk_write(
+        [
+            UpdateOne({"_id": 1, "status": "pending"}, {"$set": {"status": "sent"}, "$inc": {"n": 1}}),
+            UpdateOne({"_id": 2, "status": "pending"}, {"$set": {"status": "sent"}, "$inc": {"n": 1}}),
+            UpdateOne({"_id": 3}, {"$setOnInsert": {"status": "new"}, "$inc": {"n": 1}}, upsert=True),
+        ],
+        ordered=False,
+    )
+    assert (result.modified_count, result.upserted_count) == (1, 1)
+    docs = {d["_id"]: d async for d in collection.find({})}
+    assert (docs[1]["n"], docs[2]["n"], docs[3]["status"], docs[3]["n"]) == (1, 0, "new", 1)
+
+
+async def test_insert_many_unordered_reports_duplicates_and_inserts_the_rest(collection: AsyncCollection[Doc]) -> None:
+    from pymongo.errors import BulkWriteError
+
+    await collection.insert_one({"_id": "a"})
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.insert_many([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}], ordered=False)
+    errors = caught.value.details["writeErrors"]
+    assert [(e["index"], e["code"]) for e in errors] == [(0, 11000)]
+    assert await collection.count_documents({}) == 3
+
+
+async def test_in_with_condition_update_many_ne_and_estimated_count(collection: AsyncCollection[Doc]) -> None:
+    await collection.insert_many([{"_id": i, "s": "x" if i % 2 else "y"} for i in range(6)])
+    assert sorted([d["_id"] async for d in collection.find({"_id": {"$in": [1, 2, 3]}, "s": "x"})]) == [1, 3]
+    result = await collection.update_many({"s": {"$ne": "x"}}, {"$set": {"s": "z"}})
+    assert result.modified_count == 3
+    assert await collection.estimated_document_count() == 6
