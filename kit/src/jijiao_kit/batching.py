@@ -34,14 +34,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import aio_pika
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import Channel
+from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from jijiao_contracts import Envelope
+from jijiao_kit.consuming import raw_body
 from jijiao_kit.correlation import set_correlation_id
+from jijiao_kit.messaging import declare_topology, events_exchange, service_queue
 
 if TYPE_CHECKING:
     from jijiao_kit.worker import Worker
@@ -71,7 +75,6 @@ class BatchConsumer:
 
     def __init__(
         self,
-        rabbitmq_url: str,
         queue_name: str,
         handler: BatchHandler,
         *,
@@ -81,7 +84,6 @@ class BatchConsumer:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.rabbitmq_url = rabbitmq_url
         self.queue_name = queue_name
         self.handler = handler
         self.batch_size = batch_size
@@ -90,26 +92,23 @@ class BatchConsumer:
         self.stats = BatchStats()
         self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._connection: AbstractRobustConnection | None = None
+
+    async def feed(self, message: AbstractIncomingMessage) -> None:
+        """Called by the queue's subscriber for each delivery; settled later, with its batch."""
+        await self._buffer.put(message)
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.rabbitmq_url)
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=self.prefetch_count)
-        queue = await channel.get_queue(self.queue_name, ensure=True)
-        await queue.consume(self._buffer.put, no_ack=False)
         self._task = asyncio.create_task(self._run(), name=f"batch-consumer:{self.queue_name}")
         logger.info("batch consumer on %s started (batch %d)", self.queue_name, self.batch_size)
 
     async def stop(self) -> None:
+        """Stop taking batches. Messages not yet acked go back to the queue when the broker's
+        channel closes (the worker stops the broker after its shutdown hooks)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._connection is not None:
-            await self._connection.close()  # unacked messages go back to the queue
-            self._connection = None
 
     async def _take(self) -> list[AbstractIncomingMessage]:
         loop = asyncio.get_running_loop()
@@ -228,22 +227,33 @@ def attach_batch_consumer(
     batch_size: int = 200,
     linger_seconds: float = 0.02,
 ) -> BatchConsumer:
-    """Run a ``BatchConsumer`` on the worker's service queue, started after the worker and stopped
-    with it. Give the worker an empty dispatcher so that the kit's one-at-a-time subscriber is not
-    attached as well; the queue, its parking queue and its bindings are declared here."""
-    from jijiao_kit.messaging import declare_topology
+    """Run a ``BatchConsumer`` on the worker's service queue.
 
+    Deliveries arrive through a FastStream subscriber on the worker's broker (manual ack, its own
+    channel with a batch-sized prefetch), so the consumer appears in the worker's AsyncAPI document
+    and shares the broker's connection handling. The queue, its parking queue and its bindings are
+    declared at start, before the subscriber starts. Give the worker an empty dispatcher so that the
+    kit's one-at-a-time subscriber is not attached as well."""
     settings = worker.settings
     keys = sorted(set(routing_keys))
-    consumer = BatchConsumer(
-        settings.rabbitmq_url,
-        settings.topology.service_queue(settings.service_name),
-        handler,
-        batch_size=batch_size,
-        linger_seconds=linger_seconds,
-    )
+    queue = service_queue(settings.topology, settings.service_name, settings.delivery_limit)
+    queue.declare = False  # declared, with its bindings and dead-lettering, at start
+    consumer = BatchConsumer(queue.name, handler, batch_size=batch_size, linger_seconds=linger_seconds)
 
-    async def start() -> None:
+    @worker.broker.subscriber(
+        queue,
+        events_exchange(settings.topology),
+        channel=Channel(prefetch_count=consumer.prefetch_count),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=raw_body,
+        title=f"{settings.service_name}-events (batched)",
+        description=f"All integration events the {settings.service_name} service consumes, in batches: "
+        + ", ".join(keys),
+    )
+    async def on_event(message: RabbitMessage) -> None:
+        await consumer.feed(message.raw_message)
+
+    async def declare() -> None:
         await declare_topology(
             worker.broker,
             settings.topology,
@@ -251,8 +261,8 @@ def attach_batch_consumer(
             routing_keys=keys,
             delivery_limit=settings.delivery_limit,
         )
-        await consumer.start()
 
-    worker.app.after_startup(start)
+    worker.app.on_startup(declare)
+    worker.app.after_startup(consumer.start)
     worker.app.on_shutdown(consumer.stop)
     return consumer

@@ -142,7 +142,7 @@ class HandlerBusy(Exception):
     """Another delivery of the same event is being handled right now."""
 
 
-async def _raw_body(message: Any) -> bytes:
+async def raw_body(message: Any) -> bytes:
     """Leave decoding to us: a body that is not JSON must be rejected by our handler, not fail
     inside the framework where a manual-ack message would stay unacknowledged."""
     return bytes(message.body)
@@ -165,7 +165,7 @@ def subscribe_service_queue(
         queue,
         events_exchange(topology),
         ack_policy=AckPolicy.MANUAL,
-        decoder=_raw_body,
+        decoder=raw_body,
         title=f"{service}-events",
         description=f"All integration events the {service} service consumes: " + ", ".join(dispatcher.routing_keys()),
     )

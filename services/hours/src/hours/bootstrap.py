@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -9,7 +10,6 @@ from fastapi import FastAPI
 from hours.adapters import mongo
 from hours.adapters.files import FileStore
 from hours.adapters.repositories import Teachers
-from hours.entrypoints.batch_consumer import BatchConsumer
 from hours.service_layer.batch import BatchHandlers
 from hours.service_layer.complaints import Complaints
 from hours.service_layer.crediting import BatchCrediting, HoursBank
@@ -21,13 +21,14 @@ from hours.service_layer.registrations import Registrations
 from hours.service_layer.rules import RulesService
 from hours.service_layer.verification import VerificationService
 from hours.settings import Settings
+from jijiao_contracts import Envelope
 from jijiao_contracts.events import hours as hours_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
+from jijiao_kit.batching import attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
-from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
-from jijiao_kit.messaging import declare_topology
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.worker import Worker
@@ -119,6 +120,19 @@ def create_api(container: Container | None = None) -> FastAPI:
     )
 
 
+class _BatchAdapter:
+    """The kit's batch consumer hands envelopes; hours' handlers also need the dispatcher and inbox
+    for the low-volume events they route one at a time."""
+
+    def __init__(self, handlers: BatchHandlers, dispatcher: EventDispatcher, inbox: Inbox) -> None:
+        self.handlers = handlers
+        self.dispatcher = dispatcher
+        self.inbox = inbox
+
+    async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
+        await self.handlers.handle(list(envelopes), self.dispatcher, self.inbox)
+
+
 def create_worker(container: Container | None = None) -> Worker:
     """The worker: outbox relay, jobs, and the queue consumer (batched unless ``CONSUMER_BATCH_SIZE=0``,
     which selects the kit's one-message-at-a-time subscriber; both apply the same keyed effects)."""
@@ -128,35 +142,9 @@ def create_worker(container: Container | None = None) -> Worker:
     dispatcher = EventDispatcher()
     register_handlers(dispatcher, container.teachers, container.bank, container.points, container.declarations)
     batched = settings.consumer_batch_size > 0
-    consumer: BatchConsumer | None = None
-    worker: Worker
 
     async def startup() -> None:
-        nonlocal consumer
         await mongo.ensure_indexes(container.infra.db)
-        if batched:
-            await declare_topology(
-                worker.broker,
-                settings.topology,
-                service=settings.service_name,
-                routing_keys=dispatcher.routing_keys(),
-                delivery_limit=settings.delivery_limit,
-            )
-            handlers = BatchHandlers(container.teachers, BatchCrediting(container.bank), BatchAwards(container.points))
-            consumer = BatchConsumer(
-                settings.rabbitmq_url,
-                settings.topology,
-                settings.service_name,
-                handlers,
-                dispatcher,
-                worker.inbox,
-                batch_size=settings.consumer_batch_size,
-            )
-            await consumer.start()
-
-    async def shutdown() -> None:
-        if consumer is not None:
-            await consumer.stop()
 
     worker = Worker(
         container.infra,
@@ -172,6 +160,13 @@ def create_worker(container: Container | None = None) -> Worker:
         ],
         on_startup=[startup],
     )
-    worker.app.on_shutdown(shutdown)
+    if batched:
+        handlers = BatchHandlers(container.teachers, BatchCrediting(container.bank), BatchAwards(container.points))
+        attach_batch_consumer(
+            worker,
+            _BatchAdapter(handlers, dispatcher, worker.inbox),
+            routing_keys=dispatcher.routing_keys(),
+            batch_size=settings.consumer_batch_size,
+        )
     worker.dispatcher = dispatcher  # what the service consumes, whichever consumer runs
     return worker
