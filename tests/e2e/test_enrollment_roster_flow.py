@@ -124,10 +124,4 @@ async def test_teacher_joins_changes_info_moves_school_and_other_services_follow
             and await status_of(system, "hours", hours_path, admin1) == 404
         )
 
-    try:
-        await eventually(hours_follow_the_move, timeout=30, interval=0.5)
-    except AssertionError:
-        # Known defect outside enrollment: hours' roster projection stamps aspects with ISO strings; the
-        # embedded store no longer compares such a string with $lt once it was written by $set, so a
-        # roster event after the first update is dropped (TeacherChanged then TeacherTransferred here).
-        pytest.xfail("hours roster projection did not apply TeacherTransferred (ISO-string stamps in nx-27017)")
+    await eventually(hours_follow_the_move, timeout=30, interval=0.5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import UpdateOne
@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from hours.adapters.mongo import TEACHERS
+from jijiao_kit.timeutil import epoch_ms
 
 Doc = dict[str, Any]
 
@@ -26,22 +27,18 @@ class Teachers:
     async def upsert_many(self, changes: list[tuple[str, Doc, datetime]]) -> None:
         """Apply an event's fields, per aspect, only if newer than what the aspect holds: a transfer that
         arrives before the (older) registration keeps its school, while the registration still brings the
-        name. Stamps are UTC ISO strings (they compare in time order; the store returns bare datetimes
-        set by ``$set`` as strings)."""
+        name. Stamps are epoch milliseconds: an ISO string written by ``$set`` stops comparing with
+        ``$lt`` in the embedded store (tests/store_contract), integers compare the same everywhere."""
         writes: list[UpdateOne] = []
         for ce_number, fields, as_of in changes:
             aspects: dict[str, Doc] = {
                 "identity": {k: fields[k] for k in ("name",) if k in fields},
                 "placement": {k: fields[k] for k in ("school_id", "school_name", "district") if k in fields},
             }
-            stamp = (
-                (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
-                .astimezone(UTC)
-                .isoformat(timespec="microseconds")
-            )
+            stamp = epoch_ms(as_of)
             for aspect, values in aspects.items():
                 if values:
-                    key = f"{aspect}_as_of"
+                    key = f"{aspect}_as_of_ms"
                     writes.append(
                         UpdateOne(
                             {"_id": ce_number, "$or": [{key: {"$lt": stamp}}, {key: {"$exists": False}}]},
