@@ -36,6 +36,7 @@ lint: install
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy -p jijiao_contracts -p jijiao_kit -p jijiao_stack -p enrollment -p studio -p hours -p notify -p baseline
+	@$(UV) run --frozen mypy benchmarks deploy/k8s/generate.py
 
 fmt: install
 	@$(UV) run --frozen ruff check --fix .

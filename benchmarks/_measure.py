@@ -18,9 +18,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-async def raw_broker_rates(rabbitmq_url: str, count: int, *, prefetch: int = 256) -> dict[str, float]:
+async def raw_broker_rates(
+    rabbitmq_url: str, count: int, *, prefetch: int = 256, body: bytes | None = None
+) -> dict[str, float]:
     """Publish ``count`` persistent messages with confirms to a scratch quorum queue, then consume and
-    ack them: the broker's raw rates on this machine, the ceiling for any consumer of ours."""
+    ack them: the broker's raw rates on this machine, the ceiling for any consumer of ours. Pass a
+    ``body`` of the size the benchmark's real events have."""
     connection = await aio_pika.connect_robust(rabbitmq_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -28,7 +31,7 @@ async def raw_broker_rates(rabbitmq_url: str, count: int, *, prefetch: int = 256
         queue = await channel.declare_queue(
             f"bench.raw.{uuid.uuid4().hex[:8]}", durable=True, arguments={"x-queue-type": "quorum"}
         )
-        body = b'{"event_id": "x", "payload": {"ce_number": "2026000001", "hours": 2}}'
+        body = body or b'{"event_id": "x", "payload": {"ce_number": "2026000001", "hours": 2}}'
         started = time.perf_counter()
         for offset in range(0, count, 500):
             batch = range(offset, min(offset + 500, count))

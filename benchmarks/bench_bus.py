@@ -37,7 +37,12 @@ async def main() -> dict[str, Any]:
     group = ProcessGroup(workdir / "log")
     mongodb_url = os.environ.get("MONGODB_URL") or spawn_store(group, free_port(), workdir)
     prefix = f"b{uuid.uuid4().hex[:8]}"
-    common = {"mongodb_url": mongodb_url, "rabbitmq_url": rabbitmq_url, "redis_url": redis_url, "name_prefix": prefix}
+    common: dict[str, Any] = {
+        "mongodb_url": mongodb_url,
+        "rabbitmq_url": rabbitmq_url,
+        "redis_url": redis_url,
+        "name_prefix": prefix,
+    }
     try:
         raw = await raw_broker_rates(rabbitmq_url, count)
         producer = Infrastructure.from_settings(ServiceSettings(service_name="producer", log_level="WARNING", **common))

@@ -116,7 +116,7 @@ def generate(teachers: int, facts: int, points: int, rnd: random.Random) -> list
                     passed=rnd.random() > 0.05,
                     category=category,
                     hours=float(rnd.choice([2, 4, 6, 8, 12, 24])),
-                    source=source,  # type: ignore[arg-type]
+                    source=source,
                     registered_by="institution:bench",
                 ),
                 producer="enrollment",

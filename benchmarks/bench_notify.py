@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from typing import Any
 
 import aio_pika
 from pymongo import AsyncMongoClient
 
+from benchmarks._measure import raw_broker_rates
 from benchmarks._system import bench_system
 from jijiao_contracts import Envelope, Topology
 from jijiao_contracts.events.enrollment import SpecialUserFlagged
@@ -59,37 +59,6 @@ async def publish_all(exchange: aio_pika.abc.AbstractExchange, bodies: list[tupl
         )
 
 
-async def raw_consume_rate(url: str, count: int, body: bytes) -> dict[str, float]:
-    connection = await aio_pika.connect_robust(url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        name = f"bench-raw-{uuid.uuid4().hex[:8]}"
-        queue = await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
-        started = time.perf_counter()
-        await publish_all(channel.default_exchange, [(name, body, str(i)) for i in range(count)])
-        published = time.perf_counter() - started
-        consumer_channel = await connection.channel()
-        await consumer_channel.set_qos(prefetch_count=PREFETCH)
-        consumer_queue = await consumer_channel.get_queue(name)
-        done = asyncio.Event()
-        seen = 0
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            nonlocal seen
-            await message.ack()
-            seen += 1
-            if seen >= count:
-                done.set()
-
-        started = time.perf_counter()
-        tag = await consumer_queue.consume(on_message)
-        await done.wait()
-        consumed = time.perf_counter() - started
-        await consumer_queue.cancel(tag)
-        await queue.delete(if_unused=False, if_empty=False)
-    return {"publish_per_second": round(count / published, 1), "consume_per_second": round(count / consumed, 1)}
-
-
 async def wait_for_queue(url: str, queue_name: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -114,7 +83,7 @@ async def main() -> dict[str, Any]:
         url = system.config.rabbitmq_url
         topology = Topology(prefix=system.config.name_prefix)
         await wait_for_queue(url, topology.service_queue("notify"))
-        raw = await raw_consume_rate(url, count, b"x" * body_size)
+        raw = await raw_broker_rates(url, count, prefetch=PREFETCH, body=b"x" * body_size)
 
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.mongodb_url)
         db = client[f"{system.config.name_prefix}_notify"]
@@ -150,11 +119,11 @@ async def main() -> dict[str, Any]:
         await client.close()
 
     rate = docs / elapsed if elapsed else 0.0
-    ratio = rate / raw["consume_per_second"] if raw["consume_per_second"] else 0.0
+    ratio = rate / raw["raw_consume_per_second"] if raw["raw_consume_per_second"] else 0.0
     summary = {
         "notices": count,
         "notices_per_second": round(rate, 1),
-        "broker_raw_consume_per_second": raw["consume_per_second"],
+        "broker_raw_consume_per_second": raw["raw_consume_per_second"],
         "ratio_to_raw_consume": round(ratio, 3),
         "duplicates": (deliveries - docs) + (docs - distinct_mobiles),
         "losses": count - distinct_mobiles,

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from benchmarks._measure import percentile
 from benchmarks._system import bench_system
 from jijiao_kit.auth import TokenIssuer, load_or_create_keypair
 
@@ -59,14 +60,6 @@ class Tally:
     replays: int = 0
     transport_retries: int = 0
     in_progress_409: int = 0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-    return ordered[index]
 
 
 async def raw_insert_rate(mongodb_url: str, database: str, count: int, concurrency: int) -> float:
