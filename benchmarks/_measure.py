@@ -56,9 +56,10 @@ async def raw_broker_rates(
                 done.set()
 
         started = time.perf_counter()
-        await queue.consume(on_message)
+        tag = await queue.consume(on_message)
         await asyncio.wait_for(done.wait(), timeout=600)
         consume_seconds = time.perf_counter() - started
+        await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
     return {
         "raw_publish_per_second": round(count / publish_seconds, 1),
