@@ -19,6 +19,7 @@ from jijiao_kit.outbox import outbox_entry, with_outbox
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.settings import ServiceSettings
 from jijiao_kit.worker import Worker
+from jijiao_stack.brokeradmin import delete_by_prefix
 from jijiao_stack.processes import ProcessGroup, free_port, spawn_store
 from jijiao_stack.pytest_plugin import InfraUrls, cleanup_prefix, eventually
 
@@ -83,6 +84,7 @@ async def main() -> dict[str, Any]:
         await consumer.close()
     finally:
         await cleanup_prefix(InfraUrls(mongodb_url, rabbitmq_url, redis_url), prefix)
+        await delete_by_prefix(rabbitmq_url, (f"{prefix}.",))
         group.stop()
     rate = count / drain_seconds
     return {
