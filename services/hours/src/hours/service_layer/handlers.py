@@ -8,6 +8,7 @@ import logging
 from hours.adapters.repositories import Teachers
 from hours.service_layer.crediting import HourFact, HoursBank
 from hours.service_layer.declarations import Declarations
+from hours.service_layer.facts import result_fact, roster_change
 from hours.service_layer.points import PointsBank
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory
@@ -24,65 +25,18 @@ def register_handlers(
     dispatcher: EventDispatcher, teachers: Teachers, bank: HoursBank, points: PointsBank, declarations: Declarations
 ) -> None:
     @dispatcher.handles(TeacherRegistered, name="hours.teacher_registered")
-    async def teacher_registered(event: TeacherRegistered, envelope: Envelope) -> None:
-        await teachers.upsert(
-            event.ce_number,
-            {
-                "name": event.name,
-                "school_id": event.school_id,
-                "school_name": event.school_name,
-                "district": event.district,
-            },
-            envelope.occurred_at,
-        )
-
     @dispatcher.handles(TeacherChanged, name="hours.teacher_changed")
-    async def teacher_changed(event: TeacherChanged, envelope: Envelope) -> None:
-        await teachers.upsert(
-            event.ce_number,
-            {
-                "name": event.name,
-                "school_id": event.school_id,
-                "school_name": event.school_name,
-                "district": event.district,
-            },
-            envelope.occurred_at,
-        )
-
     @dispatcher.handles(TeacherTransferred, name="hours.teacher_transferred")
-    async def teacher_transferred(event: TeacherTransferred, envelope: Envelope) -> None:
-        await teachers.upsert(
-            event.ce_number,
-            {"school_id": event.to_school_id, "school_name": event.to_school_name, "district": event.to_district},
-            envelope.occurred_at,
-        )
+    async def roster_event(event: object, envelope: Envelope) -> None:
+        ce_number, fields = roster_change(envelope)
+        await teachers.upsert(ce_number, fields, envelope.occurred_at)
 
     @dispatcher.handles(ResultRegistered, name="hours.result_registered")
     async def result_registered(event: ResultRegistered, envelope: Envelope) -> None:
         if not event.passed:
             return
         try:
-            await bank.credit(
-                HourFact(
-                    source_key=f"result:{event.result_id}",
-                    ce_number=event.ce_number,
-                    year=event.year,
-                    source=event.source,
-                    category=event.category,
-                    hours=event.hours,
-                    reference={
-                        "kind": "result",
-                        "id": event.result_id,
-                        "event_id": envelope.event_id,
-                        "term": event.term,
-                        "course_code": event.course_code,
-                        "course_name": event.course_name,
-                    },
-                    registered_by=event.registered_by,
-                    school_id=event.school_id,
-                    district=event.district,
-                )
-            )
+            await bank.credit(result_fact(event, envelope))
         except InvalidInput as exc:  # a fact the rules refuse can never succeed: record why, do not loop
             logger.warning("result %s not credited: %s", event.result_id, exc.detail)
 
