@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -114,12 +115,32 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    def __init__(self, public_pem: bytes, *, issuer: str, audience: str) -> None:
+    """Verifies access tokens. A token whose signature, issuer and audience were checked once is
+    remembered (bounded LRU) until it expires, so a client's repeated calls cost one signature check:
+    under a selection storm each teacher sends the same token many times, and Ed25519 verification
+    was the largest single cost of an API request. Expiry is checked on every use."""
+
+    def __init__(self, public_pem: bytes, *, issuer: str, audience: str, cache_size: int = 20_000) -> None:
         self._key = serialization.load_pem_public_key(public_pem)
         self.issuer = issuer
         self.audience = audience
+        self.cache_size = cache_size
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def decode(self, token: str, *, leeway: float = 5.0) -> dict[str, Any]:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token, leeway)
+            self._remember(token, claims)
+        else:
+            self._verified.move_to_end(token)
+        exp = claims.get("exp")
+        if isinstance(exp, int | float) and exp + leeway <= time.time():
+            self._verified.pop(token, None)
+            raise Unauthorized("Token expired.", code="token_expired", title="登录已过期，请重新登录")
+        return dict(claims)
+
+    def _verify(self, token: str, leeway: float) -> dict[str, Any]:
         try:
             return jwt.decode(
                 token,
@@ -133,6 +154,13 @@ class TokenVerifier:
             raise Unauthorized("Token expired.", code="token_expired", title="登录已过期，请重新登录") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"Invalid token: {exc}", code="invalid_token", title="登录凭证无效") from exc
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        if self.cache_size <= 0:
+            return
+        self._verified[token] = claims
+        while len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
 
     def principal(self, token: str) -> Principal:
         claims = self.decode(token)

@@ -6,13 +6,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jijiao_kit.correlation import new_correlation_id, set_correlation_id
 from jijiao_kit.errors import install_problem_handlers
@@ -27,26 +27,42 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-class _RequestContext(BaseHTTPMiddleware):
-    def __init__(self, app: Any, requests: Counter, latency: Histogram) -> None:
-        super().__init__(app)
+class _RequestContext:
+    """Correlation id, request metrics and 5xx logging as a plain ASGI middleware (Starlette's
+    ``BaseHTTPMiddleware`` runs every request through an extra task and memory streams, which cost
+    about a tenth of the API's CPU under a selection storm)."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app = app
         self.requests = requests
         self.latency = latency
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        correlation_id = Headers(scope=scope).get(CORRELATION_HEADER) or new_correlation_id()
         set_correlation_id(correlation_id)
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        path = route.path if isinstance(route, APIRoute) else "unmatched"
-        self.requests.labels(request.method, path, str(response.status_code)).inc()
-        self.latency.labels(request.method, path).observe(elapsed)
-        response.headers[CORRELATION_HEADER] = correlation_id
-        if response.status_code >= 500:
-            logger.error("%s %s -> %s", request.method, request.url.path, response.status_code)
-        return response
+        status = 500
+
+        async def send_with_correlation(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_correlation)
+        finally:
+            route = scope.get("route")
+            path = route.path if isinstance(route, APIRoute) else "unmatched"
+            method = scope["method"]
+            self.requests.labels(method, path, str(status)).inc()
+            self.latency.labels(method, path).observe(time.perf_counter() - started)
+            if status >= 500:
+                logger.error("%s %s -> %s", method, scope["path"], status)
 
 
 def create_app(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,6 +82,41 @@ def test_tokens_verify_and_reject_tampering(tmp_path: Path) -> None:
     expired = issuer.issue("account:1", {"roles": []}, ttl_seconds=-60)
     with pytest.raises(Unauthorized) as caught:
         verifier.principal(expired)
+    assert caught.value.code == "token_expired"
+
+
+def test_verified_tokens_are_remembered_but_expiry_is_checked_on_every_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = load_or_create_keypair(tmp_path, "auth")
+    issuer = TokenIssuer(keys.private_pem, issuer="i", audience="a", ttl_seconds=60)
+    verifier = TokenVerifier(keys.public_pem, issuer="i", audience="a", cache_size=2)
+    token = issuer.issue("account:1", {"roles": ["teacher"]})
+    checks = 0
+    verify = verifier._verify
+
+    def counting(token: str, leeway: float) -> dict[str, object]:
+        nonlocal checks
+        checks += 1
+        return verify(token, leeway)
+
+    monkeypatch.setattr(verifier, "_verify", counting)
+    for _ in range(3):
+        assert verifier.principal(token).subject == "account:1"
+    assert checks == 1  # one signature check for repeated use
+    claims = verifier.decode(token)
+    claims["roles"] = ["city_admin"]  # a caller mutating its copy changes nothing cached
+    assert not verifier.principal(token).has_role("city_admin")
+    with pytest.raises(Unauthorized):  # a tampered token is never served from the cache
+        verifier.principal(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    for other in range(3):  # bounded: older tokens are evicted and verified again
+        verifier.principal(issuer.issue(f"account:{other + 2}", {"roles": []}))
+    verifier.principal(token)
+    assert checks == 1 + 3 + 1 + 1  # +1 for the tampered attempt, +3 new, +1 re-check
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 120)
+    with pytest.raises(Unauthorized) as caught:
+        verifier.principal(token)
     assert caught.value.code == "token_expired"
 
 
