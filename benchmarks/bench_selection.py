@@ -299,7 +299,9 @@ def start_profilers(pids: dict[str, int]) -> list[subprocess.Popen[bytes]]:
             started.append(
                 subprocess.Popen(
                     [
-                        "uvx",
+                        "scripts/uv",
+                        "tool",
+                        "run",
                         "py-spy",
                         "record",
                         "--pid",

@@ -224,6 +224,28 @@ async def test_insert_many_unordered_reports_duplicates_and_inserts_the_rest(col
     assert await collection.count_documents({}) == 3
 
 
+async def test_insert_many_unordered_reports_each_secondary_unique_violation_by_index(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """The selection group commit maps each refused document back to its caller by index."""
+    from pymongo.errors import BulkWriteError
+
+    await collection.create_index("active_key", unique=True, sparse=True)
+    await collection.insert_one({"_id": "x", "active_key": "t:1:c"})
+    batch = [
+        {"_id": "a", "active_key": "t:2:c"},
+        {"_id": "b", "active_key": "t:1:c"},  # taken before the batch
+        {"_id": "c"},  # no key (sparse)
+        {"_id": "d", "active_key": "t:2:c"},  # taken inside the batch
+        {"_id": "e", "active_key": "t:3:c"},
+    ]
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.insert_many(batch, ordered=False)
+    errors = caught.value.details["writeErrors"]
+    assert sorted((e["index"], e["code"]) for e in errors) == [(1, 11000), (3, 11000)]
+    assert sorted([doc["_id"] async for doc in collection.find({}, {"_id": 1})]) == ["a", "c", "e", "x"]
+
+
 async def test_in_with_condition_update_many_ne_and_estimated_count(collection: AsyncCollection[Doc]) -> None:
     await collection.insert_many([{"_id": i, "s": "x" if i % 2 else "y"} for i in range(6)])
     assert sorted([d["_id"] async for d in collection.find({"_id": {"$in": [1, 2, 3]}, "s": "x"})]) == [1, 3]

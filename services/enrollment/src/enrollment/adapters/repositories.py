@@ -10,6 +10,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from enrollment.adapters.coalescing import CoalescingReader
 from enrollment.adapters.mongo import ACCOUNTS, SCHOOLS, TEACHERS
 from jijiao_kit.outbox import outbox_update, with_outbox
 
@@ -123,6 +124,15 @@ class SchoolRepository(_Repository):
 
 class TeacherRepository(_Credentials):
     collection_name = TEACHERS
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        super().__init__(db)
+        # Under a selection storm every request reads its teacher: concurrent reads go out as one
+        # find $in (see adapters/coalescing.py); a read still sees every write finished before it.
+        self._reader = CoalescingReader(self.collection, {"outbox": 0})
+
+    async def get(self, key: str) -> Doc | None:
+        return await self._reader.get(key)
 
     async def by_id_number(self, id_number: str) -> Doc | None:
         return await self.collection.find_one({"id_number": id_number}, {"outbox": 0})

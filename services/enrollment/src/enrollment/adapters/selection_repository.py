@@ -10,6 +10,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from enrollment.adapters.coalescing import CoalescingInserter
 from enrollment.adapters.mongo import CARTS, SELECTIONS
 from enrollment.adapters.repositories import _Repository
 from jijiao_kit.outbox import outbox_update, with_outbox
@@ -24,9 +25,15 @@ class AlreadySelected(Exception):
 class SelectionRepository(_Repository):
     collection_name = SELECTIONS
 
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        super().__init__(db)
+        # Concurrent selections are inserted by one unordered insert_many (adapters/coalescing.py);
+        # each caller still gets its own outcome (AlreadySelected for its own duplicate key).
+        self._inserter = CoalescingInserter(self.collection)
+
     async def add(self, document: Doc, events: Sequence[Doc] = ()) -> None:
         try:
-            await self.collection.insert_one(with_outbox(document, events))
+            await self._inserter.insert(with_outbox(document, events))
         except DuplicateKeyError as exc:
             raise AlreadySelected(document.get("active_key")) from exc
 

@@ -1,0 +1,108 @@
+"""Group commit for the selection hot path: concurrent single-document reads by ``_id`` and concurrent
+inserts into one collection become one store command each while the previous one is in flight.
+
+Why: the embedded store executes one command at a time, and its per-command cost dominates (about
+2,000 single commands/s against ~7,000 documents/s in ``insert_many`` and ~16,000 in ``find $in``). Under
+a selection storm hundreds of requests wait at once, so one command can serve all of them.
+
+No timers: a call made while the store is idle goes out at once, alone; calls made while a command is
+running wait for it and go out together in the next one. A caller therefore always sees every write
+that finished before it called (the next command starts after its call). Each caller gets its own
+outcome: a found/missing document, or for inserts either success or the exception of its own document
+(a duplicate key is a ``DuplicateKeyError`` for that document only)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+
+Doc = dict[str, Any]
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+class _Coalescer(Generic[Item, Outcome]):
+    """Queue items; one drain task sends everything queued as one batch, repeatedly, until empty."""
+
+    def __init__(self, max_batch: int) -> None:
+        self.max_batch = max_batch
+        self._queue: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        self._drain: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Item) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                outcomes = await self._send([item for item, _ in batch])
+            except BaseException as error:  # the whole command failed: every caller learns it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    async def _send(self, items: list[Item]) -> list[Any]:
+        raise NotImplementedError
+
+
+class CoalescingReader(_Coalescer[str, Doc | None]):
+    """``get(_id)`` for many concurrent callers as one ``find({"_id": {"$in": [...]}})``."""
+
+    def __init__(self, collection: AsyncCollection[Doc], projection: Doc | None = None, max_batch: int = 500) -> None:
+        super().__init__(max_batch)
+        self.collection = collection
+        self.projection = projection
+
+    async def get(self, key: str) -> Doc | None:
+        return await self.submit(key)
+
+    async def _send(self, items: list[str]) -> list[Any]:
+        wanted = sorted(set(items))
+        found = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": wanted}}, self.projection)}
+        # Every caller gets its own copy: a caller that changes its document changes nobody else's.
+        return [dict(found[key]) if key in found else None for key in items]
+
+
+class CoalescingInserter(_Coalescer[Doc, None]):
+    """``insert(doc)`` for many concurrent callers as one unordered ``insert_many``; a document the
+    store refuses fails alone (``DuplicateKeyError`` for a unique index), the others are written."""
+
+    def __init__(self, collection: AsyncCollection[Doc], max_batch: int = 500) -> None:
+        super().__init__(max_batch)
+        self.collection = collection
+
+    async def insert(self, document: Doc) -> None:
+        await self.submit(document)
+
+    async def _send(self, items: list[Doc]) -> list[Any]:
+        outcomes: list[BaseException | None] = [None] * len(items)
+        try:
+            await self.collection.insert_many(items, ordered=False)
+        except BulkWriteError as error:
+            for write_error in error.details.get("writeErrors", []):
+                outcomes[write_error["index"]] = _single_error(write_error)
+        return outcomes
+
+
+def _single_error(write_error: Doc) -> BaseException:
+    make: Callable[..., BaseException] = DuplicateKeyError if write_error.get("code") == 11000 else WriteError
+    return make(write_error.get("errmsg", "write error"), write_error.get("code"), write_error)

@@ -1,0 +1,117 @@
+"""Group commit on the selection hot path (adapters/coalescing.py) against the real store: every
+caller gets its own outcome, concurrent callers share store commands, reads see finished writes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from enrollment.adapters.coalescing import CoalescingInserter, CoalescingReader
+
+Doc = dict[str, Any]
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.counts[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def store(infra_urls: Any, name_prefix: str) -> AsyncIterator[tuple[AsyncCollection[Doc], CommandCounter]]:
+    counter = CommandCounter()
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(infra_urls.mongodb_url, event_listeners=[counter])
+    collection = client[f"{name_prefix}_coalescing"][f"c{uuid.uuid4().hex[:6]}"]
+    await collection.create_index("active_key", unique=True, sparse=True)
+    yield collection, counter
+    await client.drop_database(f"{name_prefix}_coalescing")
+    await client.close()
+
+
+async def test_concurrent_reads_each_get_their_own_document_in_few_commands(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    collection, counter = store
+    await collection.insert_many([{"_id": f"T{i}", "name": f"教师{i}", "outbox": {"x": 1}} for i in range(100)])
+    reader = CoalescingReader(collection, {"outbox": 0})
+    counter.counts.clear()
+    keys = [f"T{i % 150}" for i in range(300)]  # a third of them do not exist; many repeat
+    docs = await asyncio.gather(*(reader.get(key) for key in keys))
+    for key, doc in zip(keys, docs, strict=True):
+        if int(key[1:]) < 100:
+            assert doc == {"_id": key, "name": f"教师{key[1:]}"}
+        else:
+            assert doc is None
+    assert 1 <= counter.counts["find"] <= 10  # 300 reads, a handful of commands
+    docs[0]["name"] = "changed"  # each caller owns its copy
+    assert docs[150]["name"] == "教师0"
+
+
+async def test_a_read_sees_every_write_that_finished_before_it(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    collection, _ = store
+    reader = CoalescingReader(collection)
+    inserter = CoalescingInserter(collection)
+
+    async def write_then_read(index: int) -> Doc | None:
+        await inserter.insert({"_id": f"W{index}", "n": index})
+        return await reader.get(f"W{index}")
+
+    found = await asyncio.gather(*(write_then_read(i) for i in range(200)))
+    assert [doc["n"] if doc else None for doc in found] == list(range(200))
+
+
+async def test_concurrent_inserts_fail_alone_on_their_own_duplicate_key(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    collection, counter = store
+    await collection.insert_one({"_id": "old", "active_key": "k-taken"})
+    inserter = CoalescingInserter(collection)
+    counter.counts.clear()
+    # 100 distinct keys asked twice each (200 racing inserts), plus 10 that collide with a stored one.
+    documents = [{"_id": uuid.uuid4().hex, "active_key": f"k{i % 100}"} for i in range(200)]
+    documents += [{"_id": uuid.uuid4().hex, "active_key": "k-taken"} for _ in range(10)]
+
+    async def insert(doc: Doc) -> str:
+        try:
+            await inserter.insert(doc)
+        except DuplicateKeyError:
+            return "duplicate"
+        return "inserted"
+
+    outcomes = await asyncio.gather(*(insert(doc) for doc in documents))
+    assert Counter(outcomes) == {"inserted": 100, "duplicate": 110}
+    stored = {doc["_id"] async for doc in collection.find({"active_key": {"$ne": "k-taken"}})}
+    inserted_ids = {doc["_id"] for doc, outcome in zip(documents, outcomes, strict=True) if outcome == "inserted"}
+    assert stored == inserted_ids  # exactly the callers told "inserted" are in the store
+    assert counter.counts["insert"] <= 20
+
+
+async def test_a_failed_command_fails_every_caller_of_that_batch(
+    store: tuple[AsyncCollection[Doc], CommandCounter], infra_urls: Any
+) -> None:
+    collection, _ = store
+    closed: AsyncMongoClient[Doc] = AsyncMongoClient(infra_urls.mongodb_url)
+    await closed.close()  # every command on it fails
+    reader = CoalescingReader(closed[collection.database.name][collection.name])
+    results = await asyncio.gather(*(reader.get(f"T{i}") for i in range(20)), return_exceptions=True)
+    assert all(isinstance(result, Exception) for result in results)
+    good = CoalescingReader(collection)
+    assert await good.get("missing") is None
