@@ -25,7 +25,7 @@ from enrollment.service_layer.ability import AbilityService
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
-from enrollment.service_layer.billing_handlers import register_billing_handlers
+from enrollment.service_layer.billing_handlers import BillsFollowSelections
 from enrollment.service_layer.catalogue import CatalogueService
 from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.roster import RosterService
@@ -39,6 +39,7 @@ from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
 from jijiao_contracts.events import enrollment as enrollment_events
 from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
+from jijiao_kit.batching import attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.jobs import PeriodicJob
@@ -202,13 +203,15 @@ def create_api(container: Container | None = None) -> FastAPI:
 def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
     configure_logging("enrollment-worker", container.settings.log_level, container.settings.log_json)
+    # The service's one queue is read in batches (selection events come in storms); the kit's
+    # one-at-a-time subscriber stays unattached, so the dispatcher is empty.
     dispatcher = EventDispatcher()
-    register_billing_handlers(dispatcher, container.billing)  # E3: bills follow late cancellations
+    bills_follow = BillsFollowSelections(container.billing)  # bills follow late additions and deletions
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)
 
-    return Worker(
+    worker = Worker(
         container.infra,
         dispatcher,
         title="jijiao enrollment worker",
@@ -222,3 +225,5 @@ def create_worker(container: Container | None = None) -> Worker:
             ),
         ],
     )
+    attach_batch_consumer(worker, bills_follow, routing_keys=bills_follow.routing_keys, batch_size=200)
+    return worker

@@ -109,7 +109,8 @@ class BillRepository:
 
     async def mark_selections_paid(self, bill_id: str, paid_at: datetime) -> int:
         result = await self.selections.update_many(
-            {"bill_id": bill_id, "paid": {"$ne": True}}, {"$set": {"paid": True, "paid_at": paid_at}}
+            {"bill_id": bill_id, "status": "active", "paid": {"$ne": True}},
+            {"$set": {"paid": True, "paid_at": paid_at}},
         )
         return result.modified_count
 
@@ -135,29 +136,30 @@ class BillRepository:
     async def selection(self, selection_id: str) -> Doc | None:
         return await self.selections.find_one({"_id": selection_id}, SELECTION_FIELDS)
 
-    async def remove_selection(self, bill_id: str, selection: Doc, due: int, now: datetime) -> bool:
-        """Take a cancelled selection off an unpaid bill, once (map key ``removed.<selection id>``)."""
-        code = str(selection["course_code"])
+    async def school_bills(self, term: str, school_id: str) -> list[Doc]:
+        cursor = self.bills.find({"term": term, "school_id": school_id}, {"outbox": 0, "payments": 0})
+        return [doc async for doc in cursor]
+
+    async def terms_by_id(self, terms: Sequence[str]) -> dict[str, Doc]:
+        cursor = self.terms.find(
+            {"_id": {"$in": list(terms)}},
+            {"_id": 1, "selection_closes_at": 1, "bills_issued_at": 1, "payment_due_at": 1},
+        )
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def update_bill(self, bill: Doc, update: Doc, events: Sequence[Doc] = ()) -> bool:
+        """Write a bill's new content once: only if nobody changed it since it was read (its
+        ``version``) and no payment landed meanwhile (its ``paid_fen``); False otherwise."""
+        version: Any = bill.get("version", {"$exists": False})
         result = await self.bills.update_one(
-            {"_id": bill_id, f"removed.{selection['_id']}": {"$exists": False}, "status": {"$ne": "paid"}},
-            {
-                "$inc": {
-                    "amount_fen": -due,
-                    "selection_count": -1,
-                    f"lines.{code}.count": -1,
-                    f"lines.{code}.amount_fen": -due,
-                },
-                "$set": {f"removed.{selection['_id']}": {"due_fen": due, "removed_at": now}},
-            },
+            {"_id": bill["_id"], "version": version, "paid_fen": bill["paid_fen"]},
+            outbox_update(update, events),
         )
         return result.modified_count == 1
 
-    async def settle_if_covered(self, bill: Doc, now: datetime) -> bool:
-        """A bill whose remaining amount is covered by what was paid becomes paid (no new payment)."""
-        if bill["paid_fen"] < bill["amount_fen"] or bill["status"] == "paid":
-            return False
-        result = await self.bills.update_one(
-            {"_id": bill["_id"], "amount_fen": bill["amount_fen"], "paid_fen": bill["paid_fen"]},
-            {"$set": {"status": "paid", "paid_at": now}},
-        )
-        return result.modified_count == 1
+    async def mark_billed(self, bill_id: str, selection_ids: Sequence[str]) -> None:
+        """Point the bill's selections at it (only those that do not yet)."""
+        if selection_ids:
+            await self.selections.update_many(
+                {"_id": {"$in": list(selection_ids)}, "bill_id": {"$ne": bill_id}}, {"$set": {"bill_id": bill_id}}
+            )

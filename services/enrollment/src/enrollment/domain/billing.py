@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ CITY_RUN_PROGRAMMES = frozenset({"city", "ability"})
 BILL_UNPAID = "unpaid"
 BILL_PARTIALLY_PAID = "partially_paid"
 BILL_PAID = "paid"
+BILL_VOID = "void"
 
 CENT = Decimal("0.01")
 
@@ -108,11 +110,111 @@ def draft_bills(term: str, selections: Iterable[Mapping[str, Any]]) -> list[Bill
 
 
 def bill_status(amount_fen: int, paid_fen: int) -> str:
+    """Unpaid, partially paid or paid; a bill left with nothing to pay and nothing paid (every
+    selection on it was deleted) is void."""
     if paid_fen <= 0:
-        return BILL_UNPAID
+        return BILL_VOID if amount_fen <= 0 else BILL_UNPAID
     if paid_fen >= amount_fen:
         return BILL_PAID
     return BILL_PARTIALLY_PAID
+
+
+def outstanding_fen(amount_fen: int, paid_fen: int) -> int:
+    """What the school still owes (未缴金额); never negative."""
+    return max(amount_fen - paid_fen, 0)
+
+
+def overpaid_fen(amount_fen: int, paid_fen: int) -> int:
+    """What was paid beyond the bill after selections were deleted from a paid bill (多缴金额): the
+    payment stays recorded and the difference is shown, since refunds are settled outside the system."""
+    return max(paid_fen - amount_fen, 0)
+
+
+# --- bills that follow late changes ------------------------------------------------------------------
+
+
+def is_chargeable(selection: Mapping[str, Any]) -> bool:
+    """Belongs on its school's bill: active and something to pay (whether billed already or not)."""
+    return selection.get("status") == "active" and due_fen(selection) > 0
+
+
+@dataclass(frozen=True)
+class BillContent:
+    """What a bill asks for, derived from the chargeable selections of its term × school × payee."""
+
+    amount_fen: int
+    selection_ids: tuple[str, ...]
+    teacher_count: int
+    lines: dict[str, dict[str, Any]]
+    programmes: tuple[str, ...]
+    district: str | None = None
+
+    @property
+    def selection_count(self) -> int:
+        return len(self.selection_ids)
+
+    def same_as(self, bill: Mapping[str, Any]) -> bool:
+        """Whether a stored bill already shows exactly this content."""
+        return (
+            int(bill.get("amount_fen") or 0) == self.amount_fen
+            and list(bill.get("selection_ids") or []) == list(self.selection_ids)
+            and int(bill.get("teacher_count") or 0) == self.teacher_count
+            and int(bill.get("selection_count") or 0) == self.selection_count
+            and dict(bill.get("lines") or {}) == self.lines
+            and list(bill.get("programmes") or []) == list(self.programmes)
+        )
+
+
+def bill_content(selections: Iterable[Mapping[str, Any]]) -> BillContent:
+    """The content of one bill from its group's selections (non-chargeable ones are left out)."""
+    items = sorted((s for s in selections if is_chargeable(s)), key=lambda s: str(s["_id"]))
+    lines: dict[str, dict[str, Any]] = {}
+    for selection in items:
+        code = str(selection["course_code"])
+        line = lines.setdefault(
+            code,
+            {
+                "course_code": selection["course_code"],
+                "course_name": selection.get("course_name"),
+                "count": 0,
+                "amount_fen": 0,
+            },
+        )
+        line["count"] += 1
+        line["amount_fen"] += due_fen(selection)
+    return BillContent(
+        amount_fen=sum(due_fen(s) for s in items),
+        selection_ids=tuple(str(s["_id"]) for s in items),
+        teacher_count=len({s["ce_number"] for s in items}),
+        lines=lines,
+        programmes=tuple(sorted({str(s.get("programme")) for s in items})),
+        district=next((str(s["district"]) for s in items if s.get("district")), None),
+    )
+
+
+def group_by_payee(selections: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """One school's chargeable selections of a term, by payee (one bill each)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for selection in selections:
+        if is_chargeable(selection):
+            groups.setdefault(str(selection.get("payee") or ""), []).append(selection)
+    return groups
+
+
+def draft_groups(selections: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+    """A term's chargeable selections by school and payee."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for selection in selections:
+        if is_chargeable(selection):
+            key = (str(selection["school_id"]), str(selection.get("payee") or ""))
+            groups.setdefault(key, []).append(selection)
+    return groups
+
+
+def bills_follow_changes(closes_at: datetime | None, bills_issued: bool, now: datetime) -> bool:
+    """Selections of a term change its bills once the window has closed (or bills were issued);
+    while the window is open, the issuing after it takes them as they are."""
+    return bills_issued or (closes_at is not None and closes_at <= now)
 
 
 @dataclass(frozen=True)
@@ -129,6 +231,8 @@ def apply_payment(amount_fen: int, paid_fen: int, payment_fen: int) -> PaymentOu
     if payment_fen <= 0:
         raise PaymentRejected("invalid_amount", "A payment must be a positive amount.")
     outstanding = amount_fen - paid_fen
+    if amount_fen <= 0 and paid_fen <= 0:
+        raise PaymentRejected("bill_void", "Every selection on this bill was deleted; nothing is due.")
     if outstanding <= 0:
         raise PaymentRejected("bill_already_paid", "The bill is already paid in full.")
     if payment_fen > outstanding:

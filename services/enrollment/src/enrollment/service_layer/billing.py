@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
-from jijiao_kit.timeutil import as_utc
+from jijiao_kit.timeutil import as_utc, epoch_ms
 
 Doc = dict[str, Any]
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -63,7 +63,12 @@ UNIT_PAYMENT_HEADERS = [
     "建立时间",
     "处理状态",
 ]
-STATUS_LABELS = {billing.BILL_UNPAID: "未缴费", billing.BILL_PARTIALLY_PAID: "部分缴费", billing.BILL_PAID: "已缴费"}
+STATUS_LABELS = {
+    billing.BILL_UNPAID: "未缴费",
+    billing.BILL_PARTIALLY_PAID: "部分缴费",
+    billing.BILL_PAID: "已缴费",
+    billing.BILL_VOID: "已作废",
+}
 
 
 def utc(value: Any) -> datetime:
@@ -138,6 +143,14 @@ class PaymentResult:
     created: bool
 
 
+#: How often a bill change is retried when another change or a payment wins the race.
+REFRESH_ATTEMPTS = 30
+
+
+class BillBusy(Exception):
+    """A school's bills kept changing under a refresh; the event is retried later."""
+
+
 class BillingService:
     def __init__(self, repo: BillRepository, clock: Clock, next_sequence: Callable[[str], Awaitable[int]]) -> None:
         self.repo = repo
@@ -173,29 +186,34 @@ class BillingService:
         by_id = {str(s["_id"]): s for s in selections}
         schools = await self.repo.schools_by_id(sorted({d.school_id for d in drafts}))
         issued: list[Doc] = []
+        stale: set[str] = set()  # schools whose existing bills miss some of these selections
         for draft in drafts:
             bill_id = billing.bill_id(term, draft.school_id, draft.payee)
             if await self.repo.exists(bill_id):
                 bill = await self.repo.get(bill_id)
                 if bill is not None:  # repair after a crash between the insert and the marking
                     await self.repo.attach_selections(bill_id, bill.get("selection_ids") or [])
+                    if not set(draft.selection_ids) <= set(bill.get("selection_ids") or []):
+                        stale.add(draft.school_id)
                 continue
-            school = schools.get(draft.school_id) or {}
-            bill = self._bill_document(term_doc, draft, school, by_id, now, await self._bill_number(term))
-            event = BillIssued(
-                bill_id=bill_id,
-                bill_number=bill["bill_number"],
-                term=term,
-                school_id=draft.school_id,
-                school_name=bill["school_name"],
-                payee=draft.payee,
-                amount=billing.fen_to_yuan(draft.amount_fen),
-                teacher_count=draft.teacher_count,
-                payment_due_at=utc(term_doc["payment_due_at"]),
-            )
-            if await self.repo.insert(bill, [outbox_entry(event, producer=PRODUCER, actor=actor)]):
-                issued.append(bill)
+            content = billing.bill_content(by_id[i] for i in draft.selection_ids)
+            bill = await self._new_bill(term_doc, draft.school_id, draft.payee, content, schools, now, actor)
+            if bill is None:  # issued meanwhile by another run or by a late change
+                stale.add(draft.school_id)
+                continue
+            issued.append(bill)
             await self.repo.attach_selections(bill_id, draft.selection_ids)
+        if issued:
+            # A selection added or deleted while this run read and wrote may have missed the bills it
+            # should change (its event's handler found no bill yet): compare with a fresh read.
+            fresh = billing.draft_groups(await self.repo.active_selections(term))
+            stale |= {
+                str(bill["school_id"])
+                for bill in issued
+                if not billing.bill_content(fresh.get((str(bill["school_id"]), str(bill["payee"])), [])).same_as(bill)
+            }
+        for school_id in sorted(stale):
+            await self.refresh_school_bills(term, school_id)
         await self.repo.mark_term_billed(term, now)
         existing = await self.repo.count({"term": term}) - len(issued)
         return IssueSummary(term=term, issued=issued, already_issued=existing)
@@ -203,49 +221,60 @@ class BillingService:
     async def _bill_number(self, term: str) -> str:
         return f"{term}{await self._next_sequence(f'bill:{term}'):06d}"
 
-    @staticmethod
-    def _bill_document(
-        term_doc: Doc, draft: billing.BillDraft, school: Doc, by_id: dict[str, Doc], now: datetime, number: str
-    ) -> Doc:
-        lines: dict[str, Doc] = {}
-        district = None
-        for selection_id in draft.selection_ids:
-            selection = by_id[selection_id]
-            district = district or selection.get("district")
-            line = lines.setdefault(
-                str(selection["course_code"]),
-                {
-                    "course_code": selection["course_code"],
-                    "course_name": selection.get("course_name"),
-                    "count": 0,
-                    "amount_fen": 0,
-                },
-            )
-            line["count"] += 1
-            line["amount_fen"] += billing.due_fen(selection)
-        school_name = school.get("name") or draft.school_id
-        return {
-            "_id": billing.bill_id(draft.term, draft.school_id, draft.payee),
-            "bill_number": number,
-            "term": draft.term,
-            "name": billing.bill_name(draft.term, school_name, draft.payee),
-            "school_id": draft.school_id,
+    async def _new_bill(
+        self,
+        term_doc: Doc,
+        school_id: str,
+        payee: str,
+        content: billing.BillContent,
+        schools: dict[str, Doc],
+        now: datetime,
+        actor: Actor,
+    ) -> Doc | None:
+        """Insert a bill and its BillIssued event once; None when the bill exists already."""
+        term = str(term_doc["_id"])
+        school = schools.get(school_id) or {}
+        school_name = school.get("name") or school_id
+        bill_id = billing.bill_id(term, school_id, payee)
+        bill = {
+            "_id": bill_id,
+            "bill_number": await self._bill_number(term),
+            "term": term,
+            "name": billing.bill_name(term, school_name, payee),
+            "school_id": school_id,
             "school_name": school_name,
             "seal_name": school.get("seal_name") or school_name,
-            "district": school.get("district") or district,
-            "payee": draft.payee,
-            "programmes": list(draft.programmes),
-            "amount_fen": draft.amount_fen,
+            "district": school.get("district") or content.district,
+            "payee": payee,
+            "programmes": list(content.programmes),
+            "amount_fen": content.amount_fen,
             "paid_fen": 0,
             "status": billing.BILL_UNPAID,
-            "selection_ids": list(draft.selection_ids),
-            "selection_count": len(draft.selection_ids),
-            "teacher_count": draft.teacher_count,
-            "lines": lines,
+            "selection_ids": list(content.selection_ids),
+            "selection_count": content.selection_count,
+            "teacher_count": content.teacher_count,
+            "lines": content.lines,
             "payments": {},
+            "added": {},
+            "removed": {},
+            "version": 0,
             "payment_due_at": utc(term_doc["payment_due_at"]),
             "created_at": now,
         }
+        event = BillIssued(
+            bill_id=bill_id,
+            bill_number=bill["bill_number"],
+            term=term,
+            school_id=school_id,
+            school_name=school_name,
+            payee=payee,
+            amount=billing.fen_to_yuan(content.amount_fen),
+            teacher_count=content.teacher_count,
+            payment_due_at=utc(term_doc["payment_due_at"]),
+        )
+        if await self.repo.insert(bill, [outbox_entry(event, producer=PRODUCER, actor=actor)]):
+            return bill
+        return None
 
     async def issue_due_bills(self) -> int:
         """The worker's job: issue bills of every term whose window has closed (idempotent)."""
@@ -335,6 +364,7 @@ class BillingService:
                     "bill_already_paid": "该账单已缴清",
                     "payment_exceeds_due": "缴费金额超过未缴金额",
                     "invalid_amount": "缴费金额必须大于零",
+                    "bill_void": "该账单的选课已全部删除，无需缴费",
                 }
                 error = InvalidInput if exc.code == "invalid_amount" else Conflict
                 raise error(exc.detail, code=exc.code, title=titles[exc.code]) from exc
@@ -385,20 +415,113 @@ class BillingService:
             await asyncio.sleep(random.uniform(0, 0.005))
         raise Conflict("The bill is busy; retry the payment.", code="bill_busy", title="账单正在处理，请稍后重试")
 
-    async def selection_cancelled(self, selection_id: str) -> bool:
-        """A billed, unpaid selection was cancelled after issuing (the institution deletes it after
-        the window): the bill no longer asks for it. Idempotent per selection; paid bills stay as they
-        are (refunds are outside this system). Returns whether the bill changed."""
-        selection = await self.repo.selection(selection_id)
-        if selection is None or not selection.get("bill_id") or selection.get("status") != "cancelled":
-            return False
-        bill_id = str(selection["bill_id"])
+    # -- bills follow late changes ---------------------------------------------------------------
+
+    async def follow_changes(self, changes: Iterable[tuple[str, str]]) -> list[str]:
+        """Selections of these (term, school) pairs were added or deleted: once a term's window has
+        closed, its bills follow (the worker calls this with SelectionMade/SelectionCancelled events).
+        Returns the ids of the bills that changed or were issued. While the window is open nothing
+        happens: the issuing after it takes the selections as they are then."""
+        pairs = sorted({(term, school) for term, school in changes if term and school})
+        if not pairs:
+            return []
+        terms = await self.repo.terms_by_id(sorted({term for term, _ in pairs}))
         now = self.clock.now()
-        changed = await self.repo.remove_selection(bill_id, selection, billing.due_fen(selection), now)
-        bill = await self.repo.get(bill_id)
-        if bill is not None and bill["amount_fen"] > 0 and await self.repo.settle_if_covered(bill, now):
-            await self.repo.mark_selections_paid(bill_id, now)
+        changed: list[str] = []
+        for term, school_id in pairs:
+            term_doc = terms.get(term)
+            if term_doc is None or not billing.bills_follow_changes(
+                as_utc(term_doc.get("selection_closes_at")), bool(term_doc.get("bills_issued_at")), now
+            ):
+                continue
+            changed += await self.refresh_school_bills(term, school_id)
         return changed
+
+    async def refresh_school_bills(self, term: str, school_id: str) -> list[str]:
+        """Make the bills of one school and term show exactly its chargeable selections (DOMAIN §3
+        amounts): a selection added after issuing joins its payee's bill (a first one issues a new
+        bill), a deleted one leaves it; teacher count, lines and amount follow.
+
+        Derived from the selections each time, so a repeated or reordered event changes nothing, and
+        written with the bill's version and paid total as the condition, so two changes (or a change
+        and a payment) at once never lose one another: the loser reads again. What was paid stays
+        paid: an addition to a paid bill leaves the difference outstanding (partially paid), a
+        deletion from a paid bill shows the excess as overpaid (refunds are settled outside)."""
+        term_doc = await self._term(term)
+        changed: set[str] = set()
+        for _attempt in range(REFRESH_ATTEMPTS):
+            # Bills first, then selections: a write conditional on the version read before the
+            # selections were read cannot overwrite a newer state with an older one.
+            bills = {str(b["_id"]): b for b in await self.repo.school_bills(term, school_id)}
+            selections = await self.repo.active_selections(term, {"school_id": school_id})
+            groups = billing.group_by_payee(selections)
+            now = self.clock.now()
+            settled: list[tuple[str, list[Doc], str]] = []
+            conflict = False
+            for payee in sorted(set(groups) | {str(b["payee"]) for b in bills.values()}):
+                bill_id = billing.bill_id(term, school_id, payee)
+                members = [dict(s) for s in groups.get(payee, [])]
+                content = billing.bill_content(members)
+                bill = bills.get(bill_id)
+                if bill is None:
+                    if not members:
+                        continue
+                    schools = await self.repo.schools_by_id([school_id])
+                    if await self._new_bill(term_doc, school_id, payee, content, schools, now, SYSTEM_ACTOR) is None:
+                        conflict = True  # issued meanwhile by another run: read it and amend it
+                        continue
+                    changed.add(bill_id)
+                    settled.append((bill_id, members, billing.BILL_UNPAID))
+                    continue
+                status = billing.bill_status(content.amount_fen, int(bill["paid_fen"]))
+                if not content.same_as(bill) or bill.get("status") != status:
+                    if not await self.repo.update_bill(bill, self._amendment(bill, content, status, now)):
+                        conflict = True
+                        continue
+                    changed.add(bill_id)
+                settled.append((bill_id, members, status))
+            if conflict:
+                await asyncio.sleep(random.uniform(0.001, 0.01 * (_attempt + 1)))
+                continue
+            for bill_id, members, status in settled:
+                await self.repo.mark_billed(bill_id, [str(s["_id"]) for s in members if s.get("bill_id") != bill_id])
+                if status == billing.BILL_PAID and any(not s.get("paid") for s in members):
+                    await self.repo.mark_selections_paid(bill_id, now)
+            if changed:
+                logger.info("bills of term %s school %s follow changes: %s", term, school_id, sorted(changed))
+            return sorted(changed)
+        raise BillBusy(f"The bills of term {term} school {school_id} kept changing; retried {REFRESH_ATTEMPTS} times.")
+
+    @staticmethod
+    def _amendment(bill: Doc, content: billing.BillContent, status: str, now: datetime) -> Doc:
+        before = set(bill.get("selection_ids") or [])
+        after = set(content.selection_ids)
+        stamp = epoch_ms(now)
+        fields: Doc = {
+            "amount_fen": content.amount_fen,
+            "selection_ids": list(content.selection_ids),
+            "selection_count": content.selection_count,
+            "teacher_count": content.teacher_count,
+            "lines": content.lines,
+            "programmes": list(content.programmes),
+            "status": status,
+            "amended_at_ms": stamp,
+        }
+        if status == billing.BILL_PAID and bill.get("status") != billing.BILL_PAID:
+            fields["paid_at"] = now
+        for selection_id in sorted(after - before):
+            fields[f"added.{selection_id}"] = {"at_ms": stamp}
+        for selection_id in sorted(before - after):
+            fields[f"removed.{selection_id}"] = {"at_ms": stamp}
+        return {"$set": fields, "$inc": {"version": 1}}
+
+    async def selection_cancelled(self, selection_id: str) -> bool:
+        """One selection was cancelled: its school's bills follow (idempotent; False when no bill
+        changed, e.g. for a repeated delivery)."""
+        selection = await self.repo.selection(selection_id)
+        if selection is None or selection.get("status") != "cancelled":
+            return False
+        return bool(await self.follow_changes([(str(selection["term"]), str(selection.get("school_id") or ""))]))
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -490,7 +613,7 @@ class BillingService:
                 b["teacher_count"],
                 billing.fen_to_yuan(b["amount_fen"]),
                 billing.fen_to_yuan(b["paid_fen"]),
-                billing.fen_to_yuan(b["amount_fen"] - b["paid_fen"]),
+                billing.fen_to_yuan(billing.outstanding_fen(b["amount_fen"], b["paid_fen"])),
                 utc(b["created_at"]).astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
                 STATUS_LABELS.get(b["status"], b["status"]),
             ]

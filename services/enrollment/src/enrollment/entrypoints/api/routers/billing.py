@@ -64,10 +64,16 @@ class BillOut(BaseModel):
     name: str
     amount: Yuan
     paid: Yuan
-    outstanding: Yuan
+    outstanding: Yuan = Field(description="未缴金额: what is still to pay (never negative)")
+    overpaid: Yuan = Field(
+        description="多缴金额: paid beyond the bill after selections were deleted from it (refunded outside)"
+    )
     created_at: datetime
     payee: str
-    status: str = Field(description="unpaid | partially_paid | paid")
+    status: str = Field(
+        description="unpaid | partially_paid | paid | void (every selection deleted, nothing paid). A selection "
+        "added after payment makes a paid bill partially paid again; what was paid stays paid."
+    )
     school_id: str
     school_name: str
     payer: str = Field(description="缴款单位: the school's seal name")
@@ -87,7 +93,8 @@ class BillOut(BaseModel):
             name=doc["name"],
             amount=billing.fen_to_yuan(doc["amount_fen"]),
             paid=billing.fen_to_yuan(doc["paid_fen"]),
-            outstanding=billing.fen_to_yuan(doc["amount_fen"] - doc["paid_fen"]),
+            outstanding=billing.fen_to_yuan(billing.outstanding_fen(doc["amount_fen"], doc["paid_fen"])),
+            overpaid=billing.fen_to_yuan(billing.overpaid_fen(doc["amount_fen"], doc["paid_fen"])),
             created_at=_utc(doc["created_at"]),
             payee=doc["payee"],
             status=doc["status"],
