@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from enrollment.adapters import mongo
 from enrollment.adapters.ability_repository import AbilityRepository
@@ -154,6 +155,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
 
 
 def create_api(container: Container | None = None) -> FastAPI:
+    from enrollment.entrypoints.api.password_gate import PasswordChangeGate
     from enrollment.entrypoints.api.routers import (
         ability,
         admins,
@@ -173,7 +175,7 @@ def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import statistics as statistics_routes
 
     container = container or build()
-    return service_api(
+    app = service_api(
         container=container,
         infra=container.infra,
         verifier=container.verifier,
@@ -198,6 +200,12 @@ def create_api(container: Container | None = None) -> FastAPI:
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
+    # Initial passwords must be changed before anything else (only enrollment issues tokens). Innermost,
+    # so its refusals carry the correlation id and are counted like every other answer.
+    app.user_middleware.append(
+        Middleware(PasswordChangeGate, verifier=container.verifier, still_required=container.auth.must_change_password)
+    )
+    return app
 
 
 def create_worker(container: Container | None = None) -> Worker:

@@ -267,6 +267,14 @@ async def test_one_principal_per_school_and_the_principal_role_in_the_token(
             "/v1/auth/token", json={"login": head["ce_number"], "password": head["id_number"][-6:]}
         )
         claims = env.container.verifier.decode(login.json()["access_token"])
+        on_initial = await env.client.get(
+            f"/v1/schools/{school['id']}/teachers", headers=bearer(login.json()["access_token"])
+        )
+        changed = await env.client.post(  # the initial password must be replaced first
+            "/v1/auth/password",
+            json={"old_password": head["id_number"][-6:], "new_password": "Linxz2026a"},
+            headers=bearer(login.json()["access_token"]),
+        )
         as_principal = await env.client.get(
             f"/v1/schools/{school['id']}/teachers", headers=bearer(login.json()["access_token"])
         )
@@ -274,9 +282,7 @@ async def test_one_principal_per_school_and_the_principal_role_in_the_token(
         regranted = await env.client.put(
             f"/v1/schools/{school['id']}/principal", json={"ce_number": deputy["ce_number"]}, headers=admin
         )
-        old_login = await env.client.post(
-            "/v1/auth/token", json={"login": head["ce_number"], "password": head["id_number"][-6:]}
-        )
+        old_login = await env.client.post("/v1/auth/token", json={"login": head["ce_number"], "password": "Linxz2026a"})
         old_claims = env.container.verifier.decode(old_login.json()["access_token"])
     assert granted.status_code == 200 and granted.json()["principal_ce_number"] == head["ce_number"]
     assert second.status_code == 409 and second.json()["code"] == "principal_exists"
@@ -285,6 +291,8 @@ async def test_one_principal_per_school_and_the_principal_role_in_the_token(
     assert set(claims["roles"]) == {"teacher", "principal"}
     assert claims["scopes"]["school_id"] == school["id"]
     assert claims["must_change_password"] is True
+    assert on_initial.status_code == 403 and on_initial.json()["code"] == "password_change_required"
+    assert changed.status_code == 204
     assert as_principal.status_code == 200
     assert revoked.json()["principal_ce_number"] is None
     assert regranted.json()["principal_ce_number"] == deputy["ce_number"]

@@ -147,6 +147,16 @@ class AuthService:
             return self.accounts, key
         raise NotFound("This token has no password of its own.", code="account_not_found", title="账号不存在")
 
+    async def must_change_password(self, subject: str) -> bool:
+        """Whether the account a token names still has to replace its initial (or reset) password.
+        A token issued with the ``must_change_password`` claim stops blocking once it has."""
+        try:
+            repo, key = self._by_subject(subject)
+        except NotFound:
+            return False
+        doc = await repo.get(key)
+        return doc is not None and bool((doc.get("credentials") or {}).get("must_change"))
+
     async def change_password(self, principal: Principal, old_password: str, new_password: str) -> None:
         """Everyone changes their own password with the old one; teachers must replace the initial one.
 
