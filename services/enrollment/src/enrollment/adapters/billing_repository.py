@@ -158,8 +158,6 @@ class BillRepository:
         return result.modified_count == 1
 
     async def mark_billed(self, bill_id: str, selection_ids: Sequence[str]) -> None:
-        """Point the bill's selections at it (only those that do not yet)."""
+        """Point these selections (the caller passes those that do not yet) at the bill."""
         if selection_ids:
-            await self.selections.update_many(
-                {"_id": {"$in": list(selection_ids)}, "bill_id": {"$ne": bill_id}}, {"$set": {"bill_id": bill_id}}
-            )
+            await self.selections.update_many({"_id": {"$in": list(selection_ids)}}, {"$set": {"bill_id": bill_id}})
