@@ -112,6 +112,8 @@ class OutboxRelay:
         self.interval_seconds = interval_seconds
         self.stats = RelayStats()
         self._wake = asyncio.Event()
+        self._busy: set[str] = set()
+        self._asked: dict[str, float] = {}
 
     async def ensure_indexes(self) -> None:
         for name in self.collections:
@@ -120,11 +122,24 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Publish one batch per collection; returns how many entries were published."""
+    async def run_once(self, *, skip_idle: bool = False) -> int:
+        """Publish one batch per collection; returns how many entries were published.
+
+        ``skip_idle``: while some collection is busy the relay loops without pausing, and asking
+        every idle collection again on each of those passes would cost the store one query each;
+        an idle collection is then asked at most once per ``interval_seconds``."""
         published = 0
+        now = time.monotonic()
         for name in self.collections:
-            published += await self._relay_collection(name)
+            if skip_idle and name not in self._busy and now - self._asked.get(name, 0.0) < self.interval_seconds:
+                continue
+            self._asked[name] = now
+            count = await self._relay_collection(name)
+            if count:
+                self._busy.add(name)
+            else:
+                self._busy.discard(name)
+            published += count
         return published
 
     async def _relay_collection(self, name: str) -> int:
@@ -165,14 +180,15 @@ class OutboxRelay:
     async def run_forever(self, stop: asyncio.Event) -> None:
         await self.ensure_indexes()
         while not stop.is_set():
+            woken = self._wake.is_set()  # a local write asked for a pass: ask every collection
+            self._wake.clear()
             try:
-                count = await self.run_once()
+                count = await self.run_once(skip_idle=not woken)
             except Exception:  # keep relaying after a broker or store hiccup
                 self.stats.failures += 1
                 logger.exception("outbox relay pass failed")
                 count = 0
             if count == 0:
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.interval_seconds)
                 except TimeoutError:

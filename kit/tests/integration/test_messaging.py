@@ -210,3 +210,31 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease(harness: 
     assert await inbox.claim("h", "e1") == "run"  # and again: the lease stays comparable after a $set
     await inbox.complete("h", "e1")
     assert await inbox.claim("h", "e1") == "done"
+
+
+async def test_relay_asks_idle_collections_at_most_once_per_interval_while_another_is_busy(
+    harness: Harness,
+) -> None:
+    class Recorder:
+        async def publish_raw(
+            self, routing_key: str, body: bytes, *, event_id: str, correlation_id: str | None
+        ) -> None:
+            return None
+
+    db: AsyncDatabase[dict[str, Any]] = harness.producer_infra.db
+    relay = OutboxRelay(db, ["things", "idle_a", "idle_b"], Recorder(), interval_seconds=60)
+    asked: list[str] = []
+    relay_collection = relay._relay_collection
+
+    async def counting(name: str) -> int:
+        asked.append(name)
+        return await relay_collection(name)
+
+    relay._relay_collection = counting  # type: ignore[method-assign]
+    for index in range(3):  # the busy collection gets a new event before each pass
+        await harness.things.insert_one(with_outbox({"_id": f"busy-{index}"}, [entry(f"busy-{index}")]))
+        assert await relay.run_once(skip_idle=True) == 1
+    assert asked.count("things") == 3
+    assert asked.count("idle_a") == asked.count("idle_b") == 1  # not once per pass
+    await db["idle_a"].insert_one(with_outbox({"_id": "late"}, [entry("late")]))
+    assert await relay.run_once() == 1  # a full pass (as after wake()) still finds it at once
