@@ -246,6 +246,27 @@ async def test_insert_many_unordered_reports_each_secondary_unique_violation_by_
     assert sorted([doc["_id"] async for doc in collection.find({}, {"_id": 1})]) == ["a", "c", "e", "x"]
 
 
+async def test_conditional_increment_upsert_on_id_reports_a_non_match_by_index(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """The reservation group commit: an unordered bulk of conditional $inc's whose non-matching
+    operations fail visibly (upsert on an existing _id -> 11000 with the operation's index)."""
+    from pymongo.errors import BulkWriteError
+
+    await collection.insert_many([{"_id": "A", "taken": 9}, {"_id": "B", "taken": 0}, {"_id": "C", "taken": 10}])
+    requests = [
+        UpdateOne({"_id": "A", "taken": {"$lte": 10 - 2}}, {"$inc": {"taken": 2}}, upsert=True),
+        UpdateOne({"_id": "B", "taken": {"$lte": 10 - 3}}, {"$inc": {"taken": 3}}, upsert=True),
+        UpdateOne({"_id": "C", "taken": {"$lte": 10 - 1}}, {"$inc": {"taken": 1}}, upsert=True),
+        UpdateOne({"_id": "A", "taken": {"$lte": 10 - 1}}, {"$inc": {"taken": 1}}, upsert=True),
+    ]
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.bulk_write(requests, ordered=False)
+    assert sorted((e["index"], e["code"]) for e in caught.value.details["writeErrors"]) == [(0, 11000), (2, 11000)]
+    taken = {doc["_id"]: doc["taken"] async for doc in collection.find({})}
+    assert taken == {"A": 10, "B": 3, "C": 10}
+
+
 async def test_in_with_condition_update_many_ne_and_estimated_count(collection: AsyncCollection[Doc]) -> None:
     await collection.insert_many([{"_id": i, "s": "x" if i % 2 else "y"} for i in range(6)])
     assert sorted([d["_id"] async for d in collection.find({"_id": {"$in": [1, 2, 3]}, "s": "x"})]) == [1, 3]

@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.coalescing import CoalescingInserter, CoalescingReader
+from enrollment.adapters.coalescing import CoalescingInserter, CoalescingReader, CoalescingReserver
 
 Doc = dict[str, Any]
 
@@ -115,3 +115,20 @@ async def test_a_failed_command_fails_every_caller_of_that_batch(
     assert all(isinstance(result, Exception) for result in results)
     good = CoalescingReader(collection)
     assert await good.get("missing") is None
+
+
+async def test_concurrent_reservations_fill_each_course_exactly_in_few_commands(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    collection, counter = store
+    capacities: dict[str, int | None] = {"small": 3, "mid": 40, "big": 500, "free": None, "none": 0}
+    await collection.insert_many([{"_id": key, "taken": 0} for key in capacities])
+    reserver = CoalescingReserver(collection)
+    counter.counts.clear()
+    asks = [key for key in capacities for _ in range(60)]  # 60 callers per course, 300 in all
+    granted = await asyncio.gather(*(reserver.reserve(key, capacities[key]) for key in asks))
+    per_course = Counter(key for key, ok in zip(asks, granted, strict=True) if ok)
+    assert per_course == {"small": 3, "mid": 40, "big": 60, "free": 60}
+    taken = {doc["_id"]: doc["taken"] async for doc in collection.find({})}
+    assert taken == {"small": 3, "mid": 40, "big": 60, "free": 60, "none": 0}
+    assert counter.counts["update"] <= 20  # 300 reservations, a handful of bulk writes

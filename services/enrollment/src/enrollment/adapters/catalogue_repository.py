@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from enrollment.adapters.coalescing import CoalescingReader, CoalescingReserver
 from enrollment.adapters.mongo import COURSE_RATINGS, COURSES
 from enrollment.adapters.repositories import _Repository
 
@@ -68,6 +69,10 @@ class CourseRepository(_Repository):
     def __init__(self, db: AsyncDatabase[Doc], *, cache_seconds: float = 2.0) -> None:
         super().__init__(db)
         self.cache = TtlCache(cache_seconds)
+        # When a popular course's cached copy expires, the hundreds of requests that miss at once
+        # share one read (and misses of other courses join it): adapters/coalescing.py.
+        self._reader = CoalescingReader(self.collection, {"outbox": 0})
+        self._reserver = CoalescingReserver(self.collection)
 
     async def static_by_code(self, term: str, code: str) -> Doc | None:
         """The course for the selection path: static fields may be up to 2 s old; capacity is
@@ -75,7 +80,7 @@ class CourseRepository(_Repository):
         key = f"{term}:{code}"
         doc = self.cache.get(key)
         if doc is None:
-            doc = await self.collection.find_one({"_id": key}, {"outbox": 0})
+            doc = await self._reader.get(key)
             if doc is not None:
                 self.cache.put(key, doc)
         return doc
@@ -84,12 +89,9 @@ class CourseRepository(_Repository):
         return await self.collection.find_one({"_id": f"{term}:{code}"})
 
     async def reserve(self, course_key: str, capacity: int | None) -> bool:
-        """Take one place: conditional on ``taken < capacity`` so capacity is never exceeded."""
-        query: Doc = {"_id": course_key}
-        if capacity is not None:
-            query["taken"] = {"$lt": capacity}
-        result = await self.collection.update_one(query, {"$inc": {"taken": 1}})
-        return result.modified_count == 1
+        """Take one place: conditional on ``taken`` staying within ``capacity`` so capacity is never
+        exceeded; concurrent reservations share one bulk write (adapters/coalescing.py)."""
+        return await self._reserver.reserve(course_key, capacity)
 
     async def release(self, course_key: str) -> None:
         await self.collection.update_one({"_id": course_key, "taken": {"$gt": 0}}, {"$inc": {"taken": -1}})

@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
@@ -101,6 +102,62 @@ class CoalescingInserter(_Coalescer[Doc, None]):
             for write_error in error.details.get("writeErrors", []):
                 outcomes[write_error["index"]] = _single_error(write_error)
         return outcomes
+
+
+class CoalescingReserver(_Coalescer[tuple[str, int | None], bool]):
+    """``reserve(course_key, capacity)`` (take one place, never past the capacity) for many concurrent
+    callers as one unordered ``bulk_write``, one conditional ``$inc`` per course for all its callers.
+
+    Each caller must learn whether *its* place was taken, and a bulk write only reports counts, so a
+    conditional increment that does not match is made to fail visibly: it is an upsert on the
+    course's ``_id``, whose insert then hits the ``_id`` index (error 11000, reported with the
+    operation's index). A course whose callers did not all fit is retried one place per caller, so
+    the last places of a course go to exactly as many callers as there are places. Courses are never
+    deleted, so the upsert never creates one. An unlimited course (capacity None) only counts."""
+
+    def __init__(self, collection: AsyncCollection[Doc], max_batch: int = 500) -> None:
+        super().__init__(max_batch)
+        self.collection = collection
+
+    async def reserve(self, course_key: str, capacity: int | None) -> bool:
+        return await self.submit((course_key, capacity))
+
+    async def _send(self, items: list[tuple[str, int | None]]) -> list[Any]:
+        callers: dict[tuple[str, int | None], list[int]] = {}
+        for index, item in enumerate(items):
+            callers.setdefault(item, []).append(index)
+        courses = list(callers)
+        refused = await self._increment([(key, capacity, len(callers[(key, capacity)])) for key, capacity in courses])
+        taken = [False] * len(items)
+        one_by_one: list[tuple[tuple[str, int | None], int]] = []
+        for position, course in enumerate(courses):
+            if position not in refused:
+                for index in callers[course]:
+                    taken[index] = True
+            elif len(callers[course]) > 1:
+                one_by_one.extend((course, index) for index in callers[course])
+        if one_by_one:
+            refused = await self._increment([(key, capacity, 1) for (key, capacity), _ in one_by_one])
+            for position, (_, index) in enumerate(one_by_one):
+                taken[index] = position not in refused
+        return taken
+
+    async def _increment(self, places: list[tuple[str, int | None, int]]) -> set[int]:
+        """Positions of the increments that did not fit."""
+        requests = [
+            UpdateOne({"_id": key, "taken": {"$lte": capacity - count}}, {"$inc": {"taken": count}}, upsert=True)
+            if capacity is not None
+            else UpdateOne({"_id": key}, {"$inc": {"taken": count}})
+            for key, capacity, count in places
+        ]
+        try:
+            await self.collection.bulk_write(requests, ordered=False)
+        except BulkWriteError as error:
+            write_errors = error.details.get("writeErrors", [])
+            if any(write_error.get("code") != 11000 for write_error in write_errors):
+                raise  # unknown outcome: callers get the error and keep no place (a lost place is safe)
+            return {write_error["index"] for write_error in write_errors}
+        return set()
 
 
 def _single_error(write_error: Doc) -> BaseException:
