@@ -37,13 +37,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aio_pika.abc import AbstractIncomingMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel
-from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from jijiao_contracts import Envelope
-from jijiao_kit.consuming import raw_body
+from jijiao_kit.consuming import the_message
 from jijiao_kit.correlation import set_correlation_id
 from jijiao_kit.messaging import declare_topology, events_exchange, service_queue
 
@@ -245,12 +244,12 @@ def attach_batch_consumer(
         events_exchange(settings.topology),
         channel=Channel(prefetch_count=consumer.prefetch_count),
         ack_policy=AckPolicy.MANUAL,
-        decoder=raw_body,
+        decoder=the_message,
         title=f"{settings.service_name}-events (batched)",
         description=f"All integration events the {settings.service_name} service consumes, in batches: "
         + ", ".join(keys),
     )
-    async def on_event(message: RabbitMessage) -> None:
+    async def on_event(message: Any) -> None:
         await consumer.feed(message.raw_message)
 
     async def declare() -> None:
