@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from faststream import FastStream
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
@@ -140,4 +141,7 @@ class Worker:
 
 
 def run_worker(worker: Worker) -> None:
-    asyncio.run(worker.app.run())
+    """Run a worker process on uvloop (installed with uvicorn[standard], which the APIs already run
+    on): the relay and the consumers spend much of their time in the event loop's socket handling."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(worker.app.run())
