@@ -264,6 +264,9 @@ async def storm(base_url: str, issuer: TokenIssuer, ops: list[Op], clients: int,
     return time.perf_counter() - started
 
 
+OWN_CPU_ONLY = ("bench-client", "rabbitmq")
+
+
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """User + system CPU seconds of each system process, its direct children (uvicorn workers when
     WEB_CONCURRENCY > 1) and this client, from /proc."""
@@ -278,12 +281,23 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
             continue
         stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
     result: dict[str, float] = {}
-    for name, pid in {**pids, "bench-client": os.getpid()}.items():
+    measured = {**pids, "bench-client": os.getpid()}
+    brokers = [pid for pid in stats if _command_name(pid) == "beam.smp"]  # RabbitMQ shares the cores
+    if brokers:
+        measured["rabbitmq"] = brokers[0]
+    for name, pid in measured.items():
         if pid not in stats:
             continue
-        children = sum(seconds for ppid, seconds in stats.values() if ppid == pid) if name != "bench-client" else 0.0
+        children = sum(seconds for ppid, seconds in stats.values() if ppid == pid) if name not in OWN_CPU_ONLY else 0.0
         result[name] = stats[pid][1] + children
     return result
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def start_profilers(pids: dict[str, int]) -> list[subprocess.Popen[bytes]]:
