@@ -100,6 +100,12 @@ async def test_selection_flow_on_the_running_system(running_system: RunningSyste
 
     first, second = teachers
     token = await system.login(first["ce"], first["password"])
+    async with system.client("enrollment", token) as teacher:  # the initial password must be replaced first
+        changed = await teacher.post(
+            "/v1/auth/password", json={"old_password": first["password"], "new_password": "Teacher2026x"}
+        )
+        assert changed.status_code == 204, changed.text
+    token = await system.login(first["ce"], "Teacher2026x")
     async with system.client("enrollment", token) as teacher:
         headers = {"Idempotency-Key": f"e2e-{suffix}"}
         body = {"ce_number": first["ce"], "course_code": code}

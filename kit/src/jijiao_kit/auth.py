@@ -19,6 +19,8 @@ from fastapi import Depends, Request
 from jijiao_kit.errors import Forbidden, Unauthorized
 
 ALGORITHM = "EdDSA"
+#: Claim of a token issued while the account still has its initial password (DOMAIN §1).
+MUST_CHANGE_PASSWORD = "must_change_password"
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,23 @@ class TokenVerifier:
     under a selection storm each teacher sends the same token many times, and Ed25519 verification
     was the largest single cost of an API request. Expiry is checked on every use."""
 
-    def __init__(self, public_pem: bytes, *, issuer: str, audience: str, cache_size: int = 20_000) -> None:
+    def __init__(
+        self,
+        public_pem: bytes,
+        *,
+        issuer: str,
+        audience: str,
+        cache_size: int = 20_000,
+        refuse_initial_password: bool = True,
+    ) -> None:
         self._key = serialization.load_pem_public_key(public_pem)
         self.issuer = issuer
         self.audience = audience
         self.cache_size = cache_size
+        # A token issued while the account still has its initial password (claim
+        # ``must_change_password``) is good only for changing it, which happens in enrollment; that
+        # service lets such tokens through to its own gate (entrypoints/api/password_gate.py).
+        self.refuse_initial_password = refuse_initial_password
         self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def decode(self, token: str, *, leeway: float = 5.0) -> dict[str, Any]:
@@ -164,6 +178,12 @@ class TokenVerifier:
 
     def principal(self, token: str) -> Principal:
         claims = self.decode(token)
+        if self.refuse_initial_password and claims.get(MUST_CHANGE_PASSWORD):
+            raise Forbidden(
+                "The initial password must be changed first (enrollment: POST /v1/auth/password), then sign in again.",
+                code="password_change_required",
+                title="请先修改初始密码后再使用系统",
+            )
         return Principal(
             subject=str(claims["sub"]),
             roles=frozenset(claims.get("roles", [])),

@@ -11,7 +11,7 @@ import pytest
 from jijiao_contracts import Envelope, IntegrationEvent, event_registry
 from jijiao_contracts.events.enrollment import TeacherRegistered
 from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
-from jijiao_kit.errors import Conflict, Unauthorized
+from jijiao_kit.errors import Conflict, Forbidden, Unauthorized
 from jijiao_kit.outbox import OUTBOX, PENDING, outbox_entry, outbox_update, with_outbox
 from jijiao_kit.stepup import StepUpSigner, StepUpVerifier
 from jijiao_kit.timeutil import as_utc, epoch_ms
@@ -118,6 +118,19 @@ def test_verified_tokens_are_remembered_but_expiry_is_checked_on_every_use(
     with pytest.raises(Unauthorized) as caught:
         verifier.principal(token)
     assert caught.value.code == "token_expired"
+
+
+def test_tokens_of_initial_passwords_are_refused_except_where_the_password_is_changed(tmp_path: Path) -> None:
+    keys = load_or_create_keypair(tmp_path, "auth")
+    issuer = TokenIssuer(keys.private_pem, issuer="i", audience="a", ttl_seconds=60)
+    initial = issuer.issue("teacher:T1", {"roles": ["teacher"], "must_change_password": True})
+    with pytest.raises(Forbidden) as caught:
+        TokenVerifier(keys.public_pem, issuer="i", audience="a").principal(initial)
+    assert caught.value.code == "password_change_required" and caught.value.status == 403
+    enrollment = TokenVerifier(keys.public_pem, issuer="i", audience="a", refuse_initial_password=False)
+    assert enrollment.principal(initial).subject == "teacher:T1"
+    changed = issuer.issue("teacher:T1", {"roles": ["teacher"], "must_change_password": False})
+    assert TokenVerifier(keys.public_pem, issuer="i", audience="a").principal(changed).subject == "teacher:T1"
 
 
 def test_step_up_tokens_bind_subject_purpose_and_30_minutes(tmp_path: Path) -> None:

@@ -98,7 +98,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
-    verifier = TokenVerifier(public_pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    # Tokens of accounts that still have their initial password reach the password gate, which lets
+    # them change it (the other services refuse them outright).
+    verifier = TokenVerifier(
+        public_pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience, refuse_initial_password=False
+    )
     clock = clock or SystemClock()
     hasher = PasswordHasher()
     schools = SchoolRepository(infra.db)
