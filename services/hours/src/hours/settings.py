@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import model_validator
+
 from jijiao_kit.settings import ServiceSettings
 
 
@@ -17,4 +19,14 @@ class Settings(ServiceSettings):
     expiry_interval_seconds: float = 3600.0
     repair_interval_seconds: float = 60.0
     #: Messages the worker applies together (bulk writes); 0 = the kit's one-at-a-time subscriber.
-    consumer_batch_size: int = 200
+    consumer_batch_size: int = 500
+
+    @model_validator(mode="after")
+    def _prefetch_covers_two_batches(self) -> Settings:
+        """The batch consumer's deliveries arrive on the broker's default channel (the kit declares the queue
+        there first and FastStream reuses that declaration, so the consumer's own channel prefetch is not
+        applied): its prefetch bounds the batch. Two batches in flight keep the next one filling while one is
+        stored."""
+        if self.consumer_batch_size > 0:
+            self.prefetch_count = max(self.prefetch_count, 2 * self.consumer_batch_size)
+        return self
