@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.coalescing import CoalescingInserter, CoalescingReader, CoalescingReserver
+from enrollment.adapters.coalescing import CoalescingInserter, CoalescingReader, CoalescingReserver, PipelinedRedis
 
 Doc = dict[str, Any]
 
@@ -132,3 +132,28 @@ async def test_concurrent_reservations_fill_each_course_exactly_in_few_commands(
     taken = {doc["_id"]: doc["taken"] async for doc in collection.find({})}
     assert taken == {"small": 3, "mid": 40, "big": 60, "free": 60, "none": 0}
     assert counter.counts["update"] <= 20  # 300 reservations, a handful of bulk writes
+
+
+async def test_pipelined_redis_gives_each_caller_its_own_reply_and_error(infra_urls: Any, name_prefix: str) -> None:
+    from redis.asyncio import Redis
+    from redis.exceptions import ResponseError
+
+    redis = Redis.from_url(infra_urls.redis_url, decode_responses=True)
+    commands = PipelinedRedis(redis)
+    key = f"{name_prefix}:claim"
+    await redis.rpush(f"{name_prefix}:list", "x")
+    try:
+        # 100 concurrent claims of one key: exactly one wins (SET NX stays atomic in a pipeline)
+        claims = await asyncio.gather(*(commands.execute("SET", key, str(i), "NX", "EX", 30) for i in range(100)))
+        assert sum(1 for claim in claims if claim) == 1
+        winner = next(str(i) for i, claim in enumerate(claims) if claim)
+        replies = await asyncio.gather(
+            commands.execute("GET", key),
+            commands.execute("GET", f"{name_prefix}:list"),  # wrong type: this caller alone fails
+            commands.execute("GET", f"{name_prefix}:missing"),
+            return_exceptions=True,
+        )
+        assert replies[0] == winner and isinstance(replies[1], ResponseError) and replies[2] is None
+    finally:
+        await redis.delete(key, f"{name_prefix}:list")
+        await redis.aclose()

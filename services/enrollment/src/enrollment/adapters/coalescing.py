@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+from redis.asyncio import Redis
 
 Doc = dict[str, Any]
 Item = TypeVar("Item")
@@ -158,6 +159,27 @@ class CoalescingReserver(_Coalescer[tuple[str, int | None], bool]):
                 raise  # unknown outcome: callers get the error and keep no place (a lost place is safe)
             return {write_error["index"] for write_error in write_errors}
         return set()
+
+
+class PipelinedRedis(_Coalescer[tuple[Any, ...], Any]):
+    """Redis commands of many concurrent callers sent as one pipeline (no MULTI: each command stays
+    atomic on its own, as when sent alone); each caller gets its own reply or its own error. One
+    round trip and one pooled connection instead of one per command: the Idempotency-Key claims and
+    outcomes of a selection storm were about a sixth of the API's CPU."""
+
+    def __init__(self, redis: Redis, max_batch: int = 500) -> None:
+        super().__init__(max_batch)
+        self.redis = redis
+
+    async def execute(self, *command: Any) -> Any:
+        return await self.submit(command)
+
+    async def _send(self, items: list[tuple[Any, ...]]) -> list[Any]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for command in items:
+                pipe.execute_command(*command)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
 
 
 def _single_error(write_error: Doc) -> BaseException:

@@ -18,6 +18,7 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from enrollment.adapters.coalescing import PipelinedRedis
 from jijiao_kit.errors import AppError, Conflict, InvalidInput
 
 PENDING = "pending"
@@ -38,6 +39,7 @@ class IdempotencyStore:
         wait_seconds: float = 15.0,
     ) -> None:
         self.redis = redis
+        self.commands = PipelinedRedis(redis)  # concurrent requests share round trips
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
         self.pending_ttl_seconds = pending_ttl_seconds
@@ -65,14 +67,14 @@ class IdempotencyStore:
         raised again as the same ``AppError``."""
         redis_key = self._key(subject, key)
         marker = json.dumps({"state": PENDING, "fp": request_fingerprint})
-        if await self.redis.set(redis_key, marker, nx=True, ex=self.pending_ttl_seconds):
+        if await self.commands.execute("SET", redis_key, marker, "NX", "EX", self.pending_ttl_seconds):
             try:
                 result = await action()
             except AppError as error:
                 await self._store(redis_key, request_fingerprint, {"error": _error_record(error)})
                 raise
             except BaseException:
-                await self.redis.delete(redis_key)
+                await self.commands.execute("DEL", redis_key)
                 raise
             await self._store(redis_key, request_fingerprint, {"result": result})
             return result, False
@@ -80,13 +82,13 @@ class IdempotencyStore:
 
     async def _store(self, redis_key: str, request_fingerprint: str, outcome: dict[str, Any]) -> None:
         record = json.dumps({"state": "done", "fp": request_fingerprint, **outcome}, default=str)
-        await self.redis.set(redis_key, record, ex=self.ttl_seconds)
+        await self.commands.execute("SET", redis_key, record, "EX", self.ttl_seconds)
 
     async def _replay(self, redis_key: str, request_fingerprint: str) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + self.wait_seconds
         delay = 0.01
         while True:
-            raw = await self.redis.get(redis_key)
+            raw = await self.commands.execute("GET", redis_key)
             if raw is None:
                 raise Conflict(
                     "The first request with this Idempotency-Key failed; retry with the same key.",
