@@ -14,6 +14,7 @@ from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
+from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.stepup import STEP_UP_KEY_NAME, StepUpSigner
@@ -21,7 +22,15 @@ from jijiao_kit.worker import Worker
 from notify.adapters import mongo
 from notify.adapters.channels import Channel
 from notify.adapters.email import SmtpMailer
-from notify.adapters.repositories import Contacts, Messages, PointsBalances, SmsSinkStore, Terms, Verifications
+from notify.adapters.repositories import (
+    Contacts,
+    Messages,
+    OutcomeRecords,
+    PointsBalances,
+    SmsSinkStore,
+    Terms,
+    Verifications,
+)
 from notify.adapters.sms import DevSmsSink, HttpSmsGateway
 from notify.adapters.throttle import SlidingLimiter
 from notify.service_layer.batch import NoticeBatches
@@ -30,6 +39,7 @@ from notify.service_layer.delivery import DeliveryService
 from notify.service_layer.delivery_log import DeliveryLog
 from notify.service_layer.handlers import register_fact_handlers, register_handlers
 from notify.service_layer.notices import Notifier
+from notify.service_layer.outcomes import OutcomeFinisher
 from notify.service_layer.reminders import Reminders
 from notify.service_layer.verifications import VerificationService
 from notify.settings import Settings
@@ -104,7 +114,8 @@ def build(
     limiter = SlidingLimiter(infra.redis, settings.redis_prefix)
     notifier = Notifier(messages, contacts, clock, settings)
     signer = StepUpSigner(load_or_create_keypair(settings.keys_dir, STEP_UP_KEY_NAME).private_pem)
-    delivery = DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings)
+    finisher = OutcomeFinisher(messages, OutcomeRecords(infra.db))
+    delivery = DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings, finisher)
     return Container(
         settings=settings,
         infra=infra,
@@ -176,6 +187,7 @@ def create_worker(container: Container | None = None) -> Worker:
         on_startup=[startup],
         on_shutdown=[container.delivery.release_handed],
     )
+    container.delivery.finisher.publisher = EventPublisher(worker.broker, settings.topology)
     if batched:
         facts = EventDispatcher()
         register_fact_handlers(facts, container.contacts, container.terms, container.balances)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from jijiao_kit.settings import ServiceSettings
 
@@ -68,3 +68,13 @@ class Settings(ServiceSettings):
     reminder_interval_seconds: float = 60.0
     #: The December points-expiry reminder scans balances; hourly is soon enough.
     points_reminder_interval_seconds: float = 3600.0
+
+    @model_validator(mode="after")
+    def _prefetch_fills_a_batch(self) -> Settings:
+        """The batch consumer asks for a channel with a prefetch of two batches, but FastStream hands it
+        the queue the worker declared at start on the broker's default channel (its declarer caches
+        queues by name), so the default channel's ``prefetch_count`` is what bounds a batch: at the
+        common 32, batches never exceed 32 events. Raised here to two batches (a kit issue, reported)."""
+        if self.consumer_batch_size > 0 and self.prefetch_count < 2 * self.consumer_batch_size:
+            self.prefetch_count = 2 * self.consumer_batch_size
+        return self

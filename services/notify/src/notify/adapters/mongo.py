@@ -10,6 +10,8 @@ SMS_SINK = "sms_sink"
 VERIFICATIONS = "verifications"
 TERMS = "terms"
 POINTS = "points_balances"
+#: Events of a batch of finished notices, written before the notices' status (see service_layer/outcomes.py).
+OUTCOME_RECORDS = "outcome_records"
 
 OUTBOX_COLLECTIONS: tuple[str, ...] = (MESSAGES,)
 
@@ -23,4 +25,5 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[CONTACTS].create_index([("kind", 1), ("active", 1)], name="kind_active")
     await db[SMS_SINK].create_index("to", name="to")
     await db[VERIFICATIONS].create_index([("subject", 1), ("created_at", -1)], name="subject_created")
+    await db[OUTCOME_RECORDS].create_index([("created_ts", 1)], name="created")
     await db[POINTS].create_index([("year", 1), ("balance", 1)], name="year_balance")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from jijiao_kit.outbox import OUTBOX, PENDING
 from jijiao_kit.projections import upsert_newer
-from notify.adapters.mongo import CONTACTS, MESSAGES, POINTS, SMS_SINK, TERMS, VERIFICATIONS
+from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, POINTS, SMS_SINK, TERMS, VERIFICATIONS
 from notify.domain.schedule import epoch
 
 Doc = dict[str, Any]
@@ -168,6 +169,13 @@ class Messages:
         )
         return result.modified_count
 
+    async def finished_by(self, keys: Sequence[str], record_id: str) -> set[str]:
+        """The notices among ``keys`` whose finishing write carried ``record_id`` (see ``OutcomeRecords``)."""
+        if not keys:
+            return set()
+        cursor = self.collection.find({"_id": {"$in": list(keys)}, "finished_by": record_id}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
     async def finish(self, key: str, update: Doc) -> bool:
         result = await self.collection.update_one({"_id": key, "status": "sending"}, update)
         return result.modified_count == 1
@@ -200,18 +208,43 @@ class SmsSinkStore:
         )
 
     async def store_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
-        """``store`` for many messages in one bulk write."""
-        if messages:
-            await self.collection.bulk_write(
-                [
-                    UpdateOne({"_id": key}, {"$setOnInsert": fields, "$inc": {"deliveries": 1}}, upsert=True)
-                    for key, fields in messages
-                ],
-                ordered=False,
+        """``store`` for many messages: one unordered insert (half the store's cost of keyed upserts);
+        a message stored before (a repeated send) keeps its first copy and counts one more delivery."""
+        if not messages:
+            return
+        try:
+            await self.collection.insert_many(
+                [{"_id": key, **fields, "deliveries": 1} for key, fields in messages], ordered=False
             )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            again = Counter(messages[error["index"]][0] for error in errors)
+            for hits in set(again.values()):
+                keys = [key for key, count in again.items() if count == hits]
+                await self.collection.update_many({"_id": {"$in": keys}}, {"$inc": {"deliveries": hits}})
 
     async def list_to(self, to: str, limit: int = 100) -> list[Doc]:
         cursor = self.collection.find({"to": to}).sort("received_at", -1).limit(limit)
+        return [doc async for doc in cursor]
+
+
+class OutcomeRecords:
+    """The events of a batch of finished notices, written in one document before the notices' own
+    finishing writes (DESIGN.md rule 1: the event record written first). Deleted once published."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[OUTCOME_RECORDS]
+
+    async def insert(self, record: Doc) -> None:
+        await self.collection.insert_one(record)
+
+    async def delete(self, record_id: str) -> None:
+        await self.collection.delete_one({"_id": record_id})
+
+    async def older_than(self, created_ts: float, limit: int) -> list[Doc]:
+        cursor = self.collection.find({"created_ts": {"$lt": created_ts}}).sort("created_ts", 1).limit(limit)
         return [doc async for doc in cursor]
 
 

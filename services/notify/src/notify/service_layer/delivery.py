@@ -5,11 +5,12 @@ Notices created by this worker's consumer are inserted already claimed and hande
 process, notices whose sender died and whose lease ran out), claimed in one bulk write of conditional
 updates with a claim token (so replicas never send one notice twice at the same time). Channels that
 take a batch (the development sink) get the whole batch in one call and the outcomes are written in one
-bulk write; the others (HTTP gateway, SMTP) send up to ``delivery_concurrency`` at once, each bounded by
+bulk write, their events in one record written first (``outcomes.OutcomeFinisher``); the others (HTTP gateway, SMTP) send up to ``delivery_concurrency`` at once, each bounded by
 ``send_timeout_seconds`` and finished as soon as its provider answered. A provider error schedules the
 next attempt with exponential backoff and jitter; after ``delivery_max_attempts`` (or a final refusal)
 the notice is ``failed`` with its error and attempts, and a NoticeFailed event leaves through the
-outbox — never silent. A success writes ``sent`` and NoticeSent in the same single-document update."""
+outbox — never silent. One notice at a time, a success writes ``sent`` and NoticeSent in the same
+single-document update."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ from typing import Any
 
 from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
 from jijiao_kit.clock import Clock
-from jijiao_kit.outbox import outbox_entry, outbox_update
+from jijiao_kit.outbox import outbox_entry
 from notify.adapters.channels import BatchChannel, Channel, Outgoing, ProviderError, RejectedError
 from notify.adapters.repositories import Messages
 from notify.adapters.throttle import SlidingLimiter
 from notify.domain.schedule import backoff_seconds, epoch
 from notify.domain.templates import TEMPLATES
+from notify.service_layer.outcomes import Outcome, OutcomeFinisher
 from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -45,9 +47,11 @@ class DeliveryService:
         limiter: SlidingLimiter,
         clock: Clock,
         settings: Settings,
+        finisher: OutcomeFinisher,
         rng: random.Random | None = None,
     ) -> None:
         self.messages = messages
+        self.finisher = finisher
         self.channels = channels
         self.limiter = limiter
         self.clock = clock
@@ -126,7 +130,9 @@ class DeliveryService:
                 singles.append(doc)
         for channel, group in batched.items():
             finishes.extend(await self._send_batch(channel, group))
-        await asyncio.gather(self.messages.finish_many(finishes), *(self._guarded_send(doc) for doc in singles))
+        await asyncio.gather(
+            self.finisher.finish(finishes, epoch(self.clock.now())), *(self._guarded_send(doc) for doc in singles)
+        )
         return len(docs)
 
     async def drain(self) -> int:
@@ -137,6 +143,9 @@ class DeliveryService:
         total = 0
         if time.monotonic() - self._last_scan >= self.settings.delivery_scan_seconds:
             self._last_scan = time.monotonic()
+            # Records left behind first: a notice finished by one is then no longer ``sending``.
+            now = epoch(self.clock.now())
+            await self.finisher.recover(now - self.settings.delivery_lease_seconds / 4)
             total += await self.messages.release_stale(self.clock.now(), self.settings.delivery_batch_size)
             while time.monotonic() < deadline:
                 ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
@@ -151,7 +160,7 @@ class DeliveryService:
     async def _guarded_send(self, doc: dict[str, Any]) -> None:
         async with self._slots:
             try:
-                await self.messages.finish(doc["_id"], await self._send_one(doc))
+                await self.messages.finish(doc["_id"], (await self._send_one(doc)).in_document())
             except Exception:  # one bad notice must not stop the others; its lease lets it be retried
                 logger.exception("delivering notice %s failed unexpectedly", doc["_id"])
 
@@ -163,14 +172,12 @@ class DeliveryService:
             return 0
         _, deferred = await self._rate_limited([doc])
         if deferred:
-            await self.messages.finish_many(deferred)
+            await self.messages.finish_many([(key, outcome.update) for key, outcome in deferred])
         else:
-            await self.messages.finish(key, await self._send_one(doc))
+            await self.messages.finish(key, (await self._send_one(doc)).in_document())
         return 1
 
-    async def _rate_limited(
-        self, docs: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+    async def _rate_limited(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, Outcome]]]:
         """Split claimed notices into those that may go now and the deferral updates of the others
         (per-recipient sliding window in Redis; urgent notices are not limited)."""
         now = self.clock.now()
@@ -184,22 +191,24 @@ class DeliveryService:
         refused = {
             doc["_id"]: decision for doc, decision in zip(limited, decisions, strict=True) if not decision.allowed
         }
-        deferred: list[tuple[str, dict[str, Any]]] = []
+        deferred: list[tuple[str, Outcome]] = []
         for key, decision in refused.items():
             later = now + timedelta(seconds=decision.retry_after)
             deferred.append(
                 (
                     key,
-                    {
-                        "$set": {
-                            "status": "pending",
-                            "next_attempt_at": later,
-                            "due_ts": epoch(later),
-                            "deferred_until": later,
-                            "deferred_reason": "rate_limited",
-                            "updated_at": now,
+                    Outcome(
+                        {
+                            "$set": {
+                                "status": "pending",
+                                "next_attempt_at": later,
+                                "due_ts": epoch(later),
+                                "deferred_until": later,
+                                "deferred_reason": "rate_limited",
+                                "updated_at": now,
+                            }
                         }
-                    },
+                    ),
                 )
             )
         return [doc for doc in docs if doc["_id"] not in refused], deferred
@@ -209,7 +218,7 @@ class DeliveryService:
         send = doc.get("send") or {}
         return Outgoing(message_id=doc["_id"], to=doc["to"], text=send.get("text", ""), subject=send.get("subject"))
 
-    async def _send_one(self, doc: dict[str, Any]) -> dict[str, Any]:
+    async def _send_one(self, doc: dict[str, Any]) -> Outcome:
         """Send one claimed notice; returns the update that finishes it (sent, retry or failed)."""
         try:
             provider_id: str | Exception = await asyncio.wait_for(
@@ -219,7 +228,7 @@ class DeliveryService:
             provider_id = exc
         return self._outcome(doc, provider_id)
 
-    async def _send_batch(self, channel: str, docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    async def _send_batch(self, channel: str, docs: list[dict[str, Any]]) -> list[tuple[str, Outcome]]:
         sender = self.channels[channel]
         assert isinstance(sender, BatchChannel)
         outcomes: list[str | Exception]
@@ -233,7 +242,7 @@ class DeliveryService:
             outcomes = [exc] * len(docs)
         return [(doc["_id"], self._outcome(doc, outcome)) for doc, outcome in zip(docs, outcomes, strict=True)]
 
-    def _outcome(self, doc: dict[str, Any], outcome: str | Exception) -> dict[str, Any]:
+    def _outcome(self, doc: dict[str, Any], outcome: str | Exception) -> Outcome:
         attempts = int(doc.get("attempts", 0)) + 1
         if isinstance(outcome, str):
             return self._sent(doc, attempts, outcome)
@@ -248,7 +257,7 @@ class DeliveryService:
         template = TEMPLATES.get(doc["template"])
         return {"send": ""} if template is not None and template.secret_fields else {}
 
-    def _sent(self, doc: dict[str, Any], attempts: int, provider_id: str) -> dict[str, Any]:
+    def _sent(self, doc: dict[str, Any], attempts: int, provider_id: str) -> Outcome:
         now = self.clock.now()
         event = NoticeSent(
             notice_id=doc["_id"],
@@ -271,27 +280,29 @@ class DeliveryService:
         }
         if cleanup := self._secret_cleanup(doc):
             update["$unset"] = cleanup
-        return outbox_update(update, [outbox_entry(event, producer=PRODUCER)])
+        return Outcome(update, outbox_entry(event, producer=PRODUCER))
 
-    def _retry(self, doc: dict[str, Any], attempts: int, error: str) -> dict[str, Any]:
+    def _retry(self, doc: dict[str, Any], attempts: int, error: str) -> Outcome:
         now = self.clock.now()
         delay = backoff_seconds(
             attempts, base=self.settings.retry_base_seconds, cap=self.settings.retry_max_seconds, rng=self.rng
         )
         logger.warning("notice %s attempt %d failed (%s); retry in %.1fs", doc["_id"], attempts, error, delay)
-        return {
-            "$set": {
-                "status": "pending",
-                "attempts": attempts,
-                "last_error": error,
-                "updated_at": now,
-                "next_attempt_at": now + timedelta(seconds=delay),
-                "due_ts": epoch(now) + delay,
-            },
-            "$push": {"errors": f"attempt {attempts}: {error}"},
-        }
+        return Outcome(
+            {
+                "$set": {
+                    "status": "pending",
+                    "attempts": attempts,
+                    "last_error": error,
+                    "updated_at": now,
+                    "next_attempt_at": now + timedelta(seconds=delay),
+                    "due_ts": epoch(now) + delay,
+                },
+                "$push": {"errors": f"attempt {attempts}: {error}"},
+            }
+        )
 
-    def _fail(self, doc: dict[str, Any], attempts: int, error: str) -> dict[str, Any]:
+    def _fail(self, doc: dict[str, Any], attempts: int, error: str) -> Outcome:
         now = self.clock.now()
         logger.error("notice %s failed after %d attempts: %s", doc["_id"], attempts, error)
         event = NoticeFailed(
@@ -317,4 +328,4 @@ class DeliveryService:
         }
         if cleanup := self._secret_cleanup(doc):
             update["$unset"] = cleanup
-        return outbox_update(update, [outbox_entry(event, producer=PRODUCER)])
+        return Outcome(update, outbox_entry(event, producer=PRODUCER))
