@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from jijiao_kit.clock import FixedClock
 from notify.domain.templates import template
+from notify.service_layer.delivery import DeliveryService
 from notify.service_layer.notices import Notifier, Recipient, idempotency_key
 from notify.settings import Settings
 
@@ -29,9 +30,14 @@ def test_one_document_per_channel_keyed_by_cause_recipient_and_channel() -> None
     assert [d["_id"] for d in docs] == ["ev-1:teacher:1:sms", "ev-1:teacher:1:email"]
     assert idempotency_key("ev-1", "teacher:1", "sms") == docs[0]["_id"]
     sms, mail = docs
-    assert sms["text"] == sms["send"]["text"] and sms["text"].startswith("【广州继教网】陈晓明老师您好")
+    assert "send" not in sms and sms["text"].startswith(
+        "【广州继教网】陈晓明老师您好"
+    )  # nothing masked: sent as logged
+    assert DeliveryService._outgoing(sms).text == sms["text"]
     assert (sms["length"], sms["segments"]) == (len(sms["text"]), 1)
-    assert mail["email_subject"] == "欢迎加入继续教育平台" and mail["send"]["subject"] == "欢迎加入继续教育平台"
+    assert mail["email_subject"] == "欢迎加入继续教育平台" and "send" not in mail
+    outgoing = DeliveryService._outgoing(mail)
+    assert (outgoing.subject, outgoing.text) == ("欢迎加入继续教育平台", mail["text"])
     assert all(d["status"] == "pending" and d["due_ts"] == NOON.timestamp() for d in docs)
     assert sms["day"] == "2026-03-10" and sms["stat_key"] == "2026-03-10|teacher_welcome|sms"
 
@@ -63,7 +69,7 @@ def test_opt_out_suppresses_non_essential_only() -> None:
     optional = notifier(NOON).build(
         "ev", template("result_failed"), opted, {"course_name": "课", "term": "1", "hours": "1"}
     )[0]
-    assert optional["status"] == "suppressed" and optional["send"] is None and optional["due_ts"] is None
+    assert optional["status"] == "suppressed" and "send" not in optional and optional["due_ts"] is None
     essential = notifier(NOON).build("ev", template("special_user_flagged"), opted, {"term": "2601"})[0]
     assert essential["status"] == "pending"
 
@@ -73,3 +79,4 @@ def test_verification_codes_are_masked_in_the_log_text() -> None:
     doc = notifier(NOON).build("verification:v1", template("verification_code"), TEACHER, values)[0]
     assert "987654" not in doc["text"] and "******" in doc["text"]
     assert "987654" in doc["send"]["text"]
+    assert DeliveryService._outgoing(doc).text == doc["send"]["text"]

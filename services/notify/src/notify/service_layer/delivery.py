@@ -215,8 +215,13 @@ class DeliveryService:
 
     @staticmethod
     def _outgoing(doc: dict[str, Any]) -> Outgoing:
-        send = doc.get("send") or {}
-        return Outgoing(message_id=doc["_id"], to=doc["to"], text=send.get("text", ""), subject=send.get("subject"))
+        send = doc.get("send") or {}  # the unmasked text, kept apart only when the logged one masks it
+        return Outgoing(
+            message_id=doc["_id"],
+            to=doc["to"],
+            text=send.get("text", doc.get("text", "")),
+            subject=send.get("subject", doc.get("email_subject")),
+        )
 
     async def _send_one(self, doc: dict[str, Any]) -> Outcome:
         """Send one claimed notice; returns the update that finishes it (sent, retry or failed)."""

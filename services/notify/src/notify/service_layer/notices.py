@@ -204,27 +204,25 @@ class Notifier:
                 "outbox": {},
                 "outbox_pending": 0,
             }
+            # The text sent is kept apart (``send``, removed once sent) only when the logged text masks
+            # something (a verification code); otherwise the logged text is the one sent.
+            secret = bool(tpl.secret_fields)
             if channel == "sms":
                 text = signed(tpl.render_sms(merged), self.settings.sms_signature)
                 measured = size(text)
-                doc |= {
-                    "text": signed(tpl.render_sms(merged, redact=True), self.settings.sms_signature),
-                    "length": measured.length,
-                    "segments": measured.segments,
-                    "send": {"text": text},
-                }
+                logged = signed(tpl.render_sms(merged, redact=True), self.settings.sms_signature) if secret else text
+                doc |= {"text": logged, "length": measured.length, "segments": measured.segments}
+                if secret:
+                    doc["send"] = {"text": text}
             else:
                 subject, body = tpl.render_email(merged)
-                log_subject, log_body = tpl.render_email(merged, redact=True)
-                doc |= {
-                    "text": log_body,
-                    "email_subject": log_subject,
-                    "length": len(body),
-                    "segments": 0,
-                    "send": {"text": body, "subject": subject},
-                }
+                log_subject, log_body = tpl.render_email(merged, redact=True) if secret else (subject, body)
+                doc |= {"text": log_body, "email_subject": log_subject, "length": len(body), "segments": 0}
+                if secret:
+                    doc["send"] = {"text": body, "subject": subject}
             if recipient.opt_out.get(channel) and not tpl.essential:
-                doc |= {"status": "suppressed", "next_attempt_at": None, "due_ts": None, "send": None}
+                doc |= {"status": "suppressed", "next_attempt_at": None, "due_ts": None}
+                doc.pop("send", None)
             else:
                 doc["status"] = "pending"
             docs.append(doc)
