@@ -16,6 +16,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from hours.adapters import points_facts
 from hours.adapters.mongo import POINTS
 from hours.domain.points import UnknownRule, award, check_redemption, is_expired, natural_year
 from hours.service_layer.crediting import HourFact, HoursBank, key_hash
@@ -131,7 +132,7 @@ class PointsBank:
             )
             update = outbox_update(
                 {
-                    "$set": {f"facts.{kh}": fact},
+                    "$set": {f"facts.{kh}": points_facts.encode(fact)},
                     "$inc": {
                         "version": 1,
                         f"by_rule.{rule}": points,
@@ -280,8 +281,9 @@ class PointsBank:
             "by_rule": {},
         }
         entries: list[Doc] = []
-        for kh, fact in (doc.get("facts") or {}).items():
-            entries.append({"id": kh, "type": "award", **fact})
+        labels = {rule: spec.label for rule, spec in rules.points_rules.items()}
+        for kh, stored in (doc.get("facts") or {}).items():
+            entries.append({"id": kh, "type": "award", **points_facts.decode(stored, labels)})
         for rid, redemption in (doc.get("redemptions") or {}).items():
             entries.append({"type": "redemption", **redemption, "id": rid, "points": -redemption["points"]})
         if doc.get("closed"):
@@ -378,17 +380,17 @@ class BatchAwards:
                     points, reason = 0, "expired"
                 by_rule[fact["rule"]] = int(by_rule.get(fact["rule"], 0)) + points
                 balance += points
-                sets[f"facts.{kh}"] = {
-                    "rule": fact["rule"],
-                    "label": rules.points_rules[fact["rule"]].label,
-                    "reference": fact["reference"],
-                    "source": fact["source"],
-                    "requested": result.requested,
-                    "points": points,
-                    "capped": result.requested - points,
-                    "reason": reason,
-                    "at": fact.get("occurred_at") or now,
-                }
+                sets[f"facts.{kh}"] = points_facts.encode(
+                    {
+                        "rule": fact["rule"],
+                        "reference": fact["reference"],
+                        "source": fact["source"],
+                        "requested": result.requested,
+                        "points": points,
+                        "reason": reason,
+                        "at": fact.get("occurred_at") or now,
+                    }
+                )
                 inc[f"by_rule.{fact['rule']}"] = inc.get(f"by_rule.{fact['rule']}", 0) + points
                 inc["earned"] = inc.get("earned", 0) + points
                 inc["balance"] = inc.get("balance", 0) + points
@@ -445,11 +447,18 @@ class BatchAwards:
             for account_id in missing:
                 fact = by_account[account_id][0][1]
                 docs.append(new_account(account_id, fact["ce_number"], int(fact["year"])))
+            taken: list[str] = []  # created meanwhile by another writer: read them
             try:
                 await self.bank.accounts.insert_many(docs, ordered=False)
             except BulkWriteError as exc:
-                if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != 11000 for error in errors):
                     raise
-            async for doc in self.bank.accounts.find({"_id": {"$in": missing}}, projection):
-                accounts[doc["_id"]] = doc
+                taken = [docs[error["index"]]["_id"] for error in errors]
+            for doc in docs:
+                if doc["_id"] not in taken:
+                    accounts[doc["_id"]] = {key: value for key, value in doc.items() if key not in projection}
+            if taken:
+                async for doc in self.bank.accounts.find({"_id": {"$in": taken}}, projection):
+                    accounts[doc["_id"]] = doc
         return accounts
