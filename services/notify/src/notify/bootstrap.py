@@ -184,8 +184,8 @@ def create_worker(container: Container | None = None) -> Worker:
                 "notify.points_expiry", settings.points_reminder_interval_seconds, container.reminders.points_expiry
             ),
         ],
-        on_startup=[startup],
-        on_shutdown=[container.delivery.release_handed],
+        on_startup=[startup, container.delivery.start_sending],
+        on_shutdown=[container.delivery.stop_sending, container.delivery.release_handed],
     )
     container.delivery.finisher.publisher = EventPublisher(worker.broker, settings.topology)
     if batched:

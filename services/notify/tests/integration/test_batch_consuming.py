@@ -20,14 +20,14 @@ from notify.settings import Settings
 
 
 def settings(env: dict[str, Any], **more: Any) -> Settings:
-    return Settings(
-        **env,
-        quiet_hours_enabled=False,
-        email_enabled=False,
-        delivery_interval_seconds=0.05,
-        recipient_rate_per_hour=1000,
+    values = {
+        "quiet_hours_enabled": False,
+        "email_enabled": False,
+        "delivery_interval_seconds": 0.05,
+        "recipient_rate_per_hour": 1000,
         **more,
-    )
+    }
+    return Settings(**env, **values)
 
 
 def flagged(index: int) -> Envelope:
@@ -139,4 +139,22 @@ async def test_redelivered_bill_reaches_no_admin_registered_since(settings_env: 
         await publish_all(worker, [bill])
         await asyncio.sleep(1.5)
     assert [doc["to"] for doc in await db["sms_sink"].find({}).to_list()] == ["13700000001"]
+    await container.infra.close()
+
+
+async def test_handed_over_notices_go_out_without_waiting_for_the_delivery_job(settings_env: dict[str, Any]) -> None:
+    """The delivery job ticks once a minute here: notices created by the consumer are sent by the
+    worker's sending task as soon as they are handed over, and it stops cleanly with the worker."""
+    container = build(settings(settings_env, delivery_interval_seconds=60))
+    worker = create_worker(container)
+    db = container.infra.db
+    async with running(worker):
+        await asyncio.sleep(0.5)  # the job's first tick is past
+        await publish_all(worker, [flagged(n) for n in range(30)])
+
+        async def all_sent() -> bool:
+            return await db["sms_sink"].count_documents({}) == 30
+
+        await eventually(all_sent, timeout=10)
+    assert await db["messages"].count_documents({"status": "sent"}) == 30
     await container.infra.close()

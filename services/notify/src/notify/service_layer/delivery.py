@@ -60,6 +60,9 @@ class DeliveryService:
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._handed: deque[tuple[float, dict[str, Any]]] = deque()  # (monotonic time handed, notice)
         self._room = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._stopping = False
         self._last_scan = 0.0
 
     async def handover(self, docs: list[dict[str, Any]]) -> None:
@@ -72,6 +75,35 @@ class DeliveryService:
                 await asyncio.wait_for(self._room.wait(), timeout=self.settings.delivery_lease_seconds / 4)
         handed_at = time.monotonic()
         self._handed.extend((handed_at, doc) for doc in docs)
+        self._arrived.set()
+
+    async def start_sending(self) -> None:
+        """Worker start: notices handed over are sent as soon as they arrive, by a task of this process
+        (they are claimed by it, so no lock between replicas is needed), instead of waiting for the
+        delivery job's next tick; the job keeps the scans (and sends what is handed if this task is not
+        running: the API process, tests)."""
+        self._stopping = False
+        self._sender = asyncio.create_task(self._send_handed_forever(), name="notify-send-handed")
+
+    async def stop_sending(self) -> None:
+        """Worker stop: the batch being sent is finished (bounded by the send timeout), then the task ends."""
+        sender, self._sender = self._sender, None
+        if sender is None:
+            return
+        self._stopping = True
+        self._arrived.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(sender, timeout=self.settings.send_timeout_seconds + 5)
+
+    async def _send_handed_forever(self) -> None:
+        while not self._stopping:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._handed and not self._stopping:
+                try:
+                    await self._deliver_handed(self._take_handed())
+                except Exception:  # those notices keep their lease: the scan takes them after it
+                    logger.exception("sending handed-over notices failed; left to their lease")
 
     async def release_handed(self) -> int:
         """At shutdown: notices handed over but not taken yet go back to pending at once (instead of
