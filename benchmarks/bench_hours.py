@@ -5,7 +5,8 @@ courses in all three categories, school-based training (capped at 18) and traini
 points facts (``PointsFactRecorded`` across the twelve rules, with duplicates) are published as a
 backlog into the hours queue; then the hours worker is started and the backlog drains. Reported:
 events per second while draining, the broker's raw consume rate measured in the same run (the same
-number of raw messages on a scratch quorum queue, aio-pika, manual acks, the worker's prefetch), their
+number of raw messages on a scratch quorum queue, aio-pika, manual acks, the worker's prefetch: two
+batches, ``CONSUMER_BATCH_SIZE`` from the environment as the worker reads it), their
 ratio (target >= 0.30), and the time of the annual verification of all N teachers through the API
 (``POST /v1/verifications/{year}/run``, target < 60 s).
 
@@ -272,7 +273,8 @@ async def main() -> dict[str, Any]:
         )
         await broker.stop()
 
-        raw = await raw_broker_rates(RABBITMQ_URL, raw_count, prefetch=PREFETCH)
+        # the raw consumer gets the worker's prefetch (two batches: see hours.settings)
+        raw = await raw_broker_rates(RABBITMQ_URL, raw_count, prefetch=settings.prefetch_count)
         events = generate(teachers, facts, points, random.Random(2026))
         publish_seconds = await publish(RABBITMQ_URL, topology, events)
         queue = topology.service_queue("hours")
@@ -346,6 +348,8 @@ async def main() -> dict[str, Any]:
                 "ledger_entries": ledger_entries,
                 "points_accounts": accounts,
             },
+            "consumer_batch_size": settings.consumer_batch_size,
+            "prefetch": settings.prefetch_count,
             "publish_seconds": round(publish_seconds, 2),
             "drain_seconds": round(drain_seconds, 2),
             "worker_start_seconds": round((first_seen or started) - started, 2),

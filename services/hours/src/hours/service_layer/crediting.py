@@ -382,11 +382,18 @@ class BatchCrediting:
                         "pending_count": 0,
                     }
                 )
+            taken: list[str] = []  # created meanwhile by another writer: read them
             try:
                 await self.bank.years.insert_many(new_docs, ordered=False)
             except BulkWriteError as exc:
-                if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != 11000 for error in errors):
                     raise
-            async for doc in self.bank.years.find({"_id": {"$in": missing}}, projection):
-                years[doc["_id"]] = doc
+                taken = [new_docs[error["index"]]["_id"] for error in errors]
+            for doc in new_docs:
+                if doc["_id"] not in taken:
+                    years[doc["_id"]] = {"_id": doc["_id"], "used": doc["used"], "grants": doc["grants"]}
+            if taken:
+                async for doc in self.bank.years.find({"_id": {"$in": taken}}, projection):
+                    years[doc["_id"]] = doc
         return years
