@@ -100,8 +100,8 @@ class Messages:
         return await self.collection.find_one({"_id": key}, HIDDEN)
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
-        """Pending notices whose time has come, oldest first. One plain condition: with an ``$or`` the
-        embedded store took ten times longer (it scans the collection either way)."""
+        """Pending notices whose time has come, oldest first. One plain condition (an ``$or`` made the
+        embedded store pass over the collection); the single-field ``status`` index selects the few."""
         query = {"status": "pending", "due_ts": {"$lte": epoch(now)}}
         cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]
