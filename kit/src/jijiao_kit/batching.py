@@ -238,11 +238,12 @@ def attach_batch_consumer(
     queue = service_queue(settings.topology, settings.service_name, settings.delivery_limit)
     queue.declare = False  # declared, with its bindings and dead-lettering, at start
     consumer = BatchConsumer(queue.name, handler, batch_size=batch_size, linger_seconds=linger_seconds)
+    channel = Channel(prefetch_count=consumer.prefetch_count)
 
     @worker.broker.subscriber(
         queue,
         events_exchange(settings.topology),
-        channel=Channel(prefetch_count=consumer.prefetch_count),
+        channel=channel,
         ack_policy=AckPolicy.MANUAL,
         decoder=the_message,
         title=f"{settings.service_name}-events (batched)",
@@ -259,6 +260,7 @@ def attach_batch_consumer(
             service=settings.service_name,
             routing_keys=keys,
             delivery_limit=settings.delivery_limit,
+            consumer_channel=channel,
         )
 
     worker.app.on_startup(declare)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.helpers import RabbitDeclarer
 
 from jijiao_contracts import Topology
 
@@ -62,8 +63,14 @@ async def declare_topology(
     service: str | None = None,
     routing_keys: Iterable[str] = (),
     delivery_limit: int,
+    consumer_channel: Channel | None = None,
 ) -> None:
     """Declare the shared exchanges and, for a consuming service, its queue, parking queue and bindings.
+
+    ``consumer_channel``: the channel the service's subscriber consumes on. FastStream keeps the queue
+    object of the first declaration by name and consumes on *its* channel, so the service queue must be
+    declared on the subscriber's channel or that channel's prefetch never applies (a batch consumer
+    asking for two batches got the default channel's 32).
 
     Declarations are idempotent, so every process may run this at start."""
     unrouted_exchange = await broker.declare_exchange(
@@ -89,7 +96,8 @@ async def declare_topology(
         RabbitQueue(topology.parking_queue(service), queue_type=QueueType.QUORUM, durable=True)
     )
     await parking.bind(dead_letter, routing_key=service)
-    queue = await broker.declare_queue(service_queue(topology, service, delivery_limit))
+    declarer: RabbitDeclarer = broker.config.declarer
+    queue = await declarer.declare_queue(service_queue(topology, service, delivery_limit), channel=consumer_channel)
     for key in routing_keys:
         await queue.bind(exchange, routing_key=key)
 

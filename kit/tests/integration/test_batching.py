@@ -121,6 +121,23 @@ async def test_messages_are_handled_in_batches_each_effect_once(infra: Infrastru
     assert await queue_depth(url, infra.settings.topology.service_queue("batched")) == 0
 
 
+async def test_batches_are_not_capped_by_the_default_channel_prefetch(infra: Infrastructure) -> None:
+    """The worker's default channel has a prefetch of 32; the batch consumer's own channel asks for two
+    batches, and that is what must bound a batch."""
+    assert infra.settings.prefetch_count == 32
+    handler = CountingHandler(infra)
+    worker = batch_worker(infra, handler, batch_size=100)
+    await publish(worker, [])  # nothing yet: the queue exists once the worker starts
+    async with running(worker):
+        handler.gate = asyncio.Event()  # hold the first batch so the rest pile up in the queue
+        await publish(worker, [item(f"p{n}") for n in range(400)])
+        await asyncio.wait_for(handler.written.wait(), timeout=10)
+        await asyncio.sleep(0.5)
+        handler.gate.set()
+        await eventually(lambda: _total_is(handler, 400), timeout=20)
+    assert max(handler.batches) > 32, handler.batches
+
+
 async def _total_is(handler: CountingHandler, expected: int) -> bool:
     return await handler.total() == expected
 
