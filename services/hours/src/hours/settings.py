@@ -23,10 +23,9 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _prefetch_covers_two_batches(self) -> Settings:
-        """The batch consumer's deliveries arrive on the broker's default channel (the kit declares the queue
-        there first and FastStream reuses that declaration, so the consumer's own channel prefetch is not
-        applied): its prefetch bounds the batch. Two batches in flight keep the next one filling while one is
-        stored."""
+        """Two batches in flight keep the next one filling while one is stored. Before kit 284ca3a the batch
+        consumer's deliveries came on the broker's default channel (the kit declared the queue there and
+        FastStream reused it), so this prefetch bounded every batch (32); kept so that either kit works."""
         if self.consumer_batch_size > 0:
             self.prefetch_count = max(self.prefetch_count, 2 * self.consumer_batch_size)
         return self
