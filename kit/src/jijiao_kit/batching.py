@@ -67,6 +67,7 @@ class BatchStats:
     rejected: int = 0
     requeued: int = 0
     failed_batches: int = 0
+    acked_together: int = 0  # batches settled by one multiple ack
 
 
 class BatchConsumer:
@@ -91,6 +92,7 @@ class BatchConsumer:
         self.stats = BatchStats()
         self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._settled = _SettledTags()
 
     async def feed(self, message: AbstractIncomingMessage) -> None:
         """Called by the queue's subscriber for each delivery; settled later, with its batch."""
@@ -144,6 +146,7 @@ class BatchConsumer:
             except ValidationError:
                 logger.error("rejecting a message that is not an event envelope (id=%s)", message.message_id)
                 await message.reject(requeue=False)
+                self._settled.add(message)
                 self.stats.rejected += 1
         if not parsed:
             return
@@ -157,8 +160,7 @@ class BatchConsumer:
             logger.exception("batch of %d failed; retrying one by one", len(parsed))
             await self._one_by_one(parsed)
             return
-        for message, _ in parsed:
-            await message.ack()
+        await self._ack_all([message for message, _ in parsed])
         self.stats.batches += 1
         self.stats.handled += len(parsed)
         logger.info("consumed a batch of %d events", len(parsed))
@@ -171,11 +173,58 @@ class BatchConsumer:
             except Exception:
                 logger.exception("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id)
                 await message.nack(requeue=True)
+                self._settled.add(message)
                 self.stats.requeued += 1
                 continue
             await message.ack()
+            self._settled.add(message)
             self.stats.handled += 1
             logger.info("consumed %s %s", envelope.routing_key, envelope.event_id)
+
+    async def _ack_all(self, messages: Sequence[AbstractIncomingMessage]) -> None:
+        """One ``multiple`` ack when it covers exactly these messages: every delivery tag of the channel
+        up to the batch's highest is in the batch or already settled. Deliveries are handed over by
+        one task each, so the order is not guaranteed; otherwise every message is acked alone."""
+        last = max(messages, key=lambda message: message.delivery_tag or 0)
+        if self._settled.covers(messages):
+            await last.ack(multiple=True)
+            self.stats.acked_together += 1
+            for message in messages:
+                self._settled.add(message)
+            return
+        for message in messages:
+            await message.ack()
+            self._settled.add(message)
+
+
+class _SettledTags:
+    """Which delivery tags of the consumer's current channel are settled: all below ``floor`` and the
+    ones in ``above``. Tags restart on a new channel (after a reconnect), so the record does too."""
+
+    def __init__(self) -> None:
+        self.channel: object | None = None
+        self.floor = 1
+        self.above: set[int] = set()
+
+    def _follow(self, message: AbstractIncomingMessage) -> None:
+        if message.channel is not self.channel:
+            self.channel, self.floor, self.above = message.channel, 1, set()
+
+    def covers(self, messages: Sequence[AbstractIncomingMessage]) -> bool:
+        if any(message.delivery_tag is None or message.channel is not messages[0].channel for message in messages):
+            return False
+        self._follow(messages[0])
+        tags = {int(message.delivery_tag or 0) for message in messages}
+        return all(tag in tags or tag in self.above for tag in range(self.floor, max(tags) + 1))
+
+    def add(self, message: AbstractIncomingMessage) -> None:
+        if message.delivery_tag is None:
+            return
+        self._follow(message)
+        self.above.add(int(message.delivery_tag))
+        while self.floor in self.above:
+            self.above.discard(self.floor)
+            self.floor += 1
 
 
 class BatchInbox:

@@ -12,7 +12,7 @@ import aio_pika
 import pytest
 
 from jijiao_contracts import Envelope, IntegrationEvent
-from jijiao_kit.batching import BatchInbox, attach_batch_consumer
+from jijiao_kit.batching import BatchConsumer, BatchInbox, attach_batch_consumer
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.runtime import Infrastructure
@@ -41,6 +41,7 @@ class CountingHandler:
         self.batches: list[int] = []
         self.gate: asyncio.Event | None = None
         self.written = asyncio.Event()
+        self.consumer: BatchConsumer | None = None
 
     async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
         self.batches.append(len(envelopes))
@@ -77,7 +78,7 @@ async def infra(settings_env: dict[str, Any]) -> AsyncIterator[Infrastructure]:
 
 def batch_worker(infra: Infrastructure, handler: CountingHandler, batch_size: int = 50) -> Worker:
     worker = Worker(infra, EventDispatcher(), title="batched")
-    attach_batch_consumer(
+    handler.consumer = attach_batch_consumer(
         worker, handler, routing_keys=[ItemCounted.routing_key()], batch_size=batch_size, linger_seconds=0.05
     )
     return worker
@@ -117,6 +118,7 @@ async def test_messages_are_handled_in_batches_each_effect_once(infra: Infrastru
         await eventually(lambda: _queue_empty(infra), timeout=10)
     assert len(handler.batches) < 100 and max(handler.batches) > 1  # batched, not one by one
     assert max(handler.batches) <= 50
+    assert handler.consumer is not None and handler.consumer.stats.acked_together >= 1  # one ack per batch
     assert [await handler.count(f"i{n}") for n in range(300)] == [1] * 300
     assert await queue_depth(url, infra.settings.topology.service_queue("batched")) == 0
 
@@ -180,6 +182,11 @@ async def test_poison_is_parked_after_the_delivery_limit_and_the_rest_flows(infr
         await eventually(lambda: _total_is(handler, 40), timeout=15)
         await publish(worker, [item("after")])  # the queue keeps flowing
         await eventually(lambda: handler.count("after"), timeout=10)
+
+        async def all_acked() -> bool:  # the effect is stored before the ack: wait for the ack too
+            return handler.consumer is not None and handler.consumer.stats.handled == 41
+
+        await eventually(all_acked, timeout=10)
     assert await queue_depth(url, topology.service_queue("batched")) == 0
     assert await handler.count("bad") == 0
     assert [await handler.count(f"g{n}") for n in range(40)] == [1] * 40
