@@ -18,14 +18,31 @@ async def upsert_newer(
 ) -> bool:
     """Write ``fields`` into document ``key`` unless it already holds the same or a newer state.
 
-    Returns whether anything was written. An older or repeated event changes nothing."""
+    Returns whether anything was written. An older or repeated event changes nothing.
+
+    No ``$or`` in the filter: with ``upsert=True`` the embedded store (nx-27017 0.8.1) applied
+    ``{"_id": k, "$or": [..., {"f": {"$exists": False}}]}`` to *another* document lacking ``f``, i.e.
+    another teacher's copy was overwritten (pinned in tests/store_contract). A document written
+    without a stamp (by another path) is matched by ``as_of_ms: None`` on its own ``_id`` instead."""
     stamp = epoch_ms(as_of)
-    try:
-        result = await collection.update_one(
-            {"_id": key, "$or": [{"as_of_ms": {"$lt": stamp}}, {"as_of_ms": {"$exists": False}}]},
-            {"$set": {**fields, "as_of_ms": stamp}},
-            upsert=True,
-        )
-    except DuplicateKeyError:
-        return False  # the document exists with as_of_ms >= ours, so the upsert's insert collided
-    return result.modified_count == 1 or result.upserted_id is not None
+    update = {"$set": {**fields, "as_of_ms": stamp}}
+    for _ in range(_ATTEMPTS):
+        try:
+            result = await collection.update_one({"_id": key, "as_of_ms": {"$lt": stamp}}, update, upsert=True)
+        except DuplicateKeyError:
+            pass  # the document exists and is not older than ours, or it has no stamp
+        else:
+            return result.modified_count == 1 or result.upserted_id is not None
+        unstamped = await collection.update_one({"_id": key, "as_of_ms": None}, update)
+        if unstamped.modified_count == 1:
+            return True
+        current = await collection.find_one({"_id": key}, {"as_of_ms": 1})
+        if current is not None and current.get("as_of_ms") is not None and current["as_of_ms"] >= stamp:
+            return False
+        # changed between our writes (inserted older, or removed): try again
+    return False
+
+
+#: Rounds of the write above before giving up; each lost round means a concurrent writer changed the
+#: same document in between, so a few are plenty.
+_ATTEMPTS = 5
