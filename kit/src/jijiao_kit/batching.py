@@ -7,6 +7,8 @@ envelopes to a ``BatchHandler``: up to ``batch_size`` messages, or what arrived 
 ``linger_seconds`` of the first one. The guarantees are those of the one-at-a-time subscriber:
 
 - messages are acked only after ``handle_batch`` returned, i.e. after the batch's effects are stored;
+- up to ``in_flight`` batches (2) are handled at once, so the handler must not depend on the order of
+  events across batches (effects keyed on the event, counters conditional: DESIGN.md rules 2 and 3);
 - a body that is not an event envelope is rejected at once (dead-lettered to the parking queue);
 - a batch that raises is retried message by message; a message that fails alone is nacked and
   requeued, so the quorum queue's delivery limit parks a poison message while the others flow on;
@@ -81,17 +83,23 @@ class BatchConsumer:
         batch_size: int = 200,
         linger_seconds: float = 0.02,
         prefetch_count: int | None = None,
+        in_flight: int = 2,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if batch_size < 1 or in_flight < 1:
+            raise ValueError("batch_size and in_flight must be at least 1")
         self.queue_name = queue_name
         self.handler = handler
         self.batch_size = batch_size
         self.linger_seconds = linger_seconds
-        self.prefetch_count = prefetch_count or batch_size * 2
+        # Batches handled at once: while one waits for the store, the next is parsed and prepared
+        # (the worker and the store each sat half idle with one batch at a time). Handlers are keyed
+        # on events and order-independent (DESIGN rule 2), so two batches may interleave.
+        self.in_flight = in_flight
+        self.prefetch_count = prefetch_count or batch_size * (in_flight + 1)
         self.stats = BatchStats()
         self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._batches: set[asyncio.Task[None]] = set()
         self._settled = _SettledTags()
 
     async def feed(self, message: AbstractIncomingMessage) -> None:
@@ -110,6 +118,9 @@ class BatchConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for batch in list(self._batches):
+            batch.cancel()
+        await asyncio.gather(*self._batches, return_exceptions=True)
 
     async def _take(self) -> list[AbstractIncomingMessage]:
         loop = asyncio.get_running_loop()
@@ -129,14 +140,27 @@ class BatchConsumer:
         return batch
 
     async def _run(self) -> None:
+        slots = asyncio.Semaphore(self.in_flight)
         while True:
-            batch = await self._take()
+            await slots.acquire()
             try:
-                await self.process(batch)
-            except asyncio.CancelledError:
+                batch = await self._take()
+            except BaseException:
+                slots.release()
                 raise
-            except Exception:  # a lost channel: unacked messages come back, effects are keyed
-                logger.exception("settling a batch of %d failed; the broker redelivers it", len(batch))
+            task = asyncio.create_task(self._settle(batch, slots))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    async def _settle(self, batch: list[AbstractIncomingMessage], slots: asyncio.Semaphore) -> None:
+        try:
+            await self.process(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a lost channel: unacked messages come back, effects are keyed
+            logger.exception("settling a batch of %d failed; the broker redelivers it", len(batch))
+        finally:
+            slots.release()
 
     async def process(self, batch: Sequence[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Envelope]] = []
@@ -274,6 +298,7 @@ def attach_batch_consumer(
     routing_keys: Iterable[str],
     batch_size: int = 200,
     linger_seconds: float = 0.02,
+    in_flight: int = 2,
 ) -> BatchConsumer:
     """Run a ``BatchConsumer`` on the worker's service queue.
 
@@ -286,7 +311,9 @@ def attach_batch_consumer(
     keys = sorted(set(routing_keys))
     queue = service_queue(settings.topology, settings.service_name, settings.delivery_limit)
     queue.declare = False  # declared, with its bindings and dead-lettering, at start
-    consumer = BatchConsumer(queue.name, handler, batch_size=batch_size, linger_seconds=linger_seconds)
+    consumer = BatchConsumer(
+        queue.name, handler, batch_size=batch_size, linger_seconds=linger_seconds, in_flight=in_flight
+    )
     channel = Channel(prefetch_count=consumer.prefetch_count)
 
     @worker.broker.subscriber(
