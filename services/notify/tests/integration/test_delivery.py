@@ -25,6 +25,9 @@ def http_settings(env: dict[str, Any], gateway: Any, **more: Any) -> Settings:
         "retry_base_seconds": 0.05,
         "retry_max_seconds": 0.2,
         "delivery_interval_seconds": 0.05,
+        # Retries are picked up by the delivery job's scan (every 5 s by default, since a scan passes
+        # over the collection); at that pace three attempts took ~10 s of the test's 15 s.
+        "delivery_scan_seconds": 0.05,
         **more,
     }
     return Settings(**env, **values)
@@ -61,9 +64,7 @@ async def test_gateway_failing_twice_then_succeeding_sends_once_with_three_attem
             doc = await container.infra.db["messages"].find_one({"_id": key})
             return doc if doc and doc["status"] == "sent" and doc["outbox_pending"] == 0 else None
 
-        # Generous: each retry here takes ~5 s of wall time (seen since session 1, cause not yet found;
-        # the backoff itself is 0.05-0.2 s), and three attempts came within 0.2 s of a 15 s limit.
-        doc = await eventually(sent, timeout=40)
+        doc = await eventually(sent, timeout=15)
     assert len(sms_gateway.requests) == 3
     assert len(sms_gateway.delivered) == 1
     assert sms_gateway.delivered[0]["mobile"] == "13900000301"
