@@ -182,20 +182,17 @@ class HoursBank:
             reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
         )
 
-    async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
+    def ledger_document(self, entry: Doc) -> Doc:
+        """The ledger entry as inserted: with its HoursCredited event in the same write."""
         event = self.credited_event(entry)
+        return with_outbox(entry, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=entry["registered_by"]))])
+
+    async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
         try:
-            await self.ledger.insert_one(
-                with_outbox(
-                    entry, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=entry["registered_by"]))]
-                )
-            )
+            await self.ledger.insert_one(self.ledger_document(entry))
         except DuplicateKeyError:
             pass
-        await self.years.update_one(
-            {"_id": year_id, f"pending.{kh}": {"$exists": True}},
-            {"$unset": {f"pending.{kh}": ""}, "$inc": {"pending_count": -1}},
-        )
+        await self.years.update_one(*clear_pending(year_id, [kh]))
         return {key: value for key, value in entry.items() if key not in ("outbox", "outbox_pending")}
 
     async def complete_pending(self) -> int:
@@ -288,26 +285,9 @@ class BatchCrediting:
         if writes:
             applied = (await self.bank.years.bulk_write(writes, ordered=False)).modified_count
         if applied == len(writes):  # every guard held: all planned grants are this batch's own
-            own: list[Doc] = [
-                with_outbox(
-                    entry,
-                    [
-                        outbox_entry(
-                            self.bank.credited_event(entry),
-                            producer=PRODUCER,
-                            actor=Actor(subject=entry["registered_by"]),
-                        )
-                    ],
-                )
-                for entries in planned.values()
-                for _, entry in entries
-            ]
+            own = [self.bank.ledger_document(entry) for entries in planned.values() for _, entry in entries]
             own_unsets = [
-                UpdateOne(
-                    {"_id": year_id, **{f"pending.{kh}": {"$exists": True} for kh, _ in entries}},
-                    {"$unset": {f"pending.{kh}": "" for kh, _ in entries}, "$inc": {"pending_count": -len(entries)}},
-                )
-                for year_id, entries in planned.items()
+                UpdateOne(*clear_pending(year_id, [kh for kh, _ in entries])) for year_id, entries in planned.items()
             ]
             await self._write_entries(own, own_unsets)
             return len(own)
@@ -326,26 +306,9 @@ class BatchCrediting:
             grants = doc.get("grants") or {}
             mine = [(kh, pending[kh]) for kh, _ in entries if kh in pending]
             lost += [todo[kh] for kh, _ in entries if kh not in grants]
-            for _, entry in mine:
-                to_insert.append(
-                    with_outbox(
-                        entry,
-                        [
-                            outbox_entry(
-                                self.bank.credited_event(entry),
-                                producer=PRODUCER,
-                                actor=Actor(subject=entry["registered_by"]),
-                            )
-                        ],
-                    )
-                )
+            to_insert += [self.bank.ledger_document(entry) for _, entry in mine]
             if mine:
-                unsets.append(
-                    UpdateOne(
-                        {"_id": year_id, **{f"pending.{kh}": {"$exists": True} for kh, _ in mine}},
-                        {"$unset": {f"pending.{kh}": "" for kh, _ in mine}, "$inc": {"pending_count": -len(mine)}},
-                    )
-                )
+                unsets.append(UpdateOne(*clear_pending(year_id, [kh for kh, _ in mine])))
         await self._write_entries(to_insert, unsets)
         for fact in lost:  # raced with another writer: the single path sorts it out
             await self.bank.credit(fact)
@@ -397,3 +360,12 @@ class BatchCrediting:
                 async for doc in self.bank.years.find({"_id": {"$in": taken}}, projection):
                     years[doc["_id"]] = doc
         return years
+
+
+def clear_pending(year_id: str, keys: list[str]) -> tuple[Doc, Doc]:
+    """Remove the pending copies of these grants once their ledger entries are written (only those still
+    there, so the counter stays exact when two writers finish the same grant)."""
+    return (
+        {"_id": year_id, **{f"pending.{kh}": {"$exists": True} for kh in keys}},
+        {"$unset": {f"pending.{kh}": "" for kh in keys}, "$inc": {"pending_count": -len(keys)}},
+    )
