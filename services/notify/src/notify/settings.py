@@ -71,10 +71,9 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _prefetch_fills_a_batch(self) -> Settings:
-        """The batch consumer asks for a channel with a prefetch of two batches, but FastStream hands it
-        the queue the worker declared at start on the broker's default channel (its declarer caches
-        queues by name), so the default channel's ``prefetch_count`` is what bounds a batch: at the
-        common 32, batches never exceed 32 events. Raised here to two batches (a kit issue, reported)."""
+        """Before kit 284ca3a the batch consumer's deliveries came on the broker's default channel, so this
+        prefetch bounded every batch (32). The kit now declares the queue on the consumer's own channel
+        with its own prefetch, which makes this floor redundant; kept (and tested) so either kit works."""
         if self.consumer_batch_size > 0 and self.prefetch_count < 2 * self.consumer_batch_size:
             self.prefetch_count = 2 * self.consumer_batch_size
         return self
