@@ -157,3 +157,35 @@ async def test_pipelined_redis_gives_each_caller_its_own_reply_and_error(infra_u
     finally:
         await redis.delete(key, f"{name_prefix}:list")
         await redis.aclose()
+
+
+async def test_a_place_taken_for_a_caller_cancelled_meanwhile_is_given_back(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    """A client that disconnects while its reservation is in the store's queue (its request task is
+    cancelled) must not keep a place: the course would otherwise end up short by one per disconnect."""
+    collection, _ = store
+    await collection.insert_many([{"_id": "limited", "taken": 0}, {"_id": "free", "taken": 0}])
+    reserver = CoalescingReserver(collection)
+    tasks = [
+        asyncio.create_task(reserver.reserve(key, capacity))
+        for key, capacity in [("limited", 50), ("free", None)]
+        for _ in range(100)
+    ]
+    for _ in range(3):  # every caller queued, the first command on its way
+        await asyncio.sleep(0)
+    cancelled = tasks[1::2]
+    for task in cancelled:
+        task.cancel()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert sum(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes) == len(cancelled)
+    kept = Counter(
+        key for key, outcome in zip(["limited"] * 100 + ["free"] * 100, outcomes, strict=True) if outcome is True
+    )
+    assert 0 < kept["limited"] < 50  # some places were granted to callers that were gone by then
+    for _ in range(100):
+        taken = {doc["_id"]: doc["taken"] async for doc in collection.find({})}
+        if taken == {"limited": kept["limited"], "free": kept["free"]}:
+            break
+        await asyncio.sleep(0.05)
+    assert taken == {"limited": kept["limited"], "free": kept["free"]}

@@ -34,6 +34,7 @@ class _Coalescer(Generic[Item, Outcome]):
         self.max_batch = max_batch
         self._queue: list[tuple[Item, asyncio.Future[Outcome]]] = []
         self._drain: asyncio.Task[None] | None = None
+        self._undoing: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -54,8 +55,10 @@ class _Coalescer(Generic[Item, Outcome]):
                 if isinstance(error, asyncio.CancelledError):
                     raise
                 continue
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():
+            for (item, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the caller went away (cancelled): nobody will act on its outcome
+                    if not isinstance(outcome, BaseException):
+                        self._abandon(item, outcome)
                     continue
                 if isinstance(outcome, BaseException):
                     future.set_exception(outcome)
@@ -64,6 +67,16 @@ class _Coalescer(Generic[Item, Outcome]):
 
     async def _send(self, items: list[Item]) -> list[Any]:
         raise NotImplementedError
+
+    async def _undo(self, item: Item, outcome: Outcome) -> None:
+        """Take back the effect of a successful item whose caller was cancelled before it learned
+        the outcome (a disconnected client). Reads need nothing; writes that must not outlive their
+        caller say how."""
+
+    def _abandon(self, item: Item, outcome: Outcome) -> None:
+        task = asyncio.create_task(self._undo(item, outcome))
+        self._undoing.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._undoing.discard)
 
 
 class CoalescingReader(_Coalescer[str, Doc | None]):
@@ -142,6 +155,12 @@ class CoalescingReserver(_Coalescer[tuple[str, int | None], bool]):
             for position, (_, index) in enumerate(one_by_one):
                 taken[index] = position not in refused
         return taken
+
+    async def _undo(self, item: tuple[str, int | None], outcome: bool) -> None:
+        """A place taken for a caller that was cancelled meanwhile: no selection will use it, so give
+        it back (else every disconnected client of a storm would leave a course one place short)."""
+        if outcome:
+            await self.collection.update_one({"_id": item[0], "taken": {"$gt": 0}}, {"$inc": {"taken": -1}})
 
     async def _increment(self, places: list[tuple[str, int | None, int]]) -> set[int]:
         """Positions of the increments that did not fit."""
