@@ -242,6 +242,9 @@ class ResultRegistered(IntegrationEvent):
     hours: float
     source: Literal["platform_course", "school_based", "training_class"]
     registered_by: str
+    # 1 for a selection's first registered result, +1 for each change (pass <-> fail). A consumer applies
+    # a result only if it is newer than the one it has applied; 0: sent before revisions existed.
+    revision: int = 0
 
 
 class LearningStarted(IntegrationEvent):

@@ -27,6 +27,25 @@ class HoursCredited(IntegrationEvent):
     reference: dict[str, str | int | float | None] | None = None
 
 
+class HoursAdjusted(IntegrationEvent):
+    """A correction entered in the ledger: ``hours`` (signed) change what ``adjusts_entry_id`` credits,
+    e.g. a passed result re-registered as failed (``result_revoked``, negative) or hours that were over a
+    yearly cap and now fit because that room was freed (``cap_room_freed``, positive)."""
+
+    EVENT_TYPE = "hours.hours_adjusted"
+
+    entry_id: str
+    adjusts_entry_id: str
+    ce_number: str
+    year: int
+    category: HourCategory
+    source: str
+    hours: float
+    reason: str
+    reason_text: str | None = None
+    reference: dict[str, str | int | float | None] | None = None
+
+
 class DeclarationReviewed(IntegrationEvent):
     """学时申报 reviewed: initial (school) or final (upper level), approved or returned with a reason."""
 

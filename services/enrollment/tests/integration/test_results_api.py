@@ -94,6 +94,7 @@ async def test_institution_registers_a_passed_result_once_and_updates_it(setting
             "hours": 24.0,
             "source": "platform_course",
             "registered_by": "account:inst1",
+            "revision": 1,
         }
 
         failed = await env.client.post("/v1/terms/2602/results", json={**body, "passed": False}, headers=inst)
@@ -101,6 +102,8 @@ async def test_institution_registers_a_passed_result_once_and_updates_it(setting
         stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]})
         updates = events_of(stored, "enrollment.result_registered")
         assert len(updates) == 2 and {e["payload"]["result_id"] for e in updates} == {data["sel_city"]["_id"]}
+        # the correction is newer than the first registration, so the hours bank can order them
+        assert sorted((e["payload"]["revision"], e["payload"]["passed"]) for e in updates) == [(1, True), (2, False)]
 
         other_inst = bearer(make_token("institution", institution_id="inst-9"))
         refused = await env.client.post("/v1/terms/2602/results", json=body, headers=other_inst)

@@ -118,6 +118,7 @@ class ResultsService:
             if selection.get("result") == value:
                 return Registration(selection, changed=False)
             now = self.clock.now()
+            seq = selection.get("result_seq")
             event = ResultRegistered(
                 result_id=selection["_id"],
                 term=term,
@@ -133,13 +134,13 @@ class ResultsService:
                 hours=float(selection.get("hours") or course.get("hours") or 0),
                 source=rules.hours_source(course.get("programme")),
                 registered_by=principal.subject,
+                revision=(int(seq) if seq is not None else 0) + 1,
             )
             fields = {
                 "result": value,
                 "result_registered_at": now,
                 "result_detail": {"value": value, "registered_at": now, "registered_by": principal.subject},
             }
-            seq = selection.get("result_seq")
             if await self.repo.set_result(
                 selection["_id"],
                 expected_seq=int(seq) if seq is not None else None,
