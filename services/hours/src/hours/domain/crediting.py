@@ -92,3 +92,41 @@ def replay(rules: YearRules, facts: list[tuple[str, HourCategory, int]]) -> list
             used[group] = used.get(group, 0) + grant.credited
         grants.append(grant)
     return grants
+
+
+@dataclass(frozen=True)
+class FactShare:
+    """One credited fact of a teacher-year as its cap group sees it."""
+
+    key: str  # the fact's ledger entry
+    source: str
+    category: HourCategory
+    requested: int  # units, as requested
+    net: int  # units credited by the entry and its adjustments together
+    order: tuple[int, str]  # crediting order: (recorded at, epoch ms; key)
+
+
+def withdraw(rules: YearRules, facts: list[FactShare], withdrawn: str) -> dict[str, int]:
+    """Deltas (units, by fact key) that take a fact's hours out of the bank (a passed result corrected to
+    failed) and give the room this frees in its yearly cap group to the group's facts that the cap cut,
+    oldest first, up to what each asked for (after its per-item cap). ``facts`` are the teacher-year's
+    facts that still count, ``withdrawn`` among them.
+
+    With this the group again holds ``min(cap, sum of item-capped requests of the facts that count)``,
+    as if the withdrawn fact had never arrived, and no other fact loses anything."""
+    target = next(fact for fact in facts if fact.key == withdrawn)
+    deltas = {withdrawn: -target.net} if target.net else {}
+    group = rules.cap_group(target.source, target.category)
+    if group is None:
+        return deltas
+    members = [f for f in facts if f.key != withdrawn and rules.cap_group(f.source, f.category) == group]
+    room = max(to_units(rules.cap_groups[group].cap) - sum(f.net for f in members), 0)
+    for fact in sorted(members, key=lambda f: f.order):
+        if room <= 0:
+            break
+        wanted, _, _ = item_capped(rules, fact.source, fact.requested)
+        short = wanted - fact.net
+        if short > 0:
+            deltas[fact.key] = min(short, room)
+            room -= deltas[fact.key]
+    return deltas

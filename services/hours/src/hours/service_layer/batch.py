@@ -34,7 +34,9 @@ class BatchHandlers:
                 roster.append((ce_number, fields, envelope.occurred_at))
             elif key == ResultRegistered.routing_key():
                 result = envelope.payload_as(ResultRegistered)
-                if result.passed:
+                if result.revision > 1:  # a correction: the one-at-a-time path orders it (corrections.py)
+                    others.append(envelope)
+                elif result.passed:
                     facts.append(result_fact(result, envelope))
             elif key == PointsFactRecorded.routing_key():
                 fact = envelope.payload_as(PointsFactRecorded)

@@ -8,6 +8,10 @@ Two documents, no transaction, nothing lost:
 2. The ledger entry is inserted (unique on its source key) with its ``HoursCredited`` event in its
    outbox, then the pending copy is removed. If the process dies between 1 and 2, a retry of the same
    fact, or the worker's ``complete_pending`` job, writes the entry from the pending copy.
+
+Every write that adds a fact to a cap group also raises ``serial.<group>``: the version a correction
+(service_layer/corrections.py) compares, since the counter alone can stay the same (a zero grant, or a
+withdrawal whose freed room is given to others in full).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from hours.domain.units import to_hours, to_units
 from hours.service_layer.rules import RulesService
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory
-from jijiao_contracts.events.hours import PRODUCER, HoursCredited
+from jijiao_contracts.events.hours import PRODUCER, HoursAdjusted, HoursCredited
 from jijiao_kit.errors import Conflict, InvalidInput
 from jijiao_kit.outbox import outbox_entry, with_outbox
 
@@ -51,6 +55,13 @@ class HourFact:
     school_id: str | None = None
     district: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # A course result's id: its first pass credits only while no newer registration of that result was
+    # applied (``results.<id>`` in the teacher-year; see service_layer/corrections.py).
+    result_id: str | None = None
+
+    def guard(self) -> Doc:
+        """The teacher-year condition that keeps a stale result from being credited."""
+        return {f"results.{self.result_id}": {"$exists": False}} if self.result_id else {}
 
 
 def rule_error(exc: RuleViolation) -> InvalidInput:
@@ -87,14 +98,17 @@ class HoursBank:
         group = rules.cap_group(fact.source, fact.category)
         amount, reason, reason_text = item_capped(rules, fact.source, requested)
         fast = Grant(group, requested, amount, reason, reason_text)
-        condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}}
+        condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}, **fact.guard()}
         if group is not None:
             condition[f"used.{group}"] = {"$lte": to_units(rules.cap_groups[group].cap) - amount}
         entry = self._entry(kh, fact, fast)
         result = await self.years.update_one(condition, self._reserve(kh, group, fast, entry))
         created = result.modified_count == 1
         if not created:
-            entry, created = await self._reserve_slowly(kh, fact, group, rules.all_groups())
+            reserved = await self._reserve_slowly(kh, fact, group, rules.all_groups())
+            if reserved is None:  # a newer registration of this result was applied: nothing to credit
+                return {"_id": kh, "source_key": fact.source_key, "stale": True}, False
+            entry, created = reserved
         stored = await self._materialize(year_id, kh, entry)
         return stored, created
 
@@ -102,18 +116,20 @@ class HoursBank:
         inc: Doc = {"pending_count": 1}
         if group is not None:
             inc[f"used.{group}"] = grant.credited
+            inc[f"serial.{group}"] = 1  # every change to a group's facts: the version corrections compare
         return {"$set": {f"grants.{kh}": grant.credited, f"pending.{kh}": entry}, "$inc": inc}
 
-    async def _reserve_slowly(self, kh: str, fact: HourFact, group: str | None, groups: list[str]) -> tuple[Doc, bool]:
-        """Compare-and-set on the group's counter: read it, compute the grant, write only if unchanged."""
-        year_id = f"{fact.ce_number}:{fact.year}"
+    async def ensure_year(self, ce_number: str, year: int) -> str:
+        """The teacher-year document exists (created empty if not); returns its id."""
+        year_id = f"{ce_number}:{year}"
+        groups = (await self.rules.for_year(year)).all_groups()
         try:
             await self.years.update_one(
                 {"_id": year_id},
                 {
                     "$setOnInsert": {
-                        "ce_number": fact.ce_number,
-                        "year": fact.year,
+                        "ce_number": ce_number,
+                        "year": year,
                         "used": dict.fromkeys(groups, 0),
                         "grants": {},
                         "pending": {},
@@ -124,9 +140,19 @@ class HoursBank:
             )
         except DuplicateKeyError:
             pass
+        return year_id
+
+    async def _reserve_slowly(
+        self, kh: str, fact: HourFact, group: str | None, groups: list[str]
+    ) -> tuple[Doc, bool] | None:
+        """Compare-and-set on the group's counter: read it, compute the grant, write only if unchanged.
+        None: the fact is a result whose newer registration was applied already."""
+        year_id = await self.ensure_year(fact.ce_number, fact.year)
         rules = await self.rules.for_year(fact.year)
         for _ in range(500):
             doc = await self.years.find_one({"_id": year_id}) or {}
+            if fact.result_id and fact.result_id in (doc.get("results") or {}):
+                return None
             if kh in (doc.get("grants") or {}):
                 pending = (doc.get("pending") or {}).get(kh)
                 if pending is not None:
@@ -137,7 +163,7 @@ class HoursBank:
                 continue  # being materialised right now
             used = (doc.get("used") or {}).get(group) if group else None
             grant = allocate(rules, fact.source, fact.category, to_units(fact.hours), used or 0)
-            condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}}
+            condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}, **fact.guard()}
             if group is not None:
                 condition[f"used.{group}"] = used if used is not None else {"$exists": False}
             entry = self._entry(kh, fact, grant)
@@ -182,9 +208,24 @@ class HoursBank:
             reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
         )
 
+    def adjusted_event(self, entry: Doc) -> HoursAdjusted:
+        return HoursAdjusted(
+            entry_id=entry["_id"],
+            adjusts_entry_id=entry["adjusts"],
+            ce_number=entry["ce_number"],
+            year=entry["year"],
+            category=HourCategory(entry["category"]),
+            source=entry["source"],
+            hours=entry["credited"],
+            reason=entry["reason"],
+            reason_text=entry.get("reason_text"),
+            reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
+        )
+
     def ledger_document(self, entry: Doc) -> Doc:
-        """The ledger entry as inserted: with its HoursCredited event in the same write."""
-        event = self.credited_event(entry)
+        """The ledger entry as inserted: with its HoursCredited (or, for a correction, HoursAdjusted)
+        event in the same write."""
+        event = self.adjusted_event(entry) if entry.get("adjusts") else self.credited_event(entry)
         return with_outbox(entry, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=entry["registered_by"]))])
 
     async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
@@ -271,7 +312,9 @@ class BatchCrediting:
                     condition[f"used.{group}"] = original.get(group, {"$exists": False})
                     used[group] = used.get(group, 0) + grant.credited
                     inc[f"used.{group}"] = inc.get(f"used.{group}", 0) + grant.credited
+                    inc[f"serial.{group}"] = inc.get(f"serial.{group}", 0) + 1
                 condition[f"grants.{kh}"] = {"$exists": False}
+                condition.update(fact.guard())
                 entry = self.bank._entry(kh, fact, grant)
                 sets[f"grants.{kh}"] = grant.credited
                 sets[f"pending.{kh}"] = entry

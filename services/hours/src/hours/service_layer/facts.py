@@ -29,6 +29,7 @@ def result_fact(event: ResultRegistered, envelope: Envelope) -> HourFact:
         registered_by=event.registered_by,
         school_id=event.school_id,
         district=event.district,
+        result_id=event.result_id,
     )
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from hours.adapters.repositories import Teachers
+from hours.service_layer.corrections import ResultCorrections
 from hours.service_layer.crediting import HourFact, HoursBank
 from hours.service_layer.declarations import Declarations
-from hours.service_layer.facts import result_fact, roster_change
+from hours.service_layer.facts import roster_change
 from hours.service_layer.points import PointsBank
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory
@@ -31,12 +32,14 @@ def register_handlers(
         ce_number, fields = roster_change(envelope)
         await teachers.upsert(ce_number, fields, envelope.occurred_at)
 
+    corrections = ResultCorrections(bank)
+
     @dispatcher.handles(ResultRegistered, name="hours.result_registered")
     async def result_registered(event: ResultRegistered, envelope: Envelope) -> None:
-        if not event.passed:
-            return
+        """A pass credits the course's hours; a later registration of the same result as failed takes
+        them back, passed again credits them again (ordered by the result's revision)."""
         try:
-            await bank.credit(result_fact(event, envelope))
+            await corrections.apply(event, envelope)
         except InvalidInput as exc:  # a fact the rules refuse can never succeed: record why, do not loop
             logger.warning("result %s not credited: %s", event.result_id, exc.detail)
 

@@ -27,6 +27,7 @@ def entry_view(entry: dict[str, Any]) -> dict[str, Any]:
         "registered_by",
         "recorded_at",
         "detail",
+        "adjusts",
     )
     return {"id": entry["_id"], **{key: entry.get(key) for key in keys}}
 
