@@ -144,3 +144,26 @@ async def test_term_to_passed_result_in_the_hours_bank(running_system: RunningSy
         courses = await client.get(f"/v1/terms/{term}/statistics/courses", params={"programme": "city"})
         mine = next(row for row in courses.json() if row["course_code"] == code)
         assert mine == {**mine, "passed": 1, "total": 1, "pass_rate": 1.0}
+
+        # The institution corrects the result to failed: the hours bank takes the course's hours back;
+        # corrected to passed again, they count again (each registration carries its revision).
+        failed = await client.post(
+            f"/v1/terms/{term}/results", json={"ce_number": ce, "course_code": code, "passed": False}
+        )
+        assert failed.status_code == 201 and failed.json()["result"] == "failed", failed.text
+
+    async def withdrawn() -> dict[str, Any] | None:
+        body = await hours()
+        return body if body and body["professional"] == 0 else None
+
+    body = await eventually(withdrawn, timeout=30)
+    [revoked] = [entry for entry in body["entries"] if entry["adjusts"]]
+    assert revoked["credited"] == -24 and revoked["reason"] == "result_revoked"
+
+    async with system.client("enrollment", city) as client:
+        passed_again = await client.post(
+            f"/v1/terms/{term}/results", json={"ce_number": ce, "course_code": code, "passed": True}
+        )
+        assert passed_again.status_code == 201, passed_again.text
+    body = await eventually(credited, timeout=30)
+    assert sorted(entry["credited"] for entry in body["entries"]) == [-24, 24, 24]
