@@ -196,30 +196,20 @@ class HoursBank:
 
     def credited_event(self, entry: Doc) -> HoursCredited:
         return HoursCredited(
-            entry_id=entry["_id"],
-            ce_number=entry["ce_number"],
-            year=entry["year"],
-            category=HourCategory(entry["category"]),
-            source=entry["source"],
+            **_event_fields(entry),
             requested=entry["requested"],
             credited=entry["credited"],
             capped=entry["not_credited"],
             cap_reason=entry.get("reason_text"),
-            reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
         )
 
     def adjusted_event(self, entry: Doc) -> HoursAdjusted:
         return HoursAdjusted(
-            entry_id=entry["_id"],
+            **_event_fields(entry),
             adjusts_entry_id=entry["adjusts"],
-            ce_number=entry["ce_number"],
-            year=entry["year"],
-            category=HourCategory(entry["category"]),
-            source=entry["source"],
             hours=entry["credited"],
             reason=entry["reason"],
             reason_text=entry.get("reason_text"),
-            reference={k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
         )
 
     def ledger_document(self, entry: Doc) -> Doc:
@@ -252,6 +242,18 @@ class HoursBank:
         docs = [doc async for doc in cursor]
         docs.sort(key=lambda d: (d["year"], _aware(d["recorded_at"]), d["_id"]))
         return docs
+
+
+def _event_fields(entry: Doc) -> Doc:
+    """What HoursCredited and HoursAdjusted tell of their ledger entry alike."""
+    return {
+        "entry_id": entry["_id"],
+        "ce_number": entry["ce_number"],
+        "year": entry["year"],
+        "category": HourCategory(entry["category"]),
+        "source": entry["source"],
+        "reference": {k: v for k, v in (entry.get("reference") or {}).items() if isinstance(v, str | int | float)},
+    }
 
 
 def _aware(at: datetime) -> datetime:
