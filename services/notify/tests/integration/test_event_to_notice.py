@@ -78,6 +78,16 @@ async def test_redelivered_event_sends_one_sms_and_one_email(
         foreign_school = await client.get(
             "/v1/messages", params={"to": "13900000001"}, headers=bearer(make_token("school_admin", school_id="s9"))
         )
+        # the development sink shows what the log shows: the school's own admins and the city, no other school
+        sink_own_school = await client.get(
+            "/v1/dev/sms", params={"to": "13900000001"}, headers=bearer(make_token("school_admin", school_id="s1"))
+        )
+        sink_foreign_school = await client.get(
+            "/v1/dev/sms", params={"to": "13900000001"}, headers=bearer(make_token("school_admin", school_id="s9"))
+        )
+        sink_city = await client.get(
+            "/v1/dev/sms", params={"to": "13900000001"}, headers=bearer(make_token("city_admin"))
+        )
         stats = await client.get("/v1/messages/stats", headers=bearer(make_token("city_admin")))
         teacher_stats = await client.get(
             "/v1/messages/stats", headers=bearer(make_token("teacher", subject="teacher:2026000101"))
@@ -95,6 +105,8 @@ async def test_redelivered_event_sends_one_sms_and_one_email(
     assert other.headers["content-type"].startswith("application/problem+json")
     assert [m["channel"] for m in city.json()] == ["email"]
     assert foreign_school.status_code == 200 and foreign_school.json() == []
+    assert [m["to"] for m in sink_own_school.json()] == [m["to"] for m in sink_city.json()] == ["13900000001"]
+    assert sink_foreign_school.status_code == 200 and sink_foreign_school.json() == []
     rows = stats.json()["rows"]
     assert sum(r["total"] for r in rows if r["template"] == "teacher_welcome") == 2
     assert all(r["by_status"] == {"sent": 1} for r in rows)

@@ -184,6 +184,10 @@ class Messages:
         cursor = self.collection.find({"to": to, **scope}, HIDDEN).sort("created_at", -1).limit(limit)
         return [doc async for doc in cursor]
 
+    async def readable(self, ids: Sequence[str], scope: Doc) -> set[str]:
+        """Those of ``ids`` that ``scope`` admits."""
+        return {doc["_id"] async for doc in self.collection.find({"_id": {"$in": list(ids)}, **scope}, {"_id": 1})}
+
     async def stats(self, since_day: str, until_day: str, scope: Doc) -> list[Doc]:
         """Counts per ``stat_key`` (``day|template|channel``, fixed at creation) and status. One-field
         group keys and ``$cond`` on ``$eq``: the forms the embedded store handles like MongoDB."""

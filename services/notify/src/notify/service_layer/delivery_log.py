@@ -55,11 +55,14 @@ class DeliveryLog:
         return [self._view(doc) for doc in await self.messages.list_to(to, scope, limit)]
 
     async def sink_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
-        await self.scope_for(principal, to)
-        return [
-            {**doc, "id": doc.pop("_id"), "received_at": as_utc(doc["received_at"])}
-            for doc in await self.sink.list_to(to)
-        ]
+        """What the development sink received for ``to``: the same messages the caller may read in the
+        log (a school admin must not read the city admin's codes), each kept under its notice's id."""
+        scope = await self.scope_for(principal, to)
+        received = await self.sink.list_to(to)
+        if scope:
+            readable = await self.messages.readable([doc["_id"] for doc in received], scope)
+            received = [doc for doc in received if doc["_id"] in readable]
+        return [{**doc, "id": doc.pop("_id"), "received_at": as_utc(doc["received_at"])} for doc in received]
 
     async def stats(self, principal: Principal, since: date | None, until: date | None) -> dict[str, Any]:
         scope = self.admin_scope(principal)
