@@ -139,9 +139,18 @@ async def test_special_users_and_unpaid_past_selections_are_refused(
                 {"_id": "2602", "year": 2026, "payment_due_at": now + timedelta(days=30)},
             ]
         )
-        selection = {"ce_number": debtor["ce_number"], "status": "active", "course_code": "C1", "paid": False}
+        selection = {
+            "ce_number": debtor["ce_number"],
+            "status": "active",
+            "course_code": "C1",
+            "paid": False,
+            "programme": "city",
+            "training_fee_fen": 12000,
+        }
+        free = {**selection, "course_code": "S1", "programme": "school", "training_fee_fen": 0, "material_fee_fen": 0}
         await env.db["selections"].insert_many(
             [
+                {"_id": uuid.uuid4().hex, "term": "2601", **free, "ce_number": ce},  # never billed: no obstacle
                 {"_id": uuid.uuid4().hex, "term": "2601", **selection},
                 {"_id": uuid.uuid4().hex, "term": "2602", **selection},  # current term: not yet due
                 {"_id": uuid.uuid4().hex, "term": "2601", **selection, "course_code": "C2", "paid": True},

@@ -56,11 +56,27 @@ class TestUnpaidPast:
     past: ClassVar[set[str]] = {"2601"}
 
     def selection(self, **fields: object) -> dict[str, object]:
-        return {"term": "2601", "status": "active", "paid": False, **fields}
+        return {
+            "term": "2601",
+            "status": "active",
+            "paid": False,
+            "programme": "city",
+            "training_fee_fen": 12000,
+            **fields,
+        }
 
     def test_active_unpaid_selection_of_a_past_term_counts(self) -> None:
         assert rules.is_unpaid_past(self.selection(), self.past)
-        assert rules.is_unpaid_past({"term": "2601", "status": "active"}, self.past)  # paid not set yet
+        unset = {k: v for k, v in self.selection().items() if k != "paid"}
+        assert rules.is_unpaid_past(unset, self.past)  # paid not set yet
+
+    def test_a_free_selection_never_blocks_a_transfer(self) -> None:
+        school_based = self.selection(programme="school", training_fee_fen=0, material_fee_fen=0)
+        assert not rules.is_unpaid_past(school_based, self.past)
+        assert not rules.is_unpaid_past(self.selection(training_fee_fen=None), self.past)
+        assert rules.is_unpaid_past(
+            self.selection(programme="district", training_fee_fen=0, material_fee_fen=800), self.past
+        )
 
     def test_paid_cancelled_or_current_term_selections_do_not_count(self) -> None:
         assert not rules.is_unpaid_past(self.selection(paid=True), self.past)

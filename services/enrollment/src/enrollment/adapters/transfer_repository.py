@@ -73,6 +73,15 @@ class SelectionLedger:
             return []
         cursor = self.selections.find(
             {"ce_number": ce_number, "status": "active"},
-            {"term": 1, "course_code": 1, "course_name": 1, "status": 1, "paid": 1},
+            {
+                "term": 1,
+                "course_code": 1,
+                "course_name": 1,
+                "status": 1,
+                "paid": 1,
+                "programme": 1,
+                "training_fee_fen": 1,
+                "material_fee_fen": 1,
+            },
         )
         return [doc async for doc in cursor if is_unpaid_past(doc, past_terms)]

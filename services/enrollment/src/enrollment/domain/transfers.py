@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from enrollment.domain.billing import due_fen
+
 
 class ApproverLevel(StrEnum):
     DISTRICT = "district"
@@ -61,10 +63,17 @@ def transfer_refusal(teacher: dict[str, Any], to_school_id: str, unpaid_selectio
 
 
 def is_unpaid_past(selection: dict[str, Any], past_terms: set[str]) -> bool:
-    """An active selection of a term whose payment deadline has passed and that is not paid.
+    """An active selection of a term whose payment deadline has passed, with something to pay (what
+    it adds to its school's bill), that is not paid. A free course (school-based training, a course
+    without fees) is never billed, so it never stands in the way.
 
     ``paid`` is read by truth value: the embedded store returns a boolean written by ``$set`` as 1."""
-    return selection.get("status") == "active" and not selection.get("paid") and selection["term"] in past_terms
+    return (
+        selection.get("status") == "active"
+        and not selection.get("paid")
+        and selection["term"] in past_terms
+        and due_fen(selection) > 0
+    )
 
 
 def reactivates_on_arrival(status: str) -> bool:
