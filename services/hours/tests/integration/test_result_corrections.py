@@ -156,3 +156,32 @@ async def test_a_correction_through_the_broker_is_applied_and_its_event_publishe
         await eventually(revoked_and_relayed, timeout=20)
     bank = await hours_of(client, make_token)
     assert bank["elective"] == 0 and sorted(e["credited"] for e in bank["entries"]) == [-8, 8]
+
+
+async def test_a_result_the_cap_cut_to_nothing_counts_once_after_failing_and_passing_again(
+    container: Container, client: httpx.AsyncClient, make_token: Any
+) -> None:
+    """b was over the cap entirely (0 of 10), failed, then passed again (0 of 10 again): when a frees the
+    cap, only b's newest credit is refilled, so b counts 10 hours, once."""
+    corrections = ResultCorrections(container.bank)
+    await corrections.apply(*registration("a", 18, 1))
+    await corrections.apply(*registration("b", 10, 1))
+    await corrections.apply(*registration("b", 10, 2, passed=False))
+    await corrections.apply(*registration("b", 10, 3))
+    assert (await hours_of(client, make_token))["elective"] == 18
+    await corrections.apply(*registration("a", 18, 2, passed=False))
+    bank = await hours_of(client, make_token)
+    assert bank["elective"] == 10
+    assert [e["credited"] for e in bank["entries"] if e["reason"] == "cap_room_freed"] == [10]
+
+
+async def test_corrections_work_on_a_year_created_before_its_cap_group_existed(
+    container: Container, client: httpx.AsyncClient, make_token: Any
+) -> None:
+    corrections = ResultCorrections(container.bank)
+    await corrections.apply(*registration("a", 12, 1))
+    await corrections.apply(*registration("b", 12, 1))
+    # an older document: the counters of this group were never written
+    await container.infra.db["teacher_years"].update_one({"_id": f"{CE}:2026"}, {"$unset": {"serial.school_based": ""}})
+    await corrections.apply(*registration("a", 12, 2, passed=False))
+    assert (await hours_of(client, make_token))["elective"] == 12

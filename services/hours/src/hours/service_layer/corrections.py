@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hours.domain.crediting import FactShare, allocate, withdraw
+from hours.domain.crediting import FactShare, RuleViolation, allocate, withdraw
 from hours.domain.rules import YearRules
 from hours.domain.units import to_hours, to_units
-from hours.service_layer.crediting import HoursBank, key_hash
+from hours.service_layer.crediting import HoursBank, key_hash, rule_error
 from hours.service_layer.facts import result_fact
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory
@@ -58,6 +58,13 @@ class ResultState:
 
     def stored(self) -> Doc:
         return {"rev": self.rev, "on": self.on, "key": self.key}
+
+
+def as_read(doc: Doc, field: str, group: str) -> Any:
+    """The condition that ``<field>.<group>`` still holds what ``doc`` holds (also: still absent, for a
+    group added to the year's rules after the document was created)."""
+    value = (doc.get(field) or {}).get(group)
+    return value if value is not None else {"$exists": False}
 
 
 class ResultCorrections:
@@ -100,11 +107,14 @@ class ResultCorrections:
         kh = key_hash(fact.source_key)
         group = rules.cap_group(fact.source, fact.category)
         used = (doc.get("used") or {}).get(group, 0) if group else 0
-        grant = allocate(rules, fact.source, fact.category, to_units(fact.hours), used)
+        try:
+            grant = allocate(rules, fact.source, fact.category, to_units(fact.hours), used)
+        except RuleViolation as exc:  # the year's rules changed since: refused like a first registration
+            raise rule_error(exc) from exc
         entry = self.bank._entry(kh, fact, grant)
         condition: Doc = {"_id": doc["_id"], **unchanged, f"grants.{kh}": {"$exists": False}}
         if group is not None:
-            condition[f"used.{group}"] = used
+            condition[f"used.{group}"] = as_read(doc, "used", group)
         update = self.bank._reserve(kh, group, grant, entry)
         update["$set"][f"results.{event.result_id}"] = ResultState(revision, True, kh).stored()
         written = await self.bank.years.update_one(condition, update)
@@ -137,11 +147,14 @@ class ResultCorrections:
             for key, delta in deltas.items()
         ]
         condition: Doc = {"_id": doc["_id"], **unchanged}
-        sets: Doc = {f"results.{event.result_id}": ResultState(revision, False, state.key).stored()}
+        sets: Doc = {
+            f"results.{event.result_id}": ResultState(revision, False, state.key).stored(),
+            # for good, even with nothing credited (cut to 0 by the cap): never refilled, never counted
+            f"withdrawn.{state.key}": True,
+        }
         inc: Doc = {}
         if group is not None:  # nobody changed the group's facts since they were read (see crediting.py)
-            serial = (doc.get("serial") or {}).get(group)
-            condition[f"serial.{group}"] = serial if serial is not None else {"$exists": False}
+            condition[f"serial.{group}"] = as_read(doc, "serial", group)
             inc[f"serial.{group}"] = 1
         for adjustment in adjustments:
             condition[f"grants.{adjustment['_id']}"] = {"$exists": False}
@@ -150,7 +163,7 @@ class ResultCorrections:
         if adjustments:
             inc["pending_count"] = len(adjustments)
         if group is not None:
-            condition[f"used.{group}"] = (doc.get("used") or {}).get(group, 0)
+            condition[f"used.{group}"] = as_read(doc, "used", group)
             inc[f"used.{group}"] = sum(deltas.values())
         written = await self.bank.years.update_one(condition, {"$set": sets, **({"$inc": inc} if inc else {})})
         if written.modified_count == 1:
@@ -169,12 +182,10 @@ class ResultCorrections:
         }
         entries.update(doc.get("pending") or {})
         nets: dict[str, int] = {}
-        withdrawn = {str(state["key"]) for state in (doc.get("results") or {}).values() if not state.get("on")}
+        withdrawn = set(doc.get("withdrawn") or {})
         for key, entry in entries.items():
             if entry.get("adjusts"):
                 nets[entry["adjusts"]] = nets.get(entry["adjusts"], 0) + to_units(float(entry["credited"]))
-                if entry.get("reason") == REVOKED:
-                    withdrawn.add(entry["adjusts"])
             else:
                 nets[key] = nets.get(key, 0) + to_units(float(entry["credited"]))
         facts = {
