@@ -92,3 +92,25 @@ def require_step_up(purpose: str) -> Callable[[Request], Principal]:
         return principal
 
     return dependency
+
+
+def step_up_granted(request: Request, *purposes: str) -> bool:
+    """Whether this request may see what a step-up protects, for a view that shows less without one
+    (an ID number masked): the switch is off, or the request carries a valid token for one of
+    ``purposes``. A token that is there but fails (expired, another user or purpose) raises 403, so a
+    wrong code is said, never silently ignored."""
+    if not getattr(request.app.state, "step_up_required", False):
+        return True
+    token = request.headers.get(STEP_UP_HEADER)
+    if not token:
+        return False
+    principal = get_principal(request)
+    verifier: StepUpVerifier = request.app.state.step_up_verifier
+    refusal: Forbidden | None = None
+    for purpose in purposes:
+        try:
+            verifier.verify(token, subject=principal.subject, purpose=purpose)
+            return True
+        except Forbidden as exc:
+            refusal = exc
+    raise refusal or _denied("No purpose given.")

@@ -10,6 +10,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from e1_support import id_number, id_number_with_x, roster_env
 
+from jijiao_kit.auth import load_or_create_keypair
+from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
 from jijiao_stack.pytest_plugin import bearer
 
 
@@ -91,7 +93,9 @@ async def test_adding_teachers_validates_id_and_refuses_a_second_record(
     assert count == 1
 
 
-async def test_teacher_lists_filter_mask_ids_and_keep_to_scope(settings_env: dict[str, Any], make_token: Any) -> None:
+async def test_teacher_lists_filter_mask_ids_and_keep_to_scope(
+    settings_env: dict[str, Any], make_token: Any, keys_dir: Any
+) -> None:
     async with roster_env(settings_env, make_token) as env:
         a = await env.school("天河一小")
         c = await env.school("越秀一小", district="越秀区")
@@ -113,6 +117,16 @@ async def test_teacher_lists_filter_mask_ids_and_keep_to_scope(settings_env: dic
             f"/v1/teachers/{t2['ce_number']}",
             headers=bearer(make_token("teacher", ce_number=t1["ce_number"], school_id=a["id"], district="天河区")),
         )
+        admin_view = await env.client.get(f"/v1/teachers/{t1['ce_number']}", headers=env.school_admin(a))
+        signer = StepUpSigner(load_or_create_keypair(keys_dir, "stepup").private_pem)
+        verified_view = await env.client.get(
+            f"/v1/teachers/{t1['ce_number']}",
+            headers={**env.school_admin(a), STEP_UP_HEADER: signer.sign(f"account:sa-{a['id']}", "view_sensitive")},
+        )
+        foreign_code = await env.client.get(
+            f"/v1/teachers/{t1['ce_number']}",
+            headers={**env.school_admin(a), STEP_UP_HEADER: signer.sign("account:someone-else", "view_sensitive")},
+        )
     assert {t["ce_number"] for t in own.json()} == {t1["ce_number"], t2["ce_number"]}
     assert all("********" in t["id_number"] for t in own.json())
     assert [t["ce_number"] for t in by_name.json()] == [t2["ce_number"]]
@@ -122,6 +136,12 @@ async def test_teacher_lists_filter_mask_ids_and_keep_to_scope(settings_env: dic
     assert [t["ce_number"] for t in by_id.json()] == [t3["ce_number"]]
     assert other_list.status_code == 403
     assert self_view.status_code == 200 and self_view.json()["id_number"] == t1["id_number"]
+    assert self_view.json()["id_number_masked"] is False
+    # viewing a teacher's ID number needs the SMS step-up (DOMAIN §1): without it, masked
+    assert admin_view.status_code == 200 and "********" in admin_view.json()["id_number"]
+    assert admin_view.json()["id_number_masked"] is True
+    assert verified_view.json()["id_number"] == t1["id_number"] and verified_view.json()["id_number_masked"] is False
+    assert foreign_code.status_code == 403 and foreign_code.json()["code"] == "step_up_required"
     assert peer_view.status_code == 404
 
 
@@ -213,7 +233,7 @@ async def test_info_change_review_return_and_reopen_for_an_id_correction(
             f"/v1/teachers/{ce}/info-change", json={"id_number": new_id.lower(), "name": "陈晓敏"}, headers=me
         )
         applied = await env.client.post(f"/v1/teachers/{ce}/info-change/review", json={"approve": True}, headers=admin)
-        after = await env.client.get(f"/v1/teachers/{ce}", headers=admin)
+        after = await env.client.get(f"/v1/teachers/{ce}", headers=me)  # the full number: the teacher themself
         relocked = await env.client.put(f"/v1/teachers/{ce}/info-change", json={"name": "又改名"}, headers=me)
         changed = await env.outbox_payloads("teachers", ce, "enrollment.teacher_changed")
     assert submitted.status_code == 200, submitted.text

@@ -9,9 +9,10 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from enrollment.adapters.teacher_sheet import template_xlsx
 from enrollment.entrypoints.api.deps import ImportDep, RosterDep
 from enrollment.service_layer.roster import NewTeacher, TeacherFilter
-from jijiao_contracts.enums import Stage
-from jijiao_kit.auth import CurrentPrincipal
+from jijiao_contracts.enums import Role, Stage
+from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import BadRequest
+from jijiao_kit.stepup import step_up_granted
 
 router = APIRouter(tags=["teachers"])
 
@@ -49,6 +50,7 @@ class TeacherOut(BaseModel):
     ce_number: str
     name: str
     id_number: str
+    id_number_masked: bool = Field(False, description="true: masked; the full number needs a step-up token")
     mobile: str
     gender: str | None = None
     email: str | None = None
@@ -74,6 +76,7 @@ class TeacherOut(BaseModel):
         fields = {k: v for k, v in doc.items() if k in cls.model_fields and k not in ("locked", "info_review")}
         if mask_id:
             fields["id_number"] = mask(doc["id_number"])
+            fields["id_number_masked"] = True
         review = dict(doc.get("info_review") or {})
         if mask_id and (review.get("changes") or {}).get("id_number"):
             review["changes"] = {**review["changes"], "id_number": mask(review["changes"]["id_number"])}
@@ -85,8 +88,14 @@ class TeacherOut(BaseModel):
         )
 
 
+def id_number_visible(request: Request, principal: Principal, ce_number: str) -> bool:
+    themself = principal.has_role(Role.TEACHER) and principal.ce_number == ce_number
+    return themself or step_up_granted(request, "view_sensitive", "export")
+
+
 def mask(id_number: str) -> str:
-    """Lists show ID numbers masked (the full number is on the single record and in step-up exports)."""
+    """Lists show ID numbers masked; the single record shows it in full to the teacher themself or with a
+    step-up (``id_number_visible``), exports need one."""
     return id_number[:6] + "********" + id_number[-4:] if len(id_number) == 18 else "****"
 
 
@@ -214,8 +223,12 @@ async def search_teachers(
 
 
 @router.get("/v1/teachers/{ce_number}", response_model=TeacherOut)
-async def get_teacher(ce_number: str, principal: CurrentPrincipal, roster: RosterDep) -> TeacherOut:
-    return TeacherOut.of(await roster.teacher_for(principal, ce_number))
+async def get_teacher(ce_number: str, request: Request, principal: CurrentPrincipal, roster: RosterDep) -> TeacherOut:
+    """One teacher's record. The ID number is shown in full to the teacher themself and to anyone with
+    a step-up token (``X-Step-Up-Token``, purpose ``view_sensitive`` or ``export``: viewing ID numbers
+    needs the SMS code, DOMAIN §1); otherwise masked, with ``id_number_masked: true``."""
+    teacher = await roster.teacher_for(principal, ce_number)
+    return TeacherOut.of(teacher, mask_id=not id_number_visible(request, principal, ce_number))
 
 
 @router.post("/v1/teachers/{ce_number}/archive", response_model=TeacherOut)
