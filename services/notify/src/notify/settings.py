@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from pydantic import SecretStr, model_validator
 
 from jijiao_kit.settings import ServiceSettings
+from notify.domain.schedule import QuietHours, parse_hhmm
 
 
 class Settings(ServiceSettings):
@@ -48,7 +51,8 @@ class Settings(ServiceSettings):
     #: A claimed notice whose sender died is taken again after this lease.
     delivery_lease_seconds: float = 60.0
 
-    #: Non-urgent notices created in quiet hours are deferred to their end (local time).
+    #: Non-urgent notices are never due in quiet hours (local time): created, deferred by the rate
+    #: limit, retried or released in them, they wait until their end.
     quiet_hours_enabled: bool = True
     quiet_hours_start: str = "22:00"
     quiet_hours_end: str = "08:00"
@@ -68,6 +72,14 @@ class Settings(ServiceSettings):
     reminder_interval_seconds: float = 60.0
     #: The December points-expiry reminder scans balances; hourly is soon enough.
     points_reminder_interval_seconds: float = 3600.0
+
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(
+            parse_hhmm(self.quiet_hours_start),
+            parse_hhmm(self.quiet_hours_end),
+            ZoneInfo(self.timezone),
+            self.quiet_hours_enabled,
+        )
 
     @model_validator(mode="after")
     def _prefetch_fills_a_batch(self) -> Settings:

@@ -6,7 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notify.domain.schedule import as_utc, backoff_seconds, epoch, in_quiet_hours, local_day, quiet_hours_end
+from notify.domain.schedule import (
+    QuietHours,
+    as_utc,
+    backoff_seconds,
+    epoch,
+    in_quiet_hours,
+    local_day,
+    quiet_hours_end,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 START, END = time(22, 0), time(8, 0)
@@ -36,6 +44,14 @@ def test_quiet_hours_within_a_day_and_disabled() -> None:
     assert in_quiet_hours(sh(13), time(12), time(14), SH)
     assert not in_quiet_hours(sh(14), time(12), time(14), SH)
     assert not in_quiet_hours(sh(23), time(0), time(0), SH)
+
+
+def test_not_before_moves_only_non_urgent_times_in_quiet_hours() -> None:
+    quiet = QuietHours(START, END, SH)
+    assert quiet.not_before(sh(23, 30)) == sh(8, 0, day=11)
+    assert quiet.not_before(sh(23, 30), urgent=True) == sh(23, 30)
+    assert quiet.not_before(sh(21, 59)) == sh(21, 59)
+    assert QuietHours(START, END, SH, enabled=False).not_before(sh(23, 30)) == sh(23, 30)
 
 
 def test_backoff_grows_exponentially_is_capped_and_jittered() -> None:

@@ -106,15 +106,25 @@ class Messages:
         cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]
 
-    async def release_stale(self, now: datetime, limit: int) -> int:
-        """Notices claimed by a sender that died (lease over) become pending again."""
+    async def release_stale(self, now: datetime, limit: int, not_before: datetime | None = None) -> int:
+        """Notices claimed by a sender that died (lease over) become pending again: urgent ones due
+        ``now``, the others due at ``not_before`` (the end of quiet hours when released in them)."""
         stamp = epoch(now)
-        cursor = self.collection.find({"status": "sending", "lease_ts": {"$lte": stamp}}, {"_id": 1}).limit(limit)
+        not_before = not_before or now
+        cursor = self.collection.find(
+            {"status": "sending", "lease_ts": {"$lte": stamp}}, {"_id": 1, "urgent": 1}
+        ).limit(limit)
         released = 0
         for doc in [doc async for doc in cursor]:
             result = await self.collection.update_one(
                 {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}},
-                {"$set": {"status": "pending", "due_ts": stamp}},
+                {
+                    "$set": {
+                        "status": "pending",
+                        "due_ts": stamp if doc.get("urgent") else epoch(not_before),
+                        "next_attempt_at": now if doc.get("urgent") else not_before,
+                    }
+                },
             )
             released += result.modified_count
         return released
@@ -144,15 +154,17 @@ class Messages:
         cursor = self.collection.find({"_id": {"$in": keys}, "claim": token}, {OUTBOX: 0})
         return [doc async for doc in cursor]
 
-    async def release_claimed(self, docs: Sequence[Doc], now: datetime) -> int:
-        """Give claimed notices back (pending, due now), each only if its claim is still this one."""
+    async def release_claimed(self, docs: Sequence[Doc], now: datetime, not_before: datetime | None = None) -> int:
+        """Give claimed notices back (pending; urgent ones due now, the others at ``not_before``, the
+        end of quiet hours when given back in them), each only if its claim is still this one."""
         if not docs:
             return 0
+        later = epoch(not_before) if not_before is not None else epoch(now)
         result = await self.collection.bulk_write(
             [
                 UpdateOne(
                     {"_id": doc["_id"], "status": "sending", "claim": doc["claim"]},
-                    {"$set": {"status": "pending", "due_ts": epoch(now)}},
+                    {"$set": {"status": "pending", "due_ts": epoch(now) if doc.get("urgent") else later}},
                 )
                 for doc in docs
             ],

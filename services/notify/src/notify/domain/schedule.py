@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,26 @@ def quiet_hours_end(now: datetime, start: time, end: time, tz: ZoneInfo) -> date
     if candidate <= local:
         candidate += timedelta(days=1)
     return candidate.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """The quiet period (local ``start``–``end``, may span midnight) in which non-urgent notices wait.
+
+    Every time a non-urgent notice is (re)scheduled, when it is created, deferred by the rate limit,
+    given a retry or released from an expired lease, its due time goes through ``not_before``."""
+
+    start: time
+    end: time
+    tz: ZoneInfo
+    enabled: bool = True
+
+    def not_before(self, at: datetime, *, urgent: bool = False) -> datetime:
+        """When a notice due at ``at`` may go: ``at`` itself, or, for a non-urgent notice due in quiet
+        hours, the end of them (UTC)."""
+        if urgent or not self.enabled:
+            return at
+        return quiet_hours_end(at, self.start, self.end, self.tz) or at
 
 
 def backoff_seconds(

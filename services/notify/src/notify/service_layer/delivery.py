@@ -20,7 +20,7 @@ import logging
 import random
 import time
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
@@ -57,6 +57,7 @@ class DeliveryService:
         self.clock = clock
         self.settings = settings
         self.rng = rng or random.Random()
+        self.quiet = settings.quiet_hours()
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._handed: deque[tuple[float, dict[str, Any]]] = deque()  # (monotonic time handed, notice)
         self._room = asyncio.Event()
@@ -111,7 +112,8 @@ class DeliveryService:
         docs = [doc for _, doc in self._handed]
         self._handed.clear()
         self._room.set()
-        return await self.messages.release_claimed(docs, self.clock.now())
+        now = self.clock.now()
+        return await self.messages.release_claimed(docs, now, self.quiet.not_before(now))
 
     def _take_handed(self) -> list[tuple[float, dict[str, Any]]]:
         taken = [self._handed.popleft() for _ in range(min(len(self._handed), self.settings.delivery_batch_size))]
@@ -151,7 +153,7 @@ class DeliveryService:
         as soon as its provider answered."""
         if not docs:
             return 0
-        ready, deferred = await self._rate_limited(docs)
+        ready, deferred = await self._held(docs)
         finishes = list(deferred)
         singles: list[dict[str, Any]] = []
         batched: dict[str, list[dict[str, Any]]] = {}
@@ -178,7 +180,10 @@ class DeliveryService:
             # Records left behind first: a notice finished by one is then no longer ``sending``.
             now = epoch(self.clock.now())
             await self.finisher.recover(now - self.settings.delivery_lease_seconds / 4)
-            total += await self.messages.release_stale(self.clock.now(), self.settings.delivery_batch_size)
+            released_at = self.clock.now()
+            total += await self.messages.release_stale(
+                released_at, self.settings.delivery_batch_size, self.quiet.not_before(released_at)
+            )
             while time.monotonic() < deadline:
                 ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
                 done = await self._deliver_many(ids)
@@ -202,18 +207,48 @@ class DeliveryService:
         doc = await self.messages.claim(key, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
         if doc is None:
             return 0
-        _, deferred = await self._rate_limited([doc])
+        _, deferred = await self._held([doc])
         if deferred:
             await self.messages.finish_many([(key, outcome.update) for key, outcome in deferred])
         else:
             await self.messages.finish(key, (await self._send_one(doc)).in_document())
         return 1
 
+    async def _held(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, Outcome]]]:
+        """Split claimed notices into those that may go now and the deferral updates of the others:
+        non-urgent notices in quiet hours (a last guard: every scheduling already avoids them, but a
+        notice due at 21:59:59 may be taken at 22:00), then the per-recipient rate limit."""
+        now = self.clock.now()
+        quiet_until = self.quiet.not_before(now)
+        if quiet_until == now:
+            return await self._rate_limited(docs)
+        urgent = [doc for doc in docs if doc.get("urgent")]
+        quiet = [(doc["_id"], self._deferral(now, quiet_until, "quiet_hours")) for doc in docs if not doc.get("urgent")]
+        ready, limited = await self._rate_limited(urgent)
+        return ready, quiet + limited
+
+    def _deferral(self, now: datetime, until: datetime, reason: str) -> Outcome:
+        return Outcome(
+            {
+                "$set": {
+                    "status": "pending",
+                    "next_attempt_at": until,
+                    "due_ts": epoch(until),
+                    "deferred_until": until,
+                    "deferred_reason": reason,
+                    "updated_at": now,
+                }
+            }
+        )
+
     async def _rate_limited(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, Outcome]]]:
         """Split claimed notices into those that may go now and the deferral updates of the others
-        (per-recipient sliding window in Redis; urgent notices are not limited)."""
+        (per-recipient sliding window in Redis; urgent notices are not limited). A deferral that ends
+        in quiet hours waits until their end."""
         now = self.clock.now()
         limited = [doc for doc in docs if not doc.get("urgent")]
+        if not limited:
+            return docs, []
         decisions = await self.limiter.take_many(
             [f"rate:{doc['to']}" for doc in limited],
             now=now.timestamp(),
@@ -223,26 +258,15 @@ class DeliveryService:
         refused = {
             doc["_id"]: decision for doc, decision in zip(limited, decisions, strict=True) if not decision.allowed
         }
-        deferred: list[tuple[str, Outcome]] = []
-        for key, decision in refused.items():
-            later = now + timedelta(seconds=decision.retry_after)
-            deferred.append(
-                (
-                    key,
-                    Outcome(
-                        {
-                            "$set": {
-                                "status": "pending",
-                                "next_attempt_at": later,
-                                "due_ts": epoch(later),
-                                "deferred_until": later,
-                                "deferred_reason": "rate_limited",
-                                "updated_at": now,
-                            }
-                        }
-                    ),
-                )
+        deferred = [
+            (
+                key,
+                self._deferral(
+                    now, self.quiet.not_before(now + timedelta(seconds=decision.retry_after)), "rate_limited"
+                ),
             )
+            for key, decision in refused.items()
+        ]
         return [doc for doc in docs if doc["_id"] not in refused], deferred
 
     @staticmethod
@@ -324,7 +348,9 @@ class DeliveryService:
         delay = backoff_seconds(
             attempts, base=self.settings.retry_base_seconds, cap=self.settings.retry_max_seconds, rng=self.rng
         )
-        logger.warning("notice %s attempt %d failed (%s); retry in %.1fs", doc["_id"], attempts, error, delay)
+        # A retry that would fall in quiet hours waits until their end (urgent notices do not wait).
+        later = self.quiet.not_before(now + timedelta(seconds=delay), urgent=bool(doc.get("urgent")))
+        logger.warning("notice %s attempt %d failed (%s); retry at %s", doc["_id"], attempts, error, later.isoformat())
         return Outcome(
             {
                 "$set": {
@@ -332,8 +358,8 @@ class DeliveryService:
                     "attempts": attempts,
                     "last_error": error,
                     "updated_at": now,
-                    "next_attempt_at": now + timedelta(seconds=delay),
-                    "due_ts": epoch(now) + delay,
+                    "next_attempt_at": later,
+                    "due_ts": epoch(later),
                 },
                 "$push": {"errors": f"attempt {attempts}: {error}"},
             }

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from jijiao_kit.clock import Clock
 from notify.adapters.repositories import Contacts, Messages
 from notify.domain.routing import Audience, Notice, SchoolAdmins, Subject, Teacher
-from notify.domain.schedule import epoch, local_day, parse_hhmm, quiet_hours_end
+from notify.domain.schedule import epoch, local_day
 from notify.domain.sms import signed, size
 from notify.domain.templates import Template, template
 from notify.settings import Settings
@@ -64,7 +64,7 @@ class Notifier:
         self.clock = clock
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
-        self.quiet = (parse_hhmm(settings.quiet_hours_start), parse_hhmm(settings.quiet_hours_end))
+        self.quiet = settings.quiet_hours()
         #: Set in the worker: notices due now are inserted already claimed (``sending``, with a lease and
         #: a claim token) and handed to the delivery job as they are, with no claim write and no read.
         self.handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
@@ -159,10 +159,8 @@ class Notifier:
 
     # -- building ------------------------------------------------------------------------------
     def not_before(self, tpl: Template, now: datetime) -> tuple[datetime, bool]:
-        if tpl.urgent or not self.settings.quiet_hours_enabled:
-            return now, False
-        until = quiet_hours_end(now, self.quiet[0], self.quiet[1], self.tz)
-        return (until, True) if until else (now, False)
+        send_at = self.quiet.not_before(now, urgent=tpl.urgent)
+        return send_at, send_at != now
 
     def build(
         self,
