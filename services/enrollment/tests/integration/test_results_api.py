@@ -379,3 +379,24 @@ async def test_term_results_query_by_scope_with_step_up(settings_env, make_token
             "/v1/terms/2502/results", headers=verified("school_admin", "a:s1", school_id="s1")
         )
         assert earlier.status_code == 200 and [r["course_code"] for r in earlier.json()] == ["2502900001"]
+
+
+async def test_a_selection_with_a_passed_result_is_not_deleted_until_the_result_is_corrected(settings_env, make_token):
+    """Its hours are in the hours bank: deleting it would leave them there. Correcting the result to
+    failed takes them back (ResultRegistered, next revision); then the institution may delete it."""
+    async with enrollment_env(settings_env) as env:
+        data = await seed(env.db)
+        await env.db["selections"].delete_one({"_id": data["sel_city2"]["_id"]})  # t2's only selection: `unpaid`
+        unpaid = await add_selection(env.db, data["t2"], data["city"], paid=False, institution_id="inst-1")
+        inst = bearer(make_token("institution", institution_id="inst-1", subject="account:inst1"))
+        body = {"ce_number": "20260002", "course_code": "2602100001", "passed": True}
+        passed = await env.client.post("/v1/terms/2602/results", json=body, headers=inst)
+        assert passed.status_code == 201, passed.text
+        refused = await env.client.delete(f"/v1/terms/2602/selections/{unpaid['_id']}", headers=inst)
+        assert refused.status_code == 409 and refused.json()["code"] == "selection_passed"
+        assert (await env.db["selections"].find_one({"_id": unpaid["_id"]}))["status"] == "active"
+        failed = await env.client.post("/v1/terms/2602/results", json={**body, "passed": False}, headers=inst)
+        assert failed.status_code == 201, failed.text
+        deleted = await env.client.delete(f"/v1/terms/2602/selections/{unpaid['_id']}", headers=inst)
+        assert deleted.status_code == 204, deleted.text
+        assert (await env.db["selections"].find_one({"_id": unpaid["_id"]}))["status"] == "cancelled"

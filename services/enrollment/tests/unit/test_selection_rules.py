@@ -68,3 +68,10 @@ def test_paid_and_locked_selections_are_not_deleted() -> None:
     assert refusal(Actor.SCHOOL_ADMIN, True, paid=True) == "selection_paid"
     assert refusal(Actor.TEACHER, True, locked_compulsory=True) == "ability_compulsory_locked"
     assert refusal(Actor.SYSTEM, True) == "forbidden"
+
+
+@pytest.mark.parametrize("actor", [Actor.TEACHER, Actor.SCHOOL_ADMIN, Actor.CITY_ADMIN, Actor.INSTITUTION])
+def test_a_selection_with_a_passed_result_is_never_deleted(actor: Actor) -> None:
+    """Its hours are in the hours bank; correcting the result (to failed) is what takes them back."""
+    assert refusal(actor, True, institution_of_course=True, passed=True) == "selection_passed"
+    assert refusal(actor, True, institution_of_course=True, passed=False) is None

@@ -4,6 +4,7 @@ teacher x course x term; cancelling unsets it so the teacher may select the cour
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import EllipsisType
 from typing import Any
 
 from pymongo import ASCENDING
@@ -43,10 +44,16 @@ class SelectionRepository(_Repository):
     async def active_by_key(self, key: str) -> Doc | None:
         return await self.collection.find_one({"active_key": key}, {"outbox": 0})
 
-    async def cancel(self, selection_id: str, fields: Doc, events: Sequence[Doc]) -> bool:
-        """Active -> cancelled once; only the update that finds it active emits the event."""
+    async def cancel(
+        self, selection_id: str, fields: Doc, events: Sequence[Doc], *, result_seq: int | EllipsisType | None = ...
+    ) -> bool:
+        """Active -> cancelled once; only the update that finds it active emits the event. With
+        ``result_seq`` (None: no result yet), only while the result is still the one read."""
+        condition: Doc = {"_id": selection_id, "status": "active"}
+        if result_seq is not Ellipsis:
+            condition["result_seq"] = result_seq if result_seq is not None else {"$exists": False}
         result = await self.collection.update_one(
-            {"_id": selection_id, "status": "active"},
+            condition,
             outbox_update({"$set": {**fields, "status": "cancelled"}, "$unset": {"active_key": ""}}, events),
         )
         return result.modified_count == 1

@@ -64,15 +64,20 @@ def deletion_refusal(
     institution_of_course: bool,
     paid: bool,
     locked_compulsory: bool,
+    passed: bool = False,
 ) -> str | None:
     """Cancelling or deleting a selection (§2, §2a):
     - teachers cancel their own, only inside the window;
     - school admins (and the city) delete inside the window only;
     - afterwards only the course's training institution may delete;
     - a paid selection is not deleted here (refunds are outside this system);
+    - a selection with a passed result is not deleted (its hours are in the hours bank: correct the
+      result instead, which takes them back);
     - ability-project compulsory courses are locked."""
     if locked_compulsory:
         return "ability_compulsory_locked"
+    if passed:
+        return "selection_passed"
     if paid:
         return "selection_paid"
     if actor is Actor.INSTITUTION:

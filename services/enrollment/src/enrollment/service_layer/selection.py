@@ -86,6 +86,12 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Teachers change ability optional courses through the ability plan (total stays >= 50 h).",
     ),
     "selection_paid": (409, "该选课已缴费，不能删除", "A paid selection cannot be deleted."),
+    "selection_passed": (
+        409,
+        "该课程已登记合格成绩，不能删除；如成绩有误，请先更正成绩",
+        "A selection with a passed result cannot be deleted; correct the result first.",
+    ),
+    "selection_busy": (409, "该选课正在变更，请稍后重试", "The selection changed meanwhile; retry."),
     "not_course_institution": (
         403,
         "选课时间结束后只有该课程的培训机构可以删除选课",
@@ -363,18 +369,26 @@ class SelectionService:
 
     async def delete(self, principal: Principal, term_code: str, selection_id: str) -> None:
         """Cancel (teacher) or delete (admin, institution) a selection; idempotent: deleting a
-        cancelled selection again is a no-op."""
-        doc = await self.get(principal, term_code, selection_id)
-        if doc["status"] != "active":
-            return
+        cancelled selection again is a no-op. Conditional on the result read, so a result registered
+        meanwhile is seen (a passed one refuses the deletion)."""
+        for _attempt in range(3):
+            doc = await self.get(principal, term_code, selection_id)
+            if doc["status"] != "active":
+                return
+            self._refuse_deletion(principal, doc, await self.terms.get_term_cached(term_code))
+            if await self.cancel(principal, doc, actor=self.deleting_actor(principal, doc), guard_result=True):
+                return
+        raise problem("selection_busy")
+
+    def _refuse_deletion(self, principal: Principal, doc: Doc, term: Doc) -> None:
         actor = self.deleting_actor(principal, doc)
-        term = await self.terms.get_term_cached(term_code)
         institution = principal.scopes.get("institution_id")
         refusal = deletion_refusal(
             actor=actor,
             window_open=window_open(term, self.clock.now()),
             institution_of_course=institution is not None and institution == doc.get("institution_id"),
             paid=bool(doc.get("paid")),
+            passed=doc.get("result") == "passed",
             locked_compulsory=(
                 doc.get("programme") == "ability"
                 and doc.get("ability_category") in ability_rules.COMPULSORY
@@ -385,9 +399,9 @@ class SelectionService:
             refusal = "ability_plan_change_required"
         if refusal:
             raise problem(refusal)
-        await self.cancel(principal, doc, actor=actor)
 
-    async def cancel(self, principal: Principal, doc: Doc, *, actor: Actor) -> bool:
+    async def cancel(self, principal: Principal, doc: Doc, *, actor: Actor, guard_result: bool = False) -> bool:
+        """``guard_result``: only while no result was registered since ``doc`` was read."""
         event = SelectionCancelled(
             selection_id=doc["_id"],
             term=doc["term"],
@@ -402,7 +416,10 @@ class SelectionService:
             "cancelled_by_subject": principal.subject,
         }
         cancelled = await self.selections.cancel(
-            doc["_id"], fields, [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))]
+            doc["_id"],
+            fields,
+            [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
+            result_seq=doc.get("result_seq") if guard_result else ...,
         )
         if cancelled:
             await self.courses.release(catalogue.course_id(doc["term"], doc["course_code"]))
