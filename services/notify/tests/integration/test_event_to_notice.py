@@ -193,9 +193,12 @@ async def test_bill_goes_to_every_school_admin_of_that_school(
 
         async def sent() -> bool:
             docs = await container.infra.db["messages"].find({"cause_id": envelope.event_id}).to_list()
-            return len(docs) == 3 and all(d["status"] == "sent" for d in docs)
+            return len(docs) == 4 and sum(d["status"] == "sent" for d in docs) == 3
 
         await eventually(sent, timeout=15)
+    # a bill is essential: the admin without an email address shows as a failed email, not a silent gap
+    no_email = await container.messages.get(f"{envelope.event_id}:account:a2:email")
+    assert no_email is not None and (no_email["status"], no_email["error_code"]) == ("failed", "no_address")
     to = sorted(d["to"] for d in await container.infra.db["sms_sink"].find({}).to_list())
     assert to == ["13700000001", "13700000002"]
     [mail] = smtp_server.to("a1@example.com")

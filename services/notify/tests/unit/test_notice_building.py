@@ -42,12 +42,52 @@ def test_one_document_per_channel_keyed_by_cause_recipient_and_channel() -> None
     assert sms["day"] == "2026-03-10" and sms["stat_key"] == "2026-03-10|teacher_welcome|sms"
 
 
-def test_sms_only_templates_and_missing_addresses_make_no_email() -> None:
+def test_sms_only_templates_make_no_email() -> None:
     values = {"course_name": "课", "term": "2601", "hours": "1"}
     docs = notifier(NOON).build("ev", template("result_failed"), TEACHER, values, ("sms", "email"))
     assert [d["channel"] for d in docs] == ["sms"]
-    no_mobile = Recipient(subject="teacher:2", name="李", email="l@example.com")
-    assert notifier(NOON).build("ev", template("result_failed"), no_mobile, values) == []
+
+
+def test_a_notice_that_reaches_nobody_is_recorded_failed_with_its_event() -> None:
+    values = {"course_name": "课", "term": "2601", "hours": "1"}
+    no_mobile = Recipient(subject="teacher:2", name="李", email="l@example.com", school_id="s1")
+    [doc] = notifier(NOON).build("ev", template("result_failed"), no_mobile, values)  # SMS only: reaches nobody
+    assert doc["_id"] == "ev:teacher:2:sms" and (doc["to"], doc["status"], doc["attempts"]) == ("", "failed", 0)
+    assert doc["error_code"] == "no_address" and doc["last_error"] == "no_address: teacher:2 has no mobile number"
+    assert doc["errors"] == [doc["last_error"]] and doc["due_ts"] is None and doc["school_id"] == "s1"
+    assert doc["text"].startswith("【广州继教网】李老师") and doc["stat_key"] == "2026-03-10|result_failed|sms"
+    [event] = doc["outbox"].values()
+    assert doc["outbox_pending"] == 1 and event["routing_key"] == "notify.notice_failed.v1"
+    assert '"attempts":0' in event["body"] and "no_address" in event["body"]
+
+
+def test_missing_channels_of_essential_notices_fail_and_of_others_only_when_nothing_reaches() -> None:
+    mobile_only = Recipient(subject="account:1", name="管理员", mobile="13700000001")
+    bill = {
+        "school_name": "一小",
+        "term": "2601",
+        "bill_number": "B-1",
+        "payee": "中心",
+        "teacher_count": 1,
+        "amount": "1.00",
+        "due_at": "x",
+    }
+    docs = notifier(NOON).build("ev", template("bill_issued"), mobile_only, bill, ("sms", "email"))
+    assert [(d["channel"], d["status"]) for d in docs] == [("sms", "pending"), ("email", "failed")]
+    welcome = {"school_name": "一小", "ce_number": "1"}
+    docs = notifier(NOON).build("ev", template("teacher_welcome"), mobile_only, welcome, ("sms", "email"))
+    assert [(d["channel"], d["status"]) for d in docs] == [("sms", "pending")]
+    nobody = Recipient(subject="teacher:9", known=False)
+    docs = notifier(NOON).build("ev", template("teacher_welcome"), nobody, welcome, ("sms", "email"))
+    assert [(d["channel"], d["status"], d["error_code"]) for d in docs] == [
+        ("sms", "failed", "no_contact"),
+        ("email", "failed", "no_contact"),
+    ]
+    opted_out = Recipient(subject="teacher:8", opt_out={"sms": True})
+    assert (
+        notifier(NOON).build("ev", template("result_failed"), opted_out, {**bill, "course_name": "课", "hours": 1})
+        == []
+    )
 
 
 def test_quiet_hours_defer_only_non_urgent_notices() -> None:

@@ -192,8 +192,10 @@ class Messages:
         result = await self.collection.update_one({"_id": key, "status": "sending"}, update)
         return result.modified_count == 1
 
-    async def list_to(self, to: str, scope: Doc, limit: int = 100) -> list[Doc]:
-        cursor = self.collection.find({"to": to, **scope}, HIDDEN).sort("created_at", -1).limit(limit)
+    async def list_where(self, query: Doc, scope: Doc, limit: int = 100) -> list[Doc]:
+        """Notices matching ``query`` (``to`` and/or ``subject``) that ``scope`` admits, newest first. By
+        ``subject`` there is no index (an admin's look-up; an index would cost every notice's insert)."""
+        cursor = self.collection.find({**query, **scope}, HIDDEN).sort("created_at", -1).limit(limit)
         return [doc async for doc in cursor]
 
     async def readable(self, ids: Sequence[str], scope: Doc) -> set[str]:

@@ -50,9 +50,35 @@ class DeliveryLog:
             raise _forbidden()
         return {"subject": principal.subject}
 
-    async def list_to(self, principal: Principal, to: str, limit: int = 100) -> list[dict[str, Any]]:
-        scope = await self.scope_for(principal, to)
-        return [self._view(doc) for doc in await self.messages.list_to(to, scope, limit)]
+    async def list_messages(
+        self, principal: Principal, *, to: str | None = None, subject: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The log by recipient address and/or by subject (``teacher:<ce_number>``, ``account:<id>``).
+        By subject the log also shows notices that had no address to go to (``to`` empty, failed)."""
+        if to is None and subject is None:
+            raise InvalidInput(
+                "Give to (a mobile number or email address) or subject.",
+                code="messages_filter_required",
+                title="请指定接收号码、邮箱或接收人",
+            )
+        query: dict[str, Any] = {}
+        scope: dict[str, Any] = {}
+        if to is not None:
+            scope = await self.scope_for(principal, to)
+            query["to"] = to
+        if subject is not None:
+            subject_scope = self.scope_for_subject(principal, subject)  # refuses another's subject
+            scope = scope if to is not None else subject_scope
+            query["subject"] = subject
+        return [self._view(doc) for doc in await self.messages.list_where(query, scope, limit)]
+
+    def scope_for_subject(self, principal: Principal, subject: str) -> dict[str, Any]:
+        scope = self.admin_scope(principal)
+        if scope is not None:
+            return scope
+        if subject != principal.subject:
+            raise _forbidden()
+        return {"subject": principal.subject}
 
     async def sink_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
         """What the development sink received for ``to``: the same messages the caller may read in the

@@ -2,7 +2,14 @@
 
 Nothing is sent here: the consumer (or the API, for codes) only writes pending notices, keyed by their
 idempotency key, and the delivery job sends them. So a slow or failing provider never holds the event
-queue, and a redelivered event meets its own notices and adds nothing."""
+queue, and a redelivered event meets its own notices and adds nothing.
+
+A notice that cannot go because its recipient has no address (or is not in the contact book at all) is
+never dropped silently: it is stored ``failed`` at once (``attempts`` 0, ``error_code`` ``no_address``
+or ``no_contact``, ``to`` empty) with its NoticeFailed in its own outbox, under the same key as any
+notice, so it shows in the delivery log and the statistics. Which ones: every channel of an essential
+notice that has no address; a non-essential notice only when it reaches the recipient on none of its
+channels (an SMS-only notice to someone with an email address alone counts: nothing reaches them)."""
 
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jijiao_contracts.events.notify import PRODUCER, NoticeFailed
 from jijiao_kit.clock import Clock
+from jijiao_kit.outbox import outbox_entry, with_outbox
 from notify.adapters.repositories import Contacts, Messages
-from notify.domain.routing import Audience, Notice, SchoolAdmins, Subject, Teacher
+from notify.domain.routing import Audience, Channel, Notice, SchoolAdmins, Subject, Teacher
 from notify.domain.schedule import epoch, local_day
 from notify.domain.sms import signed, size
 from notify.domain.templates import Template, template
@@ -31,7 +40,8 @@ def idempotency_key(cause_id: str, recipient: str, channel: str) -> str:
 
 @dataclass(frozen=True)
 class Recipient:
-    """Where a notice goes: a contact (``subject`` set) or a bare number from the event."""
+    """Where a notice goes: a contact (``subject`` set), a bare number from the event, or, when neither
+    is known (``known`` False), the audience itself, whose notices are recorded as failed."""
 
     subject: str | None
     name: str | None = None
@@ -40,6 +50,7 @@ class Recipient:
     school_id: str | None = None
     district: str | None = None
     opt_out: dict[str, bool] = field(default_factory=dict)
+    known: bool = True
 
     @classmethod
     def of_contact(cls, doc: dict[str, Any], *, mobile: str | None = None, name: str | None = None) -> Recipient:
@@ -55,6 +66,14 @@ class Recipient:
 
     def address(self, channel: str) -> str | None:
         return self.mobile if channel == "sms" else self.email
+
+    @classmethod
+    def unknown(cls, audience: Audience) -> Recipient:
+        """An audience nobody in the contact book answers to (and the event names no number)."""
+        if isinstance(audience, SchoolAdmins):
+            return cls(subject=f"school-admins:{audience.school_id}", school_id=audience.school_id, known=False)
+        key = f"teacher:{audience.ce_number}" if isinstance(audience, Teacher) else audience.subject
+        return cls(subject=key, name=audience.name, known=False)
 
 
 class Notifier:
@@ -92,8 +111,10 @@ class Notifier:
 
     # -- audiences -----------------------------------------------------------------------------
     async def recipients_for(self, audience: Audience) -> list[Recipient]:
+        """Who ``audience`` is; never empty: an audience nobody answers to is ``Recipient.unknown``."""
         if isinstance(audience, SchoolAdmins):
-            return [Recipient.of_contact(doc) for doc in await self.contacts.school_admins(audience.school_id)]
+            admins = [Recipient.of_contact(doc) for doc in await self.contacts.school_admins(audience.school_id)]
+            return admins or [Recipient.unknown(audience)]
         key = f"teacher:{audience.ce_number}" if isinstance(audience, Teacher) else audience.subject
         assert isinstance(audience, Teacher | Subject)
         contact = await self.contacts.get(key)
@@ -101,7 +122,7 @@ class Notifier:
             return [Recipient.of_contact(contact, mobile=audience.mobile, name=audience.name)]
         if audience.mobile:
             return [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
-        return []
+        return [Recipient.unknown(audience)]
 
     async def recipients_for_many(self, audiences: Iterable[Audience]) -> dict[Audience, list[Recipient]]:
         """``recipients_for`` of many audiences with two reads: the contacts by key in one ``$in``, the
@@ -120,7 +141,7 @@ class Notifier:
         found: dict[Audience, list[Recipient]] = {}
         for audience in audiences:
             if isinstance(audience, SchoolAdmins):
-                found[audience] = admins.get(audience.school_id, [])
+                found[audience] = admins.get(audience.school_id) or [Recipient.unknown(audience)]
                 continue
             key = f"teacher:{audience.ce_number}" if isinstance(audience, Teacher) else audience.subject
             contact = contacts.get(key)
@@ -129,7 +150,7 @@ class Notifier:
             elif audience.mobile:
                 found[audience] = [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
             else:
-                found[audience] = []
+                found[audience] = [Recipient.unknown(audience)]
         return found
 
     async def notify_many(self, notices: Sequence[tuple[str, Notice]]) -> int:
@@ -138,18 +159,13 @@ class Notifier:
         recipients = await self.recipients_for_many(notice.audience for _, notice in notices)
         docs: list[dict[str, Any]] = []
         for cause_id, notice in notices:
-            found = recipients[notice.audience]
-            if not found:
-                logger.warning("no recipient for %s (cause %s); nothing sent", notice.template, cause_id)
             tpl = template(notice.template)
-            for recipient in found:
+            for recipient in recipients[notice.audience]:
                 docs.extend(self.build(cause_id, tpl, recipient, notice.values, notice.channels))
         return await self.store(docs)
 
     async def notify(self, cause_id: str, notice: Notice) -> int:
         recipients = await self.recipients_for(notice.audience)
-        if not recipients:
-            logger.warning("no recipient for %s (cause %s); nothing sent", notice.template, cause_id)
         docs = [
             doc
             for recipient in recipients
@@ -173,16 +189,20 @@ class Notifier:
         now = self.clock.now()
         merged = {"name": recipient.name or "", **values}
         docs: list[dict[str, Any]] = []
-        for channel in channels:
+        usable = [c for c in channels if c != "email" or (tpl.has_email and self.settings.email_enabled)]
+        reachable = any(recipient.address(channel) for channel in usable)
+        for channel in usable:
             address = recipient.address(channel)
-            if not address or (channel == "email" and (not tpl.has_email or not self.settings.email_enabled)):
-                continue
+            if not address and reachable and not tpl.essential:
+                continue  # a non-essential notice that reaches the recipient on another channel
+            if not address and recipient.opt_out.get(channel) and not tpl.essential:
+                continue  # nothing was meant to go there
             send_at, deferred = self.not_before(tpl, now)
             doc: dict[str, Any] = {
-                "_id": idempotency_key(cause_id, recipient.subject or address, channel),
+                "_id": idempotency_key(cause_id, recipient.subject or address or "", channel),
                 "cause_id": cause_id,
                 "subject": recipient.subject,
-                "to": address,
+                "to": address or "",
                 "channel": channel,
                 "template": tpl.key,
                 "template_version": tpl.version,
@@ -218,10 +238,45 @@ class Notifier:
                 doc |= {"text": log_body, "email_subject": log_subject, "length": len(body), "segments": 0}
                 if secret:
                     doc["send"] = {"text": body, "subject": subject}
-            if recipient.opt_out.get(channel) and not tpl.essential:
+            if not address:
+                doc = self._undeliverable(doc, recipient, channel, now)
+            elif recipient.opt_out.get(channel) and not tpl.essential:
                 doc |= {"status": "suppressed", "next_attempt_at": None, "due_ts": None}
                 doc.pop("send", None)
             else:
                 doc["status"] = "pending"
             docs.append(doc)
         return docs
+
+    @staticmethod
+    def _undeliverable(doc: dict[str, Any], recipient: Recipient, channel: Channel, now: datetime) -> dict[str, Any]:
+        """A notice with no address to go to: failed at once, visible in the log, announced by NoticeFailed
+        (in its own outbox: inserted with the notice, published by the worker's relay)."""
+        what = "mobile number" if channel == "sms" else "email address"
+        if recipient.known:
+            code, cause = "no_address", f"{recipient.subject} has no {what}"
+        else:
+            code, cause = "no_contact", f"{recipient.subject} is not in the contact book and the event names no {what}"
+        error = f"{code}: {cause}"
+        logger.warning("notice %s cannot be delivered: %s", doc["_id"], error)
+        event = NoticeFailed(
+            notice_id=doc["_id"],
+            channel="sms" if channel == "sms" else "email",
+            template=doc["template"],
+            recipient="",
+            cause_event_id=doc["cause_id"],
+            attempts=0,
+            error=error,
+        )
+        doc.pop("send", None)
+        doc |= {
+            "status": "failed",
+            "error_code": code,
+            "last_error": error,
+            "errors": [error],
+            "failed_at": now,
+            "next_attempt_at": None,
+            "due_ts": None,
+            "deferred_until": None,
+        }
+        return with_outbox(doc, [outbox_entry(event, producer=PRODUCER)])

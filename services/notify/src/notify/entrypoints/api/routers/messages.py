@@ -25,6 +25,10 @@ class MessageOut(BaseModel):
     status: str
     attempts: int
     last_error: str | None = None
+    #: Set when the notice could not be sent at all: ``no_address`` (the contact has no address for the
+    #: channel) or ``no_contact`` (the recipient is not in the contact book); ``to`` is then empty.
+    error_code: str | None = None
+    subject: str | None = None
     errors: list[str] = []
     cause_id: str | None = None
     created_at: datetime
@@ -54,11 +58,15 @@ class StatsOut(BaseModel):
 async def list_messages(
     principal: CurrentPrincipal,
     container: ContainerDep,
-    to: Annotated[str, Query(min_length=3, max_length=254, description="Mobile number or email address")],
+    to: Annotated[str | None, Query(min_length=3, max_length=254, description="Mobile number or email address")] = None,
+    subject: Annotated[
+        str | None, Query(min_length=3, max_length=200, description="Recipient, e.g. teacher:<ce_number>")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Newest first")] = 100,
 ) -> list[dict[str, Any]]:
-    """The delivery log of one recipient (admins within their scope, or the recipient themself)."""
-    return await container.delivery_log.list_to(principal, to, limit)
+    """The delivery log of one recipient, by address and/or subject (admins within their scope, or the
+    recipient themself). By subject it includes notices that had no address to go to."""
+    return await container.delivery_log.list_messages(principal, to=to, subject=subject, limit=limit)
 
 
 @router.get("/stats", response_model=StatsOut, operation_id="message_stats")
