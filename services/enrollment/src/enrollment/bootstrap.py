@@ -119,10 +119,10 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     selection_service = SelectionService(
         term_service, course_repository, selection_repository, teachers, CartRepository(infra.db), clock
     )
-    ability_service = AbilityService(AbilityRepository(infra.db), term_service, selection_service, clock)
+    results = ResultsService(ResultRepository(infra.db), clock)
+    ability_service = AbilityService(AbilityRepository(infra.db), term_service, selection_service, results, clock)
     project_service = ProjectService(ApplicationRepository(infra.db), selection_service, clock)
     # E3: school-based courses reuse E2's selection path (same invariants) and the results rules
-    results = ResultsService(ResultRepository(infra.db), clock)
     school_courses = SchoolCourseService(
         SchoolCourseRepository(infra.db), teachers, selection_service, results, clock, next_sequence
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -291,3 +292,21 @@ async def test_status_and_retakes(env: Env) -> None:
         f"/v1/terms/2701/ability/retakes/{mine[0]['id']}/result", headers=right, json={"passed": True}
     )
     assert done.status_code == 200 and done.json()["status"] == "passed"
+
+    # The retake's pass is the course's result: the failed selection passes (next revision), its
+    # ResultRegistered goes to the hours bank for the retake's term and year, and the programme status
+    # follows. Registering it again changes nothing.
+    retaken = await selections.find_one({"ce_number": ce, "course_code": "R1"})
+    assert retaken is not None and retaken["result"] == "passed"
+    events = [json.loads(entry["body"]) for entry in (retaken.get("outbox") or {}).values()]
+    [event] = [e["payload"] for e in events if e["type"] == "enrollment.result_registered"]
+    assert (event["passed"], event["term"], event["year"], event["result_id"]) == (True, "2701", 2027, retaken["_id"])
+    assert event["revision"] == 1  # the fail above was written straight into the store, without a revision
+    status = (await env.client.get(f"{BASE}/teachers/{ce}/status", headers=env.teacher(ce))).json()
+    assert status["compulsory_passed"] is True
+    again = await env.client.post(
+        f"/v1/terms/2701/ability/retakes/{mine[0]['id']}/result", headers=right, json={"passed": True}
+    )
+    assert again.status_code == 200
+    retaken = await selections.find_one({"ce_number": ce, "course_code": "R1"})
+    assert len([e for e in (retaken.get("outbox") or {}).values() if "result_registered" in e["routing_key"]]) == 1

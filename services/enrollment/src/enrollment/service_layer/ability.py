@@ -17,6 +17,7 @@ from enrollment.adapters.catalogue_repository import CourseQuery
 from enrollment.domain import ability as rules
 from enrollment.domain.selection import Actor, teacher_refusal
 from enrollment.domain.terms import window_open
+from enrollment.service_layer.results import ResultsService, term_year
 from enrollment.service_layer.selection import SelectionService, problem
 from enrollment.service_layer.terms import TermService
 from jijiao_contracts.enums import Role
@@ -104,10 +105,18 @@ class Attempt:
 
 
 class AbilityService:
-    def __init__(self, repo: AbilityRepository, terms: TermService, selection: SelectionService, clock: Clock) -> None:
+    def __init__(
+        self,
+        repo: AbilityRepository,
+        terms: TermService,
+        selection: SelectionService,
+        results: ResultsService,
+        clock: Clock,
+    ) -> None:
         self.repo = repo
         self.terms = terms
         self.selection = selection
+        self.results = results
         self.clock = clock
         self.rules = rules.RULES
 
@@ -428,6 +437,12 @@ class AbilityService:
                 code="retake_forbidden",
                 title="只有该课程的培训机构可以登记重修成绩",
             )
+        # The course's result first (its ResultRegistered takes the hours to the hours bank), then the
+        # retake's own record; a crash in between is mended by registering the retake result again.
+        term = await self.terms.get_term(term_code)
+        await self.results.register_retake(
+            principal, retake["from_selection_id"], passed, term=term_code, year=term_year(term)
+        )
         await self.repo.set_retake_result(retake_id, passed, principal.subject, self.clock.now())
         doc = await self.repo.retake(retake_id)
         assert doc is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,26 +96,66 @@ class ResultsService:
         """One result per selection: a second registration updates it (the event carries the same
         ``result_id``, the selection id, so the hours bank never counts a course twice)."""
         term_doc = await self._term(term)
-        course = await self.repo.course(term, course_code)
-        if course is None:
-            raise NotFound(
-                f"Course {course_code} not found in term {term}.", code="course_not_found", title="课程不存在"
-            )
+        course = await self._course(term, course_code)
         year = term_year(term_doc)
         refusal = rules.registration_refusal(
             registrar_of(principal), course, course_year=year, current_year=china_year(self.clock.now())
         )
         if refusal:
             raise refusal_error(refusal, f"Refused: {refusal}.")
-        value = rules.result_value(passed)
-        for _attempt in range(50):
-            selection = await self.repo.active_selection(term, ce_number, course_code)
-            if selection is None:
+
+        async def selection() -> Doc:
+            found = await self.repo.active_selection(term, ce_number, course_code)
+            if found is None:
                 raise NotFound(
                     f"{ce_number} has no active selection of {course_code} in {term}.",
                     code="selection_not_found",
                     title="该教师未选报此课程",
                 )
+            return found
+
+        return await self._record(principal, selection, course, passed, term=term, year=year)
+
+    async def register_retake(
+        self, principal: Principal, selection_id: str, passed: bool, *, term: str, year: int
+    ) -> Registration:
+        """The result of a retake (重修) is the result of the course the teacher failed: registered on
+        that selection (its next revision), for the retake's term and year, so the hours bank credits
+        the course when the retake passes. The caller has checked who may register it."""
+
+        async def selection() -> Doc:
+            found = await self.repo.selection(selection_id)
+            if found is None or found.get("status") != "active":
+                raise NotFound("The retaken selection is gone.", code="selection_not_found", title="该教师未选报此课程")
+            return found
+
+        first = await selection()
+        course = await self._course(first["term"], first["course_code"])
+        return await self._record(principal, selection, course, passed, term=term, year=year)
+
+    async def _course(self, term: str, course_code: str) -> Doc:
+        course = await self.repo.course(term, course_code)
+        if course is None:
+            raise NotFound(
+                f"Course {course_code} not found in term {term}.", code="course_not_found", title="课程不存在"
+            )
+        return course
+
+    async def _record(
+        self,
+        principal: Principal,
+        load: Callable[[], Awaitable[Doc]],
+        course: Doc,
+        passed: bool,
+        *,
+        term: str,
+        year: int,
+    ) -> Registration:
+        """Set the selection's result with its ResultRegistered event, conditional on the result read
+        (``result_seq``), so two registrations never both apply and revisions never repeat."""
+        value = rules.result_value(passed)
+        for _attempt in range(50):
+            selection = await load()
             if selection.get("result") == value:
                 return Registration(selection, changed=False)
             now = self.clock.now()
@@ -123,10 +164,10 @@ class ResultsService:
                 result_id=selection["_id"],
                 term=term,
                 year=year,
-                ce_number=ce_number,
+                ce_number=selection["ce_number"],
                 school_id=selection.get("school_id") or "",
                 district=selection.get("district") or "",
-                course_code=course_code,
+                course_code=selection["course_code"],
                 course_name=selection.get("course_name") or course.get("name") or "",
                 programme=selection.get("programme") or course["programme"],
                 passed=passed,
