@@ -67,6 +67,42 @@ def test_only_returned_declarations_notify_with_the_reason() -> None:
     assert notice is not None and notice.values["reason"] == "材料不全"
 
 
+def test_only_hours_withdrawn_by_a_corrected_result_notify_with_the_course() -> None:
+    base = dict(
+        entry_id="e2",
+        adjusts_entry_id="e1",
+        ce_number="c1",
+        year=2026,
+        category=HourCategory.PROFESSIONAL,
+        source="platform_course",
+    )
+    route = BY_EVENT[hr.HoursAdjusted]
+    reference = {"kind": "result_correction", "course_code": "K1", "course_name": "课堂观察"}
+    notice = route.build(hr.HoursAdjusted(hours=-24.0, reason="result_revoked", reference=reference, **base))
+    assert notice is not None and notice.template == "hours_withdrawn" and notice.audience == Teacher("c1")
+    assert notice.values == {"year": 2026, "course": "《课堂观察》", "hours": "24"}
+    by_code = route.build(
+        hr.HoursAdjusted(hours=-1.5, reason="result_revoked", reference={"course_code": "K1"}, **base)
+    )
+    assert by_code is not None and by_code.values["course"] == "K1" and by_code.values["hours"] == "1.5"
+    bare = route.build(hr.HoursAdjusted(hours=-2.0, reason="result_revoked", **base))
+    assert bare is not None and bare.values["course"] == ""
+    assert route.build(hr.HoursAdjusted(hours=8.0, reason="cap_room_freed", reference=reference, **base)) is None
+    assert route.build(hr.HoursAdjusted(hours=0.0, reason="result_revoked", reference=reference, **base)) is None
+
+
+def test_points_redeemed_and_expired() -> None:
+    redeemed = BY_EVENT[hr.PointsRedeemed].build(
+        hr.PointsRedeemed(ce_number="c1", year=2026, category=HourCategory.ELECTIVE, hours=20, points=200, balance=1500)
+    )
+    assert redeemed is not None and redeemed.template == "points_redeemed" and redeemed.audience == Teacher("c1")
+    assert redeemed.values == {"points": 200, "hours": "20", "category": "个人选修科目", "year": 2026, "balance": 1500}
+    route = BY_EVENT[hr.PointsExpired]
+    expired = route.build(hr.PointsExpired(ce_number="c1", year=2026, points=300))
+    assert expired is not None and expired.values == {"year": 2026, "points": 300}
+    assert route.build(hr.PointsExpired(ce_number="c1", year=2026, points=0)) is None
+
+
 def test_account_locked_goes_to_the_subject_with_the_event_mobile_as_fallback() -> None:
     event = en.AccountLocked(subject="account:7", name="张三", mobile="13800000007", failed_attempts=10)
     notice = BY_EVENT[en.AccountLocked].build(event)

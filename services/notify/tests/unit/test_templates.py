@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from notify.domain.sms import signed, size
 from notify.domain.templates import TEMPLATES, Template, TemplateError, template
 
 SAMPLE = {
@@ -25,6 +26,9 @@ SAMPLE = {
     "reason": "材料不全",
     "year": 2026,
     "balance": 350,
+    "course": "《课堂观察》",
+    "points": 200,
+    "category": "专业科目",
 }
 
 
@@ -81,3 +85,30 @@ def test_essential_and_urgent_flags() -> None:
     assert "result_passed" not in essential and "points_expiring" not in essential
     assert {k for k, t in TEMPLATES.items() if t.urgent} == {"verification_code", "account_locked"}
     assert all(t.version >= 1 for t in TEMPLATES.values())
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "expected"),
+    [
+        (
+            "hours_withdrawn",
+            {"name": "陈晓明", "year": 2026, "course": "《课堂观察与诊断》", "hours": "24"},
+            "【广州继教网】陈晓明老师，因成绩更正，您2026年度课程《课堂观察与诊断》的24学时已撤回，请登录平台查看学时记录。",
+        ),
+        (
+            "points_redeemed",
+            {"name": "陈晓明", "points": 200, "hours": "20", "category": "个人选修科目", "year": 2026, "balance": 1500},
+            "【广州继教网】陈晓明老师，您已使用200积分兑换20学时（个人选修科目），2026年度剩余1500积分。",
+        ),
+        (
+            "points_expired",
+            {"name": "陈晓明", "year": 2026, "points": 1500},
+            "【广州继教网】陈晓明老师，您2026年度未兑换的1500积分已于年底过期清零。",
+        ),
+    ],
+)
+def test_hours_bank_notices_fit_one_sms_with_the_signature(key: str, values: dict[str, object], expected: str) -> None:
+    tpl = template(key)
+    text = signed(tpl.render_sms(values), "广州继教网")
+    assert text == expected
+    assert size(text).segments == 1 and not tpl.essential and not tpl.urgent

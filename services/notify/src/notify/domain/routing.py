@@ -14,12 +14,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jijiao_contracts import IntegrationEvent
+from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events import enrollment as en
 from jijiao_contracts.events import hours as hr
 from notify.domain.schedule import as_utc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Channel = str  # "sms" | "email"
+#: ``HoursAdjusted.reason`` of a passed result re-registered as failed (hours withdrawn).
+RESULT_REVOKED = "result_revoked"
+CATEGORY_LABELS = {
+    HourCategory.PUBLIC: "公需科目",
+    HourCategory.PROFESSIONAL: "专业科目",
+    HourCategory.ELECTIVE: "个人选修科目",
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,38 @@ def _declaration(e: hr.DeclarationReviewed) -> Notice | None:
     return Notice("declaration_returned", Teacher(e.ce_number), {"title": e.title, "reason": e.reason or "未说明"})
 
 
+def _hours_withdrawn(e: hr.HoursAdjusted) -> Notice | None:
+    """Only a withdrawal by a corrected result tells the teacher (a refill of capped hours does not)."""
+    if e.reason != RESULT_REVOKED or e.hours >= 0:
+        return None
+    reference = e.reference or {}
+    course_name, course_code = reference.get("course_name"), reference.get("course_code")
+    course = f"《{course_name}》" if course_name else (str(course_code) if course_code else "")
+    return Notice(
+        "hours_withdrawn", Teacher(e.ce_number), {"year": e.year, "course": course, "hours": hours_text(-e.hours)}
+    )
+
+
+def _points_redeemed(e: hr.PointsRedeemed) -> Notice:
+    return Notice(
+        "points_redeemed",
+        Teacher(e.ce_number),
+        {
+            "points": e.points,
+            "hours": hours_text(e.hours),
+            "category": CATEGORY_LABELS.get(e.category, str(e.category)),
+            "year": e.year,
+            "balance": e.balance,
+        },
+    )
+
+
+def _points_expired(e: hr.PointsExpired) -> Notice | None:
+    if e.points <= 0:
+        return None
+    return Notice("points_expired", Teacher(e.ce_number), {"year": e.year, "points": e.points})
+
+
 def _locked(e: en.AccountLocked) -> Notice:
     return Notice(
         "account_locked", Subject(e.subject, e.mobile, e.name), {"name": e.name, "failed_attempts": e.failed_attempts}
@@ -143,6 +183,9 @@ ROUTES: tuple[Route, ...] = (
     Route(en.SpecialUserCleared, _cleared),
     Route(en.ResultRegistered, _result),
     Route(hr.DeclarationReviewed, _declaration),
+    Route(hr.HoursAdjusted, _hours_withdrawn),
+    Route(hr.PointsRedeemed, _points_redeemed),
+    Route(hr.PointsExpired, _points_expired),
     Route(en.AccountLocked, _locked),
     Route(en.AccountUnlocked, _unlocked),
 )

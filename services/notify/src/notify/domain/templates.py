@@ -180,6 +180,21 @@ TEMPLATES: dict[str, Template] = {
             sms="{name}老师，您的学时申报《{title}》被退回，原因：{reason}。请修改后重新提交。",
         ),
         Template(
+            key="hours_withdrawn",
+            version=1,
+            sms="{name}老师，因成绩更正，您{year}年度课程{course}的{hours}学时已撤回，请登录平台查看学时记录。",
+        ),
+        Template(
+            key="points_redeemed",
+            version=1,
+            sms="{name}老师，您已使用{points}积分兑换{hours}学时（{category}），{year}年度剩余{balance}积分。",
+        ),
+        Template(
+            key="points_expired",
+            version=1,
+            sms="{name}老师，您{year}年度未兑换的{points}积分已于年底过期清零。",
+        ),
+        Template(
             key="points_expiring",
             version=1,
             sms="{name}老师，您{year}年尚有{balance}积分未兑换，积分将于12月31日过期清零，请及时兑换学时。",
