@@ -129,6 +129,13 @@ async def test_school_admin_registers_school_based_results_of_the_current_year_o
         stored = await env.db["selections"].find_one({"_id": data["sel_school"]["_id"]})
         [event] = events_of(stored, "enrollment.result_registered")
         assert event["payload"]["source"] == "school_based" and event["payload"]["category"] == "elective"
+        principal = bearer(make_token("principal", school_id="s1", district="天河区"))  # the school platform too
+        corrected = await env.client.post(
+            "/v1/terms/2602/results",
+            json={"ce_number": "20260001", "course_code": "2602900001", "passed": False},
+            headers=principal,
+        )
+        assert corrected.status_code == 201, corrected.text
 
         old = await env.client.post(
             "/v1/terms/2502/results",

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from enrollment.adapters.billing_repository import BillRepository
 from enrollment.adapters.documents.pdf_documents import PaymentNotice, payment_notice_pdf
 from enrollment.domain import billing
+from enrollment.domain.calendar import CHINA
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, BillIssued, PaymentRecorded
@@ -25,7 +25,6 @@ from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc, epoch_ms
 
 Doc = dict[str, Any]
-CHINA = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
 SYSTEM_ACTOR = Actor(subject="system:billing", role="system")
 CENTRE_ROLES = (Role.CITY_ADMIN, Role.REMOTE_CENTRE)

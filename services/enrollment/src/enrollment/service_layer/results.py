@@ -7,13 +7,12 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from enrollment.adapters.documents.pdf_documents import ResultCertificate, result_certificate_pdf
 from enrollment.adapters.results_repository import ResultRepository
 from enrollment.domain import results as rules
+from enrollment.domain.calendar import CHINA, china_year
 from enrollment.service_layer.access import can_read_teacher
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory, Role
@@ -25,7 +24,6 @@ from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
-CHINA = ZoneInfo("Asia/Shanghai")
 HOUR_TYPE_LABELS = {"public": "公需科目", "professional": "专业科目", "elective": "个人选修"}
 
 REFUSALS = {
@@ -52,13 +50,9 @@ def registrar_of(principal: Principal) -> rules.Registrar:
         return rules.Registrar(rules.RegistrarKind.CITY)
     if principal.has_role(Role.INSTITUTION):
         return rules.Registrar(rules.RegistrarKind.INSTITUTION, institution_id=principal.scopes.get("institution_id"))
-    if principal.has_role(Role.SCHOOL_ADMIN):
+    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL):  # the principal uses the school platform (§0)
         return rules.Registrar(rules.RegistrarKind.SCHOOL, school_id=principal.school_id)
     return rules.Registrar(rules.RegistrarKind.NONE)
-
-
-def china_year(moment: datetime) -> int:
-    return moment.astimezone(CHINA).year
 
 
 def term_year(term: Doc) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC
 from typing import Any
 
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AlreadyExists, SchoolRepository, TeacherRepository
 from enrollment.domain import identity
 from enrollment.domain import roster as rules
+from enrollment.domain.calendar import china_year
 from enrollment.service_layer.access import (
     can_read_teacher,
     ensure_can_create_school,
@@ -143,7 +143,7 @@ class RosterService:
         if existing is not None:
             raise self._teacher_exists(existing["_id"])
         now = self.clock.now()
-        year = now.astimezone(UTC).year
+        year = china_year(now)  # a teacher added on 1 January before 08:00 belongs to the new year
         ce_number = identity.ce_number(year, await self._next_sequence(f"ce_number:{year}"))
         password_hash = await self.hasher.hash_async(identity.initial_password(id_number))
         teacher = {

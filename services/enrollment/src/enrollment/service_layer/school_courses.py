@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from enrollment.adapters.repositories import TeacherRepository
 from enrollment.adapters.school_courses_repository import SchoolCourseRepository
 from enrollment.domain import school_courses as rules
+from enrollment.domain.calendar import CHINA
 from enrollment.domain.selection import Actor as SelectionActor
 from enrollment.domain.selection import teacher_refusal
 from enrollment.service_layer.results import ResultsService
@@ -25,7 +25,6 @@ from jijiao_kit.errors import AppError, Conflict, Forbidden, InvalidInput, NotFo
 from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
-CHINA = ZoneInfo("Asia/Shanghai")
 EDITABLE_FIELDS = (
     "name",
     "hours",
