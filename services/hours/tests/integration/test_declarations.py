@@ -146,6 +146,15 @@ async def test_attachment_limits_and_filters(client: httpx.AsyncClient, make_tok
         await client.get("/v1/declarations", params={"teacher_name": "陈晓明", "institution": "华南"}, headers=school)
     ).json()["items"]
     assert len(by_name) == 2
+    pages = [
+        (
+            await client.get(
+                "/v1/declarations", params={"teacher_name": "陈晓明", "limit": 1, "skip": skip}, headers=school
+            )
+        ).json()["items"]
+        for skip in (0, 1, 2)
+    ]
+    assert [len(page) for page in pages[:2]] == [1, 1] and pages[0][0]["id"] != pages[1][0]["id"]
     assert (
         await client.get("/v1/declarations", headers=bearer(make_token("district_admin", district="越秀区")))
     ).json()["items"][0]["ce_number"] == "2026000004"

@@ -190,6 +190,12 @@ async def test_complaints_in_the_open_period_handled_by_the_district(
     assert {(s["school_id"], s["total"], s["open"], s["handled"]) for s in stats} == {("s1", 1, 0, 1), ("s2", 1, 1, 0)}
     mine = (await client.get("/v1/complaints", headers=teacher)).json()["items"]
     assert len(mine) == 1
+    first_page = (await client.get("/v1/complaints", params={"limit": 1}, headers=district)).json()
+    second_page = (await client.get("/v1/complaints", params={"limit": 1, "skip": 1}, headers=district)).json()
+    assert len(first_page["items"]) == len(second_page["items"]) == 1
+    assert {first_page["items"][0]["id"], second_page["items"][0]["id"]} == {cid, other.json()["id"]}
+    over = await client.get("/v1/complaints", params={"limit": 501}, headers=district)
+    assert over.status_code == 422
     container.set_clock(FixedClock(datetime(2027, 3, 1, tzinfo=UTC) + timedelta(seconds=1)))
     late = await client.post("/v1/complaints", json={"year": 2026, "content": "晚了"}, headers=teacher)
     assert late.status_code == 409

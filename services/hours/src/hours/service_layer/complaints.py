@@ -91,18 +91,27 @@ class Complaints:
             raise Conflict("The complaint was already handled.", code="complaint_already_handled", title="该投诉已处理")
         return result
 
-    async def search(self, principal: Principal, year: int | None, status: str | None) -> list[Doc]:
+    def _query(self, principal: Principal, year: int | None, status: str | None) -> Doc:
         query: Doc = {}
         if year is not None:
             query["year"] = year
         if status:
             query["status"] = status
         query.update(scope_filter(principal))
-        return [doc async for doc in self.collection.find(query).sort("filed_at", -1).limit(1000)]
+        return query
+
+    async def search(
+        self, principal: Principal, year: int | None, status: str | None, *, skip: int = 0, limit: int = 200
+    ) -> list[Doc]:
+        """A page of complaints, newest first."""
+        cursor = self.collection.find(self._query(principal, year, status)).sort("filed_at", -1).skip(skip).limit(limit)
+        return [doc async for doc in cursor]
 
     async def statistics(self, principal: Principal, year: int | None) -> list[Doc]:
+        """Per school: every complaint in scope counts (no page limit)."""
         stats: dict[str, Doc] = defaultdict(lambda: {"total": 0, "open": 0, "handled": 0})
-        for doc in await self.search(principal, year, None):
+        projection = {"school_id": 1, "school_name": 1, "status": 1}
+        async for doc in self.collection.find(self._query(principal, year, None), projection):
             row = stats[doc.get("school_id") or ""]
             row.update({"school_id": doc.get("school_id"), "school_name": doc.get("school_name")})
             row["total"] += 1

@@ -279,7 +279,8 @@ class Declarations:
             raise NotFound("No such attachment.", code="attachment_not_found", title="找不到该附件")
         return meta, data
 
-    async def search(self, principal: Principal, filters: Doc) -> list[Doc]:
+    async def search(self, principal: Principal, filters: Doc, *, skip: int = 0, limit: int = 200) -> list[Doc]:
+        """A page of the declarations matching the §6 filters in the caller's scope, newest first."""
         query: Doc = {}
         for key in ("year", "training_type", "status", "ce_number"):
             if filters.get(key) is not None:
@@ -291,5 +292,10 @@ class Declarations:
         if any(key in query and query[key] != value for key, value in scope.items()):
             return []  # a filter outside the caller's scope matches nothing
         query.update(scope)
-        cursor = self.collection.find(query, {"outbox": 0, "outbox_pending": 0}).sort("created_at", -1).limit(500)
+        cursor = (
+            self.collection.find(query, {"outbox": 0, "outbox_pending": 0})
+            .sort("created_at", -1)
+            .skip(skip)
+            .limit(limit)
+        )
         return [doc async for doc in cursor]

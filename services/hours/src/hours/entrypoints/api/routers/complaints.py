@@ -40,8 +40,12 @@ async def list_complaints(
     c: ContainerDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: Annotated[str | None, Query(pattern="^(open|handled)$")] = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
-    return {"items": [view(doc) for doc in await c.complaints.search(principal, year, status)]}
+    """Complaints in the caller's scope, newest first, paged with ``skip`` and ``limit``."""
+    docs = await c.complaints.search(principal, year, status, skip=skip, limit=limit)
+    return {"items": [view(doc) for doc in docs], "skip": skip, "limit": limit}
 
 
 @router.get("/statistics")

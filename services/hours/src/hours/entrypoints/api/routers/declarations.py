@@ -116,8 +116,11 @@ async def list_declarations(
     institution: Annotated[str | None, Query(max_length=100)] = None,
     teacher_name: Annotated[str | None, Query(max_length=50)] = None,
     ce_number: Annotated[str | None, Query(max_length=32)] = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
-    """Filters of §6: year, training type, status, course/project name, institution, teacher name, CE number."""
+    """Filters of §6: year, training type, status, course/project name, institution, teacher name, CE
+    number; paged with ``skip`` and ``limit`` (newest first)."""
     filters = {
         "year": year,
         "training_type": training_type,
@@ -127,8 +130,8 @@ async def list_declarations(
         "teacher_name": teacher_name,
         "ce_number": ce_number,
     }
-    docs = await c.declarations.search(principal, filters)
-    return {"items": [view(doc) for doc in docs]}
+    docs = await c.declarations.search(principal, filters, skip=skip, limit=limit)
+    return {"items": [view(doc) for doc in docs], "skip": skip, "limit": limit}
 
 
 @router.get("/{declaration_id}")
