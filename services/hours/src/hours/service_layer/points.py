@@ -172,7 +172,9 @@ class PointsBank:
         points = hours * rules.points_per_hour
         for _ in range(1000):
             doc = await self._load(ce_number, year)
-            if doc.get("closed"):
+            # expired at midnight whether or not the expiry job has closed the account yet (a retry of
+            # this loop may land after 00:00 on 1 January)
+            if doc.get("closed") or natural_year(self.clock.now()) > year:
                 raise _conflict("points_expired")
             redeemed = int((doc.get("redeemed") or {}).get(category.value, 0))
             check = check_redemption(rules, category, hours, int(doc["balance"]), redeemed)
