@@ -98,6 +98,17 @@ class AdminRegistered(IntegrationEvent):
     district: str | None = None
 
 
+class AdminChanged(IntegrationEvent):
+    """An administrator edited their own profile: the name and email notices use now (the mobile
+    changes only by re-binding, ``AdminPhoneRebound``)."""
+
+    EVENT_TYPE = "enrollment.admin_changed"
+
+    subject: str
+    name: str
+    email: str | None = None
+
+
 class AdminPhoneRebound(IntegrationEvent):
     """An administrator's bound mobile changed (after a code sent to the new phone)."""
 

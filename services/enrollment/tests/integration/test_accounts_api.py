@@ -232,6 +232,7 @@ async def test_own_profile_and_phone_rebinding_with_a_step_up_token(
         )
         by_new_mobile = await login(env, "13800000399", "School2026a")
         events = await env.outbox_payloads("accounts", account_id, "enrollment.admin_phone_rebound")
+        changed = await env.outbox_payloads("accounts", account_id, "enrollment.admin_changed")
     assert edited.status_code == 200, edited.text
     profile = edited.json()
     assert (profile["name"], profile["gender"], profile["phone"], profile["address"], profile["email"]) == (
@@ -250,3 +251,5 @@ async def test_own_profile_and_phone_rebinding_with_a_step_up_token(
     assert rebound.status_code == 200 and rebound.json()["mobile"] == "13800000399"
     assert by_new_mobile.status_code == 200
     assert events == [{"subject": subject, "mobile": "13800000399"}]
+    # name and email reach the contact book; a username change alone says nothing to it
+    assert changed == [{"subject": subject, "name": "李静", "email": "li@example.com"}]

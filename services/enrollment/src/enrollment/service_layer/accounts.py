@@ -14,7 +14,13 @@ from enrollment.service_layer.access import ensure_school_admin_of, is_school_ad
 from enrollment.service_layer.roster import actor_of, invalid_field
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
-from jijiao_contracts.events.enrollment import PRODUCER, AccountUnlocked, AdminPhoneRebound, AdminRegistered
+from jijiao_contracts.events.enrollment import (
+    PRODUCER,
+    AccountUnlocked,
+    AdminChanged,
+    AdminPhoneRebound,
+    AdminRegistered,
+)
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -153,9 +159,15 @@ class AccountService:
                 )
         if not changes:
             return account
+        after = {**account, **changes}
+        events = []
+        if any(after.get(field) != account.get(field) for field in ("name", "email")):
+            # the contact book (notify) addresses admins by these
+            changed = AdminChanged(subject=principal.subject, name=after["name"], email=after.get("email") or None)
+            events.append(outbox_entry(changed, producer=PRODUCER, actor=actor_of(principal)))
         try:
             await self.accounts.update_where(
-                {"_id": account["_id"]}, {"$set": {**changes, "updated_at": self.clock.now()}}
+                {"_id": account["_id"]}, {"$set": {**changes, "updated_at": self.clock.now()}}, events
             )
         except AlreadyExists as exc:
             raise Conflict("Username is taken.", code="username_taken", title="用户名已被占用") from exc
