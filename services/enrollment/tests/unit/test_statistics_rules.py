@@ -120,3 +120,20 @@ def test_selection_counts_per_course():
         ]
     )
     assert [(c.course_code, c.places, c.paid) for c in counts] == [("1", 2, 1), ("2", 1, 1)]
+
+
+def test_in_the_ability_project_a_person_passes_with_50_hours_and_every_compulsory_course():
+    """The seed: 通过人数（50学时以上且必修通过）, not one passed course."""
+    from enrollment.domain.ability import GENERAL, RESEARCH, SUBJECT
+
+    def ability(ce, category, hours, result):
+        return sel(
+            ce, programme="ability", ability_category=category, hours=hours, result=result, learning_started=True
+        )
+
+    compulsory = [(GENERAL, 20), (SUBJECT, 20), (RESEARCH, 10)]
+    full = [ability("full", c, h, "passed") for c, h in compulsory]
+    short = [ability("short", c, h, "passed") for c, h in compulsory[:2]] + [ability("short", RESEARCH, 10, "failed")]
+    few_hours = [ability("few", c, h, "passed") for c, h in [(GENERAL, 10), (SUBJECT, 10), (RESEARCH, 10)]]
+    [row], _ = participation(full + short + few_hours, "district")
+    assert (row.studied, row.passed) == (3, 1)

@@ -28,6 +28,8 @@ PROJECTION = {
     "result": 1,
     "training_fee_fen": 1,
     "material_fee_fen": 1,
+    "hours": 1,
+    "ability_category": 1,
 }
 
 

@@ -7,6 +7,8 @@ Choices where the seed is silent:
 - a person studied when the learning platform reported LearningStarted for a paid selection, or a paid
   selection passed (passing implies studying);
 - a person passed when at least one of their paid selections in the group passed (they obtained hours);
+  in the ability-improvement project the seed defines it: 通过人数（50学时以上且必修通过）, i.e. the
+  programme passed (``domain.ability.programme_status`` over the person's selections of the project);
 - 人次 (places) = active selections, 人数 (persons) = distinct teachers among them.
 Course pass rate = passed / active selections of the course (学员通过率 of 课程通过率统计); the bands are
 ≥90 %, 80–90 %, 70–80 %, 60–70 %, <60 %, and courses nobody selected.
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from enrollment.domain.ability import programme_status
 from enrollment.domain.billing import due_fen
 
 Selection = Mapping[str, Any]
@@ -63,6 +66,16 @@ class Participation:
         return rate(self.passed, self.studied)
 
 
+def passed_persons(paid: list[Selection]) -> set[str]:
+    """Who passed: a passed course outside the ability project, or the ability project as a whole."""
+    passed = {s["ce_number"] for s in paid if s.get("programme") != "ability" and s.get("result") == "passed"}
+    ability: dict[str, list[Selection]] = {}
+    for selection in paid:
+        if selection.get("programme") == "ability":
+            ability.setdefault(selection["ce_number"], []).append(selection)
+    return passed | {ce for ce, courses in ability.items() if programme_status(courses).passed}
+
+
 def _participation(group: str, selections: list[Selection]) -> Participation:
     active = [s for s in selections if s.get("status") == "active"]
     paid = [s for s in active if is_paid(s)]
@@ -72,7 +85,7 @@ def _participation(group: str, selections: list[Selection]) -> Participation:
         persons=len({s["ce_number"] for s in active}),
         selected_paid=len({s["ce_number"] for s in paid}),
         studied=len({s["ce_number"] for s in paid if studied(s)}),
-        passed=len({s["ce_number"] for s in paid if s.get("result") == "passed"}),
+        passed=len(passed_persons(paid)),
     )
 
 
