@@ -310,3 +310,40 @@ async def test_status_and_retakes(env: Env) -> None:
     assert again.status_code == 200
     retaken = await selections.find_one({"ce_number": ce, "course_code": "R1"})
     assert len([e for e in (retaken.get("outbox") or {}).values() if "result_registered" in e["routing_key"]]) == 1
+
+
+async def test_course_results_follow_the_activity_and_assignment_rule(env: Env) -> None:
+    """§2a: a course passes with >= 60 % of its compulsory activities done, plus the assignment where
+    the course has one; the result is registered like any other (and the programme status follows)."""
+    ce = await ready_teacher(env)
+    r = await env.client.post(
+        f"{BASE}/teachers/{ce}/plan/confirm", headers=env.teacher(ce), json={"optional_course_codes": ["O10"]}
+    )
+    assert r.status_code == 200
+    await env.container.infra.db["courses"].update_one(
+        {"term": "2602", "code": "R1"}, {"$set": {"has_assignment": True}}
+    )
+    institution = bearer(env.token("institution", institution_id="inst-ab"))
+
+    async def result(code: str, done: int, total: int, assignment: bool | None = None) -> httpx.Response:
+        body = {"ce_number": ce, "course_code": code, "compulsory_done": done, "compulsory_total": total}
+        return await env.client.post(
+            f"{BASE}/results", headers=institution, json={**body, "assignment_passed": assignment}
+        )
+
+    assert (await result("G1", 5, 10)).json()["passed"] is False  # 50 % < 60 %
+    six = await result("G1", 6, 10)
+    assert six.json()["passed"] is True and six.json()["changed"] is True
+    assert (await result("R1", 10, 10, False)).json()["passed"] is False  # the assignment failed
+    assert (await result("R1", 10, 10, True)).json()["passed"] is True
+    bad = await result("S1", 11, 10)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_activity_counts"
+    other = await env.client.post(
+        f"{BASE}/results",
+        headers=bearer(env.token("institution", institution_id="other")),
+        json={"ce_number": ce, "course_code": "S1", "compulsory_done": 10, "compulsory_total": 10},
+    )
+    assert other.status_code == 403
+    status = (await env.client.get(f"{BASE}/teachers/{ce}/status", headers=env.teacher(ce))).json()
+    passed = {c["course_code"]: c["result"] for c in status["courses"]}
+    assert passed["G1"] == passed["R1"] == "passed" and passed["S1"] is None

@@ -419,6 +419,47 @@ class AbilityService:
             )
         ]
 
+    async def course_result(
+        self,
+        principal: Principal,
+        term_code: str,
+        ce_number: str,
+        course_code: str,
+        *,
+        compulsory_done: int,
+        compulsory_total: int,
+        assignment_passed: bool | None,
+    ) -> Doc:
+        """An ability course's result from what the teacher did (§2a): passed with at least 60 % of the
+        compulsory activities done, plus the assignment where the course has one. Registered like any
+        result (same registrars, same event), so the hours bank and the programme status follow."""
+        course = await self.results.course(term_code, course_code)
+        if course.get("programme") != "ability":
+            raise InvalidInput(
+                "Not an ability-project course.", code="not_ability_course", title="该课程不属于能力提升工程"
+            )
+        if compulsory_done > compulsory_total:
+            raise InvalidInput(
+                "More activities done than there are.",
+                code="invalid_activity_counts",
+                title="完成活动数不能超过必修活动总数",
+            )
+        passed = rules.course_passed(
+            compulsory_done=compulsory_done,
+            compulsory_total=compulsory_total,
+            has_assignment=bool(course.get("has_assignment")),
+            assignment_passed=assignment_passed,
+            rules=self.rules,
+        )
+        registration = await self.results.register(principal, term_code, ce_number, course_code, passed)
+        return {
+            "ce_number": ce_number,
+            "course_code": course_code,
+            "passed": passed,
+            "changed": registration.changed,
+            "result_id": registration.selection["_id"],
+        }
+
     async def retake_result(self, principal: Principal, term_code: str, retake_id: str, passed: bool) -> Doc:
         retake = await self.repo.retake(retake_id)
         if retake is None or retake["term"] != term_code:

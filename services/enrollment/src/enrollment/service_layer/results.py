@@ -90,7 +90,7 @@ class ResultsService:
         """One result per selection: a second registration updates it (the event carries the same
         ``result_id``, the selection id, so the hours bank never counts a course twice)."""
         term_doc = await self._term(term)
-        course = await self._course(term, course_code)
+        course = await self.course(term, course_code)
         year = term_year(term_doc)
         refusal = rules.registration_refusal(
             registrar_of(principal), course, course_year=year, current_year=china_year(self.clock.now())
@@ -124,10 +124,10 @@ class ResultsService:
             return found
 
         first = await selection()
-        course = await self._course(first["term"], first["course_code"])
+        course = await self.course(first["term"], first["course_code"])
         return await self._record(principal, selection, course, passed, term=term, year=year)
 
-    async def _course(self, term: str, course_code: str) -> Doc:
+    async def course(self, term: str, course_code: str) -> Doc:
         course = await self.repo.course(term, course_code)
         if course is None:
             raise NotFound(

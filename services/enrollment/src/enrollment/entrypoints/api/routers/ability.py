@@ -164,6 +164,29 @@ async def ability_status(term: str, ce_number: str, principal: Caller, container
     return await container.ability_service.status(principal, term, ce_number)
 
 
+class CourseResultIn(BaseModel):
+    ce_number: str = Field(min_length=1, max_length=32)
+    course_code: str = Field(min_length=1, max_length=64)
+    compulsory_done: int = Field(ge=0, description="必修活动完成数")
+    compulsory_total: int = Field(ge=0, description="必修活动总数")
+    assignment_passed: bool | None = Field(None, description="作业是否合格 (courses with an assignment)")
+
+
+@router.post("/v1/terms/{term}/ability/results", operation_id="register_ability_course_result")
+async def course_result(term: str, body: CourseResultIn, principal: Caller, container: Services) -> dict[str, Any]:
+    """An ability course's result computed by the §2a rule (>= 60 % of the compulsory activities, plus
+    the assignment where the course has one) and registered like any result."""
+    return await container.ability_service.course_result(
+        principal,
+        term,
+        body.ce_number,
+        body.course_code,
+        compulsory_done=body.compulsory_done,
+        compulsory_total=body.compulsory_total,
+        assignment_passed=body.assignment_passed,
+    )
+
+
 @router.post("/v1/terms/{term}/ability/retakes", operation_id="open_ability_retakes")
 async def open_retakes(term: str, body: RetakesIn, principal: Caller, container: Services) -> dict[str, Any]:
     """重修: reopen failed ability courses of earlier terms with this study period (city admin)."""
