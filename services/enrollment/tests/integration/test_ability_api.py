@@ -222,6 +222,8 @@ async def test_plan_recommendations_confirmation_and_locks(env: Env) -> None:
     assert r.json()["code"] == "ability_compulsory_locked"
     r = await env.client.delete(f"/v1/terms/2602/selections/{by_code['O6']}", headers=env.teacher(ce))
     assert r.json()["code"] == "ability_plan_change_required"
+    r = await env.client.delete(f"/v1/terms/2602/selections/{by_code['O6']}", headers=env.school_admin)
+    assert r.status_code == 409 and r.json()["code"] == "ability_plan_change_required"  # not below 50 h behind the plan
 
     # Change the optional courses inside the window: O10 -> O4 + O3 + O6 would be 55 h.
     changed = await env.client.put(
@@ -236,6 +238,12 @@ async def test_plan_recommendations_confirmation_and_locks(env: Env) -> None:
         f"{BASE}/teachers/{ce}/plan/optional", headers=env.teacher(ce), json={"optional_course_codes": ["O4"]}
     )
     assert too_little.json()["code"] == "ability_optional_below_minimum"
+    await env.container.teachers.collection.update_one({"_id": ce}, {"$set": {"special_user": True}})
+    flagged = await env.client.put(
+        f"{BASE}/teachers/{ce}/plan/optional", headers=env.teacher(ce), json={"optional_course_codes": ["O10"]}
+    )
+    assert flagged.status_code in (403, 409) and flagged.json()["code"] == "special_user"
+    await env.container.teachers.collection.update_one({"_id": ce}, {"$set": {"special_user": False}})
     env.clock.set(AFTER)
     late = await env.client.put(
         f"{BASE}/teachers/{ce}/plan/optional", headers=env.teacher(ce), json={"optional_course_codes": ["O10"]}

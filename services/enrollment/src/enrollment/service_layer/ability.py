@@ -326,6 +326,7 @@ class AbilityService:
         """Optional courses can be changed later inside the window; the total stays >= 50 h."""
         term = await self.terms.get_term(term_code)
         teacher = await self._teacher_for(principal, ce_number, act=True)
+        await self._eligible(term_code, teacher)  # a special user or an archived teacher selects nothing
         if not window_open(term, self.clock.now()):
             raise problem("window_closed")
         plan = await self.repo.plan(term_code, ce_number)
