@@ -80,3 +80,20 @@ def test_recommendations_are_at_most_eight_and_all_when_few() -> None:
         len(recommend([course(f"C{i}") for i in range(3)], subject=None, stage=None, passed_hours={}, already=set()))
         == 3
     )
+
+
+def test_recommendations_leave_out_closed_courses_and_what_the_teacher_cannot_select() -> None:
+    catalogue = [
+        course("OPEN"),
+        course("SHUT", status="closed"),
+        course("ELSEWHERE", programme="district", district="海珠区"),
+    ]
+    picked = recommend(
+        catalogue,
+        subject=None,
+        stage=None,
+        passed_hours={},
+        already=set(),
+        selectable=lambda c: c.get("programme") != "district" or c.get("district") == "天河区",
+    )
+    assert [c["code"] for c in picked] == ["OPEN"]

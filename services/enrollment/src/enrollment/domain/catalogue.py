@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -78,15 +78,19 @@ def recommend(
     passed_hours: Mapping[str, float],
     already: set[str],
     limit: int = 8,
+    selectable: Callable[[Doc], bool] = lambda course: True,
 ) -> list[Doc]:
     """Recommendations (推荐课程): up to ``limit`` (8) courses — at least 5 when the catalogue has them —
     from the teacher's hours status, subject and stage. Excludes selected, full and ability courses
     (those are recommended by the ability project itself). Ranking: matches the subject (3) and stage
-    (2), then the hour type the teacher needs most, then popularity."""
+    (2), then the hour type the teacher needs most, then popularity. ``selectable``: only courses this
+    teacher could select now (open, of their district...)."""
     need = hours_need_order(passed_hours)
     scored: list[tuple[tuple[int, int, int, str], Doc]] = []
     for course in candidates:
         if course["code"] in already or course.get("programme") in ("ability", "school", "special"):
+            continue
+        if course.get("status", "open") != "open" or not selectable(course):
             continue
         capacity = course.get("capacity")
         if capacity is not None and course.get("taken", 0) >= capacity:

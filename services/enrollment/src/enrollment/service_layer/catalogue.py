@@ -11,7 +11,7 @@ from enrollment.adapters.repositories import AlreadyExists, TeacherRepository
 from enrollment.adapters.selection_repository import SelectionRepository
 from enrollment.domain import catalogue
 from enrollment.domain.catalogue import CourseRuleViolation
-from enrollment.domain.selection import active_key
+from enrollment.domain.selection import Actor, active_key, course_refusal
 from enrollment.service_layer.access import can_read_teacher
 from enrollment.service_layer.terms import TermService
 from jijiao_contracts.enums import Role
@@ -180,6 +180,7 @@ class CatalogueService:
             stage=teacher.get("stage"),
             passed_hours=passed,
             already={selection["course_code"] for selection in mine},
+            selectable=lambda course: course_refusal(course, teacher, actor=Actor.TEACHER) is None,
         )
 
     async def rate(self, principal: Principal, term_code: str, code: str, stars: int) -> Doc:
