@@ -97,6 +97,14 @@ async def test_declare_edit_approve_enroll_and_register_results(settings_env, ma
         ]
         selection = await env.db["selections"].find_one({"active_key": f"2602:20260000:{course['code']}"})
         assert selection["programme"] == "school" and events_of(selection, "enrollment.selection_made")
+        # enrolled by mistake (outside any selection window): the school admin takes it back
+        wrong = await env.db["selections"].find_one({"active_key": f"2602:20260001:{course['code']}"})
+        undone = await env.client.delete(f"/v1/terms/2602/selections/{wrong['_id']}", headers=school)
+        assert undone.status_code == 204, undone.text
+        other_school = await env.client.delete(
+            f"/v1/terms/2602/selections/{selection['_id']}", headers=bearer(make_token("school_admin", school_id="s2"))
+        )
+        assert other_school.status_code in (403, 404)
 
         results = await env.client.post(
             f"{base}/results",

@@ -75,3 +75,10 @@ def test_a_selection_with_a_passed_result_is_never_deleted(actor: Actor) -> None
     """Its hours are in the hours bank; correcting the result (to failed) is what takes them back."""
     assert refusal(actor, True, institution_of_course=True, passed=True) == "selection_passed"
     assert refusal(actor, True, institution_of_course=True, passed=False) is None
+
+
+def test_a_school_admin_deletes_a_school_based_selection_of_their_school_at_any_time() -> None:
+    assert refusal(Actor.SCHOOL_ADMIN, False, own_school_course=True) is None
+    assert refusal(Actor.SCHOOL_ADMIN, False, own_school_course=False) == "window_closed"
+    assert refusal(Actor.TEACHER, False, own_school_course=True) == "window_closed"
+    assert refusal(Actor.SCHOOL_ADMIN, False, own_school_course=True, passed=True) == "selection_passed"

@@ -65,11 +65,13 @@ def deletion_refusal(
     paid: bool,
     locked_compulsory: bool,
     passed: bool = False,
+    own_school_course: bool = False,
 ) -> str | None:
     """Cancelling or deleting a selection (§2, §2a):
     - teachers cancel their own, only inside the window;
     - school admins (and the city) delete inside the window only;
-    - afterwards only the course's training institution may delete;
+    - afterwards only the course's training institution may delete; a school-based course (校本) has
+      none, and its school enrolls teachers at any time (§5), so its school admin may also delete any time;
     - a paid selection is not deleted here (refunds are outside this system);
     - a selection with a passed result is not deleted (its hours are in the hours bank: correct the
       result instead, which takes them back);
@@ -82,6 +84,8 @@ def deletion_refusal(
         return "selection_paid"
     if actor is Actor.INSTITUTION:
         return None if institution_of_course else "not_course_institution"
+    if actor is Actor.SCHOOL_ADMIN and own_school_course:
+        return None
     if actor in (Actor.TEACHER, Actor.SCHOOL_ADMIN, Actor.CITY_ADMIN):
         return None if window_open else "window_closed"
     return "forbidden"

@@ -389,6 +389,7 @@ class SelectionService:
             institution_of_course=institution is not None and institution == doc.get("institution_id"),
             paid=bool(doc.get("paid")),
             passed=doc.get("result") == "passed",
+            own_school_course=doc.get("programme") == "school" and principal.school_id == doc.get("school_id"),
             locked_compulsory=(
                 doc.get("programme") == "ability"
                 and doc.get("ability_category") in ability_rules.COMPULSORY
