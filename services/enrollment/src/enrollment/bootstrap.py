@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 
 from enrollment.adapters import mongo
 from enrollment.adapters.ability_repository import AbilityRepository
+from enrollment.adapters.announcement_repository import AnnouncementRepository
 from enrollment.adapters.billing_repository import BillRepository
 from enrollment.adapters.catalogue_repository import CourseRepository
 from enrollment.adapters.passwords import PasswordHasher
@@ -24,6 +25,7 @@ from enrollment.adapters.terms_repository import TermRepository
 from enrollment.adapters.transfer_repository import SelectionLedger, TransferRepository
 from enrollment.service_layer.ability import AbilityService
 from enrollment.service_layer.accounts import AccountService
+from enrollment.service_layer.announcements import AnnouncementService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.billing_handlers import BillsFollowSelections
@@ -82,6 +84,7 @@ class Container:
     special_users: SpecialUserService
     statistics: StatisticsService
     school_courses: SchoolCourseService
+    announcements: AnnouncementService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -155,6 +158,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         school_courses=school_courses,
         special_users=SpecialUserService(SpecialUserRepository(infra.db), teachers, clock),
         statistics=StatisticsService(StatisticsRepository(infra.db)),
+        announcements=AnnouncementService(AnnouncementRepository(infra.db), clock),
     )
 
 
@@ -163,6 +167,7 @@ def create_api(container: Container | None = None) -> FastAPI:
     from enrollment.entrypoints.api.routers import (
         ability,
         admins,
+        announcements,
         auth,
         catalogue,
         schools,
@@ -201,6 +206,7 @@ def create_api(container: Container | None = None) -> FastAPI:
             special_user_routes.router,
             statistics_routes.router,
             school_course_routes.router,
+            announcements.router,
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )

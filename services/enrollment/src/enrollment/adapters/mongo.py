@@ -24,6 +24,7 @@ SPECIAL_APPLICATIONS = "special_applications"  # E2: 专项培训 applications a
 
 BILLS = "bills"  # E3: 账单 per term x school x payee
 SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof files
+ANNOUNCEMENTS = "announcements"  # 公告 from the city, districts and schools
 
 #: Collections whose documents carry an outbox the relay publishes.
 OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS, COURSES, BILLS)
@@ -56,6 +57,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[SELECTIONS].create_index([("term", ASCENDING), ("school_id", ASCENDING)], name="term_school")
     await db[SELECTIONS].create_index([("term", ASCENDING), ("course_code", ASCENDING)], name="term_course")
     await db[SPECIAL_USER_PROOFS].create_index("ce_numbers", name="ce_numbers")
+    await db[ANNOUNCEMENTS].create_index([("status", ASCENDING), ("published_ms", ASCENDING)], name="published")
 
 
 async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
