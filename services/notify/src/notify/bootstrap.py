@@ -130,7 +130,9 @@ def build(
         email=email,
         notifier=notifier,
         delivery=delivery,
-        reminders=Reminders(terms, balances, contacts, messages, notifier, clock, tz),
+        reminders=Reminders(
+            terms, balances, contacts, messages, notifier, clock, tz, points_per_hour=settings.points_per_hour
+        ),
         verifications=VerificationService(
             Verifications(infra.db), contacts, messages, notifier, delivery, limiter, signer, clock, settings
         ),

@@ -197,3 +197,49 @@ async def test_teacher_changes_and_transfers_update_the_contact(settings_env: di
         "越秀区",
     )
     await container.infra.close()
+
+
+async def test_points_expiry_reminds_only_balances_that_buy_an_hour(settings_env: dict[str, Any], publish: Any) -> None:
+    """§7: points are redeemed in whole hours of 100 points, so 1-99 points cannot be used before they
+    expire and their owners hear nothing; at 100 or more they are reminded (once), including a balance
+    that grew past one hour after an earlier tick."""
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    settings = Settings(**settings_env, quiet_hours_enabled=False, points_reminder_interval_seconds=3600)
+    assert settings.points_per_hour == 100
+    container = build(settings, clock=clock)
+    worker = create_worker(container)
+    balances = {"2026000701": 1, "2026000702": 99, "2026000703": 100, "2026000704": 250}
+    async with running(worker):
+        for ce, balance in balances.items():
+            await publish(worker, registered(ce, f"139000007{ce[-2:]}"), producer="enrollment")
+            await publish(worker, PointsBalanceChanged(ce_number=ce, year=2026, balance=balance), producer="hours")
+
+        async def ready() -> bool:
+            return await container.infra.db["points_balances"].count_documents({}) == len(balances)
+
+        await eventually(ready)
+        reminders = container.reminders
+        assert await reminders.points_expiry() == 2  # 100 and 250, not 1 nor 99
+        assert await reminders.points_expiry() == 0
+        await publish(worker, PointsBalanceChanged(ce_number="2026000702", year=2026, balance=120), producer="hours")
+
+        async def grown() -> bool:
+            doc = await container.infra.db["points_balances"].find_one({"_id": "2026000702:2026"})
+            return doc is not None and doc["balance"] == 120
+
+        await eventually(grown)
+    assert await reminders.points_expiry() == 1
+    reminded = await container.infra.db["messages"].find({"template": "points_expiring"}).to_list()
+    assert sorted(doc["subject"] for doc in reminded) == [
+        "teacher:2026000702",
+        "teacher:2026000703",
+        "teacher:2026000704",
+    ]
+
+    # the hours service's rate is a setting: at 200 points an hour, 150 points buy nothing
+    other = build(Settings(**settings_env, points_per_hour=200), clock=clock)
+    await other.balances.upsert("2026000799", 2026, 150, clock.now())
+    await other.balances.upsert("2026000798", 2026, 200, clock.now())
+    assert [row["ce_number"] for row in await other.balances.redeemable(2026, 200)] == ["2026000798"]
+    await other.infra.close()
+    await container.infra.close()

@@ -322,8 +322,11 @@ class PointsBalances:
             self.collection, f"{ce_number}:{year}", {"ce_number": ce_number, "year": year, "balance": balance}, as_of
         )
 
-    async def positive(self, year: int, limit: int = 1000) -> list[Doc]:
-        cursor = self.collection.find({"year": year, "balance": {"$gt": 0}, "reminded": {"$ne": True}}).limit(limit)
+    async def redeemable(self, year: int, points_per_hour: int, limit: int = 1000) -> list[Doc]:
+        """Balances of ``year`` not yet reminded that buy at least one whole hour (§7: redeemed in
+        whole hours of ``points_per_hour`` points; a smaller balance cannot be used before it expires)."""
+        query = {"year": year, "balance": {"$gte": points_per_hour}, "reminded": {"$ne": True}}
+        cursor = self.collection.find(query).limit(limit)
         return [doc async for doc in cursor]
 
     async def mark_reminded(self, keys: Sequence[str]) -> None:

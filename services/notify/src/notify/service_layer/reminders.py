@@ -3,7 +3,10 @@ a cause id of its own, so a repeated tick finds its notices and adds none).
 
 Audience of selection-window reminders: every active teacher in the contact book. Selection is
 open to all active teachers (§2) and the centre cannot know who still means to select, so all of
-them hear that the window opens and that it closes within 24 hours."""
+them hear that the window opens and that it closes within 24 hours.
+
+The December points-expiry reminder goes only to balances that buy at least one hour: points are
+redeemed in whole hours of ``points_per_hour`` (§7), so 1-99 points cannot be used before they expire."""
 
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ class Reminders:
         notifier: Notifier,
         clock: Clock,
         tz: ZoneInfo,
+        points_per_hour: int = 100,
     ) -> None:
         self.terms = terms
         self.balances = balances
@@ -42,6 +46,7 @@ class Reminders:
         self.notifier = notifier
         self.clock = clock
         self.tz = tz
+        self.points_per_hour = points_per_hour
 
     async def selection_windows(self) -> int:
         now = self.clock.now()
@@ -77,14 +82,15 @@ class Reminders:
         return created
 
     async def points_expiry(self) -> int:
-        """In December, remind teachers with a positive balance of the year that points expire on 31 Dec."""
+        """In December, remind teachers whose balance of the year buys at least one hour that points
+        expire on 31 Dec."""
         local = as_utc(self.clock.now()).astimezone(self.tz)
         if local.month != 12:
             return 0
         created = 0
         tpl = template("points_expiring")
         while True:
-            rows = await self.balances.positive(local.year)
+            rows = await self.balances.redeemable(local.year, self.points_per_hour)
             if not rows:
                 return created
             for row in rows:
