@@ -8,6 +8,7 @@ import email
 import email.policy
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -98,10 +99,16 @@ async def sms_gateway() -> AsyncIterator[Gateway]:
 
 
 async def _publish(
-    worker: Any, event: IntegrationEvent, *, producer: str, times: int = 1, event_id: str | None = None
+    worker: Any,
+    event: IntegrationEvent,
+    *,
+    producer: str,
+    times: int = 1,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> Envelope:
     """Publish one event (``times`` deliveries of the same envelope) the way a producer's relay does."""
-    envelope = Envelope.wrap(event, producer=producer, event_id=event_id)
+    envelope = Envelope.wrap(event, producer=producer, event_id=event_id, occurred_at=occurred_at)
     publisher = EventPublisher(worker.broker, worker.settings.topology)
     for _ in range(times):
         await publisher.publish_raw(

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from jijiao_kit.outbox import OUTBOX, PENDING
 from jijiao_kit.projections import upsert_newer
+from jijiao_kit.timeutil import epoch_ms
 from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, POINTS, SMS_SINK, TERMS, VERIFICATIONS
 from notify.domain.schedule import epoch
 
@@ -29,6 +31,14 @@ class Contacts:
 
     async def upsert(self, key: str, fields: Doc, as_of: datetime) -> bool:
         return await upsert_newer(self.collection, key, fields, as_of)
+
+    async def upsert_part(self, key: str, part: str, fields: Doc, as_of: datetime) -> bool:
+        """``upsert`` of one part of a contact that changes on its own (an administrator's ``profile``:
+        name and email; their ``mobile``; a teacher's ``special`` flag), ordered by ``occurred_at`` on
+        that part's own stamp (``<part>_as_of_ms``). Events that change different parts are then
+        applied in any order: a profile edit handled before an earlier re-binding keeps the new mobile,
+        and neither holds back the registration that writes the rest of the contact."""
+        return await _set_newer(self.collection, key, f"{part}_as_of_ms", fields, as_of)
 
     async def set_fields(self, key: str, fields: Doc) -> None:
         """Fields only this service writes (opt-outs, archive flag): not ordered by event time."""
@@ -56,6 +66,37 @@ class Contacts:
         cursor = self.collection.find({"kind": "teacher", "active": True}).batch_size(batch_size)
         async for doc in cursor:
             yield doc
+
+    async def teachers_who_can_select(self, batch_size: int = 1000) -> Any:
+        """Active teachers who are not special users (§1: a special user cannot select courses). The
+        flag is read in Python: a boolean written by ``$set`` may come back from the store as ``1``."""
+        async for doc in self.active_teachers(batch_size):
+            if not bool(doc.get("special")):
+                yield doc
+
+
+async def _set_newer(
+    collection: AsyncCollection[Doc], key: str, stamp_field: str, fields: Doc, as_of: datetime
+) -> bool:
+    """``jijiao_kit.projections.upsert_newer`` on a stamp field of its own, for a fact that moves
+    independently of the rest of the document. The same store forms: a ``$lt`` upsert on the own
+    ``_id`` (never ``$or``), then ``stamp_field: None`` for a document that has no stamp yet."""
+    stamp = epoch_ms(as_of)
+    update = {"$set": {**fields, stamp_field: stamp}}
+    for _ in range(5):
+        try:
+            result = await collection.update_one({"_id": key, stamp_field: {"$lt": stamp}}, update, upsert=True)
+        except DuplicateKeyError:
+            pass  # the document exists with the same or a newer stamp, or with none
+        else:
+            return result.modified_count == 1 or result.upserted_id is not None
+        unstamped = await collection.update_one({"_id": key, stamp_field: None}, update)
+        if unstamped.modified_count == 1:
+            return True
+        current = await collection.find_one({"_id": key}, {stamp_field: 1})
+        if current is not None and current.get(stamp_field) is not None and current[stamp_field] >= stamp:
+            return False
+    return False
 
 
 class Messages:

@@ -1,7 +1,8 @@
 """Event handlers of notify: the contact book, the facts reminders need, and one notice per route.
 
 Each effect is keyed on the event: contacts and term/balance copies move forward in ``occurred_at``
-only (``upsert_newer``); notices are keyed by cause event id + recipient + channel."""
+only (``upsert_newer``; parts of a contact that change on their own, each on a stamp of its own);
+notices are keyed by cause event id + recipient + channel."""
 
 from __future__ import annotations
 
@@ -96,6 +97,17 @@ def register_fact_handlers(
     @dispatcher.handles(en.AdminPhoneRebound, name="notify.contact_phone_rebound")
     async def phone_rebound(event: en.AdminPhoneRebound, envelope: Envelope) -> None:
         await contacts.upsert(event.subject, {"mobile": event.mobile}, envelope.occurred_at)
+
+    # Special users cannot select (§1), so selection-window reminders skip them. The flag is a part of
+    # its own (not held back by, nor holding back, the teacher's other changes). These events also have
+    # notice routes (ROUTES); the fact handlers have names of their own, so both run once per event.
+    @dispatcher.handles(en.SpecialUserFlagged, name="notify.contact_special_user_flagged")
+    async def special_user_flagged(event: en.SpecialUserFlagged, envelope: Envelope) -> None:
+        await contacts.upsert_part(f"teacher:{event.ce_number}", "special", {"special": True}, envelope.occurred_at)
+
+    @dispatcher.handles(en.SpecialUserCleared, name="notify.contact_special_user_cleared")
+    async def special_user_cleared(event: en.SpecialUserCleared, envelope: Envelope) -> None:
+        await contacts.upsert_part(f"teacher:{event.ce_number}", "special", {"special": False}, envelope.occurred_at)
 
     @dispatcher.handles(en.TermScheduled, name="notify.term_scheduled")
     async def term_scheduled(event: en.TermScheduled, envelope: Envelope) -> None:

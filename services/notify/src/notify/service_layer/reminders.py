@@ -1,9 +1,10 @@
 """Reminders that depend on time, run as scheduled jobs in the worker (idempotent: each reminder has
 a cause id of its own, so a repeated tick finds its notices and adds none).
 
-Audience of selection-window reminders: every active teacher in the contact book. Selection is
-open to all active teachers (§2) and the centre cannot know who still means to select, so all of
-them hear that the window opens and that it closes within 24 hours.
+Audience of selection-window reminders: every active teacher in the contact book who is not a
+special user. Selection is open to all active teachers (§2) except special users (§1: blocked from
+selection until cleared), and the centre cannot know who still means to select, so all who can hear
+that the window opens and that it closes within 24 hours.
 
 The December points-expiry reminder goes only to balances that buy at least one hour: points are
 redeemed in whole hours of ``points_per_hour`` (§7), so 1-99 points cannot be used before they expire."""
@@ -62,17 +63,17 @@ class Reminders:
                 cause = f"term:{term['_id']}:{reminder}:{at.isoformat()}"
                 if (term.get("reminded") or {}).get(reminder) == cause:
                     continue
-                created += await self._to_all_teachers(
+                created += await self._to_selecting_teachers(
                     cause, key, {"term": term["_id"], "closes_at": local_time(closes)}
                 )
                 await self.terms.mark_reminded(term["_id"], reminder, cause)
         return created
 
-    async def _to_all_teachers(self, cause: str, key: str, values: dict[str, object]) -> int:
+    async def _to_selecting_teachers(self, cause: str, key: str, values: dict[str, object]) -> int:
         tpl = template(key)
         created = 0
         batch: list[dict[str, object]] = []
-        async for contact in self.contacts.active_teachers():
+        async for contact in self.contacts.teachers_who_can_select():
             batch.extend(self.notifier.build(cause, tpl, Recipient.of_contact(contact), dict(values)))
             if len(batch) >= FAN_OUT_BATCH:
                 created += await self.notifier.store(batch)

@@ -1,0 +1,140 @@
+"""Contact-book facts fed through the real broker: the special-user flag (SpecialUserFlagged/Cleared),
+ordered by ``occurred_at``, and what it changes downstream (who hears that a selection window opens)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from jijiao_contracts.events.enrollment import (
+    SpecialUserCleared,
+    SpecialUserFlagged,
+    TeacherChanged,
+    TeacherRegistered,
+    TermScheduled,
+)
+from jijiao_kit.clock import FixedClock
+from jijiao_stack.pytest_plugin import eventually, running
+from notify.bootstrap import build, create_worker
+from notify.settings import Settings
+
+T0 = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
+OPENS = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+CLOSES = datetime(2026, 3, 8, 10, 0, tzinfo=UTC)
+
+# Both consumers: the batch consumer (facts then notices) and the one-at-a-time dispatcher, where the
+# fact handlers and the notice routes of one event share a dispatcher.
+CONSUMERS = pytest.mark.parametrize("batch_size", [200, 0], ids=["batched", "one-at-a-time"])
+
+
+async def handled(container: Any, handler: str, event_id: str) -> bool:
+    doc = await container.infra.db["inbox"].find_one({"_id": f"{handler}:{event_id}"})
+    return doc is not None and doc.get("state") == "done"
+
+
+@CONSUMERS
+async def test_special_users_hear_no_selection_window_reminders(
+    settings_env: dict[str, Any], publish: Any, batch_size: int
+) -> None:
+    clock = FixedClock(OPENS - timedelta(hours=1))
+    settings = Settings(
+        **settings_env, quiet_hours_enabled=False, reminder_interval_seconds=3600, consumer_batch_size=batch_size
+    )
+    container = build(settings, clock=clock)
+    worker = create_worker(container)
+
+    def teacher(ce: str) -> TeacherRegistered:
+        return TeacherRegistered(
+            ce_number=ce,
+            name=f"老师{ce[-2:]}",
+            school_id="s1",
+            school_name="一小",
+            district="天河区",
+            mobile=f"139000006{ce[-2:]}",
+            registered_year=2026,
+        )
+
+    def flagged(ce: str) -> SpecialUserFlagged:
+        return SpecialUserFlagged(
+            ce_number=ce,
+            term="2512",
+            school_id="s1",
+            name=f"老师{ce[-2:]}",
+            mobile=f"139000006{ce[-2:]}",
+            course_codes=["C1"],
+            times_flagged=1,
+        )
+
+    def cleared(ce: str) -> SpecialUserCleared:
+        return SpecialUserCleared(
+            ce_number=ce, school_id="s1", name=f"老师{ce[-2:]}", mobile=f"139000006{ce[-2:]}", cleared_by="account:c"
+        )
+
+    async with running(worker):
+        for ce in ("2026000601", "2026000602", "2026000603", "2026000604"):
+            await publish(worker, teacher(ce), producer="enrollment", occurred_at=T0)
+
+        async def registered() -> bool:
+            return await container.infra.db["contacts"].count_documents({"kind": "teacher", "active": True}) == 4
+
+        await eventually(registered)
+        at = T0 + timedelta(days=1)
+        # 02: flagged and still special, though a later change of the teacher's record came first
+        await publish(
+            worker,
+            TeacherChanged(
+                ce_number="2026000602",
+                name="老师02",
+                school_id="s1",
+                school_name="一小",
+                district="天河区",
+                mobile="13900000699",
+            ),
+            producer="enrollment",
+            occurred_at=at + timedelta(hours=2),
+        )
+        await publish(worker, flagged("2026000602"), producer="enrollment", occurred_at=at)
+        # 03: flagged, then cleared: may select again
+        await publish(worker, flagged("2026000603"), producer="enrollment", occurred_at=at)
+        await publish(worker, cleared("2026000603"), producer="enrollment", occurred_at=at + timedelta(hours=1))
+        # 04: flagged again after being cleared; the older clearing, delivered late, changes nothing
+        await publish(worker, flagged("2026000604"), producer="enrollment", occurred_at=at + timedelta(hours=2))
+        last = await publish(worker, cleared("2026000604"), producer="enrollment", occurred_at=at)
+        term = TermScheduled(
+            term="2601",
+            year=2026,
+            selection_opens_at=OPENS,
+            selection_closes_at=CLOSES,
+            study_starts_on=date(2026, 3, 15),
+            study_ends_on=date(2026, 6, 15),
+            payment_due_at=CLOSES + timedelta(days=7),
+        )
+        await publish(worker, term, producer="enrollment")
+
+        async def ready() -> bool:
+            db = container.infra.db
+            return (
+                await db["terms"].count_documents({}) == 1
+                and await handled(container, "notify.contact_special_user_cleared", last.event_id)
+                # the flag/clear notices still go out (the routes are untouched by the fact handlers)
+                and await db["messages"].count_documents({"template": "special_user_flagged"}) == 3
+                and await db["messages"].count_documents({"template": "special_user_cleared"}) == 2
+            )
+
+        await eventually(ready)
+
+    contacts = {doc["_id"]: doc async for doc in container.infra.db["contacts"].find({})}
+    assert contacts["teacher:2026000602"]["mobile"] == "13900000699"  # the change was kept too
+    assert bool(contacts["teacher:2026000602"]["special"]) is True
+    assert bool(contacts["teacher:2026000603"]["special"]) is False
+    assert bool(contacts["teacher:2026000604"]["special"]) is True
+
+    clock.set(OPENS + timedelta(minutes=1))
+    assert await container.reminders.selection_windows() == 2  # 01 and 03
+    clock.set(CLOSES - timedelta(hours=23))
+    assert await container.reminders.selection_windows() == 2
+    reminded = await container.infra.db["messages"].find({"template": {"$regex": "^selection_window"}}).to_list()
+    assert sorted({doc["subject"] for doc in reminded}) == ["teacher:2026000601", "teacher:2026000603"]
+    await container.infra.close()
