@@ -1,14 +1,20 @@
-"""Contact-book facts fed through the real broker: the special-user flag (SpecialUserFlagged/Cleared),
-ordered by ``occurred_at``, and what it changes downstream (who hears that a selection window opens)."""
+"""Contact-book facts fed through the real broker: an administrator's profile edits (AdminChanged) and
+the special-user flag (SpecialUserFlagged/Cleared), both ordered by ``occurred_at``; and what they
+change downstream (where a bill's notices go, who hears that a selection window opens)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from jijiao_contracts.events.enrollment import (
+    AdminChanged,
+    AdminPhoneRebound,
+    AdminRegistered,
+    BillIssued,
     SpecialUserCleared,
     SpecialUserFlagged,
     TeacherChanged,
@@ -32,6 +38,83 @@ CONSUMERS = pytest.mark.parametrize("batch_size", [200, 0], ids=["batched", "one
 async def handled(container: Any, handler: str, event_id: str) -> bool:
     doc = await container.infra.db["inbox"].find_one({"_id": f"{handler}:{event_id}"})
     return doc is not None and doc.get("state") == "done"
+
+
+@CONSUMERS
+async def test_admin_profile_edit_changes_name_and_email_not_mobile(
+    settings_env: dict[str, Any], smtp_server: Any, publish: Any, batch_size: int
+) -> None:
+    settings = Settings(
+        **settings_env,
+        smtp_port=smtp_server.port,
+        quiet_hours_enabled=False,
+        delivery_interval_seconds=0.05,
+        consumer_batch_size=batch_size,
+    )
+    container = build(settings)
+    worker = create_worker(container)
+    admin = AdminRegistered(
+        subject="account:sa1",
+        username="sa1",
+        name="王老师",
+        mobile="13800000001",
+        email="old@example.com",
+        roles=["school_admin"],
+        school_id="s1",
+        district="天河区",
+    )
+    async with running(worker):
+        await publish(worker, admin, producer="enrollment", occurred_at=T0)
+        await publish(
+            worker,
+            AdminPhoneRebound(subject="account:sa1", mobile="13800000002"),
+            producer="enrollment",
+            occurred_at=T0 + timedelta(hours=1),
+        )
+        await publish(
+            worker,
+            AdminChanged(subject="account:sa1", name="王小红", email="new@example.com"),
+            producer="enrollment",
+            occurred_at=T0 + timedelta(hours=3),
+            times=2,
+        )
+        # an older edit delivered late changes nothing
+        late = await publish(
+            worker,
+            AdminChanged(subject="account:sa1", name="王旧名", email="stale@example.com"),
+            producer="enrollment",
+            occurred_at=T0 + timedelta(hours=2),
+        )
+        await eventually(lambda: handled(container, "notify.contact_admin_changed", late.event_id))
+
+        contact = await container.contacts.get("account:sa1")
+        assert contact is not None
+        assert (contact["name"], contact["email"], contact["mobile"]) == ("王小红", "new@example.com", "13800000002")
+        assert contact["kind"] == "admin" and bool(contact["is_school_admin"]) and contact["school_id"] == "s1"
+
+        # the school's bill now reaches the edited address (and the re-bound mobile)
+        bill = BillIssued(
+            bill_id="b1",
+            bill_number="B2601-001",
+            term="2601",
+            school_id="s1",
+            school_name="天河一小",
+            payee="市继教中心",
+            amount=Decimal("3600"),
+            teacher_count=12,
+            payment_due_at=datetime(2026, 3, 10, 10, 0, tzinfo=UTC),
+        )
+        envelope = await publish(worker, bill, producer="enrollment")
+
+        async def both_sent() -> bool:
+            docs = await container.infra.db["messages"].find({"cause_id": envelope.event_id}).to_list()
+            return len(docs) == 2 and all(doc["status"] == "sent" for doc in docs)
+
+        await eventually(both_sent, timeout=15)
+    docs = await container.infra.db["messages"].find({"cause_id": envelope.event_id}).to_list()
+    assert sorted(doc["to"] for doc in docs) == ["13800000002", "new@example.com"]
+    assert [m["To"] for m in smtp_server.messages] == ["new@example.com"]
+    await container.infra.close()
 
 
 @CONSUMERS
@@ -137,4 +220,42 @@ async def test_special_users_hear_no_selection_window_reminders(
     assert await container.reminders.selection_windows() == 2
     reminded = await container.infra.db["messages"].find({"template": {"$regex": "^selection_window"}}).to_list()
     assert sorted({doc["subject"] for doc in reminded}) == ["teacher:2026000601", "teacher:2026000603"]
+    await container.infra.close()
+
+
+async def test_admin_contact_parts_converge_in_any_order(settings_env: dict[str, Any]) -> None:
+    """Registration, re-binding and profile edit handled newest first: each part keeps its newest value
+    (one stamp for the whole contact dropped the re-binding and the registration here)."""
+    from jijiao_contracts import Envelope
+    from jijiao_kit.consuming import EventDispatcher, Inbox
+    from notify.service_layer.handlers import register_handlers
+
+    container = build(Settings(**settings_env))
+    dispatcher = EventDispatcher()
+    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    inbox = Inbox(container.infra.db)
+    events = [
+        (AdminChanged(subject="account:sa2", name="李新", email="li.new@example.com"), 3),
+        (AdminPhoneRebound(subject="account:sa2", mobile="13800000022"), 1),
+        (
+            AdminRegistered(
+                subject="account:sa2",
+                username="sa2",
+                name="李旧",
+                mobile="13800000021",
+                email="li.old@example.com",
+                roles=["school_admin"],
+                school_id="s2",
+            ),
+            0,
+        ),
+    ]
+    for event, hours in events:
+        envelope = Envelope.wrap(event, producer="enrollment", occurred_at=T0 + timedelta(hours=hours))
+        await dispatcher.dispatch(envelope, inbox)
+    contact = await container.contacts.get("account:sa2")
+    assert contact is not None
+    assert (contact["name"], contact["email"], contact["mobile"]) == ("李新", "li.new@example.com", "13800000022")
+    assert contact["kind"] == "admin" and contact["username"] == "sa2" and contact["school_id"] == "s2"
+    assert [doc["_id"] for doc in await container.contacts.school_admins("s2")] == ["account:sa2"]
     await container.infra.close()

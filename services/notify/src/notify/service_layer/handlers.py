@@ -75,16 +75,23 @@ def register_fact_handlers(
             f"teacher:{event.ce_number}", {"kind": "teacher", "active": event.status == "active"}, envelope.occurred_at
         )
 
+    # An administrator's contact has three parts that change on their own, each ordered on a stamp of
+    # its own: the account (registration), the profile (name, email: AdminChanged) and the bound mobile
+    # (AdminPhoneRebound). One stamp for the whole contact let whichever event was handled last (the
+    # consumer does not keep publish order) hide the others: a re-binding lost to a later profile edit
+    # would send codes to the old number. Mobile and profile are written first, so an admin contact
+    # never shows up in an audience without its address.
     @dispatcher.handles(en.AdminRegistered, name="notify.contact_from_admin")
     async def admin_registered(event: en.AdminRegistered, envelope: Envelope) -> None:
+        await contacts.upsert_part(event.subject, "mobile", {"mobile": event.mobile}, envelope.occurred_at)
+        await contacts.upsert_part(
+            event.subject, "profile", {"name": event.name, "email": event.email}, envelope.occurred_at
+        )
         await contacts.upsert(
             event.subject,
             {
                 "kind": "admin",
                 "username": event.username,
-                "name": event.name,
-                "mobile": event.mobile,
-                "email": event.email,
                 "roles": list(event.roles),
                 "school_id": event.school_id,
                 "district": event.district,
@@ -94,9 +101,16 @@ def register_fact_handlers(
             envelope.occurred_at,
         )
 
+    @dispatcher.handles(en.AdminChanged, name="notify.contact_admin_changed")
+    async def admin_changed(event: en.AdminChanged, envelope: Envelope) -> None:
+        # name and email only: the bound mobile changes by re-binding alone
+        await contacts.upsert_part(
+            event.subject, "profile", {"name": event.name, "email": event.email}, envelope.occurred_at
+        )
+
     @dispatcher.handles(en.AdminPhoneRebound, name="notify.contact_phone_rebound")
     async def phone_rebound(event: en.AdminPhoneRebound, envelope: Envelope) -> None:
-        await contacts.upsert(event.subject, {"mobile": event.mobile}, envelope.occurred_at)
+        await contacts.upsert_part(event.subject, "mobile", {"mobile": event.mobile}, envelope.occurred_at)
 
     # Special users cannot select (§1), so selection-window reminders skip them. The flag is a part of
     # its own (not held back by, nor holding back, the teacher's other changes). These events also have
