@@ -11,6 +11,7 @@ from enrollment.adapters import mongo
 from enrollment.adapters.ability_repository import AbilityRepository
 from enrollment.adapters.announcement_repository import AnnouncementRepository
 from enrollment.adapters.billing_repository import BillRepository
+from enrollment.adapters.captcha import CaptchaStore
 from enrollment.adapters.catalogue_repository import CourseRepository
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
@@ -149,7 +150,14 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         accounts=accounts,
         roster=RosterService(schools, teachers, hasher, clock, next_sequence),
         auth=AuthService(
-            accounts, teachers, hasher, issuer, max_failed_logins=settings.max_failed_logins, schools=schools
+            accounts,
+            teachers,
+            hasher,
+            issuer,
+            max_failed_logins=settings.max_failed_logins,
+            schools=schools,
+            captchas=CaptchaStore(infra.redis, settings.redis_prefix),
+            captcha_after_failures=settings.captcha_after_failures,
         ),
         transfers=TransferService(TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock),
         account_service=AccountService(accounts, hasher, clock, teachers=teachers, schools=schools),

@@ -12,3 +12,5 @@ class Settings(ServiceSettings):
     access_token_ttl_seconds: int = 8 * 3600
     #: Wrong passwords in a row that lock an account (DOMAIN §1).
     max_failed_logins: int = 10
+    # After this many wrong passwords in a row the login also needs an image code (0: always).
+    captcha_after_failures: int = 3

@@ -17,7 +17,48 @@ from jijiao_stack.pytest_plugin import bearer
 
 
 async def login(env: Any, name: str, password: str) -> Any:
-    return await env.client.post("/v1/auth/token", json={"login": name, "password": password})
+    """Sign in as the web form does: when the server asks for an image code, read one and answer it
+    (the answer is taken from the store the API keeps it in, as a person would read the image)."""
+    response = await env.client.post("/v1/auth/token", json={"login": name, "password": password})
+    if response.status_code == 400 and response.json()["code"] == "captcha_required":
+        captcha = await solved_captcha(env)
+        response = await env.client.post("/v1/auth/token", json={"login": name, "password": password, **captcha})
+    return response
+
+
+async def solved_captcha(env: Any, *, wrong: bool = False) -> dict[str, str]:
+    issued = await env.client.post("/v1/auth/captcha")
+    assert issued.status_code == 201, issued.text
+    captcha_id = issued.json()["id"]
+    answer = await env.container.infra.redis.get(f"{env.container.settings.redis_prefix}:captcha:{captcha_id}")
+    return {"captcha_id": captcha_id, "captcha_answer": "XXXX" if wrong else answer.lower()}
+
+
+async def test_after_three_wrong_passwords_the_login_needs_an_image_code(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        teacher = await env.teacher(school, "陈晓明")
+        ce, initial = teacher["ce_number"], teacher["id_number"][-6:]
+        post = env.client.post
+        wrong = [await post("/v1/auth/token", json={"login": ce, "password": "nope"}) for _ in range(3)]
+        without = await post("/v1/auth/token", json={"login": ce, "password": initial})
+        issued = await post("/v1/auth/captcha")
+        bad = await solved_captcha(env, wrong=True)
+        wrong_code = await post("/v1/auth/token", json={"login": ce, "password": initial, **bad})
+        spent = await post("/v1/auth/token", json={"login": ce, "password": initial, **bad, "captcha_answer": "x"})
+        good = await solved_captcha(env)
+        signed_in = await post("/v1/auth/token", json={"login": ce, "password": initial, **good})
+        reused = await post("/v1/auth/token", json={"login": ce, "password": initial, **good})
+    assert [r.status_code for r in wrong] == [401, 401, 401]
+    assert "captcha_required" not in wrong[1].json() and wrong[2].json()["captcha_required"] is True
+    assert without.status_code == 400 and without.json()["code"] == "captcha_required"
+    assert issued.json()["image"].startswith("data:image/png;base64,iVBOR")  # a PNG
+    assert wrong_code.status_code == 400 and wrong_code.json()["code"] == "captcha_invalid"
+    assert spent.status_code == 400 and spent.json()["code"] == "captcha_invalid"  # one check per code
+    assert signed_in.status_code == 200  # the answer is not case-sensitive; the failures are reset
+    assert reused.status_code == 200  # no image code needed once the password was right
 
 
 async def test_ten_wrong_passwords_lock_and_the_school_admin_unlocks(

@@ -4,8 +4,10 @@ wrong passwords; a locked account gets 423 until a school admin unlocks it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from enrollment.adapters.captcha import CaptchaStore, IssuedCaptcha
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository, _Credentials
 from enrollment.domain.accounts import LoginKind, locks_after, login_kinds, password_problem
@@ -16,7 +18,7 @@ from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, AccountLocked
 from jijiao_kit.auth import Principal, TokenIssuer
-from jijiao_kit.errors import InvalidInput, Locked, NotFound, Unauthorized
+from jijiao_kit.errors import BadRequest, InvalidInput, Locked, NotFound, Unauthorized
 from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
@@ -66,6 +68,8 @@ class AuthService:
         *,
         max_failed_logins: int,
         schools: SchoolRepository | None = None,
+        captchas: CaptchaStore | None = None,
+        captcha_after_failures: int = 3,
     ) -> None:
         self.accounts = accounts
         self.teachers = teachers
@@ -73,6 +77,8 @@ class AuthService:
         self.hasher = hasher
         self.issuer = issuer
         self.max_failed_logins = max_failed_logins
+        self.captchas = captchas
+        self.captcha_after_failures = captcha_after_failures
 
     async def _find(self, login: str) -> tuple[_Credentials, Doc, str] | None:
         """The one account a login names: (repository, document, token subject)."""
@@ -102,7 +108,17 @@ class AuthService:
                     return repo, doc, f"{prefix}:{doc['_id']}"
         return None
 
-    async def login(self, login: str, password: str) -> IssuedToken:
+    async def new_captcha(self) -> IssuedCaptcha:
+        if self.captchas is None:
+            raise NotFound("Image codes are off here.", code="captcha_disabled", title="未启用图形验证码")
+        return await self.captchas.issue(datetime.now(UTC))
+
+    def _needs_captcha(self, failures: int) -> bool:
+        return self.captchas is not None and failures >= self.captcha_after_failures
+
+    async def login(self, login: str, password: str, captcha: tuple[str, str] | None = None) -> IssuedToken:
+        """``captcha``: (id, answer) of an image code, needed once the account has
+        ``captcha_after_failures`` wrong passwords in a row (a wrong code is not a wrong password)."""
         found = await self._find(login)
         if found is None:
             raise self._bad_credentials()
@@ -110,6 +126,15 @@ class AuthService:
         credentials = doc["credentials"]
         if credentials.get("locked"):
             raise self._locked()
+        if self._needs_captcha(int(credentials.get("failed_attempts") or 0)):
+            if captcha is None:
+                raise BadRequest(
+                    "An image code is required after several wrong passwords.",
+                    code="captcha_required",
+                    title="请输入图形验证码",
+                )
+            if self.captchas is not None and not await self.captchas.check(*captcha):
+                raise BadRequest("Wrong or expired image code.", code="captcha_invalid", title="图形验证码错误或已过期")
         if not await self.hasher.verify_async(credentials["password_hash"], password):
             raise await self._wrong_password(repo, doc, subject)
         if credentials.get("failed_attempts"):
@@ -137,7 +162,9 @@ class AuthService:
             )
             await repo.lock(doc["_id"], [outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system"))])
             return self._locked()
-        return self._bad_credentials(remaining=self.max_failed_logins - failures)
+        return self._bad_credentials(
+            remaining=self.max_failed_logins - failures, captcha_required=self._needs_captcha(failures)
+        )
 
     def _by_subject(self, subject: str) -> tuple[_Credentials, str]:
         kind, _, key = subject.partition(":")
@@ -196,12 +223,14 @@ class AuthService:
             )
 
     @staticmethod
-    def _bad_credentials(remaining: int | None = None) -> Unauthorized:
+    def _bad_credentials(remaining: int | None = None, captcha_required: bool = False) -> Unauthorized:
+        extra: dict[str, object] = {}
+        if remaining is not None:
+            extra["remaining_attempts"] = remaining
+        if captcha_required:
+            extra["captcha_required"] = True  # the next try needs an image code
         return Unauthorized(
-            "Unknown login or wrong password.",
-            code="invalid_credentials",
-            title="账号或密码错误",
-            extra={"remaining_attempts": remaining} if remaining is not None else None,
+            "Unknown login or wrong password.", code="invalid_credentials", title="账号或密码错误", extra=extra or None
         )
 
     @staticmethod

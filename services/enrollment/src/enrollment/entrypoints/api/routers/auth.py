@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import base64
+
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from enrollment.entrypoints.api.deps import AuthDep
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.timeutil import UtcDateTime
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -12,6 +15,8 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 class TokenRequest(BaseModel):
     login: str = Field(min_length=1, max_length=64, description="Account name, CE number, ID number or mobile")
     password: str = Field(min_length=1, max_length=128)
+    captcha_id: str | None = Field(None, max_length=64, description="图形验证码 id (POST /v1/auth/captcha)")
+    captcha_answer: str | None = Field(None, max_length=16, description="the characters on the image")
 
 
 class TokenResponse(BaseModel):
@@ -24,14 +29,38 @@ class TokenResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"description": "Wrong login or password"}, 423: {"description": "Account locked"}},
+    responses={
+        400: {"description": "captcha_required / captcha_invalid"},
+        401: {"description": "Wrong login or password"},
+        423: {"description": "Account locked"},
+    },
 )
 async def issue_token(body: TokenRequest, auth: AuthDep) -> TokenResponse:
-    issued = await auth.login(body.login, body.password)
+    """Sign in. After a few wrong passwords in a row (the 401 says ``captcha_required``) the next try
+    also needs an image code from ``POST /v1/auth/captcha`` (400 ``captcha_required`` / ``captcha_invalid``)."""
+    captcha = (body.captcha_id, body.captcha_answer or "") if body.captcha_id else None
+    issued = await auth.login(body.login, body.password, captcha)
     return TokenResponse(
         access_token=issued.access_token,
         expires_in=issued.expires_in,
         must_change_password=issued.must_change_password,
+    )
+
+
+class CaptchaOut(BaseModel):
+    id: str
+    image: str = Field(description="data:image/png;base64,... (160 x 60)")
+    expires_at: UtcDateTime
+
+
+@router.post("/captcha", status_code=status.HTTP_201_CREATED, response_model=CaptchaOut)
+async def new_captcha(auth: AuthDep) -> CaptchaOut:
+    """A one-time image code for the login form (valid 5 minutes, one check)."""
+    issued = await auth.new_captcha()
+    return CaptchaOut(
+        id=issued.id,
+        image="data:image/png;base64," + base64.b64encode(issued.png).decode(),
+        expires_at=issued.expires_at,
     )
 
 
