@@ -1,6 +1,7 @@
-"""Contact-book facts fed through the real broker: an administrator's profile edits (AdminChanged) and
-the special-user flag (SpecialUserFlagged/Cleared), both ordered by ``occurred_at``; and what they
-change downstream (where a bill's notices go, who hears that a selection window opens)."""
+"""Contact-book facts fed through the real broker: an administrator's profile edits (AdminChanged),
+the special-user flag (SpecialUserFlagged/Cleared) and a teacher's events in any order, all ordered by
+``occurred_at``; and what they change downstream (where a bill's notices go, who hears that a
+selection window opens)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from jijiao_contracts.events.enrollment import (
     BillIssued,
     SpecialUserCleared,
     SpecialUserFlagged,
+    TeacherArchived,
     TeacherChanged,
     TeacherRegistered,
+    TeacherTransferred,
     TermScheduled,
 )
 from jijiao_kit.clock import FixedClock
@@ -258,4 +261,144 @@ async def test_admin_contact_parts_converge_in_any_order(settings_env: dict[str,
     assert (contact["name"], contact["email"], contact["mobile"]) == ("李新", "li.new@example.com", "13800000022")
     assert contact["kind"] == "admin" and contact["username"] == "sa2" and contact["school_id"] == "s2"
     assert [doc["_id"] for doc in await container.contacts.school_admins("s2")] == ["account:sa2"]
+    await container.infra.close()
+
+
+def _teacher_history(ce: str) -> list[tuple[Any, int]]:
+    """A teacher's events in queue order, with their hour after T0: registered, changed (new mobile
+    and email), transferred, archived as "left", reactivated by the school."""
+    return [
+        (
+            TeacherRegistered(
+                ce_number=ce,
+                name="赵老师",
+                school_id="s1",
+                school_name="一小",
+                district="天河区",
+                mobile="13900000801",
+                email="zhao.old@example.com",
+                registered_year=2026,
+            ),
+            0,
+        ),
+        (
+            TeacherChanged(
+                ce_number=ce,
+                name="赵晓",
+                school_id="s1",
+                school_name="一小",
+                district="天河区",
+                mobile="13900000802",
+                email="zhao.new@example.com",
+            ),
+            1,
+        ),
+        (
+            TeacherTransferred(
+                ce_number=ce,
+                from_school_id="s1",
+                to_school_id="s2",
+                to_school_name="二中",
+                from_district="天河区",
+                to_district="越秀区",
+            ),
+            2,
+        ),
+        (TeacherArchived(ce_number=ce, status="left", school_id="s2"), 3),
+        (TeacherArchived(ce_number=ce, status="active", school_id="s2"), 4),
+    ]
+
+
+# Orders of the history above (indexes into it), each compared with the queue order of the same
+# events: the registration last, the registration after the change only, newest first, the archiving
+# handled after the reactivation, and a redelivered registration at the end.
+TEACHER_ORDERS = [
+    [0, 1, 2, 3, 4],
+    [1, 2, 3, 4, 0],
+    [0, 1],
+    [1, 0],
+    [4, 3, 2, 1, 0],
+    [2, 1, 4, 0, 3],
+    [0, 1, 2, 4, 3, 0],
+]
+# A retired teacher who is transferred stays retired (enrollment reactivates only a teacher who had
+# left, with a TeacherArchived of its own): registered, retired, transferred.
+RETIRED_ORDERS = [[0, 1, 2], [2, 1, 0], [1, 2, 0]]
+FACT_HANDLERS = {
+    TeacherRegistered: "notify.contact_from_teacher",
+    TeacherChanged: "notify.contact_teacher_changed",
+    TeacherTransferred: "notify.contact_teacher_transferred",
+    TeacherArchived: "notify.contact_teacher_archived",
+}
+
+
+def _as_contact(doc: dict[str, Any] | None) -> tuple[Any, ...]:
+    assert doc is not None
+    return (
+        doc.get("kind"),
+        bool(doc.get("active")),
+        doc.get("name"),
+        doc.get("mobile"),
+        doc.get("email"),
+        doc.get("school_id"),
+        doc.get("school_name"),
+        doc.get("district"),
+    )
+
+
+@CONSUMERS
+async def test_teacher_contact_is_the_same_in_any_order(
+    settings_env: dict[str, Any], smtp_server: Any, publish: Any, batch_size: int
+) -> None:
+    """A teacher's events handled in any order, through the real broker, leave the contact queue order
+    leaves (one stamp for the whole contact dropped a registration handled after a later change: the
+    teacher was never active and heard no reminders)."""
+    settings = Settings(
+        **settings_env, smtp_port=smtp_server.port, quiet_hours_enabled=False, consumer_batch_size=batch_size
+    )
+    container = build(settings)
+    worker = create_worker(container)
+    published: list[tuple[str, str]] = []
+
+    async def publish_in(order: list[int], history: list[tuple[Any, int]]) -> None:
+        for index in order:
+            event, hours = history[index]
+            envelope = await publish(worker, event, producer="enrollment", occurred_at=T0 + timedelta(hours=hours))
+            published.append((FACT_HANDLERS[type(event)], envelope.event_id))
+
+    async with running(worker):
+        for n, order in enumerate(TEACHER_ORDERS):
+            await publish_in(order, _teacher_history(f"20260008{n:02d}"))
+        for n, order in enumerate(RETIRED_ORDERS):
+            ce = f"20260009{n:02d}"
+            history = _teacher_history(ce)[:3]
+            history[1] = (TeacherArchived(ce_number=ce, status="retired", school_id="s1"), 1)
+            await publish_in(order, history)
+
+        async def all_handled() -> bool:
+            return all([await handled(container, handler, event_id) for handler, event_id in published])
+
+        await eventually(all_handled, timeout=15)
+
+    contacts = {doc["_id"]: doc async for doc in container.infra.db["contacts"].find({})}
+
+    def contact(prefix: str, orders: list[list[int]], order: list[int]) -> tuple[Any, ...]:
+        return _as_contact(contacts[f"teacher:{prefix}{orders.index(order):02d}"])
+
+    # queue order
+    changed = ("teacher", True, "赵晓", "13900000802", "zhao.new@example.com")
+    assert contact("20260008", TEACHER_ORDERS, [0, 1, 2, 3, 4]) == (*changed, "s2", "二中", "越秀区")
+    assert contact("20260008", TEACHER_ORDERS, [0, 1]) == (*changed, "s1", "一小", "天河区")
+    retired = ("teacher", False, "赵老师", "13900000801", "zhao.old@example.com", "s2", "二中", "越秀区")
+    assert contact("20260009", RETIRED_ORDERS, [0, 1, 2]) == retired
+    # any other order: the same
+    for order in TEACHER_ORDERS:
+        queue = sorted(set(order))
+        assert contact("20260008", TEACHER_ORDERS, order) == contact("20260008", TEACHER_ORDERS, queue), order
+    for order in RETIRED_ORDERS:
+        assert contact("20260009", RETIRED_ORDERS, order) == retired, order
+
+    # the reminders' audience: every teacher but the retired ones
+    audience = sorted([doc["_id"] async for doc in container.contacts.teachers_who_can_select()])
+    assert audience == [f"teacher:20260008{n:02d}" for n in range(len(TEACHER_ORDERS))]
     await container.infra.close()

@@ -34,10 +34,11 @@ class Contacts:
 
     async def upsert_part(self, key: str, part: str, fields: Doc, as_of: datetime) -> bool:
         """``upsert`` of one part of a contact that changes on its own (an administrator's ``profile``:
-        name and email; their ``mobile``; a teacher's ``special`` flag), ordered by ``occurred_at`` on
+        name and email; their ``mobile``; a teacher's ``profile``: name, mobile, email; ``school``:
+        school and district; ``status``: active; ``special`` flag), ordered by ``occurred_at`` on
         that part's own stamp (``<part>_as_of_ms``). Events that change different parts are then
         applied in any order: a profile edit handled before an earlier re-binding keeps the new mobile,
-        and neither holds back the registration that writes the rest of the contact."""
+        and a teacher's change handled before the registration no longer drops the registration."""
         return await _set_newer(self.collection, key, f"{part}_as_of_ms", fields, as_of)
 
     async def set_fields(self, key: str, fields: Doc) -> None:

@@ -12,6 +12,13 @@ from notify.adapters.repositories import Contacts
 CHANNELS = ("sms", "email")
 
 
+def _last_stamp(contact: dict[str, Any]) -> int | None:
+    """The newest event a contact reflects: ``as_of_ms`` and the stamps of its parts
+    (``<part>_as_of_ms``; a teacher's contact has only part stamps)."""
+    stamps = [value for key, value in contact.items() if key.endswith("as_of_ms") and isinstance(value, int | float)]
+    return int(max(stamps)) if stamps else None
+
+
 class ContactService:
     def __init__(self, contacts: Contacts) -> None:
         self.contacts = contacts
@@ -31,7 +38,7 @@ class ContactService:
             "mobile": contact.get("mobile"),
             "email": contact.get("email"),
             "opt_out": {channel: bool(opt_out.get(channel, False)) for channel in CHANNELS},
-            "updated_at": as_utc(contact.get("as_of_ms")),
+            "updated_at": as_utc(_last_stamp(contact)),
         }
 
     async def mine(self, principal: Principal) -> dict[str, Any]:

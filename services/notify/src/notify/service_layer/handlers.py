@@ -1,7 +1,7 @@
 """Event handlers of notify: the contact book, the facts reminders need, and one notice per route.
 
 Each effect is keyed on the event: contacts and term/balance copies move forward in ``occurred_at``
-only (``upsert_newer``; parts of a contact that change on their own, each on a stamp of its own);
+only (``upsert_newer``; parts of a contact that different events change, each on a stamp of its own);
 notices are keyed by cause event id + recipient + channel."""
 
 from __future__ import annotations
@@ -18,13 +18,18 @@ from notify.domain.routing import ROUTES, Route
 from notify.service_layer.notices import Notifier
 
 
-def _teacher_fields(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str, Any]:
+def _teacher(ce_number: str) -> dict[str, Any]:
+    """What every teacher event writes along with its part (the same values every time)."""
+    return {"kind": "teacher", "ce_number": ce_number}
+
+
+def _teacher_profile(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str, Any]:
+    return {**_teacher(event.ce_number), "name": event.name, "mobile": event.mobile, "email": event.email}
+
+
+def _teacher_school(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str, Any]:
     return {
-        "kind": "teacher",
-        "ce_number": event.ce_number,
-        "name": event.name,
-        "mobile": event.mobile,
-        "email": event.email,
+        **_teacher(event.ce_number),
         "school_id": event.school_id,
         "school_name": event.school_name,
         "district": event.district,
@@ -45,34 +50,50 @@ def register_fact_handlers(
 ) -> None:
     """The contact book and the facts reminders need (low volume: one event at a time, with the inbox)."""
 
+    # A teacher's contact has parts that different events change, each ordered on a stamp of its own:
+    # the profile (name, mobile, email: registration and change), the school (school, district:
+    # registration, change and transfer) and the status (``active``: registration and archiving, whose
+    # status "active" is a reactivation, also the one a transfer of a teacher who had left brings). One
+    # stamp for the whole contact let a later event handled first hide an earlier one (the consumer does
+    # not keep publish order): a registration handled after a change was dropped, so the teacher never
+    # became active. Each event writes only its own parts, so any order ends in the same contact. The
+    # address is written before the status, so an active teacher never lacks the address its event had.
     @dispatcher.handles(en.TeacherRegistered, name="notify.contact_from_teacher")
     async def teacher_registered(event: en.TeacherRegistered, envelope: Envelope) -> None:
-        await contacts.upsert(
-            f"teacher:{event.ce_number}", {**_teacher_fields(event), "active": True}, envelope.occurred_at
-        )
+        key = f"teacher:{event.ce_number}"
+        await contacts.upsert_part(key, "profile", _teacher_profile(event), envelope.occurred_at)
+        await contacts.upsert_part(key, "school", _teacher_school(event), envelope.occurred_at)
+        await contacts.upsert_part(key, "status", {**_teacher(event.ce_number), "active": True}, envelope.occurred_at)
 
     @dispatcher.handles(en.TeacherChanged, name="notify.contact_teacher_changed")
     async def teacher_changed(event: en.TeacherChanged, envelope: Envelope) -> None:
-        await contacts.upsert(f"teacher:{event.ce_number}", _teacher_fields(event), envelope.occurred_at)
+        key = f"teacher:{event.ce_number}"
+        await contacts.upsert_part(key, "profile", _teacher_profile(event), envelope.occurred_at)
+        await contacts.upsert_part(key, "school", _teacher_school(event), envelope.occurred_at)
 
     @dispatcher.handles(en.TeacherTransferred, name="notify.contact_teacher_transferred")
     async def teacher_transferred(event: en.TeacherTransferred, envelope: Envelope) -> None:
-        await contacts.upsert(
+        # the school only: a teacher who had left is reactivated by a TeacherArchived(status="active")
+        # of the same move; a retired one stays retired
+        await contacts.upsert_part(
             f"teacher:{event.ce_number}",
+            "school",
             {
-                "kind": "teacher",
+                **_teacher(event.ce_number),
                 "school_id": event.to_school_id,
                 "school_name": event.to_school_name,
                 "district": event.to_district,
-                "active": True,
             },
             envelope.occurred_at,
         )
 
     @dispatcher.handles(en.TeacherArchived, name="notify.contact_teacher_archived")
     async def teacher_archived(event: en.TeacherArchived, envelope: Envelope) -> None:
-        await contacts.upsert(
-            f"teacher:{event.ce_number}", {"kind": "teacher", "active": event.status == "active"}, envelope.occurred_at
+        await contacts.upsert_part(
+            f"teacher:{event.ce_number}",
+            "status",
+            {**_teacher(event.ce_number), "active": event.status == "active"},
+            envelope.occurred_at,
         )
 
     # An administrator's contact has three parts that change on their own, each ordered on a stamp of
