@@ -225,6 +225,7 @@ class RunningSystem:
     mongodb_url: str
     var_dir: Path
     smtp_port: int
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
     @property
     def mail_dir(self) -> Path:
@@ -274,7 +275,9 @@ def running_system(infra_urls: InfraUrls) -> Iterator[RunningSystem]:
         for log in sorted((var_dir / "log").glob("*.log")):
             print(f"===== {log.name}\n{log.read_text()[-3000:]}")
         raise
-    yield RunningSystem(system.urls, prefix, infra_urls.mongodb_url, var_dir, system.config.smtp_port)
+    yield RunningSystem(
+        system.urls, prefix, infra_urls.mongodb_url, var_dir, system.config.smtp_port, infra_urls.redis_url
+    )
     system.stop()
     asyncio.run(cleanup_prefix(infra_urls, prefix))
     delete_by_prefix_blocking(infra_urls.rabbitmq_url, (f"{prefix}.",))

@@ -156,7 +156,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
             issuer,
             max_failed_logins=settings.max_failed_logins,
             schools=schools,
-            captchas=CaptchaStore(infra.redis, settings.redis_prefix),
+            captchas=CaptchaStore(infra.redis, f"{settings.redis_prefix}captcha:"),
             captcha_after_failures=settings.captcha_after_failures,
         ),
         transfers=TransferService(TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock),

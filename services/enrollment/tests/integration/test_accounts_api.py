@@ -30,7 +30,8 @@ async def solved_captcha(env: Any, *, wrong: bool = False) -> dict[str, str]:
     issued = await env.client.post("/v1/auth/captcha")
     assert issued.status_code == 201, issued.text
     captcha_id = issued.json()["id"]
-    answer = await env.container.infra.redis.get(f"{env.container.settings.redis_prefix}:captcha:{captcha_id}")
+    assert env.container.auth.captchas is not None
+    answer = await env.container.infra.redis.get(env.container.auth.captchas.key(captcha_id))
     return {"captcha_id": captcha_id, "captcha_answer": "XXXX" if wrong else answer.lower()}
 
 

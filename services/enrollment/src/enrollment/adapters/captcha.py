@@ -26,25 +26,26 @@ class IssuedCaptcha:
 
 
 class CaptchaStore:
-    def __init__(self, redis: Redis, prefix: str, *, ttl_seconds: int = 300, length: int = 4) -> None:
+    def __init__(self, redis: Redis, key_prefix: str, *, ttl_seconds: int = 300, length: int = 4) -> None:
+        """Codes are kept under ``<key_prefix><id>``."""
         self.redis = redis
-        self.prefix = prefix
+        self.key_prefix = key_prefix
         self.ttl_seconds = ttl_seconds
         self.length = length
         self._drawer = ImageCaptcha(width=160, height=60)
 
-    def _key(self, captcha_id: str) -> str:
-        return f"{self.prefix}:captcha:{captcha_id}"
+    def key(self, captcha_id: str) -> str:
+        return self.key_prefix + captcha_id
 
     async def issue(self, now: datetime) -> IssuedCaptcha:
         text = "".join(secrets.choice(ALPHABET) for _ in range(self.length))
         captcha_id = uuid.uuid4().hex
-        await self.redis.set(self._key(captcha_id), text, ex=self.ttl_seconds)
+        await self.redis.set(self.key(captcha_id), text, ex=self.ttl_seconds)
         png = await asyncio.to_thread(lambda: self._drawer.generate(text).getvalue())  # a few ms of drawing
         return IssuedCaptcha(captcha_id, png, now + timedelta(seconds=self.ttl_seconds))
 
     async def check(self, captcha_id: str, answer: str) -> bool:
-        stored = await self.redis.getdel(self._key(captcha_id))
+        stored = await self.redis.getdel(self.key(captcha_id))
         if stored is None:
             return False
         expected = stored.decode() if isinstance(stored, bytes) else str(stored)
