@@ -193,7 +193,9 @@ def create_worker(container: Container | None = None) -> Worker:
     if batched:
         facts = EventDispatcher()
         register_fact_handlers(facts, container.contacts, container.terms, container.balances)
-        batches = NoticeBatches(facts, worker.inbox, BatchInbox(container.infra.db), container.notifier)
+        batches = NoticeBatches(
+            facts, worker.inbox, BatchInbox(container.infra.db), container.notifier, contacts=container.contacts
+        )
         attach_batch_consumer(
             worker,
             batches,

@@ -203,7 +203,9 @@ async def test_special_users_hear_no_selection_window_reminders(
             db = container.infra.db
             return (
                 await db["terms"].count_documents({}) == 1
-                and await handled(container, "notify.contact_special_user_cleared", last.event_id)
+                # one at a time: the fact handler's own record; in batches the flags are applied in bulk
+                # before the batch's notices, so the notice counts below say the last clearing was seen
+                and (batch_size > 0 or await handled(container, "notify.contact_special_user_cleared", last.event_id))
                 # the flag/clear notices still go out (the routes are untouched by the fact handlers)
                 and await db["messages"].count_documents({"template": "special_user_flagged"}) == 3
                 and await db["messages"].count_documents({"template": "special_user_cleared"}) == 2

@@ -41,6 +41,50 @@ class Contacts:
         and a teacher's change handled before the registration no longer drops the registration."""
         return await _set_newer(self.collection, key, f"{part}_as_of_ms", fields, as_of)
 
+    async def upsert_part_many(self, part: str, items: Sequence[tuple[str, Doc, datetime]]) -> None:
+        """``upsert_part`` for many contacts at once (a payment deadline flags a whole city): one read of
+        the stamps, at most two bulk writes, one read to verify; a contact a concurrent writer changed
+        in between goes the one-at-a-time way. Same outcome as ``upsert_part`` per item."""
+        stamp_field = f"{part}_as_of_ms"
+        latest: dict[str, tuple[Doc, datetime]] = {}
+        for key, fields, as_of in items:
+            if key not in latest or epoch_ms(as_of) > epoch_ms(latest[key][1]):
+                latest[key] = (fields, as_of)
+        if not latest:
+            return
+        stamps = {
+            doc["_id"]: doc.get(stamp_field)
+            async for doc in self.collection.find({"_id": {"$in": list(latest)}}, {stamp_field: 1})
+        }
+        updates: list[UpdateOne] = []
+        inserts: list[Doc] = []
+        for key, (fields, as_of) in latest.items():
+            stamp = epoch_ms(as_of)
+            known = stamps.get(key)
+            if key not in stamps:
+                inserts.append({"_id": key, **fields, stamp_field: stamp})
+            elif known is None or known < stamp:
+                condition = None if known is None else {"$lt": stamp}
+                updates.append(
+                    UpdateOne({"_id": key, stamp_field: condition}, {"$set": {**fields, stamp_field: stamp}})
+                )
+        if updates:
+            await self.collection.bulk_write(updates, ordered=False)
+        if inserts:
+            try:
+                await self.collection.insert_many(inserts, ordered=False)
+            except BulkWriteError as exc:  # created meanwhile: verified below
+                if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                    raise
+        after = {
+            doc["_id"]: doc.get(stamp_field)
+            async for doc in self.collection.find({"_id": {"$in": list(latest)}}, {stamp_field: 1})
+        }
+        for key, (fields, as_of) in latest.items():
+            now_stamp = after.get(key)
+            if now_stamp is None or now_stamp < epoch_ms(as_of):
+                await _set_newer(self.collection, key, stamp_field, fields, as_of)
+
     async def set_fields(self, key: str, fields: Doc) -> None:
         """Fields only this service writes (opt-outs, archive flag): not ordered by event time."""
         await self.collection.update_one({"_id": key}, {"$set": fields}, upsert=True)

@@ -18,11 +18,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from jijiao_contracts import Envelope
+from jijiao_contracts.events.enrollment import SpecialUserCleared, SpecialUserFlagged
 from jijiao_kit.batching import BatchInbox
 from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.correlation import set_correlation_id
+from notify.adapters.repositories import Contacts
 from notify.domain.routing import ROUTES, Notice, Route
 from notify.service_layer.notices import Notifier
+
+SPECIAL_FLAG = {SpecialUserFlagged.routing_key(), SpecialUserCleared.routing_key()}
 
 
 class NoticeBatches:
@@ -33,7 +37,10 @@ class NoticeBatches:
         batch_inbox: BatchInbox,
         notifier: Notifier,
         routes: Sequence[Route] = ROUTES,
+        contacts: Contacts | None = None,
     ) -> None:
+        """``contacts``: where special-user flags go in bulk (without it they go through ``facts``)."""
+        self.contacts = contacts
         self.facts = facts
         self.inbox = inbox
         self.batch_inbox = batch_inbox
@@ -45,10 +52,19 @@ class NoticeBatches:
         return sorted(self._fact_keys | set(self.routes))
 
     async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
+        flags: list[tuple[str, dict[str, Any], Any]] = []
         for envelope in envelopes:
-            if envelope.routing_key in self._fact_keys:
+            if self.contacts is not None and envelope.routing_key in SPECIAL_FLAG:
+                # A payment deadline flags a whole city at once: these go in bulk (ordered by their own
+                # stamp, so no inbox is needed), not event by event like the other contact facts.
+                ce_number = envelope.payload.get("ce_number")
+                flagged = envelope.routing_key == SpecialUserFlagged.routing_key()
+                flags.append((f"teacher:{ce_number}", {"special": flagged}, envelope.occurred_at))
+            elif envelope.routing_key in self._fact_keys:
                 set_correlation_id(envelope.correlation_id)
                 await self.facts.dispatch(envelope, self.inbox)
+        if self.contacts is not None and flags:
+            await self.contacts.upsert_part_many("special", flags)
         by_route: dict[str, list[Envelope]] = {}
         for envelope in envelopes:
             if envelope.routing_key in self.routes:
