@@ -5,7 +5,9 @@ system turns each into a pending notice and its delivery job sends it to the dev
 Reported: notices per second from the first publish until the sink holds all N, the broker's raw
 consume rate measured in the same run (N raw messages of the same size, published to a scratch
 quorum queue and consumed with aio-pika, manual acks, the worker's prefetch), their ratio, and
-duplicates / losses counted against the sink (every sink hit is counted in ``deliveries``).
+duplicates / losses counted against the sink (every sink hit is counted in ``deliveries``). The sink
+lives in Redis under the notify service's prefix (it stands in for an external gateway and costs the
+service's store nothing); its keys are deleted after counting.
 
 ``BENCH_NOTICES`` sets N (default 50,000)."""
 
@@ -18,11 +20,14 @@ from typing import Any
 
 import aio_pika
 from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
 
 from benchmarks._measure import raw_broker_rates
 from benchmarks._system import bench_system
 from jijiao_contracts import Envelope, Topology
 from jijiao_contracts.events.enrollment import SpecialUserFlagged
+from notify.adapters.sms_sink import SmsSinkStore
+from notify.settings import Settings
 
 PREFETCH = 32
 PUBLISH_WINDOW = 500
@@ -87,6 +92,8 @@ async def main() -> dict[str, Any]:
 
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.mongodb_url)
         db = client[f"{system.config.name_prefix}_notify"]
+        redis = Redis.from_url(system.config.redis_url, decode_responses=True)
+        sink = SmsSinkStore(redis, Settings(name_prefix=system.config.name_prefix).redis_prefix)
         connection = await aio_pika.connect_robust(url)
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
@@ -97,26 +104,22 @@ async def main() -> dict[str, Any]:
             deadline = time.monotonic() + max(600.0, count / 20)
             sink_count = 0
             while time.monotonic() < deadline:
-                # The collection count is cheap; an exact count scans the sink, and at tens of thousands
-                # of documents polling it would take the store's time from the service being measured.
-                sink_count = await db["sms_sink"].estimated_document_count()
-                if sink_count >= count and await db["sms_sink"].count_documents({}) >= count:
+                # One HLEN on Redis: polling takes nothing from the store of the service being measured.
+                sink_count = await sink.count()
+                if sink_count >= count:
                     break
                 await asyncio.sleep(0.25)
             elapsed = time.perf_counter() - started
             await asyncio.sleep(2.0)  # let any late duplicate land before counting
-        totals = [
-            doc
-            async for doc in await db["sms_sink"].aggregate(
-                [{"$group": {"_id": None, "docs": {"$sum": 1}, "deliveries": {"$sum": "$deliveries"}}}]
-            )
-        ]
-        docs = int(totals[0]["docs"]) if totals else 0
-        deliveries = int(totals[0]["deliveries"]) if totals else 0
-        distinct_mobiles = len(await db["sms_sink"].distinct("to"))
+        received = await sink.everything()
+        docs = len(received)
+        deliveries = sum(int(doc["deliveries"]) for doc in received)
+        distinct_mobiles = len({doc["to"] for doc in received})
         sent = await db["messages"].count_documents({"status": "sent"})
         failed = await db["messages"].count_documents({"status": "failed"})
         await client.close()
+        await sink.clear()
+        await redis.aclose()
 
     rate = docs / elapsed if elapsed else 0.0
     ratio = rate / raw["raw_consume_per_second"] if raw["raw_consume_per_second"] else 0.0

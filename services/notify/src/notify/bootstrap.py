@@ -27,11 +27,11 @@ from notify.adapters.repositories import (
     Messages,
     OutcomeRecords,
     PointsBalances,
-    SmsSinkStore,
     Terms,
     Verifications,
 )
 from notify.adapters.sms import DevSmsSink, HttpSmsGateway
+from notify.adapters.sms_sink import SmsSinkStore
 from notify.adapters.throttle import SlidingLimiter
 from notify.service_layer.batch import NoticeBatches
 from notify.service_layer.contacts import ContactService
@@ -106,7 +106,7 @@ def build(
     tz = ZoneInfo(settings.timezone)
     contacts = Contacts(infra.db)
     messages = Messages(infra.db)
-    sink = SmsSinkStore(infra.db)
+    sink = SmsSinkStore(infra.redis, settings.redis_prefix)  # the development sink, not the service's store
     terms = Terms(infra.db)
     balances = PointsBalances(infra.db)
     sms = sms or sms_channel(settings, sink)

@@ -85,7 +85,7 @@ async def test_burst_with_redeliveries_sends_one_sms_per_event(
         await eventually(all_sent, timeout=60)
         await publish_all(worker, envelopes[-count // 4 :])  # redelivered after they were sent
         await asyncio.sleep(1.5)
-    sink = await db["sms_sink"].find({}).to_list()
+    sink = await container.sink.everything()
     assert len(sink) == count + 1
     assert all(doc["deliveries"] == 1 for doc in sink)
     assert {doc["to"] for doc in sink} == {f"139{n:08d}" for n in range(count)} | {"13999999999"}
@@ -138,7 +138,7 @@ async def test_redelivered_bill_reaches_no_admin_registered_since(settings_env: 
         await eventually(lambda: container.contacts.get("account:a2"))
         await publish_all(worker, [bill])
         await asyncio.sleep(1.5)
-    assert [doc["to"] for doc in await db["sms_sink"].find({}).to_list()] == ["13700000001"]
+    assert [doc["to"] for doc in await container.sink.everything()] == ["13700000001"]
     await container.infra.close()
 
 
@@ -153,7 +153,7 @@ async def test_handed_over_notices_go_out_without_waiting_for_the_delivery_job(s
         await publish_all(worker, [flagged(n) for n in range(30)])
 
         async def all_sent() -> bool:
-            return await db["sms_sink"].count_documents({}) == 30
+            return await container.sink.count() == 30
 
         await eventually(all_sent, timeout=10)
     assert await db["messages"].count_documents({"status": "sent"}) == 30

@@ -45,7 +45,7 @@ async def test_redelivered_event_sends_one_sms_and_one_email(
 
         await eventually(both_sent, timeout=15)
         await asyncio.sleep(0.5)  # give any duplicate a chance to show up
-    sink = await container.infra.db["sms_sink"].find({"to": "13900000001"}).to_list()
+    sink = await container.sink.list_to("13900000001")
     assert len(sink) == 1 and sink[0]["deliveries"] == 1
     assert sink[0]["text"].startswith("【广州继教网】陈晓明老师您好，您已加入天河一小")
     assert sink[0]["length"] == len(sink[0]["text"]) == 66  # the signature counts
@@ -200,7 +200,7 @@ async def test_bill_goes_to_every_school_admin_of_that_school(
     # a bill is essential: the admin without an email address shows as a failed email, not a silent gap
     no_email = await container.messages.get(f"{envelope.event_id}:account:a2:email")
     assert no_email is not None and (no_email["status"], no_email["error_code"]) == ("failed", "no_address")
-    to = sorted(d["to"] for d in await container.infra.db["sms_sink"].find({}).to_list())
+    to = sorted(d["to"] for d in await container.sink.everything())
     assert to == ["13700000001", "13700000002"]
     [mail] = smtp_server.to("a1@example.com")
     assert mail["Subject"] == "第2601期缴款通知书已生成（B2601-001）"

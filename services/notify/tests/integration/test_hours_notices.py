@@ -99,5 +99,5 @@ async def test_hours_bank_events_reach_the_teacher_by_sms(
         "【广州继教网】陈晓明老师，您2026年度未兑换的1500积分已于年底过期清零。",
     ]
     assert len(by_id) == 4  # and the welcome
-    sink = await container.infra.db["sms_sink"].find({"to": MOBILE}).to_list()
+    sink = await container.sink.list_to(MOBILE)
     assert [doc["deliveries"] for doc in sink] == [1, 1, 1, 1]  # the redelivered withdrawal was sent once

@@ -162,8 +162,8 @@ async def test_a_record_whose_notice_was_not_finished_publishes_nothing_for_it(s
     doc = await container.messages.get(key)
     assert doc is not None and doc["status"] == "sent" and doc["finished_by"] != "r-crashed"
     assert [e["payload"]["notice_id"] for e in publisher.published] == [key]
-    sink = await db["sms_sink"].find({}).to_list()
-    assert [(d["_id"], d["deliveries"]) for d in sink] == [(key, 1)]
+    sink = await container.sink.everything()
+    assert [(d["id"], d["deliveries"]) for d in sink] == [(key, 1)]
     assert claimed["status"] == "sending"
     await container.infra.close()
 
@@ -173,7 +173,7 @@ async def test_sink_counts_a_repeated_send(settings_env: dict[str, Any]) -> None
     fields = {"to": "13900000001", "text": "t", "received_at": datetime.now(UTC)}
     await container.sink.store_many([("m1", fields), ("m2", fields)])
     await container.sink.store_many([("m1", {**fields, "text": "again"}), ("m3", fields)])
-    docs = {d["_id"]: d for d in await container.infra.db["sms_sink"].find({}).to_list()}
+    docs = {d["id"]: d for d in await container.sink.everything()}
     assert {k: d["deliveries"] for k, d in docs.items()} == {"m1": 2, "m2": 1, "m3": 1}
     assert docs["m1"]["text"] == "t"
     await container.infra.close()

@@ -95,7 +95,7 @@ async def test_window_and_points_reminders(settings_env: dict[str, Any], publish
     assert await reminders.points_expiry() == 0
 
     await container.delivery.run_once()
-    sink = {doc["_id"]: doc for doc in await container.infra.db["sms_sink"].find({}).to_list()}
+    sink = {doc["id"]: doc for doc in await container.sink.everything()}
     texts = sorted(doc["text"] for doc in sink.values())
     assert sum("第2601期选课已开始，选课截止时间为2026年03月08日 18:00" in t for t in texts) == 2
     assert sum("第2601期选课将于2026年03月08日 18:00截止" in t for t in texts) == 2

@@ -94,7 +94,7 @@ async def test_notices_without_an_address_are_failed_visible_and_announced(
     assert events[f"{result.event_id}:teacher:2026000901:sms"]["error"].startswith("no_contact: ")
     for cause in (flag.event_id, result.event_id):  # delivered twice, recorded once
         assert await container.infra.db["messages"].count_documents({"cause_id": cause}) == 1
-    assert await container.infra.db["sms_sink"].count_documents({}) == 0
+    assert await container.sink.count() == 0
 
     app = create_api(build(settings(settings_env)))
     async with api_client(app) as client:

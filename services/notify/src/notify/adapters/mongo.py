@@ -6,7 +6,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 CONTACTS = "contacts"
 MESSAGES = "messages"
-SMS_SINK = "sms_sink"
 VERIFICATIONS = "verifications"
 TERMS = "terms"
 POINTS = "points_balances"
@@ -28,7 +27,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[CONTACTS].create_index("mobile", name="mobile")
     await db[CONTACTS].create_index([("school_id", 1), ("is_school_admin", 1)], name="school_admins")
     await db[CONTACTS].create_index([("kind", 1), ("active", 1)], name="kind_active")
-    await db[SMS_SINK].create_index("to", name="to")
     await db[VERIFICATIONS].create_index([("subject", 1), ("created_at", -1)], name="subject_created")
     await db[OUTCOME_RECORDS].create_index([("created_ts", 1)], name="created")
     await db[POINTS].create_index([("year", 1), ("balance", 1)], name="year_balance")

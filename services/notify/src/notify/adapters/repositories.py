@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from jijiao_kit.outbox import OUTBOX, PENDING
 from jijiao_kit.projections import upsert_newer
 from jijiao_kit.timeutil import epoch_ms
-from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, POINTS, SMS_SINK, TERMS, VERIFICATIONS
+from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, POINTS, TERMS, VERIFICATIONS
 from notify.domain.schedule import epoch
 
 Doc = dict[str, Any]
@@ -299,39 +298,6 @@ class Messages:
             {"$group": group},
         ]
         return [doc async for doc in await self.collection.aggregate(pipeline)]
-
-
-class SmsSinkStore:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.collection = db[SMS_SINK]
-
-    async def store(self, message_id: str, fields: Doc) -> None:
-        """Keep the first copy; ``deliveries`` counts every hit, so a double send stays visible."""
-        await self.collection.update_one(
-            {"_id": message_id}, {"$setOnInsert": fields, "$inc": {"deliveries": 1}}, upsert=True
-        )
-
-    async def store_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
-        """``store`` for many messages: one unordered insert (half the store's cost of keyed upserts);
-        a message stored before (a repeated send) keeps its first copy and counts one more delivery."""
-        if not messages:
-            return
-        try:
-            await self.collection.insert_many(
-                [{"_id": key, **fields, "deliveries": 1} for key, fields in messages], ordered=False
-            )
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != DUPLICATE_KEY for error in errors):
-                raise
-            again = Counter(messages[error["index"]][0] for error in errors)
-            for hits in set(again.values()):
-                keys = [key for key, count in again.items() if count == hits]
-                await self.collection.update_many({"_id": {"$in": keys}}, {"$inc": {"deliveries": hits}})
-
-    async def list_to(self, to: str, limit: int = 100) -> list[Doc]:
-        cursor = self.collection.find({"to": to}).sort("received_at", -1).limit(limit)
-        return [doc async for doc in cursor]
 
 
 class OutcomeRecords:

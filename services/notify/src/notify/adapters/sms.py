@@ -1,47 +1,38 @@
-"""SMS adapters behind the channel port: the development sink and an HTTP gateway."""
+"""SMS adapters behind the channel port: the development sink (in Redis) and an HTTP gateway."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
-from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
 from notify.adapters.channels import Outgoing, ProviderError, RejectedError
-from notify.adapters.repositories import SmsSinkStore
+from notify.adapters.sms_sink import SmsSinkStore
 from notify.domain.sms import size
 
 
 class DevSmsSink:
-    """Development gateway: stores each SMS instead of sending it, keyed by our message id, so a
-    repeated send of the same message is stored once. Listed by ``GET /v1/dev/sms``."""
+    """Development gateway: stores each SMS in Redis instead of sending it, keyed by our message id, so
+    a repeated send of the same message is stored once (and counted in ``deliveries``). Listed by
+    ``GET /v1/dev/sms``. A Redis failure is a ``ProviderError``: delivery retries, as with a gateway."""
 
     def __init__(self, store: SmsSinkStore) -> None:
         self.store = store
 
     async def send(self, message: Outgoing) -> str:
-        provider_id = f"sink-{uuid.uuid4().hex[:12]}"
-        measured = size(message.text)
-        await self.store.store(
-            message.message_id,
-            {
-                "to": message.to,
-                "text": message.text,
-                "length": measured.length,
-                "segments": measured.segments,
-                "provider_id": provider_id,
-                "received_at": datetime.now(UTC),
-            },
-        )
+        [provider_id] = await self.send_many([message])
+        assert isinstance(provider_id, str)
         return provider_id
 
     async def send_many(self, messages: Sequence[Outgoing]) -> list[str | ProviderError]:
-        """All messages in one bulk write of the sink (each keyed by its message id, as ``send``)."""
+        """All messages in one round trip to the sink (each keyed by its message id)."""
         now = datetime.now(UTC)
         provider_ids = [f"sink-{uuid.uuid4().hex[:12]}" for _ in messages]
-        entries = []
+        entries: list[tuple[str, dict[str, Any]]] = []
         for message, provider_id in zip(messages, provider_ids, strict=True):
             measured = size(message.text)
             entries.append(
@@ -59,7 +50,7 @@ class DevSmsSink:
             )
         try:
             await self.store.store_many(entries)
-        except PyMongoError as exc:
+        except (RedisError, OSError) as exc:
             raise ProviderError(f"SMS sink unavailable: {type(exc).__name__}") from exc
         return list(provider_ids)
 

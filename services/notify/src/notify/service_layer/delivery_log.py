@@ -9,7 +9,8 @@ from jijiao_contracts.enums import Role
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Forbidden, InvalidInput
-from notify.adapters.repositories import STATUSES, Contacts, Messages, SmsSinkStore
+from notify.adapters.repositories import STATUSES, Contacts, Messages
+from notify.adapters.sms_sink import SmsSinkStore
 from notify.domain.schedule import as_utc, local_day
 
 ADMIN_ROLES = (Role.CITY_ADMIN.value, Role.DISTRICT_ADMIN.value, Role.SCHOOL_ADMIN.value)
@@ -86,9 +87,9 @@ class DeliveryLog:
         scope = await self.scope_for(principal, to)
         received = await self.sink.list_to(to)
         if scope:
-            readable = await self.messages.readable([doc["_id"] for doc in received], scope)
-            received = [doc for doc in received if doc["_id"] in readable]
-        return [{**doc, "id": doc.pop("_id"), "received_at": as_utc(doc["received_at"])} for doc in received]
+            readable = await self.messages.readable([doc["id"] for doc in received], scope)
+            received = [doc for doc in received if doc["id"] in readable]
+        return [{**doc, "received_at": as_utc(doc["received_at"])} for doc in received]
 
     async def stats(self, principal: Principal, since: date | None, until: date | None) -> dict[str, Any]:
         scope = self.admin_scope(principal)
