@@ -3,14 +3,16 @@ one-at-a-time subscriber, which runs the same effects).
 
 Per batch: first the contact book and reminder facts, event by event in queue order through the kit's
 dispatcher and inbox (low volume; a welcome notice then finds the contact its own event created); then
-every routed notice of the batch at once: the events a route already handled are skipped (bulk inbox,
-the same records the one-at-a-time path keeps), the audiences resolved in two reads, and all notices
-written in one unordered ``insert_many``.
+every routed notice of the batch at once: the audiences resolved in two reads, and all notices written
+in one unordered ``insert_many``.
 
 Idempotency does not rest on the inbox: a notice's ``_id`` is its cause event id + recipient + channel,
-so a redelivered event (or one handled twice at the same moment) inserts nothing new. The inbox only
-spares the work, and keeps a redelivery from reaching recipients who appeared after the first handling
-(a school admin registered in between)."""
+so a redelivered event (or one handled twice at the same moment) inserts nothing new. The inbox (bulk,
+the same records the one-at-a-time path keeps) is kept only for notices to a school's administrators:
+who they are is read at handling time, so without it a redelivery would reach an administrator
+registered in between. A notice to one named teacher or account is keyed on that recipient whatever
+the contact book says, so its own key is its inbox: recording the event as well would cost the store
+one more write per notice (the payment-deadline burst is a notice per event) and protect nothing."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from jijiao_kit.batching import BatchInbox
 from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.correlation import set_correlation_id
 from notify.adapters.repositories import Contacts
-from notify.domain.routing import ROUTES, Notice, Route
+from notify.domain.routing import ROUTES, Notice, Route, SchoolAdmins
 from notify.service_layer.notices import Notifier
 
 SPECIAL_FLAG = {SpecialUserFlagged.routing_key(), SpecialUserCleared.routing_key()}
@@ -73,15 +75,24 @@ class NoticeBatches:
         handled: list[tuple[Route, list[str]]] = []
         for key, group in by_route.items():
             route = self.routes[key]
-            done = await self.batch_inbox.done(route.name, [e.event_id for e in group])
-            fresh: dict[str, Envelope] = {e.event_id: e for e in group if e.event_id not in done}
-            for event_id, envelope in fresh.items():
-                event: Any = envelope.payload_as(route.event)
-                notice = route.build(event)
-                if notice is not None:
-                    notices.append((event_id, notice))
-            handled.append((route, list(fresh)))
+            built: dict[str, Notice | None] = {}
+            for envelope in group:
+                if envelope.event_id not in built:
+                    event: Any = envelope.payload_as(route.event)
+                    built[envelope.event_id] = route.build(event)
+            shared = [event_id for event_id, notice in built.items() if notice is not None and _shared(notice)]
+            done = await self.batch_inbox.done(route.name, shared) if shared else set()
+            notices.extend(
+                (event_id, notice) for event_id, notice in built.items() if notice is not None and event_id not in done
+            )
+            handled.append((route, [event_id for event_id in shared if event_id not in done]))
         if notices:
             await self.notifier.notify_many(notices)
         for route, event_ids in handled:
-            await self.batch_inbox.mark_done(route.name, event_ids)
+            if event_ids:
+                await self.batch_inbox.mark_done(route.name, event_ids)
+
+
+def _shared(notice: Notice) -> bool:
+    """Whether the notice's recipients are read at handling time (and may change between deliveries)."""
+    return isinstance(notice.audience, SchoolAdmins)
