@@ -120,7 +120,8 @@ async def test_teacher_joins_changes_info_moves_school_and_other_services_follow
         async with system.client("notify", city) as client:
             listed = (await client.get("/v1/dev/sms", params={"to": new_mobile})).json()
         found = [m["text"] for m in listed]
-        return found if any("锁定" in t for t in found) and any("已解锁" in t for t in found) else None
+        wanted = ("锁定", "已解锁", "个人信息修改已通过")  # the approval of the change is an application decision
+        return found if all(any(word in t for t in found) for word in wanted) else None
 
     await eventually(texts, timeout=30, interval=0.3)
 

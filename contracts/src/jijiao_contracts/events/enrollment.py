@@ -73,6 +73,38 @@ class TeacherTransferred(IntegrationEvent):
     to_district: str
 
 
+class InfoChangeReviewed(IntegrationEvent):
+    """The school decided on a teacher's personal-information change (个人信息修改审核): approved (the
+    changes apply; ``TeacherChanged`` follows in the same write) or returned with a reason."""
+
+    EVENT_TYPE = "enrollment.info_change_reviewed"
+
+    ce_number: str
+    name: str
+    school_id: str
+    approved: bool
+    reason: str | None = None
+    mobile: str | None = None
+
+
+class TransferDecided(IntegrationEvent):
+    """A transfer application (教师调动申请) was decided: approved (``TeacherTransferred`` follows) or
+    refused, by the approving admin (with a reason) or because a rule no longer allows it (``refusal``
+    names the rule, e.g. ``special_user``, ``unpaid_selections``). The applicant is the receiving school."""
+
+    EVENT_TYPE = "enrollment.transfer_decided"
+
+    transfer_id: str
+    ce_number: str
+    teacher_name: str
+    from_school_id: str
+    to_school_id: str
+    to_school_name: str
+    approved: bool
+    reason: str | None = None
+    refusal: str | None = None
+
+
 class TeacherArchived(IntegrationEvent):
     """归档: left, retired or other; ``status`` "active" means reactivated."""
 

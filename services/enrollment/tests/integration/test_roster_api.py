@@ -236,6 +236,7 @@ async def test_info_change_review_return_and_reopen_for_an_id_correction(
         after = await env.client.get(f"/v1/teachers/{ce}", headers=me)  # the full number: the teacher themself
         relocked = await env.client.put(f"/v1/teachers/{ce}/info-change", json={"name": "又改名"}, headers=me)
         changed = await env.outbox_payloads("teachers", ce, "enrollment.teacher_changed")
+        reviewed = await env.outbox_payloads("teachers", ce, "enrollment.info_change_reviewed")
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["info_review"]["state"] == "submitted"
     assert submitted.json()["title"] == "二级教师"  # not applied before review
@@ -257,6 +258,11 @@ async def test_info_change_review_return_and_reopen_for_an_id_correction(
     assert relocked.status_code == 422
     assert [c["title"] for c in changed] == ["一级教师", "一级教师"]
     assert changed[-1]["name"] == "陈晓敏"
+    # Each decision tells the teacher (notify routes it): the return with its reason, then two approvals.
+    decisions = sorted(((r["approved"], r["reason"], r["name"]) for r in reviewed), key=str)
+    assert decisions == sorted(
+        [(False, "职称证书未上传", "陈晓明"), (True, None, "陈晓明"), (True, None, "陈晓敏")], key=str
+    )
 
 
 async def test_one_principal_per_school_and_the_principal_role_in_the_token(

@@ -60,6 +60,7 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
         old_school = await env.container.schools.get(old["id"])
         events = await env.outbox_types("teachers", ce)
         transferred = await env.outbox_payloads("teachers", ce, "enrollment.teacher_transferred")
+        decided = await env.outbox_payloads("transfers", transfer["id"], "enrollment.transfer_decided")
     assert by_old_school.status_code == 403
     assert applied.status_code == 201, applied.text
     assert transfer["approver_level"] == "district" and transfer["approver_district"] == "天河区"
@@ -89,6 +90,21 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
             "to_district": "天河区",
         }
     ]
+    # The receiving school, which applied, hears of the decision (notify routes it); exactly once.
+    assert decided == [
+        {
+            "transfer_id": transfer["id"],
+            "ce_number": ce,
+            "teacher_name": "陈晓明",
+            "from_school_id": old["id"],
+            "to_school_id": new["id"],
+            "to_school_name": "天河二小",
+            "approved": True,
+            "reason": None,
+            "refusal": None,
+        }
+    ]
+    assert "outbox" not in approved.json() and "outbox_pending" not in approved.json()
 
 
 async def test_cross_district_transfer_needs_the_city_and_can_be_rejected(
@@ -113,7 +129,11 @@ async def test_cross_district_transfer_needs_the_city_and_can_be_rejected(
         approved = await env.client.post(f"/v1/transfers/{reapplied.json()['id']}/approve", headers=env.city())
         moved = await env.container.teachers.get(ce)
         history = await env.client.get("/v1/transfers", params={"status": "rejected"}, headers=env.city())
+        refused = await env.outbox_payloads("transfers", first["id"], "enrollment.transfer_decided")
     assert first["approver_level"] == "city" and first["approver_district"] is None
+    assert [(e["approved"], e["reason"], e["refusal"], e["to_school_id"]) for e in refused] == [
+        (False, "材料不全", None, far["id"])
+    ]
     assert district_try.status_code == 403
     assert [t["id"] for t in city_queue.json()] == [first["id"]]
     assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "材料不全"
@@ -181,6 +201,7 @@ async def test_special_users_and_unpaid_past_selections_are_refused(
         stayed = await env.container.teachers.get(debtor["ce_number"])
         open_count = await env.db["transfers"].count_documents({"status": "pending"})
         debtor_events = await env.outbox_types("teachers", debtor["ce_number"])
+        auto_refused = await env.outbox_payloads("transfers", paid_up.json()["id"], "enrollment.transfer_decided")
     assert special.status_code == 403 and special.json()["code"] == "special_user"
     assert unpaid.status_code == 409 and unpaid.json()["code"] == "unpaid_selections"
     assert unpaid.json()["selections"] == [{"term": "2601", "course_code": "C1"}]
@@ -192,6 +213,8 @@ async def test_special_users_and_unpaid_past_selections_are_refused(
     assert stayed is not None and stayed["school_id"] == old["id"]
     assert open_count == 0
     assert "enrollment.teacher_transferred" not in debtor_events
+    # The refusal by the rule is announced like any decision, naming the rule.
+    assert [(e["approved"], e["refusal"], e["teacher_name"]) for e in auto_refused] == [(False, "special_user", "李静")]
 
 
 async def test_teacher_sees_own_transfers_only(settings_env: dict[str, Any], make_token: Any) -> None:

@@ -125,3 +125,41 @@ def test_special_user_routes() -> None:
 
 def test_local_time_is_shanghai() -> None:
     assert local_time(datetime(2026, 12, 31, 16, 0)) == "2027年01月01日 00:00"
+
+
+def test_info_change_decisions_tell_the_teacher_with_the_reason_of_a_return() -> None:
+    route = BY_EVENT[en.InfoChangeReviewed]
+    approved = route.build(en.InfoChangeReviewed(ce_number="c1", name="陈晓明", school_id="s1", approved=True))
+    returned = route.build(
+        en.InfoChangeReviewed(
+            ce_number="c1", name="陈晓明", school_id="s1", approved=False, reason="职称证书未上传", mobile="139"
+        )
+    )
+    assert approved is not None and returned is not None
+    assert (approved.template, returned.template) == ("info_change_approved", "info_change_returned")
+    assert returned.audience == Teacher("c1", "139", "陈晓明")
+    text = TEMPLATES[returned.template].render_sms({"name": "陈晓明", **returned.values})
+    assert "职称证书未上传" in text and "退回" in text
+
+
+def test_transfer_decisions_go_to_the_receiving_school_and_name_a_rule_in_chinese() -> None:
+    base = dict(
+        transfer_id="t1",
+        ce_number="c1",
+        teacher_name="陈晓明",
+        from_school_id="s1",
+        to_school_id="s2",
+        to_school_name="天河二小",
+    )
+    route = BY_EVENT[en.TransferDecided]
+    approved = route.build(en.TransferDecided(approved=True, **base))
+    by_admin = route.build(en.TransferDecided(approved=False, reason="材料不全", **base))
+    by_rule = route.build(en.TransferDecided(approved=False, refusal="unpaid_selections", **base))
+    unknown_rule = route.build(en.TransferDecided(approved=False, refusal="something_new", **base))
+    assert approved is not None and by_admin is not None and by_rule is not None and unknown_rule is not None
+    assert approved.template == "transfer_approved" and approved.audience == SchoolAdmins("s2")
+    assert by_admin.values["reason"] == "材料不全"
+    assert by_rule.values["reason"] == "该教师有往期未缴费的选课"
+    assert unknown_rule.values["reason"] == "未说明"
+    text = TEMPLATES[by_rule.template].render_sms({"name": "王老师", **by_rule.values})
+    assert "天河二小" in text and "陈晓明" in text and "未获通过" in text

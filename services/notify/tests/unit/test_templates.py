@@ -29,6 +29,8 @@ SAMPLE = {
     "course": "《课堂观察》",
     "points": 200,
     "category": "专业科目",
+    "teacher_name": "陈晓明",
+    "to_school_name": "天河二小",
 }
 
 

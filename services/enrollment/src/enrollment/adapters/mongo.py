@@ -27,7 +27,7 @@ SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof files
 ANNOUNCEMENTS = "announcements"  # 公告 from the city, districts and schools
 
 #: Collections whose documents carry an outbox the relay publishes.
-OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS, COURSES, BILLS)
+OUTBOX_COLLECTIONS = (SCHOOLS, TEACHERS, ACCOUNTS, TERMS, SELECTIONS, COURSES, BILLS, TRANSFERS)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,11 @@ from pymongo.errors import DuplicateKeyError
 from enrollment.adapters.mongo import TRANSFERS
 from enrollment.adapters.repositories import AlreadyExists
 from enrollment.domain.transfers import is_unpaid_past
+from jijiao_kit.outbox import OUTBOX, PENDING, outbox_update
 from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
+HIDDEN = {OUTBOX: 0, PENDING: 0}
 
 #: Collections of the selection and term use cases (shared data model); read here only.
 SELECTIONS = "selections"
@@ -33,24 +36,29 @@ class TransferRepository:
             raise AlreadyExists("open_key") from exc
 
     async def get(self, transfer_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": transfer_id})
+        return await self.collection.find_one({"_id": transfer_id}, HIDDEN)
 
     async def claim(self, transfer_id: str, condition: Doc, changes: Doc) -> Doc | None:
         """Move an application on only if it is still as ``condition`` says (one caller wins)."""
         return await self.collection.find_one_and_update(
-            {"_id": transfer_id, **condition}, {"$set": changes}, return_document=ReturnDocument.AFTER
+            {"_id": transfer_id, **condition},
+            {"$set": changes},
+            projection=HIDDEN,
+            return_document=ReturnDocument.AFTER,
         )
 
-    async def close(self, transfer_id: str, condition: Doc, changes: Doc) -> Doc | None:
-        """Decide an application: set its final fields and free the teacher's open slot."""
+    async def close(self, transfer_id: str, condition: Doc, changes: Doc, events: Sequence[Doc] = ()) -> Doc | None:
+        """Decide an application: set its final fields, free the teacher's open slot and carry the
+        decision's events (``TransferDecided``), in one conditional write."""
         return await self.collection.find_one_and_update(
             {"_id": transfer_id, **condition},
-            {"$set": changes, "$unset": {"open_key": ""}},
+            outbox_update({"$set": changes, "$unset": {"open_key": ""}}, events),
+            projection=HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
 
     async def find(self, query: Doc, *, limit: int = 200, skip: int = 0) -> list[Doc]:
-        cursor = self.collection.find(query).sort("applied_at", -1).skip(skip).limit(limit)
+        cursor = self.collection.find(query, HIDDEN).sort("applied_at", -1).skip(skip).limit(limit)
         return [doc async for doc in cursor]
 
 

@@ -23,6 +23,7 @@ from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role, Stage
 from jijiao_contracts.events.enrollment import (
     PRODUCER,
+    InfoChangeReviewed,
     SchoolRegistered,
     TeacherArchived,
     TeacherChanged,
@@ -365,8 +366,18 @@ class RosterService:
             if not reason:
                 raise InvalidInput("A return needs a reason.", code="reason_required", title="请填写退回原因")
             decided.update(state=rules.ReviewState.RETURNED.value, reason=reason)
+            returned = InfoChangeReviewed(
+                ce_number=ce_number,
+                name=teacher["name"],
+                school_id=teacher["school_id"],
+                approved=False,
+                reason=reason,
+                mobile=teacher.get("mobile"),
+            )
             if not await self.teachers.update_where(
-                condition, {"$set": {"info_review": decided}, "$inc": {"version": 1}}
+                condition,
+                {"$set": {"info_review": decided}, "$inc": {"version": 1}},
+                [outbox_entry(returned, producer=PRODUCER, actor=actor_of(principal))],
             ):
                 raise Conflict("The submission changed meanwhile.", code="concurrent_edit", title="请刷新后重试")
             return await self.teacher_for(principal, ce_number)
@@ -389,7 +400,20 @@ class RosterService:
             applied = await self.teachers.update_where(
                 condition,
                 {"$set": {**changes, "info_review": decided, "updated_at": now}, "$inc": {"version": 1}},
-                [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
+                [
+                    outbox_entry(event, producer=PRODUCER, actor=actor_of(principal)),
+                    outbox_entry(
+                        InfoChangeReviewed(
+                            ce_number=ce_number,
+                            name=after["name"],
+                            school_id=after["school_id"],
+                            approved=True,
+                            mobile=after.get("mobile"),
+                        ),
+                        producer=PRODUCER,
+                        actor=actor_of(principal),
+                    ),
+                ],
             )
         except AlreadyExists as exc:
             raise self._id_taken() from exc

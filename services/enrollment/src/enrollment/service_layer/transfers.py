@@ -22,7 +22,7 @@ from enrollment.domain.roster import TeacherStatus
 from enrollment.service_layer.access import ensure_school_admin_of
 from enrollment.service_layer.roster import actor_of
 from jijiao_contracts.enums import Role
-from jijiao_contracts.events.enrollment import PRODUCER, TeacherArchived, TeacherTransferred
+from jijiao_contracts.events.enrollment import PRODUCER, TeacherArchived, TeacherTransferred, TransferDecided
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, NotFound
@@ -180,6 +180,7 @@ class TransferService:
                 "decided_at": self.clock.now(),
                 "reason": reason,
             },
+            [self._decision(application, approved=False, principal=principal, reason=reason)],
         )
         if closed is None:
             raise self._decided()
@@ -219,12 +220,12 @@ class TransferService:
         for _ in range(5):  # re-read on a concurrent edit of the teacher (version changed)
             teacher = await self.teachers.get(application["ce_number"])
             if teacher is None:
-                await self._auto_reject(transfer_id, "teacher_not_found")
+                await self._auto_reject(application, "teacher_not_found")
                 raise NotFound("The teacher no longer exists.", code="teacher_not_found", title="教师不存在")
             if transfer_id in (teacher.get("transfers_applied") or {}):
                 break  # a previous attempt moved the teacher; only closing is left
             if teacher["school_id"] != application["from_school_id"]:
-                await self._auto_reject(transfer_id, "teacher_moved")
+                await self._auto_reject(application, "teacher_moved")
                 raise Conflict(
                     "The teacher is no longer at the school the application names.",
                     code="teacher_moved",
@@ -233,7 +234,7 @@ class TransferService:
             unpaid = await self.ledger.unpaid_past_selections(teacher["_id"], self.clock.now())
             refusal = rules.transfer_refusal(teacher, application["to_school_id"], len(unpaid))
             if refusal is not None:
-                await self._auto_reject(transfer_id, refusal.value)
+                await self._auto_reject(application, refusal.value)
                 raise refusal_error(refusal, unpaid)
             if await self._move(principal, teacher, application):
                 await self.schools.clear_principal(application["from_school_id"], teacher["_id"])
@@ -248,6 +249,7 @@ class TransferService:
                 "decided_by": principal.subject,
                 "decided_at": self.clock.now(),
             },
+            [self._decision(application, approved=True, principal=principal)],
         )
         if closed is None:
             raise self._decided()
@@ -298,11 +300,17 @@ class TransferService:
             events,
         )
 
-    async def _auto_reject(self, transfer_id: str, code: str) -> Doc:
+    async def _auto_reject(self, application: Doc, code: str) -> Doc:
         closed = await self.transfers.close(
-            transfer_id,
+            application["_id"],
             {"status": {"$in": list(_OPEN)}},
-            {"status": rules.TransferStatus.REJECTED.value, "decided_by": "system", "reason": code},
+            {
+                "status": rules.TransferStatus.REJECTED.value,
+                "decided_by": "system",
+                "decided_at": self.clock.now(),
+                "reason": code,
+            },
+            [self._decision(application, approved=False, refusal=code)],
         )
         if closed is None:
             raise self._decided()
@@ -319,6 +327,29 @@ class TransferService:
                 title="无权审批该调动申请（区内调动由区管理员审批，跨区调动由市级管理员审批）",
             )
         return application
+
+    @staticmethod
+    def _decision(
+        application: Doc,
+        *,
+        approved: bool,
+        principal: Principal | None = None,
+        reason: str | None = None,
+        refusal: str | None = None,
+    ) -> Doc:
+        """The outbox entry announcing a decision (the receiving school, which applied, is told)."""
+        event = TransferDecided(
+            transfer_id=application["_id"],
+            ce_number=application["ce_number"],
+            teacher_name=application.get("teacher_name") or "",
+            from_school_id=application["from_school_id"],
+            to_school_id=application["to_school_id"],
+            to_school_name=application["to_school_name"],
+            approved=approved,
+            reason=reason,
+            refusal=refusal,
+        )
+        return outbox_entry(event, producer=PRODUCER, actor=actor_of(principal) if principal else None)
 
     @staticmethod
     def _decided() -> Conflict:

@@ -166,6 +166,33 @@ def _points_expired(e: hr.PointsExpired) -> Notice | None:
     return Notice("points_expired", Teacher(e.ce_number), {"year": e.year, "points": e.points})
 
 
+def _info_change(e: en.InfoChangeReviewed) -> Notice:
+    if e.approved:
+        return Notice("info_change_approved", Teacher(e.ce_number, e.mobile, e.name), {"name": e.name})
+    return Notice(
+        "info_change_returned", Teacher(e.ce_number, e.mobile, e.name), {"name": e.name, "reason": e.reason or "未说明"}
+    )
+
+
+#: Why a transfer was refused by a rule (``TransferDecided.refusal``), as the applying school reads it.
+TRANSFER_REFUSALS = {
+    "special_user": "该教师为特殊用户，须先解除特殊用户状态",
+    "unpaid_selections": "该教师有往期未缴费的选课",
+    "teacher_moved": "该教师所在学校已变更",
+    "teacher_not_found": "该教师记录不存在",
+    "same_school": "该教师已在调入学校",
+}
+
+
+def _transfer(e: en.TransferDecided) -> Notice:
+    """The decision goes to the receiving school's administrators: they applied."""
+    values = {"teacher_name": e.teacher_name, "ce_number": e.ce_number, "to_school_name": e.to_school_name}
+    if e.approved:
+        return Notice("transfer_approved", SchoolAdmins(e.to_school_id), values)
+    reason = e.reason or TRANSFER_REFUSALS.get(e.refusal or "", "未说明")
+    return Notice("transfer_refused", SchoolAdmins(e.to_school_id), {**values, "reason": reason})
+
+
 def _locked(e: en.AccountLocked) -> Notice:
     return Notice(
         "account_locked", Subject(e.subject, e.mobile, e.name), {"name": e.name, "failed_attempts": e.failed_attempts}
@@ -186,6 +213,8 @@ ROUTES: tuple[Route, ...] = (
     Route(hr.HoursAdjusted, _hours_withdrawn),
     Route(hr.PointsRedeemed, _points_redeemed),
     Route(hr.PointsExpired, _points_expired),
+    Route(en.InfoChangeReviewed, _info_change),
+    Route(en.TransferDecided, _transfer),
     Route(en.AccountLocked, _locked),
     Route(en.AccountUnlocked, _unlocked),
 )

@@ -195,6 +195,26 @@ TEMPLATES: dict[str, Template] = {
             sms="{name}老师，您{year}年度未兑换的{points}积分已于年底过期清零。",
         ),
         Template(
+            key="info_change_approved",
+            version=1,
+            sms="{name}老师，您提交的个人信息修改已通过学校审核并生效。",
+        ),
+        Template(
+            key="info_change_returned",
+            version=1,
+            sms="{name}老师，您提交的个人信息修改被学校退回，原因：{reason}。请登录平台修改后重新提交。",
+        ),
+        Template(
+            key="transfer_approved",
+            version=1,
+            sms="{name}您好，{teacher_name}老师（学号{ce_number}）调入{to_school_name}的申请已审批通过。",
+        ),
+        Template(
+            key="transfer_refused",
+            version=1,
+            sms="{name}您好，{teacher_name}老师（学号{ce_number}）调入{to_school_name}的申请未获通过，原因：{reason}。",
+        ),
+        Template(
             key="points_expiring",
             version=1,
             sms="{name}老师，您{year}年尚有{balance}积分未兑换，积分将于12月31日过期清零，请及时兑换学时。",

@@ -1,0 +1,71 @@
+"""Application decisions (§9 "application decisions"): a personal-information change returned by the
+school reaches the teacher with its reason; a transfer refused by a rule reaches the administrators of
+the receiving school, which applied; once each, however often the event is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from jijiao_contracts.events.enrollment import AdminRegistered, InfoChangeReviewed, TransferDecided
+from jijiao_stack.pytest_plugin import eventually, running
+from notify.bootstrap import build, create_worker
+from notify.settings import Settings
+
+
+def settings(env: dict[str, Any]) -> Settings:
+    return Settings(**env, quiet_hours_enabled=False, email_enabled=False, delivery_interval_seconds=0.05)
+
+
+async def test_returned_info_change_and_refused_transfer_reach_who_applied(
+    settings_env: dict[str, Any], publish: Any
+) -> None:
+    container = build(settings(settings_env))
+    worker = create_worker(container)
+    receiving_admin = AdminRegistered(
+        subject="account:a2",
+        username="sa2",
+        name="王校长",
+        mobile="13700000002",
+        roles=["school_admin"],
+        school_id="s2",
+        district="天河区",
+    )
+    returned = InfoChangeReviewed(
+        ce_number="2026000101",
+        name="陈晓明",
+        school_id="s1",
+        approved=False,
+        reason="职称证书未上传",
+        mobile="13900000101",
+    )
+    refused = TransferDecided(
+        transfer_id="t1",
+        ce_number="2026000101",
+        teacher_name="陈晓明",
+        from_school_id="s1",
+        to_school_id="s2",
+        to_school_name="天河二小",
+        approved=False,
+        refusal="unpaid_selections",
+    )
+    async with running(worker):
+        await publish(worker, receiving_admin, producer="enrollment")
+        await eventually(lambda: container.contacts.get("account:a2"))
+        await publish(worker, returned, producer="enrollment", times=2)
+        await publish(worker, refused, producer="enrollment", times=2)
+
+        async def both_arrived() -> bool:
+            return bool(await container.sink.list_to("13900000101")) and bool(
+                await container.sink.list_to("13700000002")
+            )
+
+        await eventually(both_arrived, timeout=15)
+        await asyncio.sleep(0.5)  # give a duplicate the chance to show
+    (to_teacher,) = await container.sink.list_to("13900000101")
+    (to_school,) = await container.sink.list_to("13700000002")
+    assert "个人信息修改被学校退回" in to_teacher["text"] and "职称证书未上传" in to_teacher["text"]
+    assert to_teacher["deliveries"] == 1 and to_school["deliveries"] == 1
+    assert "王校长您好" in to_school["text"] and "天河二小" in to_school["text"]
+    assert "该教师有往期未缴费的选课" in to_school["text"]
+    await container.infra.close()
