@@ -108,6 +108,18 @@ async def measure(collection: AsyncCollection[Doc], small: AsyncCollection[Doc],
         for batch in batches:
             await small.insert_many([{"_id": f"notify.notice:{i}", "at": i} for i in batch], ordered=False)
 
+    async def bulk_update_grown() -> None:
+        """The same update on documents that carry 60 small entries (a points account late in the year):
+        the store decodes the whole document before and after each update."""
+        grown = small.database["grown"]
+        entries = {f"f{j:03d}": f"studio_activity|ref-{j}|studio:x|10|10||2026-03-01T00:00:00Z" for j in range(60)}
+        await grown.insert_many([{"_id": f"a{i}", "balance": 0, "facts": entries} for i in range(count)])
+        for batch in batches:
+            await grown.bulk_write(
+                [UpdateOne({"_id": f"a{i}"}, {"$set": {"facts.new": "x"}, "$inc": {"balance": 10}}) for i in batch],
+                ordered=False,
+            )
+
     async def insert_one() -> None:
         queue = list(range(count, 2 * count))
 
@@ -122,6 +134,7 @@ async def measure(collection: AsyncCollection[Doc], small: AsyncCollection[Doc],
         "bulk_update": await rate(count, bulk_update),
         "find_in": await rate(count, find_in),
         "insert_many_small": await rate(count, insert_many_small),
+        "bulk_update_grown_doc": await rate(count, bulk_update_grown),
         "insert_one": await rate(count, insert_one),
     }
 
