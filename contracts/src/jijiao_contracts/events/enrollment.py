@@ -310,3 +310,15 @@ class SchoolCourseApproved(IntegrationEvent):
     course_code: str
     name: str
     hours: float
+
+
+class SchoolCourseRejected(IntegrationEvent):
+    """A school-based course (校本课程) declaration was not approved; ``comment`` is the reviewer's."""
+
+    EVENT_TYPE = "enrollment.school_course_rejected"
+
+    term: str
+    school_id: str
+    course_code: str
+    name: str
+    comment: str | None = None

@@ -154,6 +154,10 @@ async def test_rejected_declarations_can_be_corrected(settings_env, make_token):
             rejected.json()["declaration_status"] == "rejected"
             and rejected.json()["review_comment"] == "请补充培训计划"
         )
+        stored = await env.db["courses"].find_one({"_id": f"2601:{course['code']}"})
+        [event] = events_of(stored, "enrollment.school_course_rejected")  # notify tells the school
+        assert event["payload"]["comment"] == "请补充培训计划" and event["payload"]["school_id"] == "s1"
+        assert events_of(stored, "enrollment.school_course_approved") == []
         resubmitted = await env.client.patch(base, json={"description": "已补充"}, headers=school)
         assert resubmitted.json()["declaration_status"] == "declared"
         bad = await env.client.post("/v1/schools/s1/school-courses", json={"name": "", "hours": 0}, headers=school)

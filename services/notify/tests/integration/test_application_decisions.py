@@ -1,13 +1,19 @@
 """Application decisions (§9 "application decisions"): a personal-information change returned by the
 school reaches the teacher with its reason; a transfer refused by a rule reaches the administrators of
-the receiving school, which applied; once each, however often the event is delivered."""
+the receiving school, which applied; a school-based course declaration's review reaches the declaring
+school; once each, however often the event is delivered."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from jijiao_contracts.events.enrollment import AdminRegistered, InfoChangeReviewed, TransferDecided
+from jijiao_contracts.events.enrollment import (
+    AdminRegistered,
+    InfoChangeReviewed,
+    SchoolCourseRejected,
+    TransferDecided,
+)
 from jijiao_stack.pytest_plugin import eventually, running
 from notify.bootstrap import build, create_worker
 from notify.settings import Settings
@@ -68,4 +74,30 @@ async def test_returned_info_change_and_refused_transfer_reach_who_applied(
     assert to_teacher["deliveries"] == 1 and to_school["deliveries"] == 1
     assert "王校长您好" in to_school["text"] and "天河二小" in to_school["text"]
     assert "该教师有往期未缴费的选课" in to_school["text"]
+    await container.infra.close()
+
+
+async def test_rejected_school_course_reaches_the_declaring_school(settings_env: dict[str, Any], publish: Any) -> None:
+    container = build(settings(settings_env))
+    worker = create_worker(container)
+    admin = AdminRegistered(
+        subject="account:a1",
+        username="sa1",
+        name="李主任",
+        mobile="13700000001",
+        roles=["school_admin"],
+        school_id="s1",
+        district="天河区",
+    )
+    rejected = SchoolCourseRejected(
+        term="2601", school_id="s1", course_code="S1", name="课堂观察", comment="请补充计划"
+    )
+    async with running(worker):
+        await publish(worker, admin, producer="enrollment")
+        await eventually(lambda: container.contacts.get("account:a1"))
+        await publish(worker, rejected, producer="enrollment", times=2)
+        await eventually(lambda: container.sink.list_to("13700000001"), timeout=15)
+        await asyncio.sleep(0.5)
+    (sms,) = await container.sink.list_to("13700000001")
+    assert "校本课程《课堂观察》" in sms["text"] and "请补充计划" in sms["text"] and sms["deliveries"] == 1
     await container.infra.close()

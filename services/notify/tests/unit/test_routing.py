@@ -163,3 +163,17 @@ def test_transfer_decisions_go_to_the_receiving_school_and_name_a_rule_in_chines
     assert unknown_rule.values["reason"] == "未说明"
     text = TEMPLATES[by_rule.template].render_sms({"name": "王老师", **by_rule.values})
     assert "天河二小" in text and "陈晓明" in text and "未获通过" in text
+
+
+def test_school_course_decisions_go_to_the_declaring_school() -> None:
+    approved = BY_EVENT[en.SchoolCourseApproved].build(
+        en.SchoolCourseApproved(term="2601", school_id="s1", course_code="S1", name="课堂观察", hours=8.0)
+    )
+    rejected = BY_EVENT[en.SchoolCourseRejected].build(
+        en.SchoolCourseRejected(term="2601", school_id="s1", course_code="S1", name="课堂观察", comment="请补充计划")
+    )
+    assert approved is not None and rejected is not None
+    assert approved.audience == rejected.audience == SchoolAdmins("s1")
+    assert approved.values["hours"] == "8" and rejected.values["reason"] == "请补充计划"
+    text = TEMPLATES[rejected.template].render_sms({"name": "王老师", **rejected.values})
+    assert "课堂观察" in text and "请补充计划" in text and "未通过" in text

@@ -18,7 +18,7 @@ from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.selection import SelectionService
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
-from jijiao_contracts.events.enrollment import PRODUCER, SchoolCourseApproved
+from jijiao_contracts.events.enrollment import PRODUCER, SchoolCourseApproved, SchoolCourseRejected
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
@@ -221,8 +221,11 @@ class SchoolCourseService:
             update = {"$set": {"declaration_status": rules.APPROVED, "status": "open", "review": review}}
             events = [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))]
         else:
+            rejected = SchoolCourseRejected(
+                term=term, school_id=course["school_id"], course_code=code, name=course["name"], comment=comment
+            )
             update = {"$set": {"declaration_status": rules.REJECTED, "review": review}}
-            events = []
+            events = [outbox_entry(rejected, producer=PRODUCER, actor=actor_of(principal))]
         # Conditional on the version read: an edit that lands first makes this review stale (refused),
         # so an approval always approves exactly what the event says.
         condition = {"declaration_status": rules.DECLARED, "version": course.get("version", 1)}

@@ -193,6 +193,16 @@ def _transfer(e: en.TransferDecided) -> Notice:
     return Notice("transfer_refused", SchoolAdmins(e.to_school_id), {**values, "reason": reason})
 
 
+def _school_course_approved(e: en.SchoolCourseApproved) -> Notice:
+    values = {"course_name": e.name, "hours": hours_text(e.hours), "term": e.term}
+    return Notice("school_course_approved", SchoolAdmins(e.school_id), values)
+
+
+def _school_course_rejected(e: en.SchoolCourseRejected) -> Notice:
+    values = {"course_name": e.name, "term": e.term, "reason": e.comment or "未说明"}
+    return Notice("school_course_rejected", SchoolAdmins(e.school_id), values)
+
+
 def _locked(e: en.AccountLocked) -> Notice:
     return Notice(
         "account_locked", Subject(e.subject, e.mobile, e.name), {"name": e.name, "failed_attempts": e.failed_attempts}
@@ -215,6 +225,8 @@ ROUTES: tuple[Route, ...] = (
     Route(hr.PointsExpired, _points_expired),
     Route(en.InfoChangeReviewed, _info_change),
     Route(en.TransferDecided, _transfer),
+    Route(en.SchoolCourseApproved, _school_course_approved),
+    Route(en.SchoolCourseRejected, _school_course_rejected),
     Route(en.AccountLocked, _locked),
     Route(en.AccountUnlocked, _unlocked),
 )

@@ -215,6 +215,16 @@ TEMPLATES: dict[str, Template] = {
             sms="{name}您好，{teacher_name}老师（学号{ce_number}）调入{to_school_name}的申请未获通过，原因：{reason}。",
         ),
         Template(
+            key="school_course_approved",
+            version=1,
+            sms="{name}您好，贵校申报的校本课程《{course_name}》（{hours}学时，第{term}期）已审核通过，可为教师报名。",
+        ),
+        Template(
+            key="school_course_rejected",
+            version=1,
+            sms="{name}您好，贵校申报的校本课程《{course_name}》（第{term}期）未通过审核，意见：{reason}。请修改后重新申报。",
+        ),
+        Template(
             key="points_expiring",
             version=1,
             sms="{name}老师，您{year}年尚有{balance}积分未兑换，积分将于12月31日过期清零，请及时兑换学时。",
