@@ -59,12 +59,17 @@ def test_results_pass_and_fail_use_their_own_templates() -> None:
     assert passed.audience == Teacher("c1") and passed.values["hours"] == "24"
 
 
-def test_only_returned_declarations_notify_with_the_reason() -> None:
-    base = dict(declaration_id="d", ce_number="c1", year=2026, title="研修", level="initial", reviewer="x")
+def test_declarations_notify_returns_with_the_reason_and_the_final_approval_only() -> None:
+    base = dict(declaration_id="d", ce_number="c1", year=2026, title="研修", reviewer="x")
     route = BY_EVENT[hr.DeclarationReviewed]
-    assert route.build(hr.DeclarationReviewed(decision="approved", **base)) is None
-    notice = route.build(hr.DeclarationReviewed(decision="returned", reason="材料不全", **base))
+    assert route.build(hr.DeclarationReviewed(decision="approved", level="initial", **base)) is None
+    notice = route.build(hr.DeclarationReviewed(decision="returned", level="initial", reason="材料不全", **base))
     assert notice is not None and notice.values["reason"] == "材料不全"
+    final_return = route.build(hr.DeclarationReviewed(decision="returned", level="final", reason="超出范围", **base))
+    assert final_return is not None and final_return.template == "declaration_returned"
+    approved = route.build(hr.DeclarationReviewed(decision="approved", level="final", **base))
+    assert approved is not None and approved.template == "declaration_approved"
+    assert approved.audience == Teacher("c1") and approved.values == {"title": "研修", "year": 2026}
 
 
 def test_only_hours_withdrawn_by_a_corrected_result_notify_with_the_course() -> None:

@@ -129,9 +129,13 @@ def _result(e: en.ResultRegistered) -> Notice:
 
 
 def _declaration(e: hr.DeclarationReviewed) -> Notice | None:
-    if e.decision != "returned":
-        return None
-    return Notice("declaration_returned", Teacher(e.ce_number), {"title": e.title, "reason": e.reason or "未说明"})
+    """A return at either level, and the final approval (the decision on the application); the initial
+    approval only passes it on to the upper level and says nothing."""
+    if e.decision == "returned":
+        return Notice("declaration_returned", Teacher(e.ce_number), {"title": e.title, "reason": e.reason or "未说明"})
+    if e.level == "final":
+        return Notice("declaration_approved", Teacher(e.ce_number), {"title": e.title, "year": e.year})
+    return None
 
 
 def _hours_withdrawn(e: hr.HoursAdjusted) -> Notice | None:

@@ -180,6 +180,11 @@ TEMPLATES: dict[str, Template] = {
             sms="{name}老师，您的学时申报《{title}》被退回，原因：{reason}。请修改后重新提交。",
         ),
         Template(
+            key="declaration_approved",
+            version=1,
+            sms="{name}老师，您的学时申报《{title}》已通过终审，学时计入{year}年度，请登录平台查看学时记录。",
+        ),
+        Template(
             key="hours_withdrawn",
             version=1,
             sms="{name}老师，因成绩更正，您{year}年度课程{course}的{hours}学时已撤回，请登录平台查看学时记录。",
