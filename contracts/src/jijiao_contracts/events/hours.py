@@ -108,6 +108,18 @@ class PointsExpired(IntegrationEvent):
     points: int
 
 
+class PointsExpiring(IntegrationEvent):
+    """In December: the teacher's unredeemed points of the year buy at least one hour and expire at the
+    end of 31 December (§7). Once per teacher and year; notify reminds the teacher."""
+
+    EVENT_TYPE = "hours.points_expiring"
+
+    ce_number: str
+    year: int
+    balance: int
+    redeemable_hours: int
+
+
 class PointsBalanceChanged(IntegrationEvent):
     """The teacher's unredeemed balance for the year; notify reminds in December before expiry."""
 

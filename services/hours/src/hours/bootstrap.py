@@ -155,6 +155,9 @@ def create_worker(container: Container | None = None) -> Worker:
         jobs=[
             PeriodicJob("expire-points", container.settings.expiry_interval_seconds, container.points.expire),
             PeriodicJob(
+                "remind-expiring-points", container.settings.expiry_interval_seconds, container.points.remind_expiring
+            ),
+            PeriodicJob(
                 "complete-pending-entries", container.settings.repair_interval_seconds, container.bank.complete_pending
             ),
         ],

@@ -15,7 +15,8 @@ class Settings(ServiceSettings):
     max_attachment_bytes: int = 5 * 1024 * 1024
     max_attachments: int = 5
     max_bulk_rows: int = 5000
-    #: How often the worker checks for ended years whose points must expire, and for unfinished entries.
+    #: How often the worker checks for ended years whose points must expire, for December balances to
+    #: announce before they expire, and for unfinished entries.
     expiry_interval_seconds: float = 3600.0
     repair_interval_seconds: float = 60.0
     #: Messages the worker applies together (bulk writes); 0 = the kit's one-at-a-time subscriber.

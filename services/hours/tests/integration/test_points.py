@@ -4,6 +4,7 @@ expiry at the year boundary, and redemption racing expiry."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -203,3 +204,47 @@ async def test_redemption_racing_expiry_never_spends_an_expired_point(
     redemptions = [e for e in account["entries"] if e["type"] == "redemption"]
     assert len(redemptions) == redeemed
     await expirer.infra.close()
+
+
+async def test_december_announces_each_balance_that_buys_an_hour_once(
+    client: httpx.AsyncClient, make_token: Any, container: Container
+) -> None:
+    """Earned points that were never redeemed are announced in December (PointsExpiring, for notify's
+    reminder), only where they buy a whole hour, once per teacher and year, also when runs race."""
+    clock = FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))  # 23:00 on 30 Nov in Beijing
+    container.set_clock(clock)
+    await give(container, 300, ce="2026000001")
+    await container.points.award(
+        ce_number="2026000001", year=2026, rule="shared_resource", reference="r0", source="test"
+    )
+    await give(container, 100, ce="2026000002")  # exactly one hour
+    await container.points.award(
+        ce_number="2026000003", year=2026, rule="shared_resource", reference="r1", source="test"
+    )  # 20 points: buys nothing
+    await give(container, 600, year=2025, ce="2026000004")  # another year
+    admin = bearer(make_token("city_admin"))
+    november = await client.post("/v1/admin/jobs/remind-expiring-points", headers=admin)
+    assert november.json()["reminded_accounts"] == 0
+    clock.set(datetime(2026, 11, 30, 16, 0, tzinfo=UTC))  # 00:00 on 1 Dec in Beijing
+    forbidden = await client.post(
+        "/v1/admin/jobs/remind-expiring-points", headers=bearer(make_token("teacher", ce_number=TEACHER))
+    )
+    assert forbidden.status_code == 403
+    racing = await asyncio.gather(*(container.points.remind_expiring(batch_size=1) for _ in range(5)))
+    assert sum(racing) == 2
+    assert (await client.post("/v1/admin/jobs/remind-expiring-points", headers=admin)).json() == {
+        "reminded_accounts": 0
+    }
+    announced = {}
+    async for doc in container.infra.db["points_accounts"].find({}, {"outbox": 1}):
+        for entry in (doc.get("outbox") or {}).values():
+            if entry["routing_key"] == "hours.points_expiring.v1":
+                payload = json.loads(entry["body"])["payload"]
+                announced.setdefault(payload["ce_number"], []).append((payload["balance"], payload["redeemable_hours"]))
+    assert announced == {"2026000001": [(320, 3)], "2026000002": [(100, 1)]}
+    # the balance keeps moving after the announcement; the teacher is not told twice
+    await give(container, 200, ce="2026000002")
+    assert await container.points.remind_expiring() == 0
+    # a balance that grows past one hour later in December is announced at the next run
+    await give(container, 100, ce="2026000003")
+    assert await container.points.remind_expiring() == 1

@@ -26,7 +26,6 @@ from notify.adapters.repositories import (
     Contacts,
     Messages,
     OutcomeRecords,
-    PointsBalances,
     Terms,
     Verifications,
 )
@@ -55,7 +54,6 @@ class Container:
     messages: Messages
     sink: SmsSinkStore
     terms: Terms
-    balances: PointsBalances
     sms: Channel
     email: Channel
     notifier: Notifier
@@ -108,7 +106,6 @@ def build(
     messages = Messages(infra.db)
     sink = SmsSinkStore(infra.redis, settings.redis_prefix)  # the development sink, not the service's store
     terms = Terms(infra.db)
-    balances = PointsBalances(infra.db)
     sms = sms or sms_channel(settings, sink)
     email = email or email_channel(settings)
     limiter = SlidingLimiter(infra.redis, settings.redis_prefix)
@@ -125,14 +122,11 @@ def build(
         messages=messages,
         sink=sink,
         terms=terms,
-        balances=balances,
         sms=sms,
         email=email,
         notifier=notifier,
         delivery=delivery,
-        reminders=Reminders(
-            terms, balances, contacts, messages, notifier, clock, tz, points_per_hour=settings.points_per_hour
-        ),
+        reminders=Reminders(terms, contacts, messages, notifier, clock, tz),
         verifications=VerificationService(
             Verifications(infra.db), contacts, messages, notifier, delivery, limiter, signer, clock, settings
         ),
@@ -165,7 +159,7 @@ def create_worker(container: Container | None = None) -> Worker:
     configure_logging("notify-worker", settings.log_level, settings.log_json)
     container.notifier.handover = container.delivery.handover
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
     batched = settings.consumer_batch_size > 0
 
     async def startup() -> None:
@@ -182,9 +176,6 @@ def create_worker(container: Container | None = None) -> Worker:
             PeriodicJob(
                 "notify.selection_reminders", settings.reminder_interval_seconds, container.reminders.selection_windows
             ),
-            PeriodicJob(
-                "notify.points_expiry", settings.points_reminder_interval_seconds, container.reminders.points_expiry
-            ),
         ],
         on_startup=[startup, container.delivery.start_sending],
         on_shutdown=[container.delivery.stop_sending, container.delivery.release_handed],
@@ -192,7 +183,7 @@ def create_worker(container: Container | None = None) -> Worker:
     container.delivery.finisher.publisher = EventPublisher(worker.broker, settings.topology)
     if batched:
         facts = EventDispatcher()
-        register_fact_handlers(facts, container.contacts, container.terms, container.balances)
+        register_fact_handlers(facts, container.contacts, container.terms)
         batches = NoticeBatches(
             facts, worker.inbox, BatchInbox(container.infra.db), container.notifier, contacts=container.contacts
         )

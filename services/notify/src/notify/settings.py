@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import SecretStr, model_validator
 
 from jijiao_kit.settings import ServiceSettings
 from notify.domain.schedule import QuietHours, parse_hhmm
@@ -70,11 +70,6 @@ class Settings(ServiceSettings):
 
     #: Scheduled reminders (selection window, points expiry) look for work this often.
     reminder_interval_seconds: float = 60.0
-    #: The December points-expiry reminder scans balances; hourly is soon enough.
-    points_reminder_interval_seconds: float = 3600.0
-    #: Points per redeemable hour (§7; the hours service's rule, not carried by PointsBalanceChanged):
-    #: the points-expiry reminder goes only to balances of at least this many points.
-    points_per_hour: int = Field(default=100, ge=1)
 
     def quiet_hours(self) -> QuietHours:
         return QuietHours(

@@ -237,7 +237,7 @@ async def test_admin_contact_parts_converge_in_any_order(settings_env: dict[str,
 
     container = build(Settings(**settings_env))
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
     inbox = Inbox(container.infra.db)
     events = [
         (AdminChanged(subject="account:sa2", name="李新", email="li.new@example.com"), 3),

@@ -1,5 +1,6 @@
-"""Time-dependent reminders as scheduled jobs: selection window opening / closing within 24 h, and
-December's points-expiry reminder. Fed by real events through the worker; jobs run on a FixedClock."""
+"""Time-dependent reminders: selection window opening / closing within 24 h as scheduled jobs (on a
+FixedClock), and December's points-expiry reminder, announced by the hours bank (PointsExpiring) and
+routed like any notice. Fed by real events through the worker."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jijiao_contracts.events.enrollment import TeacherArchived, TeacherRegistered, TermScheduled
-from jijiao_contracts.events.hours import DeclarationReviewed, PointsBalanceChanged
+from jijiao_contracts.events.hours import DeclarationReviewed, PointsExpiring
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import eventually, running
 from notify.bootstrap import build, create_worker
@@ -50,8 +51,8 @@ async def test_window_and_points_reminders(settings_env: dict[str, Any], publish
             payment_due_at=CLOSES + timedelta(days=7),
         )
         await publish(worker, term, producer="enrollment", times=2)
-        await publish(worker, PointsBalanceChanged(ce_number="2026000401", year=2026, balance=350), producer="hours")
-        await publish(worker, PointsBalanceChanged(ce_number="2026000402", year=2026, balance=0), producer="hours")
+        expiring = PointsExpiring(ce_number="2026000401", year=2026, balance=350, redeemable_hours=3)
+        await publish(worker, expiring, producer="hours", times=2)
         returned = DeclarationReviewed(
             declaration_id="d1",
             ce_number="2026000402",
@@ -69,7 +70,7 @@ async def test_window_and_points_reminders(settings_env: dict[str, Any], publish
             return (
                 await db["contacts"].count_documents({"active": False}) == 1
                 and await db["terms"].count_documents({}) == 1
-                and await db["points_balances"].count_documents({}) == 2
+                and await db["messages"].count_documents({"template": "points_expiring"}) == 1
                 and await db["messages"].count_documents({"template": "declaration_returned"}) == 1
             )
 
@@ -87,12 +88,6 @@ async def test_window_and_points_reminders(settings_env: dict[str, Any], publish
     assert await reminders.selection_windows() == 0
     clock.set(CLOSES + timedelta(minutes=1))
     assert await reminders.selection_windows() == 0
-
-    clock.set(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
-    assert await reminders.points_expiry() == 0  # November
-    clock.set(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
-    assert await reminders.points_expiry() == 1  # only the positive balance
-    assert await reminders.points_expiry() == 0
 
     await container.delivery.run_once()
     sink = {doc["id"]: doc for doc in await container.sink.everything()}
@@ -119,7 +114,7 @@ async def test_contact_book_follows_changes_in_event_order(settings_env: dict[st
     from notify.service_layer.handlers import register_handlers
 
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
     inbox = Inbox(db)
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     admin = AdminRegistered(
@@ -164,7 +159,7 @@ async def test_teacher_changes_and_transfers_update_the_contact(settings_env: di
 
     container = build(Settings(**settings_env))
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.balances, container.notifier)
+    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
     inbox = Inbox(container.infra.db)
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     changed = TeacherChanged(
@@ -196,50 +191,4 @@ async def test_teacher_changes_and_transfers_update_the_contact(settings_env: di
         "s7",
         "越秀区",
     )
-    await container.infra.close()
-
-
-async def test_points_expiry_reminds_only_balances_that_buy_an_hour(settings_env: dict[str, Any], publish: Any) -> None:
-    """§7: points are redeemed in whole hours of 100 points, so 1-99 points cannot be used before they
-    expire and their owners hear nothing; at 100 or more they are reminded (once), including a balance
-    that grew past one hour after an earlier tick."""
-    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
-    settings = Settings(**settings_env, quiet_hours_enabled=False, points_reminder_interval_seconds=3600)
-    assert settings.points_per_hour == 100
-    container = build(settings, clock=clock)
-    worker = create_worker(container)
-    balances = {"2026000701": 1, "2026000702": 99, "2026000703": 100, "2026000704": 250}
-    async with running(worker):
-        for ce, balance in balances.items():
-            await publish(worker, registered(ce, f"139000007{ce[-2:]}"), producer="enrollment")
-            await publish(worker, PointsBalanceChanged(ce_number=ce, year=2026, balance=balance), producer="hours")
-
-        async def ready() -> bool:
-            return await container.infra.db["points_balances"].count_documents({}) == len(balances)
-
-        await eventually(ready)
-        reminders = container.reminders
-        assert await reminders.points_expiry() == 2  # 100 and 250, not 1 nor 99
-        assert await reminders.points_expiry() == 0
-        await publish(worker, PointsBalanceChanged(ce_number="2026000702", year=2026, balance=120), producer="hours")
-
-        async def grown() -> bool:
-            doc = await container.infra.db["points_balances"].find_one({"_id": "2026000702:2026"})
-            return doc is not None and doc["balance"] == 120
-
-        await eventually(grown)
-    assert await reminders.points_expiry() == 1
-    reminded = await container.infra.db["messages"].find({"template": "points_expiring"}).to_list()
-    assert sorted(doc["subject"] for doc in reminded) == [
-        "teacher:2026000702",
-        "teacher:2026000703",
-        "teacher:2026000704",
-    ]
-
-    # the hours service's rate is a setting: at 200 points an hour, 150 points buy nothing
-    other = build(Settings(**settings_env, points_per_hour=200), clock=clock)
-    await other.balances.upsert("2026000799", 2026, 150, clock.now())
-    await other.balances.upsert("2026000798", 2026, 200, clock.now())
-    assert [row["ce_number"] for row in await other.balances.redeemable(2026, 200)] == ["2026000798"]
-    await other.infra.close()
     await container.infra.close()

@@ -182,3 +182,12 @@ def test_school_course_decisions_go_to_the_declaring_school() -> None:
     assert approved.values["hours"] == "8" and rejected.values["reason"] == "请补充计划"
     text = TEMPLATES[rejected.template].render_sms({"name": "王老师", **rejected.values})
     assert "课堂观察" in text and "请补充计划" in text and "未通过" in text
+
+
+def test_points_expiring_reminds_the_teacher_of_the_balance() -> None:
+    notice = BY_EVENT[hr.PointsExpiring].build(
+        hr.PointsExpiring(ce_number="c1", year=2026, balance=350, redeemable_hours=3)
+    )
+    assert notice is not None and notice.template == "points_expiring" and notice.audience == Teacher("c1")
+    text = TEMPLATES[notice.template].render_sms({"name": "陈晓明", **notice.values})
+    assert "350积分" in text and "12月31日" in text

@@ -18,6 +18,18 @@ def natural_year(at: datetime) -> int:
     return at.astimezone(CHINA).year
 
 
+def expiry_reminder_year(now: datetime) -> int | None:
+    """The year whose points are about to expire, in December (China's), else None: the month in which
+    teachers are reminded to redeem (§7, points expire at the end of the natural year)."""
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(CHINA)
+    return local.year if local.month == 12 else None
+
+
+def redeemable_hours(rules: YearRules, balance: int) -> int:
+    """Whole hours the balance buys (redemption is in whole hours of ``points_per_hour``)."""
+    return max(balance, 0) // rules.points_per_hour
+
+
 def is_expired(year: int, now: datetime) -> bool:
     """Points earned in ``year`` can no longer be redeemed once that natural year has ended."""
     return natural_year(now) > year

@@ -18,7 +18,15 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hours.adapters import points_facts
 from hours.adapters.mongo import POINTS
-from hours.domain.points import UnknownRule, award, check_redemption, is_expired, natural_year
+from hours.domain.points import (
+    UnknownRule,
+    award,
+    check_redemption,
+    expiry_reminder_year,
+    is_expired,
+    natural_year,
+    redeemable_hours,
+)
 from hours.service_layer.crediting import HourFact, HoursBank, key_hash
 from hours.service_layer.rules import RulesService
 from jijiao_contracts import Actor
@@ -28,6 +36,7 @@ from jijiao_contracts.events.hours import (
     PointsAwarded,
     PointsBalanceChanged,
     PointsExpired,
+    PointsExpiring,
     PointsRedeemed,
 )
 from jijiao_kit.clock import Clock
@@ -267,6 +276,46 @@ class PointsBank:
                     closed += 1
                     break
         return closed
+
+    async def remind_expiring(self, batch_size: int = 500) -> int:
+        """In December, announce (PointsExpiring) every open account of the year whose balance buys at
+        least one hour, once per account: the marker ``expiry_reminder`` is set in the same conditional
+        write as the event, so replicas and repeated runs announce each account once (worker job, hourly).
+        An account changed between read and write is left for the next run. Returns accounts announced."""
+        year = expiry_reminder_year(self.clock.now())
+        if year is None:
+            return 0
+        rules = await self.rules.for_year(year)
+        query = {
+            "year": year,
+            "closed": False,
+            "balance": {"$gte": rules.points_per_hour},
+            "expiry_reminder": {"$exists": False},
+        }
+        actor = Actor(subject="system:points-expiry-reminder")
+        announced = 0
+        skip = 0
+        while True:
+            docs = [doc async for doc in self.accounts.find(query, LIGHT).sort("_id", 1).skip(skip).limit(batch_size)]
+            if not docs:
+                return announced
+            writes = []
+            for doc in docs:
+                balance = int(doc["balance"])
+                event = PointsExpiring(
+                    ce_number=doc["ce_number"],
+                    year=year,
+                    balance=balance,
+                    redeemable_hours=redeemable_hours(rules, balance),
+                )
+                update = outbox_update(
+                    {"$set": {"expiry_reminder": {"balance": balance}}, "$inc": {"version": 1}},
+                    [outbox_entry(event, producer=PRODUCER, actor=actor)],
+                )
+                writes.append(UpdateOne({"_id": doc["_id"], "version": doc["version"]}, update))
+            written = (await self.accounts.bulk_write(writes, ordered=False)).modified_count
+            announced += written
+            skip += len(docs) - written  # the ones not written still match: step over them
 
     async def account(self, ce_number: str, year: int) -> Doc:
         doc = await self.accounts.find_one({"_id": f"{ce_number}:{year}"}, {"outbox": 0})

@@ -8,7 +8,6 @@ CONTACTS = "contacts"
 MESSAGES = "messages"
 VERIFICATIONS = "verifications"
 TERMS = "terms"
-POINTS = "points_balances"
 #: Events of a batch of finished notices, written before the notices' status (see service_layer/outcomes.py).
 OUTCOME_RECORDS = "outcome_records"
 
@@ -29,4 +28,3 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[CONTACTS].create_index([("kind", 1), ("active", 1)], name="kind_active")
     await db[VERIFICATIONS].create_index([("subject", 1), ("created_at", -1)], name="subject_created")
     await db[OUTCOME_RECORDS].create_index([("created_ts", 1)], name="created")
-    await db[POINTS].create_index([("year", 1), ("balance", 1)], name="year_balance")

@@ -15,7 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from jijiao_kit.outbox import OUTBOX, PENDING
 from jijiao_kit.projections import upsert_newer
 from jijiao_kit.timeutil import epoch_ms
-from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, POINTS, TERMS, VERIFICATIONS
+from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, TERMS, VERIFICATIONS
 from notify.domain.schedule import epoch
 
 Doc = dict[str, Any]
@@ -363,26 +363,3 @@ class Terms:
             {"_id": term, f"reminded.{reminder}": {"$ne": cause}}, {"$set": {f"reminded.{reminder}": cause}}
         )
         return result.modified_count == 1
-
-
-class PointsBalances:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.collection = db[POINTS]
-
-    async def upsert(self, ce_number: str, year: int, balance: int, as_of: datetime) -> bool:
-        return await upsert_newer(
-            self.collection, f"{ce_number}:{year}", {"ce_number": ce_number, "year": year, "balance": balance}, as_of
-        )
-
-    async def redeemable(self, year: int, points_per_hour: int, limit: int = 1000) -> list[Doc]:
-        """Balances of ``year`` not yet reminded that buy at least one whole hour (§7: redeemed in
-        whole hours of ``points_per_hour`` points; a smaller balance cannot be used before it expires)."""
-        query = {"year": year, "balance": {"$gte": points_per_hour}, "reminded": {"$ne": True}}
-        cursor = self.collection.find(query).limit(limit)
-        return [doc async for doc in cursor]
-
-    async def mark_reminded(self, keys: Sequence[str]) -> None:
-        if keys:
-            await self.collection.bulk_write(
-                [UpdateOne({"_id": key}, {"$set": {"reminded": True}}) for key in keys], ordered=False
-            )

@@ -164,6 +164,11 @@ def _points_redeemed(e: hr.PointsRedeemed) -> Notice:
     )
 
 
+def _points_expiring(e: hr.PointsExpiring) -> Notice:
+    """December: the hours bank announces each balance that still buys a whole hour (once a year)."""
+    return Notice("points_expiring", Teacher(e.ce_number), {"year": e.year, "balance": e.balance})
+
+
 def _points_expired(e: hr.PointsExpired) -> Notice | None:
     if e.points <= 0:
         return None
@@ -226,6 +231,7 @@ ROUTES: tuple[Route, ...] = (
     Route(hr.DeclarationReviewed, _declaration),
     Route(hr.HoursAdjusted, _hours_withdrawn),
     Route(hr.PointsRedeemed, _points_redeemed),
+    Route(hr.PointsExpiring, _points_expiring),
     Route(hr.PointsExpired, _points_expired),
     Route(en.InfoChangeReviewed, _info_change),
     Route(en.TransferDecided, _transfer),

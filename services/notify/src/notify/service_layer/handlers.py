@@ -11,9 +11,8 @@ from typing import Any
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events import enrollment as en
-from jijiao_contracts.events import hours as hr
 from jijiao_kit.consuming import EventDispatcher
-from notify.adapters.repositories import Contacts, PointsBalances, Terms
+from notify.adapters.repositories import Contacts, Terms
 from notify.domain.routing import ROUTES, Route
 from notify.service_layer.notices import Notifier
 
@@ -36,18 +35,14 @@ def _teacher_school(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str
     }
 
 
-def register_handlers(
-    dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, balances: PointsBalances, notifier: Notifier
-) -> None:
+def register_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, notifier: Notifier) -> None:
     """Every handler, for the kit's one-message-at-a-time subscriber."""
-    register_fact_handlers(dispatcher, contacts, terms, balances)
+    register_fact_handlers(dispatcher, contacts, terms)
     for route in ROUTES:
         dispatcher.handles(route.event, name=route.name)(_route_handler(route, notifier))
 
 
-def register_fact_handlers(
-    dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, balances: PointsBalances
-) -> None:
+def register_fact_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms) -> None:
     """The contact book and the facts reminders need (low volume: one event at a time, with the inbox)."""
 
     # A teacher's contact has parts that different events change, each ordered on a stamp of its own:
@@ -157,10 +152,6 @@ def register_fact_handlers(
             },
             envelope.occurred_at,
         )
-
-    @dispatcher.handles(hr.PointsBalanceChanged, name="notify.points_balance")
-    async def points_balance(event: hr.PointsBalanceChanged, envelope: Envelope) -> None:
-        await balances.upsert(event.ce_number, event.year, event.balance, envelope.occurred_at)
 
 
 def _route_handler(route: Route, notifier: Notifier) -> Any:

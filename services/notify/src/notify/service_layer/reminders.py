@@ -6,8 +6,9 @@ special user. Selection is open to all active teachers (§2) except special user
 selection until cleared), and the centre cannot know who still means to select, so all who can hear
 that the window opens and that it closes within 24 hours.
 
-The December points-expiry reminder goes only to balances that buy at least one hour: points are
-redeemed in whole hours of ``points_per_hour`` (§7), so 1-99 points cannot be used before they expire."""
+The December points-expiry reminder is not here: the hours bank, which holds the balances and the
+redemption rule, announces each balance that buys a whole hour (``PointsExpiring``) and the notice is
+an ordinary route (``domain/routing.py``)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from jijiao_kit.clock import Clock
-from notify.adapters.repositories import Contacts, Messages, PointsBalances, Terms
-from notify.domain.routing import Teacher, local_time
+from notify.adapters.repositories import Contacts, Messages, Terms
+from notify.domain.routing import local_time
 from notify.domain.schedule import as_utc
 from notify.domain.templates import template
 from notify.service_layer.notices import Notifier, Recipient
@@ -32,22 +33,18 @@ class Reminders:
     def __init__(
         self,
         terms: Terms,
-        balances: PointsBalances,
         contacts: Contacts,
         messages: Messages,
         notifier: Notifier,
         clock: Clock,
         tz: ZoneInfo,
-        points_per_hour: int = 100,
     ) -> None:
         self.terms = terms
-        self.balances = balances
         self.contacts = contacts
         self.messages = messages
         self.notifier = notifier
         self.clock = clock
         self.tz = tz
-        self.points_per_hour = points_per_hour
 
     async def selection_windows(self) -> int:
         now = self.clock.now()
@@ -81,23 +78,3 @@ class Reminders:
         created += await self.notifier.store(batch)
         logger.info("%s: %d notices", cause, created)
         return created
-
-    async def points_expiry(self) -> int:
-        """In December, remind teachers whose balance of the year buys at least one hour that points
-        expire on 31 Dec."""
-        local = as_utc(self.clock.now()).astimezone(self.tz)
-        if local.month != 12:
-            return 0
-        created = 0
-        tpl = template("points_expiring")
-        while True:
-            rows = await self.balances.redeemable(local.year, self.points_per_hour)
-            if not rows:
-                return created
-            for row in rows:
-                cause = f"points-expiry:{row['ce_number']}:{row['year']}"
-                recipients = await self.notifier.recipients_for(Teacher(row["ce_number"]))
-                for recipient in recipients:
-                    docs = self.notifier.build(cause, tpl, recipient, {"year": row["year"], "balance": row["balance"]})
-                    created += await self.notifier.store(docs)
-            await self.balances.mark_reminded([row["_id"] for row in rows])

@@ -19,6 +19,14 @@ async def run_points_expiry(principal: CurrentPrincipal, c: ContainerDep) -> dic
     return {"expired_accounts": await c.points.expire()}
 
 
+@router.post("/remind-expiring-points")
+async def run_points_expiry_reminder(principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+    """Run the December reminder job now (the worker runs it on schedule): every open account of the
+    year that buys at least one hour is announced once (PointsExpiring; notify texts the teacher)."""
+    require(principal, Role.CITY_ADMIN)
+    return {"reminded_accounts": await c.points.remind_expiring()}
+
+
 @router.post("/complete-pending")
 async def run_complete_pending(principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
     """Write ledger entries whose reservation was stored but whose entry was not (after a crash)."""
