@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -117,6 +118,16 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A ``Content-Disposition`` value for a download named after request values (a school id, a term):
+    an ASCII ``filename`` for old clients plus the exact name as RFC 5987 ``filename*``. Header values go
+    out as latin-1, so a name with any other character (or a quote, a CR/LF) put into the header as it
+    is would fail the response with a 500, or split it."""
+    fallback = "".join(ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\' else "_" for ch in filename)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 async def noop_lifespan(app: FastAPI) -> AsyncIterator[None]:

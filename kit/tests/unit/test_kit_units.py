@@ -12,6 +12,7 @@ from jijiao_contracts import Envelope, IntegrationEvent, event_registry
 from jijiao_contracts.events.enrollment import TeacherRegistered
 from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
 from jijiao_kit.errors import Conflict, Forbidden, Unauthorized
+from jijiao_kit.http import content_disposition
 from jijiao_kit.outbox import OUTBOX, PENDING, outbox_entry, outbox_update, with_outbox
 from jijiao_kit.stepup import StepUpSigner, StepUpVerifier
 from jijiao_kit.timeutil import as_utc, epoch_ms
@@ -64,6 +65,20 @@ def test_problem_body_has_code_chinese_title_and_extra_fields() -> None:
     problem = Conflict("Already.", code="already_selected", title="已选过该课程", extra={"id": "1"}).to_problem("/x")
     assert problem["status"] == 409 and problem["code"] == "already_selected"
     assert problem["title"] == "已选过该课程" and problem["detail"] == "Already." and problem["id"] == "1"
+
+
+def test_download_names_from_request_values_always_fit_a_header() -> None:
+    """Header values go out as latin-1: a name with other characters, a quote or a CR/LF made a 500 (or a
+    split header). The ASCII fallback replaces them; ``filename*`` keeps the exact name, percent-encoded."""
+    value = content_disposition('verification-一小"\r\n-2026.xlsx')
+    assert value == (
+        'attachment; filename="verification-_____-2026.xlsx"; '
+        "filename*=UTF-8''verification-%E4%B8%80%E5%B0%8F%22%0D%0A-2026.xlsx"
+    )
+    value.encode("latin-1")
+    assert content_disposition("notice-1.pdf", inline=True) == (
+        "inline; filename=\"notice-1.pdf\"; filename*=UTF-8''notice-1.pdf"
+    )
 
 
 def test_tokens_verify_and_reject_tampering(tmp_path: Path) -> None:
