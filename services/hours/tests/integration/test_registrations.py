@@ -187,3 +187,37 @@ async def test_bulk_registration_reports_every_row(client: httpx.AsyncClient, ma
         "/v1/hour-registrations/bulk", files={"file": ("x.xlsx", b"nope", xlsx)}, headers=school
     )
     assert not_xlsx.status_code == 422 and not_xlsx.json()["code"] == "invalid_workbook"
+
+
+async def test_bulk_rows_with_out_of_range_numbers_are_reported_not_a_500(
+    client: httpx.AsyncClient, make_token: Any
+) -> None:
+    """The bulk rows get the bounds of the single registration (year 2000–2100, hours up to 1000, points
+    up to 10^8): a year with no rules, an infinite or huge number was a 500 for the whole workbook."""
+    school = bearer(make_token("school_admin", school_id="s1", subject="school:s1"))
+    data = workbook(
+        [
+            ["2026000001", 1999, "校本研修", "个人选修科目", 6, "R-1", None, None],
+            ["2026000001", "99999999999999999999", "校本研修", "个人选修科目", 6, "R-2", None, None],
+            ["2026000001", 2026, "校本研修", "个人选修科目", "1e400", "R-3", None, None],
+            ["2026000001", 2026, "校本研修", "个人选修科目", "nan", "R-4", None, None],
+            ["2026000001", 2026, "学习强国", "个人选修科目", None, "R-5", "1e400", "p"],
+            ["2026000001", 2026, "学习强国", "个人选修科目", None, "R-6", "1e30", "p"],
+            ["2026000001", 2026, "校本研修", "个人选修科目", 6, "R-7", None, None],
+        ]
+    )
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = await client.post(
+        "/v1/hour-registrations/bulk", files={"file": ("登记.xlsx", data, xlsx)}, headers=school
+    )
+    assert response.status_code == 200, response.text
+    report = {line["row"]: line for line in response.json()["report"]}
+    assert [report[row]["code"] for row in range(2, 8)] == [
+        "invalid_year",
+        "invalid_year",
+        "invalid_number",
+        "invalid_number",
+        "invalid_number",
+        "points_out_of_range",
+    ]
+    assert report[8]["status"] == "credited"

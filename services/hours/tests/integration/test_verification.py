@@ -151,6 +151,50 @@ async def test_cycle_verification_is_configurable_and_exportable(client: httpx.A
     assert (await client.get("/v1/cycles/none/verification", headers=bearer(city))).status_code == 404
 
 
+async def test_years_from_2000_verify_with_a_lookback_that_stops_at_2000(
+    client: httpx.AsyncClient, make_token: Any
+) -> None:
+    """A chain looks ten years back but not before 2000, the first year with rules: verifying any year of
+    2000-2009 (a teacher's, a run, a school export, a cycle) was a 500 asking for the rules of 1990-1999."""
+    city = make_token("city_admin", subject="city")
+    await full_year(client, city, "2026000001", 2003, 60)  # carries 18 into 2004
+    v2004 = await client.get("/v1/teachers/2026000001/years/2004/verification", headers=bearer(city))
+    assert v2004.status_code == 200, v2004.text
+    assert (v2004.json()["carried_in"], v2004.json()["passed"]) == (18, False)
+    run = await client.post("/v1/verifications/2001/run", headers=bearer(city))
+    assert run.status_code == 200 and run.json()["teachers"] == 4, run.text
+    export = await client.get("/v1/schools/s1/verifications/2000.xlsx", headers=bearer(city))
+    assert export.status_code == 200, export.text
+    cycle = {"name": "2000-2004周期", "start_year": 2000, "end_year": 2004}
+    assert (await client.put("/v1/cycles/c2000", json=cycle, headers=bearer(city))).status_code == 200
+    result = await client.get("/v1/cycles/c2000/verification", headers=bearer(city))
+    assert result.status_code == 200, result.text
+    mine = [r["total"] for r in result.json()["rows"] if r["ce_number"] == "2026000001"]
+    assert mine == [0, 0, 0, 90, 18]
+    assert (await client.get("/v1/cycles/c2000/verification.xlsx", headers=bearer(city))).status_code == 200
+
+
+async def test_a_download_named_after_any_school_id_is_served(client: httpx.AsyncClient, make_token: Any) -> None:
+    """The file name carries the school id: one outside latin-1 (or with a quote) in the header as it
+    was made the response fail with a 500."""
+    city = bearer(make_token("city_admin", subject="city"))
+    export = await client.get('/v1/schools/一小"/verifications/2026.xlsx', headers=city)
+    assert export.status_code == 200, export.text
+    assert export.headers["content-disposition"] == (
+        'attachment; filename="verification-___-2026.xlsx"; '
+        "filename*=UTF-8''verification-%E4%B8%80%E5%B0%8F%22-2026.xlsx"
+    )
+
+
+async def test_paging_offsets_are_bounded(client: httpx.AsyncClient, make_token: Any) -> None:
+    """An offset past the store's 64-bit integers was a 500 (OverflowError in the driver); now a 422."""
+    city = bearer(make_token("city_admin", subject="city"))
+    for path in ("/v1/complaints", "/v1/declarations"):
+        huge = await client.get(path, params={"skip": 10**20}, headers=city)
+        assert huge.status_code == 422 and huge.json()["code"] == "validation_failed", huge.text
+        assert (await client.get(path, params={"skip": 1_000_000}, headers=city)).status_code == 200
+
+
 async def test_complaints_in_the_open_period_handled_by_the_district(
     container: Container, client: httpx.AsyncClient, make_token: Any
 ) -> None:

@@ -118,10 +118,14 @@ def _points_rules() -> dict[str, PointsRule]:
     }
 
 
+#: The years the hours bank keeps rules for (and the API accepts); nothing is credited outside them.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 class YearRules(BaseModel):
     """Everything that decides crediting, verification and points for one year."""
 
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     requirement: Requirement = Field(default_factory=Requirement)
     carry_over_threshold: float = Field(42, ge=0)
     sources: dict[str, SourceRule] = Field(default_factory=_sources)

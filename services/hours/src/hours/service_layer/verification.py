@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hours.adapters.mongo import CYCLES, LEDGER, VERIFICATIONS
 from hours.adapters.repositories import Teachers
-from hours.domain.rules import YearRules
+from hours.domain.rules import FIRST_YEAR, YearRules
 from hours.domain.units import to_hours, to_units
 from hours.domain.verification import Verification, YearSums, verify_chain
 from hours.service_layer.rules import RulesService
@@ -27,6 +27,12 @@ from jijiao_kit.outbox import outbox_entry, outbox_update
 Doc = dict[str, Any]
 #: How many years back a carry-over chain is computed (a chain restarts at a year that did not verify).
 LOOKBACK_YEARS = 10
+
+
+def lookback_from(year: int) -> int:
+    """The first year a chain ending in ``year`` looks at: ten years back, but not before the first year
+    the bank has rules for (a chain for 2003 starts in 2000, not in 1993, which has no rules)."""
+    return max(year - LOOKBACK_YEARS, FIRST_YEAR)
 
 
 def verification_view(v: Verification) -> Doc:
@@ -64,11 +70,11 @@ class VerificationService:
 
     async def chain_for(self, ce_number: str, year: int) -> dict[int, Verification]:
         cursor = self.ledger.find(
-            {"ce_number": ce_number, "year": {"$gte": year - LOOKBACK_YEARS, "$lte": year}},
+            {"ce_number": ce_number, "year": {"$gte": lookback_from(year), "$lte": year}},
             {"year": 1, "category": 1, "credited": 1},
         )
         sums = sums_from_entries([doc async for doc in cursor])
-        rules = await self._rules_range(year - LOOKBACK_YEARS, year)
+        rules = await self._rules_range(lookback_from(year), year)
         return verify_chain(sums, rules.__getitem__, year)
 
     async def for_teacher(self, ce_number: str, year: int) -> Verification:
@@ -95,8 +101,8 @@ class VerificationService:
         """Verify every teacher in scope for ``year``; store snapshots, emit events for changed results."""
         started = time.perf_counter()
         teachers = await self.teachers.in_scope(school_id=school_id, district=district)
-        all_sums = await self._all_sums(year - LOOKBACK_YEARS, year)
-        rules = await self._rules_range(year - LOOKBACK_YEARS, year)
+        all_sums = await self._all_sums(lookback_from(year), year)
+        rules = await self._rules_range(lookback_from(year), year)
         previous = {
             doc["_id"]: doc.get("fingerprint") async for doc in self.snapshots.find({"year": year}, {"fingerprint": 1})
         }
@@ -150,8 +156,8 @@ class VerificationService:
 
     async def school_rows(self, year: int, *, school_id: str | None = None, district: str | None = None) -> list[Doc]:
         teachers = await self.teachers.in_scope(school_id=school_id, district=district)
-        all_sums = await self._all_sums(year - LOOKBACK_YEARS, year)
-        rules = await self._rules_range(year - LOOKBACK_YEARS, year)
+        all_sums = await self._all_sums(lookback_from(year), year)
+        rules = await self._rules_range(lookback_from(year), year)
         rows = []
         for teacher in teachers:
             result = verify_chain(all_sums.get(teacher["_id"], {}), rules.__getitem__, year)[year]
@@ -191,8 +197,8 @@ class VerificationService:
         cycle = await self.cycle(cycle_id)
         first, last = int(cycle["start_year"]), int(cycle["end_year"])
         teachers = await self.teachers.in_scope(school_id=school_id, district=district)
-        all_sums = await self._all_sums(first - LOOKBACK_YEARS, last)
-        rules = await self._rules_range(first - LOOKBACK_YEARS, last)
+        all_sums = await self._all_sums(lookback_from(first), last)
+        rules = await self._rules_range(lookback_from(first), last)
         rows, teachers_out = [], []
         for teacher in teachers:
             chain = verify_chain(all_sums.get(teacher["_id"], {}), rules.__getitem__, last, since=first)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hours.entrypoints.api.deps import ContainerDep, naive_utc
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.paging import Skip
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
@@ -40,7 +41,7 @@ async def list_complaints(
     c: ContainerDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: Annotated[str | None, Query(pattern="^(open|handled)$")] = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
     """Complaints in the caller's scope, newest first, paged with ``skip`` and ``limit``."""

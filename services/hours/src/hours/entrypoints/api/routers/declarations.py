@@ -9,6 +9,7 @@ from hours.entrypoints.api.deps import ContainerDep, naive_utc
 from hours.service_layer.declarations import STATUSES
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
+from jijiao_kit.paging import Skip
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 
@@ -116,7 +117,7 @@ async def list_declarations(
     institution: Annotated[str | None, Query(max_length=100)] = None,
     teacher_name: Annotated[str | None, Query(max_length=50)] = None,
     ce_number: Annotated[str | None, Query(max_length=32)] = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
     """Filters of §6: year, training type, status, course/project name, institution, teacher name, CE

@@ -8,6 +8,7 @@ from hours.adapters.documents import verification_pdf
 from hours.entrypoints.api.deps import ContainerDep, naive_utc
 from hours.service_layer.queries import entry_view
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.http import content_disposition
 
 router = APIRouter(prefix="/v1/teachers/{ce_number}/years/{year}", tags=["hours"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -36,5 +37,5 @@ async def get_verification_pdf(ce_number: str, year: Year, principal: CurrentPri
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="verification-{ce_number}-{year}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"verification-{ce_number}-{year}.pdf", inline=True)},
     )

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from hours.adapters.documents import CATEGORY_LABELS, read_rows, xlsx
+from hours.domain.rules import FIRST_YEAR, LAST_YEAR
 from hours.entrypoints.api.deps import ContainerDep, naive_utc
 from hours.service_layer.access import require
 from hours.service_layer.queries import entry_view
@@ -19,15 +21,19 @@ router = APIRouter(tags=["registrations"])
 HEADERS = ["继续教育学号", "年度", "学时来源", "学时类别", "学时", "登记编号", "学习强国积分", "证明文件编号"]
 
 
+MAX_HOURS = 1000
+MAX_POINTS = 100_000_000
+
+
 class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ce_number: str = Field(min_length=1, max_length=32)
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     source: str = Field(min_length=1, max_length=64)
     category: HourCategory
-    hours: float | None = Field(None, gt=0, le=1000)
-    points: int | None = Field(None, ge=0, le=100_000_000, description="学习强国 only, instead of hours")
+    hours: float | None = Field(None, gt=0, le=MAX_HOURS)
+    points: int | None = Field(None, ge=0, le=MAX_POINTS, description="学习强国 only, instead of hours")
     reference: str = Field(min_length=1, max_length=200, description="unique per registrant")
     proof_id: str | None = Field(None, max_length=64, description="学习强国: the uploaded sealed proof")
 
@@ -69,8 +75,25 @@ def _parse_row(values: dict[str, Any], sources: dict[str, str]) -> Registration:
         year = int(text("年度"))
         hours = float(text("学时")) if text("学时") else None
         points = int(float(text("学习强国积分"))) if text("学习强国积分") else None
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # "abc", "nan"; "1e400" is an infinite float
         raise InvalidInput(f"Bad number: {exc}", code="invalid_number", title="数字格式有误") from exc
+    # The bounds of a single registration (RegistrationIn): a row is not a way around them.
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(
+            f"Year {year} is outside {FIRST_YEAR}-{LAST_YEAR}.", code="invalid_year", title="年度超出允许范围"
+        )
+    if hours is not None and not math.isfinite(hours):
+        raise InvalidInput(f"Bad number of hours: {hours}.", code="invalid_number", title="数字格式有误")
+    if hours is not None and hours > MAX_HOURS:
+        raise InvalidInput(
+            f"At most {MAX_HOURS} hours in one registration.", code="hours_out_of_range", title="学时超出允许范围"
+        )
+    if points is not None and points > MAX_POINTS:
+        raise InvalidInput(
+            f"At most {MAX_POINTS} points in one registration.",
+            code="points_out_of_range",
+            title="学习强国积分超出允许范围",
+        )
     if not text("继续教育学号") or not text("登记编号"):
         raise InvalidInput(
             "CE number and reference are required.", code="missing_field", title="继续教育学号和登记编号必填"
@@ -115,11 +138,11 @@ async def register_hours_bulk(
     for number, raw in raw_rows:
         values = dict(zip(header, raw, strict=False))
         try:
-            year_rules = (
-                await c.rules.for_year(int(float(str(values.get("年度") or 0)))) if values.get("年度") else None
-            )
-        except ValueError:
-            year_rules = None
+            year = int(float(str(values.get("年度") or 0)))
+        except (ValueError, OverflowError):
+            year = 0
+        # Source labels of the row's year; a year without rules is reported by the row's own check.
+        year_rules = await c.rules.for_year(year) if FIRST_YEAR <= year <= LAST_YEAR else None
         labels = {s.label: name for name, s in year_rules.sources.items()} if year_rules else {}
         try:
             rows.append((number, _parse_row(values, labels)))

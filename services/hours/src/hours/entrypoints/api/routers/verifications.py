@@ -11,6 +11,7 @@ from hours.service_layer.access import require
 from jijiao_contracts.enums import Role
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import Forbidden
+from jijiao_kit.http import content_disposition
 from jijiao_kit.stepup import require_step_up
 
 router = APIRouter(tags=["verification"])
@@ -83,7 +84,7 @@ async def export_school_verification(
     return Response(
         data,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="verification-{school_id}-{year}.xlsx"'},
+        headers={"Content-Disposition": content_disposition(f"verification-{school_id}-{year}.xlsx")},
     )
 
 
@@ -142,5 +143,5 @@ async def export_cycle_verification(
         "周期验证",
     )
     return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="cycle-{cycle_id}.xlsx"'}
+        data, media_type=XLSX, headers={"Content-Disposition": content_disposition(f"cycle-{cycle_id}.xlsx")}
     )
