@@ -57,3 +57,13 @@ async def test_announcements_reach_the_levels_below_within_scope(settings_env: d
         assert (await client.delete(f"/v1/announcements/{notice_id}", headers=s2_admin)).status_code == 404
         assert (await client.delete(f"/v1/announcements/{notice_id}", headers=s1_admin)).status_code == 204
         assert "一小校本研修安排" not in await titles(s1_teacher)
+
+
+async def test_an_offset_past_64_bit_integers_is_refused(settings_env: dict[str, Any], make_token: Any) -> None:
+    """``skip`` reaches the store as a 64-bit integer: 10**20 was a 500 (OverflowError in the driver)."""
+    city = bearer(make_token("city_admin", subject="account:city"))
+    async with api_client(create_api(build(Settings(**settings_env)))) as client:
+        huge = await client.get("/v1/announcements", params={"skip": 10**20}, headers=city)
+        far = await client.get("/v1/announcements", params={"skip": 1_000_000}, headers=city)
+    assert huge.status_code == 422 and huge.json()["code"] == "validation_failed", huge.text
+    assert far.status_code == 200 and far.json() == []

@@ -115,6 +115,25 @@ async def test_terms_are_created_by_the_city_with_valid_dates(env: Env) -> None:
     assert term is not None and term["outbox_pending"] == 1  # TermScheduled went in the same write
 
 
+async def test_numbers_past_64_bit_integers_are_refused_not_a_500(env: Env) -> None:
+    """A term year, a catalogue page and a course capacity reach the store as 64-bit integers: 10**20 was a
+    500 (OverflowError in the driver); the year has the range of a term's, a capacity at most 10**6 places."""
+    await env.client.post("/v1/terms", headers=env.city, json=TERM_BODY)
+    year = await env.client.get("/v1/terms", params={"year": 10**20}, headers=env.city)
+    assert year.status_code == 422 and year.json()["code"] == "validation_failed", year.text
+    assert [t["code"] for t in (await env.client.get("/v1/terms", params={"year": 2026}, headers=env.city)).json()] == [
+        "2602"
+    ]
+    page = await env.client.get("/v1/terms/2602/courses", params={"page": 10**20}, headers=env.city)
+    assert page.status_code == 422 and page.json()["code"] == "validation_failed", page.text
+    last = await env.client.get("/v1/terms/2602/courses", params={"page": 10_000}, headers=env.city)
+    assert last.status_code == 200 and last.json()["items"] == []
+    huge = await env.client.post("/v1/terms/2602/courses", headers=env.city, json=course_body("H1", capacity=10**20))
+    assert huge.status_code == 422 and huge.json()["code"] == "validation_failed", huge.text
+    most = await env.client.post("/v1/terms/2602/courses", headers=env.city, json=course_body("H2", capacity=10**6))
+    assert most.status_code == 201 and most.json()["capacity"] == 10**6
+
+
 async def test_course_creation_access_and_validation(env: Env) -> None:
     await env.client.post("/v1/terms", headers=env.city, json=TERM_BODY)
     district_admin = bearer(env.token("district_admin", district=DISTRICT))

@@ -52,6 +52,17 @@ async def test_schools_are_listed_within_scope(settings_env: dict[str, Any], mak
     assert district_creates_elsewhere.status_code == 403
 
 
+async def test_list_offsets_past_64_bit_integers_are_refused(settings_env: dict[str, Any], make_token: Any) -> None:
+    """``skip`` reaches the store as a 64-bit integer: 10**20 was a 500 (OverflowError in the driver)."""
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        paths = ["/v1/schools", "/v1/teachers", f"/v1/schools/{school['id']}/teachers", "/v1/transfers"]
+        huge = [await env.client.get(path, params={"skip": 10**20}, headers=env.city()) for path in paths]
+        far = [await env.client.get(path, params={"skip": 1_000_000}, headers=env.city()) for path in paths]
+    assert [(r.status_code, r.json()["code"]) for r in huge] == [(422, "validation_failed")] * 4
+    assert [r.status_code for r in far] == [200] * 4
+
+
 async def test_adding_teachers_validates_id_and_refuses_a_second_record(
     settings_env: dict[str, Any], make_token: Any
 ) -> None:

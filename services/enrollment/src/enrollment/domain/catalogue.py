@@ -42,6 +42,11 @@ def course_id(term: str, code: str) -> str:
     return f"{term}:{code}"
 
 
+#: The most places a course can offer (the city has about a hundred thousand teachers); a capacity is
+#: stored as a 64-bit counter, so an unbounded one would fail in the store rather than as bad input.
+MAX_CAPACITY = 1_000_000
+
+
 def validate_course(course: Mapping[str, Any]) -> None:
     """Field rules the schema cannot express."""
     if course["programme"] not in PROGRAMMES:
@@ -49,8 +54,8 @@ def validate_course(course: Mapping[str, Any]) -> None:
     if course["hours"] <= 0:
         raise CourseRuleViolation("invalid_hours", "A course grants a positive number of hours.")
     capacity = course.get("capacity")
-    if capacity is not None and capacity < 1:
-        raise CourseRuleViolation("invalid_capacity", "Capacity is at least 1 (null means unlimited).")
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        raise CourseRuleViolation("invalid_capacity", f"Capacity is 1 to {MAX_CAPACITY} places (null means unlimited).")
     if course["programme"] == "district" and not course.get("district"):
         raise CourseRuleViolation("district_required", "A district course names its district.")
     if course["programme"] == "school" and not course.get("school_id"):

@@ -12,6 +12,7 @@ from enrollment.domain.announcements import Audience
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.announcements import AnnouncementService
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.paging import Skip
 from jijiao_kit.timeutil import UtcDateTime
 
 router = APIRouter(tags=["announcements"])
@@ -65,7 +66,7 @@ async def publish(body: AnnouncementIn, principal: CurrentPrincipal, svc: Announ
 async def announcements(
     principal: CurrentPrincipal,
     svc: AnnouncementsDep,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[AnnouncementOut]:
     """The announcements addressed to you (and your own), newest first."""

@@ -15,6 +15,7 @@ from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.billing import ADMISSION_HEADERS, UNIT_PAYMENT_HEADERS, BillingService, utc
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import InvalidInput
+from jijiao_kit.http import content_disposition
 from jijiao_kit.stepup import require_step_up
 
 router = APIRouter(tags=["bills"])
@@ -175,7 +176,7 @@ def _xlsx(content: bytes, filename: str) -> Response:
     return Response(
         content,
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+        headers={"Content-Disposition": content_disposition(filename)},
     )
 
 
@@ -210,7 +211,7 @@ async def payment_notice(bill_id: str, principal: CurrentPrincipal, svc: Billing
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="notice-{bill["bill_number"]}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"notice-{bill['bill_number']}.pdf", inline=True)},
     )
 
 

@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 
 from enrollment.adapters.catalogue_excel import course_list_workbook
 from enrollment.adapters.catalogue_repository import CourseQuery
-from enrollment.domain.catalogue import fen_to_yuan
+from enrollment.domain.catalogue import MAX_CAPACITY, fen_to_yuan
 from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
 from enrollment.service_layer.catalogue import NewCourse
 from jijiao_contracts.enums import HourCategory, Stage
+from jijiao_kit.http import content_disposition
+from jijiao_kit.paging import Page
 
 router = APIRouter(tags=["catalogue"])
 
@@ -38,7 +40,7 @@ class CourseIn(BaseModel):
     payee: str = Field(min_length=1, max_length=80, description="收费单位")
     subject: str | None = Field(max_length=30, description="学科 (null = 通用)")
     stage: Stage | None = Field(description="学段 (null = 不限)")
-    capacity: int | None = Field(ge=1, description="名额 (null = unlimited)")
+    capacity: int | None = Field(ge=1, le=MAX_CAPACITY, description="名额 (null = unlimited)")
     institution_id: str | None = Field(default=None, max_length=60, description="培训机构 (registers results)")
     attribute: str | None = Field(default=None, max_length=30, description="课程属性")
     status: Literal["open", "closed"] = "open"
@@ -133,7 +135,7 @@ async def search_courses(
     same_subject: bool = Query(default=False, description="同学科老师报读课程 (most chosen first)"),
     ce_number: str | None = Query(default=None, description="the teacher for same_subject (default: caller)"),
     sort: Literal["code", "newest", "best_rated", "popular"] = Query(default="code", description="最新上线/好评/热门"),
-    page: int = Query(default=1, ge=1),
+    page: Page = 1,
     size: int = Query(default=20, ge=1, le=200),
 ) -> CoursePage:
     query = CourseQuery(
@@ -171,7 +173,7 @@ async def download_course_list(
     return Response(
         course_list_workbook(courses),
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="courses-{term}.xlsx"'},
+        headers={"Content-Disposition": content_disposition(f"courses-{term}.xlsx")},
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.results import ResultsService
 from jijiao_kit.auth import CurrentPrincipal, Principal
+from jijiao_kit.http import content_disposition
 from jijiao_kit.stepup import require_step_up
 from jijiao_kit.timeutil import as_utc
 
@@ -182,7 +183,7 @@ async def certificate(selection_id: str, principal: CurrentPrincipal, svc: Resul
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="certificate-{selection_id}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"certificate-{selection_id}.pdf", inline=True)},
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from enrollment.entrypoints.api.deps import RosterDep
 from enrollment.service_layer.roster import NewSchool
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.paging import Skip
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
 
@@ -59,7 +60,7 @@ async def list_schools(
     roster: RosterDep,
     district: str | None = Query(default=None, max_length=50),
     limit: int = Query(default=200, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    skip: Skip = 0,
 ) -> list[SchoolOut]:
     """Schools by district: the city sees all, a district admin its district, a school admin its school."""
     return [SchoolOut.of(doc) for doc in await roster.list_schools(principal, district, limit=limit, skip=skip)]

@@ -16,6 +16,7 @@ from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
 from enrollment.service_layer.selection import RowResult, import_rows, selection_view
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import BadRequest, InvalidInput
+from jijiao_kit.paging import MAX_PAGE
 from jijiao_kit.stepup import require_step_up
 
 router = APIRouter(tags=["selection"])
@@ -208,7 +209,7 @@ async def school_selections(
 ) -> SelectionPage:
     """学员选课情况 of one school (personal data: needs the step-up token)."""
     size = max(1, min(size, 500))
-    page = max(page, 1)
+    page = max(1, min(page, MAX_PAGE))
     docs, total = await container.selection_service.school_selections(
         principal, term, school_id, course_code, page, size
     )

@@ -12,6 +12,7 @@ from enrollment.domain.statistics import Participation
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.statistics import StatisticsService
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.http import content_disposition
 
 router = APIRouter(tags=["statistics"])
 
@@ -162,5 +163,5 @@ async def export(
     return Response(
         content,
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''statistics-{term}.xlsx"},
+        headers={"Content-Disposition": content_disposition(f"statistics-{term}.xlsx")},
     )

@@ -12,6 +12,7 @@ from enrollment.service_layer.roster import NewTeacher, TeacherFilter
 from jijiao_contracts.enums import Role, Stage
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import BadRequest
+from jijiao_kit.paging import Skip
 from jijiao_kit.stepup import step_up_granted
 
 router = APIRouter(tags=["teachers"])
@@ -179,7 +180,7 @@ async def list_school_teachers(
     review_state: str | None = Query(default=None, pattern="^(none|submitted|returned|approved)$"),
     special_user: bool | None = None,
     limit: int = Query(default=500, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    skip: Skip = 0,
 ) -> list[TeacherOut]:
     filters = TeacherFilter(
         status=status, name=name, review_state=review_state, special_user=special_user, limit=limit, skip=skip
@@ -202,7 +203,7 @@ async def search_teachers(
     special_user: bool | None = None,
     review_state: str | None = Query(default=None, pattern="^(none|submitted|returned|approved)$"),
     limit: int = Query(default=200, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    skip: Skip = 0,
 ) -> list[TeacherOut]:
     """Teachers within the caller's scope (school admin: own school; district admin: own district)."""
     filters = TeacherFilter(

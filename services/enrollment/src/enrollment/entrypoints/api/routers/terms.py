@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from enrollment.domain.terms import aware, seconds_until_close, window_open
@@ -76,7 +76,9 @@ async def reschedule_term(term: str, body: TermChange, principal: Caller, contai
 
 
 @router.get("/v1/terms", response_model=list[TermOut], operation_id="list_terms")
-async def list_terms(principal: Caller, container: Services, year: int | None = None) -> list[TermOut]:
+async def list_terms(
+    principal: Caller, container: Services, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[TermOut]:
     now = container.clock.now()
     return [TermOut.of(doc, now) for doc in await container.term_service.list_terms(year)]
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from enrollment.entrypoints.api.deps import TransfersDep
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.paging import Skip
 
 router = APIRouter(tags=["transfers"])
 
@@ -76,7 +77,7 @@ async def list_transfers(
     school_id: str | None = Query(default=None, description="receiving school"),
     awaiting_me: bool = Query(default=False, description="pending applications the caller decides"),
     limit: int = Query(default=100, ge=1, le=500),
-    skip: int = Query(default=0, ge=0),
+    skip: Skip = 0,
 ) -> list[TransferOut]:
     docs = await transfers.list(
         principal, status=status, school_id=school_id, awaiting_me=awaiting_me, limit=limit, skip=skip
