@@ -148,9 +148,8 @@ async def cleanup_prefix(urls: InfraUrls, prefix: str) -> None:
         await redis.aclose()
 
 
-@pytest.fixture
-def settings_env(infra_urls: InfraUrls, name_prefix: str, keys_dir: Path) -> dict[str, Any]:
-    """Keyword arguments for any service's ``Settings(...)`` pointing at this test's infrastructure."""
+def settings_for(infra_urls: InfraUrls, name_prefix: str, keys_dir: Path) -> dict[str, Any]:
+    """Keyword arguments for any service's ``Settings(...)`` on this infrastructure under ``name_prefix``."""
     return {
         "mongodb_url": infra_urls.mongodb_url,
         "rabbitmq_url": infra_urls.rabbitmq_url,
@@ -160,6 +159,23 @@ def settings_env(infra_urls: InfraUrls, name_prefix: str, keys_dir: Path) -> dic
         "relay_interval_seconds": 0.05,
         "log_json": False,
     }
+
+
+@pytest.fixture
+def settings_env(infra_urls: InfraUrls, name_prefix: str, keys_dir: Path) -> dict[str, Any]:
+    """Keyword arguments for any service's ``Settings(...)`` pointing at this test's infrastructure."""
+    return settings_for(infra_urls, name_prefix, keys_dir)
+
+
+@pytest.fixture(scope="module")
+async def module_settings_env(
+    infra_urls: InfraUrls, session_prefix: str, keys_dir: Path
+) -> AsyncIterator[dict[str, Any]]:
+    """``settings_env`` shared by the tests of one module (one prefix, cleaned after the module), for
+    tests that run one app through many generated cases (the API fuzz tests)."""
+    prefix = f"{session_prefix}{uuid.uuid4().hex[:4]}"
+    yield settings_for(infra_urls, prefix, keys_dir)
+    await cleanup_prefix(infra_urls, prefix)
 
 
 @pytest.fixture(scope="session")
