@@ -264,3 +264,24 @@ async def test_rules_are_data_edited_by_the_city(client: httpx.AsyncClient, make
     assert hours["elective"] == 24
     verification = (await client.get("/v1/teachers/2026000001/years/2027/verification", headers=city)).json()
     assert verification["requirement"]["total"] == 90
+
+
+async def test_rules_with_infinite_or_huge_numbers_are_refused_and_nothing_is_stored(
+    container: Container, client: httpx.AsyncClient, make_token: Any
+) -> None:
+    """Rules are edited as JSON, which Python reads with Infinity and NaN: an infinite requirement or
+    10**20 points per hour was a 500 (no Infinity in the answer's JSON; no 64-bit integer for the store)."""
+    city = {**bearer(make_token("city_admin")), "content-type": "application/json"}
+    bodies = [
+        b'{"xuexi_points_per_hour": 100000000000000000000}',
+        b'{"requirement": {"total": Infinity}}',
+        b'{"cap_groups": {"school_based": {"label": "x", "cap": NaN}}}',
+        b'{"points_rules": {"shared_resource": {"label": "x", "points": 100000000000000000000}}}',
+        b'{"redemption_caps": {"professional": 100000000000000000000}}',
+    ]
+    for body in bodies:
+        refused = await client.put("/v1/rules/2027", content=body, headers=city)
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_rules", (body, refused.text)
+    assert await container.infra.db["rules"].count_documents({}) == 0
+    rules = await client.get("/v1/rules/2027", headers=city)
+    assert rules.status_code == 200 and rules.json()["requirement"]["total"] == 72

@@ -4,21 +4,33 @@ the defaults (DOMAIN.md §6, §7 and the seed regulation); the city admin edits 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jijiao_contracts.enums import HourCategory
 
 PUBLIC, PROFESSIONAL, ELECTIVE = HourCategory.PUBLIC, HourCategory.PROFESSIONAL, HourCategory.ELECTIVE
 
+# Rules are data the city admin edits (PUT /v1/rules/{year}): every number is finite and bounded, so an
+# edit of 1e20 points or an Infinity of hours is refused as invalid_rules instead of failing in the store
+# (64-bit integers) or in the JSON of every later answer (no Infinity in JSON).
+MAX_RULE_HOURS = 10_000
+MAX_RULE_POINTS = 1_000_000_000
+RuleHours = Annotated[float, Field(ge=0, le=MAX_RULE_HOURS)]
+RulePoints = Annotated[int, Field(ge=0, le=MAX_RULE_POINTS)]
+FINITE = ConfigDict(allow_inf_nan=False)
+
 
 class Requirement(BaseModel):
     """Hours a year must reach to verify (configurable; the seed fixes only the 42-hour carry threshold)."""
 
-    total: float = Field(72, ge=0)
-    public: float = Field(24, ge=0)
-    professional: float = Field(42, ge=0)
-    elective: float = Field(0, ge=0)
+    model_config = FINITE
+
+    total: RuleHours = 72
+    public: RuleHours = 24
+    professional: RuleHours = 42
+    elective: RuleHours = 0
 
 
 class SourceRule(BaseModel):
@@ -26,24 +38,30 @@ class SourceRule(BaseModel):
 
     ``cap_group`` may contain ``{category}`` (points redemption: one group per category)."""
 
+    model_config = FINITE
+
     label: str
     categories: list[HourCategory]
     cap_group: str | None = None
-    item_cap: float | None = Field(None, ge=0)
+    item_cap: RuleHours | None = None
 
 
 class CapGroup(BaseModel):
+    model_config = FINITE
+
     label: str
-    cap: float = Field(ge=0)
+    cap: RuleHours
 
 
 class PointsRule(BaseModel):
     """One basic or reward rule of §7: points per fact and the yearly cap of the item (None = no cap)."""
 
+    model_config = FINITE
+
     label: str
     kind: str = "basic"
-    points: int = Field(ge=0)
-    cap: int | None = Field(None, ge=0)
+    points: RulePoints
+    cap: RulePoints | None = None
 
 
 class Period(BaseModel):
@@ -125,14 +143,18 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 class YearRules(BaseModel):
     """Everything that decides crediting, verification and points for one year."""
 
+    model_config = FINITE
+
     year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     requirement: Requirement = Field(default_factory=Requirement)
-    carry_over_threshold: float = Field(42, ge=0)
+    carry_over_threshold: RuleHours = 42
     sources: dict[str, SourceRule] = Field(default_factory=_sources)
     cap_groups: dict[str, CapGroup] = Field(default_factory=_cap_groups)
-    xuexi_points_per_hour: int = Field(300, ge=1)
-    points_per_hour: int = Field(100, ge=1)
-    redemption_caps: dict[HourCategory, int] = Field(default_factory=lambda: {PROFESSIONAL: 10, ELECTIVE: 10})
+    xuexi_points_per_hour: int = Field(300, ge=1, le=MAX_RULE_POINTS)
+    points_per_hour: int = Field(100, ge=1, le=MAX_RULE_POINTS)
+    redemption_caps: dict[HourCategory, Annotated[int, Field(ge=0, le=MAX_RULE_HOURS)]] = Field(
+        default_factory=lambda: {PROFESSIONAL: 10, ELECTIVE: 10}
+    )
     points_rules: dict[str, PointsRule] = Field(default_factory=_points_rules)
     complaint_period: Period | None = None
 
