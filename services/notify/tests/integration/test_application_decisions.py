@@ -19,6 +19,18 @@ from notify.bootstrap import build, create_worker
 from notify.settings import Settings
 
 
+def school_admin(n: int, name: str, school_id: str) -> AdminRegistered:
+    return AdminRegistered(
+        subject=f"account:a{n}",
+        username=f"sa{n}",
+        name=name,
+        mobile=f"1370000000{n}",
+        roles=["school_admin"],
+        school_id=school_id,
+        district="天河区",
+    )
+
+
 def settings(env: dict[str, Any]) -> Settings:
     return Settings(**env, quiet_hours_enabled=False, email_enabled=False, delivery_interval_seconds=0.05)
 
@@ -28,15 +40,7 @@ async def test_returned_info_change_and_refused_transfer_reach_who_applied(
 ) -> None:
     container = build(settings(settings_env))
     worker = create_worker(container)
-    receiving_admin = AdminRegistered(
-        subject="account:a2",
-        username="sa2",
-        name="王校长",
-        mobile="13700000002",
-        roles=["school_admin"],
-        school_id="s2",
-        district="天河区",
-    )
+    receiving_admin = school_admin(2, "王校长", "s2")
     returned = InfoChangeReviewed(
         ce_number="2026000101",
         name="陈晓明",
@@ -80,15 +84,7 @@ async def test_returned_info_change_and_refused_transfer_reach_who_applied(
 async def test_rejected_school_course_reaches_the_declaring_school(settings_env: dict[str, Any], publish: Any) -> None:
     container = build(settings(settings_env))
     worker = create_worker(container)
-    admin = AdminRegistered(
-        subject="account:a1",
-        username="sa1",
-        name="李主任",
-        mobile="13700000001",
-        roles=["school_admin"],
-        school_id="s1",
-        district="天河区",
-    )
+    admin = school_admin(1, "李主任", "s1")
     rejected = SchoolCourseRejected(
         term="2601", school_id="s1", course_code="S1", name="课堂观察", comment="请补充计划"
     )

@@ -366,18 +366,10 @@ class RosterService:
             if not reason:
                 raise InvalidInput("A return needs a reason.", code="reason_required", title="请填写退回原因")
             decided.update(state=rules.ReviewState.RETURNED.value, reason=reason)
-            returned = InfoChangeReviewed(
-                ce_number=ce_number,
-                name=teacher["name"],
-                school_id=teacher["school_id"],
-                approved=False,
-                reason=reason,
-                mobile=teacher.get("mobile"),
-            )
             if not await self.teachers.update_where(
                 condition,
                 {"$set": {"info_review": decided}, "$inc": {"version": 1}},
-                [outbox_entry(returned, producer=PRODUCER, actor=actor_of(principal))],
+                [_reviewed(teacher, principal, approved=False, reason=reason)],
             ):
                 raise Conflict("The submission changed meanwhile.", code="concurrent_edit", title="请刷新后重试")
             return await self.teacher_for(principal, ce_number)
@@ -402,17 +394,7 @@ class RosterService:
                 {"$set": {**changes, "info_review": decided, "updated_at": now}, "$inc": {"version": 1}},
                 [
                     outbox_entry(event, producer=PRODUCER, actor=actor_of(principal)),
-                    outbox_entry(
-                        InfoChangeReviewed(
-                            ce_number=ce_number,
-                            name=after["name"],
-                            school_id=after["school_id"],
-                            approved=True,
-                            mobile=after.get("mobile"),
-                        ),
-                        producer=PRODUCER,
-                        actor=actor_of(principal),
-                    ),
+                    _reviewed(after, principal, approved=True),
                 ],
             )
         except AlreadyExists as exc:
@@ -484,3 +466,16 @@ class RosterService:
         if not holder or not await self.schools.clear_principal(school_id, holder):
             raise Conflict("The school has no principal.", code="no_principal", title="本校尚未授权校长")
         return await self.get_school(principal, school_id)
+
+
+def _reviewed(teacher: Doc, principal: Principal, *, approved: bool, reason: str | None = None) -> Doc:
+    """The outbox entry telling the teacher how the school decided on their information change."""
+    event = InfoChangeReviewed(
+        ce_number=teacher["_id"],
+        name=teacher["name"],
+        school_id=teacher["school_id"],
+        approved=approved,
+        reason=reason,
+        mobile=teacher.get("mobile"),
+    )
+    return outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))
