@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from fastapi import Request
+from fastapi import Depends, Request
 
-from jijiao_kit.auth import ALGORITHM, Principal, get_principal, load_public_key
+from jijiao_kit.auth import ALGORITHM, Principal, get_principal, load_public_key, principal_from_request
 from jijiao_kit.errors import Forbidden
 
 STEP_UP_HEADER = "X-Step-Up-Token"
@@ -77,11 +77,11 @@ def _denied(detail: str) -> Forbidden:
     return Forbidden(detail, code="step_up_required", title="此操作需要短信验证，请先获取并输入验证码")
 
 
-def require_step_up(purpose: str) -> Callable[[Request], Principal]:
+def require_step_up(purpose: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency returning the caller, after checking their step-up token when the switch is on."""
 
-    def dependency(request: Request) -> Principal:
-        principal = get_principal(request)
+    async def dependency(request: Request) -> Principal:
+        principal = await get_principal(request)
         if not getattr(request.app.state, "step_up_required", False):
             return principal
         token = request.headers.get(STEP_UP_HEADER)
@@ -104,7 +104,7 @@ def step_up_granted(request: Request, *purposes: str) -> bool:
     token = request.headers.get(STEP_UP_HEADER)
     if not token:
         return False
-    principal = get_principal(request)
+    principal = principal_from_request(request)
     verifier: StepUpVerifier = request.app.state.step_up_verifier
     refusal: Forbidden | None = None
     for purpose in purposes:
@@ -114,3 +114,7 @@ def step_up_granted(request: Request, *purposes: str) -> bool:
         except Forbidden as exc:
             refusal = exc
     raise refusal or _denied("No purpose given.")
+
+
+#: The caller of a sensitive export: signed in, and with a step-up token for "export" when required.
+ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]

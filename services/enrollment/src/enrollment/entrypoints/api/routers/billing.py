@@ -13,16 +13,15 @@ from enrollment.adapters.billing_excel import XLSX_MEDIA_TYPE, rows_to_xlsx
 from enrollment.domain import billing
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.billing import ADMISSION_HEADERS, UNIT_PAYMENT_HEADERS, BillingService, utc
-from jijiao_kit.auth import CurrentPrincipal, Principal
+from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
 from jijiao_kit.http import content_disposition
-from jijiao_kit.stepup import require_step_up
+from jijiao_kit.stepup import ExportPrincipal
 
 router = APIRouter(tags=["bills"])
 
 #: Yuan with two decimals, a JSON number on the wire.
 Yuan = Annotated[Decimal, PlainSerializer(lambda value: float(value), return_type=float, when_used="json")]
-ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
 
 
 def service(container: ContainerDep) -> BillingService:

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.results import ResultsService
-from jijiao_kit.auth import CurrentPrincipal, Principal
+from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
-from jijiao_kit.stepup import require_step_up
+from jijiao_kit.stepup import ExportPrincipal
 from jijiao_kit.timeutil import as_utc
 
 router = APIRouter(tags=["results"])
@@ -23,7 +23,6 @@ def service(container: ContainerDep) -> ResultsService:
 
 
 ResultsDep = Annotated[ResultsService, Depends(service)]
-ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
 
 
 class ResultIn(BaseModel):

@@ -7,17 +7,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, UploadFile, status
+from fastapi import APIRouter, Header, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, model_validator
 
 from enrollment.adapters.selection_excel import WorkbookInvalid, read_selection_rows
 from enrollment.adapters.selection_idempotency import fingerprint
 from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
 from enrollment.service_layer.selection import RowResult, import_rows, selection_view
-from jijiao_kit.auth import Principal
 from jijiao_kit.errors import BadRequest, InvalidInput
 from jijiao_kit.paging import MAX_PAGE
-from jijiao_kit.stepup import require_step_up
+from jijiao_kit.stepup import ExportPrincipal
 
 router = APIRouter(tags=["selection"])
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -192,9 +191,6 @@ async def course_list(term: str, ce_number: str, principal: Caller, container: S
     """我的课单 (with the countdown to the window's end)."""
     docs, window = await container.selection_service.course_list(principal, term, ce_number)
     return CourseList(term=term, ce_number=ce_number, items=[SelectionOut(**selection_view(d)) for d in docs], **window)
-
-
-ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
 
 
 @router.get("/v1/terms/{term}/selections", response_model=SelectionPage, operation_id="school_selections")

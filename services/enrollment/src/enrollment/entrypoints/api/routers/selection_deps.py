@@ -15,7 +15,7 @@ from jijiao_kit.auth import Principal, get_principal
 
 
 async def caller(request: Request) -> Principal:
-    return get_principal(request)
+    return await get_principal(request)
 
 
 async def container_of(request: Request) -> Container:

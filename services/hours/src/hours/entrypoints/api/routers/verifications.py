@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hours.adapters.documents import xlsx
@@ -12,12 +12,11 @@ from jijiao_contracts.enums import Role
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import Forbidden
 from jijiao_kit.http import content_disposition
-from jijiao_kit.stepup import require_step_up
+from jijiao_kit.stepup import ExportPrincipal
 
 router = APIRouter(tags=["verification"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ExportPrincipal = Annotated[Principal, Depends(require_step_up("export"))]
 
 
 def _scope(principal: Principal, school_id: str | None = None) -> dict[str, str | None]:
