@@ -17,10 +17,17 @@ CLOSED_PORT_AMQP = "amqp://guest:guest@127.0.0.1:1/"
 
 
 def build_app(service: str, settings_env: dict[str, Any], **overrides: Any) -> FastAPI:
+    """The service's HTTP app from ``entrypoints/api/app.py`` (``create_app``) on a container built by
+    its composition root. A service whose root still builds the app itself (``create_api``) is asked
+    there, so a service moves to the shared shape on its own branch."""
     bootstrap = importlib.import_module(f"{service}.bootstrap")
     settings_module = importlib.import_module(f"{service}.settings")
     settings = settings_module.Settings(**{**settings_env, **overrides})
-    app: FastAPI = bootstrap.create_api(bootstrap.build(settings))
+    container = bootstrap.build(settings)
+    if hasattr(bootstrap, "create_api"):
+        legacy: FastAPI = bootstrap.create_api(container)
+        return legacy
+    app: FastAPI = importlib.import_module(f"{service}.entrypoints.api.app").create_app(container)
     return app
 
 

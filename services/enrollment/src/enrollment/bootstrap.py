@@ -1,11 +1,9 @@
-"""Composition root: builds enrollment for the API process and for the worker process alike."""
+"""Composition root: builds enrollment's container (repositories, services, clock) for the API process
+and the worker process alike; ``entrypoints/api/app.py`` builds the HTTP app from it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from fastapi import FastAPI
-from starlette.middleware import Middleware
 
 from enrollment.adapters import mongo
 from enrollment.adapters.ability_repository import AbilityRepository
@@ -49,7 +47,7 @@ from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.service import produced_events
 from jijiao_kit.worker import Worker
 
 #: E3: how often the worker looks for terms to bill and payment deadlines that passed.
@@ -69,9 +67,9 @@ class Container:
     accounts: AccountRepository
     roster: RosterService
     auth: AuthService
-    transfers: TransferService  # E1
-    account_service: AccountService  # E1
-    # E2: terms, catalogue, selection, ability project
+    transfers: TransferService
+    account_service: AccountService
+    # terms, catalogue, selection, the ability project
     term_service: TermService
     catalogue_service: CatalogueService
     selection_service: SelectionService
@@ -116,7 +114,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     async def next_sequence(name: str) -> int:
         return await mongo.next_sequence(infra.db, name)
 
-    # E2: terms, catalogue, selection
+    # terms, catalogue, selection
     term_service = TermService(TermRepository(infra.db), clock)
     course_repository = CourseRepository(infra.db)
     selection_repository = SelectionRepository(infra.db)
@@ -126,7 +124,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     results = ResultsService(ResultRepository(infra.db), clock)
     ability_service = AbilityService(AbilityRepository(infra.db), term_service, selection_service, results, clock)
     project_service = ProjectService(ApplicationRepository(infra.db), selection_service, clock)
-    # E3: school-based courses reuse E2's selection path (same invariants) and the results rules
+    # school-based courses reuse the selection path (same invariants) and the results rules
     school_courses = SchoolCourseService(
         SchoolCourseRepository(infra.db), teachers, selection_service, results, clock, next_sequence
     )
@@ -168,62 +166,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         statistics=StatisticsService(StatisticsRepository(infra.db)),
         announcements=AnnouncementService(AnnouncementRepository(infra.db), clock),
     )
-
-
-def create_api(container: Container | None = None) -> FastAPI:
-    from enrollment.entrypoints.api.password_gate import PasswordChangeGate
-    from enrollment.entrypoints.api.routers import (
-        ability,
-        admins,
-        announcements,
-        auth,
-        catalogue,
-        schools,
-        selection,
-        selection_projects,
-        teachers,
-        terms,
-        transfers,
-    )
-    from enrollment.entrypoints.api.routers import billing as billing_routes
-    from enrollment.entrypoints.api.routers import results as results_routes
-    from enrollment.entrypoints.api.routers import school_courses as school_course_routes
-    from enrollment.entrypoints.api.routers import special_users as special_user_routes
-    from enrollment.entrypoints.api.routers import statistics as statistics_routes
-
-    container = container or build()
-    app = service_api(
-        container=container,
-        infra=container.infra,
-        verifier=container.verifier,
-        title="jijiao enrollment",
-        description="Roster, accounts and login, terms, catalogue, selection, bills, results (继教 选课与缴费).",
-        routers=[
-            terms.router,
-            catalogue.router,
-            selection.router,
-            ability.router,
-            selection_projects.router,
-            auth.router,
-            schools.router,
-            teachers.router,
-            transfers.router,
-            admins.router,
-            billing_routes.router,
-            results_routes.router,
-            special_user_routes.router,
-            statistics_routes.router,
-            school_course_routes.router,
-            announcements.router,
-        ],
-        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
-    )
-    # Initial passwords must be changed before anything else (only enrollment issues tokens). Innermost,
-    # so its refusals carry the correlation id and are counted like every other answer.
-    app.user_middleware.append(
-        Middleware(PasswordChangeGate, verifier=container.verifier, still_required=container.auth.must_change_password)
-    )
-    return app
 
 
 def create_worker(container: Container | None = None) -> Worker:

@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 
-from enrollment.bootstrap import Container, build, create_api
+from enrollment.bootstrap import Container, build
 from enrollment.domain.identity import check_digit
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_stack.pytest_plugin import api_client, bearer
 
@@ -104,5 +105,5 @@ async def roster_env(
     settings_env: dict[str, Any], make_token: Callable[..., str], **overrides: Any
 ) -> AsyncIterator[Env]:
     container = build(Settings(**{**settings_env, **overrides}))
-    async with api_client(create_api(container)) as client:
+    async with api_client(create_app(container)) as client:
         yield Env(container, client, make_token)

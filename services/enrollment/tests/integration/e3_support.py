@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from enrollment.bootstrap import Container, build, create_api
+from enrollment.bootstrap import Container, build
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client
@@ -40,7 +41,7 @@ class Env:
 async def enrollment_env(settings_env: dict[str, Any], *, now: datetime = NOW, **overrides: Any) -> AsyncIterator[Env]:
     clock = FixedClock(now)
     container = build(Settings(**{**settings_env, **overrides}), clock=clock)
-    async with api_client(create_api(container)) as client:
+    async with api_client(create_app(container)) as client:
         yield Env(container, client, clock)
 
 

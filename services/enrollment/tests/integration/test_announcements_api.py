@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.bootstrap import build, create_api
+from enrollment.bootstrap import build
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_stack.pytest_plugin import api_client, bearer
 
@@ -17,7 +18,7 @@ async def test_announcements_reach_the_levels_below_within_scope(settings_env: d
     s2_admin = bearer(make_token("school_admin", subject="account:s2", school_id="s2", district="天河区"))
     s1_teacher = bearer(make_token("teacher", subject="teacher:1", ce_number="1", school_id="s1", district="天河区"))
     hz_teacher = bearer(make_token("teacher", subject="teacher:2", ce_number="2", school_id="s9", district="海珠区"))
-    async with api_client(create_api(build(Settings(**settings_env)))) as client:
+    async with api_client(create_app(build(Settings(**settings_env)))) as client:
 
         async def publish(headers: dict[str, str], title: str, audiences: list[str]) -> Any:
             return await client.post(
@@ -62,7 +63,7 @@ async def test_announcements_reach_the_levels_below_within_scope(settings_env: d
 async def test_an_offset_past_64_bit_integers_is_refused(settings_env: dict[str, Any], make_token: Any) -> None:
     """``skip`` reaches the store as a 64-bit integer: 10**20 was a 500 (OverflowError in the driver)."""
     city = bearer(make_token("city_admin", subject="account:city"))
-    async with api_client(create_api(build(Settings(**settings_env)))) as client:
+    async with api_client(create_app(build(Settings(**settings_env)))) as client:
         huge = await client.get("/v1/announcements", params={"skip": 10**20}, headers=city)
         far = await client.get("/v1/announcements", params={"skip": 1_000_000}, headers=city)
     assert huge.status_code == 422 and huge.json()["code"] == "validation_failed", huge.text

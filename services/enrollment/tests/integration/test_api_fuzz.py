@@ -16,7 +16,8 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 
-from enrollment.bootstrap import build, create_api
+from enrollment.bootstrap import build
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.fuzzing import InProcessApi, fuzz_schema, openapi_document, serving
@@ -27,7 +28,7 @@ from e3_support import NOW, add_course, add_school, add_teacher, add_term
 
 TERM, SCHOOL, TEACHER, COURSE = "2602", "fz-s1", "20269999", "C1"
 schema = fuzz_schema(
-    openapi_document(lambda keys: create_api(build(Settings(keys_dir=keys)))),
+    openapi_document(lambda keys: create_app(build(Settings(keys_dir=keys)))),
     known={
         "path.term": [TERM],
         "path.school_id": [SCHOOL],
@@ -55,7 +56,7 @@ def api(module_settings_env: dict[str, Any]) -> Iterator[InProcessApi]:
         await add_teacher(db, TEACHER, school)
         await add_term(db, TERM, closes_at=NOW + timedelta(days=5), payment_due_at=NOW + timedelta(days=20))
         await add_course(db, TERM, COURSE)
-        return create_api(container)
+        return create_app(container)
 
     with serving(make) as served:
         yield served

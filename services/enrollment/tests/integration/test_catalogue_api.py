@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from enrollment.bootstrap import Container, build, create_api
+from enrollment.bootstrap import Container, build
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer
@@ -52,7 +53,7 @@ class Env:
 async def env(settings_env: dict[str, Any], make_token: Callable[..., str]) -> AsyncIterator[Env]:
     clock = FixedClock(INSIDE)
     container = build(Settings(**settings_env, step_up_required=False), clock=clock)
-    async with api_client(create_api(container)) as client:
+    async with api_client(create_app(container)) as client:
         yield Env(client, container, clock, make_token)
 
 

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from enrollment.adapters.selection_excel import selection_workbook
-from enrollment.bootstrap import Container, build, create_api, create_worker
+from enrollment.bootstrap import Container, build, create_worker
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
@@ -122,7 +123,7 @@ async def create_course(env: Env, code: str, *, capacity: int | None = None, **f
 async def env(settings_env: dict[str, Any], make_token: Callable[..., str]) -> AsyncIterator[Env]:
     clock = FixedClock(INSIDE)
     container = build(Settings(**settings_env, step_up_required=False), clock=clock)
-    async with api_client(create_api(container)) as client:
+    async with api_client(create_app(container)) as client:
         e = Env(client, container, clock, make_token)
         await create_term(e)
         yield e
@@ -403,7 +404,7 @@ async def test_school_selection_query_needs_step_up_when_switched_on(
     settings_env: dict[str, Any], make_token: Callable[..., str]
 ) -> None:
     container = build(Settings(**settings_env), clock=FixedClock(INSIDE))
-    async with api_client(create_api(container)) as client:
+    async with api_client(create_app(container)) as client:
         token = make_token("school_admin", school_id=SCHOOL, district=DISTRICT)
         response = await client.get("/v1/terms/2602/selections", headers=bearer(token), params={"school_id": SCHOOL})
         assert response.status_code == 403 and response.json()["code"] == "step_up_required"

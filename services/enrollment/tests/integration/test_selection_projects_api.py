@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from enrollment.bootstrap import Container, build, create_api
+from enrollment.bootstrap import Container, build
+from enrollment.entrypoints.api.app import create_app
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer
@@ -59,7 +60,7 @@ async def add_teacher(container: Container) -> str:
 @pytest.fixture
 async def env(settings_env: dict[str, Any], make_token: Callable[..., str]) -> AsyncIterator[Env]:
     container = build(Settings(**settings_env, step_up_required=False), clock=FixedClock(INSIDE))
-    async with api_client(create_api(container)) as client:
+    async with api_client(create_app(container)) as client:
         e = Env(client, container, make_token)
         city = e.h("city_admin")
         r = await client.post(

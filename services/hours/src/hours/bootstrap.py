@@ -1,11 +1,10 @@
-"""Composition root of the hours service (API and worker)."""
+"""Composition root of the hours service: builds the container (``entrypoints/api/app.py`` builds the
+HTTP app from it)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from fastapi import FastAPI
 
 from hours.adapters import mongo
 from hours.adapters.files import FileStore
@@ -30,7 +29,7 @@ from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.service import produced_events
 from jijiao_kit.worker import Worker
 
 
@@ -84,39 +83,6 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         verification=verification,
         complaints=Complaints(db, teachers, rules, clock),
         queries=HoursQueries(teachers, bank, verification),
-    )
-
-
-def create_api(container: Container | None = None) -> FastAPI:
-    from hours.entrypoints.api.routers import (
-        admin,
-        complaints,
-        declarations,
-        hours,
-        points,
-        registrations,
-        rules,
-        verifications,
-    )
-
-    container = container or build()
-    return service_api(
-        container=container,
-        infra=container.infra,
-        verifier=container.verifier,
-        title="jijiao hours",
-        description="Hours bank (学时银行) and points bank (积分银行).",
-        routers=[
-            hours.router,
-            registrations.router,
-            points.router,
-            declarations.router,
-            verifications.router,
-            rules.router,
-            complaints.router,
-            admin.router,
-        ],
-        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from hours.adapters import mongo
-from hours.bootstrap import Container, build, create_api
+from hours.bootstrap import Container, build
+from hours.entrypoints.api.app import create_app
 from hours.settings import Settings
 from jijiao_stack.pytest_plugin import api_client
 
@@ -40,5 +41,5 @@ async def container(settings_env: dict[str, Any], tmp_path: Path) -> AsyncIterat
 
 @pytest.fixture
 async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(create_api(container)) as http:
+    async with api_client(create_app(container)) as http:
         yield http

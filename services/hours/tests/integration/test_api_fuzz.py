@@ -12,14 +12,15 @@ import schemathesis
 from fastapi import FastAPI
 
 from hours.adapters import mongo
-from hours.bootstrap import build, create_api
+from hours.bootstrap import build
+from hours.entrypoints.api.app import create_app
 from hours.settings import Settings
 from jijiao_stack.fuzzing import InProcessApi, fuzz_schema, openapi_document, serving
 from jijiao_stack.pytest_plugin import bearer
 
 TEACHER, SCHOOL, CYCLE = "2026000001", "s1", "c2026"
 schema = fuzz_schema(
-    openapi_document(lambda keys: create_api(build(Settings(keys_dir=keys)))),
+    openapi_document(lambda keys: create_app(build(Settings(keys_dir=keys)))),
     known={
         "path.ce_number": [TEACHER],
         "query.ce_number": [TEACHER],
@@ -47,7 +48,7 @@ def api(module_settings_env: dict[str, Any], tmp_path_factory: pytest.TempPathFa
             datetime(2026, 1, 1, tzinfo=UTC),
         )
         await container.verification.set_cycle(CYCLE, "2026-2028周期", 2026, 2028, "fuzz")
-        return create_api(container)
+        return create_app(container)
 
     with serving(make) as served:
         yield served

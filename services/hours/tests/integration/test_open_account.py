@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from hours.bootstrap import build, create_api, create_worker
+from hours.bootstrap import build, create_worker
+from hours.entrypoints.api.app import create_app
 from hours.settings import Settings
 from jijiao_contracts import Envelope
 from jijiao_contracts.events.enrollment import TeacherRegistered
@@ -46,7 +47,7 @@ async def test_teacher_registered_opens_a_zero_account(
             )
         await eventually(lambda: container.teachers.get("2026000101"))
         await asyncio.sleep(0.3)  # the duplicates are consumed too
-        app = create_api(build(Settings(**settings_env)))
+        app = create_app(build(Settings(**settings_env)))
         async with api_client(app) as client:
             response = await client.get(
                 "/v1/teachers/2026000101/years/2026/hours", headers=bearer(make_token("city_admin"))

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 from openpyxl import load_workbook
 
-from hours.bootstrap import Container, create_api
+from hours.bootstrap import Container
+from hours.entrypoints.api.app import create_app
 from jijiao_kit.auth import load_or_create_keypair
 from jijiao_kit.clock import FixedClock
 from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
@@ -97,7 +98,7 @@ async def test_run_emits_only_changes_and_school_export_needs_step_up(
     pending = [doc["outbox_pending"] async for doc in snapshots.find({})]
     assert sum(pending) == 5  # one VerificationCompleted per changed result, none for unchanged reruns
 
-    strict = create_api(container)
+    strict = create_app(container)
     strict.state.step_up_required = True  # production setting: exports need notify's step-up token
     school_admin_subject = "school:s1"
     token = make_token("school_admin", school_id="s1", subject=school_admin_subject)

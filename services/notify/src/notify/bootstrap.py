@@ -1,11 +1,10 @@
-"""Composition root of notify (API and worker)."""
+"""Composition root of notify: builds the container (``entrypoints/api/app.py`` builds the HTTP app
+from it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
-
-from fastapi import FastAPI
 
 from jijiao_contracts.events import notify as notify_events
 from jijiao_kit.auth import TokenVerifier, load_or_create_keypair, verifier_from_settings
@@ -16,7 +15,7 @@ from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
+from jijiao_kit.service import produced_events
 from jijiao_kit.stepup import STEP_UP_KEY_NAME, StepUpSigner
 from jijiao_kit.worker import Worker
 from notify.adapters import mongo
@@ -132,21 +131,6 @@ def build(
         ),
         contacts_service=ContactService(contacts),
         delivery_log=DeliveryLog(messages, contacts, sink, clock, tz),
-    )
-
-
-def create_api(container: Container | None = None) -> FastAPI:
-    from notify.entrypoints.api.routers import contacts, dev, messages, verifications
-
-    container = container or build()
-    return service_api(
-        container=container,
-        infra=container.infra,
-        verifier=container.verifier,
-        title="jijiao notify",
-        description="Contact book, SMS and email delivery, verification codes, delivery log (通知服务).",
-        routers=[verifications.router, messages.router, contacts.router, dev.router],
-        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
 

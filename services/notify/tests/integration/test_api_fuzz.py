@@ -13,11 +13,12 @@ from fastapi import FastAPI
 
 from jijiao_stack.fuzzing import InProcessApi, fuzz_schema, openapi_document, serving
 from jijiao_stack.pytest_plugin import bearer
-from notify.bootstrap import build, create_api
+from notify.bootstrap import build
+from notify.entrypoints.api.app import create_app
 from notify.settings import Settings
 
 ADMIN = "account:city-fuzz"
-schema = fuzz_schema(openapi_document(lambda keys: create_api(build(Settings(keys_dir=keys)))))
+schema = fuzz_schema(openapi_document(lambda keys: create_app(build(Settings(keys_dir=keys)))))
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def api(module_settings_env: dict[str, Any]) -> Iterator[InProcessApi]:
             {"kind": "admin", "name": "市继教中心管理员", "mobile": "13800000000", "roles": ["city_admin"]},
             datetime(2026, 1, 1, tzinfo=UTC),
         )
-        return create_api(container)
+        return create_app(container)
 
     with serving(make) as served:
         yield served

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from jijiao_contracts.events.enrollment import SpecialUserFlagged
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_api, create_worker
+from notify.bootstrap import build, create_worker
 from notify.domain.routing import Notice, Subject, Teacher
+from notify.entrypoints.api.app import create_app
 from notify.settings import Settings
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -71,7 +72,7 @@ async def test_gateway_failing_twice_then_succeeding_sends_once_with_three_attem
     assert sms_gateway.delivered[0]["client_ref"] == key
     assert doc["attempts"] == 3
     assert doc["errors"] == ["attempt 1: SMS gateway answered 500", "attempt 2: SMS gateway answered 503"]
-    app = create_api(build(http_settings(settings_env, sms_gateway)))
+    app = create_app(build(http_settings(settings_env, sms_gateway)))
     async with api_client(app) as client:
         log = await client.get("/v1/messages", params={"to": "13900000301"}, headers=bearer(make_token("city_admin")))
     [entry] = log.json()
@@ -101,7 +102,7 @@ async def test_gateway_failing_always_ends_failed_and_visible(
     assert failed_event["routing_key"] == "notify.notice_failed.v1" and '"attempts":4' in failed_event["body"]
     await container.delivery.run_once()
     assert len(sms_gateway.requests) == 4  # a failed notice is not retried again
-    app = create_api(build(http_settings(settings_env, sms_gateway)))
+    app = create_app(build(http_settings(settings_env, sms_gateway)))
     async with api_client(app) as client:
         log = await client.get("/v1/messages", params={"to": "13900000301"}, headers=bearer(make_token("city_admin")))
         stats = await client.get("/v1/messages/stats", headers=bearer(make_token("city_admin")))
@@ -186,7 +187,7 @@ async def test_opt_out_suppresses_non_essential_notices_only(
         datetime.now(UTC),
     )
     token = make_token("teacher", subject="teacher:2026000301", mobile="13900000301")
-    app = create_api(build(http_settings(settings_env, sms_gateway)))
+    app = create_app(build(http_settings(settings_env, sms_gateway)))
     async with api_client(app) as client:
         response = await client.patch("/v1/contacts/me/opt-out", json={"sms": True}, headers=bearer(token))
         stranger = await client.patch(

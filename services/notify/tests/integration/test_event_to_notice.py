@@ -8,7 +8,8 @@ from typing import Any
 
 from jijiao_contracts.events.enrollment import AdminRegistered, BillIssued, TeacherRegistered
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_api, create_worker
+from notify.bootstrap import build, create_worker
+from notify.entrypoints.api.app import create_app
 from notify.settings import Settings
 
 
@@ -61,7 +62,7 @@ async def test_redelivered_event_sends_one_sms_and_one_email(
     # the status is a part written by $set, so the flag may read back as 1
     assert contact is not None and contact["mobile"] == "13900000001" and bool(contact["active"]) is True
 
-    app = create_api(build(settings(settings_env, smtp_server.port)))
+    app = create_app(build(settings(settings_env, smtp_server.port)))
     async with api_client(app) as client:
         own = await client.get(
             "/v1/messages",

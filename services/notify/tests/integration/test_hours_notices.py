@@ -10,7 +10,8 @@ from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events import hours as hr
 from jijiao_contracts.events.enrollment import TeacherRegistered
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_api, create_worker
+from notify.bootstrap import build, create_worker
+from notify.entrypoints.api.app import create_app
 from notify.settings import Settings
 
 CE, MOBILE = "2026000701", "13900000701"
@@ -83,7 +84,7 @@ async def test_hours_bank_events_reach_the_teacher_by_sms(
         await eventually(all_sent, timeout=15)
     assert await container.infra.db["messages"].count_documents({"cause_id": refill.event_id}) == 0
 
-    app = create_api(build(settings(settings_env)))
+    app = create_app(build(settings(settings_env)))
     async with api_client(app) as client:
         response = await client.get(
             "/v1/dev/sms",

@@ -12,7 +12,8 @@ import aio_pika
 from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events.enrollment import ResultRegistered, SpecialUserFlagged, TeacherRegistered
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_api, create_worker
+from notify.bootstrap import build, create_worker
+from notify.entrypoints.api.app import create_app
 from notify.settings import Settings
 
 
@@ -96,7 +97,7 @@ async def test_notices_without_an_address_are_failed_visible_and_announced(
         assert await container.infra.db["messages"].count_documents({"cause_id": cause}) == 1
     assert await container.sink.count() == 0
 
-    app = create_api(build(settings(settings_env)))
+    app = create_app(build(settings(settings_env)))
     async with api_client(app) as client:
         city = bearer(make_token("city_admin"))
         by_subject = await client.get("/v1/messages", params={"subject": "teacher:2026000902"}, headers=city)

@@ -15,7 +15,8 @@ from jijiao_kit.clock import FixedClock
 from jijiao_kit.errors import Forbidden
 from jijiao_kit.stepup import STEP_UP_KEY_NAME, StepUpVerifier
 from jijiao_stack.pytest_plugin import api_client, bearer
-from notify.bootstrap import Container, build, create_api
+from notify.bootstrap import Container, build
+from notify.entrypoints.api.app import create_app
 from notify.settings import Settings
 
 ADMIN = "account:city-1"
@@ -52,7 +53,7 @@ async def test_code_goes_to_the_bound_mobile_and_mints_a_30_minute_token(
     clock = FixedClock(T0)
     container = await setup(settings_env, clock)
     token = make_token("city_admin", subject=ADMIN)
-    async with api_client(create_api(build(container.settings, clock=clock))) as client:
+    async with api_client(create_app(build(container.settings, clock=clock))) as client:
         created = await request(client, token)
         assert created.status_code == 201, created.text
         body = created.json()
@@ -95,7 +96,7 @@ async def test_resend_throttle_hourly_cap_and_expiry(settings_env: dict[str, Any
     clock = FixedClock(T0)
     container = await setup(settings_env, clock)
     token = make_token("city_admin", subject=ADMIN)
-    async with api_client(create_api(build(container.settings, clock=clock))) as client:
+    async with api_client(create_app(build(container.settings, clock=clock))) as client:
         first = await request(client, token)
         code = await code_sent_to(container, MOBILE)
         clock.advance(timedelta(seconds=20))
@@ -129,7 +130,7 @@ async def test_wrong_codes_are_limited_then_the_code_dies(settings_env: dict[str
     clock = FixedClock(T0)
     container = await setup(settings_env, clock)
     token = make_token("city_admin", subject=ADMIN)
-    async with api_client(create_api(build(container.settings, clock=clock))) as client:
+    async with api_client(create_app(build(container.settings, clock=clock))) as client:
         created = (await request(client, token)).json()
         code = await code_sent_to(container, MOBILE)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -150,7 +151,7 @@ async def test_parallel_checks_of_one_code_mint_at_most_one_token(
     clock = FixedClock(T0)
     container = await setup(settings_env, clock)
     token = make_token("city_admin", subject=ADMIN)
-    async with api_client(create_api(build(container.settings, clock=clock))) as client:
+    async with api_client(create_app(build(container.settings, clock=clock))) as client:
         created = (await request(client, token)).json()
         code = await code_sent_to(container, MOBILE)
         url = f"/v1/verifications/{created['id']}/check"
@@ -166,7 +167,7 @@ async def test_parallel_wrong_checks_count_at_most_the_limit(settings_env: dict[
     clock = FixedClock(T0)
     container = await setup(settings_env, clock)
     token = make_token("city_admin", subject=ADMIN)
-    async with api_client(create_api(build(container.settings, clock=clock))) as client:
+    async with api_client(create_app(build(container.settings, clock=clock))) as client:
         created = (await request(client, token)).json()
         code = await code_sent_to(container, MOBILE)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -183,7 +184,7 @@ async def test_rebinding_sends_the_code_to_the_new_phone_only(settings_env: dict
     clock = FixedClock(T0)
     container = await setup(settings_env, clock)
     token = make_token("city_admin", subject=ADMIN)
-    async with api_client(create_api(build(container.settings, clock=clock))) as client:
+    async with api_client(create_app(build(container.settings, clock=clock))) as client:
         no_number = await client.post("/v1/verifications", json={"purpose": "rebind_phone"}, headers=bearer(token))
         smuggled = await request(client, token, new_mobile="13911112222")
         same = await client.post(

@@ -21,7 +21,7 @@ from enrollment.service_layer.results import ResultsService, term_year
 from enrollment.service_layer.selection import SelectionService, problem
 from enrollment.service_layer.terms import TermService
 from jijiao_contracts.enums import Role
-from jijiao_kit.access import can_see_teacher
+from jijiao_kit.access import Level, covers
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
@@ -137,11 +137,11 @@ class AbilityService:
     # -- helpers ---------------------------------------------------------------------------------
     async def _teacher_for(self, principal: Principal, ce_number: str, *, act: bool) -> Doc:
         teacher = await self.selection.teachers.get(ce_number)
-        if teacher is None or not can_see_teacher(
+        if teacher is None or not covers(
             principal, ce_number=ce_number, school_id=teacher.get("school_id"), district=teacher.get("district")
         ):
             raise NotFound(f"Teacher {ce_number} not found.", code="teacher_not_found", title="教师不存在")
-        if act and not (principal.has_role(Role.TEACHER) and principal.ce_number == ce_number):
+        if act and not covers(principal, ce_number=ce_number, levels=frozenset({Level.SELF})):
             # §2a: the teacher assesses and chooses personally; no collective ability selection.
             raise Forbidden(
                 "Only the teacher takes the assessment and chooses ability courses.",
@@ -410,7 +410,7 @@ class AbilityService:
         return [
             doc
             for doc in docs
-            if can_see_teacher(
+            if covers(
                 principal, ce_number=doc["ce_number"], school_id=doc.get("school_id"), district=doc.get("district")
             )
             or (

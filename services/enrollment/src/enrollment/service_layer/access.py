@@ -1,20 +1,20 @@
-"""Object-level access: who may act on which school or teacher (every endpoint asks here)."""
+"""Object-level access: who may act on which school or teacher (every endpoint asks here), on the
+kit's one scope rule (``jijiao_kit.access``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from jijiao_contracts.enums import Role
+from jijiao_kit.access import ADMIN_LEVELS, Level, covers, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden
 
+#: The school's own administrators (the principal may use the school admin platform too) and the city.
+SCHOOL_OR_CITY = frozenset({Level.SCHOOL, Level.CITY})
+
 
 def can_manage_school(principal: Principal, school: dict[str, Any]) -> bool:
-    if principal.has_role(Role.CITY_ADMIN):
-        return True
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == school["district"]:
-        return True
-    return principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school["_id"]
+    return covers(principal, school_id=school["_id"], district=school["district"], levels=ADMIN_LEVELS)
 
 
 def ensure_can_manage_school(principal: Principal, school: dict[str, Any]) -> None:
@@ -23,9 +23,7 @@ def ensure_can_manage_school(principal: Principal, school: dict[str, Any]) -> No
 
 
 def ensure_can_create_school(principal: Principal, district: str) -> None:
-    if principal.has_role(Role.CITY_ADMIN):
-        return
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == district:
+    if covers(principal, district=district, levels=frozenset({Level.DISTRICT, Level.CITY})):
         return
     raise Forbidden(
         "Only the city or that district's admin may add schools.", code="school_forbidden", title="无权在该区新增学校"
@@ -33,16 +31,12 @@ def ensure_can_create_school(principal: Principal, district: str) -> None:
 
 
 def can_read_teacher(principal: Principal, teacher: dict[str, Any]) -> bool:
-    if principal.has_role(Role.TEACHER) and principal.ce_number == teacher["_id"]:
-        return True
-    return can_manage_school(principal, {"_id": teacher["school_id"], "district": teacher["district"]})
+    return covers(principal, ce_number=teacher["_id"], school_id=teacher["school_id"], district=teacher["district"])
 
 
 def is_school_admin_of(principal: Principal, school_id: str) -> bool:
     """The school's own admins (the principal may use the school admin platform too) or the city."""
-    if principal.has_role(Role.CITY_ADMIN):
-        return True
-    return principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school_id
+    return covers(principal, school_id=school_id, levels=SCHOOL_OR_CITY)
 
 
 def ensure_school_admin_of(principal: Principal, school: dict[str, Any]) -> None:
@@ -54,10 +48,7 @@ def ensure_school_admin_of(principal: Principal, school: dict[str, Any]) -> None
 
 def teacher_scope_query(principal: Principal) -> dict[str, Any]:
     """The part of a teacher query a caller may see: city all, district its district, school its school."""
-    if principal.has_role(Role.CITY_ADMIN):
-        return {}
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-        return {"district": principal.district}
-    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-        return {"school_id": principal.school_id}
+    scope = scope_filter(principal, levels=ADMIN_LEVELS)
+    if scope is not None:
+        return scope
     raise Forbidden("Not allowed to list teachers.", code="forbidden", title="无权查看教师列表")

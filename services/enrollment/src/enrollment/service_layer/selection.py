@@ -33,7 +33,7 @@ from enrollment.service_layer.roster import actor_of
 from enrollment.service_layer.terms import TermService
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, SelectionCancelled, SelectionMade
-from jijiao_kit.access import can_see_teacher
+from jijiao_kit.access import ADMIN_LEVELS, Level, covering_level, covers, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError, Forbidden, NotFound
@@ -115,6 +115,12 @@ SELECTED_BY: dict[Actor, Literal["teacher", "school_admin", "institution", "syst
     Actor.SYSTEM: "system",
 }
 
+#: Who selects and deletes for a teacher (a district admin does not), and as which actor.
+SELECTING_LEVELS = frozenset({Level.SELF, Level.SCHOOL, Level.CITY})
+ACTOR_AT = {Level.SELF: Actor.TEACHER, Level.SCHOOL: Actor.SCHOOL_ADMIN, Level.CITY: Actor.CITY_ADMIN}
+#: The school's own administrators and the city.
+SCHOOL_OR_CITY = frozenset({Level.SCHOOL, Level.CITY})
+
 
 def problem(code: str, **extra: Any) -> AppError:
     status, title, detail = PROBLEMS.get(code, (409, "操作与当前状态冲突", code))
@@ -195,13 +201,13 @@ class SelectionService:
 
     @staticmethod
     def selecting_actor(principal: Principal, teacher: Doc) -> Actor:
-        if principal.has_role(Role.TEACHER) and principal.ce_number == teacher["_id"]:
-            return Actor.TEACHER
-        if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == teacher.get("school_id"):
-            return Actor.SCHOOL_ADMIN
-        if principal.has_role(Role.CITY_ADMIN):
-            return Actor.CITY_ADMIN
-        raise problem("selection_forbidden")
+        """Who selects for the teacher: themself, their school's admins, or the city (not a district)."""
+        level = covering_level(
+            principal, ce_number=teacher["_id"], school_id=teacher.get("school_id"), levels=SELECTING_LEVELS
+        )
+        if level is None:
+            raise problem("selection_forbidden")
+        return ACTOR_AT[level]
 
     # -- selecting -----------------------------------------------------------------------------
     async def select(
@@ -344,9 +350,7 @@ class SelectionService:
 
     @staticmethod
     def _can_read(principal: Principal, doc: Doc) -> bool:
-        if can_see_teacher(
-            principal, ce_number=doc["ce_number"], school_id=doc.get("school_id"), district=doc.get("district")
-        ):
+        if covers(principal, ce_number=doc["ce_number"], school_id=doc.get("school_id"), district=doc.get("district")):
             return True
         institution = principal.scopes.get("institution_id")
         return (
@@ -357,12 +361,11 @@ class SelectionService:
 
     @staticmethod
     def deleting_actor(principal: Principal, doc: Doc) -> Actor:
-        if principal.has_role(Role.TEACHER) and principal.ce_number == doc["ce_number"]:
-            return Actor.TEACHER
-        if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == doc.get("school_id"):
-            return Actor.SCHOOL_ADMIN
-        if principal.has_role(Role.CITY_ADMIN):
-            return Actor.CITY_ADMIN
+        level = covering_level(
+            principal, ce_number=doc["ce_number"], school_id=doc.get("school_id"), levels=SELECTING_LEVELS
+        )
+        if level is not None:
+            return ACTOR_AT[level]
         if principal.has_role(Role.INSTITUTION):
             return Actor.INSTITUTION
         raise problem("selection_forbidden")
@@ -432,7 +435,7 @@ class SelectionService:
         """我的课单: the teacher's selections of the term, and the window countdown."""
         term = await self.terms.get_term(term_code)
         teacher = await self._teacher(ce_number)
-        if not can_see_teacher(
+        if not covers(
             principal, ce_number=teacher["_id"], school_id=teacher.get("school_id"), district=teacher.get("district")
         ):
             raise problem("teacher_not_found")
@@ -447,14 +450,12 @@ class SelectionService:
     ) -> tuple[list[Doc], int]:
         """学员选课情况 for one school (admins of that school, its district, the city)."""
         query: Doc = {"term": term_code, "school_id": school_id, "status": "active"}
-        if principal.has_role(Role.CITY_ADMIN) or (
-            principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school_id
-        ):
-            pass
-        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            query["district"] = principal.district  # a district admin sees its own district's schools only
-        else:
-            raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权管理该学校")
+        if not covers(principal, school_id=school_id, levels=SCHOOL_OR_CITY):
+            # a district admin sees its own district's schools only (the school's district is not read here)
+            district = scope_filter(principal, levels=frozenset({Level.DISTRICT}))
+            if district is None:
+                raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权管理该学校")
+            query.update(district)
         await self.terms.get_term(term_code)
         if course_code:
             query["course_code"] = course_code
@@ -467,22 +468,18 @@ class SelectionService:
     ) -> list[Doc]:
         """选课统计: active selections per course, for the city, a district or a school (no personal
         data). District admins see their district, school admins their school."""
-        query: Doc = {"term": term_code}
-        if principal.has_role(Role.CITY_ADMIN):
-            pass
-        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            district = principal.district
-        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-            school_id = principal.school_id
-        else:
+        scope = scope_filter(principal, levels=ADMIN_LEVELS)
+        if scope is None:
             raise Forbidden(
                 "Selection statistics are for administrators.", code="statistics_forbidden", title="无权查看选课统计"
             )
         await self.terms.get_term(term_code)
+        query: Doc = {"term": term_code}
         if district:
             query["district"] = district
         if school_id:
             query["school_id"] = school_id
+        query.update(scope)  # the caller's own district or school wins over the one asked for
         return [
             {"course_code": row["_id"], "course_name": row.get("course_name"), "selected": row["n"]}
             for row in await self.selections.counts_by_course(query)
@@ -490,7 +487,7 @@ class SelectionService:
 
     # -- cart ----------------------------------------------------------------------------------
     def _ensure_own(self, principal: Principal, ce_number: str) -> None:
-        if not (principal.has_role(Role.TEACHER) and principal.ce_number == ce_number):
+        if not covers(principal, ce_number=ce_number, levels=frozenset({Level.SELF})):
             raise Forbidden("A cart belongs to its teacher.", code="cart_forbidden", title="只能操作自己的购物车")
 
     async def cart_add(self, principal: Principal, term_code: str, ce_number: str, course_code: str) -> dict[str, Doc]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from jijiao_contracts.enums import Role
-from jijiao_kit.access import can_see_teacher
+from jijiao_kit.access import covers
+from jijiao_kit.access import scope_filter as kit_scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden, NotFound
 
@@ -36,7 +37,7 @@ def teacher_not_found(ce_number: str) -> NotFound:
 
 def ensure_can_see(principal: Principal, ce_number: str, teacher: dict[str, Any] | None) -> dict[str, Any]:
     """The teacher's projection if the caller may see them; 404 otherwise (no existence leak)."""
-    if teacher is None or not can_see_teacher(
+    if teacher is None or not covers(
         principal, ce_number=ce_number, school_id=teacher.get("school_id"), district=teacher.get("district")
     ):
         raise teacher_not_found(ce_number)
@@ -75,12 +76,7 @@ def require(principal: Principal, *roles: str) -> None:
 
 def scope_filter(principal: Principal) -> dict[str, Any]:
     """Query restriction on teacher-owned documents by the caller's scope."""
-    if principal.has_role(Role.CITY_ADMIN):
-        return {}
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-        return {"district": principal.district}
-    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-        return {"school_id": principal.school_id}
-    if principal.has_role(Role.TEACHER) and principal.ce_number:
-        return {"ce_number": principal.ce_number}
+    scope = kit_scope_filter(principal)
+    if scope is not None:
+        return scope
     raise Forbidden("No scope for this list.", code="forbidden", title="无权进行此操作")

@@ -1,4 +1,8 @@
-"""Annotated dependencies of the enrollment API."""
+"""The enrollment API's dependency aliases (routers import these, never the composition root's functions).
+
+Every getter is ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and under a
+selection storm those hops queue on the pool's 40 threads. The caller is the kit's ``CurrentPrincipal``
+(``ExportPrincipal`` for step-up exports)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from enrollment.service_layer.teacher_import import TeacherImport
 from enrollment.service_layer.transfers import TransferService
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -22,31 +26,28 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_roster(container: ContainerDep) -> RosterService:
+async def get_roster(container: ContainerDep) -> RosterService:
     return container.roster
 
 
-def get_auth(container: ContainerDep) -> AuthService:
+async def get_auth(container: ContainerDep) -> AuthService:
     return container.auth
+
+
+async def get_transfers(container: ContainerDep) -> TransferService:
+    return container.transfers
+
+
+async def get_accounts(container: ContainerDep) -> AccountService:
+    return container.account_service
+
+
+async def get_import(container: ContainerDep) -> TeacherImport:
+    return TeacherImport(container.roster)
 
 
 RosterDep = Annotated[RosterService, Depends(get_roster)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
-
-
-# E1: transfers, admin accounts, teacher import
-def get_transfers(container: ContainerDep) -> TransferService:
-    return container.transfers
-
-
-def get_accounts(container: ContainerDep) -> AccountService:
-    return container.account_service
-
-
-def get_import(container: ContainerDep) -> TeacherImport:
-    return TeacherImport(container.roster)
-
-
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
 ImportDep = Annotated[TeacherImport, Depends(get_import)]

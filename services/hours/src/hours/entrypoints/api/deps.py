@@ -1,4 +1,5 @@
-"""Dependency aliases of the hours API."""
+"""The hours API's dependency aliases (routers import these, never the composition root's functions);
+getters are ``async`` (a plain ``def`` dependency runs in FastAPI's thread pool)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import Depends, Request
 from hours.bootstrap import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from enrollment.domain.terms import aware
-from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
+from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.ability import Attempt
+from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(tags=["ability"])
 
@@ -84,13 +85,15 @@ def _plain(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.put("/v1/terms/{term}/ability/pilots/{district}", response_model=PilotOut, operation_id="set_ability_pilot")
-async def set_pilot(term: str, district: str, body: PilotIn, principal: Caller, container: Services) -> PilotOut:
+async def set_pilot(
+    term: str, district: str, body: PilotIn, principal: CurrentPrincipal, container: ContainerDep
+) -> PilotOut:
     doc = await container.ability_service.set_pilot(principal, term, district, body.subjects)
     return PilotOut(term=doc["term"], district=doc["district"], subjects=doc["subjects"])
 
 
 @router.get("/v1/terms/{term}/ability/pilots", response_model=list[PilotOut], operation_id="list_ability_pilots")
-async def pilots(term: str, principal: Caller, container: Services) -> list[PilotOut]:
+async def pilots(term: str, principal: CurrentPrincipal, container: ContainerDep) -> list[PilotOut]:
     return [
         PilotOut(term=d["term"], district=d["district"], subjects=d["subjects"])
         for d in await container.ability_service.pilots(term)
@@ -104,7 +107,7 @@ async def pilots(term: str, principal: Caller, container: Services) -> list[Pilo
     operation_id="record_diagnostic_attempt",
 )
 async def record_attempt(
-    term: str, ce_number: str, body: AttemptIn, principal: Caller, container: Services
+    term: str, ce_number: str, body: AttemptIn, principal: CurrentPrincipal, container: ContainerDep
 ) -> Diagnostics:
     """诊断测评: one completed attempt (at most 3; none after the result is confirmed)."""
     doc = await container.ability_service.record_attempt(principal, term, ce_number, Attempt(**body.model_dump()))
@@ -117,7 +120,7 @@ async def record_attempt(
     operation_id="confirm_diagnostic",
 )
 async def confirm_attempt(
-    term: str, ce_number: str, body: ConfirmAttemptIn, principal: Caller, container: Services
+    term: str, ce_number: str, body: ConfirmAttemptIn, principal: CurrentPrincipal, container: ContainerDep
 ) -> Diagnostics:
     return Diagnostics.of(await container.ability_service.confirm_attempt(principal, term, ce_number, body.attempt))
 
@@ -127,12 +130,12 @@ async def confirm_attempt(
     response_model=Diagnostics,
     operation_id="get_diagnostics",
 )
-async def diagnostics(term: str, ce_number: str, principal: Caller, container: Services) -> Diagnostics:
+async def diagnostics(term: str, ce_number: str, principal: CurrentPrincipal, container: ContainerDep) -> Diagnostics:
     return Diagnostics.of(await container.ability_service.diagnostics(principal, term, ce_number))
 
 
 @router.get("/v1/terms/{term}/ability/teachers/{ce_number}/plan", operation_id="get_ability_plan")
-async def proposal(term: str, ce_number: str, principal: Caller, container: Services) -> dict[str, Any]:
+async def proposal(term: str, ce_number: str, principal: CurrentPrincipal, container: ContainerDep) -> dict[str, Any]:
     """The compulsory courses (pre-selected, locked), recommended optional courses (total <= 60 h)
     and the other optional courses ("re-select")."""
     return await container.ability_service.proposal(principal, term, ce_number)
@@ -140,7 +143,7 @@ async def proposal(term: str, ce_number: str, principal: Caller, container: Serv
 
 @router.post("/v1/terms/{term}/ability/teachers/{ce_number}/plan/confirm", operation_id="confirm_ability_plan")
 async def confirm_plan(
-    term: str, ce_number: str, body: PlanIn, principal: Caller, container: Services
+    term: str, ce_number: str, body: PlanIn, principal: CurrentPrincipal, container: ContainerDep
 ) -> dict[str, Any]:
     """确认选课 (>= 50 h): selects the compulsory and the chosen optional courses together."""
     return await container.ability_service.confirm_plan(
@@ -150,7 +153,7 @@ async def confirm_plan(
 
 @router.put("/v1/terms/{term}/ability/teachers/{ce_number}/plan/optional", operation_id="change_ability_optional")
 async def change_optional(
-    term: str, ce_number: str, body: PlanIn, principal: Caller, container: Services
+    term: str, ce_number: str, body: PlanIn, principal: CurrentPrincipal, container: ContainerDep
 ) -> dict[str, Any]:
     """Change the optional courses inside the window (the total stays >= 50 h)."""
     return await container.ability_service.change_optional(
@@ -159,7 +162,9 @@ async def change_optional(
 
 
 @router.get("/v1/terms/{term}/ability/teachers/{ce_number}/status", operation_id="ability_status")
-async def ability_status(term: str, ce_number: str, principal: Caller, container: Services) -> dict[str, Any]:
+async def ability_status(
+    term: str, ce_number: str, principal: CurrentPrincipal, container: ContainerDep
+) -> dict[str, Any]:
     """达标情况: obtained hours, compulsory passed, programme passed."""
     return await container.ability_service.status(principal, term, ce_number)
 
@@ -173,7 +178,9 @@ class CourseResultIn(BaseModel):
 
 
 @router.post("/v1/terms/{term}/ability/results", operation_id="register_ability_course_result")
-async def course_result(term: str, body: CourseResultIn, principal: Caller, container: Services) -> dict[str, Any]:
+async def course_result(
+    term: str, body: CourseResultIn, principal: CurrentPrincipal, container: ContainerDep
+) -> dict[str, Any]:
     """An ability course's result computed by the §2a rule (>= 60 % of the compulsory activities, plus
     the assignment where the course has one) and registered like any result."""
     return await container.ability_service.course_result(
@@ -188,20 +195,22 @@ async def course_result(term: str, body: CourseResultIn, principal: Caller, cont
 
 
 @router.post("/v1/terms/{term}/ability/retakes", operation_id="open_ability_retakes")
-async def open_retakes(term: str, body: RetakesIn, principal: Caller, container: Services) -> dict[str, Any]:
+async def open_retakes(
+    term: str, body: RetakesIn, principal: CurrentPrincipal, container: ContainerDep
+) -> dict[str, Any]:
     """重修: reopen failed ability courses of earlier terms with this study period (city admin)."""
     return await container.ability_service.open_retakes(principal, term, body.study_starts_on, body.study_ends_on)
 
 
 @router.get("/v1/terms/{term}/ability/retakes", operation_id="list_ability_retakes")
 async def retakes(
-    term: str, principal: Caller, container: Services, ce_number: str | None = None
+    term: str, principal: CurrentPrincipal, container: ContainerDep, ce_number: str | None = None
 ) -> list[dict[str, Any]]:
     return [_plain(doc) for doc in await container.ability_service.retakes(principal, term, ce_number)]
 
 
 @router.post("/v1/terms/{term}/ability/retakes/{retake_id}/result", operation_id="register_retake_result")
 async def retake_result(
-    term: str, retake_id: str, body: RetakeResultIn, principal: Caller, container: Services
+    term: str, retake_id: str, body: RetakeResultIn, principal: CurrentPrincipal, container: ContainerDep
 ) -> dict[str, Any]:
     return _plain(await container.ability_service.retake_result(principal, term, retake_id, body.passed))

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 from enrollment.adapters.catalogue_excel import course_list_workbook
 from enrollment.adapters.catalogue_repository import CourseQuery
 from enrollment.domain.catalogue import MAX_CAPACITY, fen_to_yuan
-from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
+from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.catalogue import NewCourse
 from jijiao_contracts.enums import HourCategory, Stage
+from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
 from jijiao_kit.paging import Page
 
@@ -109,7 +110,7 @@ class CoursePage(BaseModel):
 @router.post(
     "/v1/terms/{term}/courses", status_code=status.HTTP_201_CREATED, response_model=CourseOut, operation_id="add_course"
 )
-async def add_course(term: str, body: CourseIn, principal: Caller, container: Services) -> CourseOut:
+async def add_course(term: str, body: CourseIn, principal: CurrentPrincipal, container: ContainerDep) -> CourseOut:
     data = body.model_dump()
     data["hour_type"] = body.hour_type.value
     data["stage"] = body.stage.value if body.stage else None
@@ -120,8 +121,8 @@ async def add_course(term: str, body: CourseIn, principal: Caller, container: Se
 @router.get("/v1/terms/{term}/courses", response_model=CoursePage, operation_id="search_courses")
 async def search_courses(
     term: str,
-    principal: Caller,
-    container: Services,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
     programme: Programme | None = None,
     hour_type: HourCategory | None = Query(default=None, description="学时类型"),
     hours_min: float | None = Query(default=None, ge=0, description="学时区间 from"),
@@ -166,7 +167,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     operation_id="download_course_list",
 )
 async def download_course_list(
-    term: str, principal: Caller, container: Services, programme: Programme | None = None
+    term: str, principal: CurrentPrincipal, container: ContainerDep, programme: Programme | None = None
 ) -> Response:
     """下载本期课程列表 (.xlsx, Chinese headers) with each course's selection count."""
     courses = await container.catalogue_service.course_list(term, programme)
@@ -178,13 +179,13 @@ async def download_course_list(
 
 
 @router.get("/v1/terms/{term}/courses/{code}", response_model=CourseOut, operation_id="get_course")
-async def get_course(term: str, code: str, principal: Caller, container: Services) -> CourseOut:
+async def get_course(term: str, code: str, principal: CurrentPrincipal, container: ContainerDep) -> CourseOut:
     return CourseOut.of(await container.catalogue_service.get_course(term, code))
 
 
 @router.get("/v1/terms/{term}/recommendations", response_model=list[CourseOut], operation_id="recommend_courses")
 async def recommendations(
-    term: str, principal: Caller, container: Services, ce_number: str | None = None
+    term: str, principal: CurrentPrincipal, container: ContainerDep, ce_number: str | None = None
 ) -> list[CourseOut]:
     """推荐课程: 5-8 courses from the teacher's hours status, subject and stage."""
     docs = await container.catalogue_service.recommendations(principal, term, ce_number)
@@ -196,6 +197,8 @@ class RatingIn(BaseModel):
 
 
 @router.post("/v1/terms/{term}/courses/{code}/ratings", response_model=CourseOut, operation_id="rate_course")
-async def rate_course(term: str, code: str, body: RatingIn, principal: Caller, container: Services) -> CourseOut:
+async def rate_course(
+    term: str, code: str, body: RatingIn, principal: CurrentPrincipal, container: ContainerDep
+) -> CourseOut:
     """好评: a teacher who selected the course rates it once; ``sort=best_rated`` orders by it."""
     return CourseOut.of(await container.catalogue_service.rate(principal, term, code, body.stars))

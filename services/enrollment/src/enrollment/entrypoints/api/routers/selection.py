@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field, model_validator
 
 from enrollment.adapters.selection_excel import WorkbookInvalid, read_selection_rows
 from enrollment.adapters.selection_idempotency import fingerprint
-from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
+from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.selection import RowResult, import_rows, selection_view
+from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import BadRequest, InvalidInput
 from jijiao_kit.paging import MAX_PAGE
 from jijiao_kit.stepup import ExportPrincipal
@@ -126,8 +127,8 @@ async def select_course(
     body: SelectionIn,
     request: Request,
     response: Response,
-    principal: Caller,
-    container: Services,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
 ) -> SelectionOut:
     """选读此课. With an ``Idempotency-Key`` header a retry replays the first response (same status
@@ -152,19 +153,25 @@ async def select_course(
     operation_id="delete_selection",
     responses={409: {"description": "window_closed, selection_paid, ability_compulsory_locked"}},
 )
-async def delete_selection(term: str, selection_id: str, principal: Caller, container: Services) -> Response:
+async def delete_selection(
+    term: str, selection_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
     """取消选课 (teacher, in the window) / 删除选课 (school admin in the window, afterwards the course's institution)."""
     await container.selection_service.delete(principal, term, selection_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/v1/terms/{term}/selections/{selection_id}", response_model=SelectionOut, operation_id="get_selection")
-async def get_selection(term: str, selection_id: str, principal: Caller, container: Services) -> SelectionOut:
+async def get_selection(
+    term: str, selection_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> SelectionOut:
     return SelectionOut(**selection_view(await container.selection_service.get(principal, term, selection_id)))
 
 
 @router.post("/v1/terms/{term}/selections/collective", response_model=Report, operation_id="collective_selection")
-async def collective_selection(term: str, body: CollectiveIn, principal: Caller, container: Services) -> Report:
+async def collective_selection(
+    term: str, body: CollectiveIn, principal: CurrentPrincipal, container: ContainerDep
+) -> Report:
     """集体选课 by course or by teacher: one request, a result per row (accepted rows are complete,
     rejected rows leave no trace)."""
     via = "collective_by_course" if body.course_code is not None else "collective_by_teacher"
@@ -172,7 +179,9 @@ async def collective_selection(term: str, body: CollectiveIn, principal: Caller,
 
 
 @router.post("/v1/terms/{term}/selections/import", response_model=Report, operation_id="import_selections")
-async def import_selections(term: str, file: UploadFile, principal: Caller, container: Services) -> Report:
+async def import_selections(
+    term: str, file: UploadFile, principal: CurrentPrincipal, container: ContainerDep
+) -> Report:
     """Excel (.xlsx) import of collective selections: header row 学号, 姓名, 课程编号."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -187,7 +196,7 @@ async def import_selections(term: str, file: UploadFile, principal: Caller, cont
 
 
 @router.get("/v1/terms/{term}/teachers/{ce_number}/selections", response_model=CourseList, operation_id="course_list")
-async def course_list(term: str, ce_number: str, principal: Caller, container: Services) -> CourseList:
+async def course_list(term: str, ce_number: str, principal: CurrentPrincipal, container: ContainerDep) -> CourseList:
     """我的课单 (with the countdown to the window's end)."""
     docs, window = await container.selection_service.course_list(principal, term, ce_number)
     return CourseList(term=term, ce_number=ce_number, items=[SelectionOut(**selection_view(d)) for d in docs], **window)
@@ -198,7 +207,7 @@ async def school_selections(
     term: str,
     school_id: str,
     principal: ExportPrincipal,
-    container: Services,
+    container: ContainerDep,
     course_code: str | None = None,
     page: int = 1,
     size: int = 100,
@@ -217,13 +226,15 @@ class CartOut(BaseModel):
 
 
 @router.get("/v1/terms/{term}/teachers/{ce_number}/cart", response_model=CartOut, operation_id="get_cart")
-async def get_cart(term: str, ce_number: str, principal: Caller, container: Services) -> CartOut:
+async def get_cart(term: str, ce_number: str, principal: CurrentPrincipal, container: ContainerDep) -> CartOut:
     items = await container.selection_service.cart(principal, term, ce_number)
     return CartOut(items=[items[code] for code in sorted(items)])
 
 
 @router.put("/v1/terms/{term}/teachers/{ce_number}/cart/{course_code}", response_model=CartOut, operation_id="cart_add")
-async def cart_add(term: str, ce_number: str, course_code: str, principal: Caller, container: Services) -> CartOut:
+async def cart_add(
+    term: str, ce_number: str, course_code: str, principal: CurrentPrincipal, container: ContainerDep
+) -> CartOut:
     items = await container.selection_service.cart_add(principal, term, ce_number, course_code)
     return CartOut(items=[items[code] for code in sorted(items)])
 
@@ -233,13 +244,15 @@ async def cart_add(term: str, ce_number: str, course_code: str, principal: Calle
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="cart_remove",
 )
-async def cart_remove(term: str, ce_number: str, course_code: str, principal: Caller, container: Services) -> Response:
+async def cart_remove(
+    term: str, ce_number: str, course_code: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
     await container.selection_service.cart_remove(principal, term, ce_number, course_code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/v1/terms/{term}/teachers/{ce_number}/cart/checkout", response_model=Report, operation_id="cart_checkout")
-async def cart_checkout(term: str, ce_number: str, principal: Caller, container: Services) -> Report:
+async def cart_checkout(term: str, ce_number: str, principal: CurrentPrincipal, container: ContainerDep) -> Report:
     """确定选课: every course in the cart, a result per course."""
     return Report.of(await container.selection_service.cart_checkout(principal, term, ce_number))
 
@@ -252,7 +265,11 @@ class CourseCount(BaseModel):
 
 @router.get("/v1/terms/{term}/selection-counts", response_model=list[CourseCount], operation_id="selection_counts")
 async def selection_counts(
-    term: str, principal: Caller, container: Services, district: str | None = None, school_id: str | None = None
+    term: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    district: str | None = None,
+    school_id: str | None = None,
 ) -> list[CourseCount]:
     """选课统计: active selections per course for the city, a district or a school."""
     rows = await container.selection_service.course_counts(principal, term, district, school_id)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from enrollment.domain.terms import aware
-from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
+from enrollment.entrypoints.api.deps import ContainerDep
+from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(tags=["special projects"])
 
@@ -53,7 +54,7 @@ class ApplicationOut(BaseModel):
     response_model=ApplicationOut,
     operation_id="apply_special_project",
 )
-async def apply(term: str, body: ApplicationIn, principal: Caller, container: Services) -> ApplicationOut:
+async def apply(term: str, body: ApplicationIn, principal: CurrentPrincipal, container: ContainerDep) -> ApplicationOut:
     """网上报名 (teacher, inside the window)."""
     return ApplicationOut.of(await container.project_service.apply(principal, term, body.course_code))
 
@@ -63,7 +64,9 @@ async def apply(term: str, body: ApplicationIn, principal: Caller, container: Se
     response_model=ApplicationOut,
     operation_id="decide_special_application",
 )
-async def decide(application_id: str, body: DecisionIn, principal: Caller, container: Services) -> ApplicationOut:
+async def decide(
+    application_id: str, body: DecisionIn, principal: CurrentPrincipal, container: ContainerDep
+) -> ApplicationOut:
     """The school (principal/admin), then the district, then the course's institution decide in turn;
     the institution's approval admits the teacher and selects the course."""
     doc = await container.project_service.decide(principal, application_id, body.approve, body.reason)
@@ -76,6 +79,6 @@ async def decide(application_id: str, body: DecisionIn, principal: Caller, conta
     operation_id="list_special_applications",
 )
 async def applications(
-    term: str, principal: Caller, container: Services, status: str | None = None
+    term: str, principal: CurrentPrincipal, container: ContainerDep, status: str | None = None
 ) -> list[ApplicationOut]:
     return [ApplicationOut.of(doc) for doc in await container.project_service.list(principal, term, status)]

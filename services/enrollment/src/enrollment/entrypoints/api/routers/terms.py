@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from enrollment.domain.terms import aware, seconds_until_close, window_open
-from enrollment.entrypoints.api.routers.selection_deps import Caller, Services
+from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.terms import NewTerm, term_date
+from jijiao_kit.auth import CurrentPrincipal
 
 router = APIRouter(tags=["terms"])
 
@@ -55,7 +56,7 @@ class TermOut(BaseModel):
 
 
 @router.post("/v1/terms", status_code=status.HTTP_201_CREATED, response_model=TermOut, operation_id="create_term")
-async def create_term(body: TermIn, principal: Caller, container: Services) -> TermOut:
+async def create_term(body: TermIn, principal: CurrentPrincipal, container: ContainerDep) -> TermOut:
     term = await container.term_service.create_term(principal, NewTerm(**body.model_dump()))
     return TermOut.of(term, container.clock.now())
 
@@ -69,7 +70,7 @@ class TermChange(BaseModel):
 
 
 @router.patch("/v1/terms/{term}", response_model=TermOut, operation_id="reschedule_term")
-async def reschedule_term(term: str, body: TermChange, principal: Caller, container: Services) -> TermOut:
+async def reschedule_term(term: str, body: TermChange, principal: CurrentPrincipal, container: ContainerDep) -> TermOut:
     """Change a term's dates (city admin); emits TermScheduled with the new dates."""
     changes = body.model_dump(exclude_none=True)
     return TermOut.of(await container.term_service.reschedule(principal, term, changes), container.clock.now())
@@ -77,12 +78,12 @@ async def reschedule_term(term: str, body: TermChange, principal: Caller, contai
 
 @router.get("/v1/terms", response_model=list[TermOut], operation_id="list_terms")
 async def list_terms(
-    principal: Caller, container: Services, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    principal: CurrentPrincipal, container: ContainerDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> list[TermOut]:
     now = container.clock.now()
     return [TermOut.of(doc, now) for doc in await container.term_service.list_terms(year)]
 
 
 @router.get("/v1/terms/{term}", response_model=TermOut, operation_id="get_term")
-async def get_term(term: str, principal: Caller, container: Services) -> TermOut:
+async def get_term(term: str, principal: CurrentPrincipal, container: ContainerDep) -> TermOut:
     return TermOut.of(await container.term_service.get_term(term), container.clock.now())

@@ -9,6 +9,7 @@ from hours.adapters.documents import xlsx
 from hours.entrypoints.api.deps import ContainerDep
 from hours.service_layer.access import require
 from jijiao_contracts.enums import Role
+from jijiao_kit.access import ADMIN_LEVELS, scope_filter
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import Forbidden
 from jijiao_kit.http import content_disposition
@@ -21,15 +22,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _scope(principal: Principal, school_id: str | None = None) -> dict[str, str | None]:
     """The (school, district) a caller may verify or export; a school id narrows it when allowed."""
-    if principal.has_role(Role.CITY_ADMIN):
-        return {"school_id": school_id, "district": None}
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-        return {"school_id": school_id, "district": principal.district}
-    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-        if school_id not in (None, principal.school_id):
+    scope = scope_filter(principal, levels=ADMIN_LEVELS)
+    if scope is None:
+        raise Forbidden("Admins only.", code="forbidden", title="无权进行此操作")
+    if "school_id" in scope:
+        if school_id not in (None, scope["school_id"]):
             raise Forbidden("Another school.", code="out_of_scope", title="该学校不在您的管理范围内")
-        return {"school_id": principal.school_id, "district": None}
-    raise Forbidden("Admins only.", code="forbidden", title="无权进行此操作")
+        return {"school_id": scope["school_id"], "district": None}
+    return {"school_id": school_id, "district": scope.get("district")}
 
 
 @router.post("/v1/verifications/{year}/run")

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from jijiao_kit.auth import CurrentPrincipal
-from notify.entrypoints.api.routers.deps import ContainerDep
+from notify.entrypoints.api.deps import ContainerDep
 
 router = APIRouter(prefix="/v1/contacts/me", tags=["contacts"])
 

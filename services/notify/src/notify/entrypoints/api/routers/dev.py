@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import NotFound
-from notify.entrypoints.api.routers.deps import ContainerDep
+from notify.entrypoints.api.deps import ContainerDep
 
 router = APIRouter(prefix="/v1/dev", tags=["development"])
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
-from notify.entrypoints.api.routers.deps import ContainerDep
+from notify.entrypoints.api.deps import ContainerDep
 
 router = APIRouter(prefix="/v1/verifications", tags=["verifications"])
 

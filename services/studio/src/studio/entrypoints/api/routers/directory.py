@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from jijiao_kit.access import can_see_teacher
+from jijiao_kit.access import covers
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import NotFound
 
@@ -26,7 +26,7 @@ class DirectoryTeacherOut(BaseModel):
 @router.get("/teachers/{ce_number}", response_model=DirectoryTeacherOut)
 async def get_directory_teacher(ce_number: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     doc = await request.app.state.container.directory.get(ce_number)
-    if doc is None or not can_see_teacher(
+    if doc is None or not covers(
         principal, ce_number=ce_number, school_id=doc.get("school_id"), district=doc.get("district")
     ):
         raise NotFound(f"Teacher {ce_number} is not in the directory.", code="teacher_not_found", title="教师不存在")

@@ -1,3 +1,6 @@
+"""The notify API's dependency aliases (routers import these, never the composition root's functions);
+getters are ``async`` (a plain ``def`` dependency runs in FastAPI's thread pool)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -7,7 +10,7 @@ from fastapi import Depends, Request
 from notify.bootstrap import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
