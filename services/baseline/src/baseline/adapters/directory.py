@@ -1,21 +1,25 @@
-"""The baseline service's own copy of the teachers it needs to name (never enrollment's database)."""
+"""The baseline service's own copy of enrollment's teachers (the kit's teacher directory; never enrollment's
+database): profile, school and status, each kept current from enrollment's roster events."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from baseline.adapters.mongo import DIRECTORY
-from jijiao_kit.projections import upsert_newer
+from jijiao_kit import projections
 
 
-class TeacherDirectory:
+class TeacherDirectory(projections.TeacherDirectory):
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.collection = db[DIRECTORY]
-
-    async def record(self, ce_number: str, fields: dict[str, Any], as_of: Any) -> bool:
-        return await upsert_newer(self.collection, ce_number, fields, as_of)
+        super().__init__(db[DIRECTORY])
 
     async def get(self, ce_number: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": ce_number})
+        """A teacher the directory knows by name and school (a transfer may arrive before the registration)."""
+        return await self.registered(ce_number)
+
+    async def record(self, ce_number: str, fields: dict[str, Any], as_of: datetime) -> None:
+        """Seed a teacher's copy from plain fields (demo data, tests): ``upsert``, part by part."""
+        await self.upsert(ce_number, fields, as_of)

@@ -7,16 +7,16 @@ import logging
 
 from hours.adapters.repositories import Teachers
 from hours.service_layer.crediting import BatchCrediting
-from hours.service_layer.facts import result_fact, roster_change
+from hours.service_layer.facts import result_fact
 from hours.service_layer.points import BatchAwards
 from jijiao_contracts import Envelope
-from jijiao_contracts.events.enrollment import ResultRegistered, TeacherChanged, TeacherRegistered, TeacherTransferred
+from jijiao_contracts.events.enrollment import ResultRegistered
 from jijiao_contracts.events.studio import PointsFactRecorded
 from jijiao_kit.consuming import EventDispatcher, Inbox
 
 logger = logging.getLogger(__name__)
 
-ROSTER = {TeacherRegistered.routing_key(), TeacherChanged.routing_key(), TeacherTransferred.routing_key()}
+ROSTER = set(Teachers.routing_keys())
 
 
 class BatchHandlers:
@@ -30,8 +30,7 @@ class BatchHandlers:
         for envelope in envelopes:
             key = envelope.routing_key
             if key in ROSTER:
-                ce_number, fields = roster_change(envelope)
-                roster.append((ce_number, fields, envelope.occurred_at))
+                roster.append(envelope)
             elif key == ResultRegistered.routing_key():
                 result = envelope.payload_as(ResultRegistered)
                 if result.revision > 1:  # a correction: the one-at-a-time path orders it (corrections.py)
@@ -53,7 +52,7 @@ class BatchHandlers:
             else:
                 others.append(envelope)
         if roster:
-            await self.teachers.upsert_many(roster)
+            await self.teachers.apply_many(roster)
         if facts:
             await self.crediting.credit_many(facts)
         if points:

@@ -3,11 +3,9 @@ the batched consumer alike."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from hours.service_layer.crediting import HourFact
 from jijiao_contracts import Envelope
-from jijiao_contracts.events.enrollment import ResultRegistered, TeacherChanged, TeacherRegistered, TeacherTransferred
+from jijiao_contracts.events.enrollment import ResultRegistered
 
 
 def result_fact(event: ResultRegistered, envelope: Envelope) -> HourFact:
@@ -31,24 +29,3 @@ def result_fact(event: ResultRegistered, envelope: Envelope) -> HourFact:
         district=event.district,
         result_id=event.result_id,
     )
-
-
-def roster_change(envelope: Envelope) -> tuple[str, dict[str, Any]]:
-    if envelope.routing_key == TeacherTransferred.routing_key():
-        moved = envelope.payload_as(TeacherTransferred)
-        return moved.ce_number, {
-            "school_id": moved.to_school_id,
-            "school_name": moved.to_school_name,
-            "district": moved.to_district,
-        }
-    teacher: TeacherRegistered | TeacherChanged = (
-        envelope.payload_as(TeacherRegistered)
-        if envelope.routing_key == TeacherRegistered.routing_key()
-        else envelope.payload_as(TeacherChanged)
-    )
-    return teacher.ce_number, {
-        "name": teacher.name,
-        "school_id": teacher.school_id,
-        "school_name": teacher.school_name,
-        "district": teacher.district,
-    }

@@ -9,11 +9,16 @@ from hours.adapters.repositories import Teachers
 from hours.service_layer.corrections import ResultCorrections
 from hours.service_layer.crediting import HourFact, HoursBank
 from hours.service_layer.declarations import Declarations
-from hours.service_layer.facts import roster_change
 from hours.service_layer.points import PointsBank
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory
-from jijiao_contracts.events.enrollment import ResultRegistered, TeacherChanged, TeacherRegistered, TeacherTransferred
+from jijiao_contracts.events.enrollment import (
+    ResultRegistered,
+    TeacherArchived,
+    TeacherChanged,
+    TeacherRegistered,
+    TeacherTransferred,
+)
 from jijiao_contracts.events.hours import DeclarationReviewed, PointsRedeemed
 from jijiao_contracts.events.studio import PointsFactRecorded, StudioTrainingRecorded
 from jijiao_kit.consuming import EventDispatcher
@@ -28,9 +33,9 @@ def register_handlers(
     @dispatcher.handles(TeacherRegistered, name="hours.teacher_registered")
     @dispatcher.handles(TeacherChanged, name="hours.teacher_changed")
     @dispatcher.handles(TeacherTransferred, name="hours.teacher_transferred")
+    @dispatcher.handles(TeacherArchived, name="hours.teacher_archived")
     async def roster_event(event: object, envelope: Envelope) -> None:
-        ce_number, fields = roster_change(envelope)
-        await teachers.upsert(ce_number, fields, envelope.occurred_at)
+        await teachers.apply(envelope)
 
     corrections = ResultCorrections(bank)
 

@@ -8,13 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from jijiao_kit.outbox import OUTBOX, PENDING
-from jijiao_kit.projections import upsert_newer
-from jijiao_kit.timeutil import epoch_ms
+from jijiao_kit.projections import Change, TeacherDirectory, upsert_newer, upsert_newer_many
 from notify.adapters.mongo import CONTACTS, MESSAGES, OUTCOME_RECORDS, TERMS, VERIFICATIONS
 from notify.domain.schedule import epoch
 
@@ -22,67 +20,41 @@ Doc = dict[str, Any]
 HIDDEN = {OUTBOX: 0, PENDING: 0, "send": 0}
 DUPLICATE_KEY = 11000
 STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+#: What a teacher's contact keeps of the teacher's profile.
+TEACHER_PROFILE = ("name", "mobile", "email")
+
+
+def teacher_key(ce_number: str) -> str:
+    return f"teacher:{ce_number}"
+
+
+def teacher_constant(ce_number: str) -> Doc:
+    """Written with every part of a teacher's contact (the same values every time)."""
+    return {"kind": "teacher", "ce_number": ce_number}
 
 
 class Contacts:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[CONTACTS]
+        #: Teachers' contacts: the kit's teacher directory inside the contact book (``teacher:<number>``).
+        self.teachers = TeacherDirectory(
+            self.collection, profile=TEACHER_PROFILE, key=teacher_key, constant=teacher_constant
+        )
 
     async def upsert(self, key: str, fields: Doc, as_of: datetime) -> bool:
         return await upsert_newer(self.collection, key, fields, as_of)
 
     async def upsert_part(self, key: str, part: str, fields: Doc, as_of: datetime) -> bool:
         """``upsert`` of one part of a contact that changes on its own (an administrator's ``profile``:
-        name and email; their ``mobile``; a teacher's ``profile``: name, mobile, email; ``school``:
-        school and district; ``status``: active; ``special`` flag), ordered by ``occurred_at`` on
-        that part's own stamp (``<part>_as_of_ms``). Events that change different parts are then
-        applied in any order: a profile edit handled before an earlier re-binding keeps the new mobile,
-        and a teacher's change handled before the registration no longer drops the registration."""
-        return await _set_newer(self.collection, key, f"{part}_as_of_ms", fields, as_of)
+        name and email; their ``mobile``; a teacher's ``special`` flag; a teacher's profile, school and
+        status come through ``teachers``), ordered by ``occurred_at`` on that part's own stamp, so events
+        that change different parts apply in any order (``jijiao_kit.projections``)."""
+        return await upsert_newer(self.collection, key, fields, as_of, part=part)
 
     async def upsert_part_many(self, part: str, items: Sequence[tuple[str, Doc, datetime]]) -> None:
-        """``upsert_part`` for many contacts at once (a payment deadline flags a whole city): one read of
-        the stamps, at most two bulk writes, one read to verify; a contact a concurrent writer changed
-        in between goes the one-at-a-time way. Same outcome as ``upsert_part`` per item."""
-        stamp_field = f"{part}_as_of_ms"
-        latest: dict[str, tuple[Doc, datetime]] = {}
-        for key, fields, as_of in items:
-            if key not in latest or epoch_ms(as_of) > epoch_ms(latest[key][1]):
-                latest[key] = (fields, as_of)
-        if not latest:
-            return
-        stamps = {
-            doc["_id"]: doc.get(stamp_field)
-            async for doc in self.collection.find({"_id": {"$in": list(latest)}}, {stamp_field: 1})
-        }
-        updates: list[UpdateOne] = []
-        inserts: list[Doc] = []
-        for key, (fields, as_of) in latest.items():
-            stamp = epoch_ms(as_of)
-            known = stamps.get(key)
-            if key not in stamps:
-                inserts.append({"_id": key, **fields, stamp_field: stamp})
-            elif known is None or known < stamp:
-                condition = None if known is None else {"$lt": stamp}
-                updates.append(
-                    UpdateOne({"_id": key, stamp_field: condition}, {"$set": {**fields, stamp_field: stamp}})
-                )
-        if updates:
-            await self.collection.bulk_write(updates, ordered=False)
-        if inserts:
-            try:
-                await self.collection.insert_many(inserts, ordered=False)
-            except BulkWriteError as exc:  # created meanwhile: verified below
-                if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                    raise
-        after = {
-            doc["_id"]: doc.get(stamp_field)
-            async for doc in self.collection.find({"_id": {"$in": list(latest)}}, {stamp_field: 1})
-        }
-        for key, (fields, as_of) in latest.items():
-            now_stamp = after.get(key)
-            if now_stamp is None or now_stamp < epoch_ms(as_of):
-                await _set_newer(self.collection, key, stamp_field, fields, as_of)
+        """``upsert_part`` for many contacts at once (a payment deadline flags a whole city): bulk writes,
+        the same outcome as one by one."""
+        await upsert_newer_many(self.collection, [Change(key, fields, as_of, part) for key, fields, as_of in items])
 
     async def set_fields(self, key: str, fields: Doc) -> None:
         """Fields only this service writes (opt-outs, archive flag): not ordered by event time."""
@@ -117,30 +89,6 @@ class Contacts:
         async for doc in self.active_teachers(batch_size):
             if not bool(doc.get("special")):
                 yield doc
-
-
-async def _set_newer(
-    collection: AsyncCollection[Doc], key: str, stamp_field: str, fields: Doc, as_of: datetime
-) -> bool:
-    """``jijiao_kit.projections.upsert_newer`` on a stamp field of its own, for a fact that moves
-    independently of the rest of the document. The same store forms: a ``$lt`` upsert on the own
-    ``_id`` (never ``$or``), then ``stamp_field: None`` for a document that has no stamp yet."""
-    stamp = epoch_ms(as_of)
-    update = {"$set": {**fields, stamp_field: stamp}}
-    for _ in range(5):
-        try:
-            result = await collection.update_one({"_id": key, stamp_field: {"$lt": stamp}}, update, upsert=True)
-        except DuplicateKeyError:
-            pass  # the document exists with the same or a newer stamp, or with none
-        else:
-            return result.modified_count == 1 or result.upserted_id is not None
-        unstamped = await collection.update_one({"_id": key, stamp_field: None}, update)
-        if unstamped.modified_count == 1:
-            return True
-        current = await collection.find_one({"_id": key}, {stamp_field: 1})
-        if current is not None and current.get(stamp_field) is not None and current[stamp_field] >= stamp:
-            return False
-    return False
 
 
 class Messages:

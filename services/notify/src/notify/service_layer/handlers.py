@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jijiao_contracts import Envelope
+from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events import enrollment as en
 from jijiao_kit.consuming import EventDispatcher
@@ -16,23 +16,13 @@ from notify.adapters.repositories import Contacts, Terms
 from notify.domain.routing import ROUTES, Route
 from notify.service_layer.notices import Notifier
 
-
-def _teacher(ce_number: str) -> dict[str, Any]:
-    """What every teacher event writes along with its part (the same values every time)."""
-    return {"kind": "teacher", "ce_number": ce_number}
-
-
-def _teacher_profile(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str, Any]:
-    return {**_teacher(event.ce_number), "name": event.name, "mobile": event.mobile, "email": event.email}
-
-
-def _teacher_school(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str, Any]:
-    return {
-        **_teacher(event.ce_number),
-        "school_id": event.school_id,
-        "school_name": event.school_name,
-        "district": event.district,
-    }
+#: The teacher events the contact book follows, by handler name (the inbox keys on the names).
+TEACHER_CONTACT_HANDLERS: dict[type[IntegrationEvent], str] = {
+    en.TeacherRegistered: "notify.contact_from_teacher",
+    en.TeacherChanged: "notify.contact_teacher_changed",
+    en.TeacherTransferred: "notify.contact_teacher_transferred",
+    en.TeacherArchived: "notify.contact_teacher_archived",
+}
 
 
 def register_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, notifier: Notifier) -> None:
@@ -45,51 +35,19 @@ def register_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Te
 def register_fact_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms) -> None:
     """The contact book and the facts reminders need (low volume: one event at a time, with the inbox)."""
 
-    # A teacher's contact has parts that different events change, each ordered on a stamp of its own:
-    # the profile (name, mobile, email: registration and change), the school (school, district:
-    # registration, change and transfer) and the status (``active``: registration and archiving, whose
-    # status "active" is a reactivation, also the one a transfer of a teacher who had left brings). One
-    # stamp for the whole contact let a later event handled first hide an earlier one (the consumer does
-    # not keep publish order): a registration handled after a change was dropped, so the teacher never
-    # became active. Each event writes only its own parts, so any order ends in the same contact. The
-    # address is written before the status, so an active teacher never lacks the address its event had.
-    @dispatcher.handles(en.TeacherRegistered, name="notify.contact_from_teacher")
-    async def teacher_registered(event: en.TeacherRegistered, envelope: Envelope) -> None:
-        key = f"teacher:{event.ce_number}"
-        await contacts.upsert_part(key, "profile", _teacher_profile(event), envelope.occurred_at)
-        await contacts.upsert_part(key, "school", _teacher_school(event), envelope.occurred_at)
-        await contacts.upsert_part(key, "status", {**_teacher(event.ce_number), "active": True}, envelope.occurred_at)
+    # A teacher's contact is the kit's teacher directory inside the contact book: its profile (name,
+    # mobile, email: registration and change), school (school, district: registration, change, transfer)
+    # and status (``active``: registration and archiving, whose status "active" is a reactivation, also
+    # the one a transfer of a teacher who had left brings; a retired one stays retired) are each ordered
+    # on a stamp of their own. One stamp for the whole contact let a later event handled first hide an
+    # earlier one (the consumer does not keep publish order): a registration handled after a change was
+    # dropped, so the teacher never became active. Each event writes only its own parts, so any order
+    # ends in the same contact; the address is written before the status.
+    async def teacher_contact(event: object, envelope: Envelope) -> None:
+        await contacts.teachers.apply(envelope)
 
-    @dispatcher.handles(en.TeacherChanged, name="notify.contact_teacher_changed")
-    async def teacher_changed(event: en.TeacherChanged, envelope: Envelope) -> None:
-        key = f"teacher:{event.ce_number}"
-        await contacts.upsert_part(key, "profile", _teacher_profile(event), envelope.occurred_at)
-        await contacts.upsert_part(key, "school", _teacher_school(event), envelope.occurred_at)
-
-    @dispatcher.handles(en.TeacherTransferred, name="notify.contact_teacher_transferred")
-    async def teacher_transferred(event: en.TeacherTransferred, envelope: Envelope) -> None:
-        # the school only: a teacher who had left is reactivated by a TeacherArchived(status="active")
-        # of the same move; a retired one stays retired
-        await contacts.upsert_part(
-            f"teacher:{event.ce_number}",
-            "school",
-            {
-                **_teacher(event.ce_number),
-                "school_id": event.to_school_id,
-                "school_name": event.to_school_name,
-                "district": event.to_district,
-            },
-            envelope.occurred_at,
-        )
-
-    @dispatcher.handles(en.TeacherArchived, name="notify.contact_teacher_archived")
-    async def teacher_archived(event: en.TeacherArchived, envelope: Envelope) -> None:
-        await contacts.upsert_part(
-            f"teacher:{event.ce_number}",
-            "status",
-            {**_teacher(event.ce_number), "active": event.status == "active"},
-            envelope.occurred_at,
-        )
+    for event_class, name in TEACHER_CONTACT_HANDLERS.items():
+        dispatcher.handles(event_class, name=name)(teacher_contact)
 
     # An administrator's contact has three parts that change on their own, each ordered on a stamp of
     # its own: the account (registration), the profile (name, email: AdminChanged) and the bound mobile

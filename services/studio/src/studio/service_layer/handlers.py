@@ -1,15 +1,24 @@
-"""Event handlers of studio."""
+"""Event handlers of studio: the teacher directory follows every roster event of enrollment."""
 
 from __future__ import annotations
 
-from jijiao_contracts import Envelope
-from jijiao_contracts.events.enrollment import TeacherRegistered
+from jijiao_contracts import Envelope, IntegrationEvent
+from jijiao_contracts.events.enrollment import TeacherArchived, TeacherChanged, TeacherRegistered, TeacherTransferred
 from jijiao_kit.consuming import EventDispatcher
 from studio.adapters.directory import TeacherDirectory
 
+#: Handler names (the inbox keys on them; the registration's name is the one it always had).
+DIRECTORY_HANDLERS: dict[type[IntegrationEvent], str] = {
+    TeacherRegistered: "studio.directory_add_teacher",
+    TeacherChanged: "studio.directory_teacher_changed",
+    TeacherTransferred: "studio.directory_teacher_transferred",
+    TeacherArchived: "studio.directory_teacher_archived",
+}
+
 
 def register_handlers(dispatcher: EventDispatcher, directory: TeacherDirectory) -> None:
-    @dispatcher.handles(TeacherRegistered, name="studio.directory_add_teacher")
-    async def add_teacher(event: TeacherRegistered, envelope: Envelope) -> None:
-        fields = event.model_dump(include={"name", "school_id", "school_name", "district", "subject", "stage", "title"})
-        await directory.record(event.ce_number, fields, envelope.occurred_at)
+    async def copy_teacher(event: object, envelope: Envelope) -> None:
+        await directory.apply(envelope)
+
+    for event_class, name in DIRECTORY_HANDLERS.items():
+        dispatcher.handles(event_class, name=name)(copy_teacher)

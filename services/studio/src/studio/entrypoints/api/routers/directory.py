@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from jijiao_kit.access import covers
 from jijiao_kit.auth import CurrentPrincipal
@@ -21,6 +21,7 @@ class DirectoryTeacherOut(BaseModel):
     subject: str | None = None
     stage: str | None = None
     title: str | None = None
+    status: str | None = Field(default=None, description="active, or archived as left, retired or other")
 
 
 @router.get("/teachers/{ce_number}", response_model=DirectoryTeacherOut)
