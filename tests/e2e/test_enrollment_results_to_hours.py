@@ -1,5 +1,5 @@
 """From term creation to the hours bank, on real processes (DOMAIN §2, §4, §6): the city creates a
-term and a course (E2's endpoints), a teacher is selected, the learning platform reports the start,
+term and a course (the catalogue endpoints), a teacher is selected, the learning platform reports the start,
 the course's training institution registers a passed result, and the hours service shows the hours
 (ResultRegistered through enrollment's outbox relay and the broker). The teacher prints the result
 certificate, and the term statistics count the teacher as studied and passed."""
@@ -13,18 +13,11 @@ from typing import Any
 
 import pytest
 
-from jijiao_stack.pytest_plugin import RunningSystem, eventually
+from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "jijiao-demo"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_number() -> str:
-    first = f"44010619{random.randint(70, 99)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
 async def test_term_to_passed_result_in_the_hours_bank(running_system: RunningSystem) -> None:
@@ -113,7 +106,7 @@ async def test_term_to_passed_result_in_the_hours_bank(running_system: RunningSy
     opened = await eventually(hours, timeout=30)  # the hours account opens from TeacherRegistered
     assert opened["professional"] == 0
 
-    # The city registers for the course's institution (an institution account is E1's to create).
+    # The city registers for the course's institution (creating an institution account is another flow).
     async with system.client("enrollment", city) as client:
         result = await client.post(
             f"/v1/terms/{term}/results", json={"ce_number": ce, "course_code": code, "passed": True}

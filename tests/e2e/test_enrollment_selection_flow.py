@@ -14,18 +14,11 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from jijiao_stack.pytest_plugin import RunningSystem, eventually
+from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "jijiao-demo"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_number() -> str:
-    first = f"44010619{random.randint(70, 99)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
 async def test_selection_flow_on_the_running_system(running_system: RunningSystem) -> None:

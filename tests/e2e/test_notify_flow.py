@@ -15,7 +15,7 @@ import pytest
 
 from jijiao_kit.stepup import StepUpVerifier
 from jijiao_stack.mailcatcher import read_messages
-from jijiao_stack.pytest_plugin import RunningSystem, eventually
+from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +24,6 @@ pytestmark = pytest.mark.e2e
 _extra = os.environ.get("JIJIAO_E2E_ENV", "")
 if "QUIET_HOURS_ENABLED" not in _extra:
     os.environ["JIJIAO_E2E_ENV"] = ",".join(part for part in (_extra, "QUIET_HOURS_ENABLED=false") if part)
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_number() -> str:
-    first = f"440106198{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
 async def get(system: RunningSystem, service: str, path: str, token: str, **params: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Store contract, roster forms (enrollment E1): the forms transfers, the principal slot, record
+"""Store contract, roster forms (enrollment's roster): the forms transfers, the principal slot, record
 versions and lockout rely on, plus one pinned gap of nx-27017 0.8.1 found on the way."""
 
 from __future__ import annotations

@@ -37,11 +37,3 @@ class Role(StrEnum):
     BASE_ADMIN = "base_admin"
     ZONE_CONTACT = "zone_contact"
     TRAINEE = "trainee"
-
-
-class ServiceName(StrEnum):
-    ENROLLMENT = "enrollment"
-    STUDIO = "studio"
-    HOURS = "hours"
-    NOTIFY = "notify"
-    BASELINE = "baseline"

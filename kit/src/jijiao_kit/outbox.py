@@ -14,6 +14,7 @@ path behave as in MongoDB (see tests/store_contract).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -77,10 +78,6 @@ def outbox_update(update: dict[str, Any], entries: Sequence[dict[str, Any]]) -> 
     return merged
 
 
-def empty_outbox_fields() -> dict[str, Any]:
-    return {OUTBOX: {}, PENDING: 0}
-
-
 class Publisher(Protocol):
     async def publish_raw(
         self, routing_key: str, body: bytes, *, event_id: str, correlation_id: str | None
@@ -111,16 +108,12 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.interval_seconds = interval_seconds
         self.stats = RelayStats()
-        self._wake = asyncio.Event()
         self._busy: set[str] = set()
         self._asked: dict[str, float] = {}
 
     async def ensure_indexes(self) -> None:
         for name in self.collections:
             await self.db[name].create_index([(PENDING, 1)], name="outbox_pending")
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def run_once(self, *, skip_idle: bool = False) -> int:
         """Publish one batch per collection; returns how many entries were published.
@@ -180,16 +173,12 @@ class OutboxRelay:
     async def run_forever(self, stop: asyncio.Event) -> None:
         await self.ensure_indexes()
         while not stop.is_set():
-            woken = self._wake.is_set()  # a local write asked for a pass: ask every collection
-            self._wake.clear()
             try:
-                count = await self.run_once(skip_idle=not woken)
+                count = await self.run_once(skip_idle=True)
             except Exception:  # keep relaying after a broker or store hiccup
                 self.stats.failures += 1
                 logger.exception("outbox relay pass failed")
                 count = 0
             if count == 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_seconds)
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.interval_seconds)

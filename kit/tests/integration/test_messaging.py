@@ -237,4 +237,4 @@ async def test_relay_asks_idle_collections_at_most_once_per_interval_while_anoth
     assert asked.count("things") == 3
     assert asked.count("idle_a") == asked.count("idle_b") == 1  # not once per pass
     await db["idle_a"].insert_one(with_outbox({"_id": "late"}, [entry("late")]))
-    assert await relay.run_once() == 1  # a full pass (as after wake()) still finds it at once
+    assert await relay.run_once() == 1  # a full pass still finds it at once

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import tempfile
 import uuid
@@ -194,6 +195,29 @@ def make_token(token_issuer: TokenIssuer) -> Callable[..., str]:
         )
 
     return make
+
+
+#: GB 11643-1999: weights of the first 17 digits and the check character by the weighted sum mod 11.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number(serial: int | None = None, *, born: str | None = None) -> str:
+    """A valid national ID number of 天河区 (440106): by ``serial`` (0-999) and ``born`` (YYYYMMDD) when
+    given, random otherwise (tests against a long-lived system must not meet a number used before)."""
+    born = born or f"19{random.randint(70, 99)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
+    serial = serial if serial is not None else random.randint(0, 999)
+    first = f"440106{born}{serial % 1000:03d}"
+    return first + _ID_CHECK[sum(int(d) * w for d, w in zip(first, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def id_number_with_x() -> str:
+    """A valid ID number whose check character is X."""
+    for serial in range(1000):
+        number = id_number(serial, born="19900307")
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no X check character")
 
 
 def bearer(token: str) -> dict[str, str]:

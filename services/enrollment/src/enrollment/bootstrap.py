@@ -50,7 +50,7 @@ from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events
 from jijiao_kit.worker import Worker
 
-#: E3: how often the worker looks for terms to bill and payment deadlines that passed.
+#: How often the worker looks for terms to bill and payment deadlines that passed.
 E3_JOB_INTERVAL_SECONDS = 60.0
 
 

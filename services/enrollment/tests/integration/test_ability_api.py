@@ -259,7 +259,7 @@ async def test_status_and_retakes(env: Env) -> None:
         f"{BASE}/teachers/{ce}/plan/confirm", headers=env.teacher(ce), json={"optional_course_codes": ["O10"]}
     )
     assert r.status_code == 200
-    # Results arrive on the selections (registered by the institution, E3's endpoint).
+    # Results arrive on the selections (registered by the institution through the results endpoint).
     selections = env.container.selection_repository.collection
     await selections.update_many({"ce_number": ce}, {"$set": {"result": "passed"}})
     await selections.update_one({"ce_number": ce, "course_code": "R1"}, {"$set": {"result": "failed"}})

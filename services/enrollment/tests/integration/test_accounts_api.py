@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import roster_env
+from roster_support import roster_env
 
 from jijiao_kit.auth import load_or_create_keypair
 from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner

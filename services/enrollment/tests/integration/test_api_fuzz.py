@@ -24,7 +24,7 @@ from jijiao_stack.fuzzing import InProcessApi, fuzz_schema, openapi_document, se
 from jijiao_stack.pytest_plugin import bearer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import NOW, add_course, add_school, add_teacher, add_term
+from seeded_documents import NOW, add_course, add_school, add_teacher, add_term
 
 TERM, SCHOOL, TEACHER, COURSE = "2602", "fz-s1", "20269999", "C1"
 schema = fuzz_schema(
@@ -51,7 +51,7 @@ def api(module_settings_env: dict[str, Any]) -> Iterator[InProcessApi]:
         container = build(Settings(**module_settings_env, step_up_required=False), clock=FixedClock(NOW))
         db = container.infra.db
         school = await add_school(db, SCHOOL)
-        await db["schools"].delete_one({"_id": SCHOOL})  # e3's shape lacks what the roster API reads
+        await db["schools"].delete_one({"_id": SCHOOL})  # the seeded shape lacks what the roster API reads
         await db["schools"].insert_one({**school, "created_at": NOW})
         await add_teacher(db, TEACHER, school)
         await add_term(db, TERM, closes_at=NOW + timedelta(days=5), payment_due_at=NOW + timedelta(days=20))

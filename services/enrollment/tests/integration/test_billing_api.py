@@ -17,7 +17,16 @@ from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
 from jijiao_stack.pytest_plugin import bearer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import NOW, add_course, add_school, add_selection, add_teacher, add_term, enrollment_env, render_pdf
+from seeded_documents import (
+    NOW,
+    add_course,
+    add_school,
+    add_selection,
+    add_teacher,
+    add_term,
+    enrollment_env,
+    render_pdf,
+)
 
 TV = "广州市广播电视大学"
 

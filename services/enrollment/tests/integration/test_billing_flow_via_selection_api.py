@@ -1,4 +1,4 @@
-"""Payment and special users on data made by E2's real endpoints (terms, courses, selections), with a
+"""Payment and special users on data made by the real selection endpoints (terms, courses, selections), with a
 clock moved through the term: window open → closed (bills) → paid by one school → deadline (the
 other school's teacher becomes a special user and can no longer select) → cleared → selects again."""
 
@@ -13,7 +13,7 @@ from enrollment.bootstrap import create_worker
 from jijiao_stack.pytest_plugin import bearer, eventually, running
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import NOW, add_school, add_teacher, enrollment_env
+from seeded_documents import NOW, add_school, add_teacher, enrollment_env
 
 TV = "广州市广播电视大学"
 
@@ -90,7 +90,7 @@ async def test_bills_payments_and_special_users_on_selections_made_through_the_a
             f"/v1/bills/{bills['s1']['id']}/payments", json={"reference": "FS-1", "amount": 340}, headers=city
         )
         assert paid.status_code == 201 and paid.json()["bill"]["status"] == "paid"
-        for ce, ids in made_ids.items():  # E2's selection view shows the payment state
+        for ce, ids in made_ids.items():  # the selection view shows the payment state
             for selection_id in ids:
                 view = await env.client.get(f"/v1/terms/2602/selections/{selection_id}", headers=city)
                 assert view.status_code == 200 and view.json()["paid"] is (ce != "20260003")
@@ -99,7 +99,7 @@ async def test_bills_payments_and_special_users_on_selections_made_through_the_a
         flagged = await env.client.post("/v1/terms/2602/special-users/flag", headers=city)
         assert flagged.json()["flagged"] == ["20260003"]
 
-        # the special user may not select in the next term (E2's selection rule)
+        # the special user may not select in the next term (the selection rule)
         next_term = term_body(
             "2701",
             env.clock.now() - timedelta(hours=1),
@@ -128,7 +128,7 @@ async def test_bills_payments_and_special_users_on_selections_made_through_the_a
 
 
 async def test_a_selection_deleted_after_billing_leaves_the_bill(settings_env, make_token):
-    """The institution deletes a billed selection after the window (E2's rule); the worker consumes
+    """The institution deletes a billed selection after the window (the selection rule); the worker consumes
     SelectionCancelled and the unpaid bill no longer asks for it; what was paid then covers the bill."""
     async with enrollment_env(settings_env) as env:
         s1 = await add_school(env.db, "s1")

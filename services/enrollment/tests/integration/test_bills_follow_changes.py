@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import NOW, Env, add_school, add_teacher, enrollment_env
+from seeded_documents import NOW, Env, add_school, add_teacher, enrollment_env
 
 from enrollment.bootstrap import create_worker
 from enrollment.domain import billing

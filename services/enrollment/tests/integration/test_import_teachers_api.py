@@ -11,9 +11,10 @@ from typing import Any
 from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import id_number, id_number_with_x, roster_env
+from roster_support import id_number, roster_env
 
 from enrollment.adapters.teacher_sheet import template_xlsx
+from jijiao_stack.pytest_plugin import id_number_with_x
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import roster_env
+from roster_support import roster_env
 
 from jijiao_kit.errors import PROBLEM_JSON
 from jijiao_stack.pytest_plugin import bearer

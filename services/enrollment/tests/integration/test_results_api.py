@@ -15,7 +15,7 @@ from jijiao_contracts import Envelope
 from jijiao_stack.pytest_plugin import bearer, eventually, running
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import add_course, add_school, add_selection, add_teacher, add_term, enrollment_env, render_pdf
+from seeded_documents import add_course, add_school, add_selection, add_teacher, add_term, enrollment_env, render_pdf
 
 
 def events_of(doc: dict[str, Any], event_type: str) -> list[dict[str, Any]]:

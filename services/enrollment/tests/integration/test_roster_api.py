@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import id_number, id_number_with_x, roster_env
+from roster_support import id_number, roster_env
 
 from jijiao_kit.auth import load_or_create_keypair
 from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
-from jijiao_stack.pytest_plugin import bearer
+from jijiao_stack.pytest_plugin import bearer, id_number_with_x
 
 
 async def test_schools_are_listed_within_scope(settings_env: dict[str, Any], make_token: Any) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import id_number, roster_env
+from roster_support import id_number, roster_env
 
 PARALLEL = 200
 

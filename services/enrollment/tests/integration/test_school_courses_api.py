@@ -13,7 +13,7 @@ from typing import Any
 from jijiao_stack.pytest_plugin import bearer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import add_school, add_teacher, add_term, enrollment_env
+from seeded_documents import add_school, add_teacher, add_term, enrollment_env
 
 
 def events_of(doc: dict[str, Any], event_type: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from enrollment.bootstrap import create_worker
 from jijiao_stack.pytest_plugin import bearer, eventually, running
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import NOW, add_course, add_school, add_selection, add_teacher, add_term, enrollment_env
+from seeded_documents import NOW, add_course, add_school, add_selection, add_teacher, add_term, enrollment_env
 
 PDF = b"%PDF-1.4\n% school sealed proof\n"
 

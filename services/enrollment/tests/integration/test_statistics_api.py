@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from jijiao_stack.pytest_plugin import bearer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import add_course, add_school, add_selection, add_teacher, add_term, enrollment_env
+from seeded_documents import add_course, add_school, add_selection, add_teacher, add_term, enrollment_env
 
 
 async def seed(db: Any) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import Env, roster_env
+from roster_support import Env, roster_env
 
 from jijiao_stack.pytest_plugin import bearer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import roster_env
+from roster_support import roster_env
 
 
 async def test_a_stale_claim_is_completed_and_a_stale_claim_completed_is_respected(

@@ -11,19 +11,19 @@ SCHOOLS = "schools"
 TEACHERS = "teachers"
 ACCOUNTS = "accounts"
 COUNTERS = "counters"
-TRANSFERS = "transfers"  # E1: 教师调动申请
+TRANSFERS = "transfers"  # 教师调动申请
 TERMS = "terms"
 COURSES = "courses"
 SELECTIONS = "selections"
-CARTS = "carts"  # E2: 购物车 per term x teacher
-ABILITY_PILOTS = "ability_pilots"  # E2: pilot districts x subjects per term
-ABILITY_PLANS = "ability_plans"  # E2: diagnostic attempts and the confirmed ability plan
-ABILITY_RETAKES = "ability_retakes"  # E2: 重修 per term x teacher x course
-COURSE_RATINGS = "course_ratings"  # E2: one rating per term x course x teacher (好评)
-SPECIAL_APPLICATIONS = "special_applications"  # E2: 专项培训 applications and their reviews
+CARTS = "carts"  # 购物车 per term x teacher
+ABILITY_PILOTS = "ability_pilots"  # pilot districts x subjects per term
+ABILITY_PLANS = "ability_plans"  # diagnostic attempts and the confirmed ability plan
+ABILITY_RETAKES = "ability_retakes"  # 重修 per term x teacher x course
+COURSE_RATINGS = "course_ratings"  # one rating per term x course x teacher (好评)
+SPECIAL_APPLICATIONS = "special_applications"  # 专项培训 applications and their reviews
 
-BILLS = "bills"  # E3: 账单 per term x school x payee
-SPECIAL_USER_PROOFS = "special_user_proofs"  # E3: school-sealed proof files
+BILLS = "bills"  # 账单 per term x school x payee
+SPECIAL_USER_PROOFS = "special_user_proofs"  # school-sealed proof files
 ANNOUNCEMENTS = "announcements"  # 公告 from the city, districts and schools
 
 #: Collections whose documents carry an outbox the relay publishes.
@@ -37,20 +37,20 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[TEACHERS].create_index("mobile", name="mobile")
     await db[ACCOUNTS].create_index("username", unique=True, name="username")
     await db[ACCOUNTS].create_index("mobile", name="mobile")
-    # E1: roster — one open transfer per teacher; lookups per school, approver and lock state
+    # roster — one open transfer per teacher; lookups per school, approver and lock state
     await db[TRANSFERS].create_index("open_key", unique=True, sparse=True, name="open_key")
     await db[TRANSFERS].create_index([("to_school_id", ASCENDING), ("applied_at", ASCENDING)], name="to_school")
     await db[TRANSFERS].create_index([("from_school_id", ASCENDING), ("applied_at", ASCENDING)], name="from_school")
     await db[TRANSFERS].create_index([("status", ASCENDING), ("approver_level", ASCENDING)], name="status_level")
     await db[TEACHERS].create_index([("district", ASCENDING), ("status", ASCENDING)], name="district_status")
     await db[ACCOUNTS].create_index("scopes.school_id", name="school")
-    # E2: terms, catalogue, selection (one active selection per teacher x course x term)
+    # terms, catalogue, selection (one active selection per teacher x course x term)
     await db[SELECTIONS].create_index("active_key", unique=True, sparse=True, name="active_key")
     await db[SELECTIONS].create_index([("term", ASCENDING), ("ce_number", ASCENDING)], name="term_teacher")
     await db[COURSES].create_index([("term", ASCENDING), ("programme", ASCENDING)], name="term_programme")
     await db[ABILITY_RETAKES].create_index([("term", ASCENDING), ("ce_number", ASCENDING)], name="term_teacher")
 
-    # E3: bills, payments, results, statistics
+    # bills, payments, results, statistics
     await db[BILLS].create_index([("term", ASCENDING), ("school_id", ASCENDING)], name="term_school")
     await db[BILLS].create_index([("term", ASCENDING), ("district", ASCENDING)], name="term_district")
     await db[SELECTIONS].create_index("bill_id", name="bill")

@@ -147,7 +147,7 @@ class TeacherRepository(_Credentials):
     async def locked_in_school(self, school_id: str) -> list[Doc]:
         return await self.find({"school_id": school_id, "credentials.locked": True}, limit=1000)
 
-    # -- E3: special users (特殊用户) -----------------------------------------------------------------
+    # -- special users (特殊用户) ---------------------------------------------------------------------
 
     async def flag_special_user(
         self, ce_number: str, term: str, *, expected_times: int, flag: Doc, events: Sequence[Doc]

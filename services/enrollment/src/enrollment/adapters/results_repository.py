@@ -1,4 +1,4 @@
-"""Result and learning fields of selections (E3 updates them; E2 owns the rest of the document)."""
+"""Result and learning fields of selections (the results use cases update them; selection owns the rest of the document)."""
 
 from __future__ import annotations
 

@@ -95,17 +95,6 @@ def total_hours(courses: Iterable[Doc]) -> float:
     return float(sum(float(course["hours"]) for course in courses))
 
 
-def optional_units(courses: Iterable[Doc]) -> list[list[Doc]]:
-    """Optional micro-courses grouped by series (a course without a series is its own unit)."""
-    units: dict[str, list[Doc]] = {}
-    for course in courses:
-        if course.get("ability_category") != OPTIONAL:
-            continue
-        key = f"series:{course['series']}" if course.get("series") else f"course:{course['code']}"
-        units.setdefault(key, []).append(course)
-    return list(units.values())
-
-
 def recommend_optional(optional: Iterable[D], *, compulsory_hours: float, rules: AbilityRules = RULES) -> list[D]:
     """Recommended optional courses: keep the plan total <= 60 h, preferring larger-hour courses.
     Greedy by hours (largest first, then code), single courses so that a series can also be taken

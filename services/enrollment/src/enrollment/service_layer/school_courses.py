@@ -1,5 +1,5 @@
 """School-based course use cases (DOMAIN §5): declaration, review, editing until approved, bulk
-enrollment of the school's teachers (E2's selection path, same invariants) and bulk results."""
+enrollment of the school's teachers (the selection path, same invariants) and bulk results."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ class SchoolCourseService:
             "school_id": school_id,
             "district": school.get("district"),
             "year": year,
-            "status": "declared",  # not open for selection until approved (E2's selection path checks it)
+            "status": "declared",  # not open for selection until approved (the selection path checks it)
             "declaration_status": rules.DECLARED,
             "declared_at": now,
             "declared_by": principal.subject,
