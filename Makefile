@@ -4,13 +4,13 @@ UV ?= scripts/uv
 DETACH ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install up down test test-unit test-integration test-e2e lint fmt bench asyncapi clean
+.PHONY: help install up down test test-unit test-e2e lint fmt bench asyncapi clean
 
 help:
 	@echo "make up [DETACH=1]  run the whole system (infrastructure, five services, demo data)"
 	@echo "make down           stop what 'make up' started"
 	@echo "make test           unit, integration and end-to-end tests against real infrastructure"
-	@echo "make lint           ruff and mypy"
+	@echo "make lint           ruff, mypy (strict, tests too) and the import-cycle check"
 	@echo "make bench          benchmarks; JSON results under var/bench/"
 
 install:
@@ -37,6 +37,7 @@ lint: install
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy -p jijiao_contracts -p jijiao_kit -p jijiao_stack -p enrollment -p studio -p hours -p notify -p baseline
 	@$(UV) run --frozen mypy benchmarks deploy/k8s/generate.py
+	@$(UV) run --frozen python scripts/import_cycles.py
 
 fmt: install
 	@$(UV) run --frozen ruff check --fix .

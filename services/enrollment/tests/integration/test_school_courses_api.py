@@ -104,7 +104,7 @@ async def test_declare_edit_approve_enroll_and_register_results(settings_env, ma
         other_school = await env.client.delete(
             f"/v1/terms/2602/selections/{selection['_id']}", headers=bearer(make_token("school_admin", school_id="s2"))
         )
-        assert other_school.status_code in (403, 404)
+        assert other_school.status_code == 404 and other_school.json()["code"] == "selection_not_found"
 
         results = await env.client.post(
             f"{base}/results",

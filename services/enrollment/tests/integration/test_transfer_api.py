@@ -67,7 +67,7 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
     assert transfer["status"] == "pending" and transfer["from_school_id"] == old["id"]
     assert duplicate.status_code == 409 and duplicate.json()["code"] == "transfer_pending"
     assert [t["id"] for t in awaiting.json()] == [transfer["id"]]
-    assert other_district.status_code in (403, 404)
+    assert other_district.status_code == 404 and other_district.json()["code"] == "transfer_not_found"  # out of scope
     assert school_cannot.status_code == 403 and school_cannot.json()["code"] == "transfer_forbidden"
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
