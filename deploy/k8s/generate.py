@@ -4,6 +4,7 @@ a Service per API, one ConfigMap. Run: ``uv run python deploy/k8s/generate.py``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -11,8 +12,8 @@ SERVICES = {"enrollment": 8001, "studio": 8002, "hours": 8003, "notify": 8004, "
 IMAGE = "jijiao:latest"
 
 
-def container(name: str, args: list[str], port: int | None) -> dict:
-    spec: dict = {
+def container(name: str, args: list[str], port: int | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {
         "name": name,
         "image": IMAGE,
         "args": args,
@@ -30,7 +31,7 @@ def container(name: str, args: list[str], port: int | None) -> dict:
     return spec
 
 
-def deployment(name: str, replicas: int, spec: dict) -> dict:
+def deployment(name: str, replicas: int, spec: dict[str, Any]) -> dict[str, Any]:
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "jijiao"}
     return {
         "apiVersion": "apps/v1",
@@ -44,8 +45,8 @@ def deployment(name: str, replicas: int, spec: dict) -> dict:
     }
 
 
-def documents() -> list[dict]:
-    docs: list[dict] = [
+def documents() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = [
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",

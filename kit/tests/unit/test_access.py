@@ -4,14 +4,23 @@ the city; and the list filter each of them gets."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from jijiao_contracts.enums import Role
 from jijiao_kit.access import ADMIN_LEVELS, ALL_LEVELS, Level, covering_level, covers, scope_filter
 from jijiao_kit.auth import Principal
 
+
+class Owner(TypedDict):
+    ce_number: str
+    school_id: str
+    district: str
+
+
 #: The object every case asks about: teacher T1 of school S1 in district D1.
-OBJECT = {"ce_number": "T1", "school_id": "S1", "district": "D1"}
+OBJECT: Owner = {"ce_number": "T1", "school_id": "S1", "district": "D1"}
 
 
 def principal(role: str, **scopes: str) -> Principal:
@@ -73,7 +82,8 @@ def test_the_filter_admits_exactly_what_covers_admits(
     caller: Principal, expected: bool, level: Level | None, listed: dict[str, str] | None
 ) -> None:
     """Listing and reading agree: the object matches the caller's filter iff the caller covers it."""
-    matches = listed is not None and all(OBJECT.get(field) == value for field, value in listed.items())
+    owner = {"ce_number": OBJECT["ce_number"], "school_id": OBJECT["school_id"], "district": OBJECT["district"]}
+    matches = listed is not None and all(owner.get(field) == value for field, value in listed.items())
     assert matches is expected
 
 

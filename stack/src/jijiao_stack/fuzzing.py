@@ -58,7 +58,7 @@ class NotAProblem(AssertionError):
     """A 4xx that is not an RFC 9457 problem document with a stable ``code``."""
 
 
-def problem_json_for_4xx(ctx: CheckContext, response: Response, case: schemathesis.Case) -> bool | None:
+def problem_json_for_4xx(ctx: CheckContext, response: Response, case: schemathesis.Case[Any]) -> bool | None:
     """A schemathesis check: every 4xx is ``application/problem+json`` with ``status`` and ``code``."""
     if not 400 <= response.status_code < 500:
         return None
@@ -90,7 +90,7 @@ class InProcessApi:
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.portal.call(partial(self.client.get, path, **kwargs))
 
-    def send(self, case: schemathesis.Case, headers: dict[str, str]) -> httpx.Response:
+    def send(self, case: schemathesis.Case[Any], headers: dict[str, str]) -> httpx.Response:
         """Send the case as ``requests`` would put it on the wire (body, multipart, query, cookies)."""
         kwargs = case.as_transport_kwargs(base_url=str(self.client.base_url), headers=headers)
         prepared = requests.Request(
@@ -110,7 +110,7 @@ class InProcessApi:
         request = partial(self.client.request, prepared.method, prepared.url, headers=raw_headers, content=body)
         return self.portal.call(request)
 
-    def check(self, case: schemathesis.Case, headers: dict[str, str]) -> None:
+    def check(self, case: schemathesis.Case[Any], headers: dict[str, str]) -> None:
         """Send the case and fail on a 5xx or on a 4xx that is not a problem document."""
         response = self.send(case, headers)
         if TRACE:

@@ -65,7 +65,9 @@ def outbox_types(doc: dict[str, Any]) -> list[str]:
     return sorted(json.loads(entry["body"])["type"] for entry in (doc.get("outbox") or {}).values())
 
 
-async def test_issue_bills_per_school_and_payee_with_the_city_amount_rule(settings_env, make_token):
+async def test_issue_bills_per_school_and_payee_with_the_city_amount_rule(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         city = bearer(make_token("city_admin"))
@@ -97,7 +99,9 @@ async def test_issue_bills_per_school_and_payee_with_the_city_amount_rule(settin
         assert sorted(b["amount"] for b in listed.json()) == [90.0, 340.0]
 
 
-async def test_bills_wait_for_the_window_to_close_and_only_the_centre_issues_them(settings_env, make_token):
+async def test_bills_wait_for_the_window_to_close_and_only_the_centre_issues_them(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         await add_term(env.db, "2602", closes_at=NOW + timedelta(days=1), payment_due_at=NOW + timedelta(days=9))
         response = await env.client.post("/v1/terms/2602/bills/issue", headers=bearer(make_token("city_admin")))
@@ -109,7 +113,7 @@ async def test_bills_wait_for_the_window_to_close_and_only_the_centre_issues_the
         assert missing.status_code == 404 and missing.json()["code"] == "term_not_found"
 
 
-async def test_bill_access_by_scope(settings_env, make_token):
+async def test_bill_access_by_scope(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         await env.client.post("/v1/terms/2602/bills/issue", headers=bearer(make_token("city_admin")))
@@ -142,7 +146,9 @@ async def _issued_bill(env: Any, make_token: Any, school_id: str = "s1") -> dict
     return next(b for b in bills if b["school_id"] == school_id and b["payee"] == TV)
 
 
-async def test_partial_then_full_payment_marks_the_bills_selections_paid(settings_env, make_token):
+async def test_partial_then_full_payment_marks_the_bills_selections_paid(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         bill = await _issued_bill(env, make_token)
@@ -191,7 +197,7 @@ async def test_partial_then_full_payment_marks_the_bills_selections_paid(setting
         assert missing.status_code == 404 and missing.json()["code"] == "bill_not_found"
 
 
-async def test_same_reference_posted_concurrently_records_once(settings_env, make_token):
+async def test_same_reference_posted_concurrently_records_once(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         bill = await _issued_bill(env, make_token)
@@ -207,7 +213,7 @@ async def test_same_reference_posted_concurrently_records_once(settings_env, mak
         assert outbox_types(stored).count("enrollment.payment_recorded") == 1
 
 
-async def test_distinct_references_concurrently_each_apply_once(settings_env, make_token):
+async def test_distinct_references_concurrently_each_apply_once(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         bill = await _issued_bill(env, make_token)  # 340.00 due
@@ -221,7 +227,7 @@ async def test_distinct_references_concurrently_each_apply_once(settings_env, ma
         assert stored["paid_fen"] == 20000 and len(stored["payments"]) == 200 and stored["status"] == "partially_paid"
 
 
-async def test_concurrent_issuing_creates_each_bill_once(settings_env, make_token):
+async def test_concurrent_issuing_creates_each_bill_once(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await add_term(env.db, "2602")
         course = await add_course(env.db, "2602", "2602100001")
@@ -242,7 +248,9 @@ async def test_concurrent_issuing_creates_each_bill_once(settings_env, make_toke
         assert await env.db["selections"].count_documents({"bill_id": {"$gt": ""}}) == 40
 
 
-async def test_payment_notice_pdf_renders_with_the_seal_name(settings_env, make_token, tmp_path):
+async def test_payment_notice_pdf_renders_with_the_seal_name(
+    settings_env: dict[str, Any], make_token: Any, tmp_path: Path
+) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         bill = await _issued_bill(env, make_token)
@@ -260,7 +268,9 @@ async def test_payment_notice_pdf_renders_with_the_seal_name(settings_env, make_
         assert other.status_code == 403
 
 
-async def test_admission_query_filters_and_exports_with_step_up(settings_env, make_token, keys_dir):
+async def test_admission_query_filters_and_exports_with_step_up(
+    settings_env: dict[str, Any], make_token: Any, keys_dir: Path
+) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         bill = await _issued_bill(env, make_token)
@@ -332,7 +342,9 @@ async def test_admission_query_filters_and_exports_with_step_up(settings_env, ma
         assert statuses == {"天河一小": "已缴费", "海珠二中": "未缴费"}
 
 
-async def test_racing_payments_never_overpay_and_exactly_one_completes_the_bill(settings_env, make_token):
+async def test_racing_payments_never_overpay_and_exactly_one_completes_the_bill(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         await seed_term(env.db)
         bill = await _issued_bill(env, make_token)  # 340.00 due

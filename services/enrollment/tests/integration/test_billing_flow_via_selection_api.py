@@ -49,7 +49,9 @@ def course_body(code: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-async def test_bills_payments_and_special_users_on_selections_made_through_the_api(settings_env, make_token):
+async def test_bills_payments_and_special_users_on_selections_made_through_the_api(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         s1 = await add_school(env.db, "s1")
         s2 = await add_school(env.db, "s2")
@@ -127,7 +129,7 @@ async def test_bills_payments_and_special_users_on_selections_made_through_the_a
         assert again.status_code == 201, again.text
 
 
-async def test_a_selection_deleted_after_billing_leaves_the_bill(settings_env, make_token):
+async def test_a_selection_deleted_after_billing_leaves_the_bill(settings_env: dict[str, Any], make_token: Any) -> None:
     """The institution deletes a billed selection after the window (the selection rule); the worker consumes
     SelectionCancelled and the unpaid bill no longer asks for it; what was paid then covers the bill."""
     async with enrollment_env(settings_env) as env:

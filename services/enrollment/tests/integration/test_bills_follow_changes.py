@@ -104,7 +104,9 @@ async def expected(env: Env, school_id: str) -> billing.BillContent:
     return billing.bill_content(s for s in selections if s.get("payee") == TV)
 
 
-async def test_late_additions_and_deletions_change_the_bill_and_a_redelivery_changes_nothing(settings_env, make_token):
+async def test_late_additions_and_deletions_change_the_bill_and_a_redelivery_changes_nothing(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         tokens = await setup_term(env, make_token, {"s1": ["20260001", "20260002"]})
         first = await bill_of(env, "s1")
@@ -166,7 +168,9 @@ async def test_late_additions_and_deletions_change_the_bill_and_a_redelivery_cha
     assert unchanged["version"] == 4
 
 
-async def test_a_first_late_selection_of_a_school_issues_its_bill(settings_env, make_token):
+async def test_a_first_late_selection_of_a_school_issues_its_bill(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         tokens = await setup_term(env, make_token, {"s1": ["20260001"], "s2": ["20260003"]})
         await env.db["selections"].delete_many({"school_id": "s2"})  # s2 selected nothing in the window
@@ -187,7 +191,7 @@ async def test_a_first_late_selection_of_a_school_issues_its_bill(settings_env, 
     assert selection["bill_id"] == bill["_id"]
 
 
-async def test_paid_bills_keep_what_was_paid(settings_env, make_token):
+async def test_paid_bills_keep_what_was_paid(settings_env: dict[str, Any], make_token: Any) -> None:
     """An addition to a paid bill leaves the difference outstanding; a deletion (of an unpaid selection:
     paid ones are not deleted, §3) after a part payment keeps the payment and shows the excess as
     overpaid; paying what is outstanding settles the bill and marks its selections paid."""
@@ -231,7 +235,7 @@ async def test_paid_bills_keep_what_was_paid(settings_env, make_token):
     assert again_paid is True
 
 
-async def test_parallel_late_changes_and_payments_end_exact(settings_env, make_token):
+async def test_parallel_late_changes_and_payments_end_exact(settings_env: dict[str, Any], make_token: Any) -> None:
     """60 late selections of two schools at once, deletions and payments racing them, with the worker
     running and the refresh also called concurrently: every bill ends equal to its selections."""
     ces = {"s1": [f"2026{i:04d}" for i in range(1, 21)], "s2": [f"2026{i:04d}" for i in range(21, 41)]}

@@ -65,7 +65,9 @@ async def seed(db: Any) -> dict[str, Any]:
     }
 
 
-async def test_institution_registers_a_passed_result_once_and_updates_it(settings_env, make_token):
+async def test_institution_registers_a_passed_result_once_and_updates_it(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         data = await seed(env.db)
         inst = bearer(make_token("institution", institution_id="inst-1", subject="account:inst1"))
@@ -116,7 +118,9 @@ async def test_institution_registers_a_passed_result_once_and_updates_it(setting
         assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_school_admin_registers_school_based_results_of_the_current_year_only(settings_env, make_token):
+async def test_school_admin_registers_school_based_results_of_the_current_year_only(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         data = await seed(env.db)
         school = bearer(make_token("school_admin", school_id="s1", district="天河区"))
@@ -172,7 +176,9 @@ async def test_school_admin_registers_school_based_results_of_the_current_year_o
         assert by_city.status_code == 201
 
 
-async def test_concurrent_registrations_of_one_selection_apply_one_change(settings_env, make_token):
+async def test_concurrent_registrations_of_one_selection_apply_one_change(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         data = await seed(env.db)
         inst = bearer(make_token("institution", institution_id="inst-1"))
@@ -186,7 +192,7 @@ async def test_concurrent_registrations_of_one_selection_apply_one_change(settin
         assert len(events_of(stored, "enrollment.result_registered")) == 1 and stored["result_seq"] == 1
 
 
-async def test_learning_started_is_recorded_once_per_selection(settings_env, make_token):
+async def test_learning_started_is_recorded_once_per_selection(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         data = await seed(env.db)
         city = bearer(make_token("city_admin"))
@@ -204,7 +210,9 @@ async def test_learning_started_is_recorded_once_per_selection(settings_env, mak
         assert denied.status_code == 403
 
 
-async def test_certificate_pdf_for_a_passed_course_only(settings_env, make_token, tmp_path):
+async def test_certificate_pdf_for_a_passed_course_only(
+    settings_env: dict[str, Any], make_token: Any, tmp_path: Path
+) -> None:
     async with enrollment_env(settings_env) as env:
         data = await seed(env.db)
         inst = bearer(make_token("institution", institution_id="inst-1"))
@@ -246,7 +254,7 @@ async def test_certificate_pdf_for_a_passed_course_only(settings_env, make_token
         assert foreign.status_code == 404
 
 
-async def test_course_pass_statistics(settings_env, make_token):
+async def test_course_pass_statistics(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         await add_course(env.db, "2602", "2602100009")  # nobody selected it
@@ -278,7 +286,7 @@ async def test_course_pass_statistics(settings_env, make_token):
         assert {r["course_code"] for r in mine} == {"2602100001", "2602100009"}
 
 
-async def test_result_registered_is_published_to_the_broker(settings_env, make_token):
+async def test_result_registered_is_published_to_the_broker(settings_env: dict[str, Any], make_token: Any) -> None:
     """The worker's relay publishes the outbox entry; a probe queue bound to the key receives it."""
     import aio_pika
 
@@ -315,7 +323,7 @@ async def test_result_registered_is_published_to_the_broker(settings_env, make_t
                 assert received[0].occurred_at.tzinfo is not None and received[0].occurred_at <= datetime.now(UTC)
 
 
-async def test_batch_registration_reports_each_row(settings_env, make_token):
+async def test_batch_registration_reports_each_row(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         inst = bearer(make_token("institution", institution_id="inst-1"))
@@ -342,7 +350,9 @@ async def test_batch_registration_reports_each_row(settings_env, make_token):
         )
 
 
-async def test_term_results_query_by_scope_with_step_up(settings_env, make_token, keys_dir):
+async def test_term_results_query_by_scope_with_step_up(
+    settings_env: dict[str, Any], make_token: Any, keys_dir: Path
+) -> None:
     from jijiao_kit.auth import load_or_create_keypair
     from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
 
@@ -388,7 +398,9 @@ async def test_term_results_query_by_scope_with_step_up(settings_env, make_token
         assert earlier.status_code == 200 and [r["course_code"] for r in earlier.json()] == ["2502900001"]
 
 
-async def test_a_selection_with_a_passed_result_is_not_deleted_until_the_result_is_corrected(settings_env, make_token):
+async def test_a_selection_with_a_passed_result_is_not_deleted_until_the_result_is_corrected(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     """Its hours are in the hours bank: deleting it would leave them there. Correcting the result to
     failed takes them back (ResultRegistered, next revision); then the institution may delete it."""
     async with enrollment_env(settings_env) as env:

@@ -40,7 +40,7 @@ async def declare(env: Any, school_admin: dict[str, str], **extra: Any) -> dict[
     return response.json()
 
 
-async def test_declare_edit_approve_enroll_and_register_results(settings_env, make_token):
+async def test_declare_edit_approve_enroll_and_register_results(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         school = bearer(make_token("school_admin", school_id="s1", district="天河区"))
@@ -125,7 +125,7 @@ async def test_declare_edit_approve_enroll_and_register_results(settings_env, ma
         assert foreign.status_code == 403
 
 
-async def test_declaration_deadline(settings_env, make_token):
+async def test_declaration_deadline(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env, now=datetime(2027, 1, 5, 2, tzinfo=UTC)) as env:
         await seed(env.db)
         school = bearer(make_token("school_admin", school_id="s1"))
@@ -139,7 +139,7 @@ async def test_declaration_deadline(settings_env, make_token):
         assert other.status_code == 403
 
 
-async def test_rejected_declarations_can_be_corrected(settings_env, make_token):
+async def test_rejected_declarations_can_be_corrected(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         school = bearer(make_token("school_admin", school_id="s1"))
@@ -164,7 +164,9 @@ async def test_rejected_declarations_can_be_corrected(settings_env, make_token):
         assert bad.status_code == 422
 
 
-async def test_edit_racing_approval_never_changes_an_approved_course(settings_env, make_token):
+async def test_edit_racing_approval_never_changes_an_approved_course(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         school = bearer(make_token("school_admin", school_id="s1"))

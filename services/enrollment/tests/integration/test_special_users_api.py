@@ -43,7 +43,7 @@ async def seed(db: Any, *, due_in: timedelta = timedelta(days=-1)) -> dict[str, 
     return t
 
 
-async def test_flagging_marks_unpaid_teachers_once_per_term(settings_env, make_token):
+async def test_flagging_marks_unpaid_teachers_once_per_term(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin"))
@@ -73,14 +73,14 @@ async def test_flagging_marks_unpaid_teachers_once_per_term(settings_env, make_t
         assert denied.status_code == 403
 
 
-async def test_flagging_waits_for_the_deadline(settings_env, make_token):
+async def test_flagging_waits_for_the_deadline(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db, due_in=timedelta(hours=2))
         response = await env.client.post("/v1/terms/2602/special-users/flag", headers=bearer(make_token("city_admin")))
         assert response.status_code == 409 and response.json()["code"] == "payment_not_due"
 
 
-async def test_concurrent_flag_runs_flag_each_teacher_once(settings_env, make_token):
+async def test_concurrent_flag_runs_flag_each_teacher_once(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin"))
@@ -94,7 +94,7 @@ async def test_concurrent_flag_runs_flag_each_teacher_once(settings_env, make_to
             assert len(events_of(teacher, "enrollment.special_user_flagged")) == 1
 
 
-async def test_the_worker_flags_on_schedule(settings_env):
+async def test_the_worker_flags_on_schedule(settings_env: dict[str, Any]) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         async with running(create_worker(env.container)):
@@ -111,7 +111,7 @@ async def test_the_worker_flags_on_schedule(settings_env):
         )  # billing job ran too
 
 
-async def test_clearing_first_and_second_time(settings_env, make_token):
+async def test_clearing_first_and_second_time(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin", subject="account:centre"))
@@ -164,7 +164,7 @@ async def test_clearing_first_and_second_time(settings_env, make_token):
         assert proof["data"] == PDF and proof["filename"] == "证明.pdf" and proof["ce_numbers"] == ["20260001"]
 
 
-async def test_collective_clearing_for_a_school(settings_env, make_token):
+async def test_collective_clearing_for_a_school(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin"))

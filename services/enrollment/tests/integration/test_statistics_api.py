@@ -44,7 +44,7 @@ async def seed(db: Any) -> None:
         await add_selection(db, teachers[index], course, **fields)
 
 
-async def test_participation_by_district_follows_the_definitions(settings_env, make_token):
+async def test_participation_by_district_follows_the_definitions(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin"))
@@ -113,7 +113,7 @@ async def test_participation_by_district_follows_the_definitions(settings_env, m
         assert missing.status_code == 404
 
 
-async def test_course_bands_and_export(settings_env, make_token):
+async def test_course_bands_and_export(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin"))
@@ -138,7 +138,7 @@ async def test_course_bands_and_export(settings_env, make_token):
         assert band_rows["通过率<60%"] == 2 and band_rows["选课人数为0"] == 1
 
 
-async def test_selection_statistics_per_course(settings_env, make_token):
+async def test_selection_statistics_per_course(settings_env: dict[str, Any], make_token: Any) -> None:
     async with enrollment_env(settings_env) as env:
         await seed(env.db)
         city = bearer(make_token("city_admin"))

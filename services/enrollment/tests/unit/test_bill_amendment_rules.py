@@ -30,7 +30,7 @@ def sel(sid: str, ce: str, code: str = "c1", **fields: Any) -> dict[str, Any]:
     }
 
 
-def test_content_counts_teachers_lines_and_the_city_amount():
+def test_content_counts_teachers_lines_and_the_city_amount() -> None:
     content = billing.bill_content(
         [
             sel("b", "t1"),
@@ -47,12 +47,12 @@ def test_content_counts_teachers_lines_and_the_city_amount():
     assert content.district == "天河区"
 
 
-def test_billed_selections_still_belong_to_the_content():
+def test_billed_selections_still_belong_to_the_content() -> None:
     assert billing.is_chargeable(sel("a", "t1", bill_id="b1"))
     assert not billing.is_billable(sel("a", "t1", bill_id="b1"))
 
 
-def test_same_as_compares_the_stored_bill():
+def test_same_as_compares_the_stored_bill() -> None:
     content = billing.bill_content([sel("a", "t1")])
     stored = {
         "amount_fen": 12000,
@@ -67,7 +67,7 @@ def test_same_as_compares_the_stored_bill():
     assert not billing.bill_content([sel("a", "t1"), sel("b", "t2")]).same_as(stored)
 
 
-def test_groups_by_school_and_payee():
+def test_groups_by_school_and_payee() -> None:
     groups = billing.draft_groups([sel("a", "t1"), sel("b", "t2", payee="区中心"), sel("c", "t3", school_id="s2")])
     assert sorted(groups) == [("s1", "TV"), ("s1", "区中心"), ("s2", "TV")]
     assert sorted(billing.group_by_payee([sel("a", "t1"), sel("b", "t2", payee="区中心")])) == ["TV", "区中心"]
@@ -83,19 +83,19 @@ def test_groups_by_school_and_payee():
         (0, 5000, "paid", 0, 5000),
     ],
 )
-def test_status_outstanding_and_overpaid(amount, paid, status, outstanding, overpaid):
+def test_status_outstanding_and_overpaid(amount: int, paid: int, status: str, outstanding: int, overpaid: int) -> None:
     assert billing.bill_status(amount, paid) == status
     assert billing.outstanding_fen(amount, paid) == outstanding
     assert billing.overpaid_fen(amount, paid) == overpaid
 
 
-def test_a_void_bill_takes_no_payment():
+def test_a_void_bill_takes_no_payment() -> None:
     with pytest.raises(billing.PaymentRejected) as caught:
         billing.apply_payment(0, 0, 100)
     assert caught.value.code == "bill_void"
 
 
-def test_bills_follow_changes_once_the_window_closed_or_bills_were_issued():
+def test_bills_follow_changes_once_the_window_closed_or_bills_were_issued() -> None:
     assert not billing.bills_follow_changes(NOW + timedelta(minutes=1), False, NOW)
     assert billing.bills_follow_changes(NOW, False, NOW)
     assert billing.bills_follow_changes(NOW + timedelta(days=1), True, NOW)  # window re-opened after issuing

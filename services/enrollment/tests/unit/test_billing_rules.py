@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from enrollment.domain import billing
 
 
-def sel(**fields):
+def sel(**fields: Any) -> dict[str, Any]:
     base = {
         "_id": "x",
         "term": "2602",
@@ -26,45 +27,45 @@ def sel(**fields):
     return {**base, **fields}
 
 
-def test_city_remote_course_is_billed_its_training_fee():
+def test_city_remote_course_is_billed_its_training_fee() -> None:
     assert billing.due_fen(sel()) == 12000
 
 
-def test_city_face_to_face_course_is_billed_its_training_fee():
+def test_city_face_to_face_course_is_billed_its_training_fee() -> None:
     assert billing.due_fen(sel(course_type="face_to_face", training_fee_fen=20000, material_fee_fen=5000)) == 20000
 
 
-def test_city_public_course_material_fee_is_excluded():
+def test_city_public_course_material_fee_is_excluded() -> None:
     assert billing.due_fen(sel(hour_type="public", training_fee_fen=5000, material_fee_fen=2000)) == 5000
 
 
-def test_city_public_course_without_material_fee():
+def test_city_public_course_without_material_fee() -> None:
     assert billing.due_fen(sel(hour_type="public", training_fee_fen=5000, material_fee_fen=0)) == 5000
 
 
-def test_ability_project_follows_the_city_rule():
+def test_ability_project_follows_the_city_rule() -> None:
     assert billing.due_fen(sel(programme="ability", hour_type="public", material_fee_fen=900)) == 12000
     assert billing.due_fen(sel(programme="ability", hour_type="professional", material_fee_fen=900)) == 12000
 
 
 @pytest.mark.parametrize("programme", ["district", "special", "school"])
 @pytest.mark.parametrize("hour_type", ["public", "professional", "elective"])
-def test_other_programmes_bill_training_plus_material(programme, hour_type):
+def test_other_programmes_bill_training_plus_material(programme: str, hour_type: str) -> None:
     assert billing.due_fen(sel(programme=programme, hour_type=hour_type)) == 15000
 
 
-def test_missing_fees_count_as_zero():
+def test_missing_fees_count_as_zero() -> None:
     assert billing.due_fen({"programme": "city"}) == 0
 
 
-def test_billable_excludes_cancelled_free_and_already_billed():
+def test_billable_excludes_cancelled_free_and_already_billed() -> None:
     assert billing.is_billable(sel())
     assert not billing.is_billable(sel(status="cancelled"))
     assert not billing.is_billable(sel(training_fee_fen=0, material_fee_fen=0))
     assert not billing.is_billable(sel(bill_id="b1"))
 
 
-def test_city_school_total_for_a_mixed_selection_list():
+def test_city_school_total_for_a_mixed_selection_list() -> None:
     """One teacher: remote 120 (+30 material), face-to-face 200 (+50), public 50 (+20): the training
     fees of the three kinds, 120 + 200 + 50 = 370 yuan; no material fee is billed by the city."""
     selections = [
@@ -76,7 +77,7 @@ def test_city_school_total_for_a_mixed_selection_list():
     assert draft.amount_fen == 37000 and draft.teacher_count == 1 and draft.selection_ids == ("a", "b", "c")
 
 
-def test_drafts_group_by_school_and_payee_and_skip_other_terms():
+def test_drafts_group_by_school_and_payee_and_skip_other_terms() -> None:
     selections = [
         sel(_id="1", ce_number="t1"),
         sel(_id="2", ce_number="t2"),
@@ -93,13 +94,13 @@ def test_drafts_group_by_school_and_payee_and_skip_other_terms():
     assert drafts[("s1", "区中心")].programmes == ("district",)
 
 
-def test_bill_id_is_deterministic_per_term_school_payee():
+def test_bill_id_is_deterministic_per_term_school_payee() -> None:
     assert billing.bill_id("2602", "s1", "p") == billing.bill_id("2602", "s1", "p")
     assert billing.bill_id("2602", "s1", "p") != billing.bill_id("2602", "s1", "q")
     assert billing.bill_id("2602", "s1", "p") != billing.bill_id("2601", "s1", "p")
 
 
-def test_partial_and_full_payments():
+def test_partial_and_full_payments() -> None:
     partial = billing.apply_payment(40000, 0, 15050)
     assert partial == billing.PaymentOutcome(paid_fen=15050, status="partially_paid", paid_in_full=False)
     full = billing.apply_payment(40000, 15050, 24950)
@@ -115,19 +116,19 @@ def test_partial_and_full_payments():
         (40000, 39000, 1001, "payment_exceeds_due"),
     ],
 )
-def test_refused_payments(amount, paid, payment, code):
+def test_refused_payments(amount: int, paid: int, payment: int, code: str) -> None:
     with pytest.raises(billing.PaymentRejected) as info:
         billing.apply_payment(amount, paid, payment)
     assert info.value.code == code
 
 
-def test_bill_status():
+def test_bill_status() -> None:
     assert billing.bill_status(100, 0) == "unpaid"
     assert billing.bill_status(100, 50) == "partially_paid"
     assert billing.bill_status(100, 100) == "paid"
 
 
-def test_money_conversion():
+def test_money_conversion() -> None:
     assert billing.fen_to_yuan(12345) == Decimal("123.45")
     assert billing.yuan_to_fen(Decimal("123.45")) == 12345
     assert billing.yuan_to_fen(Decimal("7")) == 700
@@ -135,7 +136,7 @@ def test_money_conversion():
         billing.yuan_to_fen(Decimal("1.005"))
 
 
-def test_payment_key_is_safe_for_map_paths():
+def test_payment_key_is_safe_for_map_paths() -> None:
     key = billing.payment_key("a.b$c")
     assert "." not in key and "$" not in key and key == billing.payment_key("a.b$c")
 
@@ -153,5 +154,5 @@ def test_payment_key_is_safe_for_map_paths():
         (10000000000, "壹亿元整"),
     ],
 )
-def test_amount_in_words(fen, words):
+def test_amount_in_words(fen: int, words: str) -> None:
     assert billing.amount_in_words(fen) == words

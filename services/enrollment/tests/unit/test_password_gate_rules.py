@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from enrollment.entrypoints.api.password_gate import allowed_before_change
@@ -26,5 +28,5 @@ ADMIN = {"sub": "account:abc", "scopes": {"school_id": "s1"}}
         ("POST", "/v1/auth/password/", TEACHER, True),
     ],
 )
-def test_allowed_before_change(method: str, path: str, claims: dict, allowed: bool) -> None:
+def test_allowed_before_change(method: str, path: str, claims: dict[str, Any], allowed: bool) -> None:
     assert allowed_before_change(method, path, claims) is allowed

@@ -4,13 +4,16 @@ taken (fakes: this is the service's compensation logic, not the store)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from enrollment.adapters.selection_repository import AlreadySelected
+from enrollment.adapters.catalogue_repository import CourseRepository
+from enrollment.adapters.repositories import TeacherRepository
+from enrollment.adapters.selection_repository import AlreadySelected, CartRepository, SelectionRepository
 from enrollment.domain.selection import Actor
 from enrollment.service_layer.selection import SelectionService
+from enrollment.service_layer.terms import TermService
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import FixedClock
 from jijiao_kit.errors import AppError
@@ -69,13 +72,14 @@ class Selections:
 
 
 def service(courses: Courses, selections: Selections) -> SelectionService:
+    # the fakes stand in for the repositories the compensation path uses; the others are not reached
     return SelectionService(
-        None,
-        courses,
-        selections,
-        None,
-        None,
-        FixedClock(datetime(2026, 9, 10, tzinfo=UTC)),  # type: ignore[arg-type]
+        cast(TermService, None),
+        cast(CourseRepository, courses),
+        cast(SelectionRepository, selections),
+        cast(TeacherRepository, None),
+        cast(CartRepository, None),
+        FixedClock(datetime(2026, 9, 10, tzinfo=UTC)),
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from enrollment.domain.statistics import band, band_counts, participation
 
 
-def sel(ce, district="天河区", subject="语文", **fields):
+def sel(ce: str, district: str = "天河区", subject: str | None = "语文", **fields: Any) -> dict[str, Any]:
     base = {
         "ce_number": ce,
         "district": district,
@@ -24,7 +26,7 @@ def sel(ce, district="天河区", subject="语文", **fields):
     return {**base, **fields}
 
 
-def test_rates_follow_the_seed_definitions():
+def test_rates_follow_the_seed_definitions() -> None:
     selections = [
         sel("a", learning_started=True, result="passed"),
         sel("b", learning_started=True, result="failed"),
@@ -40,7 +42,7 @@ def test_rates_follow_the_seed_definitions():
     assert total.selected_paid == 4
 
 
-def test_persons_are_distinct_across_several_selections():
+def test_persons_are_distinct_across_several_selections() -> None:
     selections = [
         sel("a", course_code="1", learning_started=True, result="passed"),
         sel("a", course_code="2", learning_started=True, result="failed"),
@@ -50,17 +52,17 @@ def test_persons_are_distinct_across_several_selections():
     assert (row.places, row.persons, row.selected_paid, row.studied, row.passed) == (3, 2, 2, 1, 1)
 
 
-def test_a_pass_counts_as_having_studied():
+def test_a_pass_counts_as_having_studied() -> None:
     [row], _ = participation([sel("a", result="passed")], "district")
     assert (row.studied, row.passed, row.pass_rate) == (1, 1, 1.0)
 
 
-def test_free_courses_need_no_payment():
+def test_free_courses_need_no_payment() -> None:
     [row], _ = participation([sel("a", paid=False, training_fee_fen=0, learning_started=True)], "district")
     assert row.selected_paid == 1 and row.studied == 1
 
 
-def test_grouping_by_district_and_subject_and_total():
+def test_grouping_by_district_and_subject_and_total() -> None:
     selections = [
         sel("a", district="天河区", subject="语文", learning_started=True),
         sel("b", district="海珠区", subject="语文"),
@@ -73,12 +75,12 @@ def test_grouping_by_district_and_subject_and_total():
     assert (total.group, total.selected_paid, total.studied, total.passed) == ("总计", 3, 2, 1)
 
 
-def test_empty_rates_are_none():
+def test_empty_rates_are_none() -> None:
     [row], _ = participation([sel("a", paid=False)], "district")
     assert row.selected_paid == 0 and row.learning_rate is None and row.pass_rate is None
 
 
-def test_cancelled_selections_do_not_count():
+def test_cancelled_selections_do_not_count() -> None:
     rows, total = participation([sel("a", status="cancelled")], "district")
     assert rows == [] and total.places == 0
 
@@ -99,16 +101,16 @@ def test_cancelled_selections_do_not_count():
         (9, 11, "ge80"),
     ],
 )
-def test_pass_rate_bands(passed, total, expected):
+def test_pass_rate_bands(passed: int, total: int, expected: str) -> None:
     assert band(passed, total) == expected
 
 
-def test_band_counts():
+def test_band_counts() -> None:
     counts = band_counts([(10, 10), (9, 10), (5, 10), (0, 0), (7, 10)])
     assert counts == {"ge90": 2, "ge80": 0, "ge70": 1, "ge60": 0, "lt60": 1, "no_selections": 1}
 
 
-def test_selection_counts_per_course():
+def test_selection_counts_per_course() -> None:
     from enrollment.domain.statistics import selection_counts
 
     counts = selection_counts(
@@ -122,11 +124,11 @@ def test_selection_counts_per_course():
     assert [(c.course_code, c.places, c.paid) for c in counts] == [("1", 2, 1), ("2", 1, 1)]
 
 
-def test_in_the_ability_project_a_person_passes_with_50_hours_and_every_compulsory_course():
+def test_in_the_ability_project_a_person_passes_with_50_hours_and_every_compulsory_course() -> None:
     """The seed: 通过人数（50学时以上且必修通过）, not one passed course."""
     from enrollment.domain.ability import GENERAL, RESEARCH, SUBJECT
 
-    def ability(ce, category, hours, result):
+    def ability(ce: str, category: str, hours: int, result: str | None) -> dict[str, Any]:
         return sel(
             ce, programme="ability", ability_category=category, hours=hours, result=result, learning_started=True
         )

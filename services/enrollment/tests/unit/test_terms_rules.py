@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ TERM = {"selection_opens_at": OPENS, "selection_closes_at": CLOSES}
 
 
 def dates(**kw: object) -> TermDates:
-    base = {
+    base: dict[str, Any] = {
         "selection_opens_at": OPENS,
         "selection_closes_at": CLOSES,
         "study_starts_on": date(2026, 10, 10),
@@ -18,7 +19,7 @@ def dates(**kw: object) -> TermDates:
         "payment_due_at": CLOSES + timedelta(days=10),
     }
     base.update(kw)
-    return TermDates(**base)  # type: ignore[arg-type]
+    return TermDates(**base)
 
 
 def test_valid_term() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -66,9 +67,9 @@ ADMIN_ROLES = ("city_admin", "district_admin", "school_admin")
 
 def may_create_admin(
     creator_roles: frozenset[str] | set[str],
-    creator_scopes: dict[str, object],
+    creator_scopes: Mapping[str, object],
     role: str,
-    scopes: dict[str, object],
+    scopes: Mapping[str, object],
 ) -> bool:
     """Who may register which admin: the city any; a district admin school admins of its district;
     a school admin (or the principal) more school admins of its own school."""

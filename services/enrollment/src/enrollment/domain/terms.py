@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -50,14 +51,14 @@ def validate_term(code: str, year: int, dates: TermDates) -> None:
         raise TermRuleViolation("invalid_term_dates", "Payment cannot be due before the selection window closes.")
 
 
-def window_open(term: dict[str, object], now: datetime) -> bool:
+def window_open(term: Mapping[str, object], now: datetime) -> bool:
     """Inside the selection window (选课时间): opens_at <= now < closes_at."""
     opens = aware(term["selection_opens_at"])  # type: ignore[arg-type]
     closes = aware(term["selection_closes_at"])  # type: ignore[arg-type]
     return opens <= aware(now) < closes
 
 
-def seconds_until_close(term: dict[str, object], now: datetime) -> int | None:
+def seconds_until_close(term: Mapping[str, object], now: datetime) -> int | None:
     """The countdown shown to teachers during the window; None outside it."""
     if not window_open(term, now):
         return None

@@ -73,8 +73,8 @@ def backoff_seconds(
 ) -> float:
     """Delay before retry number ``attempt`` (1 = after the first failure): exponential, capped, with
     full-range jitter of ±``jitter`` of the delay, so retries of a burst do not come back together."""
-    delay = min(cap, base * (2 ** max(attempt - 1, 0)))
-    spread = (rng or random).uniform(-jitter, jitter)
+    delay = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    spread = rng.uniform(-jitter, jitter) if rng is not None else random.uniform(-jitter, jitter)
     return max(0.0, delay * (1 + spread))
 
 

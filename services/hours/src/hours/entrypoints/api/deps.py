@@ -3,7 +3,7 @@ getters are ``async`` (a plain ``def`` dependency runs in FastAPI's thread pool)
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 
@@ -16,16 +16,18 @@ async def get_container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+T = TypeVar("T")
 
 
-def naive_utc(doc: Any) -> Any:
+def naive_utc(doc: T) -> T:
     """Datetimes may come back naive from the store: mark them UTC before they leave the API."""
     from datetime import UTC, datetime
 
+    converted: Any = doc
     if isinstance(doc, dict):
-        return {key: naive_utc(value) for key, value in doc.items()}
-    if isinstance(doc, list):
-        return [naive_utc(value) for value in doc]
-    if isinstance(doc, datetime) and doc.tzinfo is None:
-        return doc.replace(tzinfo=UTC)
-    return doc
+        converted = {key: naive_utc(value) for key, value in doc.items()}
+    elif isinstance(doc, list):
+        converted = [naive_utc(value) for value in doc]
+    elif isinstance(doc, datetime) and doc.tzinfo is None:
+        converted = doc.replace(tzinfo=UTC)
+    return cast(T, converted)
