@@ -37,6 +37,10 @@ lint: install
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy -p jijiao_contracts -p jijiao_kit -p jijiao_stack -p enrollment -p studio -p hours -p notify -p baseline
 	@$(UV) run --frozen mypy benchmarks deploy/k8s/generate.py
+	@# tests too: their folders have no __init__.py (importlib mode), so each file is named by its path
+	@# (explicit_package_bases); enrollment's integration helpers are found through mypy_path
+	@$(UV) run --frozen mypy conftest.py tests kit/tests services/enrollment/tests services/studio/tests \
+		services/hours/tests services/notify/tests services/baseline/tests
 	@$(UV) run --frozen python scripts/import_cycles.py
 
 fmt: install

@@ -13,7 +13,8 @@ SERVICES = {"enrollment": 8001, "studio": 8002, "hours": 8003, "notify": 8004, "
 
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    return loaded["services"]
+    services: dict[str, Any] = loaded["services"]
+    return services
 
 
 def test_every_service_runs_api_and_worker_with_a_healthcheck() -> None:

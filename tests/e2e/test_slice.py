@@ -64,9 +64,11 @@ async def test_teacher_registration_reaches_every_service_once(running_system: R
     (message,) = await eventually(welcome, timeout=20)
     assert ce_number in message["text"] and "周明" in message["text"]
     for service in ("studio", "baseline"):
-        entry = await eventually(
-            lambda s=service: get_json(running_system, s, f"/v1/directory/teachers/{ce_number}", token), timeout=20
-        )
+
+        async def directory_entry(service: str = service) -> Any:
+            return await get_json(running_system, service, f"/v1/directory/teachers/{ce_number}", token)
+
+        entry = await eventually(directory_entry, timeout=20)
         assert entry["name"] == "周明" and entry["school_id"] == school.json()["id"]
 
     # The correlation id given on the HTTP call travels with the event into the consumers' logs.

@@ -243,8 +243,8 @@ async def running(worker: Any) -> AsyncIterator[Any]:
         await worker.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.05) -> T:
-    """Poll ``check`` until it returns a truthy value (returned) or raise after ``timeout``."""
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Poll ``check`` until it returns a truthy value (returned, so never None) or raise after ``timeout``."""
     deadline = asyncio.get_running_loop().time() + timeout
     last: T | None = None
     while True:

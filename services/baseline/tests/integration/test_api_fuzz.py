@@ -39,7 +39,7 @@ def api(module_settings_env: dict[str, Any]) -> Iterator[InProcessApi]:
 
 @schema.parametrize()
 def test_bad_input_gets_a_problem_never_a_500(
-    case: schemathesis.Case, api: InProcessApi, make_token: Callable[..., str]
+    case: schemathesis.Case[Any], api: InProcessApi, make_token: Callable[..., str]
 ) -> None:
     # base_admin runs the programme; city_admin lets the same caller read the teacher directory.
     api.check(case, bearer(make_token("base_admin", "city_admin")))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pymongo.asynchronous.database import AsyncDatabase
 
 from enrollment.bootstrap import Container, build
 from enrollment.entrypoints.api.app import create_app
@@ -35,7 +36,7 @@ class Env:
     make_token: Callable[..., str]
 
     @property
-    def db(self) -> Any:
+    def db(self) -> AsyncDatabase[dict[str, Any]]:
         return self.container.infra.db
 
     def city(self) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 from PIL import Image
+from pymongo.asynchronous.database import AsyncDatabase
 
 from enrollment.bootstrap import Container, build
 from enrollment.entrypoints.api.app import create_app
@@ -34,7 +35,7 @@ class Env:
     clock: FixedClock
 
     @property
-    def db(self) -> Any:
+    def db(self) -> AsyncDatabase[dict[str, Any]]:
         return self.container.infra.db
 
 

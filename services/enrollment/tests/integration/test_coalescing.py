@@ -59,8 +59,10 @@ async def test_concurrent_reads_each_get_their_own_document_in_few_commands(
         else:
             assert doc is None
     assert 1 <= counter.counts["find"] <= 10  # 300 reads, a handful of commands
-    docs[0]["name"] = "changed"  # each caller owns its copy
-    assert docs[150]["name"] == "教师0"
+    first, repeated = docs[0], docs[150]
+    assert first is not None and repeated is not None
+    first["name"] = "changed"  # each caller owns its copy
+    assert repeated["name"] == "教师0"
 
 
 async def test_a_read_sees_every_write_that_finished_before_it(

@@ -28,7 +28,7 @@ async def test_import_reports_each_row_and_rejected_rows_leave_no_trace(
         existing = await env.teacher(other, "已有学号")
         with_x = id_number_with_x()
         good = id_number(501)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": "陈晓明",
                 "id_number": good,

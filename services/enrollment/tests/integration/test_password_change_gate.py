@@ -23,7 +23,7 @@ async def login(env: Any, name: str, password: str) -> Any:
 
 
 def blocked(response: Any) -> bool:
-    return (
+    return bool(
         response.status_code == 403
         and response.headers["content-type"].startswith(PROBLEM_JSON)
         and response.json()["code"] == "password_change_required"

@@ -79,7 +79,7 @@ async def test_institution_registers_a_passed_result_once_and_updates_it(
         again = await env.client.post("/v1/terms/2602/results", json=body, headers=inst)
         assert again.status_code == 200 and again.json()["changed"] is False
 
-        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]})
+        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]}) or {}
         [event] = events_of(stored, "enrollment.result_registered")
         payload = event["payload"]
         assert payload == {
@@ -101,7 +101,7 @@ async def test_institution_registers_a_passed_result_once_and_updates_it(
 
         failed = await env.client.post("/v1/terms/2602/results", json={**body, "passed": False}, headers=inst)
         assert failed.status_code == 201 and failed.json()["result"] == "failed"
-        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]})
+        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]}) or {}
         updates = events_of(stored, "enrollment.result_registered")
         assert len(updates) == 2 and {e["payload"]["result_id"] for e in updates} == {data["sel_city"]["_id"]}
         # the correction is newer than the first registration, so the hours bank can order them
@@ -130,7 +130,7 @@ async def test_school_admin_registers_school_based_results_of_the_current_year_o
             headers=school,
         )
         assert ok.status_code == 201, ok.text
-        stored = await env.db["selections"].find_one({"_id": data["sel_school"]["_id"]})
+        stored = await env.db["selections"].find_one({"_id": data["sel_school"]["_id"]}) or {}
         [event] = events_of(stored, "enrollment.result_registered")
         assert event["payload"]["source"] == "school_based" and event["payload"]["category"] == "elective"
         principal = bearer(make_token("principal", school_id="s1", district="天河区"))  # the school platform too
@@ -188,7 +188,7 @@ async def test_concurrent_registrations_of_one_selection_apply_one_change(
         )
         codes = [r.status_code for r in responses]
         assert codes.count(201) == 1 and codes.count(200) == 199
-        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]})
+        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]}) or {}
         assert len(events_of(stored, "enrollment.result_registered")) == 1 and stored["result_seq"] == 1
 
 
@@ -203,7 +203,7 @@ async def test_learning_started_is_recorded_once_per_selection(settings_env: dic
         ]
         response = await env.client.post("/v1/terms/2602/learning-started", json={"records": records}, headers=city)
         assert [row["outcome"] for row in response.json()] == ["started", "already", "missing"]
-        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]})
+        stored = await env.db["selections"].find_one({"_id": data["sel_city"]["_id"]}) or {}
         assert stored["learning_started"] and len(events_of(stored, "enrollment.learning_started")) == 1
         school = bearer(make_token("school_admin", school_id="s1"))
         denied = await env.client.post("/v1/terms/2602/learning-started", json={"records": records}, headers=school)
@@ -343,7 +343,7 @@ async def test_batch_registration_reports_each_row(settings_env: dict[str, Any],
             (None, "selection_not_found"),
             (None, "not_course_institution"),
         ]
-        failed = await env.db["selections"].find_one({"active_key": "2602:20260002:2602100001"})
+        failed = await env.db["selections"].find_one({"active_key": "2602:20260002:2602100001"}) or {}
         assert (
             failed["result"] == "failed"
             and events_of(failed, "enrollment.result_registered")[0]["payload"]["passed"] is False
@@ -413,9 +413,9 @@ async def test_a_selection_with_a_passed_result_is_not_deleted_until_the_result_
         assert passed.status_code == 201, passed.text
         refused = await env.client.delete(f"/v1/terms/2602/selections/{unpaid['_id']}", headers=inst)
         assert refused.status_code == 409 and refused.json()["code"] == "selection_passed"
-        assert (await env.db["selections"].find_one({"_id": unpaid["_id"]}))["status"] == "active"
+        assert (await env.db["selections"].find_one({"_id": unpaid["_id"]}) or {})["status"] == "active"
         failed = await env.client.post("/v1/terms/2602/results", json={**body, "passed": False}, headers=inst)
         assert failed.status_code == 201, failed.text
         deleted = await env.client.delete(f"/v1/terms/2602/selections/{unpaid['_id']}", headers=inst)
         assert deleted.status_code == 204, deleted.text
-        assert (await env.db["selections"].find_one({"_id": unpaid["_id"]}))["status"] == "cancelled"
+        assert (await env.db["selections"].find_one({"_id": unpaid["_id"]}) or {})["status"] == "cancelled"

@@ -37,7 +37,8 @@ async def declare(env: Any, school_admin: dict[str, str], **extra: Any) -> dict[
         "/v1/schools/s1/school-courses", json={"name": "课堂观察与议课", "hours": 6, **extra}, headers=school_admin
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    declared: dict[str, Any] = response.json()
+    return declared
 
 
 async def test_declare_edit_approve_enroll_and_register_results(settings_env: dict[str, Any], make_token: Any) -> None:
@@ -71,7 +72,7 @@ async def test_declare_edit_approve_enroll_and_register_results(settings_env: di
             headers=bearer(make_token("district_admin", district="天河区")),
         )
         assert approved.status_code == 200 and approved.json()["declaration_status"] == "approved"
-        stored = await env.db["courses"].find_one({"_id": f"2602:{course['code']}"})
+        stored = await env.db["courses"].find_one({"_id": f"2602:{course['code']}"}) or {}
         [event] = events_of(stored, "enrollment.school_course_approved")
         assert event["payload"]["hours"] == 8.0 and event["payload"]["school_id"] == "s1"
         locked = await env.client.patch(base, json={"hours": 10}, headers=school)
@@ -95,10 +96,10 @@ async def test_declare_edit_approve_enroll_and_register_results(settings_env: di
             ("20260008", False, "special_user"),
             ("20269999", False, "teacher_not_found"),
         ]
-        selection = await env.db["selections"].find_one({"active_key": f"2602:20260000:{course['code']}"})
+        selection = await env.db["selections"].find_one({"active_key": f"2602:20260000:{course['code']}"}) or {}
         assert selection["programme"] == "school" and events_of(selection, "enrollment.selection_made")
         # enrolled by mistake (outside any selection window): the school admin takes it back
-        wrong = await env.db["selections"].find_one({"active_key": f"2602:20260001:{course['code']}"})
+        wrong = await env.db["selections"].find_one({"active_key": f"2602:20260001:{course['code']}"}) or {}
         undone = await env.client.delete(f"/v1/terms/2602/selections/{wrong['_id']}", headers=school)
         assert undone.status_code == 204, undone.text
         other_school = await env.client.delete(
@@ -112,7 +113,7 @@ async def test_declare_edit_approve_enroll_and_register_results(settings_env: di
             headers=school,
         )
         assert [(r["ok"], r["code"]) for r in results.json()] == [(True, None), (False, "selection_not_found")]
-        selection = await env.db["selections"].find_one({"_id": selection["_id"]})
+        selection = await env.db["selections"].find_one({"_id": selection["_id"]}) or {}
         [result] = events_of(selection, "enrollment.result_registered")
         assert result["payload"]["source"] == "school_based" and result["payload"]["category"] == "elective"
         assert result["payload"]["hours"] == 8.0 and result["payload"]["year"] == 2026
@@ -154,7 +155,7 @@ async def test_rejected_declarations_can_be_corrected(settings_env: dict[str, An
             rejected.json()["declaration_status"] == "rejected"
             and rejected.json()["review_comment"] == "请补充培训计划"
         )
-        stored = await env.db["courses"].find_one({"_id": f"2601:{course['code']}"})
+        stored = await env.db["courses"].find_one({"_id": f"2601:{course['code']}"}) or {}
         [event] = events_of(stored, "enrollment.school_course_rejected")  # notify tells the school
         assert event["payload"]["comment"] == "请补充培训计划" and event["payload"]["school_id"] == "s1"
         assert events_of(stored, "enrollment.school_course_approved") == []
@@ -177,7 +178,7 @@ async def test_edit_racing_approval_never_changes_an_approved_course(
             env.client.post(f"{base}/review", json={"approved": True}, headers=district),
             *(env.client.patch(base, json={"hours": 12}, headers=school) for _ in range(20)),
         )
-        stored = await env.db["courses"].find_one({"_id": f"2602:{course['code']}"})
+        stored = await env.db["courses"].find_one({"_id": f"2602:{course['code']}"}) or {}
         approved_event = events_of(stored, "enrollment.school_course_approved")
         assert all(r.status_code in (200, 409) for r in responses)
         if responses[0].status_code == 200:

@@ -24,7 +24,7 @@ def events_of(doc: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
     return [body for body in bodies if body["type"] == event_type]
 
 
-async def seed(db: Any, *, due_in: timedelta = timedelta(days=-1)) -> dict[str, Any]:
+async def seed(db: Any, *, due_in: timedelta = timedelta(days=-1)) -> dict[int, dict[str, Any]]:
     await add_term(db, "2602", payment_due_at=NOW + due_in)
     s1 = await add_school(db, "s1")
     s2 = await add_school(db, "s2")
@@ -50,18 +50,18 @@ async def test_flagging_marks_unpaid_teachers_once_per_term(settings_env: dict[s
         response = await env.client.post("/v1/terms/2602/special-users/flag", headers=city)
         assert response.status_code == 200, response.text
         assert response.json() == {"term": "2602", "flagged": ["20260001", "20260006"], "term_already_flagged": False}
-        t1 = await env.db["teachers"].find_one({"_id": "20260001"})
+        t1 = await env.db["teachers"].find_one({"_id": "20260001"}) or {}
         assert t1["special_user"] and t1["special_user_times"] == 1
         [event] = events_of(t1, "enrollment.special_user_flagged")
         assert (
             event["payload"]["course_codes"] == ["2602100001", "2602100002"] and event["payload"]["times_flagged"] == 1
         )
         for ce in ("20260002", "20260003", "20260004", "20260005", "20260007"):
-            assert not (await env.db["teachers"].find_one({"_id": ce}))["special_user"]
+            assert not (await env.db["teachers"].find_one({"_id": ce}) or {})["special_user"]
 
         again = await env.client.post("/v1/terms/2602/special-users/flag", headers=city)
         assert again.json() == {"term": "2602", "flagged": [], "term_already_flagged": True}
-        t1 = await env.db["teachers"].find_one({"_id": "20260001"})
+        t1 = await env.db["teachers"].find_one({"_id": "20260001"}) or {}
         assert t1["special_user_times"] == 1 and len(events_of(t1, "enrollment.special_user_flagged")) == 1
 
         listed = await env.client.get("/v1/special-users", headers=bearer(make_token("school_admin", school_id="s2")))
@@ -89,7 +89,7 @@ async def test_concurrent_flag_runs_flag_each_teacher_once(settings_env: dict[st
             *(env.container.special_users.flag_term(None, "2602") for _ in range(5)),
         )
         for ce in ("20260001", "20260006"):
-            teacher = await env.db["teachers"].find_one({"_id": ce})
+            teacher = await env.db["teachers"].find_one({"_id": ce}) or {}
             assert teacher["special_user_times"] == 1
             assert len(events_of(teacher, "enrollment.special_user_flagged")) == 1
 
@@ -100,11 +100,11 @@ async def test_the_worker_flags_on_schedule(settings_env: dict[str, Any]) -> Non
         async with running(create_worker(env.container)):
 
             async def flagged() -> bool:
-                term = await env.db["terms"].find_one({"_id": "2602"})
+                term = await env.db["terms"].find_one({"_id": "2602"}) or {}
                 return bool(term.get("special_users_flagged_at") and term.get("bills_issued_at"))
 
             await eventually(flagged, timeout=20)
-        t1 = await env.db["teachers"].find_one({"_id": "20260001"})
+        t1 = await env.db["teachers"].find_one({"_id": "20260001"}) or {}
         assert t1["special_user"] and t1["special_user_times"] == 1
         assert (
             await env.db["bills"].count_documents({"term": "2602", "bill_number": {"$gt": ""}}) == 3
@@ -128,7 +128,7 @@ async def test_clearing_first_and_second_time(settings_env: dict[str, Any], make
         first = await env.client.post(url, data={"method": "email", "identity_checked": "true"}, headers=city)
         assert first.status_code == 200, first.text
         assert first.json()["special_user"] is False and first.json()["special_user_times"] == 1
-        t1 = await env.db["teachers"].find_one({"_id": "20260001"})
+        t1 = await env.db["teachers"].find_one({"_id": "20260001"}) or {}
         [cleared] = events_of(t1, "enrollment.special_user_cleared")
         assert cleared["payload"]["cleared_by"] == "account:centre"
         twice = await env.client.post(url, data={"method": "email", "identity_checked": "true"}, headers=city)
@@ -139,7 +139,7 @@ async def test_clearing_first_and_second_time(settings_env: dict[str, Any], make
         course = await add_course(env.db, "2701", "2701100001")
         await add_selection(env.db, t1, course)
         await env.client.post("/v1/terms/2701/special-users/flag", headers=city)
-        t1 = await env.db["teachers"].find_one({"_id": "20260001"})
+        t1 = await env.db["teachers"].find_one({"_id": "20260001"}) or {}
         assert t1["special_user"] and t1["special_user_times"] == 2
         without = await env.client.post(url, data={"method": "in_person", "identity_checked": "true"}, headers=city)
         assert without.status_code == 422 and without.json()["code"] == "school_proof_required"
@@ -157,10 +157,10 @@ async def test_clearing_first_and_second_time(settings_env: dict[str, Any], make
             headers=city,
         )
         assert with_proof.status_code == 200 and with_proof.json()["special_user"] is False
-        t1 = await env.db["teachers"].find_one({"_id": "20260001"})
+        t1 = await env.db["teachers"].find_one({"_id": "20260001"}) or {}
         clearances = sorted(t1["special_clearances"].values(), key=lambda c: c["round"])
         assert [c["round"] for c in clearances] == ["first", "second"] and clearances[0]["proof_id"] is None
-        proof = await env.db["special_user_proofs"].find_one({"_id": clearances[1]["proof_id"]})
+        proof = await env.db["special_user_proofs"].find_one({"_id": clearances[1]["proof_id"]}) or {}
         assert proof["data"] == PDF and proof["filename"] == "证明.pdf" and proof["ce_numbers"] == ["20260001"]
 
 
@@ -182,5 +182,5 @@ async def test_collective_clearing_for_a_school(settings_env: dict[str, Any], ma
             ("20260002", False, "not_special_user"),
             ("20260006", False, "teacher_not_in_school"),
         ]
-        assert not (await env.db["teachers"].find_one({"_id": "20260001"}))["special_user"]
-        assert (await env.db["teachers"].find_one({"_id": "20260006"}))["special_user"]
+        assert not (await env.db["teachers"].find_one({"_id": "20260001"}) or {})["special_user"]
+        assert (await env.db["teachers"].find_one({"_id": "20260006"}) or {})["special_user"]

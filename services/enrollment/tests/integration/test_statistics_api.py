@@ -28,7 +28,7 @@ async def seed(db: Any) -> None:
         for n in range(10)
     ]
     # 天河: 0..5 ; 海珠: 6..9
-    plan = [
+    plan: list[tuple[int, dict[str, Any], dict[str, Any]]] = [
         (0, c1, dict(paid=True, learning_started=True, result="passed")),
         (0, c2, dict(paid=True, learning_started=True, result="failed")),
         (1, c1, dict(paid=True, learning_started=True, result="passed")),

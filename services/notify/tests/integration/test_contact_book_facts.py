@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from jijiao_contracts import IntegrationEvent
 from jijiao_contracts.events.enrollment import (
     AdminChanged,
     AdminPhoneRebound,
@@ -326,7 +327,7 @@ TEACHER_ORDERS = [
 # A retired teacher who is transferred stays retired (enrollment reactivates only a teacher who had
 # left, with a TeacherArchived of its own): registered, retired, transferred.
 RETIRED_ORDERS = [[0, 1, 2], [2, 1, 0], [1, 2, 0]]
-FACT_HANDLERS = {
+FACT_HANDLERS: dict[type[IntegrationEvent], str] = {
     TeacherRegistered: "notify.contact_from_teacher",
     TeacherChanged: "notify.contact_teacher_changed",
     TeacherTransferred: "notify.contact_teacher_transferred",

@@ -48,7 +48,7 @@ LOCKED_KEY = "cause-locked:account:5:sms"
 
 
 async def raw(container: Any, key: str) -> dict[str, Any]:
-    doc = await container.infra.db["messages"].find_one({"_id": key})
+    doc: dict[str, Any] | None = await container.infra.db["messages"].find_one({"_id": key})
     assert doc is not None
     return doc
 
