@@ -40,6 +40,10 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = 0.2
     relay_batch_size: int = 200
 
+    #: A worker's whole shutdown (stop consuming, drain, release) ends within this many seconds:
+    #: below Kubernetes' default grace period of 30 s, after which the pod is killed.
+    shutdown_deadline_seconds: float = Field(default=20.0, gt=3, lt=30)
+
     #: The worker touches this file every few seconds while connected (container liveness probe).
     worker_heartbeat_file: str = "/tmp/jijiao-worker-heartbeat"
 

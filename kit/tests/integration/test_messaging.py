@@ -12,6 +12,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jijiao_contracts import Envelope, IntegrationEvent
+from jijiao_kit.batching import Consuming
 from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.outbox import OutboxRelay, outbox_entry, outbox_update, with_outbox
@@ -51,10 +52,14 @@ class Harness:
             await db["effects"].update_one({"_id": event.thing_id}, {"$inc": {"count": 1}}, upsert=True)
 
     def producer(self) -> Worker:
-        return Worker(self.producer_infra, EventDispatcher(), title="producer", outbox_collections=["things"])
+        return Worker(self.producer_infra, title="producer", outbox_collections=["things"])
 
     def consumer(self) -> Worker:
-        return Worker(self.consumer_infra, self.dispatcher, title="consumer")
+        return Worker(
+            self.consumer_infra,
+            title="consumer",
+            consuming=Consuming.one_by_one(self.dispatcher, Inbox(self.consumer_infra.db)),
+        )
 
     @property
     def things(self) -> Any:

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from enrollment.adapters.selection_excel import selection_workbook
-from enrollment.bootstrap import Container, build, create_api, create_worker
+from enrollment.bootstrap import Container, build, create_api
+from enrollment.entrypoints.worker import create_worker
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running

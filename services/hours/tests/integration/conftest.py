@@ -13,6 +13,7 @@ import pytest
 from hours.adapters import mongo
 from hours.bootstrap import Container, build, create_api
 from hours.settings import Settings
+from jijiao_kit.clock import MovableClock
 from jijiao_stack.pytest_plugin import api_client
 
 ROSTER = {
@@ -26,7 +27,7 @@ ROSTER = {
 @pytest.fixture
 async def container(settings_env: dict[str, Any], tmp_path: Path) -> AsyncIterator[Container]:
     settings = Settings(**settings_env, step_up_required=False, attachments_dir=tmp_path / "files")
-    container = build(settings)
+    container = build(settings, clock=MovableClock())
     await mongo.ensure_indexes(container.infra.db)
     for ce, (name, school, school_name, district) in ROSTER.items():
         await container.teachers.upsert(
@@ -42,3 +43,10 @@ async def container(settings_env: dict[str, Any], tmp_path: Path) -> AsyncIterat
 async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     async with api_client(create_api(container)) as http:
         yield http
+
+
+@pytest.fixture
+def clock(container: Container) -> MovableClock:
+    """The time of the whole service: the container is built with it (system time until set)."""
+    assert isinstance(container.clock, MovableClock)
+    return container.clock

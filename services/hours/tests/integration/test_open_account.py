@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from hours.bootstrap import build, create_api, create_worker
+from hours.bootstrap import build, create_api
+from hours.entrypoints.worker import create_worker
 from hours.settings import Settings
 from jijiao_contracts import Envelope
 from jijiao_contracts.events.enrollment import TeacherRegistered

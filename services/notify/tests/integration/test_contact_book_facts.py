@@ -26,7 +26,8 @@ from jijiao_contracts.events.enrollment import (
 )
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 T0 = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
@@ -54,7 +55,7 @@ async def test_admin_profile_edit_changes_name_and_email_not_mobile(
         delivery_interval_seconds=0.05,
         consumer_batch_size=batch_size,
     )
-    container = build(settings)
+    container = worker_container(settings)
     worker = create_worker(container)
     admin = AdminRegistered(
         subject="account:sa1",
@@ -128,7 +129,7 @@ async def test_special_users_hear_no_selection_window_reminders(
     settings = Settings(
         **settings_env, quiet_hours_enabled=False, reminder_interval_seconds=3600, consumer_batch_size=batch_size
     )
-    container = build(settings, clock=clock)
+    container = worker_container(settings, clock=clock)
     worker = create_worker(container)
 
     def teacher(ce: str) -> TeacherRegistered:
@@ -233,11 +234,11 @@ async def test_admin_contact_parts_converge_in_any_order(settings_env: dict[str,
     (one stamp for the whole contact dropped the re-binding and the registration here)."""
     from jijiao_contracts import Envelope
     from jijiao_kit.consuming import EventDispatcher, Inbox
-    from notify.service_layer.handlers import register_handlers
+    from notify.service_layer.handlers import register_fact_handlers
 
     container = build(Settings(**settings_env))
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
+    register_fact_handlers(dispatcher, container.contacts, container.terms)
     inbox = Inbox(container.infra.db)
     events = [
         (AdminChanged(subject="account:sa2", name="李新", email="li.new@example.com"), 3),
@@ -358,7 +359,7 @@ async def test_teacher_contact_is_the_same_in_any_order(
     settings = Settings(
         **settings_env, smtp_port=smtp_server.port, quiet_hours_enabled=False, consumer_batch_size=batch_size
     )
-    container = build(settings)
+    container = worker_container(settings)
     worker = create_worker(container)
     published: list[tuple[str, str]] = []
 

@@ -13,8 +13,6 @@ from jijiao_contracts.enums import Role
 from jijiao_contracts.events import enrollment as en
 from jijiao_kit.consuming import EventDispatcher
 from notify.adapters.repositories import Contacts, Terms
-from notify.domain.routing import ROUTES, Route
-from notify.service_layer.notices import Notifier
 
 
 def _teacher(ce_number: str) -> dict[str, Any]:
@@ -33,13 +31,6 @@ def _teacher_school(event: en.TeacherRegistered | en.TeacherChanged) -> dict[str
         "school_name": event.school_name,
         "district": event.district,
     }
-
-
-def register_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, notifier: Notifier) -> None:
-    """Every handler, for the kit's one-message-at-a-time subscriber."""
-    register_fact_handlers(dispatcher, contacts, terms)
-    for route in ROUTES:
-        dispatcher.handles(route.event, name=route.name)(_route_handler(route, notifier))
 
 
 def register_fact_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms) -> None:
@@ -152,12 +143,3 @@ def register_fact_handlers(dispatcher: EventDispatcher, contacts: Contacts, term
             },
             envelope.occurred_at,
         )
-
-
-def _route_handler(route: Route, notifier: Notifier) -> Any:
-    async def handle(event: Any, envelope: Envelope) -> None:
-        notice = route.build(event)
-        if notice is not None:
-            await notifier.notify(envelope.event_id, notice)
-
-    return handle
