@@ -182,5 +182,5 @@ async def test_sink_counts_a_repeated_send(settings_env: dict[str, Any]) -> None
 
 def test_prefetch_holds_two_batches(settings_env: dict[str, Any]) -> None:
     assert settings(settings_env).prefetch_count == 400
-    assert settings(settings_env, consumer_batch_size=0, prefetch_count=32).prefetch_count == 32
+    assert settings(settings_env, consumer_batch_size=1, prefetch_count=32).prefetch_count == 32
     assert settings(settings_env, prefetch_count=1000).prefetch_count == 1000
