@@ -121,9 +121,28 @@ class BatchConsumer:
         self._task = asyncio.create_task(self._run(), name=f"batch-consumer:{self.queue_name}")
         logger.info("consumer on %s started (batch %d)", self.queue_name, self.batch_size)
 
+    async def drain(self, timeout: float) -> bool:
+        """Shutdown, once the subscription is cancelled (the broker sends nothing more): handle what was
+        delivered already and finish the batches in flight (their acks go out), then take nothing more.
+        What is left after ``timeout`` is cancelled and never settled: it returns to the queue with the
+        channel (effects are keyed). True when everything delivered was handled in time."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while (not self._buffer.empty() or self._batches) and loop.time() < end:
+            await asyncio.sleep(0.02)
+        await self.stop_taking()
+        pending = self._batches | self._set_aside
+        late: set[asyncio.Task[None]] = set()
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=max(0.0, end - loop.time()))
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        return not late and self._buffer.empty()
+
     async def stop_taking(self) -> None:
-        """Take no more batches. Deliveries waiting in the buffer are never handled nor settled: they go
-        back to the queue when the broker's channel closes."""
+        """Take no more batches. Deliveries still in the buffer (or arriving later) are never handled nor
+        settled: they go back to the queue when the broker's channel closes."""
         self.stopping = True
         if self._task is not None:
             self._task.cancel()
@@ -131,24 +150,12 @@ class BatchConsumer:
                 await self._task
             self._task = None
 
-    async def drain(self, timeout: float) -> bool:
-        """Let the batches in flight finish (their acks go out); cancel what is left after ``timeout``
-        (unacked, so redelivered; effects are keyed). True when everything finished in time."""
-        pending = self._batches | self._set_aside
-        if not pending:
-            return True
-        _, late = await asyncio.wait(pending, timeout=timeout)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-        return not late
-
     def unsettled_after_stop(self) -> int:
         """Deliveries this consumer received but will not settle (they return with the channel)."""
         return self.stats.refused_after_stop + self._buffer.qsize()
 
     async def stop(self) -> None:
-        await self.stop_taking()
+        """Stop at once: nothing more is taken, batches in flight are cancelled (they return unacked)."""
         await self.drain(0)
 
     async def _take(self) -> list[AbstractIncomingMessage]:

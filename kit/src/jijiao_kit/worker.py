@@ -6,9 +6,10 @@ size); its handlers are registered once, before the worker is built, and nothing
 
 Shutdown (SIGTERM) runs in this order, bounded as a whole by ``shutdown_deadline_seconds`` (below
 Kubernetes' 30 s grace period): stop consuming (the subscription is cancelled, so the broker sends
-nothing more, and the consumer takes no further batch), drain the batches in flight (their acks go
-out), stop the relay, the jobs and the heartbeat, then run the service's shutdown hooks (finish
-sending, release handed work). A watchdog ends the process if the deadline passes anyway."""
+nothing more), drain (what was delivered already and the batches in flight are handled and acked;
+then the consumer takes nothing more), stop the relay, the jobs and the heartbeat, then run the
+service's shutdown hooks (finish sending, release handed work). A watchdog ends the process if the
+deadline passes anyway."""
 
 from __future__ import annotations
 
@@ -189,10 +190,9 @@ class Worker:
     async def _stop_in_order(self, deadline: float) -> None:
         logger.info("worker %s stopping: consuming stops first", self.settings.service_name)
         if self.consumer is not None:
-            await self.consumer.stop_taking()
             with contextlib.suppress(Exception):  # the channel may be gone already (broker away)
-                await self._subscriber.stop()
-            drained = await self.consumer.drain(max(0.0, (deadline - time.monotonic()) / 2))
+                await self._subscriber.stop()  # basic.cancel: the broker sends nothing more
+            drained = await self.consumer.drain(max(0.0, (deadline - time.monotonic()) * 2 / 3))
             logger.info(
                 "consuming stopped (%s); %d deliveries left unacked for redelivery",
                 "drained" if drained else "in-flight batches cancelled",
