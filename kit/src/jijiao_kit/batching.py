@@ -128,7 +128,7 @@ class BatchConsumer:
         channel (effects are keyed). True when everything delivered was handled in time."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
-        while (not self._buffer.empty() or self._batches) and loop.time() < end:
+        while (not self._buffer.empty() or self._batches) and loop.time() < end:  # noqa: ASYNC110 - two sources
             await asyncio.sleep(0.02)
         await self.stop_taking()
         pending = self._batches | self._set_aside
