@@ -34,7 +34,8 @@ from pymongo import AsyncMongoClient
 
 from benchmarks._measure import raw_broker_rates
 from hours.adapters.mongo import ensure_indexes
-from hours.bootstrap import build, create_worker
+from hours.bootstrap import build
+from hours.entrypoints.worker import create_worker
 from hours.service_layer.batch import BatchHandlers
 from hours.service_layer.crediting import BatchCrediting
 from hours.service_layer.points import BatchAwards
@@ -265,7 +266,7 @@ async def main() -> dict[str, Any]:
             name_prefix=prefix,
             keys_dir=keys_dir,
         )
-        routing_keys = create_worker(build(settings)).dispatcher.routing_keys()
+        routing_keys = create_worker(build(settings)).routing_keys
         broker = make_broker(RABBITMQ_URL, prefetch_count=PREFETCH, app_id="bench")
         await broker.connect()
         await declare_topology(

@@ -13,13 +13,16 @@ SERVICES = ["enrollment", "studio", "hours", "notify", "baseline"]
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_worker_asyncapi_lists_its_queue_and_its_events(service: str, settings_env: dict[str, Any]) -> None:
-    bootstrap = importlib.import_module(f"{service}.bootstrap")
     settings = importlib.import_module(f"{service}.settings").Settings(**settings_env)
-    worker = bootstrap.create_worker(bootstrap.build(settings))
+    worker = importlib.import_module(f"{service}.entrypoints.worker").create_worker(
+        importlib.import_module(f"{service}.bootstrap").build(settings)
+        if service != "notify"
+        else importlib.import_module("notify.entrypoints.worker").worker_container(settings)
+    )
     document = json.loads(worker.asyncapi_json())
     assert document["asyncapi"].startswith("3.")
     channels = json.dumps(document["channels"])
-    if worker.dispatcher.routing_keys():
+    if worker.routing_keys:
         assert f"{settings.name_prefix}.{service}" in channels
     produced = [key for key in document["channels"] if key.startswith(f"{service}.")]
     if service in ("enrollment", "hours", "notify"):

@@ -30,6 +30,13 @@ class Topology:
 
     @property
     def unrouted_queue(self) -> str:
+        """The last few minutes of events no service is bound to (a message TTL: for inspection only)."""
+        return f"{self.prefix}.unrouted.recent"
+
+    @property
+    def legacy_unrouted_queue(self) -> str:
+        """The unrouted queue before it had a TTL (kept everything up to a length cap); deleted at start,
+        since a queue's arguments cannot change in place."""
         return f"{self.prefix}.unrouted"
 
     @property

@@ -19,11 +19,13 @@ between the effects and the acks redelivers the whole batch. ``BatchInbox`` is t
 kit's ``Inbox`` (same collection and keys, so both paths see each other's work) for handlers whose
 effect is not fully keyed on the event and must run once per event.
 
-Wiring into a worker, additively (the worker is given an empty dispatcher, so the kit's own
-subscriber is not attached; ``attach_batch_consumer`` declares the queue and its bindings at start)::
+A handler that raises ``InvalidPayload`` (or pydantic's ``ValidationError``) for one event has it parked
+at once (rejected without requeue: dead-lettered to the parking queue, the error logged). An event
+whose inbox claim is held by another delivery (``HandlerBusy``) is set aside and retried on its own,
+so one stuck claim never stalls the rest of its batch.
 
-    worker = Worker(infra, EventDispatcher(), ...)
-    attach_batch_consumer(worker, handler, routing_keys=[...], batch_size=200)
+The worker builds its one consumer from a ``Consuming`` option (``jijiao_kit.worker``): one by one
+(``Consuming.one_by_one``: a batch of one through the dispatcher) or in batches of a size.
 """
 
 from __future__ import annotations
@@ -34,22 +36,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from aio_pika.abc import AbstractIncomingMessage
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from jijiao_contracts import Envelope
-from jijiao_kit.consuming import the_message
+from jijiao_kit.consuming import DispatchEach, EventDispatcher, HandlerBusy, Inbox, InvalidPayload
 from jijiao_kit.correlation import set_correlation_id
-from jijiao_kit.messaging import declare_topology, events_exchange, service_queue
-
-if TYPE_CHECKING:
-    from jijiao_kit.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +66,8 @@ class BatchStats:
     requeued: int = 0
     failed_batches: int = 0
     acked_together: int = 0  # batches settled by one multiple ack
+    set_aside: int = 0  # events whose claim another delivery held, retried alone
+    refused_after_stop: int = 0  # deliveries that arrived after the consumer stopped taking
 
 
 class BatchConsumer:
@@ -84,6 +82,8 @@ class BatchConsumer:
         linger_seconds: float = 0.02,
         prefetch_count: int | None = None,
         in_flight: int = 2,
+        busy_retry_seconds: float = 1.0,
+        busy_give_up_seconds: float = 45.0,
     ) -> None:
         if batch_size < 1 or in_flight < 1:
             raise ValueError("batch_size and in_flight must be at least 1")
@@ -96,31 +96,67 @@ class BatchConsumer:
         # on events and order-independent (DESIGN rule 2), so two batches may interleave.
         self.in_flight = in_flight
         self.prefetch_count = prefetch_count or batch_size * (in_flight + 1)
+        #: An event whose claim another delivery holds is retried alone this often, and requeued
+        #: after this long (longer than the inbox lease, so a dead holder's claim has run out).
+        self.busy_retry_seconds = busy_retry_seconds
+        self.busy_give_up_seconds = busy_give_up_seconds
         self.stats = BatchStats()
         self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._batches: set[asyncio.Task[None]] = set()
+        self._set_aside: set[asyncio.Task[None]] = set()
         self._settled = _SettledTags()
+        self.stopping = False
 
     async def feed(self, message: AbstractIncomingMessage) -> None:
-        """Called by the queue's subscriber for each delivery; settled later, with its batch."""
+        """Called by the queue's subscriber for each delivery; settled later, with its batch. After
+        ``stop_taking`` a late delivery is left unsettled: it returns to the queue with the channel."""
+        if self.stopping:
+            self.stats.refused_after_stop += 1
+            return
         await self._buffer.put(message)
 
     async def start(self) -> None:
+        self.stopping = False
         self._task = asyncio.create_task(self._run(), name=f"batch-consumer:{self.queue_name}")
-        logger.info("batch consumer on %s started (batch %d)", self.queue_name, self.batch_size)
+        logger.info("consumer on %s started (batch %d)", self.queue_name, self.batch_size)
 
-    async def stop(self) -> None:
-        """Stop taking batches. Messages not yet acked go back to the queue when the broker's
-        channel closes (the worker stops the broker after its shutdown hooks)."""
+    async def drain(self, timeout: float) -> bool:
+        """Shutdown, once the subscription is cancelled (the broker sends nothing more): handle what was
+        delivered already and finish the batches in flight (their acks go out), then take nothing more.
+        What is left after ``timeout`` is cancelled and never settled: it returns to the queue with the
+        channel (effects are keyed). True when everything delivered was handled in time."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while (not self._buffer.empty() or self._batches) and loop.time() < end:  # noqa: ASYNC110 - two sources
+            await asyncio.sleep(0.02)
+        await self.stop_taking()
+        pending = self._batches | self._set_aside
+        late: set[asyncio.Task[None]] = set()
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=max(0.0, end - loop.time()))
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        return not late and self._buffer.empty()
+
+    async def stop_taking(self) -> None:
+        """Take no more batches. Deliveries still in the buffer (or arriving later) are never handled nor
+        settled: they go back to the queue when the broker's channel closes."""
+        self.stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for batch in list(self._batches):
-            batch.cancel()
-        await asyncio.gather(*self._batches, return_exceptions=True)
+
+    def unsettled_after_stop(self) -> int:
+        """Deliveries this consumer received but will not settle (they return with the channel)."""
+        return self.stats.refused_after_stop + self._buffer.qsize()
+
+    async def stop(self) -> None:
+        """Stop at once: nothing more is taken, batches in flight are cancelled (they return unacked)."""
+        await self.drain(0)
 
     async def _take(self) -> list[AbstractIncomingMessage]:
         loop = asyncio.get_running_loop()
@@ -169,41 +205,103 @@ class BatchConsumer:
                 parsed.append((message, Envelope.model_validate_json(message.body)))
             except ValidationError:
                 logger.error("rejecting a message that is not an event envelope (id=%s)", message.message_id)
-                await message.reject(requeue=False)
-                self._settled.add(message)
-                self.stats.rejected += 1
-        if not parsed:
+                await self._park(message)
+        while parsed:
+            envelopes = [envelope for _, envelope in parsed]
+            correlations = {envelope.correlation_id for envelope in envelopes}
+            set_correlation_id(correlations.pop() if len(correlations) == 1 else None)
+            try:
+                await self.handler.handle_batch(envelopes)
+            except HandlerBusy as busy:  # set that one event aside; the rest go on at once
+                stuck = [item for item in parsed if item[1].event_id == busy.event_id]
+                if not stuck or len(parsed) == 1:
+                    self._retry_alone(parsed)
+                    return
+                self._retry_alone(stuck)
+                parsed = [item for item in parsed if item[1].event_id != busy.event_id]
+                continue
+            except Exception as exc:
+                if len(parsed) == 1:
+                    await self._failed_alone(*parsed[0], exc)
+                    return
+                self.stats.failed_batches += 1
+                logger.exception("batch of %d failed; retrying one by one", len(parsed))
+                await self._one_by_one(parsed)
+                return
+            await self._ack_all([message for message, _ in parsed])
+            self.stats.batches += 1
+            self.stats.handled += len(parsed)
+            if len(parsed) == 1:
+                logger.info("consumed %s %s", parsed[0][1].routing_key, parsed[0][1].event_id)
+            else:
+                logger.info("consumed a batch of %d events", len(parsed))
             return
-        envelopes = [envelope for _, envelope in parsed]
-        correlations = {envelope.correlation_id for envelope in envelopes}
-        set_correlation_id(correlations.pop() if len(correlations) == 1 else None)
-        try:
-            await self.handler.handle_batch(envelopes)
-        except Exception:
-            self.stats.failed_batches += 1
-            logger.exception("batch of %d failed; retrying one by one", len(parsed))
-            await self._one_by_one(parsed)
-            return
-        await self._ack_all([message for message, _ in parsed])
-        self.stats.batches += 1
-        self.stats.handled += len(parsed)
-        logger.info("consumed a batch of %d events", len(parsed))
+
+    async def _park(self, message: AbstractIncomingMessage) -> None:
+        await message.reject(requeue=False)
+        self._settled.add(message)
+        self.stats.rejected += 1
 
     async def _one_by_one(self, parsed: Sequence[tuple[AbstractIncomingMessage, Envelope]]) -> None:
         for message, envelope in parsed:
             set_correlation_id(envelope.correlation_id)
             try:
                 await self.handler.handle_batch([envelope])
-            except Exception:
-                logger.exception("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id)
-                await message.nack(requeue=True)
-                self._settled.add(message)
-                self.stats.requeued += 1
+            except Exception as exc:
+                await self._failed_alone(message, envelope, exc)
                 continue
             await message.ack()
             self._settled.add(message)
             self.stats.handled += 1
             logger.info("consumed %s %s", envelope.routing_key, envelope.event_id)
+
+    async def _failed_alone(self, message: AbstractIncomingMessage, envelope: Envelope, exc: Exception) -> None:
+        """Settle one event whose handling failed on its own: park what can never succeed, set aside
+        what another delivery holds, requeue the rest (the delivery limit parks a persistent failure)."""
+        if isinstance(exc, InvalidPayload | ValidationError):
+            logger.error(
+                "parking %s %s: its payload is invalid and can never succeed: %s",
+                envelope.routing_key,
+                envelope.event_id,
+                exc,
+            )
+            await self._park(message)
+        elif isinstance(exc, HandlerBusy):
+            self._retry_alone([(message, envelope)])
+        else:
+            logger.error("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id, exc_info=exc)
+            await message.nack(requeue=True)
+            self._settled.add(message)
+            self.stats.requeued += 1
+
+    def _retry_alone(self, items: Sequence[tuple[AbstractIncomingMessage, Envelope]]) -> None:
+        for message, envelope in items:
+            self.stats.set_aside += 1
+            task = asyncio.create_task(self._busy_retry(message, envelope))
+            self._set_aside.add(task)
+            task.add_done_callback(self._set_aside.discard)
+
+    async def _busy_retry(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
+        """An event another delivery is handling (or a dead holder's claim not run out yet): retried
+        alone until the claim is free, without holding a batch slot; requeued if it never frees."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.busy_give_up_seconds
+        while not self.stopping and loop.time() < give_up:
+            await asyncio.sleep(self.busy_retry_seconds)
+            try:
+                await self.handler.handle_batch([envelope])
+            except HandlerBusy:
+                continue
+            except Exception:
+                break
+            await message.ack()
+            self._settled.add(message)
+            self.stats.handled += 1
+            logger.info("consumed %s %s (after its claim was freed)", envelope.routing_key, envelope.event_id)
+            return
+        if self.stopping:  # left unsettled: back to the queue with the channel
+            return
+        await self._one_by_one([(message, envelope)])
 
     async def _ack_all(self, messages: Sequence[AbstractIncomingMessage]) -> None:
         """One ``multiple`` ack when it covers exactly these messages: every delivery tag of the channel
@@ -291,55 +389,24 @@ class BatchInbox:
             )
 
 
-def attach_batch_consumer(
-    worker: Worker,
-    handler: BatchHandler,
-    *,
-    routing_keys: Iterable[str],
-    batch_size: int = 200,
-    linger_seconds: float = 0.02,
-    in_flight: int = 2,
-) -> BatchConsumer:
-    """Run a ``BatchConsumer`` on the worker's service queue.
+@dataclass(frozen=True)
+class Consuming:
+    """How a worker consumes its service's queue: which events, by which handler, in batches of what
+    size (1: one by one). The worker builds its one consumer from it (``jijiao_kit.worker``)."""
 
-    Deliveries arrive through a FastStream subscriber on the worker's broker (manual ack, its own
-    channel with a batch-sized prefetch), so the consumer appears in the worker's AsyncAPI document
-    and shares the broker's connection handling. The queue, its parking queue and its bindings are
-    declared at start, before the subscriber starts. Give the worker an empty dispatcher so that the
-    kit's one-at-a-time subscriber is not attached as well."""
-    settings = worker.settings
-    keys = sorted(set(routing_keys))
-    queue = service_queue(settings.topology, settings.service_name, settings.delivery_limit)
-    queue.declare = False  # declared, with its bindings and dead-lettering, at start
-    consumer = BatchConsumer(
-        queue.name, handler, batch_size=batch_size, linger_seconds=linger_seconds, in_flight=in_flight
-    )
-    channel = Channel(prefetch_count=consumer.prefetch_count)
+    handler: BatchHandler
+    routing_keys: tuple[str, ...]
+    batch_size: int = 1
+    linger_seconds: float = 0.02
+    in_flight: int = 2
 
-    @worker.broker.subscriber(
-        queue,
-        events_exchange(settings.topology),
-        channel=channel,
-        ack_policy=AckPolicy.MANUAL,
-        decoder=the_message,
-        title=f"{settings.service_name}-events (batched)",
-        description=f"All integration events the {settings.service_name} service consumes, in batches: "
-        + ", ".join(keys),
-    )
-    async def on_event(message: Any) -> None:
-        await consumer.feed(message.raw_message)
+    @classmethod
+    def one_by_one(cls, dispatcher: EventDispatcher, inbox: Inbox) -> Consuming:
+        """Each event through the dispatcher's handlers and the inbox, one at a time."""
+        return cls(DispatchEach(dispatcher, inbox), tuple(dispatcher.routing_keys()))
 
-    async def declare() -> None:
-        await declare_topology(
-            worker.broker,
-            settings.topology,
-            service=settings.service_name,
-            routing_keys=keys,
-            delivery_limit=settings.delivery_limit,
-            consumer_channel=channel,
-        )
-
-    worker.app.on_startup(declare)
-    worker.app.after_startup(consumer.start)
-    worker.app.on_shutdown(consumer.stop)
-    return consumer
+    @classmethod
+    def in_batches(
+        cls, handler: BatchHandler, routing_keys: Iterable[str], *, batch_size: int, linger_seconds: float = 0.02
+    ) -> Consuming:
+        return cls(handler, tuple(sorted(set(routing_keys))), batch_size=batch_size, linger_seconds=linger_seconds)

@@ -29,3 +29,20 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+class MovableClock:
+    """System time until a test sets it; from then on a clock moved by hand (given to a composition
+    root at construction, so the whole service follows it)."""
+
+    def __init__(self) -> None:
+        self._at: datetime | None = None
+
+    def now(self) -> datetime:
+        return self._at if self._at is not None else datetime.now(UTC)
+
+    def set(self, at: datetime) -> None:
+        self._at = at
+
+    def advance(self, delta: timedelta) -> None:
+        self._at = self.now() + delta

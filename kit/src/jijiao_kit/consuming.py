@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import RabbitBroker
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from jijiao_contracts import Envelope, IntegrationEvent, Topology
+from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_kit.correlation import set_correlation_id
-from jijiao_kit.messaging import events_exchange, service_queue
 from jijiao_kit.timeutil import epoch_ms
 
 logger = logging.getLogger(__name__)
@@ -109,13 +106,22 @@ class EventDispatcher:
     def routing_keys(self) -> list[str]:
         return sorted(self._by_key)
 
-    async def dispatch(self, envelope: Envelope, inbox: Inbox, *, busy_wait_seconds: float = 10.0) -> int:
+    async def dispatch(self, envelope: Envelope, inbox: Inbox, *, busy_wait_seconds: float = 1.0) -> int:
         """Run every handler of this event that has not run yet; returns how many ran here.
 
-        Raises ``HandlerBusy`` when another delivery still holds the claim after ``busy_wait_seconds``
-        (the message is then requeued)."""
+        The payload is validated before any claim is taken: an invalid one raises ``InvalidPayload``
+        (it can never succeed; the consumer parks it at once) and leaves no claim behind. Raises
+        ``HandlerBusy`` when another delivery still holds a claim after ``busy_wait_seconds``; a claim
+        taken here is released on every failure (an exception or a cancellation) before it propagates."""
+        registrations = self._by_key.get(envelope.routing_key, [])
+        events: list[IntegrationEvent] = []
+        for registration in registrations:
+            try:
+                events.append(envelope.payload_as(registration.event_class))
+            except ValidationError as exc:
+                raise InvalidPayload(envelope.event_id, str(exc)) from exc
         ran = 0
-        for registration in self._by_key.get(envelope.routing_key, []):
+        for registration, event in zip(registrations, events, strict=True):
             state = await inbox.claim(registration.name, envelope.event_id)
             waited = 0.0
             while state == "busy" and waited < busy_wait_seconds:
@@ -125,20 +131,45 @@ class EventDispatcher:
             if state == "done":
                 continue
             if state == "busy":
-                raise HandlerBusy(f"{registration.name} is still handling {envelope.event_id}")
-            event: IntegrationEvent = envelope.payload_as(registration.event_class)
+                raise HandlerBusy(envelope.event_id, f"{registration.name} is still handling {envelope.event_id}")
             try:
                 await registration.handler(event, envelope)
+                await inbox.complete(registration.name, envelope.event_id)
             except BaseException:
-                await inbox.release(registration.name, envelope.event_id)
+                await asyncio.shield(inbox.release(registration.name, envelope.event_id))
                 raise
-            await inbox.complete(registration.name, envelope.event_id)
             ran += 1
         return ran
 
 
 class HandlerBusy(Exception):
     """Another delivery of the same event is being handled right now."""
+
+    def __init__(self, event_id: str, message: str) -> None:
+        super().__init__(message)
+        self.event_id = event_id
+
+
+class InvalidPayload(Exception):
+    """An event whose payload does not validate against its class: it can never succeed."""
+
+    def __init__(self, event_id: str, error: str) -> None:
+        super().__init__(f"event {event_id}: invalid payload: {error}")
+        self.event_id = event_id
+
+
+class DispatchEach:
+    """The consumer's handler for a service that consumes one event at a time: each envelope of a
+    delivery goes through the dispatcher and the inbox (a batch of one, see ``jijiao_kit.worker``)."""
+
+    def __init__(self, dispatcher: EventDispatcher, inbox: Inbox) -> None:
+        self.dispatcher = dispatcher
+        self.inbox = inbox
+
+    async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            set_correlation_id(envelope.correlation_id)
+            await self.dispatcher.dispatch(envelope, self.inbox)
 
 
 async def the_message(message: Any) -> Any:
@@ -148,42 +179,3 @@ async def the_message(message: Any) -> Any:
     a synchronous custom field that fast_depends resolves in a worker thread for every message: a
     thread hop per delivery, about a third of a consuming worker's CPU in the selection storm."""
     return message
-
-
-def subscribe_service_queue(
-    broker: RabbitBroker,
-    topology: Topology,
-    service: str,
-    dispatcher: EventDispatcher,
-    inbox: Inbox,
-    *,
-    delivery_limit: int,
-) -> None:
-    """Attach the service's one consumer to its quorum queue (declared by ``declare_topology``)."""
-    queue = service_queue(topology, service, delivery_limit)
-    queue.declare = False  # declared, with its bindings and dead-lettering, by declare_topology
-
-    @broker.subscriber(
-        queue,
-        events_exchange(topology),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=the_message,
-        title=f"{service}-events",
-        description=f"All integration events the {service} service consumes: " + ", ".join(dispatcher.routing_keys()),
-    )
-    async def on_event(message: Any) -> None:
-        try:
-            envelope = Envelope.model_validate_json(message.body)
-        except ValidationError:
-            logger.error("rejecting a message that is not an event envelope (id=%s)", message.message_id)
-            await message.reject()
-            return
-        set_correlation_id(envelope.correlation_id)
-        try:
-            ran = await dispatcher.dispatch(envelope, inbox)
-        except Exception:
-            logger.exception("handling %s %s failed; requeueing", envelope.routing_key, envelope.event_id)
-            await message.nack(requeue=True)
-            return
-        await message.ack()
-        logger.info("consumed %s %s (%d handlers ran)", envelope.routing_key, envelope.event_id, ran)

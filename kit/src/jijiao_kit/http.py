@@ -8,15 +8,18 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pymongo.errors import ConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jijiao_kit.correlation import new_correlation_id, set_correlation_id
-from jijiao_kit.errors import install_problem_handlers
+from jijiao_kit.errors import AppError, install_problem_handlers, problem_response
 from jijiao_kit.health import Check, run_checks
 
 logger = logging.getLogger("jijiao.http")
@@ -96,6 +99,7 @@ def create_app(
     app.state.metrics_registry = registry
     app.add_middleware(_RequestContext, requests=requests, latency=latency)
     install_problem_handlers(app)
+    install_store_outage_handler(app)
 
     ops = APIRouter(tags=["operations"])
 
@@ -118,6 +122,35 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+#: Seconds a client should wait before retrying a request that met a store outage.
+STORE_RETRY_AFTER_SECONDS = 5
+
+#: A store that cannot be reached: pymongo's ``ConnectionFailure`` covers ``AutoReconnect``,
+#: ``ServerSelectionTimeoutError``, ``NetworkTimeout`` and ``WaitQueueTimeoutError``; Redis likewise.
+STORE_OUTAGE_ERRORS: tuple[type[Exception], ...] = (ConnectionFailure, RedisConnectionError, RedisTimeoutError)
+
+
+def install_store_outage_handler(app: FastAPI) -> None:
+    """A store outage answers 503 problem+json with ``Retry-After`` (nothing was written: the request
+    may be repeated), not a 500. Handled as an application exception, so the response ends normally
+    and the client's keep-alive connection stays open (the catch-all 500 handler re-raises, and the
+    server then drops the connection)."""
+
+    async def _store_outage(request: Request, exc: Exception) -> Response:
+        logger.warning("store unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        error = AppError(
+            "A data store is unavailable; retry later.",
+            code="store_unavailable",
+            title="系统暂时不可用，请稍后再试",
+            status=503,
+            headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+        )
+        return problem_response(error, request)
+
+    for error_class in STORE_OUTAGE_ERRORS:
+        app.add_exception_handler(error_class, _store_outage)
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:

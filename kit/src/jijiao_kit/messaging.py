@@ -16,7 +16,10 @@ from jijiao_contracts import Topology
 
 logger = logging.getLogger(__name__)
 
-#: Events no service is bound to yet are kept in the unrouted queue, up to this many.
+#: Events no service is bound to (``NoticeSent``, ``NoticeFailed``, events of a service not consumed
+#: yet) go to the unrouted queue through the alternate exchange: kept this long, for inspection, then
+#: dropped (they filled the queue to its cap in normal operation), and never more than this many.
+UNROUTED_TTL_MS = 10 * 60 * 1000
 UNROUTED_MAX_LENGTH = 100_000
 
 
@@ -81,11 +84,15 @@ async def declare_topology(
             topology.unrouted_queue,
             queue_type=QueueType.QUORUM,
             durable=True,
-            # Kept for inspection and replay, but bounded: the oldest go first once it is full.
-            arguments={"x-max-length": UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
+            arguments={
+                "x-message-ttl": UNROUTED_TTL_MS,
+                "x-max-length": UNROUTED_MAX_LENGTH,
+                "x-overflow": "drop-head",
+            },
         )
     )
     await unrouted.bind(unrouted_exchange)
+    await _delete_legacy_unrouted(broker, topology)
     exchange = await broker.declare_exchange(events_exchange(topology))
     dead_letter = await broker.declare_exchange(
         RabbitExchange(topology.dead_letter_exchange, type=ExchangeType.DIRECT, durable=True)
@@ -100,6 +107,21 @@ async def declare_topology(
     queue = await declarer.declare_queue(service_queue(topology, service, delivery_limit), channel=consumer_channel)
     for key in routing_keys:
         await queue.bind(exchange, routing_key=key)
+
+
+async def _delete_legacy_unrouted(broker: RabbitBroker, topology: Topology) -> None:
+    """Upgrade: the unrouted queue of earlier versions has no TTL, and redeclaring a queue with other
+    arguments fails (PRECONDITION_FAILED), so the TTL queue has a new name and the old one, which only
+    held events nobody consumes, is deleted once the new one is bound (deleting a missing queue is a
+    no-op, so every process may do this at every start)."""
+    connection = broker._connection
+    if connection is None:
+        return
+    channel = await connection.channel()
+    try:
+        await channel.queue_delete(topology.legacy_unrouted_queue)
+    finally:
+        await channel.close()
 
 
 class EventPublisher:

@@ -10,10 +10,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 Document = dict[str, Any]
 
 
-def create_client(url: str, *, timeout_ms: int = 5000) -> AsyncMongoClient[Document]:
+def create_client(url: str, *, timeout_ms: int = 5000, server_selection_ms: int = 3000) -> AsyncMongoClient[Document]:
+    """``server_selection_ms``: how long an operation waits for a reachable store before it fails (a
+    request then answers 503 within a few seconds instead of hanging on an outage)."""
     return AsyncMongoClient(
         url,
-        serverSelectionTimeoutMS=timeout_ms,
+        serverSelectionTimeoutMS=server_selection_ms,
         connectTimeoutMS=timeout_ms,
         tz_aware=True,
         uuidRepresentation="standard",

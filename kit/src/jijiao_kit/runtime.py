@@ -23,7 +23,7 @@ class Infrastructure:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Infrastructure:
-        mongo = create_client(settings.mongodb_url)
+        mongo = create_client(settings.mongodb_url, server_selection_ms=settings.mongodb_server_selection_ms)
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=3, decode_responses=True)
         return cls(settings=settings, mongo=mongo, db=mongo[settings.database_name], redis=redis)
 

@@ -22,6 +22,9 @@ class ServiceSettings(BaseSettings):
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: How long a store operation waits for a reachable store before it fails (an API request then
+    #: answers 503 with Retry-After): short, so a store outage is answered within a few seconds.
+    mongodb_server_selection_ms: int = Field(default=3000, ge=100)
 
     #: Prefix of database names, exchange/queue names and Redis keys; tests use a unique one per run.
     name_prefix: str = "jijiao"
@@ -39,6 +42,10 @@ class ServiceSettings(BaseSettings):
     prefetch_count: int = 32
     relay_interval_seconds: float = 0.2
     relay_batch_size: int = 200
+
+    #: A worker's whole shutdown (stop consuming, drain, release) ends within this many seconds:
+    #: below Kubernetes' default grace period of 30 s, after which the pod is killed.
+    shutdown_deadline_seconds: float = Field(default=20.0, gt=3, lt=30)
 
     #: The worker touches this file every few seconds while connected (container liveness probe).
     worker_heartbeat_file: str = "/tmp/jijiao-worker-heartbeat"

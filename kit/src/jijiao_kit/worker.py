@@ -1,28 +1,50 @@
 """The worker process of a service: its queue consumer, the outbox relay and scheduled jobs,
-as one FastStream application (with an AsyncAPI document)."""
+as one FastStream application (with an AsyncAPI document).
+
+A worker has at most one consumer, given as a ``Consuming`` option (one by one or in batches of a
+size); its handlers are registered once, before the worker is built, and nothing is attached later.
+
+Shutdown (SIGTERM) runs in this order, bounded as a whole by ``shutdown_deadline_seconds`` (below
+Kubernetes' 30 s grace period): stop consuming (the subscription is cancelled, so the broker sends
+nothing more), drain (what was delivered already and the batches in flight are handled and acked;
+then the consumer takes nothing more), stop the relay, the jobs and the heartbeat, then run the
+service's shutdown hooks (finish sending, release handed work). A watchdog ends the process if the
+deadline passes anyway."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import uvloop
 from faststream import FastStream
-from faststream.rabbit import RabbitBroker
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import Channel, RabbitBroker
 from faststream.specification import AsyncAPI
 
 from jijiao_contracts import IntegrationEvent
-from jijiao_kit.consuming import EventDispatcher, Inbox, subscribe_service_queue
+from jijiao_kit.batching import BatchConsumer, Consuming
+from jijiao_kit.consuming import the_message
 from jijiao_kit.jobs import PeriodicJob, run_periodic
-from jijiao_kit.messaging import EventPublisher, declare_topology, events_exchange, make_broker
+from jijiao_kit.messaging import EventPublisher, declare_topology, events_exchange, make_broker, service_queue
 from jijiao_kit.outbox import OutboxRelay
 from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
+
+
+def worker_broker(settings: ServiceSettings) -> RabbitBroker:
+    """The broker connection of a worker process (build it first when the composition root needs it,
+    e.g. for a publisher, and hand it to ``Worker``)."""
+    return make_broker(settings.rabbitmq_url, prefetch_count=settings.prefetch_count, app_id=settings.service_name)
 
 
 class Worker:
@@ -31,9 +53,10 @@ class Worker:
     def __init__(
         self,
         infra: Infrastructure,
-        dispatcher: EventDispatcher,
         *,
         title: str,
+        consuming: Consuming | None = None,
+        broker: RabbitBroker | None = None,
         outbox_collections: Sequence[str] = (),
         produces: Sequence[type[IntegrationEvent]] = (),
         jobs: Sequence[PeriodicJob] = (),
@@ -43,11 +66,8 @@ class Worker:
         settings = infra.settings
         self.infra = infra
         self.settings = settings
-        self.dispatcher = dispatcher
-        self.broker: RabbitBroker = make_broker(
-            settings.rabbitmq_url, prefetch_count=settings.prefetch_count, app_id=settings.service_name
-        )
-        self.inbox = Inbox(infra.db)
+        self.broker: RabbitBroker = broker or worker_broker(settings)
+        self.routing_keys: list[str] = sorted(consuming.routing_keys) if consuming else []
         self.relay = OutboxRelay(
             infra.db,
             outbox_collections,
@@ -60,15 +80,12 @@ class Worker:
         self._on_shutdown = list(on_shutdown)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        if dispatcher.routing_keys():
-            subscribe_service_queue(
-                self.broker,
-                settings.topology,
-                settings.service_name,
-                dispatcher,
-                self.inbox,
-                delivery_limit=settings.delivery_limit,
-            )
+        self.consumer: BatchConsumer | None = None
+        self._consumer_channel: Channel | None = None
+        self._subscriber: Any = None
+        self._watchdog: _Watchdog | None = None
+        if consuming is not None and self.routing_keys:
+            self._subscribe(consuming)
         for event_class in produces:  # documents what this service publishes (AsyncAPI)
             self.broker.publisher(
                 events_exchange(settings.topology).name,
@@ -83,16 +100,50 @@ class Worker:
             on_startup=[self._startup],
             after_startup=[self._start_background],
             on_shutdown=[self._shutdown],
+            after_shutdown=[self._stopped],
         )
+
+    def _subscribe(self, consuming: Consuming) -> None:
+        """The service's one consumer: a subscriber on its quorum queue (manual ack, its own channel
+        with a prefetch that fills the batches in flight) feeding a ``BatchConsumer``."""
+        settings = self.settings
+        queue = service_queue(settings.topology, settings.service_name, settings.delivery_limit)
+        queue.declare = False  # declared, with its bindings and dead-lettering, at start
+        consumer = BatchConsumer(
+            queue.name,
+            consuming.handler,
+            batch_size=consuming.batch_size,
+            linger_seconds=consuming.linger_seconds,
+            in_flight=consuming.in_flight,
+        )
+        self.consumer = consumer
+        self._consumer_channel = Channel(prefetch_count=consumer.prefetch_count)
+        how = "one by one" if consuming.batch_size == 1 else f"in batches of up to {consuming.batch_size}"
+        self._subscriber = self.broker.subscriber(
+            queue,
+            events_exchange(settings.topology),
+            channel=self._consumer_channel,
+            ack_policy=AckPolicy.MANUAL,
+            decoder=the_message,
+            title=f"{settings.service_name}-events",
+            description=f"All integration events the {settings.service_name} service consumes, {how}: "
+            + ", ".join(self.routing_keys),
+        )
+
+        async def on_event(message: Any) -> None:
+            await consumer.feed(message.raw_message)
+
+        self._subscriber(on_event)  # a call, not a decorator: FastStream's decorator is untyped
 
     async def _startup(self) -> None:
         await self.broker.connect()
         await declare_topology(
             self.broker,
             self.settings.topology,
-            service=self.settings.service_name if self.dispatcher.routing_keys() else None,
-            routing_keys=self.dispatcher.routing_keys(),
+            service=self.settings.service_name if self.consumer else None,
+            routing_keys=self.routing_keys,
             delivery_limit=self.settings.delivery_limit,
+            consumer_channel=self._consumer_channel,
         )
         for hook in self._on_startup:
             await hook()
@@ -108,6 +159,8 @@ class Worker:
 
     async def _start_background(self) -> None:
         self._stop.clear()
+        if self.consumer is not None:
+            await self.consumer.start()
         self._tasks.append(asyncio.create_task(self._heartbeat()))
         if self.relay.collections:
             self._tasks.append(asyncio.create_task(self.relay.run_forever(self._stop)))
@@ -118,6 +171,34 @@ class Worker:
         logger.info("worker %s started", self.settings.service_name)
 
     async def _shutdown(self) -> None:
+        deadline = self.settings.shutdown_deadline_seconds
+        # The hooks get all but 3 s; the broker's own close (FastStream runs it after the hooks) the
+        # rest; the watchdog ends the process if that overruns too.
+        self._watchdog = _Watchdog(deadline)
+        hooks_deadline = max(1.0, deadline - 3)
+        try:
+            async with asyncio.timeout(hooks_deadline):
+                await self._stop_in_order(time.monotonic() + hooks_deadline)
+        except TimeoutError:
+            logger.error("worker shutdown passed its deadline of %.0f s; stopping anyway", hooks_deadline)
+
+    async def _stopped(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        logger.info("worker %s stopped", self.settings.service_name)
+
+    async def _stop_in_order(self, deadline: float) -> None:
+        logger.info("worker %s stopping: consuming stops first", self.settings.service_name)
+        if self.consumer is not None:
+            with contextlib.suppress(Exception):  # the channel may be gone already (broker away)
+                await self._subscriber.stop()  # basic.cancel: the broker sends nothing more
+            drained = await self.consumer.drain(max(0.0, (deadline - time.monotonic()) * 2 / 3))
+            logger.info(
+                "consuming stopped (%s); %d deliveries left unacked for redelivery",
+                "drained" if drained else "in-flight batches cancelled",
+                self.consumer.unsettled_after_stop(),
+            )
         self._stop.set()
         for task in self._tasks:
             task.cancel()
@@ -138,6 +219,26 @@ class Worker:
 
     def asyncapi_json(self) -> str:
         return self.app.schema.to_specification().to_json()
+
+
+class _Watchdog:
+    """Ends the process if shutdown overruns its deadline (a hook or the broker's close hanging):
+    a thread, so it fires even when the event loop is blocked."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    @staticmethod
+    def _fire() -> None:
+        logger.error("worker shutdown still running past its deadline; exiting")
+        logging.shutdown()
+        os._exit(1)
 
 
 def run_worker(worker: Worker) -> None:

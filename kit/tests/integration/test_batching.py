@@ -12,8 +12,7 @@ import aio_pika
 import pytest
 
 from jijiao_contracts import Envelope, IntegrationEvent
-from jijiao_kit.batching import BatchConsumer, BatchInbox, attach_batch_consumer
-from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.batching import BatchConsumer, BatchInbox, Consuming
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.settings import ServiceSettings
@@ -77,10 +76,14 @@ async def infra(settings_env: dict[str, Any]) -> AsyncIterator[Infrastructure]:
 
 
 def batch_worker(infra: Infrastructure, handler: CountingHandler, batch_size: int = 50) -> Worker:
-    worker = Worker(infra, EventDispatcher(), title="batched")
-    handler.consumer = attach_batch_consumer(
-        worker, handler, routing_keys=[ItemCounted.routing_key()], batch_size=batch_size, linger_seconds=0.05
+    worker = Worker(
+        infra,
+        title="batched",
+        consuming=Consuming.in_batches(
+            handler, [ItemCounted.routing_key()], batch_size=batch_size, linger_seconds=0.05
+        ),
     )
+    handler.consumer = worker.consumer
     return worker
 
 

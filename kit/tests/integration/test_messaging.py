@@ -4,6 +4,7 @@ confirms, idempotent consuming, bounded redelivery into the parking queue."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jijiao_contracts import Envelope, IntegrationEvent
-from jijiao_kit.consuming import EventDispatcher, Inbox
+from jijiao_kit.batching import Consuming
+from jijiao_kit.consuming import DispatchEach, EventDispatcher, Inbox
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.outbox import OutboxRelay, outbox_entry, outbox_update, with_outbox
 from jijiao_kit.runtime import Infrastructure
@@ -51,10 +53,14 @@ class Harness:
             await db["effects"].update_one({"_id": event.thing_id}, {"$inc": {"count": 1}}, upsert=True)
 
     def producer(self) -> Worker:
-        return Worker(self.producer_infra, EventDispatcher(), title="producer", outbox_collections=["things"])
+        return Worker(self.producer_infra, title="producer", outbox_collections=["things"])
 
     def consumer(self) -> Worker:
-        return Worker(self.consumer_infra, self.dispatcher, title="consumer")
+        return Worker(
+            self.consumer_infra,
+            title="consumer",
+            consuming=Consuming.one_by_one(self.dispatcher, Inbox(self.consumer_infra.db)),
+        )
 
     @property
     def things(self) -> Any:
@@ -238,3 +244,81 @@ async def test_relay_asks_idle_collections_at_most_once_per_interval_while_anoth
     assert asked.count("idle_a") == asked.count("idle_b") == 1  # not once per pass
     await db["idle_a"].insert_one(with_outbox({"_id": "late"}, [entry("late")]))
     assert await relay.run_once() == 1  # a full pass still finds it at once
+
+
+# -- issue 16: inbox claims never block redelivery ------------------------------------------------
+
+
+async def test_an_invalid_payload_is_parked_at_once_and_leaves_no_claim(
+    harness: Harness, settings_env: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The payload is validated before the inbox is claimed: a payload that fails is parked on its
+    first delivery with its validation error logged (it left a 30 s claim, and each redelivery
+    failed with HandlerBusy, hiding the error, for up to two minutes)."""
+    topology = harness.consumer_infra.settings.topology
+    async with running(harness.consumer()), running(harness.producer()) as producer:
+        publisher = EventPublisher(producer.broker, producer.settings.topology)
+        bad = Envelope.wrap(ThingHappened(thing_id="x"), producer="producer")
+        body = bad.model_dump_json().replace('"thing_id":"x"', '"thing_id":7').encode()
+        started = asyncio.get_running_loop().time()
+        await publisher.publish_raw(bad.routing_key, body, event_id=bad.event_id, correlation_id=None)
+
+        async def parked() -> bool:
+            return await queue_depth(settings_env["rabbitmq_url"], topology.parking_queue("consumer")) == 1
+
+        await eventually(parked, timeout=5)
+        assert asyncio.get_running_loop().time() - started < 3
+        await harness.things.insert_one(with_outbox({"_id": "t9"}, [entry("t9")]))
+        assert await eventually(lambda: harness.effect_count("t9")) == 1
+    assert await harness.consumer_infra.db["inbox"].count_documents({"_id": {"$regex": bad.event_id}}) == 0
+    assert any("invalid" in record.getMessage() and bad.event_id in record.getMessage() for record in caplog.records)
+
+
+async def test_a_failing_handler_releases_its_claim(harness: Harness) -> None:
+    inbox = Inbox(harness.consumer_infra.db)
+    envelope = Envelope.wrap(ThingHappened(thing_id="boom", poison=True), producer="producer")
+    with pytest.raises(RuntimeError):
+        await harness.dispatcher.dispatch(envelope, inbox)
+    assert await inbox.claim("consumer.count_thing", envelope.event_id) == "run"  # free at once
+
+
+async def test_one_stuck_claim_does_not_stall_its_batch(harness: Harness) -> None:
+    """A claim left by a holder that died (lease still running) holds back only its own event: the
+    rest of the batch is handled at once, the stuck one after the lease, once."""
+    db = harness.consumer_infra.db
+    inbox = Inbox(db)
+    worker = Worker(
+        harness.consumer_infra,
+        title="consumer",
+        consuming=Consuming.in_batches(
+            DispatchEach(harness.dispatcher, inbox), [ThingHappened.routing_key()], batch_size=50
+        ),
+    )
+    envelopes = [Envelope.wrap(ThingHappened(thing_id=f"b{i}"), producer="producer") for i in range(30)]
+    stuck = envelopes[7]
+    lease_ends = time.time() + 4
+    await db["inbox"].insert_one(
+        {
+            "_id": f"consumer.count_thing:{stuck.event_id}",
+            "state": "processing",
+            "lease_until_ms": int(lease_ends * 1000),
+        }
+    )
+    async with running(worker), running(harness.producer()) as producer:
+        publisher = EventPublisher(producer.broker, producer.settings.topology)
+        for envelope in envelopes:
+            await publisher.publish_raw(
+                envelope.routing_key,
+                envelope.model_dump_json().encode(),
+                event_id=envelope.event_id,
+                correlation_id=None,
+            )
+
+        async def others_done() -> bool:
+            return len(harness.handled) == 29
+
+        await eventually(others_done, timeout=3.5)
+        assert time.time() < lease_ends and stuck.event_id not in harness.handled
+        await eventually(lambda: harness.effect_count("b7"), timeout=10)
+    assert sorted(harness.handled) == sorted(envelope.event_id for envelope in envelopes)
+    assert all([await harness.effect_count(f"b{i}") == 1 for i in range(30)])

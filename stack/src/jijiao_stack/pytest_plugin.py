@@ -124,7 +124,7 @@ async def cleanup_prefix(urls: InfraUrls, prefix: str) -> None:
         connection = await aio_pika.connect(urls.rabbitmq_url, timeout=5)
         async with connection:
             channel = await connection.channel()
-            queues = [topology.unrouted_queue]
+            queues = [topology.unrouted_queue, topology.legacy_unrouted_queue]
             for service in SERVICES:
                 queues += [topology.service_queue(service), topology.parking_queue(service)]
             for queue in queues:

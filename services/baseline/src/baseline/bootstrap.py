@@ -9,17 +9,12 @@ from fastapi import FastAPI
 from baseline.adapters import mongo
 from baseline.adapters.directory import TeacherDirectory
 from baseline.adapters.zones import ZoneRepository
-from baseline.service_layer.handlers import register_handlers
 from baseline.service_layer.zones import ZoneService
 from baseline.settings import Settings
-from jijiao_contracts.events import baseline as baseline_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import SystemClock
-from jijiao_kit.consuming import EventDispatcher
-from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
-from jijiao_kit.worker import Worker
+from jijiao_kit.service import service_api
 
 
 @dataclass
@@ -55,23 +50,4 @@ def create_api(container: Container | None = None) -> FastAPI:
         description="National research-base programme (研修基地): zones, bases, quotas, demands, trainees.",
         routers=[directory.router, zones.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
-    )
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    container = container or build()
-    configure_logging("baseline-worker", container.settings.log_level, container.settings.log_json)
-    dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.directory)
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    return Worker(
-        container.infra,
-        dispatcher,
-        title="jijiao baseline worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(baseline_events),
-        on_startup=[startup],
     )

@@ -27,7 +27,6 @@ from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.announcements import AnnouncementService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
-from enrollment.service_layer.billing_handlers import BillsFollowSelections
 from enrollment.service_layer.catalogue import CatalogueService
 from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.roster import RosterService
@@ -39,19 +38,11 @@ from enrollment.service_layer.statistics import StatisticsService
 from enrollment.service_layer.terms import TermService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
-from jijiao_contracts.events import enrollment as enrollment_events
 from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
-from jijiao_kit.batching import attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
-from jijiao_kit.consuming import EventDispatcher
-from jijiao_kit.jobs import PeriodicJob
-from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events
-from jijiao_kit.worker import Worker
 
 #: How often the worker looks for terms to bill and payment deadlines that passed.
-E3_JOB_INTERVAL_SECONDS = 60.0
 
 
 @dataclass
@@ -166,32 +157,3 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         statistics=StatisticsService(StatisticsRepository(infra.db)),
         announcements=AnnouncementService(AnnouncementRepository(infra.db), clock),
     )
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    container = container or build()
-    configure_logging("enrollment-worker", container.settings.log_level, container.settings.log_json)
-    # The service's one queue is read in batches (selection events come in storms); the kit's
-    # one-at-a-time subscriber stays unattached, so the dispatcher is empty.
-    dispatcher = EventDispatcher()
-    bills_follow = BillsFollowSelections(container.billing)  # bills follow late additions and deletions
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    worker = Worker(
-        container.infra,
-        dispatcher,
-        title="jijiao enrollment worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(enrollment_events),
-        on_startup=[startup],
-        jobs=[
-            PeriodicJob("enrollment.issue_bills", E3_JOB_INTERVAL_SECONDS, container.billing.issue_due_bills),
-            PeriodicJob(
-                "enrollment.flag_special_users", E3_JOB_INTERVAL_SECONDS, container.special_users.flag_due_terms
-            ),
-        ],
-    )
-    attach_batch_consumer(worker, bills_follow, routing_keys=bills_follow.routing_keys, batch_size=200)
-    return worker

@@ -17,9 +17,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from seeded_documents import NOW, Env, add_school, add_teacher, enrollment_env
 
-from enrollment.bootstrap import create_worker
 from enrollment.domain import billing
 from enrollment.domain.selection import Actor
+from enrollment.entrypoints.worker import create_worker
 from jijiao_kit.auth import Principal
 from jijiao_kit.messaging import EventPublisher
 from jijiao_stack.pytest_plugin import bearer, eventually, running

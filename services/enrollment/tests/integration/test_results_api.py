@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from enrollment.bootstrap import create_worker
+from enrollment.entrypoints.worker import create_worker
 from jijiao_contracts import Envelope
 from jijiao_stack.pytest_plugin import bearer, eventually, running
 

@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from enrollment.adapters.selection_excel import selection_workbook
-from enrollment.bootstrap import Container, build, create_worker
+from enrollment.bootstrap import Container, build
 from enrollment.entrypoints.api.app import create_app
+from enrollment.entrypoints.worker import create_worker
 from enrollment.settings import Settings
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running

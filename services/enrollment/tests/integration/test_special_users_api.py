@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from enrollment.bootstrap import create_worker
+from enrollment.entrypoints.worker import create_worker
 from jijiao_stack.pytest_plugin import bearer, eventually, running
 
 sys.path.insert(0, str(Path(__file__).parent))

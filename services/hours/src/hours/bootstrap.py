@@ -3,34 +3,22 @@ HTTP app from it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hours.adapters import mongo
 from hours.adapters.files import FileStore
 from hours.adapters.repositories import Teachers
-from hours.service_layer.batch import BatchHandlers
 from hours.service_layer.complaints import Complaints
-from hours.service_layer.crediting import BatchCrediting, HoursBank
+from hours.service_layer.crediting import HoursBank
 from hours.service_layer.declarations import Declarations
-from hours.service_layer.handlers import register_handlers
-from hours.service_layer.points import BatchAwards, PointsBank
+from hours.service_layer.points import PointsBank
 from hours.service_layer.queries import HoursQueries
 from hours.service_layer.registrations import Registrations
 from hours.service_layer.rules import RulesService
 from hours.service_layer.verification import VerificationService
 from hours.settings import Settings
-from jijiao_contracts import Envelope
-from jijiao_contracts.events import hours as hours_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
-from jijiao_kit.batching import attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
-from jijiao_kit.consuming import EventDispatcher, Inbox
-from jijiao_kit.jobs import PeriodicJob
-from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events
-from jijiao_kit.worker import Worker
 
 
 @dataclass
@@ -49,12 +37,6 @@ class Container:
     verification: VerificationService
     complaints: Complaints
     queries: HoursQueries
-
-    def set_clock(self, clock: Clock) -> None:
-        """Tests move time (year boundaries) for every use case at once."""
-        self.clock = clock
-        self.points.clock = clock
-        self.complaints.clock = clock
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
@@ -84,58 +66,3 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         complaints=Complaints(db, teachers, rules, clock),
         queries=HoursQueries(teachers, bank, verification),
     )
-
-
-class _BatchAdapter:
-    """The kit's batch consumer hands envelopes; hours' handlers also need the dispatcher and inbox
-    for the low-volume events they route one at a time."""
-
-    def __init__(self, handlers: BatchHandlers, dispatcher: EventDispatcher, inbox: Inbox) -> None:
-        self.handlers = handlers
-        self.dispatcher = dispatcher
-        self.inbox = inbox
-
-    async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
-        await self.handlers.handle(list(envelopes), self.dispatcher, self.inbox)
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    """The worker: outbox relay, jobs, and the queue consumer (batched unless ``CONSUMER_BATCH_SIZE=0``,
-    which selects the kit's one-message-at-a-time subscriber; both apply the same keyed effects)."""
-    container = container or build()
-    settings = container.settings
-    configure_logging("hours-worker", settings.log_level, settings.log_json)
-    dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.teachers, container.bank, container.points, container.declarations)
-    batched = settings.consumer_batch_size > 0
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    worker = Worker(
-        container.infra,
-        EventDispatcher() if batched else dispatcher,
-        title="jijiao hours worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(hours_events),
-        jobs=[
-            PeriodicJob("expire-points", container.settings.expiry_interval_seconds, container.points.expire),
-            PeriodicJob(
-                "remind-expiring-points", container.settings.expiry_interval_seconds, container.points.remind_expiring
-            ),
-            PeriodicJob(
-                "complete-pending-entries", container.settings.repair_interval_seconds, container.bank.complete_pending
-            ),
-        ],
-        on_startup=[startup],
-    )
-    if batched:
-        handlers = BatchHandlers(container.teachers, BatchCrediting(container.bank), BatchAwards(container.points))
-        attach_batch_consumer(
-            worker,
-            _BatchAdapter(handlers, dispatcher, worker.inbox),
-            routing_keys=dispatcher.routing_keys(),
-            batch_size=settings.consumer_batch_size,
-        )
-    worker.dispatcher = dispatcher  # what the service consumes, whichever consumer runs
-    return worker

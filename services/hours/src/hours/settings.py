@@ -19,7 +19,7 @@ class Settings(ServiceSettings):
     #: announce before they expire, and for unfinished entries.
     expiry_interval_seconds: float = 3600.0
     repair_interval_seconds: float = 60.0
-    #: Messages the worker applies together (bulk writes); 0 = the kit's one-at-a-time subscriber.
+    #: Messages the worker applies together (bulk writes); 1 = one by one.
     consumer_batch_size: int = 500
 
     @model_validator(mode="after")

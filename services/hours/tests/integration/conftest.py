@@ -14,6 +14,7 @@ from hours.adapters import mongo
 from hours.bootstrap import Container, build
 from hours.entrypoints.api.app import create_app
 from hours.settings import Settings
+from jijiao_kit.clock import MovableClock
 from jijiao_stack.pytest_plugin import api_client
 
 ROSTER = {
@@ -27,7 +28,7 @@ ROSTER = {
 @pytest.fixture
 async def container(settings_env: dict[str, Any], tmp_path: Path) -> AsyncIterator[Container]:
     settings = Settings(**settings_env, step_up_required=False, attachments_dir=tmp_path / "files")
-    container = build(settings)
+    container = build(settings, clock=MovableClock())
     await mongo.ensure_indexes(container.infra.db)
     for ce, (name, school, school_name, district) in ROSTER.items():
         await container.teachers.upsert(
@@ -43,3 +44,10 @@ async def container(settings_env: dict[str, Any], tmp_path: Path) -> AsyncIterat
 async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     async with api_client(create_app(container)) as http:
         yield http
+
+
+@pytest.fixture
+def clock(container: Container) -> MovableClock:
+    """The time of the whole service: the container is built with it (system time until set)."""
+    assert isinstance(container.clock, MovableClock)
+    return container.clock

@@ -11,11 +11,13 @@ from typing import Any
 
 import httpx
 
-from hours.bootstrap import Container, create_worker
+from hours.bootstrap import Container
+from hours.entrypoints.worker import create_worker
 from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events.enrollment import ResultRegistered, TeacherRegistered, TeacherTransferred
 from jijiao_contracts.events.studio import PointsFactRecorded, StudioTrainingRecorded
+from jijiao_kit.clock import MovableClock
 from jijiao_kit.messaging import EventPublisher
 from jijiao_stack.pytest_plugin import bearer, eventually, running
 
@@ -161,11 +163,9 @@ async def _is_school(container: Container, ce: str, school: str) -> bool:
 
 
 async def test_studio_facts_feed_points_and_the_studio_cap(
-    container: Container, client: httpx.AsyncClient, make_token: Any
+    clock: MovableClock, container: Container, client: httpx.AsyncClient, make_token: Any
 ) -> None:
-    container.set_clock(
-        __import__("jijiao_kit.clock", fromlist=["FixedClock"]).FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
-    )
+    clock.set(datetime(2026, 6, 1, tzinfo=UTC))
     worker = create_worker(container)
     async with running(worker):
         publisher = EventPublisher(worker.broker, container.settings.topology)

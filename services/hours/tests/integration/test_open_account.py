@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from hours.bootstrap import build, create_worker
+from hours.bootstrap import build
 from hours.entrypoints.api.app import create_app
+from hours.entrypoints.worker import create_worker
 from hours.settings import Settings
 from jijiao_contracts import Envelope
 from jijiao_contracts.events.enrollment import TeacherRegistered
@@ -29,7 +30,7 @@ def registered(ce_number: str) -> TeacherRegistered:
     )
 
 
-@pytest.mark.parametrize("batch_size", [200, 0], ids=["batch-consumer", "kit-consumer"])
+@pytest.mark.parametrize("batch_size", [200, 1], ids=["in-batches", "one-by-one"])
 async def test_teacher_registered_opens_a_zero_account(
     settings_env: dict[str, Any], make_token: Any, batch_size: int
 ) -> None:
@@ -61,8 +62,3 @@ async def test_teacher_registered_opens_a_zero_account(
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert await container.infra.db["teachers"].count_documents({}) == 1
-    if batch_size == 0:  # the kit's subscriber marks its inbox once per event
-        handled = await container.infra.db["inbox"].count_documents(
-            {"_id": {"$regex": envelope.event_id}, "state": "done"}
-        )
-        assert handled == 1

@@ -13,7 +13,7 @@ import httpx
 from hours.bootstrap import Container, build
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory
-from jijiao_kit.clock import FixedClock
+from jijiao_kit.clock import FixedClock, MovableClock
 from jijiao_kit.errors import Conflict
 from jijiao_stack.pytest_plugin import bearer
 
@@ -39,8 +39,10 @@ async def give(container: Container, points: int, year: int = 2026, ce: str = TE
         n += 1
 
 
-async def test_item_caps_and_duplicates(client: httpx.AsyncClient, make_token: Any, container: Container) -> None:
-    container.set_clock(FixedClock(IN_2026))
+async def test_item_caps_and_duplicates(
+    clock: MovableClock, client: httpx.AsyncClient, make_token: Any, container: Container
+) -> None:
+    clock.set(IN_2026)
     centre = bearer(make_token("remote_centre"))
     statuses = []
     for i in range(6):
@@ -78,9 +80,9 @@ async def test_item_caps_and_duplicates(client: httpx.AsyncClient, make_token: A
 
 
 async def test_redemption_into_hours_with_both_409s(
-    client: httpx.AsyncClient, make_token: Any, container: Container
+    clock: MovableClock, client: httpx.AsyncClient, make_token: Any, container: Container
 ) -> None:
-    container.set_clock(FixedClock(IN_2026))
+    clock.set(IN_2026)
     await give(container, 1500)
     teacher = bearer(make_token("teacher", ce_number=TEACHER))
     url = f"/v1/teachers/{TEACHER}/years/2026/redemptions"
@@ -104,9 +106,9 @@ async def test_redemption_into_hours_with_both_409s(
 
 
 async def test_200_parallel_redemptions_never_exceed_caps_or_balance(
-    client: httpx.AsyncClient, make_token: Any, container: Container
+    clock: MovableClock, client: httpx.AsyncClient, make_token: Any, container: Container
 ) -> None:
-    container.set_clock(FixedClock(IN_2026))
+    clock.set(IN_2026)
     await give(container, 1500)  # enough for 15 hours, caps allow 20
     teacher = bearer(make_token("teacher", ce_number=TEACHER))
     url = f"/v1/teachers/{TEACHER}/years/2026/redemptions"
@@ -123,9 +125,9 @@ async def test_200_parallel_redemptions_never_exceed_caps_or_balance(
 
 
 async def test_parallel_redemptions_stop_at_the_category_cap(
-    client: httpx.AsyncClient, make_token: Any, container: Container
+    clock: MovableClock, client: httpx.AsyncClient, make_token: Any, container: Container
 ) -> None:
-    container.set_clock(FixedClock(IN_2026))
+    clock.set(IN_2026)
     await give(container, 5000)
     teacher = bearer(make_token("teacher", ce_number=TEACHER))
     url = f"/v1/teachers/{TEACHER}/years/2026/redemptions"
@@ -138,10 +140,9 @@ async def test_parallel_redemptions_stop_at_the_category_cap(
 
 
 async def test_points_expire_at_the_year_boundary(
-    client: httpx.AsyncClient, make_token: Any, container: Container
+    clock: MovableClock, client: httpx.AsyncClient, make_token: Any, container: Container
 ) -> None:
-    clock = FixedClock(datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC))  # 23:59:59 Beijing
-    container.set_clock(clock)
+    clock.set(datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC))  # 23:59:59 Beijing
     await give(container, 300)
     admin = bearer(make_token("city_admin"))
     before = await client.post("/v1/admin/jobs/expire-points", headers=admin)
@@ -173,10 +174,10 @@ async def test_points_expire_at_the_year_boundary(
 
 
 async def test_redemption_racing_expiry_never_spends_an_expired_point(
-    settings_env: dict[str, Any], container: Container
+    clock: MovableClock, settings_env: dict[str, Any], container: Container
 ) -> None:
     """Two processes: one still in 2026 redeeming, one already in 2027 expiring, on the same store."""
-    container.set_clock(FixedClock(datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)))
+    clock.set(datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC))
     await give(container, 2000)
     expirer = build(container.settings, clock=FixedClock(NEW_YEAR_2027))
 
@@ -207,12 +208,11 @@ async def test_redemption_racing_expiry_never_spends_an_expired_point(
 
 
 async def test_december_announces_each_balance_that_buys_an_hour_once(
-    client: httpx.AsyncClient, make_token: Any, container: Container
+    clock: MovableClock, client: httpx.AsyncClient, make_token: Any, container: Container
 ) -> None:
     """Earned points that were never redeemed are announced in December (PointsExpiring, for notify's
     reminder), only where they buy a whole hour, once per teacher and year, also when runs race."""
-    clock = FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))  # 23:00 on 30 Nov in Beijing
-    container.set_clock(clock)
+    clock.set(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))  # 23:00 on 30 Nov in Beijing
     await give(container, 300, ce="2026000001")
     await container.points.award(
         ce_number="2026000001", year=2026, rule="shared_resource", reference="r0", source="test"

@@ -20,7 +20,7 @@ from hours.bootstrap import Container
 from hours.service_layer.crediting import key_hash
 from hours.service_layer.points import BatchAwards, new_account
 from jijiao_contracts.events.hours import PointsAwarded
-from jijiao_kit.clock import FixedClock
+from jijiao_kit.clock import MovableClock
 
 RULES = ["shared_resource", "discussion_topic", "active_workshop_host"]  # caps 100, 100, none
 FACTS = st.lists(st.tuples(st.sampled_from(range(len(RULES))), st.integers(0, 7)), min_size=1, max_size=30)
@@ -55,9 +55,9 @@ async def state(container: Container, ce: str) -> tuple[int, dict[str, int], lis
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=FACTS, seed=st.integers(0, 10_000), batch=st.integers(1, 12))
 async def test_batch_awards_match_the_single_path_in_any_order_and_batching(
-    container: Container, spec: list[tuple[int, int]], seed: int, batch: int
+    clock: MovableClock, container: Container, spec: list[tuple[int, int]], seed: int, batch: int
 ) -> None:
-    container.set_clock(FixedClock(IN_2026))
+    clock.set(IN_2026)
     ce_single, ce_batch = f"q{next(counter)}s", f"q{next(counter)}b"
     for item in facts_for(ce_single, spec):
         await container.points.award(**item)
@@ -87,8 +87,10 @@ async def test_batch_awards_match_the_single_path_in_any_order_and_batching(
     assert all(entry["label"] and entry["at"] == IN_2026 for entry in awards_shown)
 
 
-async def test_batch_awards_racing_single_awards_count_each_fact_once(container: Container) -> None:
-    container.set_clock(FixedClock(IN_2026))
+async def test_batch_awards_racing_single_awards_count_each_fact_once(
+    clock: MovableClock, container: Container
+) -> None:
+    clock.set(IN_2026)
     ce = f"qrace{next(counter)}"
     items = [fact(ce, "active_workshop_host", f"w{i}") for i in range(90)] + [
         fact(ce, "shared_resource", f"s{i}") for i in range(10)
@@ -105,8 +107,8 @@ async def test_batch_awards_racing_single_awards_count_each_fact_once(container:
     assert len(set(event_balances)) == 95  # every award that earned points (90 + 5 below the cap) has its own
 
 
-async def test_accounts_with_facts_as_sub_documents_keep_working(container: Container) -> None:
-    container.set_clock(FixedClock(IN_2026))
+async def test_accounts_with_facts_as_sub_documents_keep_working(clock: MovableClock, container: Container) -> None:
+    clock.set(IN_2026)
     ce = f"qold{next(counter)}"
     account = new_account(f"{ce}:2026", ce, 2026)
     old_fact = {

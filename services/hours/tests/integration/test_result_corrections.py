@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from hours.bootstrap import Container, create_worker
+from hours.bootstrap import Container
+from hours.entrypoints.worker import create_worker
 from hours.service_layer.corrections import ResultCorrections
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory

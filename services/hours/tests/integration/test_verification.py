@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from hours.bootstrap import Container
 from hours.entrypoints.api.app import create_app
 from jijiao_kit.auth import load_or_create_keypair
-from jijiao_kit.clock import FixedClock
+from jijiao_kit.clock import MovableClock
 from jijiao_kit.stepup import STEP_UP_HEADER, StepUpSigner
 from jijiao_stack.pytest_plugin import api_client, bearer
 
@@ -197,9 +197,9 @@ async def test_paging_offsets_are_bounded(client: httpx.AsyncClient, make_token:
 
 
 async def test_complaints_in_the_open_period_handled_by_the_district(
-    container: Container, client: httpx.AsyncClient, make_token: Any
+    clock: MovableClock, container: Container, client: httpx.AsyncClient, make_token: Any
 ) -> None:
-    container.set_clock(FixedClock(datetime(2027, 2, 10, tzinfo=UTC)))
+    clock.set(datetime(2027, 2, 10, tzinfo=UTC))
     teacher = bearer(make_token("teacher", ce_number="2026000001"))
     closed = await client.post("/v1/complaints", json={"year": 2026, "content": "我的校本学时未计入"}, headers=teacher)
     assert closed.status_code == 409 and closed.json()["code"] == "complaint_period_closed"
@@ -241,7 +241,7 @@ async def test_complaints_in_the_open_period_handled_by_the_district(
     assert {first_page["items"][0]["id"], second_page["items"][0]["id"]} == {cid, other.json()["id"]}
     over = await client.get("/v1/complaints", params={"limit": 501}, headers=district)
     assert over.status_code == 422
-    container.set_clock(FixedClock(datetime(2027, 3, 1, tzinfo=UTC) + timedelta(seconds=1)))
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC) + timedelta(seconds=1))
     late = await client.post("/v1/complaints", json={"year": 2026, "content": "晚了"}, headers=teacher)
     assert late.status_code == 409
 

@@ -6,19 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from jijiao_contracts.events import notify as notify_events
+from faststream.rabbit import RabbitBroker
+
 from jijiao_kit.auth import TokenVerifier, load_or_create_keypair, verifier_from_settings
-from jijiao_kit.batching import BatchInbox, attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
-from jijiao_kit.consuming import EventDispatcher
-from jijiao_kit.jobs import PeriodicJob
-from jijiao_kit.logging import configure_logging
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events
 from jijiao_kit.stepup import STEP_UP_KEY_NAME, StepUpSigner
-from jijiao_kit.worker import Worker
-from notify.adapters import mongo
 from notify.adapters.channels import Channel
 from notify.adapters.email import SmtpMailer
 from notify.adapters.repositories import (
@@ -31,11 +25,9 @@ from notify.adapters.repositories import (
 from notify.adapters.sms import DevSmsSink, HttpSmsGateway
 from notify.adapters.sms_sink import SmsSinkStore
 from notify.adapters.throttle import SlidingLimiter
-from notify.service_layer.batch import NoticeBatches
 from notify.service_layer.contacts import ContactService
 from notify.service_layer.delivery import DeliveryService
 from notify.service_layer.delivery_log import DeliveryLog
-from notify.service_layer.handlers import register_fact_handlers, register_handlers
 from notify.service_layer.notices import Notifier
 from notify.service_layer.outcomes import OutcomeFinisher
 from notify.service_layer.reminders import Reminders
@@ -61,6 +53,7 @@ class Container:
     verifications: VerificationService
     contacts_service: ContactService
     delivery_log: DeliveryLog
+    broker: RabbitBroker | None = None  # the worker's
 
 
 def sms_channel(settings: Settings, sink: SmsSinkStore) -> Channel:
@@ -96,7 +89,11 @@ def build(
     clock: Clock | None = None,
     sms: Channel | None = None,
     email: Channel | None = None,
+    broker: RabbitBroker | None = None,
 ) -> Container:
+    """``broker``: the worker process's broker connection (``jijiao_kit.worker.worker_broker``). Given, the
+    container is the worker's: finished notices publish their events through it at once, and notices due
+    now are handed straight from the consumer to delivery; without it (the API) both wait for the scan."""
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
     clock = clock or SystemClock()
@@ -108,13 +105,15 @@ def build(
     sms = sms or sms_channel(settings, sink)
     email = email or email_channel(settings)
     limiter = SlidingLimiter(infra.redis, settings.redis_prefix)
-    notifier = Notifier(messages, contacts, clock, settings)
     signer = StepUpSigner(load_or_create_keypair(settings.keys_dir, STEP_UP_KEY_NAME).private_pem)
-    finisher = OutcomeFinisher(messages, OutcomeRecords(infra.db))
+    publisher = EventPublisher(broker, settings.topology) if broker is not None else None
+    finisher = OutcomeFinisher(messages, OutcomeRecords(infra.db), publisher)
     delivery = DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings, finisher)
+    notifier = Notifier(messages, contacts, clock, settings, handover=delivery.handover if broker is not None else None)
     return Container(
         settings=settings,
         infra=infra,
+        broker=broker,
         verifier=verifier_from_settings(settings),
         clock=clock,
         contacts=contacts,
@@ -132,51 +131,3 @@ def build(
         contacts_service=ContactService(contacts),
         delivery_log=DeliveryLog(messages, contacts, sink, clock, tz),
     )
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    """The worker: outbox relay, delivery and reminder jobs, and the queue consumer (in batches of
-    ``CONSUMER_BATCH_SIZE``, or the kit's one-message-at-a-time subscriber when it is 0; both apply the
-    same keyed effects)."""
-    container = container or build()
-    settings = container.settings
-    configure_logging("notify-worker", settings.log_level, settings.log_json)
-    container.notifier.handover = container.delivery.handover
-    dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
-    batched = settings.consumer_batch_size > 0
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    worker = Worker(
-        container.infra,
-        EventDispatcher() if batched else dispatcher,
-        title="jijiao notify worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(notify_events),
-        jobs=[
-            PeriodicJob("notify.deliver", settings.delivery_interval_seconds, container.delivery.drain),
-            PeriodicJob(
-                "notify.selection_reminders", settings.reminder_interval_seconds, container.reminders.selection_windows
-            ),
-        ],
-        on_startup=[startup, container.delivery.start_sending],
-        on_shutdown=[container.delivery.stop_sending, container.delivery.release_handed],
-    )
-    container.delivery.finisher.publisher = EventPublisher(worker.broker, settings.topology)
-    if batched:
-        facts = EventDispatcher()
-        register_fact_handlers(facts, container.contacts, container.terms)
-        batches = NoticeBatches(
-            facts, worker.inbox, BatchInbox(container.infra.db), container.notifier, contacts=container.contacts
-        )
-        attach_batch_consumer(
-            worker,
-            batches,
-            routing_keys=batches.routing_keys(),
-            batch_size=settings.consumer_batch_size,
-            linger_seconds=settings.consumer_linger_seconds,
-        )
-        worker.dispatcher = dispatcher  # what the service consumes, whichever consumer runs
-    return worker

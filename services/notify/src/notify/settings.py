@@ -30,7 +30,7 @@ class Settings(ServiceSettings):
     mail_from_name: str = "广州继教网"
 
     #: The worker consumes events in batches of up to this many (or what arrived within the linger
-    #: time); 0 selects the kit's one-message-at-a-time subscriber.
+    #: time); 1 consumes them one by one.
     consumer_batch_size: int = 200
     consumer_linger_seconds: float = 0.05
 

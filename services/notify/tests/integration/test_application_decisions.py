@@ -15,7 +15,7 @@ from jijiao_contracts.events.enrollment import (
     TransferDecided,
 )
 from jijiao_stack.pytest_plugin import eventually, running
-from notify.bootstrap import build, create_worker
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 
@@ -38,7 +38,7 @@ def settings(env: dict[str, Any]) -> Settings:
 async def test_returned_info_change_and_refused_transfer_reach_who_applied(
     settings_env: dict[str, Any], publish: Any
 ) -> None:
-    container = build(settings(settings_env))
+    container = worker_container(settings(settings_env))
     worker = create_worker(container)
     receiving_admin = school_admin(2, "王校长", "s2")
     returned = InfoChangeReviewed(
@@ -82,7 +82,7 @@ async def test_returned_info_change_and_refused_transfer_reach_who_applied(
 
 
 async def test_rejected_school_course_reaches_the_declaring_school(settings_env: dict[str, Any], publish: Any) -> None:
-    container = build(settings(settings_env))
+    container = worker_container(settings(settings_env))
     worker = create_worker(container)
     admin = school_admin(1, "李主任", "s1")
     rejected = SchoolCourseRejected(

@@ -1,6 +1,6 @@
 """The worker's batched consumer: a burst of events becomes exactly one notice and one SMS per cause
-and recipient, however events are redelivered and batched; the kit's one-at-a-time subscriber
-(``consumer_batch_size=0``) gives the same result; a redelivery after the audience grew sends nothing new."""
+and recipient, however events are redelivered and batched; one by one (``consumer_batch_size=1``) gives
+the same result; a redelivery after the audience grew sends nothing new."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from jijiao_contracts import Envelope
 from jijiao_contracts.events.enrollment import AdminRegistered, BillIssued, SpecialUserFlagged, TeacherRegistered
 from jijiao_kit.messaging import EventPublisher
 from jijiao_stack.pytest_plugin import eventually, running
-from notify.bootstrap import build, create_worker
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 
@@ -55,11 +55,11 @@ async def publish_all(worker: Any, envelopes: list[Envelope]) -> None:
     )
 
 
-@pytest.mark.parametrize(("batch_size", "count"), [(200, 400), (0, 40)])
+@pytest.mark.parametrize(("batch_size", "count"), [(200, 400), (1, 40)])
 async def test_burst_with_redeliveries_sends_one_sms_per_event(
     settings_env: dict[str, Any], batch_size: int, count: int
 ) -> None:
-    container = build(settings(settings_env, consumer_batch_size=batch_size))
+    container = worker_container(settings(settings_env, consumer_batch_size=batch_size))
     worker = create_worker(container)
     db = container.infra.db
     envelopes = [flagged(n) for n in range(count)]
@@ -108,7 +108,7 @@ def admin(n: int) -> AdminRegistered:
 
 
 async def test_redelivered_bill_reaches_no_admin_registered_since(settings_env: dict[str, Any]) -> None:
-    container = build(settings(settings_env))
+    container = worker_container(settings(settings_env))
     worker = create_worker(container)
     db = container.infra.db
     bill = Envelope.wrap(
@@ -145,7 +145,7 @@ async def test_redelivered_bill_reaches_no_admin_registered_since(settings_env: 
 async def test_handed_over_notices_go_out_without_waiting_for_the_delivery_job(settings_env: dict[str, Any]) -> None:
     """The delivery job ticks once a minute here: notices created by the consumer are sent by the
     worker's sending task as soon as they are handed over, and it stops cleanly with the worker."""
-    container = build(settings(settings_env, delivery_interval_seconds=60))
+    container = worker_container(settings(settings_env, delivery_interval_seconds=60))
     worker = create_worker(container)
     db = container.infra.db
     async with running(worker):

@@ -27,16 +27,16 @@ from jijiao_contracts.events.enrollment import (
 )
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 T0 = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
 OPENS = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 CLOSES = datetime(2026, 3, 8, 10, 0, tzinfo=UTC)
 
-# Both consumers: the batch consumer (facts then notices) and the one-at-a-time dispatcher, where the
-# fact handlers and the notice routes of one event share a dispatcher.
-CONSUMERS = pytest.mark.parametrize("batch_size", [200, 0], ids=["batched", "one-at-a-time"])
+# The one consumer in batches and one by one (a batch of one: its facts, then its notices).
+CONSUMERS = pytest.mark.parametrize("batch_size", [200, 1], ids=["batched", "one-by-one"])
 
 
 async def handled(container: Any, handler: str, event_id: str) -> bool:
@@ -55,7 +55,7 @@ async def test_admin_profile_edit_changes_name_and_email_not_mobile(
         delivery_interval_seconds=0.05,
         consumer_batch_size=batch_size,
     )
-    container = build(settings)
+    container = worker_container(settings)
     worker = create_worker(container)
     admin = AdminRegistered(
         subject="account:sa1",
@@ -129,7 +129,7 @@ async def test_special_users_hear_no_selection_window_reminders(
     settings = Settings(
         **settings_env, quiet_hours_enabled=False, reminder_interval_seconds=3600, consumer_batch_size=batch_size
     )
-    container = build(settings, clock=clock)
+    container = worker_container(settings, clock=clock)
     worker = create_worker(container)
 
     def teacher(ce: str) -> TeacherRegistered:
@@ -188,7 +188,7 @@ async def test_special_users_hear_no_selection_window_reminders(
         await publish(worker, cleared("2026000603"), producer="enrollment", occurred_at=at + timedelta(hours=1))
         # 04: flagged again after being cleared; the older clearing, delivered late, changes nothing
         await publish(worker, flagged("2026000604"), producer="enrollment", occurred_at=at + timedelta(hours=2))
-        last = await publish(worker, cleared("2026000604"), producer="enrollment", occurred_at=at)
+        await publish(worker, cleared("2026000604"), producer="enrollment", occurred_at=at)
         term = TermScheduled(
             term="2601",
             year=2026,
@@ -204,9 +204,8 @@ async def test_special_users_hear_no_selection_window_reminders(
             db = container.infra.db
             return (
                 await db["terms"].count_documents({}) == 1
-                # one at a time: the fact handler's own record; in batches the flags are applied in bulk
-                # before the batch's notices, so the notice counts below say the last clearing was seen
-                and (batch_size > 0 or await handled(container, "notify.contact_special_user_cleared", last.event_id))
+                # the flags are applied in bulk before their batch's notices, so the notice counts below
+                # say the last clearing was seen
                 # the flag/clear notices still go out (the routes are untouched by the fact handlers)
                 and await db["messages"].count_documents({"template": "special_user_flagged"}) == 3
                 and await db["messages"].count_documents({"template": "special_user_cleared"}) == 2
@@ -234,11 +233,11 @@ async def test_admin_contact_parts_converge_in_any_order(settings_env: dict[str,
     (one stamp for the whole contact dropped the re-binding and the registration here)."""
     from jijiao_contracts import Envelope
     from jijiao_kit.consuming import EventDispatcher, Inbox
-    from notify.service_layer.handlers import register_handlers
+    from notify.service_layer.handlers import register_fact_handlers
 
     container = build(Settings(**settings_env))
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
+    register_fact_handlers(dispatcher, container.contacts, container.terms)
     inbox = Inbox(container.infra.db)
     events = [
         (AdminChanged(subject="account:sa2", name="李新", email="li.new@example.com"), 3),
@@ -359,7 +358,7 @@ async def test_teacher_contact_is_the_same_in_any_order(
     settings = Settings(
         **settings_env, smtp_port=smtp_server.port, quiet_hours_enabled=False, consumer_batch_size=batch_size
     )
-    container = build(settings)
+    container = worker_container(settings)
     worker = create_worker(container)
     published: list[tuple[str, str]] = []
 

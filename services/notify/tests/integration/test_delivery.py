@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from jijiao_contracts.events.enrollment import SpecialUserFlagged
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
 from notify.domain.routing import Notice, Subject, Teacher
 from notify.entrypoints.api.app import create_app
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -46,7 +47,7 @@ async def test_gateway_failing_twice_then_succeeding_sends_once_with_three_attem
     settings_env: dict[str, Any], sms_gateway: Any, publish: Any, make_token: Any
 ) -> None:
     sms_gateway.script = [500, 503]
-    container = build(http_settings(settings_env, sms_gateway))
+    container = worker_container(http_settings(settings_env, sms_gateway))
     worker = create_worker(container)
     event = SpecialUserFlagged(
         ce_number="2026000301",
@@ -207,7 +208,7 @@ async def test_opt_out_suppresses_non_essential_notices_only(
 
 
 async def test_worker_delivers_through_its_scheduled_job(settings_env: dict[str, Any], sms_gateway: Any) -> None:
-    container = build(http_settings(settings_env, sms_gateway))
+    container = worker_container(http_settings(settings_env, sms_gateway))
     async with running(create_worker(container)):
         await container.notifier.notify("cause-job", result_notice())
 

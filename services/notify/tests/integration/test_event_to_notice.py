@@ -8,8 +8,9 @@ from typing import Any
 
 from jijiao_contracts.events.enrollment import AdminRegistered, BillIssued, TeacherRegistered
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
 from notify.entrypoints.api.app import create_app
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 
@@ -33,7 +34,7 @@ def settings(env: dict[str, Any], smtp_port: int, **more: Any) -> Settings:
 async def test_redelivered_event_sends_one_sms_and_one_email(
     settings_env: dict[str, Any], smtp_server: Any, publish: Any, make_token: Any
 ) -> None:
-    container = build(settings(settings_env, smtp_server.port))
+    container = worker_container(settings(settings_env, smtp_server.port))
     worker = create_worker(container)
     async with running(worker):
         envelope = await publish(
@@ -140,7 +141,7 @@ async def test_bill_goes_to_every_school_admin_of_that_school(
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    container = build(settings(settings_env, smtp_server.port))
+    container = worker_container(settings(settings_env, smtp_server.port))
     worker = create_worker(container)
     admins = [
         AdminRegistered(
@@ -218,7 +219,7 @@ async def test_notice_sent_and_failed_events_reach_the_broker(settings_env: dict
 
     from jijiao_stack.processes import free_port
 
-    container = build(
+    container = worker_container(
         settings(
             settings_env,
             free_port(),

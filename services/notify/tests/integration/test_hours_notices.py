@@ -10,8 +10,9 @@ from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events import hours as hr
 from jijiao_contracts.events.enrollment import TeacherRegistered
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
 from notify.entrypoints.api.app import create_app
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 CE, MOBILE = "2026000701", "13900000701"
@@ -39,10 +40,10 @@ def adjusted(hours: float, reason: str) -> hr.HoursAdjusted:
 async def test_hours_bank_events_reach_the_teacher_by_sms(
     settings_env: dict[str, Any], publish: Any, make_token: Any
 ) -> None:
-    container = build(settings(settings_env))
+    container = worker_container(settings(settings_env))
     worker = create_worker(container)
     routed = {"hours.hours_adjusted.v1", "hours.points_redeemed.v1", "hours.points_expired.v1"}
-    assert routed <= set(worker.dispatcher.routing_keys())
+    assert routed <= set(worker.routing_keys)
     async with running(worker):
         await publish(
             worker,

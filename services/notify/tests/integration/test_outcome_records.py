@@ -17,8 +17,9 @@ from jijiao_contracts.events.enrollment import SpecialUserFlagged
 from jijiao_kit.clock import FixedClock
 from jijiao_kit.messaging import EventPublisher
 from jijiao_stack.pytest_plugin import eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
 from notify.domain.routing import Notice, Teacher
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 
@@ -64,7 +65,7 @@ class Collecting:
 async def test_worker_publishes_one_notice_sent_per_notice_and_removes_its_records(
     settings_env: dict[str, Any],
 ) -> None:
-    container = build(settings(settings_env))
+    container = worker_container(settings(settings_env))
     worker = create_worker(container)
     db = container.infra.db
     count = 60
@@ -181,5 +182,5 @@ async def test_sink_counts_a_repeated_send(settings_env: dict[str, Any]) -> None
 
 def test_prefetch_holds_two_batches(settings_env: dict[str, Any]) -> None:
     assert settings(settings_env).prefetch_count == 400
-    assert settings(settings_env, consumer_batch_size=0, prefetch_count=32).prefetch_count == 32
+    assert settings(settings_env, consumer_batch_size=1, prefetch_count=32).prefetch_count == 32
     assert settings(settings_env, prefetch_count=1000).prefetch_count == 1000

@@ -11,7 +11,8 @@ from jijiao_contracts.events.enrollment import TeacherArchived, TeacherRegistere
 from jijiao_contracts.events.hours import DeclarationReviewed, PointsExpiring
 from jijiao_kit.clock import FixedClock
 from jijiao_stack.pytest_plugin import eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 OPENS = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
@@ -33,7 +34,7 @@ def registered(ce_number: str, mobile: str) -> TeacherRegistered:
 async def test_window_and_points_reminders(settings_env: dict[str, Any], publish: Any) -> None:
     clock = FixedClock(OPENS - timedelta(hours=1))
     settings = Settings(**settings_env, quiet_hours_enabled=False, reminder_interval_seconds=3600)
-    container = build(settings, clock=clock)
+    container = worker_container(settings, clock=clock)
     worker = create_worker(container)
     async with running(worker):
         for ce, mobile in (("2026000401", "13900000401"), ("2026000402", "13900000402"), ("2026000403", "13900000403")):
@@ -111,10 +112,10 @@ async def test_contact_book_follows_changes_in_event_order(settings_env: dict[st
     container = build(Settings(**settings_env))
     db = container.infra.db
     from jijiao_kit.consuming import EventDispatcher, Inbox
-    from notify.service_layer.handlers import register_handlers
+    from notify.service_layer.handlers import register_fact_handlers
 
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
+    register_fact_handlers(dispatcher, container.contacts, container.terms)
     inbox = Inbox(db)
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     admin = AdminRegistered(
@@ -155,11 +156,11 @@ async def test_teacher_changes_and_transfers_update_the_contact(settings_env: di
     from jijiao_contracts import Envelope
     from jijiao_contracts.events.enrollment import TeacherChanged, TeacherTransferred
     from jijiao_kit.consuming import EventDispatcher, Inbox
-    from notify.service_layer.handlers import register_handlers
+    from notify.service_layer.handlers import register_fact_handlers
 
     container = build(Settings(**settings_env))
     dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.contacts, container.terms, container.notifier)
+    register_fact_handlers(dispatcher, container.contacts, container.terms)
     inbox = Inbox(container.infra.db)
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     changed = TeacherChanged(

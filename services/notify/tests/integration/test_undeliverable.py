@@ -12,8 +12,9 @@ import aio_pika
 from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events.enrollment import ResultRegistered, SpecialUserFlagged, TeacherRegistered
 from jijiao_stack.pytest_plugin import api_client, bearer, eventually, running
-from notify.bootstrap import build, create_worker
+from notify.bootstrap import build
 from notify.entrypoints.api.app import create_app
+from notify.entrypoints.worker import create_worker, worker_container
 from notify.settings import Settings
 
 
@@ -43,7 +44,7 @@ def unknown_teachers_result() -> ResultRegistered:
 async def test_notices_without_an_address_are_failed_visible_and_announced(
     settings_env: dict[str, Any], publish: Any, make_token: Any
 ) -> None:
-    container = build(settings(settings_env))
+    container = worker_container(settings(settings_env))
     worker = create_worker(container)
     connection = await aio_pika.connect(settings_env["rabbitmq_url"])
     async with connection, running(worker):

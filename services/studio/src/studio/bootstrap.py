@@ -6,18 +6,13 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from jijiao_contracts.events import studio as studio_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import SystemClock
-from jijiao_kit.consuming import EventDispatcher
-from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
-from jijiao_kit.worker import Worker
+from jijiao_kit.service import service_api
 from studio.adapters import mongo
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.studios import StudioRepository
-from studio.service_layer.handlers import register_handlers
 from studio.service_layer.studios import StudioService
 from studio.settings import Settings
 
@@ -56,23 +51,4 @@ def create_api(container: Container | None = None) -> FastAPI:
         description="Research studios (名师工作室): applications, stages, activities, members, evaluations.",
         routers=[directory.router, studios.router],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
-    )
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    container = container or build()
-    configure_logging("studio-worker", container.settings.log_level, container.settings.log_json)
-    dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.directory)
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    return Worker(
-        container.infra,
-        dispatcher,
-        title="jijiao studio worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(studio_events),
-        on_startup=[startup],
     )

@@ -6,15 +6,11 @@ notices are keyed by cause event id + recipient + channel."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events import enrollment as en
 from jijiao_kit.consuming import EventDispatcher
 from notify.adapters.repositories import Contacts, Terms
-from notify.domain.routing import ROUTES, Route
-from notify.service_layer.notices import Notifier
 
 #: The teacher events the contact book follows, by handler name (the inbox keys on the names).
 TEACHER_CONTACT_HANDLERS: dict[type[IntegrationEvent], str] = {
@@ -23,13 +19,6 @@ TEACHER_CONTACT_HANDLERS: dict[type[IntegrationEvent], str] = {
     en.TeacherTransferred: "notify.contact_teacher_transferred",
     en.TeacherArchived: "notify.contact_teacher_archived",
 }
-
-
-def register_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms, notifier: Notifier) -> None:
-    """Every handler, for the kit's one-message-at-a-time subscriber."""
-    register_fact_handlers(dispatcher, contacts, terms)
-    for route in ROUTES:
-        dispatcher.handles(route.event, name=route.name)(_route_handler(route, notifier))
 
 
 def register_fact_handlers(dispatcher: EventDispatcher, contacts: Contacts, terms: Terms) -> None:
@@ -110,12 +99,3 @@ def register_fact_handlers(dispatcher: EventDispatcher, contacts: Contacts, term
             },
             envelope.occurred_at,
         )
-
-
-def _route_handler(route: Route, notifier: Notifier) -> Any:
-    async def handle(event: Any, envelope: Envelope) -> None:
-        notice = route.build(event)
-        if notice is not None:
-            await notifier.notify(envelope.event_id, notice)
-
-    return handle

@@ -77,16 +77,23 @@ class Recipient:
 
 
 class Notifier:
-    def __init__(self, messages: Messages, contacts: Contacts, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        messages: Messages,
+        contacts: Contacts,
+        clock: Clock,
+        settings: Settings,
+        handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+    ) -> None:
         self.messages = messages
         self.contacts = contacts
         self.clock = clock
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
         self.quiet = settings.quiet_hours()
-        #: Set in the worker: notices due now are inserted already claimed (``sending``, with a lease and
+        #: In the worker: notices due now are inserted already claimed (``sending``, with a lease and
         #: a claim token) and handed to the delivery job as they are, with no claim write and no read.
-        self.handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+        self.handover = handover
 
     async def store(self, docs: list[dict[str, Any]]) -> int:
         """Insert notices (existing keys are kept as they are: a redelivered cause adds nothing); in the

@@ -55,7 +55,7 @@ class OutcomeFinisher:
     def __init__(self, messages: Messages, records: OutcomeRecords, publisher: EventPublisher | None = None) -> None:
         self.messages = messages
         self.records = records
-        #: Set in the worker; without it (the API process) records wait for the worker's scan.
+        #: The worker's; without it (the API process) records wait for the worker's scan.
         self.publisher = publisher
 
     async def finish(self, outcomes: Sequence[tuple[str, Outcome]], now_ts: float) -> None:
