@@ -9,7 +9,10 @@ from fastapi import FastAPI
 
 from hours.adapters import mongo
 from hours.adapters.files import FileStore
+from hours.adapters.ledger import Ledger
+from hours.adapters.points_accounts import PointsAccounts
 from hours.adapters.repositories import Teachers
+from hours.adapters.teacher_years import TeacherYears
 from hours.service_layer.batch import BatchHandlers
 from hours.service_layer.complaints import Complaints
 from hours.service_layer.crediting import BatchCrediting, HoursBank
@@ -66,8 +69,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     files = FileStore(settings.attachments_dir, max_bytes=settings.max_attachment_bytes)
     teachers = Teachers(db)
     rules = RulesService(db)
-    bank = HoursBank(db, rules)
-    points = PointsBank(db, rules, bank, clock)
+    bank = HoursBank(TeacherYears(db), Ledger(db), rules)
+    points = PointsBank(PointsAccounts(db), rules, bank, clock)
     verification = VerificationService(db, teachers, rules)
     return Container(
         settings=settings,
