@@ -8,11 +8,16 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from hours.adapters import mongo
+from hours.adapters.complaints import ComplaintRepository
+from hours.adapters.declarations import DeclarationRepository
 from hours.adapters.files import FileStore
 from hours.adapters.ledger import Ledger
 from hours.adapters.points_accounts import PointsAccounts
+from hours.adapters.registrations import RegistrationRepository
 from hours.adapters.repositories import Teachers
+from hours.adapters.rules import RulesRepository
 from hours.adapters.teacher_years import TeacherYears
+from hours.adapters.verifications import VerificationRepository
 from hours.service_layer.batch import BatchHandlers
 from hours.service_layer.complaints import Complaints
 from hours.service_layer.crediting import BatchCrediting, HoursBank
@@ -68,10 +73,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     clock = clock or SystemClock()
     files = FileStore(settings.attachments_dir, max_bytes=settings.max_attachment_bytes)
     teachers = Teachers(db)
-    rules = RulesService(db)
+    rules = RulesService(RulesRepository(db))
     bank = HoursBank(TeacherYears(db), Ledger(db), rules)
     points = PointsBank(PointsAccounts(db), rules, bank, clock)
-    verification = VerificationService(db, teachers, rules)
+    verification = VerificationService(VerificationRepository(db), teachers, rules)
     return Container(
         settings=settings,
         infra=infra,
@@ -82,10 +87,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         rules=rules,
         bank=bank,
         points=points,
-        registrations=Registrations(db, teachers, bank, rules),
-        declarations=Declarations(db, teachers, bank, rules, files, max_files=settings.max_attachments),
+        registrations=Registrations(RegistrationRepository(db), teachers, bank, rules),
+        declarations=Declarations(
+            DeclarationRepository(db), teachers, bank, rules, files, max_files=settings.max_attachments
+        ),
         verification=verification,
-        complaints=Complaints(db, teachers, rules, clock),
+        complaints=Complaints(ComplaintRepository(db), teachers, rules, clock),
         queries=HoursQueries(teachers, bank, verification),
     )
 
