@@ -23,10 +23,12 @@ from hours.service_layer.complaints import Complaints
 from hours.service_layer.crediting import BatchCrediting, HoursBank
 from hours.service_layer.declarations import Declarations
 from hours.service_layer.handlers import register_handlers
+from hours.service_layer.jobs import AdminJobs
 from hours.service_layer.points import BatchAwards, PointsBank
 from hours.service_layer.queries import HoursQueries
 from hours.service_layer.registrations import Registrations
 from hours.service_layer.rules import RulesService
+from hours.service_layer.teacher_points import TeacherPoints
 from hours.service_layer.verification import VerificationService
 from hours.settings import Settings
 from jijiao_contracts import Envelope
@@ -58,6 +60,8 @@ class Container:
     verification: VerificationService
     complaints: Complaints
     queries: HoursQueries
+    teacher_points: TeacherPoints
+    jobs: AdminJobs
 
     def set_clock(self, clock: Clock) -> None:
         """Tests move time (year boundaries) for every use case at once."""
@@ -87,13 +91,15 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         rules=rules,
         bank=bank,
         points=points,
-        registrations=Registrations(RegistrationRepository(db), teachers, bank, rules),
+        registrations=Registrations(RegistrationRepository(db), teachers, bank, rules, files),
         declarations=Declarations(
             DeclarationRepository(db), teachers, bank, rules, files, max_files=settings.max_attachments
         ),
         verification=verification,
         complaints=Complaints(ComplaintRepository(db), teachers, rules, clock),
-        queries=HoursQueries(teachers, bank, verification),
+        queries=HoursQueries(teachers, bank, verification, rules),
+        teacher_points=TeacherPoints(teachers, points),
+        jobs=AdminJobs(points, bank),
     )
 
 

@@ -84,3 +84,16 @@ def scope_filter(principal: Principal) -> dict[str, Any]:
     if principal.has_role(Role.TEACHER) and principal.ce_number:
         return {"ce_number": principal.ce_number}
     raise Forbidden("No scope for this list.", code="forbidden", title="无权进行此操作")
+
+
+def verification_scope(principal: Principal, school_id: str | None = None) -> dict[str, str | None]:
+    """The (school, district) an admin may verify or export; a school id narrows it when allowed."""
+    if principal.has_role(Role.CITY_ADMIN):
+        return {"school_id": school_id, "district": None}
+    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+        return {"school_id": school_id, "district": principal.district}
+    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
+        if school_id not in (None, principal.school_id):
+            raise Forbidden("Another school.", code="out_of_scope", title="该学校不在您的管理范围内")
+        return {"school_id": principal.school_id, "district": None}
+    raise Forbidden("Admins only.", code="forbidden", title="无权进行此操作")

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hours.adapters.files import FileStore
 from hours.adapters.registrations import RegistrationRepository
 from hours.adapters.repositories import Teachers
 from hours.domain.crediting import RuleViolation, check_source, xuexi_hours
 from hours.domain.units import to_hours
-from hours.service_layer.access import ensure_can_register, teacher_not_found
+from hours.service_layer.access import ensure_can_register, require, teacher_not_found
 from hours.service_layer.crediting import HourFact, HoursBank, rule_error
 from hours.service_layer.rules import RulesService
-from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.enums import HourCategory, Role
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import AppError, Conflict, InvalidInput
 
@@ -33,8 +34,16 @@ class Registration:
 
 
 class Registrations:
-    def __init__(self, store: RegistrationRepository, teachers: Teachers, bank: HoursBank, rules: RulesService) -> None:
+    def __init__(
+        self,
+        store: RegistrationRepository,
+        teachers: Teachers,
+        bank: HoursBank,
+        rules: RulesService,
+        files: FileStore,
+    ) -> None:
         self.store = store
+        self.files = files
         self.teachers = teachers
         self.bank = bank
         self.rules = rules
@@ -108,6 +117,11 @@ class Registrations:
         proof = await self.store.proof(proof_id)
         if proof is None or proof.get("uploaded_by") != principal.subject:
             raise InvalidInput("Unknown proof file.", code="proof_not_found", title="找不到该证明文件")
+
+    async def upload_proof(self, principal: Principal, filename: str, data: bytes) -> Doc:
+        """A sealed proof (PDF or image) of a school or the city, checked before it is stored."""
+        require(principal, Role.SCHOOL_ADMIN, Role.CITY_ADMIN)
+        return await self.save_proof(principal, self.files.save(filename, data).as_doc())
 
     async def save_proof(self, principal: Principal, stored: Doc) -> Doc:
         doc = {

@@ -9,7 +9,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from hours.adapters.rules import RulesRepository
-from hours.domain.rules import YearRules, default_rules
+from hours.domain.rules import Period, YearRules, default_rules
+from hours.service_layer.access import require
+from jijiao_contracts.enums import Role
+from jijiao_kit.auth import Principal
 from jijiao_kit.errors import InvalidInput
 
 
@@ -40,3 +43,14 @@ class RulesService:
         await self.repository.put(year, rules.model_dump(mode="json"), by, datetime.now(UTC).isoformat())
         self._cache.pop(year, None)
         return rules
+
+    async def replace(self, principal: Principal, year: int, body: dict[str, Any]) -> YearRules:
+        """The city admin replaces the year's rules (omitted parts take their defaults)."""
+        require(principal, Role.CITY_ADMIN)
+        return await self.store(year, body, principal.subject)
+
+    async def open_complaint_period(self, principal: Principal, year: int, period: Period) -> YearRules:
+        require(principal, Role.CITY_ADMIN)
+        data = (await self.for_year(year)).model_dump(mode="json")
+        data["complaint_period"] = period.model_dump(mode="json")
+        return await self.store(year, data, principal.subject)

@@ -15,9 +15,12 @@ from hours.adapters.verifications import VerificationRepository
 from hours.domain.rules import FIRST_YEAR, YearRules
 from hours.domain.units import to_hours, to_units
 from hours.domain.verification import Verification, YearSums, verify_chain
+from hours.service_layer.access import require, verification_scope
 from hours.service_layer.rules import RulesService
 from jijiao_contracts import Actor
+from jijiao_contracts.enums import Role
 from jijiao_contracts.events.hours import PRODUCER, VerificationCompleted
+from jijiao_kit.auth import Principal
 from jijiao_kit.errors import InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
 
@@ -59,6 +62,25 @@ class VerificationService:
         self.store = store
         self.teachers = teachers
         self.rules = rules
+
+    async def run_in_scope(self, principal: Principal, year: int) -> Doc:
+        """Annual verification of every teacher the admin covers."""
+        return await self.run(year, **verification_scope(principal), by=principal.subject)
+
+    async def school_export(self, principal: Principal, year: int, school_id: str) -> list[Doc]:
+        """The school's verification rows, if the admin covers the school (an empty list when a district
+        admin asks for a school of another district)."""
+        scope = verification_scope(principal, school_id)
+        return await self.school_rows(year, school_id=school_id, district=scope["district"])
+
+    async def cycle_in_scope(self, principal: Principal, cycle_id: str, school_id: str | None = None) -> Doc:
+        return await self.cycle_rows(cycle_id, **verification_scope(principal, school_id))
+
+    async def configure_cycle(
+        self, principal: Principal, cycle_id: str, name: str, start_year: int, end_year: int
+    ) -> Doc:
+        require(principal, Role.CITY_ADMIN)
+        return await self.set_cycle(cycle_id, name, start_year, end_year, principal.subject)
 
     async def _rules_range(self, first: int, last: int) -> dict[int, YearRules]:
         return {year: await self.rules.for_year(year) for year in range(first, last + 1)}
