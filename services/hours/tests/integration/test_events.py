@@ -3,7 +3,6 @@ scope current; studio facts feed the points bank and the studio cap."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -72,7 +71,7 @@ async def year_totals(client: httpx.AsyncClient, token: str, ce: str, year: int 
 
 
 async def test_duplicate_and_reordered_results_credit_the_same(
-    container: Container, client: httpx.AsyncClient, make_token: Any
+    container: Container, client: httpx.AsyncClient, make_token: Any, drained: Any
 ) -> None:
     worker = create_worker(container)
     facts = [("r1", 8.0), ("r2", 6.0), ("r3", 5.5), ("r4", 4.5), ("r5", 2.0)]  # 26 school-based hours, cap 18
@@ -94,7 +93,7 @@ async def test_duplicate_and_reordered_results_credit_the_same(
         ledger = container.infra.db["ledger"]
         await eventually(lambda: _count(ledger, 11), timeout=20)
         await eventually(lambda: _all_relayed(ledger), timeout=20)  # every HoursCredited was published
-        await asyncio.sleep(0.3)  # duplicates still in flight must change nothing
+    await drained(container.settings, lambda: create_worker(container))  # duplicates in flight were handled too
     city = make_token("city_admin")
     a = await year_totals(client, city, "2026000001")
     b = await year_totals(client, city, "2026000002")
@@ -163,7 +162,7 @@ async def _is_school(container: Container, ce: str, school: str) -> bool:
 
 
 async def test_studio_facts_feed_points_and_the_studio_cap(
-    clock: MovableClock, container: Container, client: httpx.AsyncClient, make_token: Any
+    clock: MovableClock, container: Container, client: httpx.AsyncClient, make_token: Any, drained: Any
 ) -> None:
     clock.set(datetime(2026, 6, 1, tzinfo=UTC))
     worker = create_worker(container)
@@ -196,7 +195,7 @@ async def test_studio_facts_feed_points_and_the_studio_cap(
             )
         await eventually(lambda: _count(container.infra.db["ledger"], 3), timeout=20)
         await eventually(lambda: _balance(container, 500), timeout=20)
-        await asyncio.sleep(0.5)  # let any duplicate still in flight arrive: it must change nothing
+    await drained(container.settings, lambda: create_worker(container))  # every duplicate was handled too
     points = await container.points.account("2026000001", 2026)
     assert points["balance"] == 500 and len(points["entries"]) == 1
     totals = await year_totals(client, make_token("city_admin"), "2026000001")

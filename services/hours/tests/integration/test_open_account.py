@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +31,7 @@ def registered(ce_number: str) -> TeacherRegistered:
 
 @pytest.mark.parametrize("batch_size", [200, 1], ids=["in-batches", "one-by-one"])
 async def test_teacher_registered_opens_a_zero_account(
-    settings_env: dict[str, Any], make_token: Any, batch_size: int
+    settings_env: dict[str, Any], make_token: Any, batch_size: int, drained: Any
 ) -> None:
     container = build(Settings(**settings_env, consumer_batch_size=batch_size))
     worker = create_worker(container)
@@ -47,15 +46,13 @@ async def test_teacher_registered_opens_a_zero_account(
                 correlation_id=None,
             )
         await eventually(lambda: container.teachers.get("2026000101"))
-        await asyncio.sleep(0.3)  # the duplicates are consumed too
-        app = create_app(build(Settings(**settings_env)))
-        async with api_client(app) as client:
-            response = await client.get(
-                "/v1/teachers/2026000101/years/2026/hours", headers=bearer(make_token("city_admin"))
-            )
-            missing = await client.get(
-                "/v1/teachers/2026999999/years/2026/hours", headers=bearer(make_token("city_admin"))
-            )
+    await drained(container.settings, lambda: create_worker(container))  # the duplicates were consumed too
+    app = create_app(build(Settings(**settings_env)))
+    async with api_client(app) as client:
+        response = await client.get(
+            "/v1/teachers/2026000101/years/2026/hours", headers=bearer(make_token("city_admin"))
+        )
+        missing = await client.get("/v1/teachers/2026999999/years/2026/hours", headers=bearer(make_token("city_admin")))
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["public"], body["professional"], body["elective"], body["total"]) == (0, 0, 0, 0)

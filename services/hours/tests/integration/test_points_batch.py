@@ -16,9 +16,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hours.adapters.points_accounts import new_account
 from hours.bootstrap import Container
 from hours.service_layer.crediting import key_hash
-from hours.service_layer.points import BatchAwards, new_account
+from hours.service_layer.points import BatchAwards
 from jijiao_contracts.events.hours import PointsAwarded
 from jijiao_kit.clock import MovableClock
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jijiao_contracts.enums import Role
-from jijiao_kit.access import covers
+from jijiao_kit.access import ADMIN_LEVELS, covers
 from jijiao_kit.access import scope_filter as kit_scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden, NotFound
@@ -80,3 +80,15 @@ def scope_filter(principal: Principal) -> dict[str, Any]:
     if scope is not None:
         return scope
     raise Forbidden("No scope for this list.", code="forbidden", title="无权进行此操作")
+
+
+def verification_scope(principal: Principal, school_id: str | None = None) -> dict[str, str | None]:
+    """The (school, district) an admin may verify or export; a school id narrows it when allowed."""
+    scope = kit_scope_filter(principal, levels=ADMIN_LEVELS)
+    if scope is None:
+        raise Forbidden("Admins only.", code="forbidden", title="无权进行此操作")
+    if "school_id" in scope:
+        if school_id not in (None, scope["school_id"]):
+            raise Forbidden("Another school.", code="out_of_scope", title="该学校不在您的管理范围内")
+        return {"school_id": scope["school_id"], "district": None}
+    return {"school_id": school_id, "district": scope.get("district")}

@@ -8,9 +8,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from hours.adapters.mongo import COMPLAINTS
+from hours.adapters.complaints import ComplaintRepository
 from hours.adapters.repositories import Teachers
 from hours.service_layer.access import require, scope_filter, teacher_not_found
 from hours.service_layer.rules import RulesService
@@ -27,8 +25,8 @@ def _aware(at: datetime) -> datetime:
 
 
 class Complaints:
-    def __init__(self, db: AsyncDatabase[Doc], teachers: Teachers, rules: RulesService, clock: Clock) -> None:
-        self.collection = db[COMPLAINTS]
+    def __init__(self, complaints: ComplaintRepository, teachers: Teachers, rules: RulesService, clock: Clock) -> None:
+        self.complaints = complaints
         self.teachers = teachers
         self.rules = rules
         self.clock = clock
@@ -61,11 +59,11 @@ class Complaints:
             "status": "open",
             "filed_at": now,
         }
-        await self.collection.insert_one(doc)
+        await self.complaints.add(doc)
         return doc
 
     async def handle(self, principal: Principal, complaint_id: str, reply: str) -> Doc:
-        doc = await self.collection.find_one({"_id": complaint_id})
+        doc = await self.complaints.get(complaint_id)
         if doc is None:
             raise NotFound("No such complaint.", code="complaint_not_found", title="找不到该投诉")
         if not (
@@ -75,17 +73,13 @@ class Complaints:
             raise Forbidden("Only the district handles this complaint.", code="forbidden", title="无权处理该投诉")
         if not reply.strip():
             raise InvalidInput("reply is required.", code="reply_required", title="请填写处理意见")
-        result = await self.collection.find_one_and_update(
-            {"_id": complaint_id, "status": "open"},
+        result = await self.complaints.handle(
+            complaint_id,
             {
-                "$set": {
-                    "status": "handled",
-                    "reply": reply.strip()[:4000],
-                    "handled_by": principal.subject,
-                    "handled_at": self.clock.now().isoformat(),
-                }
+                "reply": reply.strip()[:4000],
+                "handled_by": principal.subject,
+                "handled_at": self.clock.now().isoformat(),
             },
-            return_document=True,
         )
         if result is None:
             raise Conflict("The complaint was already handled.", code="complaint_already_handled", title="该投诉已处理")
@@ -104,14 +98,12 @@ class Complaints:
         self, principal: Principal, year: int | None, status: str | None, *, skip: int = 0, limit: int = 200
     ) -> list[Doc]:
         """A page of complaints, newest first."""
-        cursor = self.collection.find(self._query(principal, year, status)).sort("filed_at", -1).skip(skip).limit(limit)
-        return [doc async for doc in cursor]
+        return await self.complaints.search(self._query(principal, year, status), skip=skip, limit=limit)
 
     async def statistics(self, principal: Principal, year: int | None) -> list[Doc]:
         """Per school: every complaint in scope counts (no page limit)."""
         stats: dict[str, Doc] = defaultdict(lambda: {"total": 0, "open": 0, "handled": 0})
-        projection = {"school_id": 1, "school_name": 1, "status": 1}
-        async for doc in self.collection.find(self._query(principal, year, None), projection):
+        for doc in await self.complaints.schools_and_status(self._query(principal, year, None)):
             row = stats[doc.get("school_id") or ""]
             row.update({"school_id": doc.get("school_id"), "school_name": doc.get("school_name")})
             row["total"] += 1

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hours.adapters.teacher_years import YearWrite
 from hours.domain.crediting import FactShare, RuleViolation, allocate, withdraw
 from hours.domain.rules import YearRules
 from hours.domain.units import to_hours, to_units
-from hours.service_layer.crediting import HoursBank, key_hash, rule_error
+from hours.service_layer.crediting import HoursBank, key_hash, reservation, rule_error
 from hours.service_layer.facts import result_fact
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory
@@ -45,26 +46,28 @@ class ResultState:
     key: str
 
     @staticmethod
-    def of(year_doc: Doc, result_id: str) -> tuple[ResultState, Doc]:
-        """The applied state of a result and the teacher-year condition that it is still so."""
+    def of(year_doc: Doc, result_id: str) -> tuple[ResultState, YearWrite]:
+        """The applied state of a result and a teacher-year write that expects it to be still so."""
+        year_id = str(year_doc.get("_id", ""))
         stored = (year_doc.get("results") or {}).get(result_id)
         if stored is not None:
             state = ResultState(int(stored["rev"]), bool(stored["on"]), str(stored["key"]))
-            return state, {f"results.{result_id}.rev": state.rev}
+            return state, YearWrite(year_id, result_rev={result_id: state.rev})
         first = key_hash(f"result:{result_id}")
         on = first in (year_doc.get("grants") or {})
-        condition = {f"results.{result_id}": {"$exists": False}, f"grants.{first}": {"$exists": on}}
-        return ResultState(1 if on else 0, on, first), condition
+        return ResultState(1 if on else 0, on, first), YearWrite(
+            year_id, results_unapplied=[result_id], grants_present={first: on}
+        )
 
     def stored(self) -> Doc:
         return {"rev": self.rev, "on": self.on, "key": self.key}
 
 
-def as_read(doc: Doc, field: str, group: str) -> Any:
-    """The condition that ``<field>.<group>`` still holds what ``doc`` holds (also: still absent, for a
-    group added to the year's rules after the document was created)."""
+def as_read(doc: Doc, field: str, group: str) -> int | None:
+    """What ``<field>.<group>`` holds in ``doc`` (None: absent, for a group added to the year's rules
+    after the document was created): a write expects it unchanged."""
     value = (doc.get(field) or {}).get(group)
-    return value if value is not None else {"$exists": False}
+    return int(value) if value is not None else None
 
 
 class ResultCorrections:
@@ -80,27 +83,31 @@ class ResultCorrections:
         year_id = await self.bank.ensure_year(event.ce_number, event.year)
         rules = await self.bank.rules.for_year(event.year)
         for _ in range(200):
-            doc = await self.bank.years.find_one({"_id": year_id}) or {}
+            doc = await self.bank.years.get(year_id) or {"_id": year_id}
             state, unchanged = ResultState.of(doc, event.result_id)
             if state.rev >= revision:
                 return  # this registration, or a newer one, was applied
             if state.on == event.passed:  # nothing to move: remember the revision
-                after = ResultState(revision, state.on, state.key)
-                written = await self.bank.years.update_one(
-                    {"_id": year_id, **unchanged}, {"$set": {f"results.{event.result_id}": after.stored()}}
-                )
+                unchanged.results = {event.result_id: ResultState(revision, state.on, state.key).stored()}
+                written = await self.bank.years.write(unchanged)
             elif event.passed:
                 written = await self._credit_again(doc, rules, event, envelope, revision, unchanged)
             else:
                 written = await self._withdraw(doc, rules, event, envelope, revision, state, unchanged)
-            if written is not None and written.modified_count == 1:
+            if written:
                 return
             await asyncio.sleep(random.uniform(0, 0.01))  # lost a race on this teacher-year: read again
         raise Conflict("Too much contention on this teacher's year.", code="busy", title="系统繁忙，请稍后重试")
 
     async def _credit_again(
-        self, doc: Doc, rules: YearRules, event: ResultRegistered, envelope: Envelope, revision: int, unchanged: Doc
-    ) -> Any:
+        self,
+        doc: Doc,
+        rules: YearRules,
+        event: ResultRegistered,
+        envelope: Envelope,
+        revision: int,
+        unchanged: YearWrite,
+    ) -> bool:
         fact = dataclasses.replace(
             result_fact(event, envelope), source_key=f"result:{event.result_id}:{revision}", result_id=None
         )
@@ -111,15 +118,18 @@ class ResultCorrections:
             grant = allocate(rules, fact.source, fact.category, to_units(fact.hours), used)
         except RuleViolation as exc:  # the year's rules changed since: refused like a first registration
             raise rule_error(exc) from exc
-        entry = self.bank._entry(kh, fact, grant)
-        condition: Doc = {"_id": doc["_id"], **unchanged, f"grants.{kh}": {"$exists": False}}
+        entry = self.bank.new_entry(kh, fact, grant)
+        change = reservation(doc["_id"], kh, group, grant, entry)
+        change.results_unapplied = unchanged.results_unapplied
+        change.result_rev = unchanged.result_rev
+        change.grants_present = unchanged.grants_present
+        change.no_grants = [kh]
         if group is not None:
-            condition[f"used.{group}"] = as_read(doc, "used", group)
-        update = self.bank._reserve(kh, group, grant, entry)
-        update["$set"][f"results.{event.result_id}"] = ResultState(revision, True, kh).stored()
-        written = await self.bank.years.update_one(condition, update)
-        if written.modified_count == 1:
-            await self.bank._materialize(doc["_id"], kh, entry)
+            change.used_is = {group: as_read(doc, "used", group)}
+        change.results = {event.result_id: ResultState(revision, True, kh).stored()}
+        written = await self.bank.years.write(change)
+        if written:
+            await self.bank.materialize(doc["_id"], kh, entry)
         return written
 
     async def _withdraw(
@@ -130,56 +140,45 @@ class ResultCorrections:
         envelope: Envelope,
         revision: int,
         state: ResultState,
-        unchanged: Doc,
-    ) -> Any:
+        unchanged: YearWrite,
+    ) -> bool:
         facts, entries = await self._facts(doc)
         target = facts.get(state.key)
         if target is None:
-            return None  # its entry is not written yet (being materialised): read again
+            return False  # its entry is not written yet (being materialised): read again
         group = rules.cap_group(target.source, target.category)
         counted = [fact for fact in facts.values() if group and rules.cap_group(fact.source, fact.category) == group]
         if group and sum(fact.net for fact in counted) != (doc.get("used") or {}).get(group, 0):
-            return None  # the ledger and the counter disagree for a moment (a write in flight)
+            return False  # the ledger and the counter disagree for a moment (a write in flight)
         deltas = withdraw(rules, list(facts.values()), state.key)
         tag = f"{event.result_id}:{revision}"
         adjustments = [
             self._adjustment(entries[key], delta, REVOKED if key == state.key else REFILLED, tag, event, envelope)
             for key, delta in deltas.items()
         ]
-        condition: Doc = {"_id": doc["_id"], **unchanged}
-        sets: Doc = {
-            f"results.{event.result_id}": ResultState(revision, False, state.key).stored(),
-            # for good, even with nothing credited (cut to 0 by the cap): never refilled, never counted
-            f"withdrawn.{state.key}": True,
-        }
-        inc: Doc = {}
+        change = unchanged
+        change.results = {event.result_id: ResultState(revision, False, state.key).stored()}
+        # for good, even with nothing credited (cut to 0 by the cap): never refilled, never counted
+        change.withdrawn = [state.key]
+        change.no_grants = [adjustment["_id"] for adjustment in adjustments]
+        change.grants = {adjustment["_id"]: to_units(adjustment["credited"]) for adjustment in adjustments}
+        change.pending = {adjustment["_id"]: adjustment for adjustment in adjustments}
         if group is not None:  # nobody changed the group's facts since they were read (see crediting.py)
-            condition[f"serial.{group}"] = as_read(doc, "serial", group)
-            inc[f"serial.{group}"] = 1
-        for adjustment in adjustments:
-            condition[f"grants.{adjustment['_id']}"] = {"$exists": False}
-            sets[f"grants.{adjustment['_id']}"] = to_units(adjustment["credited"])
-            sets[f"pending.{adjustment['_id']}"] = adjustment
-        if adjustments:
-            inc["pending_count"] = len(adjustments)
-        if group is not None:
-            condition[f"used.{group}"] = as_read(doc, "used", group)
-            inc[f"used.{group}"] = sum(deltas.values())
-        written = await self.bank.years.update_one(condition, {"$set": sets, **({"$inc": inc} if inc else {})})
-        if written.modified_count == 1:
+            change.serial_is = {group: as_read(doc, "serial", group)}
+            change.bump_serial = {group: 1}
+            change.used_is = {group: as_read(doc, "used", group)}
+            change.add_used = {group: sum(deltas.values())}
+        written = await self.bank.years.write(change)
+        if written:
             for adjustment in adjustments:
-                await self.bank._materialize(doc["_id"], adjustment["_id"], adjustment)
+                await self.bank.materialize(doc["_id"], adjustment["_id"], adjustment)
         return written
 
     async def _facts(self, doc: Doc) -> tuple[dict[str, FactShare], dict[str, Doc]]:
         """The teacher-year's facts that still count, with what each nets after its adjustments
         (ledger entries and pending ones not yet written), and their entries."""
-        entries = {
-            entry["_id"]: entry
-            async for entry in self.bank.ledger.find(
-                {"ce_number": doc["ce_number"], "year": doc["year"]}, {"outbox": 0, "outbox_pending": 0}
-            )
-        }
+        year = int(doc["year"])
+        entries = {entry["_id"]: entry for entry in await self.bank.ledger.of_teacher(doc["ce_number"], year, year)}
         entries.update(doc.get("pending") or {})
         nets: dict[str, int] = {}
         withdrawn = set(doc.get("withdrawn") or {})

@@ -17,23 +17,21 @@ withdrawal whose freed room is given to others in full).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from pymongo import UpdateOne
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
-
-from hours.adapters.mongo import LEDGER, TEACHER_YEARS
+from hours.adapters.ledger import LedgerStore
+from hours.adapters.teacher_years import TeacherYearStore, YearWrite, year_id_of
 from hours.domain.crediting import Grant, RuleViolation, allocate, check_source, item_capped
+from hours.domain.rules import YearRules
 from hours.domain.units import to_hours, to_units
-from hours.service_layer.rules import RulesService
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events.hours import PRODUCER, HoursAdjusted, HoursCredited
 from jijiao_kit.errors import Conflict, InvalidInput
-from jijiao_kit.outbox import outbox_entry, with_outbox
+from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
 
@@ -59,9 +57,10 @@ class HourFact:
     # applied (``results.<id>`` in the teacher-year; see service_layer/corrections.py).
     result_id: str | None = None
 
-    def guard(self) -> Doc:
-        """The teacher-year condition that keeps a stale result from being credited."""
-        return {f"results.{self.result_id}": {"$exists": False}} if self.result_id else {}
+    def unapplied(self) -> list[str]:
+        """The results that must have no applied registration state (keeps a stale result from being
+        credited)."""
+        return [self.result_id] if self.result_id else []
 
 
 def rule_error(exc: RuleViolation) -> InvalidInput:
@@ -74,16 +73,32 @@ def rule_error(exc: RuleViolation) -> InvalidInput:
     return InvalidInput(str(exc), code=exc.code, title=titles.get(exc.code, "学时登记不符合规则"))
 
 
+class RulesSource(Protocol):
+    async def for_year(self, year: int) -> YearRules: ...
+
+
+def reservation(year_id: str, kh: str, group: str | None, grant: Grant, entry: Doc) -> YearWrite:
+    """The teacher-year change that grants one fact and holds its ledger entry as pending. Every change
+    to a group's facts raises its serial: the version corrections compare."""
+    return YearWrite(
+        year_id,
+        grants={kh: grant.credited},
+        pending={kh: entry},
+        add_used={group: grant.credited} if group is not None else {},
+        bump_serial={group: 1} if group is not None else {},
+    )
+
+
 class HoursBank:
-    def __init__(self, db: AsyncDatabase[Doc], rules: RulesService) -> None:
-        self.ledger = db[LEDGER]
-        self.years = db[TEACHER_YEARS]
+    def __init__(self, years: TeacherYearStore, ledger: LedgerStore, rules: RulesSource) -> None:
+        self.years = years
+        self.ledger = ledger
         self.rules = rules
 
     async def credit(self, fact: HourFact) -> tuple[Doc, bool]:
         """Returns the ledger entry and whether this call created it."""
         kh = key_hash(fact.source_key)
-        existing = await self.ledger.find_one({"_id": kh}, {"outbox": 0})
+        existing = await self.ledger.get(kh)
         if existing is not None:
             return existing, False
         rules = await self.rules.for_year(fact.year)
@@ -94,53 +109,29 @@ class HoursBank:
         except RuleViolation as exc:
             raise rule_error(exc) from exc
         requested = to_units(fact.hours)
-        year_id = f"{fact.ce_number}:{fact.year}"
+        year_id = year_id_of(fact.ce_number, fact.year)
         group = rules.cap_group(fact.source, fact.category)
         amount, reason, reason_text = item_capped(rules, fact.source, requested)
         fast = Grant(group, requested, amount, reason, reason_text)
-        condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}, **fact.guard()}
+        entry = self.new_entry(kh, fact, fast)
+        change = reservation(year_id, kh, group, fast, entry)
+        change.no_grants = [kh]
+        change.results_unapplied = fact.unapplied()
         if group is not None:
-            condition[f"used.{group}"] = {"$lte": to_units(rules.cap_groups[group].cap) - amount}
-        entry = self._entry(kh, fact, fast)
-        result = await self.years.update_one(condition, self._reserve(kh, group, fast, entry))
-        created = result.modified_count == 1
+            change.used_at_most = {group: to_units(rules.cap_groups[group].cap) - amount}
+        created = await self.years.write(change)
         if not created:
             reserved = await self._reserve_slowly(kh, fact, group, rules.all_groups())
             if reserved is None:  # a newer registration of this result was applied: nothing to credit
                 return {"_id": kh, "source_key": fact.source_key, "stale": True}, False
             entry, created = reserved
-        stored = await self._materialize(year_id, kh, entry)
+        stored = await self.materialize(year_id, kh, entry)
         return stored, created
-
-    def _reserve(self, kh: str, group: str | None, grant: Grant, entry: Doc) -> Doc:
-        inc: Doc = {"pending_count": 1}
-        if group is not None:
-            inc[f"used.{group}"] = grant.credited
-            inc[f"serial.{group}"] = 1  # every change to a group's facts: the version corrections compare
-        return {"$set": {f"grants.{kh}": grant.credited, f"pending.{kh}": entry}, "$inc": inc}
 
     async def ensure_year(self, ce_number: str, year: int) -> str:
         """The teacher-year document exists (created empty if not); returns its id."""
-        year_id = f"{ce_number}:{year}"
         groups = (await self.rules.for_year(year)).all_groups()
-        try:
-            await self.years.update_one(
-                {"_id": year_id},
-                {
-                    "$setOnInsert": {
-                        "ce_number": ce_number,
-                        "year": year,
-                        "used": dict.fromkeys(groups, 0),
-                        "grants": {},
-                        "pending": {},
-                        "pending_count": 0,
-                    }
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            pass
-        return year_id
+        return await self.years.ensure(ce_number, year, groups)
 
     async def _reserve_slowly(
         self, kh: str, fact: HourFact, group: str | None, groups: list[str]
@@ -150,29 +141,31 @@ class HoursBank:
         year_id = await self.ensure_year(fact.ce_number, fact.year)
         rules = await self.rules.for_year(fact.year)
         for _ in range(500):
-            doc = await self.years.find_one({"_id": year_id}) or {}
+            doc = await self.years.get(year_id) or {}
             if fact.result_id and fact.result_id in (doc.get("results") or {}):
                 return None
             if kh in (doc.get("grants") or {}):
                 pending = (doc.get("pending") or {}).get(kh)
                 if pending is not None:
                     return pending, False
-                stored = await self.ledger.find_one({"_id": kh}, {"outbox": 0})
+                stored = await self.ledger.get(kh)
                 if stored is not None:
                     return stored, False
                 continue  # being materialised right now
             used = (doc.get("used") or {}).get(group) if group else None
             grant = allocate(rules, fact.source, fact.category, to_units(fact.hours), used or 0)
-            condition: Doc = {"_id": year_id, f"grants.{kh}": {"$exists": False}, **fact.guard()}
+            entry = self.new_entry(kh, fact, grant)
+            change = reservation(year_id, kh, group, grant, entry)
+            change.no_grants = [kh]
+            change.results_unapplied = fact.unapplied()
             if group is not None:
-                condition[f"used.{group}"] = used if used is not None else {"$exists": False}
-            entry = self._entry(kh, fact, grant)
-            result = await self.years.update_one(condition, self._reserve(kh, group, grant, entry))
-            if result.modified_count == 1:
+                change.used_is = {group: used}
+            if await self.years.write(change):
                 return entry, True
         raise Conflict("Too much contention on this teacher's year.", code="busy", title="系统繁忙，请稍后重试")
 
-    def _entry(self, kh: str, fact: HourFact, grant: Grant) -> Doc:
+    def new_entry(self, kh: str, fact: HourFact, grant: Grant) -> Doc:
+        """The ledger entry of a fact's grant (held as pending until written)."""
         return {
             "_id": kh,
             "source_key": fact.source_key,
@@ -212,34 +205,29 @@ class HoursBank:
             reason_text=entry.get("reason_text"),
         )
 
-    def ledger_document(self, entry: Doc) -> Doc:
-        """The ledger entry as inserted: with its HoursCredited (or, for a correction, HoursAdjusted)
-        event in the same write."""
+    def entry_events(self, entry: Doc) -> list[Doc]:
+        """The outbox entries written with a ledger entry: its HoursCredited (or, for a correction,
+        HoursAdjusted) event."""
         event = self.adjusted_event(entry) if entry.get("adjusts") else self.credited_event(entry)
-        return with_outbox(entry, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=entry["registered_by"]))])
+        return [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=entry["registered_by"]))]
 
-    async def _materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
-        try:
-            await self.ledger.insert_one(self.ledger_document(entry))
-        except DuplicateKeyError:
-            pass
-        await self.years.update_one(*clear_pending(year_id, [kh]))
+    async def materialize(self, year_id: str, kh: str, entry: Doc) -> Doc:
+        """Write a reserved entry to the ledger (with its event), then drop its pending copy."""
+        await self.ledger.add(entry, self.entry_events(entry))
+        await self.years.clear_pending(year_id, [kh])
         return {key: value for key, value in entry.items() if key not in ("outbox", "outbox_pending")}
 
     async def complete_pending(self) -> int:
         """Write ledger entries reserved by a process that died before writing them (worker job)."""
         done = 0
-        async for doc in self.years.find({"pending_count": {"$gt": 0}}, {"pending": 1}):
-            for kh, entry in list((doc.get("pending") or {}).items()):
-                await self._materialize(doc["_id"], kh, entry)
+        for year_id, pending in await self.years.with_pending():
+            for kh, entry in pending.items():
+                await self.materialize(year_id, kh, entry)
                 done += 1
         return done
 
     async def entries(self, ce_number: str, year_from: int, year_to: int) -> list[Doc]:
-        cursor = self.ledger.find(
-            {"ce_number": ce_number, "year": {"$gte": year_from, "$lte": year_to}}, {"outbox": 0, "outbox_pending": 0}
-        )
-        docs = [doc async for doc in cursor]
+        docs = await self.ledger.of_teacher(ce_number, year_from, year_to)
         docs.sort(key=lambda d: (d["year"], _aware(d["recorded_at"]), d["_id"]))
         return docs
 
@@ -276,26 +264,27 @@ class BatchCrediting:
             by_key.setdefault(key_hash(fact.source_key), fact)
         if not by_key:
             return 0
-        done = {doc["_id"] async for doc in self.bank.ledger.find({"_id": {"$in": list(by_key)}}, {"_id": 1})}
+        done = await self.bank.ledger.existing(list(by_key))
         todo = {kh: fact for kh, fact in by_key.items() if kh not in done}
         by_year: dict[str, list[tuple[str, HourFact]]] = {}
         for kh, fact in todo.items():
-            by_year.setdefault(f"{fact.ce_number}:{fact.year}", []).append((kh, fact))
+            by_year.setdefault(year_id_of(fact.ce_number, fact.year), []).append((kh, fact))
         if not by_year:
             return 0
-        years = await self._load_years(by_year)
-        writes = []
+        wanted = {}
+        for year_id, items in by_year.items():
+            fact0 = items[0][1]
+            wanted[year_id] = (fact0.ce_number, fact0.year, (await self.bank.rules.for_year(fact0.year)).all_groups())
+        years = await self.bank.years.load_many(wanted)
+        changes: list[YearWrite] = []
         planned: dict[str, list[tuple[str, Doc]]] = {}
         for year_id, items in by_year.items():
             doc = years[year_id]
-            fact0 = items[0][1]
-            rules = await self.bank.rules.for_year(fact0.year)
+            rules = await self.bank.rules.for_year(items[0][1].year)
             used = dict(doc.get("used") or {})
             original = dict(used)
             grants = doc.get("grants") or {}
-            condition: Doc = {"_id": year_id}
-            sets: Doc = {}
-            inc: Doc = {}
+            change = YearWrite(year_id)
             entries: list[tuple[str, Doc]] = []
             for kh, fact in items:
                 if kh in grants:
@@ -311,39 +300,27 @@ class BatchCrediting:
                     rules, fact.source, fact.category, to_units(fact.hours), used.get(group, 0) if group else 0
                 )
                 if group is not None:
-                    condition[f"used.{group}"] = original.get(group, {"$exists": False})
                     used[group] = used.get(group, 0) + grant.credited
-                    inc[f"used.{group}"] = inc.get(f"used.{group}", 0) + grant.credited
-                    inc[f"serial.{group}"] = inc.get(f"serial.{group}", 0) + 1
-                condition[f"grants.{kh}"] = {"$exists": False}
-                condition.update(fact.guard())
-                entry = self.bank._entry(kh, fact, grant)
-                sets[f"grants.{kh}"] = grant.credited
-                sets[f"pending.{kh}"] = entry
+                    change.used_is = {**change.used_is, group: original.get(group)}
+                entry = self.bank.new_entry(kh, fact, grant)
+                _add(change, reservation(year_id, kh, group, grant, entry), fact)
                 entries.append((kh, entry))
             if not entries:
                 continue
-            inc["pending_count"] = len(entries)
-            writes.append(UpdateOne(condition, {"$set": sets, "$inc": inc}))
+            changes.append(change)
             planned[year_id] = entries
-        applied = 0
-        if writes:
-            applied = (await self.bank.years.bulk_write(writes, ordered=False)).modified_count
-        if applied == len(writes):  # every guard held: all planned grants are this batch's own
-            own = [self.bank.ledger_document(entry) for entries in planned.values() for _, entry in entries]
-            own_unsets = [
-                UpdateOne(*clear_pending(year_id, [kh for kh, _ in entries])) for year_id, entries in planned.items()
-            ]
-            await self._write_entries(own, own_unsets)
+        applied = await self.bank.years.write_many(changes)
+        if applied == len(changes):  # every guard held: all planned grants are this batch's own
+            own = [entry for entries in planned.values() for _, entry in entries]
+            await self._write_entries(
+                own, [(year_id, [kh for kh, _ in entries]) for year_id, entries in planned.items()]
+            )
             return len(own)
         # Whoever reserved a key (this batch, or a concurrent delivery of the same fact), its pending copy
         # is the entry to write; a key without a grant lost a counter race and goes the single way.
-        after = {
-            doc["_id"]: doc
-            async for doc in self.bank.years.find({"_id": {"$in": list(planned)}}, {"pending": 1, "grants": 1})
-        }
+        after = await self.bank.years.reservations(list(planned))
         to_insert: list[Doc] = []
-        unsets: list[UpdateOne] = []
+        cleared: list[tuple[str, list[str]]] = []
         lost: list[HourFact] = []
         for year_id, entries in planned.items():
             doc = after.get(year_id) or {}
@@ -351,66 +328,28 @@ class BatchCrediting:
             grants = doc.get("grants") or {}
             mine = [(kh, pending[kh]) for kh, _ in entries if kh in pending]
             lost += [todo[kh] for kh, _ in entries if kh not in grants]
-            to_insert += [self.bank.ledger_document(entry) for _, entry in mine]
+            to_insert += [entry for _, entry in mine]
             if mine:
-                unsets.append(UpdateOne(*clear_pending(year_id, [kh for kh, _ in mine])))
-        await self._write_entries(to_insert, unsets)
+                cleared.append((year_id, [kh for kh, _ in mine]))
+        await self._write_entries(to_insert, cleared)
         for fact in lost:  # raced with another writer: the single path sorts it out
             await self.bank.credit(fact)
         return len(to_insert) + len(lost)
 
-    async def _write_entries(self, to_insert: list[Doc], unsets: list[UpdateOne]) -> None:
-        if to_insert:
-            try:
-                await self.bank.ledger.insert_many(to_insert, ordered=False)
-            except BulkWriteError as exc:
-                if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
-                    raise
-        if unsets:
-            await self.bank.years.bulk_write(unsets, ordered=False)
-
-    async def _load_years(self, by_year: dict[str, list[tuple[str, HourFact]]]) -> dict[str, Doc]:
-        ids = list(by_year)
-        projection = {"used": 1, "grants": 1}
-        years = {doc["_id"]: doc async for doc in self.bank.years.find({"_id": {"$in": ids}}, projection)}
-        missing = [year_id for year_id in ids if year_id not in years]
-        if missing:
-            new_docs = []
-            for year_id in missing:
-                fact = by_year[year_id][0][1]
-                rules = await self.bank.rules.for_year(fact.year)
-                new_docs.append(
-                    {
-                        "_id": year_id,
-                        "ce_number": fact.ce_number,
-                        "year": fact.year,
-                        "used": dict.fromkeys(rules.all_groups(), 0),
-                        "grants": {},
-                        "pending": {},
-                        "pending_count": 0,
-                    }
-                )
-            taken: list[str] = []  # created meanwhile by another writer: read them
-            try:
-                await self.bank.years.insert_many(new_docs, ordered=False)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(error.get("code") != 11000 for error in errors):
-                    raise
-                taken = [new_docs[error["index"]]["_id"] for error in errors]
-            for doc in new_docs:
-                if doc["_id"] not in taken:
-                    years[doc["_id"]] = {"_id": doc["_id"], "used": doc["used"], "grants": doc["grants"]}
-            if taken:
-                async for doc in self.bank.years.find({"_id": {"$in": taken}}, projection):
-                    years[doc["_id"]] = doc
-        return years
+    async def _write_entries(self, entries: list[Doc], cleared: list[tuple[str, list[str]]]) -> None:
+        await self.bank.ledger.add_many([(entry, self.bank.entry_events(entry)) for entry in entries])
+        await self.bank.years.clear_pending_many(cleared)
 
 
-def clear_pending(year_id: str, keys: list[str]) -> tuple[Doc, Doc]:
-    """Remove the pending copies of these grants once their ledger entries are written (only those still
-    there, so the counter stays exact when two writers finish the same grant)."""
-    return (
-        {"_id": year_id, **{f"pending.{kh}": {"$exists": True} for kh in keys}},
-        {"$unset": {f"pending.{kh}": "" for kh in keys}, "$inc": {"pending_count": -len(keys)}},
-    )
+def _add(batch: YearWrite, one: YearWrite, fact: HourFact) -> None:
+    """Add one fact's reservation to its teacher-year's batch write."""
+    batch.no_grants = [*batch.no_grants, *one.grants]
+    batch.results_unapplied = [*batch.results_unapplied, *fact.unapplied()]
+    batch.grants = {**batch.grants, **one.grants}
+    batch.pending = {**batch.pending, **one.pending}
+    batch.add_used = _summed(batch.add_used, one.add_used)
+    batch.bump_serial = _summed(batch.bump_serial, one.bump_serial)
+
+
+def _summed(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    return {key: a.get(key, 0) + b.get(key, 0) for key in {*a, *b}}

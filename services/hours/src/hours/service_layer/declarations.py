@@ -5,15 +5,12 @@ final approval (keyed on the declaration, so once)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pymongo.asynchronous.database import AsyncDatabase
-
+from hours.adapters.declarations import DeclarationRepository
 from hours.adapters.files import FileStore
-from hours.adapters.mongo import DECLARATIONS
 from hours.adapters.repositories import Teachers
 from hours.service_layer.access import require, scope_filter, teacher_not_found
 from hours.service_layer.crediting import HourFact, HoursBank
@@ -23,7 +20,7 @@ from jijiao_contracts.enums import HourCategory, Role
 from jijiao_contracts.events.hours import PRODUCER, DeclarationReviewed
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from jijiao_kit.outbox import outbox_entry, outbox_update, with_outbox
+from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
 
@@ -53,7 +50,7 @@ def _state_conflict(status: str) -> Conflict:
 class Declarations:
     def __init__(
         self,
-        db: AsyncDatabase[Doc],
+        declarations: DeclarationRepository,
         teachers: Teachers,
         bank: HoursBank,
         rules: RulesService,
@@ -61,7 +58,7 @@ class Declarations:
         *,
         max_files: int,
     ) -> None:
-        self.collection = db[DECLARATIONS]
+        self.declarations = declarations
         self.teachers = teachers
         self.bank = bank
         self.rules = rules
@@ -132,7 +129,7 @@ class Declarations:
             "created_at": now,
             "updated_at": now.isoformat(),
         }
-        await self.collection.insert_one(with_outbox(doc, []))
+        await self.declarations.add(doc)
         return doc
 
     async def resubmit(
@@ -145,21 +142,14 @@ class Declarations:
         attachments = {item["id"]: item for item in stored} if stored else doc["attachments"]
         round_no = int(doc["round"]) + 1
         now = datetime.now(UTC)
-        result = await self.collection.update_one(
-            {"_id": declaration_id, "status": "returned", "version": doc["version"]},
-            {
-                "$set": {
-                    **clean,
-                    "attachments": attachments,
-                    "status": "submitted",
-                    "round": round_no,
-                    f"rounds.{round_no}": {"submitted_at": now, **clean, "attachment_ids": list(attachments)},
-                    "updated_at": now.isoformat(),
-                },
-                "$inc": {"version": 1},
-            },
+        written = await self.declarations.resubmit(
+            declaration_id,
+            doc["version"],
+            {**clean, "attachments": attachments, "updated_at": now.isoformat()},
+            round_no,
+            {"submitted_at": now, **clean, "attachment_ids": list(attachments)},
         )
-        if result.modified_count != 1:
+        if not written:
             raise _state_conflict("changed")
         return await self.get(principal, declaration_id)
 
@@ -171,7 +161,7 @@ class Declarations:
         decision: Literal["approve", "return"],
         reason: str | None,
     ) -> Doc:
-        doc = await self.collection.find_one({"_id": declaration_id}, {"outbox": 0})
+        doc = await self.declarations.get(declaration_id)
         if doc is None:
             raise _not_found(declaration_id)
         if level == "initial":
@@ -212,24 +202,25 @@ class Declarations:
             "reviewer_name": principal.name,
             "at": now,
         }
-        update = outbox_update(
-            {
-                "$set": {"status": status, f"rounds.{doc['round']}.{level}": review, "updated_at": now.isoformat()},
-                "$inc": {"version": 1},
-            },
-            [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=principal.subject, role=level))],
+        written = await self.declarations.review(
+            declaration_id,
+            expected=expected,
+            version=doc["version"],
+            status=status,
+            round_no=int(doc["round"]),
+            level=level,
+            review=review,
+            updated_at=now.isoformat(),
+            events=[outbox_entry(event, producer=PRODUCER, actor=Actor(subject=principal.subject, role=level))],
         )
-        result = await self.collection.update_one(
-            {"_id": declaration_id, "status": expected, "version": doc["version"]}, update
-        )
-        if result.modified_count != 1:
+        if not written:
             raise _state_conflict("changed")
         if status == "approved":
             await self.credit_approved(declaration_id)
         return await self.get(principal, declaration_id)
 
     async def credit_approved(self, declaration_id: str) -> Doc | None:
-        doc = await self.collection.find_one({"_id": declaration_id}, {"outbox": 0})
+        doc = await self.declarations.get(declaration_id)
         if doc is None or doc["status"] != "approved":
             return None
         final = doc["rounds"][str(doc["round"])].get("final") or {}
@@ -248,11 +239,11 @@ class Declarations:
             )
         )
         if doc.get("entry_id") != entry["_id"]:
-            await self.collection.update_one({"_id": declaration_id}, {"$set": {"entry_id": entry["_id"]}})
+            await self.declarations.set_entry(declaration_id, entry["_id"])
         return entry
 
     async def _own(self, principal: Principal, declaration_id: str) -> Doc:
-        doc = await self.collection.find_one({"_id": declaration_id}, {"outbox": 0})
+        doc = await self.declarations.get(declaration_id)
         if doc is None or not (principal.has_role(Role.TEACHER) and principal.ce_number == doc["ce_number"]):
             raise _not_found(declaration_id)
         return doc
@@ -262,7 +253,7 @@ class Declarations:
         return all(doc.get(key) == value for key, value in scope.items())
 
     async def get(self, principal: Principal, declaration_id: str) -> Doc:
-        doc = await self.collection.find_one({"_id": declaration_id}, {"outbox": 0, "outbox_pending": 0})
+        doc = await self.declarations.get(declaration_id)
         if doc is None or not self._visible(principal, doc):
             raise _not_found(declaration_id)
         return doc
@@ -281,21 +272,13 @@ class Declarations:
 
     async def search(self, principal: Principal, filters: Doc, *, skip: int = 0, limit: int = 200) -> list[Doc]:
         """A page of the declarations matching the §6 filters in the caller's scope, newest first."""
-        query: Doc = {}
+        equal: Doc = {}
         for key in ("year", "training_type", "status", "ce_number"):
             if filters.get(key) is not None:
-                query[key] = filters[key]
-        for key, field in (("title", "title"), ("institution", "institution"), ("teacher_name", "teacher_name")):
-            if filters.get(key):
-                query[field] = {"$regex": re.escape(str(filters[key]))}
+                equal[key] = filters[key]
+        contains = {key: str(filters[key]) for key in ("title", "institution", "teacher_name") if filters.get(key)}
         scope = scope_filter(principal)
-        if any(key in query and query[key] != value for key, value in scope.items()):
+        if any(key in equal and equal[key] != value for key, value in scope.items()):
             return []  # a filter outside the caller's scope matches nothing
-        query.update(scope)
-        cursor = (
-            self.collection.find(query, {"outbox": 0, "outbox_pending": 0})
-            .sort("created_at", -1)
-            .skip(skip)
-            .limit(limit)
-        )
-        return [doc async for doc in cursor]
+        equal.update(scope)
+        return await self.declarations.search(equal, contains, skip=skip, limit=limit)

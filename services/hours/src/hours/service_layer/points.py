@@ -12,12 +12,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import UpdateOne
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
-
 from hours.adapters import points_facts
-from hours.adapters.mongo import POINTS
+from hours.adapters.points_accounts import NewFacts, PointsAccountStore, account_id_of
 from hours.domain.points import (
     UnknownRule,
     award,
@@ -27,8 +23,7 @@ from hours.domain.points import (
     natural_year,
     redeemable_hours,
 )
-from hours.service_layer.crediting import HourFact, HoursBank, key_hash
-from hours.service_layer.rules import RulesService
+from hours.service_layer.crediting import HourFact, HoursBank, RulesSource, key_hash
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory
 from jijiao_contracts.events.hours import (
@@ -41,10 +36,9 @@ from jijiao_contracts.events.hours import (
 )
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, InvalidInput
-from jijiao_kit.outbox import outbox_entry, outbox_update
+from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
-LIGHT = {"outbox": 0, "facts": 0, "redemptions": 0}
 
 ERRORS = {
     "redemption_cap": ("Yearly redemption cap reached for this category.", "本年度该类别积分兑换已达上限(10学时)"),
@@ -64,43 +58,12 @@ def _conflict(code: str) -> Conflict:
     return Conflict(detail, code=code, title=title)
 
 
-def new_account(account_id: str, ce_number: str, year: int) -> Doc:
-    return {
-        "_id": account_id,
-        "ce_number": ce_number,
-        "year": year,
-        "version": 0,
-        "earned": 0,
-        "spent": 0,
-        "expired": 0,
-        "balance": 0,
-        "closed": False,
-        "by_rule": {},
-        "facts": {},
-        "redeemed": {"professional": 0, "elective": 0},
-        "redemptions": {},
-        "outbox": {},
-        "outbox_pending": 0,
-    }
-
-
 class PointsBank:
-    def __init__(self, db: AsyncDatabase[Doc], rules: RulesService, hours: HoursBank, clock: Clock) -> None:
-        self.accounts = db[POINTS]
+    def __init__(self, accounts: PointsAccountStore, rules: RulesSource, hours: HoursBank, clock: Clock) -> None:
+        self.accounts = accounts
         self.rules = rules
         self.hours = hours
         self.clock = clock
-
-    async def _load(self, ce_number: str, year: int, projection: Doc | None = None) -> Doc:
-        account_id = f"{ce_number}:{year}"
-        doc = await self.accounts.find_one({"_id": account_id}, projection or LIGHT)
-        if doc is not None:
-            return doc
-        try:
-            await self.accounts.insert_one(new_account(account_id, ce_number, year))
-        except DuplicateKeyError:
-            pass
-        return await self.accounts.find_one({"_id": account_id}, projection or LIGHT) or {}
 
     async def award(
         self, *, ce_number: str, year: int, rule: str, reference: str, source: str, occurred_at: datetime | None = None
@@ -112,7 +75,7 @@ class PointsBank:
             raise InvalidInput(f"Unknown points rule {rule!r}.", code="unknown_points_rule", title="未知的积分规则")
         kh = key_hash(f"{rule}\x1f{reference}")
         for _ in range(200):
-            doc = await self._load(ce_number, year)
+            doc = await self.accounts.load(ce_number, year)
             earned_in_rule = int((doc.get("by_rule") or {}).get(rule, 0))
             result = award(rules, rule, earned_in_rule)
             points, reason = result.points, result.reason
@@ -139,24 +102,18 @@ class PointsBank:
                 balance=balance,
                 reference=reference,
             )
-            update = outbox_update(
-                {
-                    "$set": {f"facts.{kh}": points_facts.encode(fact)},
-                    "$inc": {
-                        "version": 1,
-                        f"by_rule.{rule}": points,
-                        "earned": points,
-                        "balance": points,
-                    },
-                },
-                [outbox_entry(event, producer=PRODUCER)],
+            change = NewFacts(
+                doc["_id"],
+                doc["version"],
+                facts={kh: fact},
+                by_rule={rule: points},
+                points=points,
+                events=[outbox_entry(event, producer=PRODUCER)],
+                only_if_new=kh,
             )
-            written = await self.accounts.update_one(
-                {"_id": doc["_id"], "version": doc["version"], f"facts.{kh}": {"$exists": False}}, update
-            )
-            if written.modified_count == 1:
+            if await self.accounts.add_facts(change):
                 return fact
-            if await self.accounts.count_documents({"_id": doc["_id"], f"facts.{kh}": {"$exists": True}}):
+            if await self.accounts.has_fact(doc["_id"], kh):
                 return None
         raise _conflict("busy")
 
@@ -180,7 +137,7 @@ class PointsBank:
         redemption_id = uuid.uuid4().hex
         points = hours * rules.points_per_hour
         for _ in range(1000):
-            doc = await self._load(ce_number, year)
+            doc = await self.accounts.load(ce_number, year)
             # expired at midnight whether or not the expiry job has closed the account yet (a retry of
             # this loop may land after 00:00 on 1 January)
             if doc.get("closed") or natural_year(self.clock.now()) > year:
@@ -210,17 +167,14 @@ class PointsBank:
                 ),
                 PointsBalanceChanged(ce_number=ce_number, year=year, balance=balance),
             ]
-            update = outbox_update(
-                {
-                    "$set": {f"redemptions.{redemption_id}": redemption},
-                    "$inc": {"version": 1, "balance": -points, "spent": points, f"redeemed.{category.value}": hours},
-                },
+            written = await self.accounts.redeem(
+                doc["_id"],
+                doc["version"],
+                redemption,
+                category.value,
                 [outbox_entry(event, producer=PRODUCER, actor=actor) for event in events],
             )
-            written = await self.accounts.update_one(
-                {"_id": doc["_id"], "version": doc["version"], "closed": False}, update
-            )
-            if written.modified_count == 1:
+            if written:
                 entry = await self.credit_redemption(ce_number, year, redemption, actor.subject)
                 return redemption, entry
         raise _conflict("busy")
@@ -244,10 +198,9 @@ class PointsBank:
         """Close every account of an ended natural year: unredeemed points expire (worker job)."""
         current = natural_year(self.clock.now())
         closed = 0
-        ids = [doc["_id"] async for doc in self.accounts.find({"year": {"$lt": current}, "closed": False}, {"_id": 1})]
-        for account_id in ids:
+        for account_id in await self.accounts.open_before(current):
             for _ in range(200):
-                doc = await self.accounts.find_one({"_id": account_id}, LIGHT)
+                doc = await self.accounts.get_light(account_id)
                 if doc is None or doc.get("closed"):
                     break
                 balance = int(doc["balance"])
@@ -255,24 +208,17 @@ class PointsBank:
                     PointsExpired(ce_number=doc["ce_number"], year=doc["year"], points=balance),
                     PointsBalanceChanged(ce_number=doc["ce_number"], year=doc["year"], balance=0),
                 ]
-                update = outbox_update(
-                    {
-                        # a bare datetime in $set comes back as a string from the embedded store: keep it in a sub-document
-                        "$set": {
-                            "closed": True,
-                            "balance": 0,
-                            "expired": balance,
-                            "expiry": {"at": self.clock.now(), "points": balance},
-                        },
-                        "$inc": {"version": 1},
-                    },
+                written = await self.accounts.close(
+                    account_id,
+                    doc["version"],
+                    balance,
+                    self.clock.now(),
                     [
                         outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system:points-expiry"))
                         for event in events
                     ],
                 )
-                written = await self.accounts.update_one({"_id": account_id, "version": doc["version"]}, update)
-                if written.modified_count == 1:
+                if written:
                     closed += 1
                     break
         return closed
@@ -286,20 +232,14 @@ class PointsBank:
         if year is None:
             return 0
         rules = await self.rules.for_year(year)
-        query = {
-            "year": year,
-            "closed": False,
-            "balance": {"$gte": rules.points_per_hour},
-            "expiry_reminder": {"$exists": False},
-        }
         actor = Actor(subject="system:points-expiry-reminder")
         announced = 0
         skip = 0
         while True:
-            docs = [doc async for doc in self.accounts.find(query, LIGHT).sort("_id", 1).skip(skip).limit(batch_size)]
+            docs = await self.accounts.to_remind(year, rules.points_per_hour, skip=skip, limit=batch_size)
             if not docs:
                 return announced
-            writes = []
+            reminders: list[tuple[str, int, int, list[Doc]]] = []
             for doc in docs:
                 balance = int(doc["balance"])
                 event = PointsExpiring(
@@ -308,17 +248,15 @@ class PointsBank:
                     balance=balance,
                     redeemable_hours=redeemable_hours(rules, balance),
                 )
-                update = outbox_update(
-                    {"$set": {"expiry_reminder": {"balance": balance}}, "$inc": {"version": 1}},
-                    [outbox_entry(event, producer=PRODUCER, actor=actor)],
+                reminders.append(
+                    (doc["_id"], doc["version"], balance, [outbox_entry(event, producer=PRODUCER, actor=actor)])
                 )
-                writes.append(UpdateOne({"_id": doc["_id"], "version": doc["version"]}, update))
-            written = (await self.accounts.bulk_write(writes, ordered=False)).modified_count
+            written = await self.accounts.mark_reminded_many(reminders)
             announced += written
             skip += len(docs) - written  # the ones not written still match: step over them
 
     async def account(self, ce_number: str, year: int) -> Doc:
-        doc = await self.accounts.find_one({"_id": f"{ce_number}:{year}"}, {"outbox": 0})
+        doc = await self.accounts.view(ce_number, year)
         rules = await self.rules.for_year(year)
         doc = doc or {
             "balance": 0,
@@ -404,19 +342,23 @@ class BatchAwards:
         by_account: dict[str, list[tuple[str, Doc]]] = {}
         for fact in facts:
             kh = key_hash(f"{fact['rule']}\x1f{fact['reference']}")
-            by_account.setdefault(f"{fact['ce_number']}:{fact['year']}", []).append((kh, fact))
+            by_account.setdefault(account_id_of(fact["ce_number"], int(fact["year"])), []).append((kh, fact))
         if not by_account:
             return 0
-        accounts = await self._load(by_account)
-        writes: list[UpdateOne] = []
+        wanted = {
+            account_id: (items[0][1]["ce_number"], int(items[0][1]["year"])) for account_id, items in by_account.items()
+        }
+        accounts = await self.bank.accounts.load_many(wanted)
+        changes: list[NewFacts] = []
         now = self.bank.clock.now()
         for account_id, items in by_account.items():
             doc = accounts[account_id]
             seen = set(doc.get("facts") or {})
             by_rule = dict(doc.get("by_rule") or {})
             balance = int(doc["balance"])
-            sets: Doc = {}
-            inc: Doc = {"version": 1}
+            new_facts: Doc = {}
+            rule_points: dict[str, int] = {}
+            earned = 0
             events = []
             for kh, fact in items:
                 if kh in seen:
@@ -431,20 +373,17 @@ class BatchAwards:
                     points, reason = 0, "expired"
                 by_rule[fact["rule"]] = int(by_rule.get(fact["rule"], 0)) + points
                 balance += points
-                sets[f"facts.{kh}"] = points_facts.encode(
-                    {
-                        "rule": fact["rule"],
-                        "reference": fact["reference"],
-                        "source": fact["source"],
-                        "requested": result.requested,
-                        "points": points,
-                        "reason": reason,
-                        "at": fact.get("occurred_at") or now,
-                    }
-                )
-                inc[f"by_rule.{fact['rule']}"] = inc.get(f"by_rule.{fact['rule']}", 0) + points
-                inc["earned"] = inc.get("earned", 0) + points
-                inc["balance"] = inc.get("balance", 0) + points
+                new_facts[kh] = {
+                    "rule": fact["rule"],
+                    "reference": fact["reference"],
+                    "source": fact["source"],
+                    "requested": result.requested,
+                    "points": points,
+                    "reason": reason,
+                    "at": fact.get("occurred_at") or now,
+                }
+                rule_points[fact["rule"]] = rule_points.get(fact["rule"], 0) + points
+                earned += points
                 events.append(
                     PointsAwarded(
                         ce_number=fact["ce_number"],
@@ -456,20 +395,23 @@ class BatchAwards:
                         reference=fact["reference"],
                     )
                 )
-            if not sets:
+            if not new_facts:
                 continue
-            update = outbox_update(
-                {"$set": sets, "$inc": inc}, [outbox_entry(event, producer=PRODUCER) for event in events]
+            changes.append(
+                NewFacts(
+                    account_id,
+                    doc["version"],
+                    facts=new_facts,
+                    by_rule=rule_points,
+                    points=earned,
+                    events=[outbox_entry(event, producer=PRODUCER) for event in events],
+                )
             )
-            writes.append(UpdateOne({"_id": account_id, "version": doc["version"]}, update))
-        if writes:
-            applied = (await self.bank.accounts.bulk_write(writes, ordered=False)).modified_count
-            if applied == len(writes):  # every compare-and-set held: nothing to redo
+        if changes:
+            applied = await self.bank.accounts.add_facts_many(changes)
+            if applied == len(changes):  # every compare-and-set held: nothing to redo
                 return applied
-        after = {
-            doc["_id"]: set(doc.get("facts") or {})
-            async for doc in self.bank.accounts.find({"_id": {"$in": list(by_account)}}, {"facts": 1})
-        }
+        after = await self.bank.accounts.fact_keys(list(by_account))
         redo = 0
         for account_id, items in by_account.items():
             for kh, fact in items:
@@ -486,30 +428,4 @@ class BatchAwards:
                         redo += 1
                     except InvalidInput:
                         pass
-        return len(writes) + redo
-
-    async def _load(self, by_account: dict[str, list[tuple[str, Doc]]]) -> dict[str, Doc]:
-        ids = list(by_account)
-        projection = {"outbox": 0, "redemptions": 0}
-        accounts = {doc["_id"]: doc async for doc in self.bank.accounts.find({"_id": {"$in": ids}}, projection)}
-        missing = [account_id for account_id in ids if account_id not in accounts]
-        if missing:
-            docs = []
-            for account_id in missing:
-                fact = by_account[account_id][0][1]
-                docs.append(new_account(account_id, fact["ce_number"], int(fact["year"])))
-            taken: list[str] = []  # created meanwhile by another writer: read them
-            try:
-                await self.bank.accounts.insert_many(docs, ordered=False)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(error.get("code") != 11000 for error in errors):
-                    raise
-                taken = [docs[error["index"]]["_id"] for error in errors]
-            for doc in docs:
-                if doc["_id"] not in taken:
-                    accounts[doc["_id"]] = {key: value for key, value in doc.items() if key not in projection}
-            if taken:
-                async for doc in self.bank.accounts.find({"_id": {"$in": taken}}, projection):
-                    accounts[doc["_id"]] = doc
-        return accounts
+        return len(changes) + redo

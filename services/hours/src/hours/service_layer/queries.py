@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from hours.adapters.documents import verification_pdf
 from hours.adapters.repositories import Teachers
 from hours.domain.units import to_hours, to_units
 from hours.service_layer.access import ensure_can_see
 from hours.service_layer.crediting import HoursBank
+from hours.service_layer.rules import RulesService
 from hours.service_layer.verification import VerificationService, verification_view
 from jijiao_kit.auth import Principal
 
@@ -33,10 +35,13 @@ def entry_view(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 class HoursQueries:
-    def __init__(self, teachers: Teachers, bank: HoursBank, verification: VerificationService) -> None:
+    def __init__(
+        self, teachers: Teachers, bank: HoursBank, verification: VerificationService, rules: RulesService
+    ) -> None:
         self.teachers = teachers
         self.bank = bank
         self.verification = verification
+        self.rules = rules
 
     async def teacher(self, principal: Principal, ce_number: str) -> dict[str, Any]:
         return ensure_can_see(principal, ce_number, await self.teachers.get(ce_number))
@@ -68,3 +73,12 @@ class HoursQueries:
             "school_name": teacher.get("school_name"),
             **verification_view(result),
         }
+
+    async def verification_report(self, principal: Principal, ce_number: str, year: int) -> bytes:
+        """The teacher's annual verification report (PDF, Chinese) with every ledger entry of the year."""
+        teacher = await self.teacher(principal, ce_number)
+        verification = await self.verification_of(principal, ce_number, year)
+        entries = [entry_view(e) for e in await self.bank.entries(ce_number, year, year)]
+        rules = await self.rules.for_year(year)
+        labels = {name: source.label for name, source in rules.sources.items()}
+        return verification_pdf(teacher, verification, entries, labels)

@@ -6,17 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
-from hours.adapters.mongo import PROOFS, REGISTRATIONS
+from hours.adapters.files import FileStore
+from hours.adapters.registrations import RegistrationRepository
 from hours.adapters.repositories import Teachers
 from hours.domain.crediting import RuleViolation, check_source, xuexi_hours
 from hours.domain.units import to_hours
-from hours.service_layer.access import ensure_can_register, teacher_not_found
+from hours.service_layer.access import ensure_can_register, require, teacher_not_found
 from hours.service_layer.crediting import HourFact, HoursBank, rule_error
 from hours.service_layer.rules import RulesService
-from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.enums import HourCategory, Role
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import AppError, Conflict, InvalidInput
 
@@ -36,9 +34,16 @@ class Registration:
 
 
 class Registrations:
-    def __init__(self, db: AsyncDatabase[Doc], teachers: Teachers, bank: HoursBank, rules: RulesService) -> None:
-        self.claims = db[REGISTRATIONS]
-        self.proofs = db[PROOFS]
+    def __init__(
+        self,
+        store: RegistrationRepository,
+        teachers: Teachers,
+        bank: HoursBank,
+        rules: RulesService,
+        files: FileStore,
+    ) -> None:
+        self.store = store
+        self.files = files
         self.teachers = teachers
         self.bank = bank
         self.rules = rules
@@ -78,18 +83,15 @@ class Registrations:
             "points": reg.points,
         }
         claim_id = f"{principal.subject}\x1f{reference}"
-        try:
-            await self.claims.insert_one(
-                {"_id": claim_id, "payload": payload, "registrant": principal.subject, "at": datetime.now(UTC)}
-            )
-        except DuplicateKeyError:
-            existing = await self.claims.find_one({"_id": claim_id}) or {}
-            if existing.get("payload") != payload:
-                raise Conflict(
-                    f"Reference {reference!r} was already used for another registration.",
-                    code="reference_reused",
-                    title="该登记编号已用于其他登记",
-                ) from None
+        existing = await self.store.claim(
+            {"_id": claim_id, "payload": payload, "registrant": principal.subject, "at": datetime.now(UTC)}
+        )
+        if existing is not None and existing.get("payload") != payload:
+            raise Conflict(
+                f"Reference {reference!r} was already used for another registration.",
+                code="reference_reused",
+                title="该登记编号已用于其他登记",
+            ) from None
         fact = HourFact(
             source_key=f"registration:{principal.subject}\x1f{reference}",
             ce_number=reg.ce_number,
@@ -112,9 +114,14 @@ class Registrations:
                 code="proof_required",
                 title="学习强国学时登记须上传加盖单位公章的证明",
             )
-        proof = await self.proofs.find_one({"_id": proof_id})
+        proof = await self.store.proof(proof_id)
         if proof is None or proof.get("uploaded_by") != principal.subject:
             raise InvalidInput("Unknown proof file.", code="proof_not_found", title="找不到该证明文件")
+
+    async def upload_proof(self, principal: Principal, filename: str, data: bytes) -> Doc:
+        """A sealed proof (PDF or image) of a school or the city, checked before it is stored."""
+        require(principal, Role.SCHOOL_ADMIN, Role.CITY_ADMIN)
+        return await self.save_proof(principal, self.files.save(filename, data).as_doc())
 
     async def save_proof(self, principal: Principal, stored: Doc) -> Doc:
         doc = {
@@ -124,7 +131,7 @@ class Registrations:
             "school_id": principal.school_id,
             "at": datetime.now(UTC),
         }
-        await self.proofs.insert_one(doc)
+        await self.store.add_proof(doc)
         return doc
 
     async def register_rows(self, principal: Principal, rows: list[tuple[int, Registration | AppError]]) -> list[Doc]:

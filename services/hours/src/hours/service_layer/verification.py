@@ -10,19 +10,19 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import UpdateOne
-from pymongo.asynchronous.database import AsyncDatabase
-
-from hours.adapters.mongo import CYCLES, LEDGER, VERIFICATIONS
 from hours.adapters.repositories import Teachers
+from hours.adapters.verifications import VerificationRepository
 from hours.domain.rules import FIRST_YEAR, YearRules
 from hours.domain.units import to_hours, to_units
 from hours.domain.verification import Verification, YearSums, verify_chain
+from hours.service_layer.access import require, verification_scope
 from hours.service_layer.rules import RulesService
 from jijiao_contracts import Actor
+from jijiao_contracts.enums import Role
 from jijiao_contracts.events.hours import PRODUCER, VerificationCompleted
+from jijiao_kit.auth import Principal
 from jijiao_kit.errors import InvalidInput, NotFound
-from jijiao_kit.outbox import outbox_entry, outbox_update
+from jijiao_kit.outbox import outbox_entry
 
 Doc = dict[str, Any]
 #: How many years back a carry-over chain is computed (a chain restarts at a year that did not verify).
@@ -58,22 +58,35 @@ def sums_from_entries(entries: list[Doc]) -> dict[int, YearSums]:
 
 
 class VerificationService:
-    def __init__(self, db: AsyncDatabase[Doc], teachers: Teachers, rules: RulesService) -> None:
-        self.ledger = db[LEDGER]
-        self.snapshots = db[VERIFICATIONS]
-        self.cycles = db[CYCLES]
+    def __init__(self, store: VerificationRepository, teachers: Teachers, rules: RulesService) -> None:
+        self.store = store
         self.teachers = teachers
         self.rules = rules
+
+    async def run_in_scope(self, principal: Principal, year: int) -> Doc:
+        """Annual verification of every teacher the admin covers."""
+        return await self.run(year, **verification_scope(principal), by=principal.subject)
+
+    async def school_export(self, principal: Principal, year: int, school_id: str) -> list[Doc]:
+        """The school's verification rows, if the admin covers the school (an empty list when a district
+        admin asks for a school of another district)."""
+        scope = verification_scope(principal, school_id)
+        return await self.school_rows(year, school_id=school_id, district=scope["district"])
+
+    async def cycle_in_scope(self, principal: Principal, cycle_id: str, school_id: str | None = None) -> Doc:
+        return await self.cycle_rows(cycle_id, **verification_scope(principal, school_id))
+
+    async def configure_cycle(
+        self, principal: Principal, cycle_id: str, name: str, start_year: int, end_year: int
+    ) -> Doc:
+        require(principal, Role.CITY_ADMIN)
+        return await self.set_cycle(cycle_id, name, start_year, end_year, principal.subject)
 
     async def _rules_range(self, first: int, last: int) -> dict[int, YearRules]:
         return {year: await self.rules.for_year(year) for year in range(first, last + 1)}
 
     async def chain_for(self, ce_number: str, year: int) -> dict[int, Verification]:
-        cursor = self.ledger.find(
-            {"ce_number": ce_number, "year": {"$gte": lookback_from(year), "$lte": year}},
-            {"year": 1, "category": 1, "credited": 1},
-        )
-        sums = sums_from_entries([doc async for doc in cursor])
+        sums = sums_from_entries(await self.store.credited_of(ce_number, lookback_from(year), year))
         rules = await self._rules_range(lookback_from(year), year)
         return verify_chain(sums, rules.__getitem__, year)
 
@@ -86,12 +99,7 @@ class VerificationService:
         acc: dict[str, dict[int, dict[str, int]]] = defaultdict(
             lambda: defaultdict(lambda: {"public": 0, "professional": 0, "elective": 0})
         )
-        cursor = self.ledger.find(
-            {"year": {"$gte": first, "$lte": last}},
-            {"_id": 0, "ce_number": 1, "year": 1, "category": 1, "credited": 1},
-            batch_size=5000,
-        )
-        async for row in cursor:
+        async for row in self.store.credited_all(first, last):
             acc[row["ce_number"]][int(row["year"])][row["category"]] += to_units(float(row["credited"]))
         return {ce: {year: YearSums(**v) for year, v in years.items()} for ce, years in acc.items()}
 
@@ -103,10 +111,8 @@ class VerificationService:
         teachers = await self.teachers.in_scope(school_id=school_id, district=district)
         all_sums = await self._all_sums(lookback_from(year), year)
         rules = await self._rules_range(lookback_from(year), year)
-        previous = {
-            doc["_id"]: doc.get("fingerprint") async for doc in self.snapshots.find({"year": year}, {"fingerprint": 1})
-        }
-        writes: list[UpdateOne] = []
+        previous = await self.store.fingerprints(year)
+        snapshots: list[tuple[str, Doc, list[Doc]]] = []
         passed = 0
         now = datetime.now(UTC)
         for teacher in teachers:
@@ -128,29 +134,23 @@ class VerificationService:
                 passed=result.passed,
                 carried_out=view["carried_out"],
             )
-            update = outbox_update(
-                {
-                    "$set": {
-                        "ce_number": ce,
-                        "year": year,
-                        "school_id": teacher.get("school_id"),
-                        "district": teacher.get("district"),
-                        "name": teacher.get("name"),
-                        "result": view,
-                        "fingerprint": fingerprint,
-                        "verified_at": now.isoformat(),
-                    }
-                },
-                [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=by))],
-            )
-            writes.append(UpdateOne({"_id": snapshot_id}, update, upsert=True))
-        for start in range(0, len(writes), 1000):
-            await self.snapshots.bulk_write(writes[start : start + 1000], ordered=False)
+            fields = {
+                "ce_number": ce,
+                "year": year,
+                "school_id": teacher.get("school_id"),
+                "district": teacher.get("district"),
+                "name": teacher.get("name"),
+                "result": view,
+                "fingerprint": fingerprint,
+                "verified_at": now.isoformat(),
+            }
+            snapshots.append((snapshot_id, fields, [outbox_entry(event, producer=PRODUCER, actor=Actor(subject=by))]))
+        await self.store.store_snapshots(snapshots)
         return {
             "year": year,
             "teachers": len(teachers),
             "passed": passed,
-            "changed": len(writes),
+            "changed": len(snapshots),
             "seconds": round(time.perf_counter() - started, 3),
         }
 
@@ -182,11 +182,11 @@ class VerificationService:
             "updated_by": by,
             "updated_at": datetime.now(UTC),
         }
-        await self.cycles.replace_one({"_id": cycle_id}, doc, upsert=True)
+        await self.store.put_cycle(doc)
         return doc
 
     async def cycle(self, cycle_id: str) -> Doc:
-        doc = await self.cycles.find_one({"_id": cycle_id})
+        doc = await self.store.cycle(cycle_id)
         if doc is None:
             raise NotFound(f"No cycle {cycle_id}.", code="cycle_not_found", title="找不到该验证周期")
         return doc

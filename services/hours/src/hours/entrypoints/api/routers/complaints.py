@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from hours.entrypoints.api.deps import ContainerDep, naive_utc
+from hours.entrypoints.api.deps import ContainerDep
+from hours.entrypoints.api.schemas import ComplaintOut, ComplaintPageOut, ComplaintStatisticsOut
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.paging import Skip
 
@@ -25,17 +26,17 @@ class HandleIn(BaseModel):
     reply: str = Field(min_length=1, max_length=4000)
 
 
-def view(doc: dict[str, Any]) -> dict[str, Any]:
-    return naive_utc({**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]})
+def view(doc: dict[str, Any]) -> ComplaintOut:
+    return ComplaintOut.model_validate({**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]})
 
 
-@router.post("", status_code=201)
-async def file_complaint(body: ComplaintIn, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+@router.post("", status_code=201, response_model=ComplaintOut)
+async def file_complaint(body: ComplaintIn, principal: CurrentPrincipal, c: ContainerDep) -> ComplaintOut:
     """A teacher's real-name complaint about the year's verification, within the open period."""
     return view(await c.complaints.file(principal, body.year, body.content))
 
 
-@router.get("")
+@router.get("", response_model=ComplaintPageOut)
 async def list_complaints(
     principal: CurrentPrincipal,
     c: ContainerDep,
@@ -43,23 +44,23 @@ async def list_complaints(
     status: Annotated[str | None, Query(pattern="^(open|handled)$")] = None,
     skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> dict[str, Any]:
+) -> ComplaintPageOut:
     """Complaints in the caller's scope, newest first, paged with ``skip`` and ``limit``."""
     docs = await c.complaints.search(principal, year, status, skip=skip, limit=limit)
-    return {"items": [view(doc) for doc in docs], "skip": skip, "limit": limit}
+    return ComplaintPageOut(items=[view(doc) for doc in docs], skip=skip, limit=limit)
 
 
-@router.get("/statistics")
+@router.get("/statistics", response_model=ComplaintStatisticsOut)
 async def complaint_statistics(
     principal: CurrentPrincipal, c: ContainerDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
-) -> dict[str, Any]:
+) -> ComplaintStatisticsOut:
     """Per school: total, open, handled."""
-    return {"schools": await c.complaints.statistics(principal, year)}
+    return ComplaintStatisticsOut.model_validate({"schools": await c.complaints.statistics(principal, year)})
 
 
-@router.post("/{complaint_id}/handle")
+@router.post("/{complaint_id}/handle", response_model=ComplaintOut)
 async def handle_complaint(
     complaint_id: str, body: HandleIn, principal: CurrentPrincipal, c: ContainerDep
-) -> dict[str, Any]:
+) -> ComplaintOut:
     """District admin handles a complaint of their district (once)."""
     return view(await c.complaints.handle(principal, complaint_id, body.reply))

@@ -5,7 +5,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from hours.entrypoints.api.deps import ContainerDep, naive_utc
+from hours.entrypoints.api.deps import ContainerDep
+from hours.entrypoints.api.schemas import DeclarationOut, DeclarationPageOut
 from hours.service_layer.declarations import STATUSES
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
@@ -21,14 +22,14 @@ class ReviewIn(BaseModel):
     reason: str | None = Field(None, max_length=1000, description="mandatory when returning")
 
 
-def view(doc: dict[str, Any]) -> dict[str, Any]:
+def view(doc: dict[str, Any]) -> DeclarationOut:
     out = {key: value for key, value in doc.items() if key not in ("_id", "outbox", "outbox_pending")}
     out["id"] = doc["_id"]
     out["attachments"] = list((doc.get("attachments") or {}).values())
     out["rounds"] = [
         {"round": int(n), **r} for n, r in sorted((doc.get("rounds") or {}).items(), key=lambda i: int(i[0]))
     ]
-    return naive_utc(out)
+    return DeclarationOut.model_validate(out)
 
 
 async def _files(c: ContainerDep, files: list[UploadFile] | None) -> list[tuple[str, bytes]]:
@@ -46,7 +47,7 @@ async def _files(c: ContainerDep, files: list[UploadFile] | None) -> list[tuple[
     return out
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DeclarationOut)
 async def submit_declaration(
     principal: CurrentPrincipal,
     c: ContainerDep,
@@ -57,7 +58,7 @@ async def submit_declaration(
     institution: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
     files: Annotated[list[UploadFile] | None, File(description="PDF or images")] = None,
-) -> dict[str, Any]:
+) -> DeclarationOut:
     """A teacher declares training outside the platform (学时申报), with certificates as attachments."""
     fields = {
         "year": year,
@@ -70,7 +71,7 @@ async def submit_declaration(
     return view(await c.declarations.submit(principal, fields, await _files(c, files)))
 
 
-@router.put("/{declaration_id}")
+@router.put("/{declaration_id}", response_model=DeclarationOut)
 async def resubmit_declaration(
     declaration_id: str,
     principal: CurrentPrincipal,
@@ -80,7 +81,7 @@ async def resubmit_declaration(
     institution: Annotated[str | None, Form(max_length=200)] = None,
     description: Annotated[str | None, Form(max_length=2000)] = None,
     files: Annotated[list[UploadFile] | None, File()] = None,
-) -> dict[str, Any]:
+) -> DeclarationOut:
     """Resubmit a returned declaration (a new round); attachments are replaced only if new ones come."""
     fields = {
         k: v
@@ -90,23 +91,23 @@ async def resubmit_declaration(
     return view(await c.declarations.resubmit(principal, declaration_id, fields, await _files(c, files)))
 
 
-@router.post("/{declaration_id}/initial-review")
+@router.post("/{declaration_id}/initial-review", response_model=DeclarationOut)
 async def initial_review(
     declaration_id: str, body: ReviewIn, principal: CurrentPrincipal, c: ContainerDep
-) -> dict[str, Any]:
+) -> DeclarationOut:
     """School admin: approve, or return with a mandatory reason."""
     return view(await c.declarations.review(principal, declaration_id, "initial", body.decision, body.reason))
 
 
-@router.post("/{declaration_id}/final-review")
+@router.post("/{declaration_id}/final-review", response_model=DeclarationOut)
 async def final_review(
     declaration_id: str, body: ReviewIn, principal: CurrentPrincipal, c: ContainerDep
-) -> dict[str, Any]:
+) -> DeclarationOut:
     """District (or city) admin: the final review; approval credits the hours."""
     return view(await c.declarations.review(principal, declaration_id, "final", body.decision, body.reason))
 
 
-@router.get("")
+@router.get("", response_model=DeclarationPageOut)
 async def list_declarations(
     principal: CurrentPrincipal,
     c: ContainerDep,
@@ -119,7 +120,7 @@ async def list_declarations(
     ce_number: Annotated[str | None, Query(max_length=32)] = None,
     skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> dict[str, Any]:
+) -> DeclarationPageOut:
     """Filters of §6: year, training type, status, course/project name, institution, teacher name, CE
     number; paged with ``skip`` and ``limit`` (newest first)."""
     filters = {
@@ -132,11 +133,11 @@ async def list_declarations(
         "ce_number": ce_number,
     }
     docs = await c.declarations.search(principal, filters, skip=skip, limit=limit)
-    return {"items": [view(doc) for doc in docs], "skip": skip, "limit": limit}
+    return DeclarationPageOut(items=[view(doc) for doc in docs], skip=skip, limit=limit)
 
 
-@router.get("/{declaration_id}")
-async def get_declaration(declaration_id: str, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+@router.get("/{declaration_id}", response_model=DeclarationOut)
+async def get_declaration(declaration_id: str, principal: CurrentPrincipal, c: ContainerDep) -> DeclarationOut:
     return view(await c.declarations.get(principal, declaration_id))
 
 

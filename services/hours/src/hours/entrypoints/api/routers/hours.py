@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from hours.adapters.documents import verification_pdf
-from hours.entrypoints.api.deps import ContainerDep, naive_utc
-from hours.service_layer.queries import entry_view
+from hours.entrypoints.api.deps import ContainerDep
+from hours.entrypoints.api.schemas import VerificationOut, YearHoursOut
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
 
@@ -14,26 +13,22 @@ router = APIRouter(prefix="/v1/teachers/{ce_number}/years/{year}", tags=["hours"
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
-@router.get("/hours")
-async def get_year_hours(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+@router.get("/hours", response_model=YearHoursOut)
+async def get_year_hours(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> YearHoursOut:
     """`{"public","professional","elective","total","carried_in","entries":[...]}`; professional includes carried_in."""
-    return naive_utc(await c.queries.year_hours(principal, ce_number, year))
+    return YearHoursOut.model_validate(await c.queries.year_hours(principal, ce_number, year))
 
 
-@router.get("/verification")
-async def get_verification(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+@router.get("/verification", response_model=VerificationOut)
+async def get_verification(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> VerificationOut:
     """Annual verification computed from the ledger now (same ledger, same answer)."""
-    return await c.queries.verification_of(principal, ce_number, year)
+    return VerificationOut.model_validate(await c.queries.verification_of(principal, ce_number, year))
 
 
 @router.get("/verification.pdf", response_class=Response)
 async def get_verification_pdf(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> Response:
-    teacher = await c.queries.teacher(principal, ce_number)
-    verification = await c.queries.verification_of(principal, ce_number, year)
-    entries = [entry_view(e) for e in await c.bank.entries(ce_number, year, year)]
-    rules = await c.rules.for_year(year)
-    labels = {name: source.label for name, source in rules.sources.items()}
-    pdf = verification_pdf(teacher, verification, entries, labels)
+    """The annual verification report (PDF, Chinese) with every entry of the year."""
+    pdf = await c.queries.verification_report(principal, ce_number, year)
     return Response(
         pdf,
         media_type="application/pdf",

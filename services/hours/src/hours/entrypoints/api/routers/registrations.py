@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hours.adapters.documents import CATEGORY_LABELS, read_rows, xlsx
 from hours.domain.rules import FIRST_YEAR, LAST_YEAR
-from hours.entrypoints.api.deps import ContainerDep, naive_utc
-from hours.service_layer.access import require
+from hours.entrypoints.api.deps import ContainerDep
+from hours.entrypoints.api.schemas import BulkRegistrationOut, LedgerEntryOut, ProofOut
 from hours.service_layer.queries import entry_view
 from hours.service_layer.registrations import Registration
-from jijiao_contracts.enums import HourCategory, Role
+from jijiao_contracts.enums import HourCategory
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import AppError, InvalidInput
 
@@ -38,15 +38,15 @@ class RegistrationIn(BaseModel):
     proof_id: str | None = Field(None, max_length=64, description="学习强国: the uploaded sealed proof")
 
 
-@router.post("/v1/hour-registrations", status_code=201)
+@router.post("/v1/hour-registrations", status_code=201, response_model=LedgerEntryOut)
 async def register_hours(
     body: RegistrationIn, response: Response, principal: CurrentPrincipal, c: ContainerDep
-) -> dict[str, Any]:
+) -> LedgerEntryOut:
     """Register hours for a teacher (organisers, within role and scope). The same reference replays (200)."""
     entry, created = await c.registrations.register(principal, Registration(**body.model_dump()))
     if not created:
         response.status_code = 200
-    return naive_utc(entry_view(entry))
+    return LedgerEntryOut.model_validate(entry_view(entry))
 
 
 @router.get("/v1/hour-registrations/template.xlsx", response_class=Response)
@@ -110,10 +110,10 @@ def _parse_row(values: dict[str, Any], sources: dict[str, str]) -> Registration:
     )
 
 
-@router.post("/v1/hour-registrations/bulk")
+@router.post("/v1/hour-registrations/bulk", response_model=BulkRegistrationOut)
 async def register_hours_bulk(
     file: Annotated[UploadFile, File()], principal: CurrentPrincipal, c: ContainerDep
-) -> dict[str, Any]:
+) -> BulkRegistrationOut:
     """Bulk registration from an .xlsx with the Chinese header row of the template; one report line per row."""
     data = await file.read(c.settings.max_attachment_bytes + 1)
     if len(data) > c.settings.max_attachment_bytes:
@@ -150,21 +150,12 @@ async def register_hours_bulk(
             rows.append((number, exc))
     report = await c.registrations.register_rows(principal, rows)
     summary = {status: sum(1 for r in report if r["status"] == status) for status in ("credited", "duplicate", "error")}
-    return {"rows": len(report), **summary, "report": report}
+    return BulkRegistrationOut.model_validate({"rows": len(report), **summary, "report": report})
 
 
-@router.post("/v1/proofs", status_code=201)
-async def upload_proof(
-    file: Annotated[UploadFile, File()], principal: CurrentPrincipal, c: ContainerDep
-) -> dict[str, Any]:
+@router.post("/v1/proofs", status_code=201, response_model=ProofOut)
+async def upload_proof(file: Annotated[UploadFile, File()], principal: CurrentPrincipal, c: ContainerDep) -> ProofOut:
     """A sealed proof (加盖公章的证明) for 学习强国 hours: PDF or image; its id goes into the registration."""
-    require(principal, Role.SCHOOL_ADMIN, Role.CITY_ADMIN)
     data = await file.read(c.settings.max_attachment_bytes + 1)
-    stored = c.files.save(file.filename or "proof", data).as_doc()
-    doc = await c.registrations.save_proof(principal, stored)
-    return {
-        "proof_id": doc["_id"],
-        "filename": doc["filename"],
-        "content_type": doc["content_type"],
-        "size": doc["size"],
-    }
+    doc = await c.registrations.upload_proof(principal, file.filename or "proof", data)
+    return ProofOut(proof_id=doc["_id"], filename=doc["filename"], content_type=doc["content_type"], size=doc["size"])

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hours.adapters.documents import xlsx
 from hours.entrypoints.api.deps import ContainerDep
-from hours.service_layer.access import require
-from jijiao_contracts.enums import Role
-from jijiao_kit.access import ADMIN_LEVELS, scope_filter
-from jijiao_kit.auth import CurrentPrincipal, Principal
-from jijiao_kit.errors import Forbidden
+from hours.entrypoints.api.schemas import CycleOut, CycleVerificationOut, VerificationRunOut
+from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
 from jijiao_kit.stepup import ExportPrincipal
 
@@ -20,22 +17,10 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _scope(principal: Principal, school_id: str | None = None) -> dict[str, str | None]:
-    """The (school, district) a caller may verify or export; a school id narrows it when allowed."""
-    scope = scope_filter(principal, levels=ADMIN_LEVELS)
-    if scope is None:
-        raise Forbidden("Admins only.", code="forbidden", title="无权进行此操作")
-    if "school_id" in scope:
-        if school_id not in (None, scope["school_id"]):
-            raise Forbidden("Another school.", code="out_of_scope", title="该学校不在您的管理范围内")
-        return {"school_id": scope["school_id"], "district": None}
-    return {"school_id": school_id, "district": scope.get("district")}
-
-
-@router.post("/v1/verifications/{year}/run")
-async def run_verification(year: Year, principal: CurrentPrincipal, c: ContainerDep) -> dict[str, Any]:
+@router.post("/v1/verifications/{year}/run", response_model=VerificationRunOut)
+async def run_verification(year: Year, principal: CurrentPrincipal, c: ContainerDep) -> VerificationRunOut:
     """Annual verification of every teacher in the caller's scope; stores results, emits changed ones."""
-    return await c.verification.run(year, **_scope(principal), by=principal.subject)
+    return VerificationRunOut.model_validate(await c.verification.run_in_scope(principal, year))
 
 
 VERIFICATION_HEADERS = [
@@ -58,8 +43,7 @@ async def export_school_verification(
     school_id: str, year: Year, principal: ExportPrincipal, c: ContainerDep
 ) -> Response:
     """Per-school annual verification export (.xlsx, Chinese headers); needs a step-up token."""
-    scope = _scope(principal, school_id)
-    rows = await c.verification.school_rows(year, school_id=school_id, district=scope["district"])
+    rows = await c.verification.school_export(principal, year, school_id)
     data = xlsx(
         VERIFICATION_HEADERS,
         (
@@ -95,25 +79,24 @@ class CycleIn(BaseModel):
     end_year: int = Field(ge=2000, le=2100)
 
 
-@router.put("/v1/cycles/{cycle_id}")
+@router.put("/v1/cycles/{cycle_id}", response_model=CycleOut)
 async def put_cycle(
     cycle_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$")],
     body: CycleIn,
     principal: CurrentPrincipal,
     c: ContainerDep,
-) -> dict[str, Any]:
+) -> CycleOut:
     """Configure a verification cycle (city admin)."""
-    require(principal, Role.CITY_ADMIN)
-    doc = await c.verification.set_cycle(cycle_id, body.name, body.start_year, body.end_year, principal.subject)
-    return {"id": doc["_id"], "name": doc["name"], "start_year": doc["start_year"], "end_year": doc["end_year"]}
+    doc = await c.verification.configure_cycle(principal, cycle_id, body.name, body.start_year, body.end_year)
+    return CycleOut(id=doc["_id"], name=doc["name"], start_year=doc["start_year"], end_year=doc["end_year"])
 
 
-@router.get("/v1/cycles/{cycle_id}/verification")
+@router.get("/v1/cycles/{cycle_id}/verification", response_model=CycleVerificationOut)
 async def cycle_verification(
     cycle_id: str, principal: CurrentPrincipal, c: ContainerDep, school_id: str | None = None
-) -> dict[str, Any]:
+) -> CycleVerificationOut:
     """周期验证: CE number, name, school, year, total, public, professional, elective per teacher and year."""
-    return await c.verification.cycle_rows(cycle_id, **_scope(principal, school_id))
+    return CycleVerificationOut.model_validate(await c.verification.cycle_in_scope(principal, cycle_id, school_id))
 
 
 CYCLE_HEADERS = ["继续教育学号", "姓名", "学校", "年度", "总学时", "公需科目", "专业科目", "个人选修科目"]
@@ -123,7 +106,7 @@ CYCLE_HEADERS = ["继续教育学号", "姓名", "学校", "年度", "总学时"
 async def export_cycle_verification(
     cycle_id: str, principal: ExportPrincipal, c: ContainerDep, school_id: str | None = None
 ) -> Response:
-    result = await c.verification.cycle_rows(cycle_id, **_scope(principal, school_id))
+    result = await c.verification.cycle_in_scope(principal, cycle_id, school_id)
     data = xlsx(
         CYCLE_HEADERS,
         (
