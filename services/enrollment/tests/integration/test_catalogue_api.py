@@ -310,3 +310,21 @@ async def test_course_list_download_stores_formula_like_names_as_text(env: Env) 
     assert (name.value, name.data_type) == (hyperlink, "s")
     assert (payee.value, payee.data_type) == ("@SUM(A1)", "s")
     assert name.quotePrefix and payee.quotePrefix
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("selection_opens_at", "0001-01-01T00:00:00+01:00"),
+        ("payment_due_at", "9999-12-31T23:59:59-14:00"),
+        ("study_ends_on", "9999-12-31"),
+    ],
+)
+async def test_dates_at_the_ends_of_the_calendar_are_a_422_not_a_500(env: Env, field: str, value: str) -> None:
+    """Issue 12 item 8: converting these to UTC overflowed (a 500)."""
+    created = await env.client.post("/v1/terms", headers=env.city, json={**TERM_BODY, field: value})
+    assert created.status_code == 422, created.text
+    assert created.json()["code"] == "validation_failed"
+    await env.client.post("/v1/terms", headers=env.city, json=TERM_BODY)
+    changed = await env.client.patch("/v1/terms/2602", headers=env.city, json={field: value})
+    assert changed.status_code == 422, changed.text

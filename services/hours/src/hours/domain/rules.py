@@ -3,12 +3,12 @@ the defaults (DOMAIN.md §6, §7 and the seed regulation); the city admin edits 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jijiao_contracts.enums import HourCategory
+from jijiao_kit.timeutil import BoundedUtcDateTime
 
 PUBLIC, PROFESSIONAL, ELECTIVE = HourCategory.PUBLIC, HourCategory.PROFESSIONAL, HourCategory.ELECTIVE
 
@@ -65,8 +65,8 @@ class PointsRule(BaseModel):
 
 
 class Period(BaseModel):
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: BoundedUtcDateTime
+    closes_at: BoundedUtcDateTime
 
 
 def _sources() -> dict[str, SourceRule]:
