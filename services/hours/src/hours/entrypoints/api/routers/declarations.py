@@ -9,6 +9,7 @@ from hours.entrypoints.api.deps import ContainerDep, naive_utc
 from hours.service_layer.declarations import STATUSES
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
+from jijiao_kit.http import content_disposition
 from jijiao_kit.paging import Skip
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
@@ -145,4 +146,6 @@ async def get_attachment(
     declaration_id: str, attachment_id: str, principal: CurrentPrincipal, c: ContainerDep
 ) -> Response:
     meta, data = await c.declarations.attachment(principal, declaration_id, attachment_id)
-    return Response(data, media_type=meta["content_type"])
+    # An upload is served as a download, never rendered by the browser (and nosniff from the kit).
+    disposition = content_disposition(str(meta.get("filename") or attachment_id))
+    return Response(data, media_type=meta["content_type"], headers={"Content-Disposition": disposition})

@@ -153,7 +153,7 @@ async def upload_proof(
     """A sealed proof (加盖公章的证明) for 学习强国 hours: PDF or image; its id goes into the registration."""
     require(principal, Role.SCHOOL_ADMIN, Role.CITY_ADMIN)
     data = await file.read(c.settings.max_attachment_bytes + 1)
-    stored = c.files.save(file.filename or "proof", data).as_doc()
+    stored = (await c.files.save(file.filename or "proof", data)).as_doc()
     doc = await c.registrations.save_proof(principal, stored)
     return {
         "proof_id": doc["_id"],
