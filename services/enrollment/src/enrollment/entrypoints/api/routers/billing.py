@@ -213,7 +213,7 @@ async def payment_notice(bill_id: str, principal: CurrentPrincipal, svc: Billing
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(f"notice-{bill['bill_number']}.pdf", inline=True)},
+        headers={"Content-Disposition": content_disposition(f"notice-{bill['bill_number']}.pdf")},
     )
 
 
