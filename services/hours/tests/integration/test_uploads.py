@@ -53,7 +53,8 @@ async def test_files_that_do_not_open_cleanly_are_refused_and_nothing_is_stored(
     assert refused.status_code == 422, refused.text
     assert refused.json()["code"] == code
     assert await container.infra.db["declarations"].count_documents({}) == 0
-    assert ()
+    stored = container.settings.attachments_dir
+    assert not stored.exists() or not any(path.is_file() for path in stored.rglob("*"))
     school = bearer(make_token("school_admin", school_id="s1", subject="school:s1"))
     proof = await client.post("/v1/proofs", files={"file": (name, data, "image/png")}, headers=school)
     assert proof.status_code == 422 and proof.json()["code"] == code
