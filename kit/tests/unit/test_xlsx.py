@@ -115,3 +115,12 @@ async def test_read_upload_parses_in_a_thread() -> None:
     data = rows_xlsx("t", ["学号", "课程编号"], [["CE1", "C1"]])
     sheet = await read_upload(data, max_rows=10)
     assert sheet.header == ["学号", "课程编号"] and sheet.rows == [(2, ["CE1", "C1"])]
+
+
+def test_openpyxl_parses_with_defusedxml() -> None:
+    """openpyxl switches to defusedxml's parsers when it is installed (a dependency of the kit)."""
+    import openpyxl.xml.functions
+    from openpyxl import DEFUSEDXML
+
+    assert DEFUSEDXML is True
+    assert openpyxl.xml.functions.iterparse.__module__.startswith("defusedxml")
