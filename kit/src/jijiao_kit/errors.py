@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -130,6 +131,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         titles = {404: ("not_found", "找不到所请求的内容"), 405: ("method_not_allowed", "不支持该请求方法")}
         code, title = titles.get(exc.status_code, ("http_error", "请求无法处理"))
         error = AppError(str(exc.detail), code=code, title=title, status=exc.status_code)
+        return problem_response(error, request)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _disconnected(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client went away (or jijiao_kit.guard cut off a body over its limit): not a server fault.
+        error = BadRequest("The request body did not arrive.", code="client_disconnected", title="请求未完整送达")
         return problem_response(error, request)
 
     @app.exception_handler(Exception)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jijiao_kit.correlation import new_correlation_id, set_correlation_id
 from jijiao_kit.errors import AppError, install_problem_handlers, problem_response
+from jijiao_kit.guard import BodyLimit, SecurityHeaders
 from jijiao_kit.health import Check, run_checks
 
 logger = logging.getLogger("jijiao.http")
@@ -97,6 +98,8 @@ def create_app(
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5),
     )
     app.state.metrics_registry = registry
+    app.add_middleware(BodyLimit)  # innermost of the three: security headers and metrics see its 413s
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(_RequestContext, requests=requests, latency=latency)
     install_problem_handlers(app)
     install_store_outage_handler(app)

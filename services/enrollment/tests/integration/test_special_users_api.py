@@ -4,11 +4,14 @@ them, against the real store."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from pypdf import PdfWriter
 
 from enrollment.entrypoints.worker import create_worker
 from jijiao_stack.pytest_plugin import bearer, eventually, running
@@ -16,7 +19,16 @@ from jijiao_stack.pytest_plugin import bearer, eventually, running
 sys.path.insert(0, str(Path(__file__).parent))
 from seeded_documents import NOW, add_course, add_school, add_selection, add_teacher, add_term, enrollment_env
 
-PDF = b"%PDF-1.4\n% school sealed proof\n"
+
+def _pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = _pdf()  # a real PDF: proofs are checked by their whole structure
 
 
 def events_of(doc: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
@@ -150,6 +162,13 @@ async def test_clearing_first_and_second_time(settings_env: dict[str, Any], make
             headers=city,
         )
         assert wrong_type.status_code == 422 and wrong_type.json()["code"] == "invalid_proof_file"
+        fake_pdf = await env.client.post(
+            url,
+            data={"method": "in_person", "identity_checked": "true"},
+            files={"proof": ("证明.pdf", b"%PDF-1.4\n<html><script>alert(1)</script></html>", "application/pdf")},
+            headers=city,
+        )
+        assert fake_pdf.status_code == 422 and fake_pdf.json()["code"] == "invalid_proof_file"
         with_proof = await env.client.post(
             url,
             data={"method": "in_person", "identity_checked": "true", "reason": "新学期无法选课"},

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from enrollment.adapters.teacher_sheet import SheetError, read_teacher_rows, template_xlsx
+from jijiao_kit.xlsx import WorkbookRejected
 
 
 def workbook(*rows: list[object]) -> bytes:
@@ -22,7 +23,7 @@ def workbook(*rows: list[object]) -> bytes:
     return buffer.getvalue()
 
 
-def test_template_round_trip_maps_chinese_labels() -> None:
+async def test_template_round_trip_maps_chinese_labels() -> None:
     content = template_xlsx(
         [
             {
@@ -34,7 +35,7 @@ def test_template_round_trip_maps_chinese_labels() -> None:
             }
         ]
     )
-    rows = read_teacher_rows(content)
+    rows = await read_teacher_rows(content)
     assert len(rows) == 1
     assert rows[0].row == 2
     values = rows[0].values
@@ -42,30 +43,30 @@ def test_template_round_trip_maps_chinese_labels() -> None:
     assert (values["gender"], values["stage"]) == ("male", "junior")
 
 
-def test_aliases_numbers_and_blank_lines() -> None:
+async def test_aliases_numbers_and_blank_lines() -> None:
     content = workbook(
         ["证件号码", "姓名", "移动电话", "任教科目"],
         ["440106198501010011", "李静", 13900000002, "数学"],
         [None, None, None, None],
         ["440106198501010021", "王海", 13900000003.0, None],
     )
-    rows = read_teacher_rows(content)
+    rows = await read_teacher_rows(content)
     assert [row.row for row in rows] == [2, 4]
     assert rows[0].values["mobile"] == "13900000002"
     assert rows[1].values["mobile"] == "13900000003"
     assert rows[0].values["subject"] == "数学"
 
 
-def test_missing_required_column_is_a_file_error() -> None:
+async def test_missing_required_column_is_a_file_error() -> None:
     with pytest.raises(SheetError, match="手机号码"):
-        read_teacher_rows(workbook(["姓名", "身份证号码"], ["李静", "440106198501010011"]))
+        await read_teacher_rows(workbook(["姓名", "身份证号码"], ["李静", "440106198501010011"]))
 
 
-def test_not_an_xlsx_file() -> None:
+async def test_not_an_xlsx_file() -> None:
+    with pytest.raises(WorkbookRejected):
+        await read_teacher_rows(b"name,id\n")
+
+
+async def test_empty_sheet() -> None:
     with pytest.raises(SheetError):
-        read_teacher_rows(b"name,id\n")
-
-
-def test_empty_sheet() -> None:
-    with pytest.raises(SheetError):
-        read_teacher_rows(workbook())
+        await read_teacher_rows(workbook())

@@ -3,15 +3,33 @@ mandatory reason and resubmission, every round visible, filters, credit on final
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
+from PIL import Image
+from pypdf import PdfWriter
 
 from hours.bootstrap import Container
 from jijiao_stack.pytest_plugin import bearer
 
-PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+
+def _pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+PDF = _pdf()  # real files: uploads are checked by their whole structure
+JPEG = _jpeg()
 
 
 def form(**overrides: Any) -> dict[str, Any]:

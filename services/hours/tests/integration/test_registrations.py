@@ -9,11 +9,19 @@ from typing import Any
 
 import httpx
 from openpyxl import Workbook
+from PIL import Image
 
 from hours.bootstrap import Container
 from jijiao_stack.pytest_plugin import bearer
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()  # a real image: uploads are checked by their whole structure
 
 
 def reg(ce: str, source: str, category: str, hours: float | None, reference: str, **extra: Any) -> dict[str, Any]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
-from openpyxl import Workbook
-
 from enrollment.domain.catalogue import fen_to_yuan
+from jijiao_kit.xlsx import rows_xlsx
 
 HEADERS = [
     "期数",
@@ -39,30 +37,23 @@ STAGES = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", 
 
 
 def course_list_workbook(courses: Iterable[dict[str, Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "课程列表"
-    sheet.append(HEADERS)
-    for course in courses:
-        sheet.append(
-            [
-                course["term"],
-                course["code"],
-                course["name"],
-                PROGRAMMES.get(course.get("programme", ""), course.get("programme")),
-                HOUR_TYPES.get(course.get("hour_type", ""), course.get("hour_type")),
-                course.get("hours"),
-                float(fen_to_yuan(course.get("training_fee_fen"))),
-                float(fen_to_yuan(course.get("material_fee_fen"))),
-                course.get("payee"),
-                COURSE_TYPES.get(course.get("course_type", ""), course.get("course_type")),
-                course.get("subject") or "通用",
-                STAGES.get(course.get("stage") or "", "不限"),
-                "不限" if course.get("capacity") is None else course["capacity"],
-                int(course.get("taken", 0)),
-            ]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return rows_xlsx("课程列表", HEADERS, (_row(course) for course in courses))
+
+
+def _row(course: dict[str, Any]) -> list[Any]:
+    return [
+        course["term"],
+        course["code"],
+        course["name"],
+        PROGRAMMES.get(course.get("programme", ""), course.get("programme")),
+        HOUR_TYPES.get(course.get("hour_type", ""), course.get("hour_type")),
+        course.get("hours"),
+        float(fen_to_yuan(course.get("training_fee_fen"))),
+        float(fen_to_yuan(course.get("material_fee_fen"))),
+        course.get("payee"),
+        COURSE_TYPES.get(course.get("course_type", ""), course.get("course_type")),
+        course.get("subject") or "通用",
+        STAGES.get(course.get("stage") or "", "不限"),
+        "不限" if course.get("capacity") is None else course["capacity"],
+        int(course.get("taken", 0)),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -12,6 +13,8 @@ from enrollment.adapters.mongo import COURSES, SCHOOLS, SELECTIONS, TEACHERS, TE
 from jijiao_kit.outbox import outbox_update
 
 Doc = dict[str, Any]
+#: Documents per command of a bulk read or write (the embedded store's sweet spot; see PERFORMANCE.md).
+BULK_CHUNK = 1000
 
 
 class ResultRepository:
@@ -51,19 +54,75 @@ class ResultRepository:
         )
         return result.modified_count == 1
 
-    async def mark_learning_started(
-        self, term: str, ce_number: str, course_code: str, fields: Doc, events: Sequence[Doc]
-    ) -> str:
-        """``started`` (now), ``already`` (before) or ``missing`` (no active selection)."""
-        key = f"{term}:{ce_number}:{course_code}"
-        result = await self.selections.update_one(
-            {"active_key": key, "learning_started": {"$ne": True}},
-            outbox_update({"$set": {"learning_started": True, **fields}}, events),
-        )
-        if result.modified_count == 1:
-            return "started"
-        exists = await self.selections.count_documents({"active_key": key}, limit=1)
-        return "already" if exists else "missing"
+    # -- batches: one read and one bulk write per chunk, never a command per row ----------------------
+
+    async def courses_in(self, term: str, codes: Sequence[str]) -> dict[str, Doc]:
+        """The term's courses of ``codes``, by code."""
+        ids = [f"{term}:{code}" for code in dict.fromkeys(codes)]
+        found: dict[str, Doc] = {}
+        for start in range(0, len(ids), BULK_CHUNK):
+            async for doc in self.courses.find({"_id": {"$in": ids[start : start + BULK_CHUNK]}}, {"outbox": 0}):
+                found[str(doc["code"])] = doc
+        return found
+
+    async def active_selections(self, keys: Sequence[str], projection: Doc | None = None) -> dict[str, Doc]:
+        """The active selections of ``keys`` (``term:ce_number:course_code``), by key."""
+        unique = list(dict.fromkeys(keys))
+        found: dict[str, Doc] = {}
+        for start in range(0, len(unique), BULK_CHUNK):
+            query = {"active_key": {"$in": unique[start : start + BULK_CHUNK]}}
+            async for doc in self.selections.find(query, projection or {"outbox": 0}):
+                found[str(doc["active_key"])] = doc
+        return found
+
+    async def set_results(
+        self, writes: Sequence[tuple[str, int | None, Doc, Sequence[Doc]]], request_id: str
+    ) -> set[str]:
+        """``set_result`` for many selections (id, expected_seq, fields, events), in bulk writes, each
+        update conditional on its own result version as in ``set_result``. ``fields`` carry
+        ``result_detail.request_id``: the ids of the updates that applied are read back by it when a
+        concurrent registration made some of them miss."""
+        ops = []
+        for selection_id, expected_seq, fields, events in writes:
+            seq_condition: Any = {"$exists": False} if expected_seq is None else expected_seq
+            ops.append(
+                UpdateOne(
+                    {"_id": selection_id, "status": "active", "result_seq": seq_condition},
+                    outbox_update({"$set": {**fields, "result_seq": (expected_seq or 0) + 1}}, events),
+                )
+            )
+        ids = [write[0] for write in writes]
+        return await self._applied(self.selections, ops, ids, "result_detail.request_id", request_id)
+
+    async def mark_learning_started_many(
+        self, writes: Sequence[tuple[str, str, Doc, Sequence[Doc]]], request_id: str
+    ) -> set[str]:
+        """Mark selections (id, active_key, fields, events) as started, each only if it was not, in bulk
+        writes; returns the ids this request marked (``learning_detail.request_id``)."""
+        ops = [
+            UpdateOne(
+                {"_id": selection_id, "active_key": key, "learning_started": {"$ne": True}},
+                outbox_update({"$set": {"learning_started": True, **fields}}, events),
+            )
+            for selection_id, key, fields, events in writes
+        ]
+        ids = [write[0] for write in writes]
+        return await self._applied(self.selections, ops, ids, "learning_detail.request_id", request_id)
+
+    @staticmethod
+    async def _applied(
+        collection: AsyncCollection[Doc], ops: list[UpdateOne], ids: list[str], marker: str, request_id: str
+    ) -> set[str]:
+        applied: set[str] = set()
+        for start in range(0, len(ops), BULK_CHUNK):
+            chunk_ids = ids[start : start + BULK_CHUNK]
+            result = await collection.bulk_write(ops[start : start + BULK_CHUNK], ordered=False)
+            if result.modified_count == len(chunk_ids):
+                applied.update(chunk_ids)
+                continue
+            query = {"_id": {"$in": chunk_ids}, marker: request_id}
+            applied.update([str(doc["_id"]) async for doc in collection.find(query, {"_id": 1})])
+        return applied
 
     async def selections_of(self, query: Doc, projection: Doc | None = None) -> list[Doc]:
         cursor = self.selections.find(query, projection or {"outbox": 0})

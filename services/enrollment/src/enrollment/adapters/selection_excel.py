@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from jijiao_kit.xlsx import read_upload, rows_xlsx
 
 CE_HEADERS = ("学号", "继续教育学号", "继教号")
 NAME_HEADERS = ("姓名",)
@@ -39,14 +38,11 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_selection_rows(data: bytes) -> list[SheetRow]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for non-xlsx input
-        raise WorkbookInvalid("invalid_workbook", "The file is not a readable .xlsx workbook.") from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [_text(cell) for cell in next(rows, ())]
+async def read_selection_rows(data: bytes) -> list[SheetRow]:
+    """The import's rows (parsed off the event loop; a workbook that cannot be read safely, or has more
+    than ``MAX_ROWS`` rows, blank ones included, is a 422 from ``jijiao_kit.xlsx``)."""
+    sheet = await read_upload(data, max_rows=MAX_ROWS)
+    header = [_text(cell) for cell in sheet.header]
 
     def column(names: tuple[str, ...]) -> int | None:
         return next((index for index, title in enumerate(header) if title in names), None)
@@ -57,12 +53,10 @@ def read_selection_rows(data: bytes) -> list[SheetRow]:
             "invalid_header", "The first row must name the columns 学号 and 课程编号 (姓名 recommended)."
         )
     result: list[SheetRow] = []
-    for number, cells in enumerate(rows, start=2):
+    for number, cells in sheet.rows:
         values = [_text(cell) for cell in cells]
         if not any(values):
             continue
-        if len(result) >= MAX_ROWS:
-            raise WorkbookInvalid("too_many_rows", f"At most {MAX_ROWS} rows per import.")
 
         def cell(index: int | None, values: list[str] = values) -> str:
             return values[index] if index is not None and index < len(values) else ""
@@ -71,18 +65,9 @@ def read_selection_rows(data: bytes) -> list[SheetRow]:
         name = cell(name_col) if name_col is not None else None
         problem = None if ce_number and course_code else "missing_cells"
         result.append(SheetRow(number, ce_number, name or None, course_code, problem))
-    workbook.close()
     return result
 
 
 def selection_workbook(rows: list[tuple[str, str, str]]) -> bytes:
     """A workbook in the import format (used by tests and as a downloadable template)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["学号", "姓名", "课程编号"])
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return rows_xlsx("Sheet", ["学号", "姓名", "课程编号"], rows)

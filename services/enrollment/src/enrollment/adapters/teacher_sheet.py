@@ -3,12 +3,10 @@ column names (姓名, 身份证号码, 手机号码, ...). Only shape is handled
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from jijiao_kit.xlsx import read_upload, rows_xlsx
 
 #: Column header → field. The first name of each field is the one templates are written with.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -53,18 +51,14 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def read_teacher_rows(content: bytes) -> list[SheetRow]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SheetError(f"not a readable .xlsx file: {exc}") from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
+async def read_teacher_rows(content: bytes) -> list[SheetRow]:
+    """The sheet's rows by field (parsed off the event loop; a workbook that cannot be read safely, or
+    has more than ``MAX_ROWS`` rows, blank ones included, is a 422 from ``jijiao_kit.xlsx``)."""
+    sheet = await read_upload(content, max_rows=MAX_ROWS)
+    if not sheet.header:
         raise SheetError("the sheet is empty")
     columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
+    for index, cell in enumerate(sheet.header):
         label = _text(cell)
         for field, names in HEADERS.items():
             if label in names and field not in columns:
@@ -73,7 +67,7 @@ def read_teacher_rows(content: bytes) -> list[SheetRow]:
     if missing:
         raise SheetError(f"missing required columns: {', '.join(missing)}")
     result: list[SheetRow] = []
-    for number, cells in enumerate(rows, start=2):
+    for number, cells in sheet.rows:
         values = {field: _text(cells[index]) if index < len(cells) else None for field, index in columns.items()}
         if not any(values.values()):
             continue  # blank line
@@ -83,21 +77,12 @@ def read_teacher_rows(content: bytes) -> list[SheetRow]:
         if stage:
             values["stage"] = STAGES.get(stage, stage)
         result.append(SheetRow(number, values))
-        if len(result) > MAX_ROWS:
-            raise SheetError(f"at most {MAX_ROWS} rows per file")
-    workbook.close()
     return result
 
 
 def template_xlsx(rows: list[dict[str, Any]] | None = None) -> bytes:
     """An import template (and test fixture): the header row, then the given rows by field."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
     fields = list(HEADERS)
-    sheet.append([HEADERS[field][0] for field in fields])
-    for row in rows or []:
-        sheet.append([row.get(field) for field in fields])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return rows_xlsx(
+        "Sheet", [HEADERS[field][0] for field in fields], ([row.get(field) for field in fields] for row in rows or [])
+    )

@@ -42,7 +42,7 @@ class TeacherImport:
     async def run(self, principal: Principal, school_id: str, content: bytes) -> ImportReport:
         await self.roster.get_school(principal, school_id)  # access first, before reading anything
         try:
-            rows = read_teacher_rows(content)
+            rows = await read_teacher_rows(content)
         except SheetError as exc:
             raise BadRequest(
                 str(exc),

@@ -7,7 +7,6 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -15,6 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from jijiao_kit.xlsx import read_upload, rows_xlsx
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -106,30 +107,13 @@ def verification_pdf(
 
 
 def xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
-    workbook = Workbook()
-    ws = workbook.active
-    assert ws is not None
-    ws.title = sheet
-    ws.append(list(headers))
-    for row in rows:
-        ws.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return rows_xlsx(sheet, headers, rows)
 
 
-def read_rows(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """Header row and data rows (with their 1-based row numbers) of the first sheet."""
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    ws = workbook.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-    out: list[tuple[int, list[Any]]] = []
-    for number, row in enumerate(rows, start=2):
-        if all(cell is None or str(cell).strip() == "" for cell in row):
-            continue
-        if len(out) >= max_rows:
-            raise ValueError(f"more than {max_rows} rows")
-        out.append((number, list(row)))
-    workbook.close()
-    return header, out
+async def read_rows(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Header row and data rows (with their 1-based row numbers) of the first sheet, parsed off the
+    event loop; an unreadable or unsafe workbook, or one of more than ``max_rows`` rows (blank ones
+    included), is a 422 from ``jijiao_kit.xlsx``."""
+    sheet = await read_upload(data, max_rows=max_rows)
+    header = [str(cell).strip() if cell is not None else "" for cell in sheet.header]
+    return header, sheet.rows

@@ -1,19 +1,15 @@
 """Attachments (declaration evidence, sealed proofs) on disk under a configured folder.
-Only PDF and images, recognised by their first bytes, and within a size limit."""
+Only PDF and images that open cleanly (``jijiao_kit.uploads``), within a size limit."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from jijiao_kit.errors import InvalidInput
-
-SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
+from jijiao_kit.uploads import PDF_OR_IMAGE, UploadRejected, check_upload
 
 
 @dataclass(frozen=True)
@@ -27,19 +23,13 @@ class StoredFile:
         return {"id": self.id, "filename": self.filename, "content_type": self.content_type, "size": self.size}
 
 
-def sniff(data: bytes) -> str | None:
-    for signature, content_type in SIGNATURES.items():
-        if data.startswith(signature):
-            return content_type
-    return None
-
-
 class FileStore:
     def __init__(self, root: Path, *, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
 
-    def check(self, filename: str, data: bytes) -> str:
+    async def check(self, filename: str, data: bytes) -> str:
+        """The file's media type, checked by its whole structure (``jijiao_kit.uploads``)."""
         if not data:
             raise InvalidInput(f"{filename} is empty.", code="empty_file", title="上传的文件为空")
         if len(data) > self.max_bytes:
@@ -49,24 +39,29 @@ class FileStore:
                 title="文件过大",
                 extra={"max_bytes": self.max_bytes},
             )
-        content_type = sniff(data)
-        if content_type is None:
-            raise InvalidInput(
-                f"{filename} is not a PDF, PNG or JPEG file.",
-                code="file_type_not_allowed",
-                title="只能上传 PDF 或图片(PNG、JPEG)文件",
-            )
-        return content_type
+        try:
+            return (await check_upload(data, filename, PDF_OR_IMAGE)).media_type
+        except UploadRejected as exc:
+            if exc.code == "file_type_not_allowed":
+                exc.title = "只能上传 PDF 或图片(PNG、JPEG)文件"
+            raise
 
-    def save(self, filename: str, data: bytes) -> StoredFile:
-        content_type = self.check(filename, data)
+    async def save(self, filename: str, data: bytes) -> StoredFile:
+        return await self.store(filename, data, await self.check(filename, data))
+
+    async def store(self, filename: str, data: bytes, content_type: str) -> StoredFile:
+        """Write a file ``check`` accepted (as ``content_type``)."""
         file_id = uuid.uuid4().hex
         path = self.path(file_id)
+        await asyncio.to_thread(self._write, path, data)
+        return StoredFile(file_id, Path(filename).name[:200] or "file", content_type, len(data))
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-        return StoredFile(file_id, Path(filename).name[:200] or "file", content_type, len(data))
 
     def path(self, file_id: str) -> Path:
         if not file_id.isalnum():

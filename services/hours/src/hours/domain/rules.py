@@ -3,23 +3,24 @@ the defaults (DOMAIN.md §6, §7 and the seed regulation); the city admin edits 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jijiao_contracts.enums import HourCategory
+from jijiao_kit.timeutil import BoundedUtcDateTime
 
 PUBLIC, PROFESSIONAL, ELECTIVE = HourCategory.PUBLIC, HourCategory.PROFESSIONAL, HourCategory.ELECTIVE
 
 # Rules are data the city admin edits (PUT /v1/rules/{year}): every number is finite and bounded, so an
 # edit of 1e20 points or an Infinity of hours is refused as invalid_rules instead of failing in the store
-# (64-bit integers) or in the JSON of every later answer (no Infinity in JSON).
+# (64-bit integers) or in the JSON of every later answer (no Infinity in JSON). Unknown keys are refused
+# too: a misspelt key used to be dropped silently, and the year's rules reset to the defaults.
 MAX_RULE_HOURS = 10_000
 MAX_RULE_POINTS = 1_000_000_000
 RuleHours = Annotated[float, Field(ge=0, le=MAX_RULE_HOURS)]
 RulePoints = Annotated[int, Field(ge=0, le=MAX_RULE_POINTS)]
-FINITE = ConfigDict(allow_inf_nan=False)
+FINITE = ConfigDict(allow_inf_nan=False, extra="forbid")
 
 
 class Requirement(BaseModel):
@@ -65,8 +66,10 @@ class PointsRule(BaseModel):
 
 
 class Period(BaseModel):
-    opens_at: datetime
-    closes_at: datetime
+    model_config = ConfigDict(extra="forbid")
+
+    opens_at: BoundedUtcDateTime
+    closes_at: BoundedUtcDateTime
 
 
 def _sources() -> dict[str, SourceRule]:

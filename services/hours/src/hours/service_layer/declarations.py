@@ -89,11 +89,13 @@ class Declarations:
             raise InvalidInput(
                 f"At most {self.max_files} attachments.", code="too_many_attachments", title="附件数量超过限制"
             )
-        for name, data in files:  # check all before storing any
-            self.files.check(name, data)
+        checked = [await self.files.check(name, data) for name, data in files]  # all before storing any
         rules = await self.rules.for_year(int(fields["year"]))
         category = rules.sources[training_type].categories[0]
-        stored = [self.files.save(name, data).as_doc() for name, data in files]
+        stored = [
+            (await self.files.store(name, data, media_type)).as_doc()
+            for (name, data), media_type in zip(files, checked, strict=True)
+        ]
         clean = {
             "year": int(fields["year"]),
             "training_type": training_type,

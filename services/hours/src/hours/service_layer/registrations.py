@@ -121,7 +121,7 @@ class Registrations:
     async def upload_proof(self, principal: Principal, filename: str, data: bytes) -> Doc:
         """A sealed proof (PDF or image) of a school or the city, checked before it is stored."""
         require(principal, Role.SCHOOL_ADMIN, Role.CITY_ADMIN)
-        return await self.save_proof(principal, self.files.save(filename, data).as_doc())
+        return await self.save_proof(principal, (await self.files.save(filename, data)).as_doc())
 
     async def save_proof(self, principal: Principal, stored: Doc) -> Doc:
         doc = {

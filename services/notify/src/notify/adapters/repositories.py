@@ -235,6 +235,11 @@ class Messages:
         """Those of ``ids`` that ``scope`` admits."""
         return {doc["_id"] async for doc in self.collection.find({"_id": {"$in": list(ids)}, **scope}, {"_id": 1})}
 
+    async def readable_heads(self, ids: Sequence[str], scope: Doc) -> dict[str, Doc]:
+        """Those of ``ids`` that ``scope`` admits, each with its ``template`` and ``subject``."""
+        query = {"_id": {"$in": list(ids)}, **scope}
+        return {doc["_id"]: doc async for doc in self.collection.find(query, {"template": 1, "subject": 1})}
+
     async def stats(self, since_day: str, until_day: str, scope: Doc) -> list[Doc]:
         """Counts per ``stat_key`` (``day|template|channel``, fixed at creation) and status. One-field
         group keys and ``$cond`` on ``$eq``: the forms the embedded store handles like MongoDB."""

@@ -12,9 +12,17 @@ from jijiao_kit.errors import Forbidden, InvalidInput
 from notify.adapters.repositories import STATUSES, Contacts, Messages
 from notify.adapters.sms_sink import SmsSinkStore
 from notify.domain.schedule import as_utc, local_day
+from notify.domain.templates import TEMPLATES
 
 ADMIN_ROLES = (Role.CITY_ADMIN.value, Role.DISTRICT_ADMIN.value, Role.SCHOOL_ADMIN.value)
 MAX_STATS_DAYS = 366
+
+
+def _may_read_text(principal: Principal, head: dict[str, Any]) -> bool:
+    """A notice's unredacted text: anyone who may read the notice, unless it carries a secret (a code),
+    which only its owner reads."""
+    template = TEMPLATES.get(str(head.get("template")))
+    return template is None or not template.secret_fields or head.get("subject") == principal.subject
 
 
 def _forbidden() -> Forbidden:
@@ -82,13 +90,16 @@ class DeliveryLog:
         return {"subject": principal.subject}
 
     async def sink_to(self, principal: Principal, to: str) -> list[dict[str, Any]]:
-        """What the development sink received for ``to``: the same messages the caller may read in the
-        log (a school admin must not read the city admin's codes), each kept under its notice's id."""
+        """What the development sink received for ``to``: the messages the caller may read in the log
+        (a school admin must not read the city admin's notices), each kept under its notice's id. The
+        sink holds the real text, where the log redacts a code: a message with secret fields (a
+        verification code) is shown only to its owner and the city admin, not to a district admin or
+        a colleague who may read the school's notices."""
         scope = await self.scope_for(principal, to)
         received = await self.sink.list_to(to)
-        if scope:
-            readable = await self.messages.readable([doc["id"] for doc in received], scope)
-            received = [doc for doc in received if doc["id"] in readable]
+        if not principal.has_role(Role.CITY_ADMIN.value):
+            heads = await self.messages.readable_heads([doc["id"] for doc in received], scope)
+            received = [doc for doc in received if doc["id"] in heads and _may_read_text(principal, heads[doc["id"]])]
         return [{**doc, "received_at": as_utc(doc["received_at"])} for doc in received]
 
     async def stats(self, principal: Principal, since: date | None, until: date | None) -> dict[str, Any]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from enrollment.domain.terms import aware
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.ability import Attempt
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.timeutil import BoundedDate, BoundedDateTime
 
 router = APIRouter(tags=["ability"])
 
@@ -27,8 +28,8 @@ class PilotOut(BaseModel):
 
 
 class AttemptIn(BaseModel):
-    started_at: AwareDatetime = Field(description="测评开始")
-    finished_at: AwareDatetime = Field(description="测评完成 (>= 20 minutes later)")
+    started_at: BoundedDateTime = Field(description="测评开始")
+    finished_at: BoundedDateTime = Field(description="测评完成 (>= 20 minutes later)")
     score: float = Field(ge=0, le=100)
     level: str | None = Field(default=None, max_length=30, description="测评结果等级")
 
@@ -64,8 +65,8 @@ class PlanIn(BaseModel):
 
 
 class RetakesIn(BaseModel):
-    study_starts_on: date
-    study_ends_on: date
+    study_starts_on: BoundedDate
+    study_ends_on: BoundedDate
 
 
 class RetakeResultIn(BaseModel):

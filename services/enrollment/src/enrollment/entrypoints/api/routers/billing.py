@@ -17,6 +17,7 @@ from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
 from jijiao_kit.http import content_disposition
 from jijiao_kit.stepup import ExportPrincipal
+from jijiao_kit.timeutil import BoundedUtcDateTime
 
 router = APIRouter(tags=["bills"])
 
@@ -118,7 +119,9 @@ class IssueOut(BaseModel):
 class PaymentIn(BaseModel):
     reference: str = Field(min_length=1, max_length=100, description="Payment reference (缴费流水号); idempotency key")
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Yuan, at most two decimals")
-    paid_at: datetime | None = Field(default=None, description="When the money was paid (ISO 8601 with offset)")
+    paid_at: BoundedUtcDateTime | None = Field(
+        default=None, description="When the money was paid (ISO 8601 with offset)"
+    )
 
 
 class PaymentRecordedOut(BaseModel):
@@ -210,7 +213,7 @@ async def payment_notice(bill_id: str, principal: CurrentPrincipal, svc: Billing
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(f"notice-{bill['bill_number']}.pdf", inline=True)},
+        headers={"Content-Disposition": content_disposition(f"notice-{bill['bill_number']}.pdf")},
     )
 
 

@@ -182,7 +182,7 @@ async def certificate(selection_id: str, principal: CurrentPrincipal, svc: Resul
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(f"certificate-{selection_id}.pdf", inline=True)},
+        headers={"Content-Disposition": content_disposition(f"certificate-{selection_id}.pdf")},
     )
 
 

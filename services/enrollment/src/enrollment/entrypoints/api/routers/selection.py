@@ -187,7 +187,7 @@ async def import_selections(
     if len(data) > MAX_UPLOAD_BYTES:
         raise BadRequest("The workbook is larger than 5 MB.", code="file_too_large", title="文件过大")
     try:
-        rows = read_selection_rows(data)
+        rows = await read_selection_rows(data)
     except WorkbookInvalid as exc:
         raise InvalidInput(
             exc.detail, code=exc.code, title="Excel 文件格式不正确（须含表头：学号、姓名、课程编号）"

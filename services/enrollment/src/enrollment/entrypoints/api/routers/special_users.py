@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from enrollment.entrypoints.api.deps import ContainerDep
-from enrollment.service_layer.special_users import ProofFile, SpecialUserService
+from enrollment.service_layer.special_users import MAX_PROOF_BYTES, PROOF_TYPES, ProofFile, SpecialUserService
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.timeutil import as_utc
+from jijiao_kit.uploads import UploadRejected, check_upload
 
 router = APIRouter(tags=["special users"])
 
@@ -79,7 +80,15 @@ class ClearRowOut(BaseModel):
 async def _proof(upload: UploadFile | None) -> ProofFile | None:
     if upload is None or not upload.filename:
         return None
-    return ProofFile(upload.filename, upload.content_type or "", await upload.read())
+    data = await upload.read(MAX_PROOF_BYTES + 1)
+    if not data or len(data) > MAX_PROOF_BYTES:
+        return ProofFile(upload.filename, "", data)  # the service refuses it (invalid_proof_file)
+    # The type is the content's, checked by its whole structure, never the client's word.
+    try:
+        checked = await check_upload(data, upload.filename, PROOF_TYPES)
+    except UploadRejected:
+        return ProofFile(upload.filename, "", data)  # the service refuses it (invalid_proof_file)
+    return ProofFile(upload.filename, checked.media_type, data)
 
 
 @router.post("/v1/terms/{term}/special-users/flag", response_model=FlagOut, operation_id="flag_special_users")

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from enrollment.domain.terms import aware, seconds_until_close, window_open
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.terms import NewTerm, term_date
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.timeutil import BoundedDate, BoundedDateTime
 
 router = APIRouter(tags=["terms"])
 
@@ -20,11 +21,11 @@ class TermIn(BaseModel):
     code: str = Field(pattern=r"^\d{4}$", examples=["2602"], description="期数, e.g. 2602")
     year: int = Field(ge=2000, le=2100)
     name: str | None = Field(default=None, max_length=60)
-    selection_opens_at: AwareDatetime = Field(description="选课开始 (ISO 8601 with offset)")
-    selection_closes_at: AwareDatetime = Field(description="选课结束")
-    study_starts_on: date = Field(description="培训开始")
-    study_ends_on: date = Field(description="培训结束")
-    payment_due_at: AwareDatetime = Field(description="缴费截止")
+    selection_opens_at: BoundedDateTime = Field(description="选课开始 (ISO 8601 with offset)")
+    selection_closes_at: BoundedDateTime = Field(description="选课结束")
+    study_starts_on: BoundedDate = Field(description="培训开始")
+    study_ends_on: BoundedDate = Field(description="培训结束")
+    payment_due_at: BoundedDateTime = Field(description="缴费截止")
 
 
 class TermOut(BaseModel):
@@ -62,11 +63,11 @@ async def create_term(body: TermIn, principal: CurrentPrincipal, container: Cont
 
 
 class TermChange(BaseModel):
-    selection_opens_at: AwareDatetime | None = None
-    selection_closes_at: AwareDatetime | None = None
-    study_starts_on: date | None = None
-    study_ends_on: date | None = None
-    payment_due_at: AwareDatetime | None = None
+    selection_opens_at: BoundedDateTime | None = None
+    selection_closes_at: BoundedDateTime | None = None
+    study_starts_on: BoundedDate | None = None
+    study_ends_on: BoundedDate | None = None
+    payment_due_at: BoundedDateTime | None = None
 
 
 @router.patch("/v1/terms/{term}", response_model=TermOut, operation_id="reschedule_term")

@@ -10,9 +10,13 @@ from hours.entrypoints.api.schemas import DeclarationOut, DeclarationPageOut
 from hours.service_layer.declarations import STATUSES
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
+from jijiao_kit.guard import body_limit
+from jijiao_kit.http import content_disposition
 from jijiao_kit.paging import Skip
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
+#: A declaration carries up to 5 attachments of 5 MB (the settings' defaults) and its form fields.
+DECLARATION_BODY_LIMIT = 5 * 5 * 1024 * 1024 + 1024 * 1024
 
 
 class ReviewIn(BaseModel):
@@ -47,7 +51,7 @@ async def _files(c: ContainerDep, files: list[UploadFile] | None) -> list[tuple[
     return out
 
 
-@router.post("", status_code=201, response_model=DeclarationOut)
+@router.post("", status_code=201, response_model=DeclarationOut, openapi_extra=body_limit(DECLARATION_BODY_LIMIT))
 async def submit_declaration(
     principal: CurrentPrincipal,
     c: ContainerDep,
@@ -71,7 +75,7 @@ async def submit_declaration(
     return view(await c.declarations.submit(principal, fields, await _files(c, files)))
 
 
-@router.put("/{declaration_id}", response_model=DeclarationOut)
+@router.put("/{declaration_id}", response_model=DeclarationOut, openapi_extra=body_limit(DECLARATION_BODY_LIMIT))
 async def resubmit_declaration(
     declaration_id: str,
     principal: CurrentPrincipal,
@@ -146,4 +150,6 @@ async def get_attachment(
     declaration_id: str, attachment_id: str, principal: CurrentPrincipal, c: ContainerDep
 ) -> Response:
     meta, data = await c.declarations.attachment(principal, declaration_id, attachment_id)
-    return Response(data, media_type=meta["content_type"])
+    # An upload is served as a download, never rendered by the browser (and nosniff from the kit).
+    disposition = content_disposition(str(meta.get("filename") or attachment_id))
+    return Response(data, media_type=meta["content_type"], headers={"Content-Disposition": disposition})

@@ -32,5 +32,5 @@ async def get_verification_pdf(ce_number: str, year: Year, principal: CurrentPri
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(f"verification-{ce_number}-{year}.pdf", inline=True)},
+        headers={"Content-Disposition": content_disposition(f"verification-{ce_number}-{year}.pdf")},
     )

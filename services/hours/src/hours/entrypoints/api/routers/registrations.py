@@ -118,14 +118,7 @@ async def register_hours_bulk(
     data = await file.read(c.settings.max_attachment_bytes + 1)
     if len(data) > c.settings.max_attachment_bytes:
         raise InvalidInput("The workbook is too large.", code="file_too_large", title="文件过大")
-    try:
-        header, raw_rows = read_rows(data, c.settings.max_bulk_rows)
-    except ValueError as exc:
-        raise InvalidInput(f"Too many rows: {exc}", code="too_many_rows", title="行数超过限制") from exc
-    except Exception as exc:
-        raise InvalidInput(
-            "Not an .xlsx workbook.", code="invalid_workbook", title="文件不是有效的 Excel(.xlsx)表格"
-        ) from exc
+    header, raw_rows = await read_rows(data, c.settings.max_bulk_rows)
     missing = [name for name in HEADERS[:6] if name not in header]
     if missing:
         raise InvalidInput(

