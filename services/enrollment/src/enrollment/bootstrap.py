@@ -42,12 +42,13 @@ from enrollment.service_layer.terms import TermService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
 from jijiao_contracts.events import enrollment as enrollment_events
-from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
+from jijiao_kit.auth import TokenIssuer, TokenVerifier, TokenVersions, load_or_create_keypair, token_version_namespace
 from jijiao_kit.batching import attach_batch_consumer
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
+from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.service import produced_events, service_api
 from jijiao_kit.worker import Worker
@@ -86,6 +87,7 @@ class Container:
     statistics: StatisticsService
     school_courses: SchoolCourseService
     announcements: AnnouncementService
+    token_versions: TokenVersions
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -109,6 +111,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     )
     clock = clock or SystemClock()
     hasher = PasswordHasher()
+    token_versions = TokenVersions(infra.redis, token_version_namespace(settings.name_prefix))
+    rate_limits = RateLimits(settings.redis_url, f"{settings.redis_prefix}ratelimit")
     schools = SchoolRepository(infra.db)
     teachers = TeacherRepository(infra.db)
     accounts = AccountRepository(infra.db)
@@ -148,7 +152,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         schools=schools,
         teachers=teachers,
         accounts=accounts,
-        roster=RosterService(schools, teachers, hasher, clock, next_sequence),
+        token_versions=token_versions,
+        roster=RosterService(schools, teachers, hasher, clock, next_sequence, token_versions=token_versions),
         auth=AuthService(
             accounts,
             teachers,
@@ -158,9 +163,15 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
             schools=schools,
             captchas=CaptchaStore(infra.redis, f"{settings.redis_prefix}captcha:"),
             captcha_after_failures=settings.captcha_after_failures,
+            token_versions=token_versions,
+            rate_limits=rate_limits,
+            login_rate_per_client=settings.login_rate_per_client,
+            login_rate_per_login=settings.login_rate_per_login,
         ),
         transfers=TransferService(TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock),
-        account_service=AccountService(accounts, hasher, clock, teachers=teachers, schools=schools),
+        account_service=AccountService(
+            accounts, hasher, clock, teachers=teachers, schools=schools, token_versions=token_versions
+        ),
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
         results=results,
         school_courses=school_courses,

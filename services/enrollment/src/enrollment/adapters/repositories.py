@@ -67,14 +67,22 @@ class _Credentials(_Repository):
     """Failed-login counting and locking on documents that carry ``credentials`` (§1: 10 wrong
     passwords lock the account). Shared by teacher records and administrator accounts."""
 
-    async def record_failed_login(self, key: str) -> int:
-        doc = await self.collection.find_one_and_update(
-            {"_id": key},
-            {"$inc": {"credentials.failed_attempts": 1}},
-            projection={"credentials": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["credentials"]["failed_attempts"]) if doc else 0
+    async def record_failed_login(self, key: str, *, below: int | None = None) -> int | None:
+        """Count one wrong password atomically and return the new count. With ``below``, count only
+        while fewer than ``below`` are counted (a try that passed no image code counts toward the
+        image code, never past it): None when not counted. Two conditional updates, never ``$or``."""
+        branches: list[Any] = [None] if below is None else [{"$lt": below}, {"$exists": False}]
+        for branch in branches:
+            query: Doc = {"_id": key} if branch is None else {"_id": key, "credentials.failed_attempts": branch}
+            doc = await self.collection.find_one_and_update(
+                query,
+                {"$inc": {"credentials.failed_attempts": 1}},
+                projection={"credentials": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc:
+                return int(doc["credentials"]["failed_attempts"])
+        return None
 
     async def lock(self, key: str, events: Sequence[Doc]) -> bool:
         """Lock once: only the update that finds the account unlocked emits the event."""

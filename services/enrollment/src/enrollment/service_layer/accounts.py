@@ -21,7 +21,7 @@ from jijiao_contracts.events.enrollment import (
     AdminPhoneRebound,
     AdminRegistered,
 )
-from jijiao_kit.auth import Principal
+from jijiao_kit.auth import Principal, TokenVersions
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
@@ -52,7 +52,9 @@ class AccountService:
         *,
         teachers: TeacherRepository | None = None,
         schools: SchoolRepository | None = None,
+        token_versions: TokenVersions | None = None,
     ) -> None:
+        self.token_versions = token_versions
         self.accounts = accounts
         self.hasher = hasher
         self.clock = clock
@@ -194,6 +196,8 @@ class AccountService:
             {"$set": {"mobile": mobile, "mobile_bound_at": self.clock.now()}},
             [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
         )
+        if self.token_versions is not None:
+            await self.token_versions.bump(principal.subject)  # the old phone's sessions end
         return await self.me(principal)
 
     # --- lockout (已锁定用户) -----------------------------------------------------------------------
