@@ -11,7 +11,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from e1_support import roster_env
-from test_accounts_api import login
+from test_accounts_api import first_sign_in, login
 
 from hours.bootstrap import build as build_hours
 from hours.bootstrap import create_api as create_hours_api
@@ -99,7 +99,7 @@ async def test_archive_and_phone_rebinding_revoke_earlier_tokens(settings_env: d
             headers=env.school_admin(school),
         )
         account_id = created.json()["id"]
-        me = bearer((await login(env, "li.admin", "School2026a")).json()["access_token"])
+        me = await first_sign_in(env, "li.admin", "School2026a", "Libei2026x")
         assert (await env.client.get("/v1/admins/me", headers=me)).status_code == 200
         signer = StepUpSigner(load_or_create_keypair(settings_env["keys_dir"], "stepup").private_pem)
         rebound = await env.client.post(

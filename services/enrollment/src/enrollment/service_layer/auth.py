@@ -10,7 +10,7 @@ from typing import Any
 from enrollment.adapters.captcha import CaptchaStore, IssuedCaptcha
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository, _Credentials
-from enrollment.domain.accounts import LoginKind, locks_after, login_kinds, password_problem
+from enrollment.domain.accounts import PASSWORD_TITLES, LoginKind, locks_after, login_kinds, password_problem
 from enrollment.domain.identity import initial_password
 from enrollment.domain.roster import is_principal
 from enrollment.service_layer.access import is_school_admin_of
@@ -30,13 +30,6 @@ class IssuedToken:
     access_token: str
     expires_in: int
     must_change_password: bool
-
-
-PASSWORD_TITLES = {
-    "too_short": "新密码至少8位",
-    "needs_letters_and_digits": "新密码须同时包含字母和数字",
-    "same_as_before": "新密码不能与原密码或初始密码相同",
-}
 
 
 def teacher_claims(teacher: Doc, school: Doc | None = None) -> dict[str, Any]:
