@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
@@ -223,6 +224,10 @@ class TokenVersions:
         self.cache_seconds = cache_seconds
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        # Lookups made while one MGET is in flight share the next one (no timers): a storm of first
+        # requests costs a few Redis commands and never more connections than one.
+        self._waiting: dict[str, asyncio.Future[int]] = {}
+        self._draining: asyncio.Task[None] | None = None
 
     def key(self, subject: str) -> str:
         return self.namespace + subject
@@ -232,13 +237,33 @@ class TokenVersions:
         hit = self._cache.get(subject)
         if hit is not None and hit[1] > now:
             return hit[0]
-        raw = await self.redis.get(self.key(subject))
-        value = int(raw or 0)
-        self._cache[subject] = (value, now + self.cache_seconds)
-        self._cache.move_to_end(subject)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return value
+        future = self._waiting.get(subject)
+        if future is None:
+            future = self._waiting[subject] = asyncio.get_running_loop().create_future()
+            if self._draining is None or self._draining.done():
+                self._draining = asyncio.create_task(self._drain())
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            subjects = list(batch)
+            try:
+                raws = await self.redis.mget([self.key(subject) for subject in subjects])
+            except Exception as exc:  # every waiter hears it (fail closed: the request is refused)
+                for future in batch.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            expires = time.monotonic() + self.cache_seconds
+            for subject, raw in zip(subjects, raws, strict=True):
+                value = int(raw or 0)
+                self._cache[subject] = (value, expires)
+                self._cache.move_to_end(subject)
+                if not batch[subject].done():
+                    batch[subject].set_result(value)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
 
     async def bump(self, subject: str) -> int:
         """Revoke every token issued so far for ``subject``; returns the new version."""

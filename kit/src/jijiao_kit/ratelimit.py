@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 
 from jijiao_kit.errors import TooManyRequests
 
@@ -22,8 +24,13 @@ def _async_uri(redis_url: str) -> str:
 
 
 class RateLimits:
-    def __init__(self, redis_url: str, key_prefix: str) -> None:
-        self.storage = RedisStorage(_async_uri(redis_url), implementation="redispy", key_prefix=key_prefix.rstrip(":"))
+    def __init__(self, redis_url: str, key_prefix: str, *, max_connections: int = 32) -> None:
+        # A blocking pool: a burst of hits waits for a connection instead of failing past the pool size.
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=max_connections, timeout=10, socket_timeout=5)
+        options: dict[str, Any] = {"connection_pool": pool}
+        self.storage = RedisStorage(
+            _async_uri(redis_url), implementation="redispy", key_prefix=key_prefix.rstrip(":"), **options
+        )
         self.limiter = FixedWindowRateLimiter(self.storage)
         self._items: dict[str, RateLimitItem] = {}
 

@@ -3,6 +3,7 @@ refuse a token older than the account's version; the version is remembered only 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,10 @@ class FakeRedis:
         self.values: dict[str, int] = {}
         self.gets = 0
 
-    async def get(self, key: str) -> Any:
+    async def mget(self, keys: list[str]) -> list[Any]:
         self.gets += 1
-        return self.values.get(key)
+        await asyncio.sleep(0)
+        return [self.values.get(key) for key in keys]
 
     async def incr(self, key: str) -> int:
         self.values[key] = self.values.get(key, 0) + 1
@@ -93,3 +95,12 @@ async def test_versions_are_remembered_for_a_few_seconds_only() -> None:
     assert await versions.current("a") == 0  # this replica still remembers (bounded by cache_seconds)
     await versions.bump("a")
     assert await versions.current("a") == 2  # a replica's own bump is seen at once
+
+
+async def test_concurrent_lookups_share_one_command() -> None:
+    redis = FakeRedis()
+    redis.values["sys:auth:tv:s7"] = 3
+    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=60)
+    values = await asyncio.gather(*(versions.current(f"s{n % 10}") for n in range(200)))
+    assert values == [3 if n % 10 == 7 else 0 for n in range(200)]
+    assert redis.gets <= 2  # one MGET in flight, the rest share the next

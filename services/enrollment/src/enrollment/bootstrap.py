@@ -168,7 +168,15 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
             login_rate_per_client=settings.login_rate_per_client,
             login_rate_per_login=settings.login_rate_per_login,
         ),
-        transfers=TransferService(TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock),
+        transfers=TransferService(
+            TransferRepository(infra.db),
+            teachers,
+            schools,
+            SelectionLedger(infra.db),
+            clock,
+            rate_limits=rate_limits,
+            rate_per_admin=settings.transfer_rate_per_admin,
+        ),
         account_service=AccountService(
             accounts, hasher, clock, teachers=teachers, schools=schools, token_versions=token_versions
         ),

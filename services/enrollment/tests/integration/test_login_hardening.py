@@ -69,3 +69,14 @@ async def test_login_rate_limits_answer_429_with_retry_after(settings_env: dict[
         others = [await env.client.post("/v1/auth/token", json={"login": f"u{n}", "password": "x"}) for n in range(2)]
         assert [t.status_code for t in others] == [401, 429]  # the client's own limit (6 per minute)
         assert others[-1].headers["Retry-After"]
+
+
+async def test_a_burst_of_logins_is_counted_exactly_by_the_client_limit(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token, login_rate_per_client="60/minute") as env:
+        answers = await asyncio.gather(
+            *(env.client.post("/v1/auth/token", json={"login": f"user{n}", "password": "x"}) for n in range(120))
+        )
+    codes = [a.status_code for a in answers]
+    assert codes.count(401) == 60 and codes.count(429) == 60, sorted(set(codes))
