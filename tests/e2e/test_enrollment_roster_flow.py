@@ -74,7 +74,7 @@ async def test_teacher_joins_changes_info_moves_school_and_other_services_follow
     # transfer within the district: the receiving school applies, the district admin approves
     async with system.client("enrollment", admin2) as client:
         (school2,) = (await client.get("/v1/schools")).json()
-        applied = await client.post(f"/v1/schools/{school2['id']}/transfers", json={"ce_number": ce})
+        applied = await client.post(f"/v1/schools/{school2['id']}/transfers", json={"ce_number": ce, "name": "周敏"})
         assert applied.status_code == 201, applied.text
         assert applied.json()["approver_level"] == "district"
     async with system.client("enrollment", district) as client:

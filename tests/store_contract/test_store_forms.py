@@ -317,3 +317,44 @@ async def test_in_with_condition_update_many_ne_and_estimated_count(collection: 
     result = await collection.update_many({"s": {"$ne": "x"}}, {"$set": {"s": "z"}})
     assert result.modified_count == 3
     assert await collection.estimated_document_count() == 6
+
+
+async def test_known_gap_update_with_or_next_to_id_changes_another_document(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """nx-27017 0.8.1: a plain ``update_one`` (no upsert) whose filter has ``_id`` next to ``$or`` is
+    read as ``_id = k AND a OR b`` and updates ANOTHER document that matches ``b`` (the payment-deadline
+    job flagged the wrong teacher this way, issue 12 item 1). Never put ``$or`` in any write filter."""
+    await collection.insert_many([{"_id": n, "a": 0, "b": 1 if n == 2 else 0} for n in range(1, 6)])
+    before = {d["_id"]: d async for d in collection.find({})}
+    await collection.update_one({"_id": 4, "$or": [{"a": 1}, {"b": 1}]}, {"$set": {"hit": True}})
+    changed = sorted([d["_id"] async for d in collection.find({}) if d != before[d["_id"]]])
+    embedded = "version" not in await collection.database.client.server_info()  # nx-27017 reports none
+    if embedded:
+        assert changed == [2], "nx-27017 fixed the $or-next-to-_id write gap: update DEVELOPING.md"
+    else:
+        assert changed == []  # document 4 matches neither branch
+
+
+async def test_split_conditional_updates_touch_only_their_own_document(collection: AsyncCollection[Doc]) -> None:
+    """The safe form of "times is 0 or missing": two conditional updates on the own ``_id``, one per
+    branch, each a plain conjunction (what ``flag_special_user`` does)."""
+    await collection.insert_many(
+        [{"_id": 1, "times": 0}, {"_id": 2}, {"_id": 3, "times": 2}, {"_id": 4}, {"_id": 5, "times": 0}]
+    )
+    before = {d["_id"]: d async for d in collection.find({})}
+
+    async def flag(key: int, expected: int) -> bool:
+        branches: list[Doc] = [{"times": expected}] if expected else [{"times": 0}, {"times": {"$exists": False}}]
+        for branch in branches:
+            result = await collection.update_one({"_id": key, **branch}, {"$set": {"times": expected + 1}})
+            if result.modified_count:
+                return True
+        return False
+
+    assert await flag(4, 0)  # missing counts as 0
+    assert await flag(3, 2)
+    assert not await flag(1, 5)  # the count moved: no match, nothing else touched
+    after = {d["_id"]: d async for d in collection.find({})}
+    assert after[4]["times"] == 1 and after[3]["times"] == 3
+    assert {k: v for k, v in after.items() if k not in (3, 4)} == {k: v for k, v in before.items() if k not in (3, 4)}

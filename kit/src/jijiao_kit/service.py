@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from jijiao_contracts.envelope import IntegrationEvent
-from jijiao_kit.auth import TokenVerifier
+from jijiao_kit.auth import TokenVerifier, TokenVersions, token_version_namespace
 from jijiao_kit.http import create_app
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.runtime import Infrastructure
@@ -53,6 +53,10 @@ def service_api(
     )
     app.state.container = container
     app.state.token_verifier = verifier
+    # revoked tokens (kit.auth.TokenVersions): the container's own when it bumps versions (enrollment)
+    app.state.token_versions = getattr(container, "token_versions", None) or TokenVersions(
+        infra.redis, token_version_namespace(settings.name_prefix)
+    )
     app.state.step_up_required = settings.step_up_required
     app.state.step_up_verifier = step_up_verifier_from_settings(settings)
     return app

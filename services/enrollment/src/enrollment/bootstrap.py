@@ -38,8 +38,9 @@ from enrollment.service_layer.statistics import StatisticsService
 from enrollment.service_layer.terms import TermService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
-from jijiao_kit.auth import TokenIssuer, TokenVerifier, load_or_create_keypair
+from jijiao_kit.auth import TokenIssuer, TokenVerifier, TokenVersions, load_or_create_keypair, token_version_namespace
 from jijiao_kit.clock import Clock, SystemClock
+from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.runtime import Infrastructure
 
 #: How often the worker looks for terms to bill and payment deadlines that passed.
@@ -75,6 +76,7 @@ class Container:
     statistics: StatisticsService
     school_courses: SchoolCourseService
     announcements: AnnouncementService
+    token_versions: TokenVersions
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -98,6 +100,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     )
     clock = clock or SystemClock()
     hasher = PasswordHasher()
+    token_versions = TokenVersions(infra.redis, token_version_namespace(settings.name_prefix))
+    rate_limits = RateLimits(settings.redis_url, f"{settings.redis_prefix}ratelimit")
     schools = SchoolRepository(infra.db)
     teachers = TeacherRepository(infra.db)
     accounts = AccountRepository(infra.db)
@@ -137,7 +141,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         schools=schools,
         teachers=teachers,
         accounts=accounts,
-        roster=RosterService(schools, teachers, hasher, clock, next_sequence),
+        token_versions=token_versions,
+        roster=RosterService(schools, teachers, hasher, clock, next_sequence, token_versions=token_versions),
         auth=AuthService(
             accounts,
             teachers,
@@ -147,9 +152,23 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
             schools=schools,
             captchas=CaptchaStore(infra.redis, f"{settings.redis_prefix}captcha:"),
             captcha_after_failures=settings.captcha_after_failures,
+            token_versions=token_versions,
+            rate_limits=rate_limits,
+            login_rate_per_client=settings.login_rate_per_client,
+            login_rate_per_login=settings.login_rate_per_login,
         ),
-        transfers=TransferService(TransferRepository(infra.db), teachers, schools, SelectionLedger(infra.db), clock),
-        account_service=AccountService(accounts, hasher, clock, teachers=teachers, schools=schools),
+        transfers=TransferService(
+            TransferRepository(infra.db),
+            teachers,
+            schools,
+            SelectionLedger(infra.db),
+            clock,
+            rate_limits=rate_limits,
+            rate_per_admin=settings.transfer_rate_per_admin,
+        ),
+        account_service=AccountService(
+            accounts, hasher, clock, teachers=teachers, schools=schools, token_versions=token_versions
+        ),
         billing=BillingService(BillRepository(infra.db), clock, next_sequence),
         results=results,
         school_courses=school_courses,

@@ -74,8 +74,8 @@ async def test_a_teacher_on_the_initial_password_may_only_change_it(
     assert blocked(selection)
     assert blocked(catalogue)
     assert changed.status_code == 204, changed.text
-    # the old token no longer blocks: the store says the password was changed
-    assert old_token_after.status_code == 200, old_token_after.text
+    # the password change revokes every earlier token (issue 12 item 4): sign in again
+    assert old_token_after.status_code == 401 and old_token_after.json()["code"] == "token_revoked"
     assert second["must_change_password"] is False and fresh_claims["must_change_password"] is False
     assert selection_after.json().get("code") != "password_change_required"
     assert health.status_code == 200
@@ -135,10 +135,13 @@ async def test_an_admin_account_that_must_change_reads_its_profile_only(
         changed = await env.client.post(
             "/v1/auth/password", json={"old_password": "Initial2026", "new_password": "Better2026w"}, headers=token
         )
+        teachers_old_token = await env.client.get(f"/v1/schools/{school['id']}/teachers", headers=token)
+        token = bearer((await login(env, "thyx01", "Better2026w"))["access_token"])
         teachers_after = await env.client.get(f"/v1/schools/{school['id']}/teachers", headers=token)
 
     assert me.status_code == 200 and me.json()["username"] == "thyx01"
     assert blocked(edit)
     assert blocked(teachers)
     assert changed.status_code == 204
+    assert teachers_old_token.status_code == 401 and teachers_old_token.json()["code"] == "token_revoked"
     assert teachers_after.status_code == 200

@@ -312,8 +312,11 @@ async def test_one_principal_per_school_and_the_principal_role_in_the_token(
             json={"old_password": head["id_number"][-6:], "new_password": "Linxz2026a"},
             headers=bearer(login.json()["access_token"]),
         )
+        relogin = await env.client.post(  # the change revoked the old token: sign in again
+            "/v1/auth/token", json={"login": head["ce_number"], "password": "Linxz2026a"}
+        )
         as_principal = await env.client.get(
-            f"/v1/schools/{school['id']}/teachers", headers=bearer(login.json()["access_token"])
+            f"/v1/schools/{school['id']}/teachers", headers=bearer(relogin.json()["access_token"])
         )
         revoked = await env.client.delete(f"/v1/schools/{school['id']}/principal", headers=admin)
         regranted = await env.client.put(

@@ -50,7 +50,9 @@ async def test_200_parallel_approvals_of_one_transfer_apply_once(settings_env: d
         ce = teacher["ce_number"]
         await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(old))
         applied = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(new),
         )
         transfer_id = applied.json()["id"]
 

@@ -203,3 +203,30 @@ async def test_collective_clearing_for_a_school(settings_env: dict[str, Any], ma
         ]
         assert not (await env.db["teachers"].find_one({"_id": "20260001"}) or {})["special_user"]
         assert (await env.db["teachers"].find_one({"_id": "20260006"}) or {})["special_user"]
+
+
+async def test_flagging_touches_only_the_defaulter_when_teachers_have_no_flag_count(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    """Issue 12 item 1: teachers created by the roster have no ``special_user_times``; the job must flag
+    the defaulter, not the payer, the canceller, or the first teacher in CE order without a count."""
+    async with enrollment_env(settings_env) as env:
+        await add_term(env.db, "2602", payment_due_at=NOW - timedelta(days=1))
+        school = await add_school(env.db, "s1")
+        course = await add_course(env.db, "2602", "2602100001")
+        teachers = {n: await add_teacher(env.db, f"2026000{n}", school) for n in range(1, 6)}
+        await env.db["teachers"].update_many({}, {"$unset": {"special_user_times": ""}})  # as the roster writes them
+        await add_selection(env.db, teachers[2], course, paid=True)  # the payer
+        await add_selection(env.db, teachers[3], course, status="cancelled", active_key=None)  # the canceller
+        await add_selection(env.db, teachers[4], course)  # the defaulter
+        before = {doc["_id"]: doc async for doc in env.db["teachers"].find({})}
+
+        response = await env.client.post("/v1/terms/2602/special-users/flag", headers=bearer(make_token("city_admin")))
+        assert response.status_code == 200, response.text
+        assert response.json()["flagged"] == ["20260004"]
+        after = {doc["_id"]: doc async for doc in env.db["teachers"].find({})}
+        assert after["20260004"]["special_user"] and after["20260004"]["special_user_times"] == 1
+        assert len(events_of(after["20260004"], "enrollment.special_user_flagged")) == 1
+        assert {ce: doc for ce, doc in after.items() if ce != "20260004"} == {
+            ce: doc for ce, doc in before.items() if ce != "20260004"
+        }

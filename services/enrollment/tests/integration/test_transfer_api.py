@@ -31,19 +31,25 @@ async def test_same_district_transfer_is_approved_by_the_district_and_moves_the_
         old, new, _far, teacher = await setup(env)
         ce = teacher["ce_number"]
         await env.client.put(
-            f"/v1/schools/{old['id']}/principal", json={"ce_number": ce}, headers=env.school_admin(old)
+            f"/v1/schools/{old['id']}/principal",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(old),
         )
         await env.client.post(f"/v1/teachers/{ce}/archive", json={"status": "left"}, headers=env.school_admin(old))
         by_old_school = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(old)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(old),
         )
         applied = await env.client.post(
             f"/v1/schools/{new['id']}/transfers",
-            json={"ce_number": ce, "note": "新学期调入"},
+            json={"ce_number": ce, "name": "陈晓明", "note": "新学期调入"},
             headers=env.school_admin(new),
         )
         duplicate = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(new),
         )
         transfer = applied.json()
         awaiting = await env.client.get("/v1/transfers", params={"awaiting_me": True}, headers=env.district("天河区"))
@@ -115,7 +121,9 @@ async def test_cross_district_transfer_needs_the_city_and_can_be_rejected(
         ce = teacher["ce_number"]
         first = (
             await env.client.post(
-                f"/v1/schools/{far['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(far)
+                f"/v1/schools/{far['id']}/transfers",
+                json={"ce_number": ce, "name": "陈晓明"},
+                headers=env.school_admin(far),
             )
         ).json()
         district_try = await env.client.post(f"/v1/transfers/{first['id']}/approve", headers=env.district("越秀区"))
@@ -124,7 +132,9 @@ async def test_cross_district_transfer_needs_the_city_and_can_be_rejected(
             f"/v1/transfers/{first['id']}/reject", json={"reason": "材料不全"}, headers=env.city()
         )
         reapplied = await env.client.post(
-            f"/v1/schools/{far['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(far)
+            f"/v1/schools/{far['id']}/transfers",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(far),
         )
         approved = await env.client.post(f"/v1/transfers/{reapplied.json()['id']}/approve", headers=env.city())
         moved = await env.container.teachers.get(ce)
@@ -179,24 +189,34 @@ async def test_special_users_and_unpaid_past_selections_are_refused(
         )
         await env.db["teachers"].update_one({"_id": ce}, {"$set": {"special_user": True}})
         special = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(new),
         )
         unpaid = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": debtor["ce_number"]}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": debtor["ce_number"], "name": "李静"},
+            headers=env.school_admin(new),
         )
         await env.db["selections"].update_many({"ce_number": debtor["ce_number"]}, {"$set": {"paid": True}})
         paid_up = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": debtor["ce_number"]}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": debtor["ce_number"], "name": "李静"},
+            headers=env.school_admin(new),
         )
         # flagged between application and approval: the approval refuses and closes the application
         await env.db["teachers"].update_one({"_id": debtor["ce_number"]}, {"$set": {"special_user": True}})
         late = await env.client.post(f"/v1/transfers/{paid_up.json()['id']}/approve", headers=env.district())
         closed = await env.client.get(f"/v1/transfers/{paid_up.json()['id']}", headers=env.city())
         unknown = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": "2099000001"}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": "2099000001", "name": "陈晓明"},
+            headers=env.school_admin(new),
         )
         same = await env.client.post(
-            f"/v1/schools/{old['id']}/transfers", json={"ce_number": debtor["ce_number"]}, headers=env.school_admin(old)
+            f"/v1/schools/{old['id']}/transfers",
+            json={"ce_number": debtor["ce_number"], "name": "李静"},
+            headers=env.school_admin(old),
         )
         stayed = await env.container.teachers.get(debtor["ce_number"])
         open_count = await env.db["transfers"].count_documents({"status": "pending"})
@@ -222,13 +242,17 @@ async def test_teacher_sees_own_transfers_only(settings_env: dict[str, Any], mak
         _old, new, _far, teacher = await setup(env)
         ce = teacher["ce_number"]
         applied = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": ce, "name": "陈晓明"},
+            headers=env.school_admin(new),
         )
         me = bearer(make_token("teacher", ce_number=ce))
         someone = bearer(make_token("teacher", ce_number="2026999999"))
         mine = await env.client.get("/v1/transfers", headers=me)
         theirs = await env.client.get(f"/v1/transfers/{applied.json()['id']}", headers=someone)
-        cannot_apply = await env.client.post(f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce}, headers=me)
+        cannot_apply = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers", json={"ce_number": ce, "name": "陈晓明"}, headers=me
+        )
     assert [t["id"] for t in mine.json()] == [applied.json()["id"]]
     assert theirs.status_code == 404
     assert cannot_apply.status_code == 403
@@ -255,9 +279,60 @@ async def test_a_record_written_without_a_version_field_still_moves(
             }
         )
         applied = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": "2026990001"}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": "2026990001", "id_number_tail": "019999"},
+            headers=env.school_admin(new),
         )
         approved = await env.client.post(f"/v1/transfers/{applied.json()['id']}/approve", headers=env.district())
         moved = await env.container.teachers.get("2026990001")
     assert approved.status_code == 200, approved.text
     assert moved is not None and moved["school_id"] == new["id"] and moved["version"] == 1
+
+
+async def test_the_transfer_form_reveals_no_teacher_without_the_name_or_id_tail(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    """Issue 12 item 3: the CE number alone reveals nothing; a wrong name and an unknown number answer
+    alike; a failed try leaves no application; the right name or ID tail applies."""
+    async with roster_env(settings_env, make_token) as env:
+        old, _new, far, teacher = await setup(env)
+        ce, tail = teacher["ce_number"], teacher["id_number"][-6:]
+        url, admin = f"/v1/schools/{far['id']}/transfers", env.school_admin(far)
+        number_only = await env.client.post(url, json={"ce_number": ce}, headers=admin)
+        wrong_name = await env.client.post(url, json={"ce_number": ce, "name": "王小二"}, headers=admin)
+        wrong_tail = await env.client.post(url, json={"ce_number": ce, "id_number_tail": "000000"}, headers=admin)
+        right_name_wrong_tail = await env.client.post(
+            url, json={"ce_number": ce, "name": "陈晓明", "id_number_tail": "000000"}, headers=admin
+        )
+        unknown = await env.client.post(url, json={"ce_number": "2099000001", "name": "王小二"}, headers=admin)
+        left_behind = await env.db["transfers"].count_documents({})
+        by_tail = await env.client.post(url, json={"ce_number": ce, "id_number_tail": tail.lower()}, headers=admin)
+    assert number_only.status_code == 422 and number_only.json()["code"] == "teacher_identity_required"
+    misses = [wrong_name, wrong_tail, right_name_wrong_tail, unknown]
+    assert {r.status_code for r in misses} == {404}
+    assert len({(r.json()["code"], r.json()["title"], r.json()["detail"]) for r in misses}) == 1
+    for response in (number_only, *misses):
+        assert not {"陈晓明", old["name"], old["id"], "天河区"} & set(str(response.json()).split("'"))
+        assert "陈晓明" not in response.text and old["name"] not in response.text
+    assert left_behind == 0
+    assert by_tail.status_code == 201, by_tail.text
+
+
+async def test_transfer_lookups_are_rate_limited_per_admin(settings_env: dict[str, Any], make_token: Any) -> None:
+    async with roster_env(settings_env, make_token, transfer_rate_per_admin="3/hour") as env:
+        _old, new, far, teacher = await setup(env)
+        url = f"/v1/schools/{far['id']}/transfers"
+        tries = [
+            await env.client.post(
+                url, json={"ce_number": f"20990000{n:02d}", "name": "王"}, headers=env.school_admin(far)
+            )
+            for n in range(4)
+        ]
+        other_admin = await env.client.post(
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": teacher["ce_number"], "name": "陈晓明"},
+            headers=env.school_admin(new),
+        )
+    assert [t.status_code for t in tries] == [404, 404, 404, 429]
+    assert tries[-1].json()["code"] == "rate_limited" and int(tries[-1].headers["Retry-After"]) > 0
+    assert other_admin.status_code == 201  # the limit is the admin's own

@@ -24,7 +24,7 @@ async def test_a_stale_claim_is_completed_and_a_stale_claim_completed_is_respect
         for teacher in (t1, t2):
             applied = await env.client.post(
                 f"/v1/schools/{new['id']}/transfers",
-                json={"ce_number": teacher["ce_number"]},
+                json={"ce_number": teacher["ce_number"], "name": teacher["name"]},
                 headers=env.school_admin(new),
             )
             ids.append(applied.json()["id"])
@@ -53,7 +53,9 @@ async def test_a_stale_claim_is_completed_and_a_stale_claim_completed_is_respect
         # 3) a claim younger than the stale limit belongs to its approver: others get 409
         third = await env.teacher(old, "王海燕")
         applied = await env.client.post(
-            f"/v1/schools/{new['id']}/transfers", json={"ce_number": third["ce_number"]}, headers=env.school_admin(new)
+            f"/v1/schools/{new['id']}/transfers",
+            json={"ce_number": third["ce_number"], "name": "王海燕"},
+            headers=env.school_admin(new),
         )
         await env.db["transfers"].update_one(
             {"_id": applied.json()["id"]}, {"$set": {"status": "approving", "claimed_by": "account:busy"}}

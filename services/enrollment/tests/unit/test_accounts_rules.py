@@ -23,6 +23,7 @@ class TestLogin:
 class TestPasswords:
     def test_good_password(self) -> None:
         assert rules.password_problem("newpass2026", old="oldpass2025") is None
+        assert rules.password_problem("jijiao-demo") is None  # letters and a symbol (the demo's admins)
 
     @pytest.mark.parametrize(
         ("new", "problem"),
@@ -30,6 +31,12 @@ class TestPasswords:
             ("a1b2c3", "too_short"),
             ("abcdefghij", "needs_letters_and_digits"),
             ("1234567890", "needs_letters_and_digits"),
+            ("12345678", "needs_letters_and_digits"),
+            ("password", "needs_letters_and_digits"),
+            ("password1", "too_common"),
+            ("Password123", "too_common"),
+            ("qwerty123", "too_common"),
+            ("abc12345", "too_common"),
         ],
     )
     def test_weak_passwords(self, new: str, problem: str) -> None:

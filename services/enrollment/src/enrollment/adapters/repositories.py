@@ -67,14 +67,22 @@ class _Credentials(_Repository):
     """Failed-login counting and locking on documents that carry ``credentials`` (§1: 10 wrong
     passwords lock the account). Shared by teacher records and administrator accounts."""
 
-    async def record_failed_login(self, key: str) -> int:
-        doc = await self.collection.find_one_and_update(
-            {"_id": key},
-            {"$inc": {"credentials.failed_attempts": 1}},
-            projection={"credentials": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["credentials"]["failed_attempts"]) if doc else 0
+    async def record_failed_login(self, key: str, *, below: int | None = None) -> int | None:
+        """Count one wrong password atomically and return the new count. With ``below``, count only
+        while fewer than ``below`` are counted (a try that passed no image code counts toward the
+        image code, never past it): None when not counted. Two conditional updates, never ``$or``."""
+        branches: list[Any] = [None] if below is None else [{"$lt": below}, {"$exists": False}]
+        for branch in branches:
+            query: Doc = {"_id": key} if branch is None else {"_id": key, "credentials.failed_attempts": branch}
+            doc = await self.collection.find_one_and_update(
+                query,
+                {"$inc": {"credentials.failed_attempts": 1}},
+                projection={"credentials": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc:
+                return int(doc["credentials"]["failed_attempts"])
+        return None
 
     async def lock(self, key: str, events: Sequence[Doc]) -> bool:
         """Lock once: only the update that finds the account unlocked emits the event."""
@@ -153,27 +161,24 @@ class TeacherRepository(_Credentials):
         self, ce_number: str, term: str, *, expected_times: int, flag: Doc, events: Sequence[Doc]
     ) -> bool:
         """Flag once per term (the map key ``special_flags.<term>``), conditional on the times read so
-        the event's count is exact; False when flagged for this term already or the count moved."""
-        times_condition: Any = {"$exists": False} if expected_times == 0 else expected_times
-        query: Doc = {"_id": ce_number, f"special_flags.{term}": {"$exists": False}}
-        if expected_times == 0:
-            query["$or"] = [{"special_user_times": 0}, {"special_user_times": times_condition}]
-        else:
-            query["special_user_times"] = expected_times
-        result = await self.collection.update_one(
-            query,
-            outbox_update(
-                {
-                    "$set": {
-                        "special_user": True,
-                        f"special_flags.{term}": flag,
-                        "special_user_times": expected_times + 1,
-                    }
-                },
-                events,
-            ),
+        the event's count is exact; False when flagged for this term already or the count moved.
+
+        "Never flagged" is ``special_user_times`` 0 or missing: two conditional updates on the own
+        ``_id``, one per branch. Never ``$or`` in a write filter: the embedded store applies
+        ``{"_id": k, "$or": [...]}`` to ANOTHER document (docs/DEVELOPING.md, tests/store_contract)."""
+        branches: list[Any] = [expected_times] if expected_times else [0, {"$exists": False}]
+        update = outbox_update(
+            {"$set": {"special_user": True, f"special_flags.{term}": flag, "special_user_times": expected_times + 1}},
+            events,
         )
-        return result.modified_count == 1
+        for times_condition in branches:
+            result = await self.collection.update_one(
+                {"_id": ce_number, f"special_flags.{term}": {"$exists": False}, "special_user_times": times_condition},
+                update,
+            )
+            if result.modified_count == 1:
+                return True
+        return False
 
     async def clear_special_user(
         self, ce_number: str, clearance_id: str, clearance: Doc, events: Sequence[Doc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -34,16 +35,39 @@ def locks_after(failed_attempts: int, limit: int) -> bool:
 
 MIN_PASSWORD_LENGTH = 8
 
+#: Titles of the password problems (Chinese user text), one policy for teachers and admins.
+PASSWORD_TITLES = {
+    "too_short": "新密码至少8位",
+    "needs_letters_and_digits": "新密码须包含字母，以及数字或符号",
+    "too_common": "该密码过于常见，容易被猜中，请换一个",
+    "same_as_before": "新密码不能与原密码或初始密码相同",
+}
 
-def password_problem(new: str, *, old: str, initial: str | None = None) -> str | None:
-    """Why ``new`` is not acceptable as a password, or None.
 
-    At least 8 characters with letters and digits, different from the old one and from the initial
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of public leaks, as shipped by zxcvbn (Dropbox's maintained
+    strength estimator), lower-cased."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    return password.lower() in _common_passwords()
+
+
+def password_problem(new: str, *, old: str | None = None, initial: str | None = None) -> str | None:
+    """Why ``new`` is not acceptable as a password, or None. The one policy for every account, at
+    creation and at change: at least 8 characters, letters plus digits or symbols, not one of the most
+    common passwords (``password1``, ``12345678``), different from the old one and from the initial
     password (the last six ID characters a teacher is told by SMS)."""
     if len(new) < MIN_PASSWORD_LENGTH:
         return "too_short"
-    if not any(ch.isdigit() for ch in new) or not any(ch.isalpha() for ch in new):
+    if not any(ch.isalpha() for ch in new) or all(ch.isalpha() for ch in new):
         return "needs_letters_and_digits"
+    if is_common_password(new):
+        return "too_common"
     if new == old or (initial is not None and new == initial):
         return "same_as_before"
     return None

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from enrollment.domain import identity
+from jijiao_kit.names import refused_characters
 
 MOBILE = re.compile(r"^1\d{10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,6 +49,8 @@ def check_name(value: str) -> str:
     value = value.strip()
     if not value or len(value) > 50:
         raise InvalidField("name", "invalid_name", "name is required (at most 50 characters)")
+    if refused_characters(value):
+        raise InvalidField("name", "invalid_name", "name may not contain control or format characters")
     return value
 
 

@@ -1,11 +1,12 @@
 """Teacher transfers (教师调动, DOMAIN §1): who approves, and when an application is refused.
 
-The receiving school applies with the teacher's CE number. A move within one district is approved by
+The receiving school applies with the teacher's CE number and the name or the last six ID characters. A move within one district is approved by
 that district's admin, a move across districts by the city admin (who may act everywhere). A special
 user, or a teacher with any unpaid selection of a past term, cannot be transferred."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -79,3 +80,18 @@ def is_unpaid_past(selection: dict[str, Any], past_terms: set[str]) -> bool:
 def reactivates_on_arrival(status: str) -> bool:
     """A teacher archived as "left" by the old school becomes active at the new one (§1)."""
     return status == "left"
+
+
+def _normal_name(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def identifies(teacher: dict[str, Any], *, name: str | None, id_number_tail: str | None) -> bool:
+    """Whether the receiving school's proof names this teacher: every piece given must match (the name,
+    spaces and width ignored; the last six ID characters, ``x`` as ``X``) and at least one is given."""
+    if not name and not id_number_tail:
+        return False
+    if name and _normal_name(name) != _normal_name(str(teacher.get("name") or "")):
+        return False
+    id_number = str(teacher.get("id_number") or "")
+    return not (id_number_tail and (len(id_number) < 6 or id_number_tail.strip().upper() != id_number[-6:].upper()))

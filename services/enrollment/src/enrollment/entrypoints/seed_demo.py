@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from enrollment.adapters import mongo
 from enrollment.bootstrap import Container, build
@@ -106,7 +107,8 @@ async def seed(container: Container) -> dict[str, str]:
 
     async def admin(new: NewAdmin) -> None:
         if await container.accounts.by_username(new.username) is None:
-            await accounts.create_admin(new)
+            # the demo's documented passwords (README) are not temporary: no change at first sign-in
+            await accounts.create_admin(replace(new, temporary_password=False))
 
     await admin(NewAdmin("cityadmin", "市继教中心管理员", "13800000000", DEMO_PASSWORD, [Role.CITY_ADMIN.value]))
     await admin(

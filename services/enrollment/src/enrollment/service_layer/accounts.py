@@ -8,7 +8,7 @@ from typing import Any
 
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, AlreadyExists, SchoolRepository, TeacherRepository
-from enrollment.domain.accounts import may_create_admin, username_problem
+from enrollment.domain.accounts import PASSWORD_TITLES, may_create_admin, password_problem, username_problem
 from enrollment.domain.roster import InvalidField, check_mobile, check_name, check_optional
 from enrollment.service_layer.access import ensure_school_admin_of, is_school_admin_of
 from enrollment.service_layer.roster import actor_of, invalid_field
@@ -21,7 +21,7 @@ from jijiao_contracts.events.enrollment import (
     AdminPhoneRebound,
     AdminRegistered,
 )
-from jijiao_kit.auth import Principal
+from jijiao_kit.auth import Principal, TokenVersions
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
@@ -41,6 +41,8 @@ class NewAdmin:
     roles: list[str]
     scopes: dict[str, Any] = field(default_factory=dict)
     email: str | None = None
+    #: set by someone else: the admin must replace it at the first sign-in (claim must_change_password)
+    temporary_password: bool = True
 
 
 class AccountService:
@@ -52,7 +54,9 @@ class AccountService:
         *,
         teachers: TeacherRepository | None = None,
         schools: SchoolRepository | None = None,
+        token_versions: TokenVersions | None = None,
     ) -> None:
+        self.token_versions = token_versions
         self.accounts = accounts
         self.hasher = hasher
         self.clock = clock
@@ -194,6 +198,8 @@ class AccountService:
             {"$set": {"mobile": mobile, "mobile_bound_at": self.clock.now()}},
             [outbox_entry(event, producer=PRODUCER, actor=actor_of(principal))],
         )
+        if self.token_versions is not None:
+            await self.token_versions.bump(principal.subject)  # the old phone's sessions end
         return await self.me(principal)
 
     # --- lockout (已锁定用户) -----------------------------------------------------------------------
@@ -252,6 +258,14 @@ class AccountService:
             raise Conflict("The account is not locked.", code="not_locked", title="该账号未被锁定")
 
     async def create_admin(self, new: NewAdmin, *, actor: Actor | None = None) -> dict[str, Any]:
+        problem = password_problem(new.password)
+        if problem:
+            raise InvalidInput(
+                f"The password is not acceptable: {problem}.",
+                code="weak_password",
+                title=PASSWORD_TITLES[problem],
+                extra={"reason": problem},
+            )
         account = {
             "_id": uuid.uuid4().hex[:12],
             "username": new.username,
@@ -262,7 +276,7 @@ class AccountService:
             "scopes": dict(new.scopes),
             "credentials": {
                 "password_hash": await self.hasher.hash_async(new.password),
-                "must_change": False,
+                "must_change": new.temporary_password,
                 "failed_attempts": 0,
                 "locked": False,
             },

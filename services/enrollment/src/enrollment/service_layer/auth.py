@@ -10,16 +10,17 @@ from typing import Any
 from enrollment.adapters.captcha import CaptchaStore, IssuedCaptcha
 from enrollment.adapters.passwords import PasswordHasher
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository, _Credentials
-from enrollment.domain.accounts import LoginKind, locks_after, login_kinds, password_problem
+from enrollment.domain.accounts import PASSWORD_TITLES, LoginKind, locks_after, login_kinds, password_problem
 from enrollment.domain.identity import initial_password
 from enrollment.domain.roster import is_principal
 from enrollment.service_layer.access import is_school_admin_of
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, AccountLocked
-from jijiao_kit.auth import Principal, TokenIssuer
+from jijiao_kit.auth import TOKEN_VERSION, Principal, TokenIssuer, TokenVersions
 from jijiao_kit.errors import BadRequest, InvalidInput, Locked, NotFound, Unauthorized
 from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.ratelimit import RateLimits
 
 Doc = dict[str, Any]
 
@@ -29,13 +30,6 @@ class IssuedToken:
     access_token: str
     expires_in: int
     must_change_password: bool
-
-
-PASSWORD_TITLES = {
-    "too_short": "新密码至少8位",
-    "needs_letters_and_digits": "新密码须同时包含字母和数字",
-    "same_as_before": "新密码不能与原密码或初始密码相同",
-}
 
 
 def teacher_claims(teacher: Doc, school: Doc | None = None) -> dict[str, Any]:
@@ -70,6 +64,10 @@ class AuthService:
         schools: SchoolRepository | None = None,
         captchas: CaptchaStore | None = None,
         captcha_after_failures: int = 3,
+        token_versions: TokenVersions | None = None,
+        rate_limits: RateLimits | None = None,
+        login_rate_per_client: str = "120/minute",
+        login_rate_per_login: str = "20/minute",
     ) -> None:
         self.accounts = accounts
         self.teachers = teachers
@@ -79,6 +77,17 @@ class AuthService:
         self.max_failed_logins = max_failed_logins
         self.captchas = captchas
         self.captcha_after_failures = captcha_after_failures
+        self.token_versions = token_versions
+        self.rate_limits = rate_limits
+        self.login_rate_per_client = login_rate_per_client
+        self.login_rate_per_login = login_rate_per_login
+        # Unknown logins are checked against this hash, so they cost what a wrong password costs.
+        self._dummy_hash = hasher.hash("unknown-login-dummy-password")
+
+    async def revoke_tokens(self, subject: str) -> None:
+        """Every earlier token of ``subject`` is refused by every service within seconds."""
+        if self.token_versions is not None:
+            await self.token_versions.bump(subject)
 
     async def _find(self, login: str) -> tuple[_Credentials, Doc, str] | None:
         """The one account a login names: (repository, document, token subject)."""
@@ -116,16 +125,29 @@ class AuthService:
     def _needs_captcha(self, failures: int) -> bool:
         return self.captchas is not None and failures >= self.captcha_after_failures
 
-    async def login(self, login: str, password: str, captcha: tuple[str, str] | None = None) -> IssuedToken:
+    async def login(
+        self, login: str, password: str, captcha: tuple[str, str] | None = None, *, client: str | None = None
+    ) -> IssuedToken:
         """``captcha``: (id, answer) of an image code, needed once the account has
-        ``captcha_after_failures`` wrong passwords in a row (a wrong code is not a wrong password)."""
+        ``captcha_after_failures`` wrong passwords in a row (a wrong code is not a wrong password).
+
+        Per-client and per-login rate limits (429, Retry-After) come first. An unknown login and a
+        wrong password answer alike (same 401, a hash check either way). A wrong password that passed
+        no image code counts only up to the image-code threshold (atomically, in the store), so
+        parallel tries without a code can never lock an account; only tries that passed one reach the lock."""
+        if self.rate_limits is not None:
+            if client:
+                await self.rate_limits.hit(self.login_rate_per_client, client, what="login_client")
+            await self.rate_limits.hit(self.login_rate_per_login, login.strip().lower(), what="login")
         found = await self._find(login)
         if found is None:
+            await self.hasher.verify_async(self._dummy_hash, password)
             raise self._bad_credentials()
         repo, doc, subject = found
         credentials = doc["credentials"]
         if credentials.get("locked"):
             raise self._locked()
+        captcha_passed = False
         if self._needs_captcha(int(credentials.get("failed_attempts") or 0)):
             if captcha is None:
                 raise BadRequest(
@@ -135,8 +157,9 @@ class AuthService:
                 )
             if self.captchas is not None and not await self.captchas.check(*captcha):
                 raise BadRequest("Wrong or expired image code.", code="captcha_invalid", title="图形验证码错误或已过期")
+            captcha_passed = True
         if not await self.hasher.verify_async(credentials["password_hash"], password):
-            raise await self._wrong_password(repo, doc, subject)
+            raise await self._wrong_password(repo, doc, subject, captcha_passed=captcha_passed)
         if credentials.get("failed_attempts"):
             await repo.reset_failed_logins(doc["_id"])
         must_change = bool(credentials.get("must_change"))
@@ -146,13 +169,20 @@ class AuthService:
         else:
             claims = account_claims(doc)
         claims["must_change_password"] = must_change
+        if self.token_versions is not None:
+            claims[TOKEN_VERSION] = await self.token_versions.current(subject)
         token = self.issuer.issue(subject, claims)
         return IssuedToken(token, self.issuer.ttl_seconds, must_change)
 
-    async def _wrong_password(self, repo: _Credentials, doc: Doc, subject: str) -> Unauthorized | Locked:
-        """Count a wrong password; the 10th in a row locks the account (one AccountLocked event)."""
-        failures = await repo.record_failed_login(doc["_id"])
-        if locks_after(failures, self.max_failed_logins):
+    async def _wrong_password(
+        self, repo: _Credentials, doc: Doc, subject: str, *, captcha_passed: bool = True
+    ) -> Unauthorized | Locked:
+        """Count a wrong password; the 10th in a row locks the account (one AccountLocked event) and
+        revokes its tokens. Without a passed image code (while one is in use) the count stops at the
+        image-code threshold."""
+        uncounted = self.captchas is not None and not captcha_passed
+        failures = await repo.record_failed_login(doc["_id"], below=self.captcha_after_failures if uncounted else None)
+        if failures is not None and locks_after(failures, self.max_failed_logins):
             event = AccountLocked(
                 subject=subject,
                 name=doc["name"],
@@ -161,10 +191,9 @@ class AuthService:
                 failed_attempts=failures,
             )
             await repo.lock(doc["_id"], [outbox_entry(event, producer=PRODUCER, actor=Actor(subject="system"))])
+            await self.revoke_tokens(subject)
             return self._locked()
-        return self._bad_credentials(
-            remaining=self.max_failed_logins - failures, captcha_required=self._needs_captcha(failures)
-        )
+        return self._bad_credentials()
 
     def _by_subject(self, subject: str) -> tuple[_Credentials, str]:
         kind, _, key = subject.partition(":")
@@ -221,17 +250,13 @@ class AuthService:
             raise Unauthorized(
                 "The password was changed meanwhile.", code="invalid_credentials", title="密码已被修改，请重新登录"
             )
+        await self.revoke_tokens(principal.subject)
 
     @staticmethod
-    def _bad_credentials(remaining: int | None = None, captcha_required: bool = False) -> Unauthorized:
-        extra: dict[str, object] = {}
-        if remaining is not None:
-            extra["remaining_attempts"] = remaining
-        if captcha_required:
-            extra["captcha_required"] = True  # the next try needs an image code
-        return Unauthorized(
-            "Unknown login or wrong password.", code="invalid_credentials", title="账号或密码错误", extra=extra or None
-        )
+    def _bad_credentials() -> Unauthorized:
+        """The same answer for an unknown login and a wrong password: nothing tells an account exists
+        (no remaining attempts; the next try of a login that needs an image code says so with 400)."""
+        return Unauthorized("Unknown login or wrong password.", code="invalid_credentials", title="账号或密码错误")
 
     @staticmethod
     def _locked() -> Locked:
@@ -258,3 +283,4 @@ class AuthService:
                 }
             },
         )
+        await self.revoke_tokens(f"teacher:{ce_number}")

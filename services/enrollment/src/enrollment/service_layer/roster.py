@@ -29,7 +29,7 @@ from jijiao_contracts.events.enrollment import (
     TeacherChanged,
     TeacherRegistered,
 )
-from jijiao_kit.auth import Principal
+from jijiao_kit.auth import Principal, TokenVersions
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
@@ -103,7 +103,10 @@ class RosterService:
         hasher: PasswordHasher,
         clock: Clock,
         next_sequence: Any,
+        *,
+        token_versions: TokenVersions | None = None,
     ) -> None:
+        self.token_versions = token_versions
         self.schools = schools
         self.teachers = teachers
         self.hasher = hasher
@@ -288,6 +291,8 @@ class RosterService:
         )
         if not changed:
             raise Conflict("The teacher record changed meanwhile; retry.", code="concurrent_edit", title="请刷新后重试")
+        if self.token_versions is not None and status != "active":
+            await self.token_versions.bump(f"teacher:{ce_number}")  # an archived teacher's tokens end
         return await self.teacher_for(principal, ce_number)
 
     async def archive_many(self, principal: Principal, school_id: str, ce_numbers: list[str], status: str) -> list[Doc]:

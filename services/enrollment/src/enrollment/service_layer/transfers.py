@@ -12,6 +12,7 @@ A retried approval of a claimed application finds the marker and only finishes s
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,8 +26,9 @@ from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, TeacherArchived, TeacherTransferred, TransferDecided
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
-from jijiao_kit.errors import Conflict, Forbidden, NotFound
+from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.timeutil import as_utc
 
 Doc = dict[str, Any]
@@ -54,6 +56,14 @@ def refusal_error(refusal: rules.Refusal, unpaid: list[Doc] | None = None) -> Co
     )
 
 
+@dataclass(frozen=True)
+class TeacherProof:
+    """What the receiving school knows of the teacher besides the CE number (one of them at least)."""
+
+    name: str | None = None
+    id_number_tail: str | None = None
+
+
 class TransferService:
     def __init__(
         self,
@@ -62,22 +72,43 @@ class TransferService:
         schools: SchoolRepository,
         ledger: SelectionLedger,
         clock: Clock,
+        *,
+        rate_limits: RateLimits | None = None,
+        rate_per_admin: str = "20/hour",
     ) -> None:
+        self.rate_limits = rate_limits
+        self.rate_per_admin = rate_per_admin
         self.transfers = transfers
         self.teachers = teachers
         self.schools = schools
         self.ledger = ledger
         self.clock = clock
 
-    async def apply(self, principal: Principal, to_school_id: str, ce_number: str, note: str | None = None) -> Doc:
+    async def apply(
+        self, principal: Principal, to_school_id: str, ce_number: str, proof: TeacherProof, note: str | None = None
+    ) -> Doc:
+        """The receiving school applies. It must name the teacher by CE number and the name or the last
+        six ID characters: an unknown number and a mismatch give the same 404, so the form reveals no
+        teacher and numbers cannot be enumerated; tries are rate-limited per admin; a failed try
+        leaves nothing behind."""
         school = await self.schools.get(to_school_id)
         if school is None:
             raise NotFound(f"School {to_school_id} not found.", code="school_not_found", title="学校不存在")
         ensure_school_admin_of(principal, school)
+        if not proof.name and not proof.id_number_tail:
+            raise InvalidInput(
+                "Name the teacher by the name or the last six ID characters as well.",
+                code="teacher_identity_required",
+                title="请填写教师姓名或身份证号后六位",
+            )
+        if self.rate_limits is not None:
+            await self.rate_limits.hit(self.rate_per_admin, principal.subject, what="transfer_application")
         teacher = await self.teachers.get(ce_number)
-        if teacher is None:
+        if teacher is None or not rules.identifies(teacher, name=proof.name, id_number_tail=proof.id_number_tail):
             raise NotFound(
-                f"No teacher has CE number {ce_number}.", code="teacher_not_found", title="该继续教育学号不存在"
+                "No teacher matches this CE number and name or ID tail.",
+                code="teacher_not_found",
+                title="未找到与该继续教育学号及姓名（或身份证号后六位）相符的教师",
             )
         now = self.clock.now()
         unpaid = await self.ledger.unpaid_past_selections(ce_number, now)

@@ -13,6 +13,7 @@ from enrollment.entrypoints.api.deps import AccountsDep
 from enrollment.service_layer.accounts import NewAdmin
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import Forbidden
+from jijiao_kit.names import Name
 from jijiao_kit.stepup import STEP_UP_HEADER, StepUpVerifier
 
 router = APIRouter(tags=["admins"])
@@ -22,7 +23,7 @@ REBIND_PURPOSE = "rebind_phone"
 
 class AdminIn(BaseModel):
     username: str = Field(min_length=3, max_length=32, description="登录用户名 (starts with a letter)")
-    name: str = Field(min_length=1, max_length=50, description="真实姓名")
+    name: Name = Field(min_length=1, max_length=50, description="真实姓名")
     mobile: str = Field(pattern=r"^1\d{10}$", description="绑定手机")
     password: str = Field(min_length=8, max_length=128)
     role: Literal["school_admin", "district_admin", "city_admin"]
@@ -33,7 +34,7 @@ class AdminIn(BaseModel):
 
 class SchoolAdminIn(BaseModel):
     username: str = Field(min_length=3, max_length=32)
-    name: str = Field(min_length=1, max_length=50)
+    name: Name = Field(min_length=1, max_length=50)
     mobile: str = Field(pattern=r"^1\d{10}$")
     password: str = Field(min_length=8, max_length=128)
     email: EmailStr | None = None
@@ -78,7 +79,7 @@ class ProfileIn(BaseModel):
     model_config = {"extra": "forbid"}
 
     username: str | None = Field(default=None, min_length=3, max_length=32)
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Name | None = Field(default=None, min_length=1, max_length=50)
     gender: Literal["male", "female"] | None = None
     phone: str | None = Field(default=None, max_length=30, description="办公电话")
     address: str | None = Field(default=None, max_length=200)

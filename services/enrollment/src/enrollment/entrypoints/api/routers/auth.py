@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
 from enrollment.entrypoints.api.deps import AuthDep
@@ -31,15 +31,17 @@ class TokenResponse(BaseModel):
     response_model=TokenResponse,
     responses={
         400: {"description": "captcha_required / captcha_invalid"},
-        401: {"description": "Wrong login or password"},
+        401: {"description": "Unknown login or wrong password (one answer for both)"},
         423: {"description": "Account locked"},
+        429: {"description": "Too many tries from this client or for this login; see Retry-After"},
     },
 )
-async def issue_token(body: TokenRequest, auth: AuthDep) -> TokenResponse:
-    """Sign in. After a few wrong passwords in a row (the 401 says ``captcha_required``) the next try
-    also needs an image code from ``POST /v1/auth/captcha`` (400 ``captcha_required`` / ``captcha_invalid``)."""
+async def issue_token(body: TokenRequest, request: Request, auth: AuthDep) -> TokenResponse:
+    """Sign in. After a few wrong passwords in a row the next try also needs an image code from
+    ``POST /v1/auth/captcha`` (400 ``captcha_required`` / ``captcha_invalid``)."""
     captcha = (body.captcha_id, body.captcha_answer or "") if body.captcha_id else None
-    issued = await auth.login(body.login, body.password, captcha)
+    client = request.client.host if request.client else None
+    issued = await auth.login(body.login, body.password, captcha, client=client)
     return TokenResponse(
         access_token=issued.access_token,
         expires_in=issued.expires_in,

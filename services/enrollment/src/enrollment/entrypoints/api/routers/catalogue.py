@@ -17,6 +17,7 @@ from enrollment.service_layer.catalogue import NewCourse
 from jijiao_contracts.enums import HourCategory, Stage
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
+from jijiao_kit.names import Name
 from jijiao_kit.paging import Page
 
 router = APIRouter(tags=["catalogue"])
@@ -29,7 +30,7 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
 
 class CourseIn(BaseModel):
     code: str = Field(pattern=r"^[0-9A-Za-z_-]{1,30}$", examples=["1602113140000"], description="课程编号")
-    name: str = Field(min_length=1, max_length=120, description="课程名称")
+    name: Name = Field(min_length=1, max_length=120, description="课程名称")
     programme: Programme = Field(
         description="项目级别: city 全员 / district 区级 / school 校本 / special 专项 / ability 提升工程"
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.school_courses import Declaration, Row, SchoolCourseService
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.names import Name
 from jijiao_kit.timeutil import as_utc
 
 router = APIRouter(tags=["school-based courses"])
@@ -25,7 +26,7 @@ CourseType = Literal["remote", "face_to_face", "micro"]
 
 
 class DeclarationIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description="课程名称")
+    name: Name = Field(min_length=1, max_length=100, description="课程名称")
     hours: float = Field(gt=0, le=100, description="学时 (elective; the hours bank caps school-based at 18 a year)")
     term: str | None = Field(default=None, pattern=r"^\d{4}$", description="期数; defaults to the current term")
     subject: str | None = Field(default=None, max_length=30)
@@ -40,7 +41,7 @@ class DeclarationIn(BaseModel):
 
 
 class EditIn(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = Field(default=None, min_length=1, max_length=100)
     hours: float | None = Field(default=None, gt=0, le=100)
     subject: str | None = Field(default=None, max_length=30)
     stage: str | None = Field(default=None, max_length=30)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from enrollment.entrypoints.api.deps import RosterDep
 from enrollment.service_layer.roster import NewSchool
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.names import Name
 from jijiao_kit.paging import Skip
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
@@ -19,12 +20,12 @@ Mobile = Field(pattern=r"^1\d{10}$", description="11-digit mainland mobile numbe
 class SchoolIn(BaseModel):
     """The seven required fields of a school record (§1) plus its district."""
 
-    name: str = Field(min_length=1, max_length=100, description="学校名称")
+    name: Name = Field(min_length=1, max_length=100, description="学校名称")
     school_type: str = Field(min_length=1, max_length=50, description="办学类型")
-    seal_name: str = Field(min_length=1, max_length=100, description="学校公章名 (payer on payment notices)")
+    seal_name: Name = Field(min_length=1, max_length=100, description="学校公章名 (payer on payment notices)")
     town: str = Field(min_length=1, max_length=50, description="所在镇街")
     nature: str = Field(min_length=1, max_length=50, description="学校性质")
-    head_name: str = Field(min_length=1, max_length=50, description="负责人姓名")
+    head_name: Name = Field(min_length=1, max_length=50, description="负责人姓名")
     head_mobile: str = Mobile
     district: str = Field(min_length=1, max_length=50, description="所在区")
 

@@ -12,6 +12,7 @@ from enrollment.service_layer.roster import NewTeacher, TeacherFilter
 from jijiao_contracts.enums import Role, Stage
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import BadRequest
+from jijiao_kit.names import Name
 from jijiao_kit.paging import Skip
 from jijiao_kit.stepup import step_up_granted
 
@@ -22,7 +23,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 class TeacherIn(BaseModel):
-    name: str = Field(min_length=1, max_length=50, description="姓名")
+    name: Name = Field(min_length=1, max_length=50, description="姓名")
     id_number: str = Field(min_length=18, max_length=18, description="18-character national ID (身份证号)")
     mobile: str = Field(pattern=r"^1\d{10}$", description="手机号码")
     gender: Literal["male", "female"] | None = None

@@ -9,14 +9,23 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field, field_validator
 
 from enrollment.entrypoints.api.deps import TransfersDep
+from enrollment.service_layer.transfers import TeacherProof
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.names import Name
 from jijiao_kit.paging import Skip
 
 router = APIRouter(tags=["transfers"])
 
 
 class TransferIn(BaseModel):
+    """The receiving school names the teacher by CE number AND something only it can know from the
+    teacher: the name, or the last six characters of the ID number (at least one of the two)."""
+
     ce_number: str = Field(min_length=1, max_length=20, description="继续教育学号 of the teacher to move in")
+    name: Name | None = Field(default=None, min_length=1, max_length=50, description="教师姓名")
+    id_number_tail: str | None = Field(
+        default=None, min_length=6, max_length=6, description="身份证号后六位 (instead of or with the name)"
+    )
     note: str | None = Field(default=None, max_length=200)
 
 
@@ -60,13 +69,17 @@ class TransferOut(BaseModel):
     response_model=TransferOut,
     responses={
         403: {"description": "Special user (special_user) or not this school's admin"},
+        404: {"description": "teacher_not_found: no teacher with this CE number AND this name / ID tail"},
         409: {"description": "unpaid_selections, same_school or transfer_pending"},
+        422: {"description": "teacher_identity_required: give the name or the last six ID characters"},
+        429: {"description": "Too many applications by this admin; see Retry-After"},
     },
 )
 async def apply_transfer(
     school_id: str, body: TransferIn, principal: CurrentPrincipal, transfers: TransfersDep
 ) -> TransferOut:
-    return TransferOut.of(await transfers.apply(principal, school_id, body.ce_number.strip(), body.note))
+    proof = TeacherProof(name=body.name, id_number_tail=body.id_number_tail)
+    return TransferOut.of(await transfers.apply(principal, school_id, body.ce_number.strip(), proof, body.note))
 
 
 @router.get("/v1/transfers", response_model=list[TransferOut])
