@@ -1,77 +1,38 @@
-"""Composition root of baseline (API and worker)."""
+"""Composition root of baseline: ``build(settings) -> Container`` and nothing else (the API and the
+worker are built from a container in ``entrypoints``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI
-
-from baseline.adapters import mongo
 from baseline.adapters.directory import TeacherDirectory
 from baseline.adapters.zones import ZoneRepository
-from baseline.service_layer.handlers import register_handlers
 from baseline.service_layer.zones import ZoneService
 from baseline.settings import Settings
-from jijiao_contracts.events import baseline as baseline_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
-from jijiao_kit.clock import SystemClock
-from jijiao_kit.consuming import EventDispatcher
-from jijiao_kit.logging import configure_logging
+from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
-from jijiao_kit.worker import Worker
 
 
 @dataclass
 class Container:
     settings: Settings
     infra: Infrastructure
+    clock: Clock
     verifier: TokenVerifier
     directory: TeacherDirectory
     zones: ZoneService
 
 
-def build(settings: Settings | None = None) -> Container:
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
+    clock = clock or SystemClock()
     return Container(
         settings=settings,
         infra=infra,
+        clock=clock,
         verifier=verifier_from_settings(settings),
         directory=TeacherDirectory(infra.db),
-        zones=ZoneService(ZoneRepository(infra.db), SystemClock()),
-    )
-
-
-def create_api(container: Container | None = None) -> FastAPI:
-    from baseline.entrypoints.api.routers import directory, zones
-
-    container = container or build()
-    return service_api(
-        container=container,
-        infra=container.infra,
-        verifier=container.verifier,
-        title="jijiao baseline",
-        description="National research-base programme (研修基地): zones, bases, quotas, demands, trainees.",
-        routers=[directory.router, zones.router],
-        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
-    )
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    container = container or build()
-    configure_logging("baseline-worker", container.settings.log_level, container.settings.log_json)
-    dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.directory)
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    return Worker(
-        container.infra,
-        dispatcher,
-        title="jijiao baseline worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(baseline_events),
-        on_startup=[startup],
+        zones=ZoneService(ZoneRepository(infra.db), clock),
     )

@@ -1,6 +1,7 @@
 from typing import Any
 
-from baseline.bootstrap import build, create_api
+from baseline.bootstrap import build
+from baseline.entrypoints.api.app import create_app
 from baseline.settings import Settings
 from jijiao_stack.pytest_plugin import api_client, bearer
 
@@ -9,7 +10,7 @@ ZONE = {"name": "天河实验区", "contact_name": "刘老师", "contact_mobile"
 
 async def test_base_admin_creates_a_zone_with_its_yearly_quota(settings_env: dict[str, Any], make_token: Any) -> None:
     admin = bearer(make_token("base_admin"))
-    async with api_client(create_api(build(Settings(**settings_env)))) as client:
+    async with api_client(create_app(build(Settings(**settings_env)))) as client:
         created = await client.post("/v1/zones", json=ZONE, headers=admin)
         duplicate = await client.post("/v1/zones", json=ZONE, headers=admin)
         by_teacher = await client.post("/v1/zones", json=ZONE, headers=bearer(make_token("teacher")))

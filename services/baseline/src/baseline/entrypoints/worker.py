@@ -1,9 +1,37 @@
 """Worker entry point: ``python -m baseline.entrypoints.worker`` (``--asyncapi`` prints its document)."""
 
+from __future__ import annotations
+
 import sys
 
-from baseline.bootstrap import create_worker
-from jijiao_kit.worker import run_worker
+from baseline.adapters import mongo
+from baseline.bootstrap import Container, build
+from baseline.service_layer.handlers import register_handlers
+from jijiao_contracts.events import baseline as baseline_events
+from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.logging import configure_logging
+from jijiao_kit.service import produced_events
+from jijiao_kit.worker import Worker, run_worker
+
+
+def create_worker(container: Container | None = None) -> Worker:
+    container = container or build()
+    configure_logging("baseline-worker", container.settings.log_level, container.settings.log_json)
+    dispatcher = EventDispatcher()
+    register_handlers(dispatcher, container.directory)
+
+    async def startup() -> None:
+        await mongo.ensure_indexes(container.infra.db)
+
+    return Worker(
+        container.infra,
+        dispatcher,
+        title="jijiao baseline worker",
+        outbox_collections=mongo.OUTBOX_COLLECTIONS,
+        produces=produced_events(baseline_events),
+        on_startup=[startup],
+    )
+
 
 if __name__ == "__main__":
     worker = create_worker()
