@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from baseline.adapters import mongo
 from baseline.adapters.directory import TeacherDirectory
-from baseline.adapters.zones import ZoneRepository
-from baseline.service_layer.zones import ZoneService
+from baseline.adapters.repositories import (
+    BatchRepository,
+    DemandRepository,
+    QuotaRepository,
+    ReferenceRepository,
+    StageRepository,
+)
+from baseline.service_layer.personnel import PersonnelService
+from baseline.service_layer.programme import ProgrammeService
+from baseline.service_layer.reference import ReferenceService
 from baseline.settings import Settings
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
@@ -21,18 +30,40 @@ class Container:
     clock: Clock
     verifier: TokenVerifier
     directory: TeacherDirectory
-    zones: ZoneService
+    reference: ReferenceService
+    programme: ProgrammeService
+    personnel: PersonnelService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
     clock = clock or SystemClock()
+    db = infra.db
+    references = ReferenceRepository(db)
+    reference = ReferenceService(references, clock)
+    batches = BatchRepository(db)
+
+    async def next_sequence(name: str) -> int:
+        return await mongo.next_sequence(db, name)
+
+    programme = ProgrammeService(
+        reference,
+        references,
+        QuotaRepository(db),
+        StageRepository(db),
+        DemandRepository(db),
+        batches,
+        clock,
+        next_sequence,
+    )
     return Container(
         settings=settings,
         infra=infra,
         clock=clock,
         verifier=verifier_from_settings(settings),
-        directory=TeacherDirectory(infra.db),
-        zones=ZoneService(ZoneRepository(infra.db), clock),
+        directory=TeacherDirectory(db),
+        reference=reference,
+        programme=programme,
+        personnel=PersonnelService(reference, batches, clock),
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from baseline.bootstrap import Container
-from baseline.service_layer.zones import ZoneService
+from baseline.service_layer.personnel import PersonnelService
+from baseline.service_layer.programme import ProgrammeService
+from baseline.service_layer.reference import ReferenceService
 
 
 async def get_container(request: Request) -> Container:
@@ -18,8 +20,22 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def get_zones(container: ContainerDep) -> ZoneService:
-    return container.zones
+async def get_reference(container: ContainerDep) -> ReferenceService:
+    return container.reference
 
 
-ZonesDep = Annotated[ZoneService, Depends(get_zones)]
+async def get_programme(container: ContainerDep) -> ProgrammeService:
+    return container.programme
+
+
+async def get_personnel(container: ContainerDep) -> PersonnelService:
+    return container.personnel
+
+
+ReferenceDep = Annotated[ReferenceService, Depends(get_reference)]
+ProgrammeDep = Annotated[ProgrammeService, Depends(get_programme)]
+PersonnelDep = Annotated[PersonnelService, Depends(get_personnel)]
+
+#: An academic year in a path, e.g. ``2019-2020``.
+YearPath = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", description="学年, e.g. 2019-2020")]
+IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
