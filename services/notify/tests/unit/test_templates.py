@@ -31,6 +31,15 @@ SAMPLE = {
     "category": "专业科目",
     "teacher_name": "陈晓明",
     "to_school_name": "天河二小",
+    # baseline (issue 15)
+    "zone_name": "广州南沙实验区",
+    "base_name": "北京小学",
+    "stage": "小学",
+    "starts_on": "2019-09-16",
+    "ends_on": "2019-09-29",
+    "places": 5,
+    "personnel_deadline": "2019年08月21日 00:00",
+    "due_on": "2019-12-29",
 }
 
 

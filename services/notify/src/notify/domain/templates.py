@@ -238,6 +238,35 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+# --- baseline: the national research-base programme (issue 15) ---------------------------------------
+TEMPLATES.update(
+    {
+        t.key: t
+        for t in (
+            Template(
+                key="baseline_batch_allocated",
+                version=1,
+                sms=(
+                    "{name}您好，{zone_name}已分配研修批次：{base_name}（{stage}），{starts_on}至{ends_on}，"
+                    "名额{places}人。请于{personnel_deadline}前登录平台填报研修人员。"
+                ),
+                email_subject="研修基地学习批次分配通知",
+                email_body=(
+                    "{name}：\n\n您好！{zone_name}已分配研修批次：{base_name}（{stage}），"
+                    "研修时间{starts_on}至{ends_on}，名额{places}人。"
+                    "请于{personnel_deadline}前登录平台“研修人员管理”填报并确认研修人员名单。" + SIGN_OFF
+                ),
+            ),
+            Template(
+                key="baseline_outcome_reminder",
+                version=1,
+                sms="{name}老师您好，请于{due_on}前上传研修学习成果，并在本实验区完成一次分享交流。",
+            ),
+        )
+    }
+)
+
+
 def template(key: str) -> Template:
     try:
         return TEMPLATES[key]

@@ -38,6 +38,11 @@ def idempotency_key(cause_id: str, recipient: str, channel: str) -> str:
     return f"{cause_id}:{recipient}:{channel}"
 
 
+def _email(audience: Audience) -> str | None:
+    """The address an event names for an account outside the contact book (a zone contact)."""
+    return audience.email if isinstance(audience, Subject) else None
+
+
 @dataclass(frozen=True)
 class Recipient:
     """Where a notice goes: a contact (``subject`` set), a bare number from the event, or, when neither
@@ -121,7 +126,7 @@ class Notifier:
         if contact is not None:
             return [Recipient.of_contact(contact, mobile=audience.mobile, name=audience.name)]
         if audience.mobile:
-            return [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
+            return [Recipient(subject=key, name=audience.name, mobile=audience.mobile, email=_email(audience))]
         return [Recipient.unknown(audience)]
 
     async def recipients_for_many(self, audiences: Iterable[Audience]) -> dict[Audience, list[Recipient]]:
@@ -148,7 +153,9 @@ class Notifier:
             if contact is not None:
                 found[audience] = [Recipient.of_contact(contact, mobile=audience.mobile, name=audience.name)]
             elif audience.mobile:
-                found[audience] = [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
+                found[audience] = [
+                    Recipient(subject=key, name=audience.name, mobile=audience.mobile, email=_email(audience))
+                ]
             else:
                 found[audience] = [Recipient.unknown(audience)]
         return found
