@@ -10,10 +10,12 @@ from baseline.adapters.directory import TeacherDirectory
 from baseline.adapters.repositories import (
     BatchRepository,
     DemandRepository,
+    OutcomeRepository,
     QuotaRepository,
     ReferenceRepository,
     StageRepository,
 )
+from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
 from baseline.service_layer.reference import ReferenceService
@@ -33,6 +35,7 @@ class Container:
     reference: ReferenceService
     programme: ProgrammeService
     personnel: PersonnelService
+    outcomes: OutcomeService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -57,6 +60,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         clock,
         next_sequence,
     )
+    personnel = PersonnelService(reference, batches, clock)
     return Container(
         settings=settings,
         infra=infra,
@@ -65,5 +69,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         directory=TeacherDirectory(db),
         reference=reference,
         programme=programme,
-        personnel=PersonnelService(reference, batches, clock),
+        personnel=personnel,
+        outcomes=OutcomeService(personnel, batches, OutcomeRepository(db), clock),
     )

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from baseline.adapters.mongo import BASES, BATCHES, DEMANDS, QUOTAS, STAGES, YEARS, ZONES
+from baseline.adapters.mongo import BASES, BATCHES, DEMANDS, OUTCOMES, QUOTAS, STAGES, YEARS, ZONES
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
@@ -261,3 +261,22 @@ class BatchRepository:
             outbox_update({"$set": {f"{path}.{field}": now_ms}}, entries),
         )
         return result.modified_count == 1
+
+    async def ended_between(self, since_ms: int, until_ms: int) -> list[Doc]:
+        """Batches whose stay ended in [since, until] (the outcome window of their trainees)."""
+        query = {"end_ms": {"$gte": since_ms, "$lte": until_ms}}
+        return [doc async for doc in self.collection.find(query, {"outbox": 0})]
+
+
+class OutcomeRepository:
+    """One outcome report (学习成果) per trainee: the trainee id is the key."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[OUTCOMES]
+
+    async def add(self, outcome: Doc) -> None:
+        await _insert(self.collection, outcome)
+
+    async def of_trainees(self, trainee_ids: list[str]) -> dict[str, Doc]:
+        cursor = self.collection.find({"_id": {"$in": trainee_ids}})
+        return {doc["_id"]: doc async for doc in cursor}

@@ -142,6 +142,7 @@ class ProgrammeService:
             "starts_on": new.starts_on.isoformat(),
             "ends_on": new.ends_on.isoformat(),
             "start_ms": epoch_ms(datetime(new.starts_on.year, new.starts_on.month, new.starts_on.day)),
+            "end_ms": epoch_ms(datetime(new.ends_on.year, new.ends_on.month, new.ends_on.day)),
             "capacity": new.capacity,
             "zones_left": new.capacity,
             "zones": {},

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from baseline.bootstrap import Container
+from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
 from baseline.service_layer.reference import ReferenceService
@@ -32,9 +33,14 @@ async def get_personnel(container: ContainerDep) -> PersonnelService:
     return container.personnel
 
 
+async def get_outcomes(container: ContainerDep) -> OutcomeService:
+    return container.outcomes
+
+
 ReferenceDep = Annotated[ReferenceService, Depends(get_reference)]
 ProgrammeDep = Annotated[ProgrammeService, Depends(get_programme)]
 PersonnelDep = Annotated[PersonnelService, Depends(get_personnel)]
+OutcomesDep = Annotated[OutcomeService, Depends(get_outcomes)]
 
 #: An academic year in a path, e.g. ``2019-2020``.
 YearPath = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", description="学年, e.g. 2019-2020")]

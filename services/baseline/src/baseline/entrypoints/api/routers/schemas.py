@@ -194,3 +194,28 @@ class PersonnelOut(BaseModel):
     confirmed: bool
     trainees: list[TraineeOut]
     not_reported: list[str] = Field(description="trainee ids that have not reported (报到)")
+
+
+class OutcomeIn(BaseModel):
+    title: str = Field(min_length=1, max_length=100, description="学习成果标题")
+    summary: str = Field(min_length=1, max_length=10_000, description="学习成果 (plain text)")
+    shared_on: date | None = Field(default=None, description="day of the sharing session in the zone")
+    sharing_note: str | None = Field(default=None, max_length=500)
+
+
+class OutcomeOut(BaseModel):
+    trainee_id: str
+    batch_id: str
+    title: str
+    summary: str
+    shared_on: date | None = None
+    sharing_note: str | None = None
+    uploaded_at: UtcDateTime
+
+
+class OutcomeStatusOut(BaseModel):
+    trainee_id: str
+    name: str
+    uploaded: bool
+    due_on: date
+    overdue: bool
