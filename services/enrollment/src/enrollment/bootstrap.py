@@ -31,6 +31,11 @@ from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.billing_handlers import BillsFollowSelections
 from enrollment.service_layer.catalogue import CatalogueService
+from enrollment.service_layer.programme_accounts import (
+    EXPIRY_JOB_INTERVAL_SECONDS,
+    CombinedBatches,
+    programme_accounts_for,
+)
 from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.school_courses import SchoolCourseService
@@ -233,6 +238,10 @@ def create_worker(container: Container | None = None) -> Worker:
     # one-at-a-time subscriber stays unattached, so the dispatcher is empty.
     dispatcher = EventDispatcher()
     bills_follow = BillsFollowSelections(container.billing)  # bills follow late additions and deletions
+    # research-base programme logins (baseline's zone contacts and trainees)
+    programme = programme_accounts_for(
+        container.infra.db, container.hasher, container.clock, container.settings.keys_dir
+    )
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)
@@ -249,7 +258,11 @@ def create_worker(container: Container | None = None) -> Worker:
             PeriodicJob(
                 "enrollment.flag_special_users", E3_JOB_INTERVAL_SECONDS, container.special_users.flag_due_terms
             ),
+            PeriodicJob(
+                "enrollment.expire_initial_secrets", EXPIRY_JOB_INTERVAL_SECONDS, programme.expire_initial_secrets
+            ),
         ],
     )
-    attach_batch_consumer(worker, bills_follow, routing_keys=bills_follow.routing_keys, batch_size=200)
+    consumer = CombinedBatches(bills_follow, programme)
+    attach_batch_consumer(worker, consumer, routing_keys=consumer.routing_keys, batch_size=200)
     return worker

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 from jijiao_contracts.events import baseline as bl
+from jijiao_contracts.events import enrollment as en
+from jijiao_kit.clock import FixedClock
+from jijiao_kit.sealing import NOTIFY_CREDENTIALS_KEY, SealError, load_or_create_sealing_keys, seal, unseal
 from notify.domain.routing import ROUTES, Subject
 from notify.domain.templates import TEMPLATES
+from notify.service_layer.delivery import DeliveryService
+from notify.service_layer.notices import Notifier, Recipient
+from notify.service_layer.sealed_sends import opener
+from notify.settings import Settings
 
 BY_EVENT = {route.event: route for route in ROUTES}
 
@@ -43,3 +53,41 @@ def test_an_outcome_reminder_goes_to_the_trainee_by_sms() -> None:
     assert notice is not None and notice.channels == ("sms",)
     assert notice.audience == Subject("trainee:t1", "13900000000", "张老师")
     assert "2019-12-29" in TEMPLATES[notice.template].render_sms({**notice.values, "name": "张老师"})
+
+
+def test_a_credentials_sms_opens_the_secret_only_to_send_it(tmp_path: Path) -> None:
+    """The secret arrives sealed, the log masks it, the stored text to send is sealed, delivery opens it."""
+    notify_keys = load_or_create_sealing_keys(tmp_path, NOTIFY_CREDENTIALS_KEY)
+    event = en.CredentialsIssued(
+        subject="account:tr-t1",
+        login="tr-t1",
+        name="张老师",
+        mobile="13900000000",
+        role="trainee",
+        sealed_password=seal(notify_keys.public, "Abc2345xyz"),
+        valid_until=datetime(2019, 9, 1, 4, 0, tzinfo=UTC),
+    )
+    notice = BY_EVENT[en.CredentialsIssued].build(event)
+    assert notice is not None and "Abc2345xyz" not in str(notice.values)
+    recipient = Recipient(subject="account:tr-t1", name="张老师", mobile="13900000000")
+    notifier = Notifier(None, None, FixedClock(datetime(2019, 9, 1, tzinfo=UTC)), Settings(keys_dir=tmp_path))  # type: ignore[arg-type]
+    [doc] = notifier.build("ev-1", TEMPLATES[notice.template], recipient, notice.values, notice.channels)
+    assert "Abc2345xyz" not in str(doc) and "******" in doc["text"] and "tr-t1" in doc["text"]
+    assert set(doc["send"]) == {"sealed"}
+    outgoing = DeliveryService._outgoing(doc, opener(tmp_path))
+    assert "初始密码为Abc2345xyz" in outgoing.text and "研修人员" in outgoing.text
+
+
+def test_a_sealed_box_opens_only_with_its_key(tmp_path: Path) -> None:
+    keys = load_or_create_sealing_keys(tmp_path / "a", "k")
+    other = load_or_create_sealing_keys(tmp_path / "b", "k")
+    token = seal(keys.public, "秘密Abc123")
+    assert unseal(keys, token) == "秘密Abc123" and "Abc123" not in token
+    assert seal(keys.public, "秘密Abc123") != token  # a fresh ephemeral key each time
+    for bad in (lambda: unseal(other, token), lambda: unseal(keys, token[:-4] + "AAAA"), lambda: unseal(keys, "x")):
+        try:
+            bad()
+        except SealError:
+            continue
+        raise AssertionError("opened with a wrong key or a tampered token")
+    assert load_or_create_sealing_keys(tmp_path / "a", "k") == keys  # created once, then read

@@ -40,6 +40,10 @@ SAMPLE = {
     "places": 5,
     "personnel_deadline": "2019年08月21日 00:00",
     "due_on": "2019-12-29",
+    "role_label": "研修人员",
+    "login": "tr-t1",
+    "password": "Abc2345xyz",
+    "valid_until": "2019年09月08日 12:00",
 }
 
 
@@ -94,7 +98,11 @@ def test_essential_and_urgent_flags() -> None:
     essential = {k for k, t in TEMPLATES.items() if t.essential}
     assert {"verification_code", "account_locked", "bill_issued", "special_user_flagged"} <= essential
     assert "result_passed" not in essential and "points_expiring" not in essential
-    assert {k for k, t in TEMPLATES.items() if t.urgent} == {"verification_code", "account_locked"}
+    assert {k for k, t in TEMPLATES.items() if t.urgent} == {
+        "verification_code",
+        "account_locked",
+        "programme_credentials",
+    }
     assert all(t.version >= 1 for t in TEMPLATES.values())
 
 

@@ -274,4 +274,26 @@ def _outcome_reminder(e: bl.OutcomeReminderDue) -> Notice:
     )
 
 
-ROUTES = (*ROUTES, Route(bl.BatchAllocated, _batch_allocated), Route(bl.OutcomeReminderDue, _outcome_reminder))
+PROGRAMME_ROLES = {"zone_contact": "实验区联系人", "trainee": "研修人员"}
+
+
+def _credentials(e: en.CredentialsIssued) -> Notice:
+    """The login of a zone contact or trainee; the secret stays sealed until the SMS is rendered."""
+    return Notice(
+        "programme_credentials",
+        Subject(e.subject, e.mobile, e.name),
+        {
+            "role_label": PROGRAMME_ROLES.get(e.role, e.role),
+            "login": e.login,
+            "password": e.sealed_password,
+            "valid_until": local_time(e.valid_until),
+        },
+    )
+
+
+ROUTES = (
+    *ROUTES,
+    Route(bl.BatchAllocated, _batch_allocated),
+    Route(bl.OutcomeReminderDue, _outcome_reminder),
+    Route(en.CredentialsIssued, _credentials),
+)

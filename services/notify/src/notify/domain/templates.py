@@ -52,6 +52,9 @@ class Template:
     urgent: bool = False
     #: Values that must not be kept in the delivery log (the code of a verification SMS).
     secret_fields: frozenset[str] = field(default_factory=frozenset)
+    #: Values that arrive sealed for notify's key (an initial secret): opened only to render, and the
+    #: text to send stays sealed at rest (``service_layer.sealed_sends``). Also masked in the log.
+    sealed_fields: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         for text in (self.sms, self.email_subject or "", self.email_body or ""):
@@ -256,6 +259,18 @@ TEMPLATES.update(
                     "研修时间{starts_on}至{ends_on}，名额{places}人。"
                     "请于{personnel_deadline}前登录平台“研修人员管理”填报并确认研修人员名单。" + SIGN_OFF
                 ),
+            ),
+            Template(
+                key="programme_credentials",
+                version=1,
+                sms=(
+                    "{name}您好，您的{role_label}账号为{login}，初始密码为{password}，{valid_until}前有效。"
+                    "首次登录后须修改密码。请勿将密码告诉他人。"
+                ),
+                essential=True,
+                urgent=True,
+                secret_fields=frozenset({"password"}),
+                sealed_fields=frozenset({"password"}),
             ),
             Template(
                 key="baseline_outcome_reminder",

@@ -29,6 +29,7 @@ from notify.domain.routing import Audience, Channel, Notice, SchoolAdmins, Subje
 from notify.domain.schedule import epoch, local_day
 from notify.domain.sms import signed, size
 from notify.domain.templates import Template, template
+from notify.service_layer.sealed_sends import open_values, seal_send
 from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,8 @@ class Notifier:
     ) -> list[dict[str, Any]]:
         now = self.clock.now()
         merged = {"name": recipient.name or "", **values}
+        if tpl.sealed_fields:  # a credentials SMS: opened in memory only (sealed_sends)
+            merged = open_values(self.settings.keys_dir, merged, tpl.sealed_fields)
         docs: list[dict[str, Any]] = []
         usable = [c for c in channels if c != "email" or (tpl.has_email and self.settings.email_enabled)]
         reachable = any(recipient.address(channel) for channel in usable)
@@ -239,6 +242,8 @@ class Notifier:
                 doc |= {"text": logged, "length": measured.length, "segments": measured.segments}
                 if secret:
                     doc["send"] = {"text": text}
+                if tpl.sealed_fields:
+                    doc["send"] = seal_send(self.settings.keys_dir, {"text": text})
             else:
                 subject, body = tpl.render_email(merged)
                 log_subject, log_body = tpl.render_email(merged, redact=True) if secret else (subject, body)
