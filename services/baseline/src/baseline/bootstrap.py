@@ -13,12 +13,14 @@ from baseline.adapters.repositories import (
     OutcomeRepository,
     QuotaRepository,
     ReferenceRepository,
+    ReflectionRepository,
     StageRepository,
 )
 from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
 from baseline.service_layer.reference import ReferenceService
+from baseline.service_layer.reflections import ReflectionService
 from baseline.settings import Settings
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
@@ -36,6 +38,7 @@ class Container:
     programme: ProgrammeService
     personnel: PersonnelService
     outcomes: OutcomeService
+    reflections: ReflectionService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -71,4 +74,5 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         programme=programme,
         personnel=personnel,
         outcomes=OutcomeService(personnel, batches, OutcomeRepository(db), clock),
+        reflections=ReflectionService(personnel, batches, ReflectionRepository(db), clock),
     )

@@ -40,3 +40,6 @@ async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
     )
     assert doc is not None
     return int(doc["value"])
+
+
+IMAGES = "reflection_images"

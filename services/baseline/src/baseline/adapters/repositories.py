@@ -280,3 +280,42 @@ class OutcomeRepository:
     async def of_trainees(self, trainee_ids: list[str]) -> dict[str, Doc]:
         cursor = self.collection.find({"_id": {"$in": trainee_ids}})
         return {doc["_id"]: doc async for doc in cursor}
+
+
+class ReflectionRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        from baseline.adapters.mongo import IMAGES, REFLECTIONS
+
+        self.collection = db[REFLECTIONS]
+        self.images = db[IMAGES]
+
+    async def add(self, reflection: Doc) -> None:
+        await _insert(self.collection, reflection)
+
+    async def get(self, reflection_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": reflection_id}, {"outbox": 0})
+
+    async def of_trainee(self, trainee_id: str) -> list[Doc]:
+        cursor = self.collection.find({"trainee_id": trainee_id}, {"outbox": 0}).sort("created_ms", 1)
+        return [doc async for doc in cursor]
+
+    async def find(self, query: Doc) -> list[Doc]:
+        return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("created_ms", 1)]
+
+    async def update_own(self, reflection_id: str, trainee_id: str, fields: Doc) -> bool:
+        result = await self.collection.update_one({"_id": reflection_id, "trainee_id": trainee_id}, {"$set": fields})
+        return result.matched_count == 1
+
+    async def delete_own(self, reflection_id: str, trainee_id: str) -> bool:
+        result = await self.collection.delete_one({"_id": reflection_id, "trainee_id": trainee_id})
+        return result.deleted_count == 1
+
+    async def mark_excellent(self, reflection_id: str, excellent: bool) -> bool:
+        result = await self.collection.update_one({"_id": reflection_id}, {"$set": {"excellent": excellent}})
+        return result.matched_count == 1
+
+    async def add_image(self, image: Doc) -> None:
+        await self.images.insert_one(image)
+
+    async def get_image(self, image_id: str) -> Doc | None:
+        return await self.images.find_one({"_id": image_id})

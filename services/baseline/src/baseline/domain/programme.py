@@ -221,6 +221,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "reflection_empty": (422, "心得内容不能为空", "A reflection needs text."),
     "reflection_too_long": (422, "心得内容不超过10000字", "A reflection has at most 10,000 characters of text."),
     "reflection_not_found": (404, "心得不存在", "No such reflection."),
+    "image_not_found": (404, "图片不存在", "No such image."),
     "image_invalid": (422, "图片格式无效（仅支持 JPEG、PNG）", "The image is not a JPEG or PNG."),
     "image_too_large": (413, "图片过大", "The image is too large."),
     "stay_not_over": (409, "研修结束后方可上传学习成果", "Outcomes come after the stay."),

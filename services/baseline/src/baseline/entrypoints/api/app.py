@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from baseline.adapters import mongo
 from baseline.bootstrap import Container, build
-from baseline.entrypoints.api.routers import directory, outcomes, personnel, programme, reference
+from baseline.entrypoints.api.routers import directory, outcomes, personnel, programme, reference, reflections
 from jijiao_kit.service import service_api
 
 
@@ -18,7 +18,14 @@ def create_app(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao baseline",
         description="National research-base programme (研修基地): zones, bases, quotas, demands, trainees.",
-        routers=[directory.router, reference.router, programme.router, personnel.router, outcomes.router],
+        routers=[
+            directory.router,
+            reference.router,
+            programme.router,
+            personnel.router,
+            outcomes.router,
+            reflections.router,
+        ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 

@@ -11,6 +11,7 @@ from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
 from baseline.service_layer.reference import ReferenceService
+from baseline.service_layer.reflections import ReflectionService
 
 
 async def get_container(request: Request) -> Container:
@@ -37,10 +38,15 @@ async def get_outcomes(container: ContainerDep) -> OutcomeService:
     return container.outcomes
 
 
+async def get_reflections(container: ContainerDep) -> ReflectionService:
+    return container.reflections
+
+
 ReferenceDep = Annotated[ReferenceService, Depends(get_reference)]
 ProgrammeDep = Annotated[ProgrammeService, Depends(get_programme)]
 PersonnelDep = Annotated[PersonnelService, Depends(get_personnel)]
 OutcomesDep = Annotated[OutcomeService, Depends(get_outcomes)]
+ReflectionsDep = Annotated[ReflectionService, Depends(get_reflections)]
 
 #: An academic year in a path, e.g. ``2019-2020``.
 YearPath = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", description="学年, e.g. 2019-2020")]

@@ -219,3 +219,37 @@ class OutcomeStatusOut(BaseModel):
     uploaded: bool
     due_on: date
     overdue: bool
+
+
+class ReflectionIn(BaseModel):
+    kind: Literal["reflection", "insight"] = Field(description="reflection = 心得体会, insight = 学习感悟")
+    title: str = Field(min_length=1, max_length=100)
+    body_html: str = Field(
+        min_length=1, max_length=200_000, description="rich text (HTML; sanitised, at most 10,000 characters of text)"
+    )
+
+
+class ReflectionOut(BaseModel):
+    id: str
+    trainee_id: str
+    trainee_name: str
+    batch_id: str
+    zone_id: str
+    kind: str
+    title: str
+    body_html: str
+    text_chars: int
+    excellent: bool
+
+
+class ExcellentIn(BaseModel):
+    excellent: bool = True
+
+
+class ImageOut(BaseModel):
+    id: str
+    url: str
+    content_type: str
+    width: int
+    height: int
+    size: int
