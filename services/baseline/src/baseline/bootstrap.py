@@ -16,6 +16,7 @@ from baseline.adapters.repositories import (
     ReflectionRepository,
     StageRepository,
 )
+from baseline.service_layer.imports import ImportService
 from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
@@ -39,6 +40,7 @@ class Container:
     personnel: PersonnelService
     outcomes: OutcomeService
     reflections: ReflectionService
+    imports: ImportService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -74,5 +76,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         programme=programme,
         personnel=personnel,
         outcomes=OutcomeService(personnel, batches, OutcomeRepository(db), clock),
+        imports=ImportService(reference),
         reflections=ReflectionService(personnel, batches, ReflectionRepository(db), clock),
     )

@@ -230,6 +230,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
     "already_rewarded": (409, "该实验区本学年已获奖励", "This zone is rewarded this year already."),
     "import_too_many_rows": (413, "表格行数超过5000行", "The sheet has more than 5,000 rows."),
-    "import_unreadable": (422, "无法读取该 Excel 文件", "The file is not a readable .xlsx workbook."),
+    "import_too_large": (413, "文件过大（不超过5MB）", "The workbook is larger than 5 MB."),
+    "import_unreadable": (
+        422,
+        "无法读取该 Excel 文件",
+        "The file is not a readable .xlsx workbook with the expected header row.",
+    ),
     "import_row_invalid": (422, "该行数据不完整或格式有误", "The row is incomplete or malformed."),
 }

@@ -6,7 +6,15 @@ from fastapi import FastAPI
 
 from baseline.adapters import mongo
 from baseline.bootstrap import Container, build
-from baseline.entrypoints.api.routers import directory, outcomes, personnel, programme, reference, reflections
+from baseline.entrypoints.api.routers import (
+    directory,
+    imports,
+    outcomes,
+    personnel,
+    programme,
+    reference,
+    reflections,
+)
 from jijiao_kit.service import service_api
 
 
@@ -21,6 +29,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         routers=[
             directory.router,
             reference.router,
+            imports.router,
             programme.router,
             personnel.router,
             outcomes.router,

@@ -253,3 +253,18 @@ class ImageOut(BaseModel):
     width: int
     height: int
     size: int
+
+
+class RowReportOut(BaseModel):
+    row: int
+    name: str
+    accepted: bool
+    id: str | None = None
+    code: str | None = None
+    title: str | None = None
+
+
+class ImportReportOut(BaseModel):
+    accepted: int
+    refused: int
+    rows: list[RowReportOut]
