@@ -16,6 +16,7 @@ from baseline.adapters.repositories import (
     ReflectionRepository,
     StageRepository,
 )
+from baseline.service_layer.archives import ArchiveService
 from baseline.service_layer.imports import ImportService
 from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
@@ -41,6 +42,7 @@ class Container:
     outcomes: OutcomeService
     reflections: ReflectionService
     imports: ImportService
+    archives: ArchiveService
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -66,6 +68,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         next_sequence,
     )
     personnel = PersonnelService(reference, batches, clock)
+    outcome_repository = OutcomeRepository(db)
+    reflection_repository = ReflectionRepository(db)
     return Container(
         settings=settings,
         infra=infra,
@@ -75,7 +79,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         reference=reference,
         programme=programme,
         personnel=personnel,
-        outcomes=OutcomeService(personnel, batches, OutcomeRepository(db), clock),
+        outcomes=OutcomeService(personnel, batches, outcome_repository, clock),
         imports=ImportService(reference),
-        reflections=ReflectionService(personnel, batches, ReflectionRepository(db), clock),
+        archives=ArchiveService(reference, personnel, batches, reflection_repository, outcome_repository),
+        reflections=ReflectionService(personnel, batches, reflection_repository, clock),
     )

@@ -34,7 +34,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def container(settings_env: dict[str, Any], clock: FixedClock) -> AsyncIterator[Container]:
-    container = build(Settings(**settings_env), clock=clock)
+    container = build(Settings(**settings_env, step_up_required=False), clock=clock)
     await mongo.ensure_indexes(container.infra.db)
     yield container
     await container.infra.close()

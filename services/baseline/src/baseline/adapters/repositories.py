@@ -281,6 +281,10 @@ class OutcomeRepository:
         cursor = self.collection.find({"_id": {"$in": trainee_ids}})
         return {doc["_id"]: doc async for doc in cursor}
 
+    async def of_year(self, year: str, zone_id: str | None = None) -> list[Doc]:
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return [doc async for doc in self.collection.find(query).sort("uploaded_at", 1)]
+
 
 class ReflectionRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
@@ -319,3 +323,11 @@ class ReflectionRepository:
 
     async def get_image(self, image_id: str) -> Doc | None:
         return await self.images.find_one({"_id": image_id})
+
+    async def of_year(self, year: str, *, zone_id: str | None = None, excellent_only: bool = False) -> list[Doc]:
+        query: Doc = {"year": year}
+        if zone_id:
+            query["zone_id"] = zone_id
+        if excellent_only:
+            query["excellent"] = True
+        return await self.find(query)

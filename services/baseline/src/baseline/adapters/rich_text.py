@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import ClassVar
 
 import nh3
 from PIL import Image, UnidentifiedImageError
@@ -69,3 +70,26 @@ def check_image(data: bytes) -> CheckedImage | str:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return "image_invalid"
     return CheckedImage(IMAGE_FORMATS[fmt], width, height)
+
+
+class _Paragraphs(HTMLParser):
+    BLOCKS: ClassVar[frozenset[str]] = frozenset({"p", "br", "li", "h3", "h4", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = [""]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self.paragraphs.append("")
+
+    def handle_data(self, data: str) -> None:
+        self.paragraphs[-1] += data
+
+
+def paragraphs_of(html: str) -> list[str]:
+    """The text of (sanitised) HTML split at its blocks (for the printed book)."""
+    parser = _Paragraphs()
+    parser.feed(html)
+    parser.close()
+    return [p.strip() for p in parser.paragraphs if p.strip()]

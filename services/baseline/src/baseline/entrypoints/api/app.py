@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from baseline.adapters import mongo
 from baseline.bootstrap import Container, build
 from baseline.entrypoints.api.routers import (
+    archives,
     directory,
     imports,
     outcomes,
@@ -34,6 +35,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             personnel.router,
             outcomes.router,
             reflections.router,
+            archives.router,
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )

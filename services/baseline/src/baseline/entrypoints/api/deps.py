@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from baseline.bootstrap import Container
+from baseline.service_layer.archives import ArchiveService
 from baseline.service_layer.imports import ImportService
 from baseline.service_layer.outcomes import OutcomeService
 from baseline.service_layer.personnel import PersonnelService
@@ -47,12 +48,17 @@ async def get_imports(container: ContainerDep) -> ImportService:
     return container.imports
 
 
+async def get_archives(container: ContainerDep) -> ArchiveService:
+    return container.archives
+
+
 ReferenceDep = Annotated[ReferenceService, Depends(get_reference)]
 ProgrammeDep = Annotated[ProgrammeService, Depends(get_programme)]
 PersonnelDep = Annotated[PersonnelService, Depends(get_personnel)]
 OutcomesDep = Annotated[OutcomeService, Depends(get_outcomes)]
 ReflectionsDep = Annotated[ReflectionService, Depends(get_reflections)]
 ImportsDep = Annotated[ImportService, Depends(get_imports)]
+ArchivesDep = Annotated[ArchiveService, Depends(get_archives)]
 
 #: An academic year in a path, e.g. ``2019-2020``.
 YearPath = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", description="学年, e.g. 2019-2020")]

@@ -268,3 +268,37 @@ class ImportReportOut(BaseModel):
     accepted: int
     refused: int
     rows: list[RowReportOut]
+
+
+class ArchiveRowOut(BaseModel):
+    year: str
+    batch_id: str
+    base_id: str
+    base_name: str
+    stage: str
+    starts_on: date
+    ends_on: date
+    zone_id: str
+    zone_name: str
+    trainee_id: str
+    name: str
+    role: str
+    employer: str
+    confirmed: bool
+    reported: bool
+    checked_in: bool
+    reflections: int
+    excellent_reflections: int
+    outcome_uploaded: bool
+    outcome_overdue: bool
+
+
+class StatisticsOut(BaseModel):
+    base_name: str
+    stage: str
+    trainees: int
+    reported: int
+    checked_in: int
+    reflections: int
+    outcomes: int
+    overdue: int
