@@ -71,7 +71,8 @@ def test_outcomes_within_three_months_after_the_stay() -> None:
     end = date(2019, 11, 30)
     assert rules.outcome_due(end) == date(2020, 2, 29)  # the month's last day when it is shorter
     assert rules.outcome_due(date(2019, 9, 29)) == date(2019, 12, 29)
-    assert rules.outcome_refusal(today=end, ends_on=end) == "stay_not_over"
+    assert rules.outcome_refusal(today=date(2019, 11, 29), ends_on=end) == "stay_not_over"
+    assert rules.outcome_refusal(today=end, ends_on=end) is None  # from the last day of the stay
     assert rules.outcome_refusal(today=date(2019, 12, 1), ends_on=end) is None
     assert rules.outcome_refusal(today=date(2020, 2, 29), ends_on=end) is None
     assert rules.outcome_refusal(today=date(2020, 3, 1), ends_on=end) == "outcome_window_closed"

@@ -148,7 +148,8 @@ def outcome_due(ends_on: date) -> date:
 
 
 def outcome_refusal(*, today: date, ends_on: date) -> str | None:
-    if today <= ends_on:
+    """From the stay's last day (the report may be written there) until three months after it."""
+    if today < ends_on:
         return "stay_not_over"
     if today > outcome_due(ends_on):
         return "outcome_window_closed"
@@ -224,7 +225,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "image_not_found": (404, "图片不存在", "No such image."),
     "image_invalid": (422, "图片格式无效（仅支持 JPEG、PNG）", "The image is not a JPEG or PNG."),
     "image_too_large": (413, "图片过大", "The image is too large."),
-    "stay_not_over": (409, "研修结束后方可上传学习成果", "Outcomes come after the stay."),
+    "stay_not_over": (409, "研修最后一天起方可上传学习成果", "Outcomes come from the last day of the stay."),
     "outcome_window_closed": (409, "学习成果须在研修结束三个月内上传", "The three-month window has closed."),
     "outcome_exists": (409, "学习成果已上传", "The outcome report was uploaded already."),
     "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
