@@ -122,3 +122,13 @@ class ZoneRewarded(IntegrationEvent):
     year: str
     next_year: str
     extra_batches: int
+
+
+class TraineeWithdrawn(IntegrationEvent):
+    """The centre removed a trainee from a confirmed list: enrollment closes the trainee's login."""
+
+    EVENT_TYPE = "baseline.trainee_withdrawn"
+
+    trainee_id: str
+    batch_id: str
+    zone_id: str

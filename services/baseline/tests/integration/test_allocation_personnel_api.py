@@ -125,6 +125,19 @@ async def test_personnel_until_confirmation_then_only_the_centre(centre: Any, cl
     events = [e["routing_key"] for e in doc["outbox"].values()]
     assert sorted(events) == ["baseline.batch_allocated.v1", "baseline.trainees_confirmed.v1"]
 
+    # The centre adds to and removes from a confirmed list: logins follow (one event each, same write).
+    added = await centre.ok("POST", _url(batch, zone), 201, json=centre.trainee_body("赵老师", "13900000005"))
+    await centre.ok("DELETE", f"{_url(batch, zone)}/{added['id']}", 204)
+    doc = await container.infra.db["batches"].find_one({"_id": batch})
+    bodies = sorted((e["routing_key"], e["body"]) for e in doc["outbox"].values())
+    assert [key for key, _ in bodies] == [
+        "baseline.batch_allocated.v1",
+        "baseline.trainee_withdrawn.v1",
+        "baseline.trainees_confirmed.v1",
+        "baseline.trainees_confirmed.v1",
+    ]
+    assert sum(added["id"] in body for _, body in bodies) == 2
+
     # Reporting (报到) before the report deadline; the zone contact sees who has not.
     trainee = centre.trainee(leader["id"], batch, zone)
     roster = await centre.ok("GET", _url(batch, zone), headers=contact)

@@ -91,4 +91,10 @@ async def test_programme_accounts_get_sealed_initial_secrets(settings_env: dict[
         assert expired.status_code == 401
         still = await client.post("/v1/auth/token", json={"login": "tr-t1", "password": "Zhang2019x"})
         assert still.status_code == 200
+
+        # The centre withdraws a confirmed trainee: the login closes.
+        withdrawn = bl.TraineeWithdrawn(trainee_id="t1", batch_id="b1", zone_id="z1")
+        await accounts.handle_batch([Envelope.wrap(withdrawn, producer="baseline")])
+        closed = await client.post("/v1/auth/token", json={"login": "tr-t1", "password": "Zhang2019x"})
+        assert closed.status_code == 423
     await container.infra.close()

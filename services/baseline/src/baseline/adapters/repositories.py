@@ -201,17 +201,22 @@ class BatchRepository:
         )
         return result.modified_count == 1
 
-    async def add_trainee(self, batch_id: str, zone_id: str, trainee: Doc, *, by_centre: bool) -> bool:
+    async def add_trainee(
+        self, batch_id: str, zone_id: str, trainee: Doc, *, by_centre: bool, entries: Entries = ()
+    ) -> bool:
         prefix = f"zones.{zone_id}"
         query: Doc = {"_id": batch_id, f"{prefix}.free": {"$gte": 1}}
         if not by_centre:
             query[f"{prefix}.confirmed_at"] = None
         result = await self.collection.update_one(
             query,
-            {
-                "$inc": {f"{prefix}.free": -1, f"{prefix}.count": 1},
-                "$set": {f"{prefix}.trainees.{trainee['trainee_id']}": trainee},
-            },
+            outbox_update(
+                {
+                    "$inc": {f"{prefix}.free": -1, f"{prefix}.count": 1},
+                    "$set": {f"{prefix}.trainees.{trainee['trainee_id']}": trainee},
+                },
+                entries,
+            ),
         )
         return result.modified_count == 1
 
@@ -226,14 +231,22 @@ class BatchRepository:
         result = await self.collection.update_one(query, {"$set": sets})
         return result.matched_count == 1
 
-    async def remove_trainee(self, batch_id: str, zone_id: str, trainee_id: str, *, by_centre: bool) -> bool:
+    async def remove_trainee(
+        self, batch_id: str, zone_id: str, trainee_id: str, *, by_centre: bool, entries: Entries = ()
+    ) -> bool:
         prefix = f"zones.{zone_id}"
         query: Doc = {"_id": batch_id, f"{prefix}.trainees.{trainee_id}": {"$exists": True}}
         if not by_centre:
             query[f"{prefix}.confirmed_at"] = None
         result = await self.collection.update_one(
             query,
-            {"$unset": {f"{prefix}.trainees.{trainee_id}": ""}, "$inc": {f"{prefix}.free": 1, f"{prefix}.count": -1}},
+            outbox_update(
+                {
+                    "$unset": {f"{prefix}.trainees.{trainee_id}": ""},
+                    "$inc": {f"{prefix}.free": 1, f"{prefix}.count": -1},
+                },
+                entries,
+            ),
         )
         return result.modified_count == 1
 

@@ -90,7 +90,12 @@ class PersonnelService:
             "reminded_at": None,
             "overdue_at": None,
         }
-        if not await self.batches.add_trainee(batch_id, zone_id, trainee, by_centre=by_centre):
+        entries = []
+        if allocation.get("confirmed_at"):  # the centre adds to a confirmed list: this trainee's login too
+            year = await self.reference.existing_year(batch["year"])
+            event = self._confirmed(batch, zone_id, year, [trainee])
+            entries.append(outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal)))
+        if not await self.batches.add_trainee(batch_id, zone_id, trainee, by_centre=by_centre, entries=entries):
             fresh = ((await self.batches.get(batch_id) or {}).get("zones") or {}).get(zone_id) or {}
             refuse("personnel_confirmed" if fresh.get("confirmed_at") and not by_centre else "batch_trainees_full")
         return trainee
@@ -111,7 +116,11 @@ class PersonnelService:
         if trainee_id not in (allocation.get("trainees") or {}):
             raise problem("trainee_not_found")
         by_centre = await self._may_change(principal, batch, allocation)
-        if not await self.batches.remove_trainee(batch_id, zone_id, trainee_id, by_centre=by_centre):
+        entries = []
+        if allocation.get("confirmed_at"):  # a confirmed trainee has a login: it closes
+            event = ev.TraineeWithdrawn(trainee_id=trainee_id, batch_id=batch_id, zone_id=zone_id)
+            entries.append(outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal)))
+        if not await self.batches.remove_trainee(batch_id, zone_id, trainee_id, by_centre=by_centre, entries=entries):
             raise problem("personnel_confirmed")
 
     async def confirm(self, principal: Principal, batch_id: str, zone_id: str) -> Doc:
@@ -121,8 +130,17 @@ class PersonnelService:
         if not trainees:
             raise problem("personnel_empty")
         year = await self.reference.existing_year(batch["year"])
-        event = ev.TraineesConfirmed(
-            batch_id=batch_id,
+        event = self._confirmed(batch, zone_id, year, trainees)
+        now_ms = epoch_ms(self.clock.now())
+        entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
+        if not await self.batches.confirm(batch_id, zone_id, now_ms, [entry]):
+            raise problem("personnel_confirmed")
+        return {**allocation, "confirmed_at": now_ms}
+
+    @staticmethod
+    def _confirmed(batch: Doc, zone_id: str, year: Doc, trainees: list[Doc]) -> ev.TraineesConfirmed:
+        return ev.TraineesConfirmed(
+            batch_id=batch["_id"],
             year=batch["year"],
             zone_id=zone_id,
             base_name=batch["base_name"],
@@ -136,11 +154,6 @@ class PersonnelService:
                 for t in trainees
             ],
         )
-        now_ms = epoch_ms(self.clock.now())
-        entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
-        if not await self.batches.confirm(batch_id, zone_id, now_ms, [entry]):
-            raise problem("personnel_confirmed")
-        return {**allocation, "confirmed_at": now_ms}
 
     async def reports(self, principal: Principal, batch_id: str, zone_id: str) -> list[Doc]:
         """Who reported (报到) and who has not, for the zone contact and the centre."""

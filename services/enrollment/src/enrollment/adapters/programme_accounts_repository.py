@@ -46,3 +46,11 @@ class ProgrammeAccountRepository:
             {"$set": {"credentials.password_hash": unusable_hash, "credentials.initial_expired_ms": now_ms}},
         )
         return result.modified_count == 1
+
+    async def close(self, account_id: str, now_ms: int) -> bool:
+        """A withdrawn trainee's login stops working (locked, marked closed; kept for the record)."""
+        result = await self.collection.update_one(
+            {"_id": account_id, "programme": True, "closed_ms": None},
+            {"$set": {"credentials.locked": True, "closed_ms": now_ms}},
+        )
+        return result.modified_count == 1

@@ -59,7 +59,13 @@ class ProgrammeAccounts:
 
     @property
     def routing_keys(self) -> list[str]:
-        return sorted({bl.ZoneContactAppointed.routing_key(), bl.TraineesConfirmed.routing_key()})
+        return sorted(
+            {
+                bl.ZoneContactAppointed.routing_key(),
+                bl.TraineesConfirmed.routing_key(),
+                bl.TraineeWithdrawn.routing_key(),
+            }
+        )
 
     async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:
@@ -73,6 +79,9 @@ class ProgrammeAccounts:
                     role=Role.ZONE_CONTACT,
                     scopes={"zone_id": zone.zone_id},
                 )
+            elif envelope.routing_key == bl.TraineeWithdrawn.routing_key():
+                withdrawn = envelope.payload_as(bl.TraineeWithdrawn)
+                await self.accounts.close(f"tr-{withdrawn.trainee_id}", epoch_ms(self.clock.now()))
             elif envelope.routing_key == bl.TraineesConfirmed.routing_key():
                 batch = envelope.payload_as(bl.TraineesConfirmed)
                 for trainee in batch.trainees:
