@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jijiao_stack.pytest_plugin import bearer
@@ -75,3 +76,17 @@ async def test_years_are_validated(centre: Any) -> None:
     assert again.status_code == 409 and again.json()["code"] == "year_exists"
     missing = await client.get("/v1/years/2030-2031", headers=centre.headers)
     assert missing.status_code == 404 and missing.json()["code"] == "year_not_found"
+
+
+async def test_the_centre_changes_a_zone_contact_and_the_login_follows(centre: Any, container: Any) -> None:
+    zone = await centre.zone("南沙实验区")
+    body = {"name": "王老师", "mobile": "13700000002", "email": "wang@example.com"}
+    by_contact = await centre.client.put(f"/v1/zones/{zone}/contact", json=body, headers=centre.contact(zone))
+    assert by_contact.status_code == 403
+    changed = await centre.ok("PUT", f"/v1/zones/{zone}/contact", json=body)
+    assert changed["contact"] == body
+    doc = await container.infra.db["zones"].find_one({"_id": zone})
+    mobiles = sorted(json.loads(e["body"])["payload"]["contact_mobile"] for e in doc["outbox"].values())
+    assert mobiles == ["13700000001", "13700000002"]  # ZoneContactAppointed for each contact
+    missing = await centre.client.put("/v1/zones/abcdef123456/contact", json=body, headers=centre.headers)
+    assert missing.status_code == 404

@@ -98,3 +98,35 @@ async def test_programme_accounts_get_sealed_initial_secrets(settings_env: dict[
         closed = await client.post("/v1/auth/token", json={"login": "tr-t1", "password": "Zhang2019x"})
         assert closed.status_code == 423
     await container.infra.close()
+
+
+async def test_a_new_zone_contact_takes_over_the_zone_login(settings_env: dict[str, Any]) -> None:
+    clock = FixedClock(NOW)
+    container = build(Settings(**settings_env), clock=clock)
+    keys_dir = Path(settings_env["keys_dir"])
+    accounts = programme_accounts_for(container.infra.db, container.hasher, clock, keys_dir)
+    notify_keys = load_or_create_sealing_keys(keys_dir, NOTIFY_CREDENTIALS_KEY)
+
+    def appointed(mobile: str, name: str) -> Envelope:
+        event = bl.ZoneContactAppointed(zone_id="z9", zone_name="南沙实验区", contact_name=name, contact_mobile=mobile)
+        return Envelope.wrap(event, producer="baseline")
+
+    async def secret() -> str:
+        doc = await container.infra.db["accounts"].find_one({"_id": "zc-z9"})
+        entries = sorted(doc["outbox"].values(), key=lambda e: e["seq"])
+        return unseal(notify_keys, json.loads(entries[-1]["body"])["payload"]["sealed_password"])
+
+    await accounts.handle_batch([appointed("13700000001", "刘老师")])
+    first = await secret()
+    new_contact = appointed("13700000002", "王老师")
+    await accounts.handle_batch([new_contact])
+    await accounts.handle_batch([new_contact])  # a redelivery hands over once
+    doc = await container.infra.db["accounts"].find_one({"_id": "zc-z9"})
+    assert (doc["mobile"], doc["name"], doc["outbox_pending"]) == ("13700000002", "王老师", 2)
+    second = await secret()
+    async with api_client(create_api(container)) as client:
+        old = await client.post("/v1/auth/token", json={"login": "zc-z9", "password": first})
+        new = await client.post("/v1/auth/token", json={"login": "zc-z9", "password": second})
+    assert old.status_code == 401 and new.status_code == 200
+    assert container.verifier.decode(new.json()["access_token"])["must_change_password"] is True
+    await container.infra.close()

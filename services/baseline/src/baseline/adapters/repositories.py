@@ -50,6 +50,10 @@ class ReferenceRepository:
     async def get_zone(self, zone_id: str) -> Doc | None:
         return await self.zones.find_one({"_id": zone_id}, {"outbox": 0})
 
+    async def set_zone_contact(self, zone_id: str, contact: Doc, entries: Entries) -> bool:
+        result = await self.zones.update_one({"_id": zone_id}, outbox_update({"$set": {"contact": contact}}, entries))
+        return result.matched_count == 1
+
     async def list_zones(self, zone_ids: list[str] | None = None) -> list[Doc]:
         query: Doc = {} if zone_ids is None else {"_id": {"$in": zone_ids}}
         return [doc async for doc in self.zones.find(query, {"outbox": 0}).sort("name", 1)]

@@ -112,6 +112,25 @@ class ReferenceService:
             raise problem("zone_exists") from exc
         return zone
 
+    async def change_zone_contact(self, principal: Principal, zone_id: str, contact: Contact) -> Doc:
+        """A new contact for the zone: the zone's login moves to them (enrollment issues a new initial
+        secret to the new mobile; the old one stops working)."""
+        require_centre(principal)
+        zone = await self.repository.get_zone(zone_id)
+        if zone is None:
+            raise problem("zone_not_found")
+        event = ev.ZoneContactAppointed(
+            zone_id=zone_id,
+            zone_name=zone["name"],
+            contact_name=contact.name,
+            contact_mobile=contact.mobile,
+            contact_email=contact.email,
+        )
+        entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
+        if not await self.repository.set_zone_contact(zone_id, _contact(contact), [entry]):
+            raise problem("zone_not_found")
+        return {**zone, "contact": _contact(contact)}
+
     async def get_zone(self, principal: Principal, zone_id: str) -> Doc:
         zone = await self.repository.get_zone(zone_id)
         if zone is None or not can_see_zone(principal, zone_id):

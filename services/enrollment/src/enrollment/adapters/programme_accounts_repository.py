@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from enrollment.adapters.mongo import ACCOUNTS
-from jijiao_kit.outbox import with_outbox
+from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
 
@@ -21,6 +21,19 @@ class ProgrammeAccountRepository:
 
     async def exists(self, account_id: str) -> bool:
         return await self.collection.find_one({"_id": account_id}, {"_id": 1}) is not None
+
+    async def mobile_of(self, account_id: str) -> str | None:
+        """The account's mobile ("" for none), or None when there is no such account."""
+        doc = await self.collection.find_one({"_id": account_id}, {"mobile": 1})
+        return None if doc is None else str(doc.get("mobile") or "")
+
+    async def hand_over(self, account_id: str, old_mobile: str, fields: Doc, events: Sequence[Doc]) -> bool:
+        """The login moves to a new person (a zone's new contact): new mobile and name, a new initial
+        secret; conditional on the mobile read, so a concurrent redelivery hands over once."""
+        result = await self.collection.update_one(
+            {"_id": account_id, "mobile": old_mobile}, outbox_update({"$set": fields}, events)
+        )
+        return result.modified_count == 1
 
     async def open(self, account: Doc, events: Sequence[Doc]) -> bool:
         """Insert the account with its events; False when it exists (a redelivered event)."""

@@ -97,8 +97,10 @@ class ProgrammeAccounts:
     async def open(
         self, login: str, *, name: str, mobile: str, email: str | None, role: Role, scopes: dict[str, Any]
     ) -> bool:
-        """Open the account once (its id is its login: a redelivered event finds it and does nothing)."""
-        if await self.accounts.exists(login):
+        """Open the account once (its id is its login: a redelivered event finds it and does nothing).
+        An existing zone login whose mobile differs moves to the new contact with a new secret."""
+        current = await self.accounts.mobile_of(login)
+        if current is not None and (current == mobile or role is not Role.ZONE_CONTACT):
             return False
         now = self.clock.now()
         valid_until = now + timedelta(days=INITIAL_SECRET_DAYS)
@@ -134,7 +136,17 @@ class ProgrammeAccounts:
             sealed_password=sealed,
             valid_until=valid_until,
         )
-        opened = await self.accounts.open(account, [outbox_entry(event, producer=PRODUCER, actor=SYSTEM)])
+        entries = [outbox_entry(event, producer=PRODUCER, actor=SYSTEM)]
+        if current is not None:  # a new contact of the zone: the login is handed over
+            fields = {
+                "name": name,
+                "mobile": mobile,
+                "email": email,
+                "credentials": account["credentials"],
+                "handed_over_ms": epoch_ms(now),
+            }
+            return await self.accounts.hand_over(login, current, fields, entries)
+        opened = await self.accounts.open(account, entries)
         if opened:
             logger.info("programme account %s opened (role %s)", login, role.value)
         return opened

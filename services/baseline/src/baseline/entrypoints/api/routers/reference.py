@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from baseline.entrypoints.api.deps import IdPath, ReferenceDep, YearPath
-from baseline.entrypoints.api.routers.schemas import BaseIn, BaseOut, YearIn, YearOut, ZoneIn, ZoneOut
+from baseline.entrypoints.api.routers.schemas import BaseIn, BaseOut, ContactIn, YearIn, YearOut, ZoneIn, ZoneOut
 from baseline.service_layer.reference import Contact, NewBase, NewYear, NewZone
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.timeutil import as_utc
@@ -57,6 +57,13 @@ async def list_zones(principal: CurrentPrincipal, reference: ReferenceDep) -> li
 @router.get("/zones/{zone_id}", response_model=ZoneOut)
 async def get_zone(zone_id: IdPath, principal: CurrentPrincipal, reference: ReferenceDep) -> dict[str, Any]:
     return out(await reference.get_zone(principal, zone_id))
+
+
+@router.put("/zones/{zone_id}/contact", response_model=ZoneOut)
+async def change_zone_contact(
+    zone_id: IdPath, body: ContactIn, principal: CurrentPrincipal, reference: ReferenceDep
+) -> dict[str, Any]:
+    return out(await reference.change_zone_contact(principal, zone_id, _contact(body)))
 
 
 @router.post("/years", status_code=status.HTTP_201_CREATED, response_model=YearOut)
