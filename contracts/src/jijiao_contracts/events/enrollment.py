@@ -340,3 +340,4 @@ class CredentialsIssued(IntegrationEvent):
     role: str  # "zone_contact" or "trainee"
     sealed_password: str
     valid_until: datetime
+    report_deadline: datetime | None = None  # a trainee reports (报到) by then

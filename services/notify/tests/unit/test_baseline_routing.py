@@ -76,6 +76,24 @@ def test_a_credentials_sms_opens_the_secret_only_to_send_it(tmp_path: Path) -> N
     assert set(doc["send"]) == {"sealed"}
     outgoing = DeliveryService._outgoing(doc, opener(tmp_path))
     assert "初始密码为Abc2345xyz" in outgoing.text and "研修人员" in outgoing.text
+    assert notice.template == "programme_credentials"
+
+
+def test_a_trainee_is_asked_to_report_by_the_deadline(tmp_path: Path) -> None:
+    keys = load_or_create_sealing_keys(tmp_path, NOTIFY_CREDENTIALS_KEY)
+    event = en.CredentialsIssued(
+        subject="account:tr-t1",
+        login="tr-t1",
+        name="张老师",
+        mobile="13900000000",
+        role="trainee",
+        sealed_password=seal(keys.public, "Abc2345xyz"),
+        valid_until=datetime(2019, 9, 1, 4, 0, tzinfo=UTC),
+        report_deadline=datetime(2019, 9, 5, 16, 0, tzinfo=UTC),
+    )
+    notice = BY_EVENT[en.CredentialsIssued].build(event)
+    assert notice is not None and notice.template == "programme_credentials_report"
+    assert notice.values["report_deadline"] == "2019年09月06日 00:00"
 
 
 def test_a_sealed_box_opens_only_with_its_key(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ SAMPLE = {
     "login": "tr-t1",
     "password": "Abc2345xyz",
     "valid_until": "2019年09月08日 12:00",
+    "report_deadline": "2019年09月06日 00:00",
 }
 
 
@@ -102,6 +103,7 @@ def test_essential_and_urgent_flags() -> None:
         "verification_code",
         "account_locked",
         "programme_credentials",
+        "programme_credentials_report",
     }
     assert all(t.version >= 1 for t in TEMPLATES.values())
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from enrollment.adapters.passwords import PasswordHasher
@@ -92,10 +92,19 @@ class ProgrammeAccounts:
                         email=trainee.email,
                         role=Role.TRAINEE,
                         scopes={"trainee_id": trainee.trainee_id, "batch_id": batch.batch_id, "zone_id": batch.zone_id},
+                        report_deadline=datetime.fromisoformat(batch.report_deadline),
                     )
 
     async def open(
-        self, login: str, *, name: str, mobile: str, email: str | None, role: Role, scopes: dict[str, Any]
+        self,
+        login: str,
+        *,
+        name: str,
+        mobile: str,
+        email: str | None,
+        role: Role,
+        scopes: dict[str, Any],
+        report_deadline: datetime | None = None,
     ) -> bool:
         """Open the account once (its id is its login: a redelivered event finds it and does nothing).
         An existing zone login whose mobile differs moves to the new contact with a new secret."""
@@ -135,6 +144,7 @@ class ProgrammeAccounts:
             role=role.value,
             sealed_password=sealed,
             valid_until=valid_until,
+            report_deadline=report_deadline,
         )
         entries = [outbox_entry(event, producer=PRODUCER, actor=SYSTEM)]
         if current is not None:  # a new contact of the zone: the login is handed over

@@ -278,17 +278,18 @@ PROGRAMME_ROLES = {"zone_contact": "实验区联系人", "trainee": "研修人�
 
 
 def _credentials(e: en.CredentialsIssued) -> Notice:
-    """The login of a zone contact or trainee; the secret stays sealed until the SMS is rendered."""
-    return Notice(
-        "programme_credentials",
-        Subject(e.subject, e.mobile, e.name),
-        {
-            "role_label": PROGRAMME_ROLES.get(e.role, e.role),
-            "login": e.login,
-            "password": e.sealed_password,
-            "valid_until": local_time(e.valid_until),
-        },
-    )
+    """The login of a zone contact or trainee; the secret stays sealed until the SMS is rendered. A
+    trainee is also asked to report (报到) by the report deadline."""
+    values = {
+        "role_label": PROGRAMME_ROLES.get(e.role, e.role),
+        "login": e.login,
+        "password": e.sealed_password,
+        "valid_until": local_time(e.valid_until),
+    }
+    if e.report_deadline is not None:
+        values["report_deadline"] = local_time(e.report_deadline)
+        return Notice("programme_credentials_report", Subject(e.subject, e.mobile, e.name), values)
+    return Notice("programme_credentials", Subject(e.subject, e.mobile, e.name), values)
 
 
 ROUTES = (

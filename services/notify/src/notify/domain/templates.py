@@ -273,6 +273,18 @@ TEMPLATES.update(
                 sealed_fields=frozenset({"password"}),
             ),
             Template(
+                key="programme_credentials_report",
+                version=1,
+                sms=(
+                    "{name}您好，您的{role_label}账号为{login}，初始密码为{password}，{valid_until}前有效。"
+                    "首次登录后须修改密码，并请于{report_deadline}前登录报到。请勿将密码告诉他人。"
+                ),
+                essential=True,
+                urgent=True,
+                secret_fields=frozenset({"password"}),
+                sealed_fields=frozenset({"password"}),
+            ),
+            Template(
                 key="baseline_outcome_reminder",
                 version=1,
                 sms="{name}老师您好，请于{due_on}前上传研修学习成果，并在本实验区完成一次分享交流。",
