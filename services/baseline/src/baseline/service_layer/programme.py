@@ -27,7 +27,6 @@ from baseline.service_layer.reference import ReferenceService, actor
 from jijiao_contracts.events import baseline as ev
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
-from jijiao_kit.errors import Forbidden
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc, epoch_ms
 
@@ -334,8 +333,3 @@ class ProgrammeService:
         # Next year's quota grows now (idempotent: guarded by the quota's ``reward_applied``).
         await self._apply_reward(await self.ensure_quota(next_year, zone_id))
         return {"year": year, "zone_id": zone_id, "next_year": next_year, "extra_batches": REWARD_BATCHES}
-
-    @staticmethod
-    def require_programme(principal: Principal) -> None:
-        if not (is_centre(principal) or principal.scopes.get("zone_id")):
-            raise Forbidden("The programme is for the centre, zone contacts and trainees.", code="forbidden")
