@@ -76,6 +76,21 @@ async def test_years_are_validated(centre: Any) -> None:
     assert again.status_code == 409 and again.json()["code"] == "year_exists"
     missing = await client.get("/v1/years/2030-2031", headers=centre.headers)
     assert missing.status_code == 404 and missing.json()["code"] == "year_not_found"
+    moved = {
+        "demand_deadline": "2019-07-20T16:00:00Z",
+        "personnel_deadline": "2019-08-25T16:00:00Z",
+        "report_deadline": "2019-09-05T16:00:00Z",
+    }
+    changed = await centre.ok("PUT", f"/v1/years/{YEAR}/deadlines", json=moved)
+    assert changed["demand_deadline"].startswith("2019-07-20T16:00:00")
+    wrong_order = await client.put(
+        f"/v1/years/{YEAR}/deadlines", json={**moved, "demand_deadline": "2019-10-01T00:00:00Z"}, headers=centre.headers
+    )
+    assert wrong_order.status_code == 422 and wrong_order.json()["code"] == "deadline_order"
+    by_contact = await client.put(f"/v1/years/{YEAR}/deadlines", json=moved, headers=centre.contact("abc123"))
+    assert by_contact.status_code == 403
+    unknown = await client.put("/v1/years/2031-2032/deadlines", json=moved, headers=centre.headers)
+    assert unknown.status_code == 404
 
 
 async def test_the_centre_changes_a_zone_contact_and_the_login_follows(centre: Any, container: Any) -> None:

@@ -61,6 +61,10 @@ class ReferenceRepository:
     async def add_year(self, year: Doc) -> None:
         await _insert(self.years, year)
 
+    async def set_deadlines(self, year: str, deadlines: Doc) -> bool:
+        result = await self.years.update_one({"_id": year}, {"$set": deadlines})
+        return result.matched_count == 1
+
     async def get_year(self, year: str) -> Doc | None:
         return await self.years.find_one({"_id": year}, {"outbox": 0})
 

@@ -170,6 +170,23 @@ class ReferenceService:
             raise problem("year_exists") from exc
         return year
 
+    async def change_deadlines(self, principal: Principal, new: NewYear) -> Doc:
+        """The centre moves a year's deadlines (in the same order as at creation)."""
+        require_centre(principal)
+        refuse(
+            rules.deadlines_refusal(
+                demand=new.demand_deadline, personnel=new.personnel_deadline, report=new.report_deadline
+            )
+        )
+        deadlines = {
+            "demand_deadline": epoch_ms(new.demand_deadline),
+            "personnel_deadline": epoch_ms(new.personnel_deadline),
+            "report_deadline": epoch_ms(new.report_deadline),
+        }
+        if rules.parse_year(new.year) is None or not await self.repository.set_deadlines(new.year, deadlines):
+            raise problem("year_not_found")
+        return await self.existing_year(new.year)
+
     async def year(self, principal: Principal, year: str) -> Doc:
         self._require_programme_role(principal)
         return await self.existing_year(year)

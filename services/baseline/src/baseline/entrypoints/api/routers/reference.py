@@ -7,7 +7,16 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from baseline.entrypoints.api.deps import IdPath, ReferenceDep, YearPath
-from baseline.entrypoints.api.routers.schemas import BaseIn, BaseOut, ContactIn, YearIn, YearOut, ZoneIn, ZoneOut
+from baseline.entrypoints.api.routers.schemas import (
+    BaseIn,
+    BaseOut,
+    ContactIn,
+    DeadlinesIn,
+    YearIn,
+    YearOut,
+    ZoneIn,
+    ZoneOut,
+)
 from baseline.service_layer.reference import Contact, NewBase, NewYear, NewZone
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.timeutil import as_utc
@@ -75,3 +84,11 @@ async def add_year(body: YearIn, principal: CurrentPrincipal, reference: Referen
 @router.get("/years/{year}", response_model=YearOut)
 async def get_year(year: YearPath, principal: CurrentPrincipal, reference: ReferenceDep) -> dict[str, Any]:
     return year_out(await reference.year(principal, year))
+
+
+@router.put("/years/{year}/deadlines", response_model=YearOut)
+async def change_deadlines(
+    year: YearPath, body: DeadlinesIn, principal: CurrentPrincipal, reference: ReferenceDep
+) -> dict[str, Any]:
+    new = NewYear(year, body.demand_deadline, body.personnel_deadline, body.report_deadline)
+    return year_out(await reference.change_deadlines(principal, new))

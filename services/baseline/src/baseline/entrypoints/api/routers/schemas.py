@@ -60,6 +60,12 @@ class YearIn(BaseModel):
     report_deadline: UtcDateTime
 
 
+class DeadlinesIn(BaseModel):
+    demand_deadline: UtcDateTime
+    personnel_deadline: UtcDateTime
+    report_deadline: UtcDateTime
+
+
 class YearOut(BaseModel):
     year: str
     demand_deadline: UtcDateTime
