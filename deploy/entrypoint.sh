@@ -8,7 +8,8 @@ case "$1" in
   worker)
     exec python -m "$2.entrypoints.worker" ;;
   seed)
-    exec python -m enrollment.entrypoints.seed_demo ;;
+    python -m enrollment.entrypoints.seed_demo
+    exec python -m baseline.entrypoints.seed_demo ;;
   *)
     exec "$@" ;;
 esac

@@ -322,3 +322,22 @@ class SchoolCourseRejected(IntegrationEvent):
     course_code: str
     name: str
     comment: str | None = None
+
+
+class CredentialsIssued(IntegrationEvent):
+    """A programme account (a research-base zone contact or trainee) was opened with an initial secret.
+
+    ``sealed_password`` is the secret sealed for notify's key (``jijiao_kit.sealing``): only notify can
+    open it, to send it to ``mobile`` by SMS; it is never readable on the broker, in an outbox or a log.
+    It works until ``valid_until`` and must be changed at the first sign-in."""
+
+    EVENT_TYPE = "enrollment.credentials_issued"
+
+    subject: str
+    login: str
+    name: str
+    mobile: str
+    role: str  # "zone_contact" or "trainee"
+    sealed_password: str
+    valid_until: datetime
+    report_deadline: datetime | None = None  # a trainee reports (报到) by then

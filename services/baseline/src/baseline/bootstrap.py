@@ -1,53 +1,86 @@
-"""Composition root of baseline (API and worker)."""
+"""Composition root of baseline: ``build(settings) -> Container`` and nothing else (the API and the
+worker are built from a container in ``entrypoints``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI
-
 from baseline.adapters import mongo
 from baseline.adapters.directory import TeacherDirectory
-from baseline.adapters.zones import ZoneRepository
-from baseline.service_layer.zones import ZoneService
+from baseline.adapters.repositories import (
+    BatchRepository,
+    DemandRepository,
+    OutcomeRepository,
+    QuotaRepository,
+    ReferenceRepository,
+    ReflectionRepository,
+    StageRepository,
+)
+from baseline.service_layer.archives import ArchiveService
+from baseline.service_layer.imports import ImportService
+from baseline.service_layer.outcomes import OutcomeService
+from baseline.service_layer.personnel import PersonnelService
+from baseline.service_layer.programme import ProgrammeService
+from baseline.service_layer.reference import ReferenceService
+from baseline.service_layer.reflections import ReflectionService
 from baseline.settings import Settings
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
-from jijiao_kit.clock import SystemClock
+from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import service_api
 
 
 @dataclass
 class Container:
     settings: Settings
     infra: Infrastructure
+    clock: Clock
     verifier: TokenVerifier
     directory: TeacherDirectory
-    zones: ZoneService
+    reference: ReferenceService
+    programme: ProgrammeService
+    personnel: PersonnelService
+    outcomes: OutcomeService
+    reflections: ReflectionService
+    imports: ImportService
+    archives: ArchiveService
 
 
-def build(settings: Settings | None = None) -> Container:
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
+    clock = clock or SystemClock()
+    db = infra.db
+    references = ReferenceRepository(db)
+    reference = ReferenceService(references, clock)
+    batches = BatchRepository(db)
+
+    async def next_sequence(name: str) -> int:
+        return await mongo.next_sequence(db, name)
+
+    programme = ProgrammeService(
+        reference,
+        references,
+        QuotaRepository(db),
+        StageRepository(db),
+        DemandRepository(db),
+        batches,
+        clock,
+        next_sequence,
+    )
+    personnel = PersonnelService(reference, batches, clock)
+    outcome_repository = OutcomeRepository(db)
+    reflection_repository = ReflectionRepository(db)
     return Container(
         settings=settings,
         infra=infra,
+        clock=clock,
         verifier=verifier_from_settings(settings),
-        directory=TeacherDirectory(infra.db),
-        zones=ZoneService(ZoneRepository(infra.db), SystemClock()),
-    )
-
-
-def create_api(container: Container | None = None) -> FastAPI:
-    from baseline.entrypoints.api.routers import directory, zones
-
-    container = container or build()
-    return service_api(
-        container=container,
-        infra=container.infra,
-        verifier=container.verifier,
-        title="jijiao baseline",
-        description="National research-base programme (研修基地): zones, bases, quotas, demands, trainees.",
-        routers=[directory.router, zones.router],
-        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
+        directory=TeacherDirectory(db),
+        reference=reference,
+        programme=programme,
+        personnel=personnel,
+        outcomes=OutcomeService(personnel, batches, outcome_repository, clock),
+        imports=ImportService(reference),
+        archives=ArchiveService(reference, personnel, batches, reflection_repository, outcome_repository),
+        reflections=ReflectionService(personnel, batches, reflection_repository, clock),
     )

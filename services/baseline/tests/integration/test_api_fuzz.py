@@ -11,14 +11,15 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 
-from baseline.bootstrap import build, create_api
+from baseline.bootstrap import build
+from baseline.entrypoints.api.app import create_app
 from baseline.settings import Settings
 from jijiao_stack.fuzzing import InProcessApi, fuzz_schema, openapi_document, serving
 from jijiao_stack.pytest_plugin import bearer
 
 TEACHER = "2026000001"
 schema = fuzz_schema(
-    openapi_document(lambda keys: create_api(build(Settings(keys_dir=keys)))), known={"path.ce_number": [TEACHER]}
+    openapi_document(lambda keys: create_app(build(Settings(keys_dir=keys)))), known={"path.ce_number": [TEACHER]}
 )
 
 
@@ -31,7 +32,7 @@ def api(module_settings_env: dict[str, Any]) -> Iterator[InProcessApi]:
             {"name": "陈晓明", "school_id": "s1", "school_name": "一小", "district": "天河区"},
             datetime.now(UTC),
         )
-        return create_api(container)
+        return create_app(container)
 
     with serving(make) as served:
         yield served

@@ -31,6 +31,20 @@ SAMPLE = {
     "category": "专业科目",
     "teacher_name": "陈晓明",
     "to_school_name": "天河二小",
+    # baseline (issue 15)
+    "zone_name": "广州南沙实验区",
+    "base_name": "北京小学",
+    "stage": "小学",
+    "starts_on": "2019-09-16",
+    "ends_on": "2019-09-29",
+    "places": 5,
+    "personnel_deadline": "2019年08月21日 00:00",
+    "due_on": "2019-12-29",
+    "role_label": "研修人员",
+    "login": "tr-t1",
+    "password": "Abc2345xyz",
+    "valid_until": "2019年09月08日 12:00",
+    "report_deadline": "2019年09月06日 00:00",
 }
 
 
@@ -85,7 +99,12 @@ def test_essential_and_urgent_flags() -> None:
     essential = {k for k, t in TEMPLATES.items() if t.essential}
     assert {"verification_code", "account_locked", "bill_issued", "special_user_flagged"} <= essential
     assert "result_passed" not in essential and "points_expiring" not in essential
-    assert {k for k, t in TEMPLATES.items() if t.urgent} == {"verification_code", "account_locked"}
+    assert {k for k, t in TEMPLATES.items() if t.urgent} == {
+        "verification_code",
+        "account_locked",
+        "programme_credentials",
+        "programme_credentials_report",
+    }
     assert all(t.version >= 1 for t in TEMPLATES.values())
 
 

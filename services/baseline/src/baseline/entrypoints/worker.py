@@ -12,9 +12,13 @@ from baseline.service_layer.handlers import register_handlers
 from jijiao_contracts.events import baseline as baseline_events
 from jijiao_kit.batching import Consuming
 from jijiao_kit.consuming import EventDispatcher, Inbox
+from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.service import produced_events
 from jijiao_kit.worker import Worker, run_worker
+
+#: How often the worker looks for trainees to remind of their outcome report (and who became overdue).
+OUTCOME_JOB_INTERVAL_SECONDS = 3600.0
 
 
 def create_worker(container: Container | None = None) -> Worker:
@@ -33,6 +37,7 @@ def create_worker(container: Container | None = None) -> Worker:
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(baseline_events),
         on_startup=[startup],
+        jobs=[PeriodicJob("baseline.outcome_reminders", OUTCOME_JOB_INTERVAL_SECONDS, container.outcomes.remind)],
     )
 
 

@@ -98,6 +98,28 @@ TEACHERS = [
     ),
 ]
 
+#: Demo logins of the research-base programme: the centre, a zone contact and a trainee (ids of
+#: baseline's ``entrypoints/seed_demo.py``).
+PROGRAMME_ADMINS = [
+    NewAdmin("centreadmin", "课程教材中心实验区管理办公室", "13800000009", DEMO_PASSWORD, [Role.BASE_ADMIN.value]),
+    NewAdmin(
+        "zonecontact",
+        "南沙联系人",
+        "13800000010",
+        DEMO_PASSWORD,
+        [Role.ZONE_CONTACT.value],
+        {"zone_id": "de0000000201"},
+    ),
+    NewAdmin(
+        "trainee",
+        "陈研修",
+        "13800000011",
+        DEMO_PASSWORD,
+        [Role.TRAINEE.value],
+        {"trainee_id": "de0000000401", "batch_id": "de0000000301", "zone_id": "de0000000201"},
+    ),
+]
+
 SYSTEM = Principal(subject="system:seed", roles=frozenset({Role.CITY_ADMIN.value}), name="seed")
 
 
@@ -121,6 +143,9 @@ async def seed(container: Container) -> dict[str, str]:
             {"district": DISTRICT},
         )
     )
+    # The research-base programme (baseline's seed holds the zone, batch and trainee of these scopes).
+    for programme_admin in PROGRAMME_ADMINS:
+        await admin(programme_admin)
     school_ids: list[str] = []
     for new in SCHOOLS:
         existing = await container.infra.db[mongo.SCHOOLS].find_one({"district": new.district, "name": new.name})

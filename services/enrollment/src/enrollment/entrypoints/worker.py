@@ -10,6 +10,11 @@ import sys
 from enrollment.adapters import mongo
 from enrollment.bootstrap import Container, build
 from enrollment.service_layer.billing_handlers import BillsFollowSelections
+from enrollment.service_layer.programme_accounts import (
+    EXPIRY_JOB_INTERVAL_SECONDS,
+    CombinedBatches,
+    programme_accounts_for,
+)
 from jijiao_contracts.events import enrollment as enrollment_events
 from jijiao_kit.batching import Consuming
 from jijiao_kit.jobs import PeriodicJob
@@ -24,7 +29,12 @@ BILLING_JOB_INTERVAL_SECONDS = 60.0
 def create_worker(container: Container | None = None) -> Worker:
     container = container or build()
     configure_logging("enrollment-worker", container.settings.log_level, container.settings.log_json)
-    bills_follow = BillsFollowSelections(container.billing)
+    bills_follow = BillsFollowSelections(container.billing)  # bills follow late additions and deletions
+    # research-base programme logins (baseline's zone contacts and trainees)
+    programme = programme_accounts_for(
+        container.infra.db, container.hasher, container.clock, container.settings.keys_dir
+    )
+    consumer = CombinedBatches(bills_follow, programme)
 
     async def startup() -> None:
         await mongo.ensure_indexes(container.infra.db)
@@ -32,7 +42,7 @@ def create_worker(container: Container | None = None) -> Worker:
     return Worker(
         container.infra,
         title="jijiao enrollment worker",
-        consuming=Consuming.in_batches(bills_follow, bills_follow.routing_keys, batch_size=200),
+        consuming=Consuming.in_batches(consumer, consumer.routing_keys, batch_size=200),
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(enrollment_events),
         on_startup=[startup],
@@ -40,6 +50,9 @@ def create_worker(container: Container | None = None) -> Worker:
             PeriodicJob("enrollment.issue_bills", BILLING_JOB_INTERVAL_SECONDS, container.billing.issue_due_bills),
             PeriodicJob(
                 "enrollment.flag_special_users", BILLING_JOB_INTERVAL_SECONDS, container.special_users.flag_due_terms
+            ),
+            PeriodicJob(
+                "enrollment.expire_initial_secrets", EXPIRY_JOB_INTERVAL_SECONDS, programme.expire_initial_secrets
             ),
         ],
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from jijiao_contracts import IntegrationEvent
 from jijiao_contracts.enums import HourCategory
+from jijiao_contracts.events import baseline as bl
 from jijiao_contracts.events import enrollment as en
 from jijiao_contracts.events import hours as hr
 from notify.domain.schedule import as_utc
@@ -46,6 +47,7 @@ class Subject:
     subject: str
     mobile: str | None = None
     name: str | None = None
+    email: str | None = None  # an address the event names (a zone contact outside the contact book)
 
 
 @dataclass(frozen=True)
@@ -239,4 +241,60 @@ ROUTES: tuple[Route, ...] = (
     Route(en.SchoolCourseRejected, _school_course_rejected),
     Route(en.AccountLocked, _locked),
     Route(en.AccountUnlocked, _unlocked),
+)
+
+
+# --- baseline: the national research-base programme (issue 15) ---------------------------------------
+BASELINE_STAGES = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中"}
+
+
+def _batch_allocated(e: bl.BatchAllocated) -> Notice:
+    """The zone contact hears of an allocation by SMS and by email."""
+    return Notice(
+        "baseline_batch_allocated",
+        Subject(f"zone_contact:{e.zone_id}", e.contact_mobile, e.contact_name, e.contact_email),
+        {
+            "zone_name": e.zone_name,
+            "base_name": e.base_name,
+            "stage": BASELINE_STAGES.get(e.stage, e.stage),
+            "starts_on": e.starts_on,
+            "ends_on": e.ends_on,
+            "places": e.places,
+            "personnel_deadline": local_time(datetime.fromisoformat(e.personnel_deadline)),
+        },
+        ("sms", "email"),
+    )
+
+
+def _outcome_reminder(e: bl.OutcomeReminderDue) -> Notice:
+    return Notice(
+        "baseline_outcome_reminder",
+        Subject(f"trainee:{e.trainee_id}", e.mobile, e.name),
+        {"due_on": e.due_on},
+    )
+
+
+PROGRAMME_ROLES = {"zone_contact": "实验区联系人", "trainee": "研修人员"}
+
+
+def _credentials(e: en.CredentialsIssued) -> Notice:
+    """The login of a zone contact or trainee; the secret stays sealed until the SMS is rendered. A
+    trainee is also asked to report (报到) by the report deadline."""
+    values = {
+        "role_label": PROGRAMME_ROLES.get(e.role, e.role),
+        "login": e.login,
+        "password": e.sealed_password,
+        "valid_until": local_time(e.valid_until),
+    }
+    if e.report_deadline is not None:
+        values["report_deadline"] = local_time(e.report_deadline)
+        return Notice("programme_credentials_report", Subject(e.subject, e.mobile, e.name), values)
+    return Notice("programme_credentials", Subject(e.subject, e.mobile, e.name), values)
+
+
+ROUTES = (
+    *ROUTES,
+    Route(bl.BatchAllocated, _batch_allocated),
+    Route(bl.OutcomeReminderDue, _outcome_reminder),
+    Route(en.CredentialsIssued, _credentials),
 )

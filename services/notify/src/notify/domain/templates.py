@@ -52,6 +52,9 @@ class Template:
     urgent: bool = False
     #: Values that must not be kept in the delivery log (the code of a verification SMS).
     secret_fields: frozenset[str] = field(default_factory=frozenset)
+    #: Values that arrive sealed for notify's key (an initial secret): opened only to render, and the
+    #: text to send stays sealed at rest (``service_layer.sealed_sends``). Also masked in the log.
+    sealed_fields: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         for text in (self.sms, self.email_subject or "", self.email_body or ""):
@@ -236,6 +239,59 @@ TEMPLATES: dict[str, Template] = {
         ),
     )
 }
+
+
+# --- baseline: the national research-base programme (issue 15) ---------------------------------------
+TEMPLATES.update(
+    {
+        t.key: t
+        for t in (
+            Template(
+                key="baseline_batch_allocated",
+                version=1,
+                sms=(
+                    "{name}您好，{zone_name}已分配研修批次：{base_name}（{stage}），{starts_on}至{ends_on}，"
+                    "名额{places}人。请于{personnel_deadline}前登录平台填报研修人员。"
+                ),
+                email_subject="研修基地学习批次分配通知",
+                email_body=(
+                    "{name}：\n\n您好！{zone_name}已分配研修批次：{base_name}（{stage}），"
+                    "研修时间{starts_on}至{ends_on}，名额{places}人。"
+                    "请于{personnel_deadline}前登录平台“研修人员管理”填报并确认研修人员名单。" + SIGN_OFF
+                ),
+            ),
+            Template(
+                key="programme_credentials",
+                version=1,
+                sms=(
+                    "{name}您好，您的{role_label}账号为{login}，初始密码为{password}，{valid_until}前有效。"
+                    "首次登录后须修改密码。请勿将密码告诉他人。"
+                ),
+                essential=True,
+                urgent=True,
+                secret_fields=frozenset({"password"}),
+                sealed_fields=frozenset({"password"}),
+            ),
+            Template(
+                key="programme_credentials_report",
+                version=1,
+                sms=(
+                    "{name}您好，您的{role_label}账号为{login}，初始密码为{password}，{valid_until}前有效。"
+                    "首次登录后须修改密码，并请于{report_deadline}前登录报到。请勿将密码告诉他人。"
+                ),
+                essential=True,
+                urgent=True,
+                secret_fields=frozenset({"password"}),
+                sealed_fields=frozenset({"password"}),
+            ),
+            Template(
+                key="baseline_outcome_reminder",
+                version=1,
+                sms="{name}老师您好，请于{due_on}前上传研修学习成果，并在本实验区完成一次分享交流。",
+            ),
+        )
+    }
+)
 
 
 def template(key: str) -> Template:

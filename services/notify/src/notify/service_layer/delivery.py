@@ -32,6 +32,7 @@ from notify.adapters.throttle import SlidingLimiter
 from notify.domain.schedule import backoff_seconds, epoch
 from notify.domain.templates import TEMPLATES
 from notify.service_layer.outcomes import Outcome, OutcomeFinisher
+from notify.service_layer.sealed_sends import opener
 from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -270,8 +271,10 @@ class DeliveryService:
         return [doc for doc in docs if doc["_id"] not in refused], deferred
 
     @staticmethod
-    def _outgoing(doc: dict[str, Any]) -> Outgoing:
+    def _outgoing(doc: dict[str, Any], open_send: Any = None) -> Outgoing:
         send = doc.get("send") or {}  # the unmasked text, kept apart only when the logged one masks it
+        if open_send is not None:  # a credentials SMS keeps its text sealed until now (sealed_sends)
+            send = open_send(send)
         return Outgoing(
             message_id=doc["_id"],
             to=doc["to"],
@@ -283,7 +286,8 @@ class DeliveryService:
         """Send one claimed notice; returns the update that finishes it (sent, retry or failed)."""
         try:
             provider_id: str | Exception = await asyncio.wait_for(
-                self.channels[doc["channel"]].send(self._outgoing(doc)), timeout=self.settings.send_timeout_seconds
+                self.channels[doc["channel"]].send(self._outgoing(doc, opener(self.settings.keys_dir))),
+                timeout=self.settings.send_timeout_seconds,
             )
         except (ProviderError, TimeoutError) as exc:
             provider_id = exc
@@ -296,7 +300,8 @@ class DeliveryService:
         try:
             outcomes = list(
                 await asyncio.wait_for(
-                    sender.send_many([self._outgoing(doc) for doc in docs]), timeout=self.settings.send_timeout_seconds
+                    sender.send_many([self._outgoing(doc, opener(self.settings.keys_dir)) for doc in docs]),
+                    timeout=self.settings.send_timeout_seconds,
                 )
             )
         except (ProviderError, TimeoutError) as exc:

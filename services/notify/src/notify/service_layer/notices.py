@@ -29,6 +29,7 @@ from notify.domain.routing import Audience, Channel, Notice, SchoolAdmins, Subje
 from notify.domain.schedule import epoch, local_day
 from notify.domain.sms import signed, size
 from notify.domain.templates import Template, template
+from notify.service_layer.sealed_sends import open_values, seal_send
 from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 def idempotency_key(cause_id: str, recipient: str, channel: str) -> str:
     return f"{cause_id}:{recipient}:{channel}"
+
+
+def _email(audience: Audience) -> str | None:
+    """The address an event names for an account outside the contact book (a zone contact)."""
+    return audience.email if isinstance(audience, Subject) else None
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ class Notifier:
         if contact is not None:
             return [Recipient.of_contact(contact, mobile=audience.mobile, name=audience.name)]
         if audience.mobile:
-            return [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
+            return [Recipient(subject=key, name=audience.name, mobile=audience.mobile, email=_email(audience))]
         return [Recipient.unknown(audience)]
 
     async def recipients_for_many(self, audiences: Iterable[Audience]) -> dict[Audience, list[Recipient]]:
@@ -155,7 +161,9 @@ class Notifier:
             if contact is not None:
                 found[audience] = [Recipient.of_contact(contact, mobile=audience.mobile, name=audience.name)]
             elif audience.mobile:
-                found[audience] = [Recipient(subject=key, name=audience.name, mobile=audience.mobile)]
+                found[audience] = [
+                    Recipient(subject=key, name=audience.name, mobile=audience.mobile, email=_email(audience))
+                ]
             else:
                 found[audience] = [Recipient.unknown(audience)]
         return found
@@ -195,6 +203,8 @@ class Notifier:
     ) -> list[dict[str, Any]]:
         now = self.clock.now()
         merged = {"name": recipient.name or "", **values}
+        if tpl.sealed_fields:  # a credentials SMS: opened in memory only (sealed_sends)
+            merged = open_values(self.settings.keys_dir, merged, tpl.sealed_fields)
         docs: list[dict[str, Any]] = []
         usable = [c for c in channels if c != "email" or (tpl.has_email and self.settings.email_enabled)]
         reachable = any(recipient.address(channel) for channel in usable)
@@ -239,6 +249,8 @@ class Notifier:
                 doc |= {"text": logged, "length": measured.length, "segments": measured.segments}
                 if secret:
                     doc["send"] = {"text": text}
+                if tpl.sealed_fields:
+                    doc["send"] = seal_send(self.settings.keys_dir, {"text": text})
             else:
                 subject, body = tpl.render_email(merged)
                 log_subject, log_body = tpl.render_email(merged, redact=True) if secret else (subject, body)

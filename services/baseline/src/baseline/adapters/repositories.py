@@ -1,0 +1,354 @@
+"""Mongo repositories of baseline. Every invariant is a conditional write on ONE document (a counter
+with its cap in the filter); a state change and its events are one write (kit outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from baseline.adapters.mongo import BASES, BATCHES, DEMANDS, OUTCOMES, QUOTAS, STAGES, YEARS, ZONES
+from jijiao_kit.outbox import outbox_update, with_outbox
+
+Doc = dict[str, Any]
+Entries = Sequence[Doc]
+
+
+class Duplicate(Exception):
+    """A unique key (a name, an id) is taken."""
+
+
+async def _insert(collection: Any, doc: Doc, entries: Entries = ()) -> None:
+    try:
+        await collection.insert_one(with_outbox(doc, entries) if entries else doc)
+    except DuplicateKeyError as exc:
+        raise Duplicate(str(doc.get("_id"))) from exc
+
+
+class ReferenceRepository:
+    """Bases, zones and academic years (the centre's reference data)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.bases = db[BASES]
+        self.zones = db[ZONES]
+        self.years = db[YEARS]
+
+    async def add_base(self, base: Doc) -> None:
+        await _insert(self.bases, base)
+
+    async def get_base(self, base_id: str) -> Doc | None:
+        return await self.bases.find_one({"_id": base_id})
+
+    async def list_bases(self) -> list[Doc]:
+        return [doc async for doc in self.bases.find({}).sort("name", 1)]
+
+    async def add_zone(self, zone: Doc, entries: Entries) -> None:
+        await _insert(self.zones, zone, entries)
+
+    async def get_zone(self, zone_id: str) -> Doc | None:
+        return await self.zones.find_one({"_id": zone_id}, {"outbox": 0})
+
+    async def set_zone_contact(self, zone_id: str, contact: Doc, entries: Entries) -> bool:
+        result = await self.zones.update_one({"_id": zone_id}, outbox_update({"$set": {"contact": contact}}, entries))
+        return result.matched_count == 1
+
+    async def list_zones(self, zone_ids: list[str] | None = None) -> list[Doc]:
+        query: Doc = {} if zone_ids is None else {"_id": {"$in": zone_ids}}
+        return [doc async for doc in self.zones.find(query, {"outbox": 0}).sort("name", 1)]
+
+    async def add_year(self, year: Doc) -> None:
+        await _insert(self.years, year)
+
+    async def set_deadlines(self, year: str, deadlines: Doc) -> bool:
+        result = await self.years.update_one({"_id": year}, {"$set": deadlines})
+        return result.matched_count == 1
+
+    async def get_year(self, year: str) -> Doc | None:
+        return await self.years.find_one({"_id": year}, {"outbox": 0})
+
+    async def reward(self, year: str, zone_id: str, now_ms: int, limit: int, entries: Entries) -> bool:
+        """Mark ``zone_id`` rewarded in ``year``: at most ``limit`` zones, each once (one conditional write)."""
+        result = await self.years.update_one(
+            {"_id": year, "rewarded_count": {"$lt": limit}, f"rewarded.{zone_id}": None},
+            outbox_update({"$inc": {"rewarded_count": 1}, "$set": {f"rewarded.{zone_id}": now_ms}}, entries),
+        )
+        return result.modified_count == 1
+
+
+class QuotaRepository:
+    """One document per zone and year holding what is left of its quota: ``demand_left`` (places a
+    demand may still ask for), ``allocation_left`` and ``batches_left`` (what the centre may still allocate)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[QUOTAS]
+
+    async def ensure(self, quota_id: str, fields: Doc) -> None:
+        await self.collection.update_one({"_id": quota_id}, {"$setOnInsert": fields}, upsert=True)
+
+    async def apply_reward(self, quota_id: str, *, batches: int, places: int, now_ms: int) -> bool:
+        """Add the reward once (``reward_applied`` guards a repeat)."""
+        result = await self.collection.update_one(
+            {"_id": quota_id, "reward_applied": None},
+            {
+                "$set": {"reward_applied": now_ms},
+                "$inc": {
+                    "reward_batches": batches,
+                    "person_times": places,
+                    "demand_left": places,
+                    "allocation_left": places,
+                    "batches_left": batches,
+                },
+            },
+        )
+        return result.modified_count == 1
+
+    async def get(self, quota_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": quota_id})
+
+    async def list_year(self, year: str) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"year": year})]
+
+    async def reserve_demand(self, quota_id: str, places: int) -> bool:
+        result = await self.collection.update_one(
+            {"_id": quota_id, "demand_left": {"$gte": places}}, {"$inc": {"demand_left": -places}}
+        )
+        return result.modified_count == 1
+
+    async def release_demand(self, quota_id: str, places: int) -> None:
+        await self.collection.update_one({"_id": quota_id}, {"$inc": {"demand_left": places}})
+
+    async def reserve_allocation(self, quota_id: str, places: int) -> bool:
+        result = await self.collection.update_one(
+            {"_id": quota_id, "allocation_left": {"$gte": places}, "batches_left": {"$gte": 1}},
+            {"$inc": {"allocation_left": -places, "batches_left": -1}},
+        )
+        return result.modified_count == 1
+
+    async def release_allocation(self, quota_id: str, places: int) -> None:
+        await self.collection.update_one({"_id": quota_id}, {"$inc": {"allocation_left": places, "batches_left": 1}})
+
+
+class StageRepository:
+    """Places per year and stage: offered by the published batches, reserved by demands."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[STAGES]
+
+    async def offer(self, year: str, stage: str, places: int) -> None:
+        await self.collection.update_one(
+            {"_id": f"{year}:{stage}"},
+            {"$inc": {"places": places, "free": places}, "$setOnInsert": {"year": year, "stage": stage}},
+            upsert=True,
+        )
+
+    async def get(self, year: str, stage: str) -> Doc | None:
+        return await self.collection.find_one({"_id": f"{year}:{stage}"})
+
+    async def list_year(self, year: str) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"year": year})]
+
+    async def reserve(self, year: str, stage: str, places: int) -> bool:
+        result = await self.collection.update_one(
+            {"_id": f"{year}:{stage}", "free": {"$gte": places}}, {"$inc": {"free": -places}}
+        )
+        return result.modified_count == 1
+
+    async def release(self, year: str, stage: str, places: int) -> None:
+        await self.collection.update_one({"_id": f"{year}:{stage}"}, {"$inc": {"free": places}})
+
+
+class DemandRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[DEMANDS]
+
+    async def add(self, demand: Doc, entries: Entries) -> None:
+        await _insert(self.collection, demand, entries)
+
+    async def get(self, demand_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": demand_id}, {"outbox": 0})
+
+    async def find(self, year: str, zone_id: str | None = None) -> list[Doc]:
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("sequence", 1)]
+
+    async def review(self, demand_id: str, fields: Doc) -> bool:
+        result = await self.collection.update_one({"_id": demand_id, "status": "pending"}, {"$set": {**fields}})
+        return result.modified_count == 1
+
+
+class BatchRepository:
+    """A batch with its allocations (``zones.<zone_id>``) and each zone's trainees
+    (``zones.<zone_id>.trainees.<trainee_id>``): every cap of a batch is a counter of this one document."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[BATCHES]
+
+    async def add(self, batch: Doc) -> None:
+        await _insert(self.collection, batch)
+
+    async def get(self, batch_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": batch_id}, {"outbox": 0})
+
+    async def find(self, year: str, *, zone_id: str | None = None, stage: str | None = None) -> list[Doc]:
+        query: Doc = {"year": year}
+        if stage:
+            query["stage"] = stage
+        if zone_id:
+            query[f"zones.{zone_id}"] = {"$exists": True}
+        return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("start_ms", 1)]
+
+    async def list_all(self, year: str) -> list[Doc]:
+        return await self.find(year)
+
+    async def allocate(self, batch_id: str, zone_id: str, allocation: Doc, entries: Entries) -> bool:
+        result = await self.collection.update_one(
+            {"_id": batch_id, "zones_left": {"$gte": 1}, f"zones.{zone_id}": {"$exists": False}},
+            outbox_update({"$inc": {"zones_left": -1}, "$set": {f"zones.{zone_id}": allocation}}, entries),
+        )
+        return result.modified_count == 1
+
+    async def add_trainee(
+        self, batch_id: str, zone_id: str, trainee: Doc, *, by_centre: bool, entries: Entries = ()
+    ) -> bool:
+        prefix = f"zones.{zone_id}"
+        query: Doc = {"_id": batch_id, f"{prefix}.free": {"$gte": 1}}
+        if not by_centre:
+            query[f"{prefix}.confirmed_at"] = None
+        result = await self.collection.update_one(
+            query,
+            outbox_update(
+                {
+                    "$inc": {f"{prefix}.free": -1, f"{prefix}.count": 1},
+                    "$set": {f"{prefix}.trainees.{trainee['trainee_id']}": trainee},
+                },
+                entries,
+            ),
+        )
+        return result.modified_count == 1
+
+    async def update_trainee(
+        self, batch_id: str, zone_id: str, trainee_id: str, fields: Doc, *, by_centre: bool
+    ) -> bool:
+        prefix = f"zones.{zone_id}"
+        query: Doc = {"_id": batch_id, f"{prefix}.trainees.{trainee_id}": {"$exists": True}}
+        if not by_centre:
+            query[f"{prefix}.confirmed_at"] = None
+        sets = {f"{prefix}.trainees.{trainee_id}.{key}": value for key, value in fields.items()}
+        result = await self.collection.update_one(query, {"$set": sets})
+        return result.matched_count == 1
+
+    async def remove_trainee(
+        self, batch_id: str, zone_id: str, trainee_id: str, *, by_centre: bool, entries: Entries = ()
+    ) -> bool:
+        prefix = f"zones.{zone_id}"
+        query: Doc = {"_id": batch_id, f"{prefix}.trainees.{trainee_id}": {"$exists": True}}
+        if not by_centre:
+            query[f"{prefix}.confirmed_at"] = None
+        result = await self.collection.update_one(
+            query,
+            outbox_update(
+                {
+                    "$unset": {f"{prefix}.trainees.{trainee_id}": ""},
+                    "$inc": {f"{prefix}.free": 1, f"{prefix}.count": -1},
+                },
+                entries,
+            ),
+        )
+        return result.modified_count == 1
+
+    async def confirm(self, batch_id: str, zone_id: str, now_ms: int, entries: Entries) -> bool:
+        prefix = f"zones.{zone_id}"
+        result = await self.collection.update_one(
+            {"_id": batch_id, f"{prefix}.confirmed_at": None, f"{prefix}.count": {"$gte": 1}},
+            outbox_update({"$set": {f"{prefix}.confirmed_at": now_ms}}, entries),
+        )
+        return result.modified_count == 1
+
+    async def mark_trainee(
+        self, batch_id: str, zone_id: str, trainee_id: str, field: str, now_ms: int, entries: Entries = ()
+    ) -> bool:
+        """Set ``field`` (``reported_at``, ``checked_in_at``, ``reminded_at``, ``overdue_at``) of a
+        confirmed trainee once."""
+        path = f"zones.{zone_id}.trainees.{trainee_id}"
+        result = await self.collection.update_one(
+            {
+                "_id": batch_id,
+                f"zones.{zone_id}.confirmed_at": {"$gt": 0},
+                f"{path}.trainee_id": trainee_id,
+                f"{path}.{field}": None,
+            },
+            outbox_update({"$set": {f"{path}.{field}": now_ms}}, entries),
+        )
+        return result.modified_count == 1
+
+    async def ended_between(self, since_ms: int, until_ms: int) -> list[Doc]:
+        """Batches whose stay ended in [since, until] (the outcome window of their trainees)."""
+        query = {"end_ms": {"$gte": since_ms, "$lte": until_ms}}
+        return [doc async for doc in self.collection.find(query, {"outbox": 0})]
+
+
+class OutcomeRepository:
+    """One outcome report (学习成果) per trainee: the trainee id is the key."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[OUTCOMES]
+
+    async def add(self, outcome: Doc) -> None:
+        await _insert(self.collection, outcome)
+
+    async def of_trainees(self, trainee_ids: list[str]) -> dict[str, Doc]:
+        cursor = self.collection.find({"_id": {"$in": trainee_ids}})
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def of_year(self, year: str, zone_id: str | None = None) -> list[Doc]:
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return [doc async for doc in self.collection.find(query).sort("uploaded_at", 1)]
+
+
+class ReflectionRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        from baseline.adapters.mongo import IMAGES, REFLECTIONS
+
+        self.collection = db[REFLECTIONS]
+        self.images = db[IMAGES]
+
+    async def add(self, reflection: Doc) -> None:
+        await _insert(self.collection, reflection)
+
+    async def get(self, reflection_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": reflection_id}, {"outbox": 0})
+
+    async def of_trainee(self, trainee_id: str) -> list[Doc]:
+        cursor = self.collection.find({"trainee_id": trainee_id}, {"outbox": 0}).sort("created_ms", 1)
+        return [doc async for doc in cursor]
+
+    async def find(self, query: Doc) -> list[Doc]:
+        return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("created_ms", 1)]
+
+    async def update_own(self, reflection_id: str, trainee_id: str, fields: Doc) -> bool:
+        result = await self.collection.update_one({"_id": reflection_id, "trainee_id": trainee_id}, {"$set": fields})
+        return result.matched_count == 1
+
+    async def delete_own(self, reflection_id: str, trainee_id: str) -> bool:
+        result = await self.collection.delete_one({"_id": reflection_id, "trainee_id": trainee_id})
+        return result.deleted_count == 1
+
+    async def mark_excellent(self, reflection_id: str, excellent: bool) -> bool:
+        result = await self.collection.update_one({"_id": reflection_id}, {"$set": {"excellent": excellent}})
+        return result.matched_count == 1
+
+    async def add_image(self, image: Doc) -> None:
+        await self.images.insert_one(image)
+
+    async def get_image(self, image_id: str) -> Doc | None:
+        return await self.images.find_one({"_id": image_id})
+
+    async def of_year(self, year: str, *, zone_id: str | None = None, excellent_only: bool = False) -> list[Doc]:
+        query: Doc = {"year": year}
+        if zone_id:
+            query["zone_id"] = zone_id
+        if excellent_only:
+            query["excellent"] = True
+        return await self.find(query)

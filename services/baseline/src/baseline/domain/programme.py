@@ -1,0 +1,241 @@
+"""Rules of the research-base programme (DOMAIN §10, research-base-program-manual.txt). Pure, no I/O.
+
+Rules return a refusal code (or None); ``PROBLEMS`` maps every code to its HTTP status, Chinese title and
+English detail, so the API, the Excel import's per-row report and the tests speak the same codes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from baseline.domain.quota import BATCH_SIZE
+
+#: The stages of the bases (幼儿园, 小学, 初中, 高中).
+STAGES: dict[str, str] = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中"}
+#: 研修学习类型.
+DEMAND_TYPES: dict[str, str] = {"exchange": "交换学习", "lodging": "供住宿", "shadowing": "跟岗学习"}
+REMARK_MAX_CHARS = 30
+#: 每批次选派的研修人员不超过5名.
+TRAINEES_PER_BATCH = BATCH_SIZE
+REFLECTION_MAX_CHARS = 10_000
+#: Outcomes (学习成果) within three months after the stay.
+OUTCOME_WINDOW_MONTHS = 3
+#: 选择1-2个实验区 for the reward.
+MAX_REWARDED_ZONES = 2
+#: A stay is two weeks: from its first to its last day, 10 to 15 days (weekends included).
+STAY_MIN_DAYS, STAY_MAX_DAYS = 10, 15
+#: Availability: "ample" while at least this share of a stage's places is free.
+AMPLE_SHARE = 0.5
+
+_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+
+
+class Availability(StrEnum):
+    AMPLE = "ample"
+    MODERATE = "moderate"
+    NONE = "none"
+
+
+AVAILABILITY_LABELS = {Availability.AMPLE: "名额充足", Availability.MODERATE: "名额适量", Availability.NONE: "无名额"}
+
+
+def parse_year(year: str) -> int | None:
+    """The first calendar year of an academic year such as ``2019-2020`` (None if malformed)."""
+    match = _YEAR.match(year)
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        return None
+    return int(match.group(1))
+
+
+def year_after(year: str) -> str:
+    first = parse_year(year)
+    assert first is not None, year
+    return f"{first + 1}-{first + 2}"
+
+
+def year_before(year: str) -> str:
+    first = parse_year(year)
+    assert first is not None, year
+    return f"{first - 1}-{first}"
+
+
+def deadlines_refusal(*, demand: datetime, personnel: datetime, report: datetime) -> str | None:
+    """Demands close first, then the personnel list, then reporting (报到)."""
+    if not demand < personnel <= report:
+        return "deadline_order"
+    return None
+
+
+def passed(now: datetime, deadline: datetime) -> bool:
+    return now > deadline
+
+
+def availability(free: int, places: int) -> Availability:
+    """The hint shown per stage: none when nothing is left, ample while half or more is free."""
+    if free <= 0 or places <= 0:
+        return Availability.NONE
+    return Availability.AMPLE if free >= places * AMPLE_SHARE else Availability.MODERATE
+
+
+def stay_refusal(starts_on: date, ends_on: date) -> str | None:
+    days = (ends_on - starts_on).days + 1
+    if not STAY_MIN_DAYS <= days <= STAY_MAX_DAYS:
+        return "stay_not_two_weeks"
+    return None
+
+
+def remark_refusal(remark: str | None) -> str | None:
+    if remark is not None and len(remark.strip()) > REMARK_MAX_CHARS:
+        return "remark_too_long"
+    return None
+
+
+def demand_refusal(*, now: datetime, deadline: datetime, stage_free: int, remark: str | None) -> str | None:
+    """Before the deadline, a stage with places left, a remark of at most 30 characters. The zone's
+    remaining quota and the stage's remaining places are reserved by the store (never checked here)."""
+    if passed(now, deadline):
+        return "demand_deadline_passed"
+    if stage_free <= 0:
+        return "stage_full"
+    return remark_refusal(remark)
+
+
+def personnel_refusal(*, now: datetime, deadline: datetime, confirmed: bool, by_centre: bool) -> str | None:
+    """The zone contact manages trainees until the personnel deadline and until confirming; then only
+    the centre changes them."""
+    if by_centre:
+        return None
+    if confirmed:
+        return "personnel_confirmed"
+    if passed(now, deadline):
+        return "personnel_deadline_passed"
+    return None
+
+
+def report_refusal(*, now: datetime, deadline: datetime, confirmed: bool) -> str | None:
+    if not confirmed:
+        return "personnel_not_confirmed"
+    if passed(now, deadline):
+        return "report_deadline_passed"
+    return None
+
+
+def check_in_refusal(*, today: date, starts_on: date, ends_on: date) -> str | None:
+    """签到 only during the stay (not before it starts, not after it ends)."""
+    if today < starts_on:
+        return "stay_not_started"
+    if today > ends_on:
+        return "stay_over"
+    return None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in range(day.day, 27, -1):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    return date(year, month, min(day.day, 28))
+
+
+def outcome_due(ends_on: date) -> date:
+    """The last day to upload the outcome report: three months after the stay's last day."""
+    return add_months(ends_on, OUTCOME_WINDOW_MONTHS)
+
+
+def outcome_refusal(*, today: date, ends_on: date) -> str | None:
+    """From the stay's last day (the report may be written there) until three months after it."""
+    if today < ends_on:
+        return "stay_not_over"
+    if today > outcome_due(ends_on):
+        return "outcome_window_closed"
+    return None
+
+
+def reminder_due(*, today: date, ends_on: date, days_before: int = 14) -> bool:
+    """Outcome reminders go out in the last ``days_before`` days of the window."""
+    due = outcome_due(ends_on)
+    return due - timedelta(days=days_before) <= today <= due
+
+
+def overdue(*, today: date, ends_on: date) -> bool:
+    return today > outcome_due(ends_on)
+
+
+def reflection_refusal(text_chars: int) -> str | None:
+    if text_chars == 0:
+        return "reflection_empty"
+    if text_chars > REFLECTION_MAX_CHARS:
+        return "reflection_too_long"
+    return None
+
+
+PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "year_invalid": (422, "学年格式应为“2019-2020”", "An academic year is written as 2019-2020."),
+    "year_exists": (409, "该学年已创建", "This academic year exists."),
+    "year_not_found": (404, "学年不存在", "No such academic year."),
+    "deadline_order": (
+        422,
+        "截止时间顺序有误：需求申报早于人员确认，人员确认不晚于报到",
+        "The demand deadline must precede the personnel deadline, which must not follow the report deadline.",
+    ),
+    "base_exists": (409, "研修基地已存在", "A base of this name exists."),
+    "base_not_found": (404, "研修基地不存在", "No such base."),
+    "stage_invalid": (422, "学段无效", "Unknown stage."),
+    "zone_exists": (409, "实验区已存在", "A zone of this name exists."),
+    "zone_not_found": (404, "实验区不存在", "No such zone."),
+    "batch_not_found": (404, "研修批次不存在", "No such batch."),
+    "stay_not_two_weeks": (422, "研修时间应为两周", "A stay lasts two weeks (10 to 15 days)."),
+    "demand_deadline_passed": (409, "需求填报已截止", "The demand deadline has passed."),
+    "stage_full": (409, "该学段已无名额", "This stage has no places left."),
+    "remark_too_long": (422, "备注请输入30个字以内", "The remark is at most 30 characters."),
+    "quota_exhausted": (409, "本实验区剩余名额不足", "The zone's remaining quota is smaller than the request."),
+    "demand_not_found": (404, "研修需求不存在", "No such demand."),
+    "demand_reviewed": (409, "该需求已审核", "The demand has been reviewed."),
+    "batch_full": (409, "该批次已分配满", "The batch has no room for another zone."),
+    "already_allocated": (409, "该批次已分配给该实验区", "The batch is already allocated to this zone."),
+    "stage_mismatch": (409, "批次学段与需求不符", "The batch is of another stage than the demand."),
+    "not_allocated": (404, "该批次未分配给本实验区", "The batch is not allocated to this zone."),
+    "batch_trainees_full": (
+        409,
+        "每批次研修人员不超过5名（或已达到分配名额）",
+        "The batch holds at most 5 trainees of a zone (or its allocated places).",
+    ),
+    "personnel_confirmed": (
+        409,
+        "研修人员名单已确认，如需变更请联系中心",
+        "The list is confirmed; only the centre changes it.",
+    ),
+    "personnel_deadline_passed": (409, "研修人员管理已截止", "The personnel deadline has passed."),
+    "personnel_empty": (409, "请先添加研修人员", "Add trainees before confirming."),
+    "trainee_not_found": (404, "研修人员不存在", "No such trainee."),
+    "personnel_not_confirmed": (409, "研修人员名单尚未确认", "The list is not confirmed yet."),
+    "report_deadline_passed": (409, "报到已截止", "The report deadline has passed."),
+    "already_reported": (409, "已报到", "Already reported."),
+    "stay_not_started": (409, "研修尚未开始，不能签到", "The stay has not started."),
+    "stay_over": (409, "研修已结束", "The stay is over."),
+    "already_checked_in": (409, "已签到", "Already checked in."),
+    "reflection_empty": (422, "心得内容不能为空", "A reflection needs text."),
+    "reflection_too_long": (422, "心得内容不超过10000字", "A reflection has at most 10,000 characters of text."),
+    "reflection_not_found": (404, "心得不存在", "No such reflection."),
+    "image_not_found": (404, "图片不存在", "No such image."),
+    "image_invalid": (422, "图片格式无效（仅支持 JPEG、PNG）", "The image is not a JPEG or PNG."),
+    "image_too_large": (413, "图片过大", "The image is too large."),
+    "stay_not_over": (409, "研修最后一天起方可上传学习成果", "Outcomes come from the last day of the stay."),
+    "outcome_window_closed": (409, "学习成果须在研修结束三个月内上传", "The three-month window has closed."),
+    "outcome_exists": (409, "学习成果已上传", "The outcome report was uploaded already."),
+    "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
+    "already_rewarded": (409, "该实验区本学年已获奖励", "This zone is rewarded this year already."),
+    "import_too_many_rows": (413, "表格行数超过5000行", "The sheet has more than 5,000 rows."),
+    "import_too_large": (413, "文件过大（不超过5MB）", "The workbook is larger than 5 MB."),
+    "import_unreadable": (
+        422,
+        "无法读取该 Excel 文件",
+        "The file is not a readable .xlsx workbook with the expected header row.",
+    ),
+    "import_row_invalid": (422, "该行数据不完整或格式有误", "The row is incomplete or malformed."),
+}

@@ -1,0 +1,335 @@
+"""The yearly programme: batches, quotas, availability, demands, review, allocation and rewards.
+
+Quotas and places are counters the store reserves (conditional ``$inc`` on one document each: the
+zone-year quota, the year-stage places, the batch). A use case that reserves on two documents takes
+them in a fixed order and gives back what it took if a later step refuses, so a refused request leaves
+no trace."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from baseline.adapters.repositories import (
+    BatchRepository,
+    DemandRepository,
+    QuotaRepository,
+    ReferenceRepository,
+    StageRepository,
+)
+from baseline.domain import programme as rules
+from baseline.domain.quota import BATCH_SIZE, REWARD_BATCHES, yearly_quota
+from baseline.service_layer.access import acting_zone, can_see_batch, can_see_zone, is_centre, require_centre
+from baseline.service_layer.problems import problem, refuse
+from baseline.service_layer.reference import ReferenceService, actor
+from jijiao_contracts.events import baseline as ev
+from jijiao_kit.auth import Principal
+from jijiao_kit.clock import Clock
+from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.timeutil import as_utc, epoch_ms
+
+Doc = dict[str, Any]
+
+
+def quota_id(year: str, zone_id: str) -> str:
+    return f"{year}:{zone_id}"
+
+
+def deadline(year: Doc, field: str) -> datetime:
+    value = as_utc(year[field])
+    assert value is not None
+    return value
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    base_id: str
+    starts_on: date
+    ends_on: date
+    capacity: int  # zones per batch
+
+
+@dataclass(frozen=True)
+class NewDemand:
+    stage: str
+    places: int
+    purpose: str
+    demand_type: str
+    remark: str | None = None
+
+
+class ProgrammeService:
+    def __init__(
+        self,
+        reference: ReferenceService,
+        references: ReferenceRepository,
+        quotas: QuotaRepository,
+        stages: StageRepository,
+        demands: DemandRepository,
+        batches: BatchRepository,
+        clock: Clock,
+        next_sequence: Any,
+    ) -> None:
+        self.reference = reference
+        self.references = references
+        self.quotas = quotas
+        self.stages = stages
+        self.demands = demands
+        self.batches = batches
+        self.clock = clock
+        self.next_sequence = next_sequence
+        self._ensured: set[str] = set()
+
+    # quotas
+    async def ensure_quota(self, year: str, zone_id: str) -> str:
+        """The zone-year quota document exists, with the reward of the year before applied once."""
+        qid = quota_id(year, zone_id)
+        if qid in self._ensured:
+            return qid
+        base = yearly_quota(rewarded_last_year=False)
+        await self.quotas.ensure(
+            qid,
+            {
+                "year": year,
+                "zone_id": zone_id,
+                "batches": base.batches,
+                "batch_size": base.batch_size,
+                "reward_batches": 0,
+                "person_times": base.person_times,
+                "demand_left": base.person_times,
+                "allocation_left": base.person_times,
+                "batches_left": base.batches,
+                "reward_applied": None,
+            },
+        )
+        before = await self.references.get_year(rules.year_before(year))
+        if before and zone_id in (before.get("rewarded") or {}):
+            await self._apply_reward(qid)
+        self._ensured.add(qid)
+        return qid
+
+    async def _apply_reward(self, qid: str) -> None:
+        await self.quotas.apply_reward(
+            qid, batches=REWARD_BATCHES, places=REWARD_BATCHES * BATCH_SIZE, now_ms=epoch_ms(self.clock.now())
+        )
+
+    async def quota(self, principal: Principal, year: str, zone_id: str | None) -> Doc:
+        zone = zone_id if is_centre(principal) and zone_id else acting_zone(principal)
+        year_doc = await self.reference.existing_year(year)
+        if not can_see_zone(principal, zone) or await self.references.get_zone(zone) is None:
+            raise problem("zone_not_found")
+        doc = await self.quotas.get(await self.ensure_quota(year, zone))
+        assert doc is not None
+        return {**doc, "demand_deadline": deadline(year_doc, "demand_deadline")}
+
+    # batches
+    async def publish_batch(self, principal: Principal, year: str, new: NewBatch) -> Doc:
+        require_centre(principal)
+        await self.reference.existing_year(year)
+        base = await self.references.get_base(new.base_id)
+        if base is None:
+            raise problem("base_not_found")
+        refuse(rules.stay_refusal(new.starts_on, new.ends_on))
+        batch = {
+            "_id": uuid.uuid4().hex[:12],
+            "year": year,
+            "base_id": base["_id"],
+            "base_name": base["name"],
+            "stage": base["stage"],
+            "starts_on": new.starts_on.isoformat(),
+            "ends_on": new.ends_on.isoformat(),
+            "start_ms": epoch_ms(datetime(new.starts_on.year, new.starts_on.month, new.starts_on.day)),
+            "end_ms": epoch_ms(datetime(new.ends_on.year, new.ends_on.month, new.ends_on.day)),
+            "capacity": new.capacity,
+            "zones_left": new.capacity,
+            "zones": {},
+            "created_at": self.clock.now(),
+        }
+        await self.batches.add(batch)
+        await self.stages.offer(year, base["stage"], new.capacity * BATCH_SIZE)
+        return batch
+
+    async def list_batches(self, principal: Principal, year: str, stage: str | None) -> list[Doc]:
+        await self.reference.existing_year(year)
+        if is_centre(principal):
+            return await self.batches.find(year, stage=stage)
+        return await self.batches.find(year, zone_id=acting_zone(principal), stage=stage)
+
+    async def batch(self, principal: Principal, batch_id: str) -> Doc:
+        batch = await self.batches.get(batch_id)
+        if batch is None or not can_see_batch(principal, batch_id=batch_id, zone_ids=set(batch.get("zones") or {})):
+            raise problem("batch_not_found")
+        return batch
+
+    async def availability(self, principal: Principal, year: str) -> list[Doc]:
+        await self.reference.year(principal, year)
+        by_stage = {doc["stage"]: doc for doc in await self.stages.list_year(year)}
+        rows = []
+        for stage, label in rules.STAGES.items():
+            doc = by_stage.get(stage) or {}
+            places, free = int(doc.get("places", 0)), int(doc.get("free", 0))
+            hint = rules.availability(free, places)
+            rows.append(
+                {
+                    "stage": stage,
+                    "stage_label": label,
+                    "places": places,
+                    "free": free,
+                    "hint": hint.value,
+                    "hint_label": rules.AVAILABILITY_LABELS[hint],
+                }
+            )
+        return rows
+
+    # demands
+    async def submit_demand(self, principal: Principal, year: str, new: NewDemand) -> Doc:
+        zone_id = acting_zone(principal)
+        year_doc = await self.reference.existing_year(year)
+        if await self.references.get_zone(zone_id) is None:
+            raise problem("zone_not_found")
+        if new.stage not in rules.STAGES:
+            raise problem("stage_invalid")
+        stage = await self.stages.get(year, new.stage)
+        refuse(
+            rules.demand_refusal(
+                now=self.clock.now(),
+                deadline=deadline(year_doc, "demand_deadline"),
+                stage_free=int((stage or {}).get("free", 0)),
+                remark=new.remark,
+            )
+        )
+        qid = await self.ensure_quota(year, zone_id)
+        if not await self.quotas.reserve_demand(qid, new.places):
+            raise problem("quota_exhausted")
+        if not await self.stages.reserve(year, new.stage, new.places):
+            await self.quotas.release_demand(qid, new.places)
+            raise problem("stage_full")
+        try:
+            sequence = await self.next_sequence(f"demands:{year}")
+            demand = {
+                "_id": uuid.uuid4().hex[:12],
+                "year": year,
+                "zone_id": zone_id,
+                "stage": new.stage,
+                "places": new.places,
+                "purpose": new.purpose,
+                "demand_type": new.demand_type,
+                "remark": (new.remark or "").strip() or None,
+                "sequence": sequence,
+                "status": "pending",
+                "submitted_at": self.clock.now(),
+                "submitted_by": principal.subject,
+            }
+            event = ev.DemandSubmitted(
+                demand_id=demand["_id"],
+                year=year,
+                zone_id=zone_id,
+                stage=new.stage,
+                places=new.places,
+                demand_type=new.demand_type,
+                sequence=sequence,
+            )
+            await self.demands.add(demand, [outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))])
+        except BaseException:
+            await self.stages.release(year, new.stage, new.places)
+            await self.quotas.release_demand(qid, new.places)
+            raise
+        return demand
+
+    async def list_demands(self, principal: Principal, year: str) -> list[Doc]:
+        await self.reference.existing_year(year)
+        if is_centre(principal):
+            return await self.demands.find(year)  # in submission order: early submitters first
+        return await self.demands.find(year, acting_zone(principal))
+
+    async def review_demand(self, principal: Principal, demand_id: str, approve: bool, comment: str | None) -> Doc:
+        require_centre(principal)
+        demand = await self.demands.get(demand_id)
+        if demand is None:
+            raise problem("demand_not_found")
+        fields = {
+            "status": "approved" if approve else "rejected",
+            "review_comment": comment,
+            "reviewed_at_ms": epoch_ms(self.clock.now()),
+            "reviewed_by": principal.subject,
+        }
+        if not await self.demands.review(demand_id, fields):
+            raise problem("demand_reviewed")
+        if not approve:  # the places go back to the stage and to the zone's quota
+            await self.stages.release(demand["year"], demand["stage"], demand["places"])
+            await self.quotas.release_demand(quota_id(demand["year"], demand["zone_id"]), demand["places"])
+        return {**demand, **fields}
+
+    # allocation
+    async def allocate(self, principal: Principal, batch_id: str, zone_id: str, places: int) -> Doc:
+        require_centre(principal)
+        batch = await self.batches.get(batch_id)
+        if batch is None:
+            raise problem("batch_not_found")
+        zone = await self.references.get_zone(zone_id)
+        if zone is None:
+            raise problem("zone_not_found")
+        if zone_id in (batch.get("zones") or {}):
+            raise problem("already_allocated")
+        year = await self.reference.existing_year(batch["year"])
+        qid = await self.ensure_quota(batch["year"], zone_id)
+        if not await self.quotas.reserve_allocation(qid, places):
+            raise problem("quota_exhausted")
+        now = self.clock.now()
+        allocation = {
+            "zone_id": zone_id,
+            "zone_name": zone["name"],
+            "places": places,
+            "free": places,
+            "count": 0,
+            "trainees": {},
+            "confirmed_at": None,
+            "allocated_at": epoch_ms(now),
+        }
+        contact = zone.get("contact") or {}
+        event = ev.BatchAllocated(
+            batch_id=batch_id,
+            year=batch["year"],
+            zone_id=zone_id,
+            zone_name=zone["name"],
+            base_name=batch["base_name"],
+            stage=batch["stage"],
+            starts_on=batch["starts_on"],
+            ends_on=batch["ends_on"],
+            places=places,
+            personnel_deadline=deadline(year, "personnel_deadline").isoformat(),
+            contact_name=contact.get("name", ""),
+            contact_mobile=contact.get("mobile", ""),
+            contact_email=contact.get("email"),
+        )
+        entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
+        try:
+            allocated = await self.batches.allocate(batch_id, zone_id, allocation, [entry])
+        except BaseException:
+            await self.quotas.release_allocation(qid, places)
+            raise
+        if not allocated:
+            await self.quotas.release_allocation(qid, places)
+            fresh = await self.batches.get(batch_id) or {}
+            raise problem("already_allocated" if zone_id in (fresh.get("zones") or {}) else "batch_full")
+        return {**batch, "zones": {**(batch.get("zones") or {}), zone_id: allocation}}
+
+    # rewards
+    async def reward(self, principal: Principal, year: str, zone_id: str) -> Doc:
+        require_centre(principal)
+        year_doc = await self.reference.existing_year(year)
+        if await self.references.get_zone(zone_id) is None:
+            raise problem("zone_not_found")
+        next_year = rules.year_after(year)
+        event = ev.ZoneRewarded(zone_id=zone_id, year=year, next_year=next_year, extra_batches=REWARD_BATCHES)
+        entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
+        if not await self.references.reward(
+            year, zone_id, epoch_ms(self.clock.now()), rules.MAX_REWARDED_ZONES, [entry]
+        ):
+            fresh = await self.references.get_year(year) or year_doc
+            raise problem("already_rewarded" if zone_id in (fresh.get("rewarded") or {}) else "reward_limit")
+        # Next year's quota grows now (idempotent: guarded by the quota's ``reward_applied``).
+        await self._apply_reward(await self.ensure_quota(next_year, zone_id))
+        return {"year": year, "zone_id": zone_id, "next_year": next_year, "extra_batches": REWARD_BATCHES}

@@ -1,0 +1,93 @@
+"""Archives, statistics, the Excel export and the yearly book (item 10)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from PIL import Image
+
+YEAR = "2019-2020"
+
+
+def render(pdf: bytes, folder: Path) -> tuple[str, int]:
+    path = folder / "book.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(path), str(folder / "page")], check=True)
+    page = Image.open(next(folder.glob("page*.png"))).convert("L")
+    return text, sum(page.histogram()[:128])
+
+
+async def test_the_archive_shows_who_did_what_and_exports_and_compiles(centre: Any, clock: Any, tmp_path: Path) -> None:
+    await centre.year()
+    batch = await centre.batch(await centre.base("北京小学"))
+    zone = await centre.zone("南沙实验区")
+    other = await centre.zone("天河实验区", "13700000002")
+    await centre.allocate(batch, zone)
+    await centre.allocate(batch, other)
+    url = f"/v1/batches/{batch}/zones/{zone}"
+    contact = centre.contact(zone)
+    leader = await centre.ok(
+        "POST", f"{url}/trainees", 201, json=centre.trainee_body("=1+1", role="leader"), headers=contact
+    )
+    member = await centre.ok(
+        "POST", f"{url}/trainees", 201, json=centre.trainee_body("李老师", "13900000001"), headers=contact
+    )
+    await centre.ok("POST", f"{url}/confirmation", headers=contact)
+    elsewhere = await centre.ok(
+        "POST",
+        f"/v1/batches/{batch}/zones/{other}/trainees",
+        201,
+        json=centre.trainee_body("王老师"),
+        headers=centre.contact(other),
+    )
+    one = centre.trainee(leader["id"], batch, zone)
+    await centre.ok("POST", "/v1/me/report", headers=one)
+    clock.set(datetime(2019, 9, 17, 2, 0, tzinfo=UTC))
+    await centre.ok("POST", f"/v1/batches/{batch}/check-in", headers=one)
+    body = {"kind": "insight", "title": "课堂观察", "body_html": "<p>第一段感悟</p><p>第二段收获</p>"}
+    reflection = await centre.ok("POST", "/v1/me/reflections", 201, json=body, headers=one)
+    await centre.ok("POST", f"/v1/reflections/{reflection['id']}/excellent", json={"excellent": True})
+    clock.set(datetime(2019, 10, 8, tzinfo=UTC))
+    outcome = {"title": "校本教研改进方案", "summary": "一、背景\n二、做法"}
+    await centre.ok("POST", "/v1/me/outcome", 201, json=outcome, headers=one)
+
+    rows = await centre.ok("GET", f"/v1/years/{YEAR}/archive")
+    by_id = {r["trainee_id"]: r for r in rows}
+    assert set(by_id) == {leader["id"], member["id"], elsewhere["id"]}
+    first = by_id[leader["id"]]
+    assert (first["reported"], first["checked_in"], first["reflections"], first["excellent_reflections"]) == (
+        True, True, 1, 1,
+    )  # fmt: skip
+    assert first["outcome_uploaded"] and not by_id[member["id"]]["reported"]
+    own = await centre.ok("GET", f"/v1/years/{YEAR}/archive", headers=contact)
+    assert {r["trainee_id"] for r in own} == {leader["id"], member["id"]}  # never another zone's people
+    stats = await centre.ok("GET", f"/v1/years/{YEAR}/statistics", headers=contact)
+    assert stats == [
+        {"base_name": "北京小学", "stage": "primary", "trainees": 2, "reported": 1, "checked_in": 1,
+         "reflections": 1, "outcomes": 1, "overdue": 0}
+    ]  # fmt: skip
+    by_teacher = await centre.client.get(f"/v1/years/{YEAR}/archive", headers=centre.trainee(leader["id"], batch, zone))
+    assert by_teacher.status_code == 403
+
+    export = await centre.client.get(f"/v1/years/{YEAR}/archive.xlsx", headers=contact)
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet is not None
+    cells = {(c.value, c.data_type) for row in sheet.iter_rows(min_row=2) for c in row}
+    assert ("=1+1", "s") in cells  # user text stays text, never a formula
+    assert sheet.max_row == 3
+
+    not_contact = await centre.client.get(f"/v1/years/{YEAR}/book.pdf", headers=contact)
+    assert not_contact.status_code == 403
+    pdf = await centre.client.get(f"/v1/years/{YEAR}/book.pdf", headers=centre.headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text, dark = render(pdf.content, tmp_path)
+    assert dark > 500  # the cover page is really drawn
+    assert "优秀心得体会与学习成果汇编" in text and "第二段收获" in text and "学习成果（小学）" in text
+    assert "校本教研改进方案" in text and "学习感悟（小学）" in text
