@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import roster_env
+from roster_support import roster_env
 
 
 async def test_twelve_simultaneous_wrong_logins_without_image_code_do_not_lock(

@@ -19,7 +19,7 @@ from pymongo import monitoring
 from jijiao_stack.pytest_plugin import bearer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e3_support import NOW, add_course, add_school, add_term, enrollment_env
+from seeded_documents import NOW, add_course, add_school, add_term, enrollment_env
 
 ROWS = 1200
 COURSE = "2602100001"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e1_support import roster_env
+from roster_support import roster_env
 from test_accounts_api import first_sign_in, login
 
 from hours.bootstrap import build as build_hours
