@@ -111,9 +111,7 @@ class SchoolCourseService:
 
     @staticmethod
     def can_review(principal: Principal, course: Doc) -> bool:
-        if principal.has_role(Role.CITY_ADMIN):
-            return True
-        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == course.get("district"):
+        if covers(principal, district=course.get("district"), levels=frozenset({Level.DISTRICT, Level.CITY})):
             return True
         owner = course.get("institution_id")
         return bool(principal.has_role(Role.INSTITUTION) and owner and principal.scopes.get("institution_id") == owner)
