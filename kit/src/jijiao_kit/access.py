@@ -14,6 +14,7 @@ scope, so its existence does not leak)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +33,8 @@ class Level(StrEnum):
 ALL_LEVELS: frozenset[Level] = frozenset(Level)
 #: The administrators' levels (a teacher's own scope excluded).
 ADMIN_LEVELS: frozenset[Level] = frozenset({Level.SCHOOL, Level.DISTRICT, Level.CITY})
+#: Who is city-wide unless a use case says more (e.g. the remote-training centre for bills).
+CITY_ROLES: tuple[str, ...] = (Role.CITY_ADMIN,)
 _ORDER = (Level.SELF, Level.SCHOOL, Level.DISTRICT, Level.CITY)
 
 
@@ -42,11 +45,13 @@ def covering_level(
     school_id: str | None = None,
     district: str | None = None,
     levels: frozenset[Level] = ALL_LEVELS,
+    city_roles: Sequence[str] = CITY_ROLES,
 ) -> Level | None:
     """The most specific of ``levels`` at which the caller covers an object of teacher ``ce_number`` at
-    school ``school_id`` in ``district`` (any may be unknown: None never matches), or None."""
+    school ``school_id`` in ``district`` (any may be unknown: None never matches), or None.
+    ``city_roles``: the roles that reach the city level."""
     for level in _ORDER:
-        if level in levels and _covers_at(principal, level, ce_number, school_id, district):
+        if level in levels and _covers_at(principal, level, ce_number, school_id, district, city_roles):
             return level
     return None
 
@@ -58,26 +63,28 @@ def covers(
     school_id: str | None = None,
     district: str | None = None,
     levels: frozenset[Level] = ALL_LEVELS,
+    city_roles: Sequence[str] = CITY_ROLES,
 ) -> bool:
     """Whether the caller covers the object at one of ``levels``: a teacher themself, school admins and
     the principal their school, district admins their district, the city everything."""
-    return (
-        covering_level(principal, ce_number=ce_number, school_id=school_id, district=district, levels=levels)
-        is not None
+    level = covering_level(
+        principal, ce_number=ce_number, school_id=school_id, district=district, levels=levels, city_roles=city_roles
     )
+    return level is not None
 
 
 def scope_filter(
     principal: Principal,
     *,
     levels: frozenset[Level] = ALL_LEVELS,
+    city_roles: Sequence[str] = CITY_ROLES,
     ce_number_field: str = "ce_number",
     school_field: str = "school_id",
     district_field: str = "district",
 ) -> dict[str, Any] | None:
     """The query restriction of what the caller may list, at its widest level among ``levels``: ``{}``
     for the city, its district, its school, or its own teacher number; None if it may list nothing."""
-    if Level.CITY in levels and principal.has_role(Role.CITY_ADMIN):
+    if Level.CITY in levels and principal.has_role(*city_roles):
         return {}
     if Level.DISTRICT in levels and principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
         return {district_field: principal.district}
@@ -89,10 +96,15 @@ def scope_filter(
 
 
 def _covers_at(
-    principal: Principal, level: Level, ce_number: str | None, school_id: str | None, district: str | None
+    principal: Principal,
+    level: Level,
+    ce_number: str | None,
+    school_id: str | None,
+    district: str | None,
+    city_roles: Sequence[str],
 ) -> bool:
     if level is Level.CITY:
-        return principal.has_role(Role.CITY_ADMIN)
+        return principal.has_role(*city_roles)
     if level is Level.DISTRICT:
         return principal.has_role(Role.DISTRICT_ADMIN) and district is not None and principal.district == district
     if level is Level.SCHOOL:

@@ -126,3 +126,13 @@ def test_field_names_follow_the_collection() -> None:
     assert scope_filter(TEACHER_SELF, ce_number_field="_id") == {"_id": "T1"}
     assert scope_filter(DISTRICT_OWN, district_field="to_district") == {"to_district": "D1"}
     assert scope_filter(SCHOOL_ADMIN_OWN, school_field="sid") == {"sid": "S1"}
+
+
+def test_a_use_case_may_widen_the_city_level() -> None:
+    """Bills and statistics: the remote-training centre sees the whole city, like the city admin."""
+    centre = principal(Role.REMOTE_CENTRE)
+    wide = (Role.CITY_ADMIN, Role.REMOTE_CENTRE)
+    assert not covers(centre, **OBJECT) and scope_filter(centre) is None
+    assert covers(centre, **OBJECT, city_roles=wide) and scope_filter(centre, city_roles=wide) == {}
+    assert covers(CITY, **OBJECT, city_roles=wide)
+    assert not covers(DISTRICT_OTHER, **OBJECT, city_roles=wide)

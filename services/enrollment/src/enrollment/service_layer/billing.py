@@ -18,6 +18,7 @@ from enrollment.domain.calendar import CHINA
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, BillIssued, PaymentRecorded
+from jijiao_kit.access import ADMIN_LEVELS, covers, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -88,26 +89,24 @@ def is_centre(principal: Principal) -> bool:
 
 def scope_query(principal: Principal, school_id: str | None) -> Doc:
     """The bills/selections a caller may see: centre all, a district its schools, a school itself."""
-    if is_centre(principal):
-        return {"school_id": school_id} if school_id else {}
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-        query: Doc = {"district": principal.district}
-        if school_id:
-            query["school_id"] = school_id
-        return query
-    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-        if school_id and school_id != principal.school_id:
+    scope = scope_filter(principal, levels=ADMIN_LEVELS, city_roles=CENTRE_ROLES)
+    if scope is None:
+        raise Forbidden("Only administrators see bills and payments.", code="forbidden", title="无权查看缴费信息")
+    if "school_id" in scope:  # a school's own admins
+        if school_id and school_id != scope["school_id"]:
             raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
-        return {"school_id": principal.school_id}
-    raise Forbidden("Only administrators see bills and payments.", code="forbidden", title="无权查看缴费信息")
+        return scope
+    return {**scope, "school_id": school_id} if school_id else scope
 
 
 def can_see_bill(principal: Principal, bill: Doc) -> bool:
-    if is_centre(principal):
-        return True
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == bill.get("district"):
-        return True
-    return principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == bill.get("school_id")
+    return covers(
+        principal,
+        school_id=bill.get("school_id"),
+        district=bill.get("district"),
+        levels=ADMIN_LEVELS,
+        city_roles=CENTRE_ROLES,
+    )
 
 
 def can_record_payment(principal: Principal, bill: Doc) -> bool:

@@ -20,7 +20,7 @@ from enrollment.service_layer.access import (
     teacher_scope_query,
 )
 from jijiao_contracts import Actor
-from jijiao_contracts.enums import Role, Stage
+from jijiao_contracts.enums import Stage
 from jijiao_contracts.events.enrollment import (
     PRODUCER,
     InfoChangeReviewed,
@@ -29,6 +29,7 @@ from jijiao_contracts.events.enrollment import (
     TeacherChanged,
     TeacherRegistered,
 )
+from jijiao_kit.access import ADMIN_LEVELS, Level, covers, scope_filter
 from jijiao_kit.auth import Principal, TokenVersions
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -262,14 +263,15 @@ class RosterService:
         return await self.teachers.find(query, limit=filters.limit, skip=filters.skip)
 
     async def list_schools(self, principal: Principal, district: str | None, *, limit: int, skip: int) -> list[Doc]:
-        if principal.has_role(Role.CITY_ADMIN):
+        scope = scope_filter(principal, levels=ADMIN_LEVELS)
+        if scope == {}:  # the city
             return await self.schools.list(district=district, limit=limit, skip=skip)
-        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            if district not in (None, principal.district):
+        if scope is not None and "district" in scope:
+            if district not in (None, scope["district"]):
                 return []
-            return await self.schools.list(district=principal.district, limit=limit, skip=skip)
-        if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-            school = await self.schools.get(principal.school_id)
+            return await self.schools.list(district=scope["district"], limit=limit, skip=skip)
+        if scope is not None:  # a school's own admins
+            school = await self.schools.get(scope["school_id"])
             return [school] if school and district in (None, school["district"]) else []
         raise Forbidden("Not allowed to list schools.", code="forbidden", title="无权查看学校列表")
 
@@ -319,7 +321,7 @@ class RosterService:
 
     async def submit_changes(self, principal: Principal, ce_number: str, changes: Doc) -> Doc:
         """The teacher submits changed personal information for the school's review."""
-        if not (principal.has_role(Role.TEACHER) and principal.ce_number == ce_number):
+        if not covers(principal, ce_number=ce_number, levels=frozenset({Level.SELF})):
             raise Forbidden("Teachers submit their own changes.", code="forbidden", title="只能修改本人信息")
         teacher = await self.teacher_for(principal, ce_number)
         review = teacher.get("info_review") or {}

@@ -19,6 +19,7 @@ from enrollment.service_layer.selection import SelectionService
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, SchoolCourseApproved, SchoolCourseRejected
+from jijiao_kit.access import ADMIN_LEVELS, Level, covers
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
@@ -101,7 +102,7 @@ class SchoolCourseService:
 
     @staticmethod
     def _ensure_school_admin(principal: Principal, school_id: str) -> None:
-        if not (principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school_id):
+        if not covers(principal, school_id=school_id, levels=frozenset({Level.SCHOOL})):
             raise Forbidden(
                 "Only this school's admin manages its school-based courses.",
                 code="school_forbidden",
@@ -110,9 +111,7 @@ class SchoolCourseService:
 
     @staticmethod
     def can_review(principal: Principal, course: Doc) -> bool:
-        if principal.has_role(Role.CITY_ADMIN):
-            return True
-        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == course.get("district"):
+        if covers(principal, district=course.get("district"), levels=frozenset({Level.DISTRICT, Level.CITY})):
             return True
         owner = course.get("institution_id")
         return bool(principal.has_role(Role.INSTITUTION) and owner and principal.scopes.get("institution_id") == owner)
@@ -237,12 +236,7 @@ class SchoolCourseService:
         school = await self.repo.school(school_id)
         if school is None:
             raise NotFound(f"School {school_id} not found.", code="school_not_found", title="学校不存在")
-        allowed = (
-            principal.has_role(Role.CITY_ADMIN)
-            or (principal.has_role(Role.DISTRICT_ADMIN) and principal.district == school.get("district"))
-            or (principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == school_id)
-        )
-        if not allowed:
+        if not covers(principal, school_id=school_id, district=school.get("district"), levels=ADMIN_LEVELS):
             raise Forbidden(
                 "Not allowed to see this school's courses.", code="school_forbidden", title="无权查看该学校"
             )

@@ -13,6 +13,7 @@ from enrollment.domain.selection_projects import Reviewer, decision_refusal, nex
 from enrollment.domain.terms import window_open
 from enrollment.service_layer.selection import SelectionService, problem
 from jijiao_contracts.enums import Role
+from jijiao_kit.access import ADMIN_LEVELS, Level, covers, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError, Conflict, Forbidden, NotFound
@@ -36,11 +37,12 @@ def project_problem(code: str) -> AppError:
 
 def reviewers_of(principal: Principal, application: Doc) -> set[Reviewer]:
     roles: set[Reviewer] = set()
-    if principal.has_role(Role.CITY_ADMIN):
+    school, district = application.get("school_id"), application.get("district")
+    if covers(principal, levels=frozenset({Level.CITY})):
         roles |= {Reviewer.SCHOOL, Reviewer.DISTRICT}
-    if principal.has_role(Role.PRINCIPAL, Role.SCHOOL_ADMIN) and principal.school_id == application.get("school_id"):
+    if covers(principal, school_id=school, levels=frozenset({Level.SCHOOL})):
         roles.add(Reviewer.SCHOOL)
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == application.get("district"):
+    if covers(principal, district=district, levels=frozenset({Level.DISTRICT})):
         roles.add(Reviewer.DISTRICT)
     institution = principal.scopes.get("institution_id")
     if principal.has_role(Role.INSTITUTION) and institution and institution == application.get("institution_id"):
@@ -98,7 +100,7 @@ class ProjectService:
         doc = await self.repo.get(application_id)
         if doc is None or not (
             reviewers_of(principal, doc)
-            or (principal.has_role(Role.TEACHER) and principal.ce_number == doc["ce_number"])
+            or covers(principal, ce_number=doc["ce_number"], levels=frozenset({Level.SELF}))
         ):
             raise NotFound("No such application.", code="application_not_found", title="报名记录不存在")
         return doc
@@ -137,16 +139,14 @@ class ProjectService:
         query: Doc = {"term": term_code}
         if status:
             query["status"] = status
-        if principal.has_role(Role.CITY_ADMIN):
-            pass
-        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            query["district"] = principal.district
-        elif principal.has_role(Role.PRINCIPAL, Role.SCHOOL_ADMIN) and principal.school_id:
-            query["school_id"] = principal.school_id
+        admin = scope_filter(principal, levels=ADMIN_LEVELS)
+        own = scope_filter(principal, levels=frozenset({Level.SELF}))
+        if admin is not None:
+            query.update(admin)
         elif principal.has_role(Role.INSTITUTION) and principal.scopes.get("institution_id"):
             query["institution_id"] = principal.scopes["institution_id"]
-        elif principal.has_role(Role.TEACHER) and principal.ce_number:
-            query["ce_number"] = principal.ce_number
+        elif own is not None:
+            query.update(own)
         else:
             raise Forbidden("No applications in your scope.", code="applications_forbidden", title="无权查看报名")
         return await self.repo.find_many(query)

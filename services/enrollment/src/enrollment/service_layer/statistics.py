@@ -10,6 +10,7 @@ from enrollment.adapters.statistics_repository import StatisticsRepository
 from enrollment.domain import results as result_rules
 from enrollment.domain import statistics as rules
 from jijiao_contracts.enums import Role
+from jijiao_kit.access import ADMIN_LEVELS, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden, InvalidInput, NotFound
 
@@ -60,12 +61,9 @@ class StatisticsService:
         query: Doc = {"term": term}
         if programme:
             query["programme"] = programme
-        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
-            return query
-        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            return {**query, "district": principal.district}
-        if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-            return {**query, "school_id": principal.school_id}
+        scope = scope_filter(principal, levels=ADMIN_LEVELS, city_roles=(Role.CITY_ADMIN, Role.REMOTE_CENTRE))
+        if scope is not None:
+            return {**query, **scope}
         raise Forbidden("Only administrators see term statistics.", code="forbidden", title="无权查看统计数据")
 
     async def participation(

@@ -9,7 +9,8 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from enrollment.adapters.teacher_sheet import template_xlsx
 from enrollment.entrypoints.api.deps import ImportDep, RosterDep
 from enrollment.service_layer.roster import NewTeacher, TeacherFilter
-from jijiao_contracts.enums import Role, Stage
+from jijiao_contracts.enums import Stage
+from jijiao_kit.access import Level, covers
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import BadRequest
 from jijiao_kit.names import Name
@@ -91,7 +92,7 @@ class TeacherOut(BaseModel):
 
 
 def id_number_visible(request: Request, principal: Principal, ce_number: str) -> bool:
-    themself = principal.has_role(Role.TEACHER) and principal.ce_number == ce_number
+    themself = covers(principal, ce_number=ce_number, levels=frozenset({Level.SELF}))
     return themself or step_up_granted(request, "view_sensitive", "export")
 
 
