@@ -43,7 +43,7 @@ def result(
         category=HourCategory(category),
         hours=hours,
         source=source,
-        registered_by="school:s1",  # type: ignore[arg-type]
+        registered_by="school:s1",
     )
 
 

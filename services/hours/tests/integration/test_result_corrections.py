@@ -38,7 +38,7 @@ def registration(
         passed=passed,
         category=category,
         hours=hours,
-        source=source,  # type: ignore[arg-type]
+        source=source,
         registered_by="school:s1",
         revision=revision,
     )
