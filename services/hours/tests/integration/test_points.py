@@ -235,7 +235,7 @@ async def test_december_announces_each_balance_that_buys_an_hour_once(
     assert (await client.post("/v1/admin/jobs/remind-expiring-points", headers=admin)).json() == {
         "reminded_accounts": 0
     }
-    announced: dict[str, Any] = {}
+    announced: dict[str, list[tuple[int, int]]] = {}
     async for doc in container.infra.db["points_accounts"].find({}, {"outbox": 1}):
         for entry in (doc.get("outbox") or {}).values():
             if entry["routing_key"] == "hours.points_expiring.v1":

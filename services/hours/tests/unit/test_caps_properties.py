@@ -3,6 +3,7 @@ total of every group (and of every category) is the same for every arrival order
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 
 from hypothesis import given, settings
@@ -41,7 +42,9 @@ def test_no_cap_group_is_ever_exceeded(facts: list[tuple[str, HourCategory, int]
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(FACT, max_size=40), st.randoms(use_true_random=False))
-def test_credited_totals_do_not_depend_on_arrival_order(facts: list[tuple[str, HourCategory, int]], rnd) -> None:  # type: ignore[no-untyped-def]
+def test_credited_totals_do_not_depend_on_arrival_order(
+    facts: list[tuple[str, HourCategory, int]], rnd: random.Random
+) -> None:
     shuffled = list(facts)
     rnd.shuffle(shuffled)
     assert group_totals(facts, replay(RULES, facts)) == group_totals(shuffled, replay(RULES, shuffled))

@@ -307,3 +307,13 @@ class RemindedAccountsOut(BaseModel):
 
 class CompletedEntriesOut(BaseModel):
     completed: int
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def binary(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that answers a file: its media type in the OpenAPI document."""
+    return {
+        200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
+    }

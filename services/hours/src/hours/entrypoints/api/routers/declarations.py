@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from hours.entrypoints.api.deps import ContainerDep
-from hours.entrypoints.api.schemas import DeclarationOut, DeclarationPageOut
+from hours.entrypoints.api.schemas import DeclarationOut, DeclarationPageOut, binary
 from hours.service_layer.declarations import STATUSES
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
@@ -145,7 +145,11 @@ async def get_declaration(declaration_id: str, principal: CurrentPrincipal, c: C
     return view(await c.declarations.get(principal, declaration_id))
 
 
-@router.get("/{declaration_id}/attachments/{attachment_id}", response_class=Response)
+@router.get(
+    "/{declaration_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses=binary("application/octet-stream", "The attachment as uploaded (PDF or image)."),
+)
 async def get_attachment(
     declaration_id: str, attachment_id: str, principal: CurrentPrincipal, c: ContainerDep
 ) -> Response:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from hours.entrypoints.api.deps import ContainerDep
-from hours.entrypoints.api.schemas import VerificationOut, YearHoursOut
+from hours.entrypoints.api.schemas import VerificationOut, YearHoursOut, binary
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
 
@@ -25,7 +25,7 @@ async def get_verification(ce_number: str, year: Year, principal: CurrentPrincip
     return VerificationOut.model_validate(await c.queries.verification_of(principal, ce_number, year))
 
 
-@router.get("/verification.pdf", response_class=Response)
+@router.get("/verification.pdf", response_class=Response, responses=binary("application/pdf", "The report (PDF)."))
 async def get_verification_pdf(ce_number: str, year: Year, principal: CurrentPrincipal, c: ContainerDep) -> Response:
     """The annual verification report (PDF, Chinese) with every entry of the year."""
     pdf = await c.queries.verification_report(principal, ce_number, year)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hours.adapters.documents import CATEGORY_LABELS, read_rows, xlsx
 from hours.domain.rules import FIRST_YEAR, LAST_YEAR
 from hours.entrypoints.api.deps import ContainerDep
-from hours.entrypoints.api.schemas import BulkRegistrationOut, LedgerEntryOut, ProofOut
+from hours.entrypoints.api.schemas import XLSX, BulkRegistrationOut, LedgerEntryOut, ProofOut, binary
 from hours.service_layer.queries import entry_view
 from hours.service_layer.registrations import Registration
 from jijiao_contracts.enums import HourCategory
@@ -49,7 +49,11 @@ async def register_hours(
     return LedgerEntryOut.model_validate(entry_view(entry))
 
 
-@router.get("/v1/hour-registrations/template.xlsx", response_class=Response)
+@router.get(
+    "/v1/hour-registrations/template.xlsx",
+    response_class=Response,
+    responses=binary(XLSX, "The registration template (.xlsx, Chinese headers)."),
+)
 async def registration_template(principal: CurrentPrincipal) -> Response:
     example = ["2026000101", 2026, "school_based", "个人选修科目", 6, "XB-2026-001", None, None]
     return Response(

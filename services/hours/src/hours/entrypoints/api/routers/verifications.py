@@ -7,14 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hours.adapters.documents import xlsx
 from hours.entrypoints.api.deps import ContainerDep
-from hours.entrypoints.api.schemas import CycleOut, CycleVerificationOut, VerificationRunOut
+from hours.entrypoints.api.schemas import XLSX, CycleOut, CycleVerificationOut, VerificationRunOut, binary
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
 from jijiao_kit.stepup import ExportPrincipal
 
 router = APIRouter(tags=["verification"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("/v1/verifications/{year}/run", response_model=VerificationRunOut)
@@ -38,7 +37,11 @@ VERIFICATION_HEADERS = [
 ]
 
 
-@router.get("/v1/schools/{school_id}/verifications/{year}.xlsx", response_class=Response)
+@router.get(
+    "/v1/schools/{school_id}/verifications/{year}.xlsx",
+    response_class=Response,
+    responses=binary(XLSX, "The school's annual verification (.xlsx)."),
+)
 async def export_school_verification(
     school_id: str, year: Year, principal: ExportPrincipal, c: ContainerDep
 ) -> Response:
@@ -102,7 +105,11 @@ async def cycle_verification(
 CYCLE_HEADERS = ["继续教育学号", "姓名", "学校", "年度", "总学时", "公需科目", "专业科目", "个人选修科目"]
 
 
-@router.get("/v1/cycles/{cycle_id}/verification.xlsx", response_class=Response)
+@router.get(
+    "/v1/cycles/{cycle_id}/verification.xlsx",
+    response_class=Response,
+    responses=binary(XLSX, "The cycle verification (.xlsx)."),
+)
 async def export_cycle_verification(
     cycle_id: str, principal: ExportPrincipal, c: ContainerDep, school_id: str | None = None
 ) -> Response:
