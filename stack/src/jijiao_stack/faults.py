@@ -162,7 +162,9 @@ class Lab:
     """The whole system for the fault suite: the launcher of ``make up`` with a prefix, ports, store and
     (optionally) broker of its own, plus the means to kill and restart any one process."""
 
-    def __init__(self, *, rabbitmq_url: str | None = None, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *, rabbitmq_url: str | None = None, redis_url: str | None = None, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.var_dir = Path(tempfile.mkdtemp(prefix="jijiao-faults-"))
         self.prefix = f"f{uuid.uuid4().hex[:8]}"
         self.rabbit: PrivateRabbit | None = None
@@ -173,7 +175,7 @@ class Lab:
             ports={name: free_port() for name in SERVICES},
             mongodb_url=None,  # a store of the suite's own: the store scenario kills it
             rabbitmq_url=rabbitmq_url or os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL),
-            redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
+            redis_url=redis_url or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
             store_port=free_port(),
             smtp_port=free_port(),
             extra_env={
@@ -679,9 +681,20 @@ async def _notify_sigterm(lab: Lab, workload: Workload, details: dict[str, Any],
         with started.log.open("a") as handle:
             handle.write(f"\n=== faults: notify-worker restart {attempt + 1} ===\n")
         lab.start_worker("notify")
-        if attempt < times - 1:
-            await asyncio.sleep(3)
+        if attempt < times - 1:  # the next stop hits a worker that is consuming again
+            await _until_logged(
+                lab, "notify-worker", "worker notify started", after="=== faults: notify-worker restart"
+            )
+            await asyncio.sleep(1)
     details["deadline_seconds"] = deadline
+
+
+async def _until_logged(lab: Lab, name: str, text: str, *, after: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in lab.log(name).rsplit(after, 1)[-1]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not log {text!r} within {timeout} s")
+        await asyncio.sleep(0.2)
 
 
 def _consumed_after_stop(log: str) -> int:
