@@ -14,7 +14,8 @@ from typing import Any
 
 from benchmarks._measure import raw_broker_rates
 from jijiao_contracts import Envelope, IntegrationEvent
-from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.batching import Consuming
+from jijiao_kit.consuming import EventDispatcher, Inbox
 from jijiao_kit.outbox import outbox_entry, with_outbox
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.settings import ServiceSettings
@@ -65,8 +66,10 @@ async def main() -> dict[str, Any]:
             await producer.db["things"].insert_many(documents[offset : offset + 1000], ordered=False)
         write_seconds = time.perf_counter() - started
 
-        consumer_worker = Worker(consumer, dispatcher, title="consumer")
-        producer_worker = Worker(producer, EventDispatcher(), title="producer", outbox_collections=["things"])
+        consumer_worker = Worker(
+            consumer, title="consumer", consuming=Consuming.one_by_one(dispatcher, Inbox(consumer.db))
+        )
+        producer_worker = Worker(producer, title="producer", outbox_collections=["things"])
         await consumer_worker.start()
         started = time.perf_counter()
         await producer_worker.start()
