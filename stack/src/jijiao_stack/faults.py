@@ -729,6 +729,12 @@ async def run_scenario(lab: Lab, scenario: str, teachers: int, *, settle_seconds
     finally:
         fault_ended = time.time()
     await load
+    load_ended = time.time()
+    answered_again = [
+        a.at for a in workload.answers if a.at >= fault_ended and a.status.isdigit() and int(a.status) < 500
+    ]
+    result.details["api_recovered_seconds"] = round(min(answered_again) - fault_ended, 1) if answered_again else None
+    result.details["load_seconds_after_fault"] = round(load_ended - fault_ended, 1)
     during = [answer for answer in workload.answers if fault_started <= answer.at <= fault_ended + 5]
     result.requests_during_fault = len(during)
     result.answers_during_fault = dict(Counter(answer.status for answer in during))
@@ -743,7 +749,11 @@ async def run_scenario(lab: Lab, scenario: str, teachers: int, *, settle_seconds
             with contextlib.suppress(Exception):
                 observed = await state.observe(workload)
         if observed.exact:
-            result.recovery_seconds = round(max(0.0, time.time() - fault_ended), 1)
+            # Recovered once the APIs answer again and the effects of every write have arrived: from the
+            # fault's end, or from the workload's end if it went on longer (its own pace is not recovery).
+            settled = round(max(0.0, time.time() - max(fault_ended, load_ended)), 1)
+            result.details["settled_after_load_seconds"] = settled
+            result.recovery_seconds = max(settled, result.details["api_recovered_seconds"] or 0.0)
         result.healed_by_itself = observed.exact
         result.lost = sum(observed.missing.values())
         result.duplicated = sum(observed.extra.values())
