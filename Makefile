@@ -3,8 +3,9 @@ SHELL := /bin/bash
 UV ?= scripts/uv
 DETACH ?=
 PYTEST_ARGS ?=
+FAULTS_ARGS ?=
 
-.PHONY: help install up down test test-unit test-e2e lint fmt bench asyncapi clean
+.PHONY: help install up down test test-unit test-e2e lint fmt bench faults asyncapi clean
 
 help:
 	@echo "make up [DETACH=1]  run the whole system (infrastructure, five services, demo data)"
@@ -12,6 +13,7 @@ help:
 	@echo "make test           unit, integration and end-to-end tests against real infrastructure"
 	@echo "make lint           ruff, mypy (strict, tests too) and the import-cycle check"
 	@echo "make bench          benchmarks; JSON results under var/bench/"
+	@echo "make faults         the fault suite (six faults, exact end state); JSON under var/faults/"
 
 install:
 	@bash scripts/bootstrap.sh
@@ -49,6 +51,9 @@ fmt: install
 
 bench: install
 	@$(UV) run --frozen python -m benchmarks
+
+faults: install
+	@$(UV) run --frozen python -m jijiao_stack.faults $(FAULTS_ARGS)
 
 asyncapi: install
 	@mkdir -p docs/asyncapi

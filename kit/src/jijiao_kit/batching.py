@@ -4,7 +4,7 @@ The embedded store answers a few hundred single operations a second but thousand
 bulk request, so a consumer that takes one message at a time (``jijiao_kit.consuming``) is bounded by
 store round trips. ``BatchConsumer`` reads the service's quorum queue itself and hands a *batch* of
 envelopes to a ``BatchHandler``: up to ``batch_size`` messages, or what arrived within
-``linger_seconds`` of the first one. The guarantees are those of the one-at-a-time subscriber:
+``linger_seconds`` of the first one (a batch size of 1 consumes one by one). The guarantees:
 
 - messages are acked only after ``handle_batch`` returned, i.e. after the batch's effects are stored;
 - up to ``in_flight`` batches (2) are handled at once, so the handler must not depend on the order of

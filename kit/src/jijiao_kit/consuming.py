@@ -1,14 +1,17 @@
 """Idempotent consuming (DESIGN.md rule 2).
 
-Each service has one quorum queue; one subscriber reads it and dispatches every envelope by its
-routing key to the handlers registered for that event class. A handler's effect must itself be keyed
-on the event (an upsert, a unique index on the source event); the inbox records handled events so a
-redelivery skips the work, and a crash between the effect and the inbox mark only repeats an effect
-that is idempotent anyway.
+Each service has one quorum queue and one consumer (``jijiao_kit.batching.BatchConsumer``, built by the
+worker from its ``Consuming`` option: one by one or in batches). Handlers are registered once per
+event class on an ``EventDispatcher``, which runs them by routing key. A handler's effect must itself
+be keyed on the event (an upsert, a unique index on the source event); the inbox records handled
+events so a redelivery skips the work, and a crash between the effect and the inbox mark only repeats
+an effect that is idempotent anyway.
 
-Acknowledgement is manual: ack after the handlers' effects are stored; nack with requeue on an error
-(the quorum queue's delivery limit then dead-letters a poison message into the parking queue);
-reject at once what can never succeed (a body that is not an envelope).
+A payload is validated before its inbox claim is taken (an invalid one raises ``InvalidPayload`` and
+is parked at once), and a claim is released on every failure path. Acknowledgement is manual: ack
+after the handlers' effects are stored; nack with requeue on an error (the quorum queue's delivery
+limit then dead-letters a poison message into the parking queue); reject at once what can never
+succeed (a body that is not an envelope, an invalid payload).
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ class Worker:
         self.consumer: BatchConsumer | None = None
         self._consumer_channel: Channel | None = None
         self._subscriber: Any = None
-        self._watchdog: _Watchdog | None = None
+        #: Set when shutdown begins.
+        self.stopping = asyncio.Event()
         if consuming is not None and self.routing_keys:
             self._subscribe(consuming)
         for event_class in produces:  # documents what this service publishes (AsyncAPI)
@@ -159,6 +160,7 @@ class Worker:
 
     async def _start_background(self) -> None:
         self._stop.clear()
+        self.stopping.clear()
         if self.consumer is not None:
             await self.consumer.start()
         self._tasks.append(asyncio.create_task(self._heartbeat()))
@@ -171,11 +173,10 @@ class Worker:
         logger.info("worker %s started", self.settings.service_name)
 
     async def _shutdown(self) -> None:
-        deadline = self.settings.shutdown_deadline_seconds
-        # The hooks get all but 3 s; the broker's own close (FastStream runs it after the hooks) the
-        # rest; the watchdog ends the process if that overruns too.
-        self._watchdog = _Watchdog(deadline)
-        hooks_deadline = max(1.0, deadline - 3)
+        self.stopping.set()
+        # The hooks get all but 3 s of the deadline; the broker's own close (FastStream runs it after
+        # the hooks) the rest; ``run_worker`` ends the process if that overruns too.
+        hooks_deadline = max(1.0, self.settings.shutdown_deadline_seconds - 3)
         try:
             async with asyncio.timeout(hooks_deadline):
                 await self._stop_in_order(time.monotonic() + hooks_deadline)
@@ -183,9 +184,6 @@ class Worker:
             logger.error("worker shutdown passed its deadline of %.0f s; stopping anyway", hooks_deadline)
 
     async def _stopped(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
         logger.info("worker %s stopped", self.settings.service_name)
 
     async def _stop_in_order(self, deadline: float) -> None:
@@ -221,28 +219,36 @@ class Worker:
         return self.app.schema.to_specification().to_json()
 
 
-class _Watchdog:
-    """Ends the process if shutdown overruns its deadline (a hook or the broker's close hanging):
-    a thread, so it fires even when the event loop is blocked."""
+async def _exit_if_shutdown_overruns(worker: Worker) -> None:
+    """Once shutdown begins, a thread ends the process if it is still running at the deadline (a hook
+    or the broker's close hanging; a thread, so it fires even when the event loop is blocked)."""
+    await worker.stopping.wait()
+    deadline = worker.settings.shutdown_deadline_seconds
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    @staticmethod
-    def _fire() -> None:
-        logger.error("worker shutdown still running past its deadline; exiting")
+    def overrun() -> None:
+        logger.error("worker shutdown still running after %.0f s; exiting", deadline)
         logging.shutdown()
         os._exit(1)
+
+    timer = threading.Timer(deadline, overrun)
+    timer.daemon = True
+    timer.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        timer.cancel()
 
 
 def run_worker(worker: Worker) -> None:
     """Run a worker process on uvloop (installed with uvicorn[standard], which the APIs already run
     on): the relay and the consumers spend much of their time in the event loop's socket handling."""
+
+    async def main() -> None:
+        watch = asyncio.create_task(_exit_if_shutdown_overruns(worker))
+        try:
+            await worker.app.run()
+        finally:
+            watch.cancel()
+
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(worker.app.run())
+        runner.run(main())

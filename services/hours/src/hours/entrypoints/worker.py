@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from hours.adapters import mongo
 from hours.bootstrap import Container, build
-from hours.service_layer.batch import BatchHandlers
+from hours.service_layer.batch import BULK_ONLY, BatchHandlers
 from hours.service_layer.crediting import BatchCrediting
 from hours.service_layer.handlers import register_handlers
 from hours.service_layer.points import BatchAwards
@@ -57,7 +57,7 @@ def create_worker(container: Container | None = None) -> Worker:
         container.infra,
         title="jijiao hours worker",
         consuming=Consuming.in_batches(
-            batches, dispatcher.routing_keys(), batch_size=max(1, settings.consumer_batch_size)
+            batches, [*dispatcher.routing_keys(), *BULK_ONLY], batch_size=max(1, settings.consumer_batch_size)
         ),
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(hours_events),

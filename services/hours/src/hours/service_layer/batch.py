@@ -1,4 +1,5 @@
-"""Applying a batch of consumed events: the high-volume ones with bulk writes, the rest one by one
+"""Applying a batch of consumed events: the high-volume ones with bulk writes (roster events and studio
+points facts only here; first results here, corrections through the dispatcher), the rest one by one
 through the dispatcher (with the kit's inbox). Every effect is keyed on its fact, as in the handlers."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from jijiao_kit.consuming import EventDispatcher, Inbox
 logger = logging.getLogger(__name__)
 
 ROSTER = set(Teachers.routing_keys())
+#: Applied here in bulk only (no dispatcher handler); first results too, corrections go to the dispatcher.
+BULK_ONLY = ROSTER | {PointsFactRecorded.routing_key()}
 
 
 class BatchHandlers:

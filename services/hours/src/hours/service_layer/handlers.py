@@ -12,15 +12,9 @@ from hours.service_layer.declarations import Declarations
 from hours.service_layer.points import PointsBank
 from jijiao_contracts import Envelope
 from jijiao_contracts.enums import HourCategory
-from jijiao_contracts.events.enrollment import (
-    ResultRegistered,
-    TeacherArchived,
-    TeacherChanged,
-    TeacherRegistered,
-    TeacherTransferred,
-)
+from jijiao_contracts.events.enrollment import ResultRegistered
 from jijiao_contracts.events.hours import DeclarationReviewed, PointsRedeemed
-from jijiao_contracts.events.studio import PointsFactRecorded, StudioTrainingRecorded
+from jijiao_contracts.events.studio import StudioTrainingRecorded
 from jijiao_kit.consuming import EventDispatcher
 from jijiao_kit.errors import InvalidInput
 
@@ -30,13 +24,6 @@ logger = logging.getLogger(__name__)
 def register_handlers(
     dispatcher: EventDispatcher, teachers: Teachers, bank: HoursBank, points: PointsBank, declarations: Declarations
 ) -> None:
-    @dispatcher.handles(TeacherRegistered, name="hours.teacher_registered")
-    @dispatcher.handles(TeacherChanged, name="hours.teacher_changed")
-    @dispatcher.handles(TeacherTransferred, name="hours.teacher_transferred")
-    @dispatcher.handles(TeacherArchived, name="hours.teacher_archived")
-    async def roster_event(event: object, envelope: Envelope) -> None:
-        await teachers.apply(envelope)
-
     corrections = ResultCorrections(bank)
 
     @dispatcher.handles(ResultRegistered, name="hours.result_registered")
@@ -71,20 +58,6 @@ def register_handlers(
                 district=teacher.get("district"),
             )
         )
-
-    @dispatcher.handles(PointsFactRecorded, name="hours.points_fact")
-    async def points_fact(event: PointsFactRecorded, envelope: Envelope) -> None:
-        try:
-            await points.award(
-                ce_number=event.ce_number,
-                year=event.year,
-                rule=event.rule,
-                reference=event.reference,
-                source=f"studio:{event.fact_id}",
-                occurred_at=envelope.occurred_at,
-            )
-        except InvalidInput as exc:
-            logger.warning("points fact %s ignored: %s", event.fact_id, exc.detail)
 
     @dispatcher.handles(PointsRedeemed, name="hours.redemption_credit")
     async def redemption_credit(event: PointsRedeemed, envelope: Envelope) -> None:

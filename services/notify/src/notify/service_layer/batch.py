@@ -1,5 +1,4 @@
-"""Consuming events in batches (the worker's default; ``CONSUMER_BATCH_SIZE=0`` selects the kit's
-one-at-a-time subscriber, which runs the same effects).
+"""Consuming events in batches of ``CONSUMER_BATCH_SIZE`` (1: one by one, through the same code).
 
 Per batch: first the contact book and reminder facts, event by event in queue order through the kit's
 dispatcher and inbox (low volume; a welcome notice then finds the contact its own event created); then
