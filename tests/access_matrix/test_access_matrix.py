@@ -236,10 +236,9 @@ def example(doc: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> Any:
             return "2026-03-01"
         if fmt == "email":
             return "a@example.com"
-        if pattern.startswith("^1\\d{10}") or pattern.startswith("^1[0-9]{10}"):
-            return "13900000001"
-        if pattern and re.fullmatch(pattern.strip("^$"), "2602"):
-            return "2602"
+        if pattern:
+            candidates = ["2602", "123456", "13900000001", "2026000001", "2602100001", "abc", "a1"]
+            return next((c for c in candidates if re.search(pattern, c)), "x")
         length = max(int(schema.get("minLength", 1)), 1)
         return ("x" * length)[: int(schema.get("maxLength", length))]
     return "x"
@@ -425,3 +424,20 @@ def test_every_object_parameter_is_known(service: str, settings_env: dict[str, A
         if p["in"] == "path" and p["name"] not in OBJECT_PARAMETERS and p["name"] not in NEUTRAL
     }
     assert not unknown, f"classify these path parameters in tests/access_matrix: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("service", ["notify", "studio", "baseline"])
+async def test_other_services_access_matrix(
+    service: str, settings_env: dict[str, Any], make_token: Callable[..., str]
+) -> None:
+    """The services whose objects are not seeded here yet: every operation naming an object still
+    answers nobody with 401 and the other scope with 401/403/404 (the object ids are unknown ones)."""
+    module = __import__(f"{service}.bootstrap", fromlist=["build", "create_api"])
+    settings_module = __import__(f"{service}.settings", fromlist=["Settings"])
+    app = module.create_api(module.build(settings_module.Settings(**settings_env)))
+    scopes = (Scope("天河区"), Scope("越秀区"))
+    for serial, scope in enumerate(scopes, start=1):
+        scope.school_id, scope.ce_number = f"school-{serial}", f"202600000{serial}"
+    async with api_client(app) as client:
+        findings, calls = await sweep(service, client, app.openapi(), scopes, make_token)
+    assert not findings, f"{len(findings)} of {calls} calls reached another scope:\n{report(findings)}"
