@@ -59,12 +59,28 @@ async def test_unknown_login_and_wrong_password_answer_alike(settings_env: dict[
     assert unknown_s > known_s / 4  # the unknown login is hashed too (no instant answer)
 
 
+async def test_an_unknown_login_asks_for_an_image_code_like_an_account(
+    settings_env: dict[str, Any], make_token: Any
+) -> None:
+    async with roster_env(settings_env, make_token) as env:
+        school = await env.school("天河一小")
+        ce = (await env.teacher(school, "陈晓明"))["ce_number"]
+        unknown_ce = str(int(ce) + 1)
+        answers = {}
+        for login in (ce, unknown_ce):
+            tries = [
+                await env.client.post("/v1/auth/token", json={"login": login, "password": "wrong-3"}) for _ in range(4)
+            ]
+            answers[login] = [(t.status_code, t.json()["code"]) for t in tries]
+    assert answers[ce] == answers[unknown_ce] == [(401, "invalid_credentials")] * 3 + [(400, "captcha_required")]
+
+
 async def test_login_rate_limits_answer_429_with_retry_after(settings_env: dict[str, Any], make_token: Any) -> None:
     async with roster_env(
         settings_env, make_token, login_rate_per_login="4/minute", login_rate_per_client="6/minute"
     ) as env:
         tries = [await env.client.post("/v1/auth/token", json={"login": "nobody", "password": "x"}) for _ in range(5)]
-        assert [t.status_code for t in tries] == [401] * 4 + [429]
+        assert [t.status_code for t in tries] == [401, 401, 401, 400, 429]  # 400: the image code is due
         assert tries[-1].json()["code"] == "rate_limited" and int(tries[-1].headers["Retry-After"]) >= 1
         others = [await env.client.post("/v1/auth/token", json={"login": f"u{n}", "password": "x"}) for n in range(2)]
         assert [t.status_code for t in others] == [401, 429]  # the client's own limit (6 per minute)

@@ -93,6 +93,26 @@ async def test_archive_and_phone_rebinding_revoke_earlier_tokens(settings_env: d
         after = await env.client.get(f"/v1/teachers/{ce}", headers=token)
         assert after.status_code == 401 and after.json()["code"] == "token_revoked"
 
+        # a teacher's phone changed (info change approved by the school): the old phone's tokens end
+        colleague = await env.teacher(school, "李华", mobile="13900000002")
+        first = bearer((await login(env, colleague["ce_number"], colleague["id_number"][-6:])).json()["access_token"])
+        await env.client.post(
+            "/v1/auth/password",
+            json={"old_password": colleague["id_number"][-6:], "new_password": "Lihua2026x"},
+            headers=first,
+        )
+        mine = bearer((await login(env, colleague["ce_number"], "Lihua2026x")).json()["access_token"])
+        url = f"/v1/teachers/{colleague['ce_number']}"
+        submitted = await env.client.put(f"{url}/info-change", json={"mobile": "13900000098"}, headers=mine)
+        assert submitted.status_code == 200, submitted.text
+        assert (await env.client.get(url, headers=mine)).status_code == 200  # submitting alone changes nothing
+        approved = await env.client.post(
+            f"{url}/info-change/review", json={"approve": True}, headers=env.school_admin(school)
+        )
+        assert approved.status_code == 200, approved.text
+        unbound = await env.client.get(url, headers=mine)
+        assert unbound.status_code == 401 and unbound.json()["code"] == "token_revoked"
+
         created = await env.client.post(
             f"/v1/schools/{school['id']}/admins",
             json={"username": "li.admin", "name": "李老师", "mobile": "13800000301", "password": "School2026a"},

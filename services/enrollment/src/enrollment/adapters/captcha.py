@@ -50,3 +50,19 @@ class CaptchaStore:
             return False
         expected = stored.decode() if isinstance(stored, bytes) else str(stored)
         return hmac.compare_digest(expected, answer.strip().upper())
+
+    # Logins that name no account count their wrong tries here, so they ask for an image code after as
+    # many tries as an account does (the answers never tell whether an account exists).
+
+    def _unknown_key(self, login: str) -> str:
+        return f"{self.key_prefix}unknown:{login}"
+
+    async def unknown_login_failures(self, login: str) -> int:
+        return int(await self.redis.get(self._unknown_key(login)) or 0)
+
+    async def record_unknown_login_failure(self, login: str, *, ttl_seconds: int = 86_400) -> None:
+        key = self._unknown_key(login)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, ttl_seconds)
+            await pipe.execute()

@@ -141,23 +141,20 @@ class AuthService:
             await self.rate_limits.hit(self.login_rate_per_login, login.strip().lower(), what="login")
         found = await self._find(login)
         if found is None:
+            # An unknown login behaves as an account would: a hash check, and an image code after as
+            # many wrong tries (counted per login text), so no answer tells whether an account exists.
+            key = login.strip().lower()
+            if self.captchas is not None:
+                await self._check_captcha(await self.captchas.unknown_login_failures(key), captcha)
             await self.hasher.verify_async(self._dummy_hash, password)
+            if self.captchas is not None:
+                await self.captchas.record_unknown_login_failure(key)
             raise self._bad_credentials()
         repo, doc, subject = found
         credentials = doc["credentials"]
         if credentials.get("locked"):
             raise self._locked()
-        captcha_passed = False
-        if self._needs_captcha(int(credentials.get("failed_attempts") or 0)):
-            if captcha is None:
-                raise BadRequest(
-                    "An image code is required after several wrong passwords.",
-                    code="captcha_required",
-                    title="请输入图形验证码",
-                )
-            if self.captchas is not None and not await self.captchas.check(*captcha):
-                raise BadRequest("Wrong or expired image code.", code="captcha_invalid", title="图形验证码错误或已过期")
-            captcha_passed = True
+        captcha_passed = await self._check_captcha(int(credentials.get("failed_attempts") or 0), captcha)
         if not await self.hasher.verify_async(credentials["password_hash"], password):
             raise await self._wrong_password(repo, doc, subject, captcha_passed=captcha_passed)
         if credentials.get("failed_attempts"):
@@ -173,6 +170,20 @@ class AuthService:
             claims[TOKEN_VERSION] = await self.token_versions.current(subject)
         token = self.issuer.issue(subject, claims)
         return IssuedToken(token, self.issuer.ttl_seconds, must_change)
+
+    async def _check_captcha(self, failures: int, captcha: tuple[str, str] | None) -> bool:
+        """Whether an image code was required and passed; raises 400 when required and missing or wrong."""
+        if not self._needs_captcha(failures):
+            return False
+        if captcha is None:
+            raise BadRequest(
+                "An image code is required after several wrong passwords.",
+                code="captcha_required",
+                title="请输入图形验证码",
+            )
+        if self.captchas is not None and not await self.captchas.check(*captcha):
+            raise BadRequest("Wrong or expired image code.", code="captcha_invalid", title="图形验证码错误或已过期")
+        return True
 
     async def _wrong_password(
         self, repo: _Credentials, doc: Doc, subject: str, *, captcha_passed: bool = True

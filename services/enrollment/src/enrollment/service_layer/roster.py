@@ -408,6 +408,8 @@ class RosterService:
             raise self._id_taken() from exc
         if not applied:
             raise Conflict("The submission changed meanwhile.", code="concurrent_edit", title="请刷新后重试")
+        if self.token_versions is not None and "mobile" in changes and changes["mobile"] != teacher.get("mobile"):
+            await self.token_versions.bump(f"teacher:{ce_number}")  # the old phone is unbound: its sessions end
         return await self.teacher_for(principal, ce_number)
 
     async def reopen(self, principal: Principal, ce_number: str, reason: str | None) -> Doc:
