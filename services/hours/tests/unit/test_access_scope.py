@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hours.service_layer.access import covers_district, ensure_can_register, is_school_admin_of
+from hours.service_layer.access import covers_district, ensure_can_register, is_school_admin_of, is_self
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden
 
@@ -74,3 +74,19 @@ def test_ensure_can_register(principal: Principal, source: str, allowed: bool) -
     else:
         with pytest.raises(Forbidden):
             ensure_can_register(principal, source, TEACHER)
+
+
+@pytest.mark.parametrize(
+    ("principal", "allowed"),
+    [
+        (who("teacher", ce_number="T1", school_id="S1", district="D1"), True),
+        (who("teacher", ce_number="T2", school_id="S1", district="D1"), False),
+        (who("teacher"), False),
+        (who("school_admin", ce_number="T1", school_id="S1"), False),  # only as a teacher
+        (who("principal", ce_number="T1", school_id="S1"), False),
+        (who("district_admin", district="D1"), False),
+        (who("city_admin"), False),
+    ],
+)
+def test_is_self(principal: Principal, allowed: bool) -> None:
+    assert is_self(principal, "T1") is allowed

@@ -31,9 +31,15 @@ REGISTRANT_ROLES: dict[str, set[str]] = {
 }
 
 
+SELF_ONLY = frozenset({Level.SELF})
 SCHOOL_ONLY = frozenset({Level.SCHOOL})
 DISTRICT_ONLY = frozenset({Level.DISTRICT})
 DISTRICT_OR_CITY = frozenset({Level.DISTRICT, Level.CITY})
+
+
+def is_self(principal: Principal, ce_number: str) -> bool:
+    """The teacher themself (nobody acts for them: redeeming points, editing their declarations)."""
+    return covers(principal, ce_number=ce_number, levels=SELF_ONLY)
 
 
 def is_school_admin_of(principal: Principal, school_id: str | None) -> bool:
