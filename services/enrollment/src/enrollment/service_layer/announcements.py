@@ -10,6 +10,7 @@ from enrollment.adapters.announcement_repository import AnnouncementRepository
 from enrollment.domain import announcements as rules
 from enrollment.domain.announcements import Audience, Level, Reader
 from jijiao_contracts.enums import Role
+from jijiao_kit.access import ADMIN_LEVELS, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Forbidden, InvalidInput, NotFound
@@ -19,13 +20,13 @@ Doc = dict[str, Any]
 
 
 def author_level(principal: Principal) -> Level | None:
-    if principal.has_role(Role.CITY_ADMIN):
+    """The level an administrator publishes at: its widest scope (the kit's scope rule)."""
+    scope = scope_filter(principal, levels=ADMIN_LEVELS)
+    if scope is None:
+        return None
+    if not scope:
         return Level.CITY
-    if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-        return Level.DISTRICT
-    if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-        return Level.SCHOOL
-    return None
+    return Level.DISTRICT if "district" in scope else Level.SCHOOL
 
 
 def reader_of(principal: Principal) -> Reader | None:

@@ -18,7 +18,7 @@ from enrollment.domain.calendar import CHINA
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, BillIssued, PaymentRecorded
-from jijiao_kit.access import ADMIN_LEVELS, covers, scope_filter
+from jijiao_kit.access import ADMIN_LEVELS, Level, covers, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -29,6 +29,7 @@ Doc = dict[str, Any]
 logger = logging.getLogger(__name__)
 SYSTEM_ACTOR = Actor(subject="system:billing", role="system")
 CENTRE_ROLES = (Role.CITY_ADMIN, Role.REMOTE_CENTRE)
+DISTRICT_LEVEL = frozenset({Level.DISTRICT})
 HOUR_TYPE_LABELS = {"public": "公需科目", "professional": "专业科目", "elective": "个人选修"}
 
 ADMISSION_HEADERS = [
@@ -114,11 +115,9 @@ def can_record_payment(principal: Principal, bill: Doc) -> bool:
     its district (区级账单); an institution account for bills payable to it (scope ``payee``)."""
     if is_centre(principal):
         return True
-    if (
-        principal.has_role(Role.DISTRICT_ADMIN)
-        and principal.district == bill.get("district")
-        and set(bill.get("programmes") or []) <= {"district"}
-    ):
+    if covers(principal, district=bill.get("district"), levels=DISTRICT_LEVEL) and set(
+        bill.get("programmes") or []
+    ) <= {"district"}:
         return True
     return principal.has_role(Role.INSTITUTION) and principal.scopes.get("payee") == bill.get("payee")
 

@@ -15,6 +15,7 @@ from enrollment.domain.selection import Actor, active_key, course_refusal
 from enrollment.service_layer.access import can_read_teacher
 from enrollment.service_layer.terms import TermService
 from jijiao_contracts.enums import Role
+from jijiao_kit.access import Level, covers
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -59,12 +60,16 @@ class Page:
     size: int
 
 
+CITY_LEVEL = frozenset({Level.CITY})
+DISTRICT_LEVEL = frozenset({Level.DISTRICT})
+
+
 def ensure_can_create_course(principal: Principal, new: NewCourse) -> None:
     """The city creates every programme's courses; a district admin creates district courses of its
     own district."""
-    if principal.has_role(Role.CITY_ADMIN):
+    if covers(principal, levels=CITY_LEVEL):
         return
-    if principal.has_role(Role.DISTRICT_ADMIN) and new.programme == "district" and new.district == principal.district:
+    if new.programme == "district" and covers(principal, district=new.district, levels=DISTRICT_LEVEL):
         return
     raise Forbidden(
         "Only the city admin, or a district admin for its own district courses, adds courses.",

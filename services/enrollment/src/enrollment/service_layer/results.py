@@ -18,6 +18,7 @@ from enrollment.service_layer.access import can_read_teacher
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory, Role
 from jijiao_contracts.events.enrollment import PRODUCER, LearningStarted, ResultRegistered
+from jijiao_kit.access import ADMIN_LEVELS, covers, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError, Conflict, Forbidden, NotFound
@@ -54,6 +55,25 @@ def registrar_of(principal: Principal) -> rules.Registrar:
     if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL):  # the principal uses the school platform (§0)
         return rules.Registrar(rules.RegistrarKind.SCHOOL, school_id=principal.school_id)
     return rules.Registrar(rules.RegistrarKind.NONE)
+
+
+#: Who reads every school's results (the remote-training centre too).
+RESULT_CITY_ROLES = (Role.CITY_ADMIN, Role.REMOTE_CENTRE)
+
+
+def admin_scope(principal: Principal, school_id: str | None, *, narrow_district: bool = True) -> Doc | None:
+    """The selection query restriction of an administrator (None for everyone else), narrowed to
+    ``school_id`` when given: the city anywhere, a district within its district (only when
+    ``narrow_district``), a school admin only its own school (another one is refused)."""
+    scope = scope_filter(principal, levels=ADMIN_LEVELS, city_roles=RESULT_CITY_ROLES)
+    if scope is None:
+        return None
+    if "school_id" in scope:
+        if school_id and school_id != scope["school_id"]:
+            raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
+    elif school_id and (narrow_district or not scope):
+        scope["school_id"] = school_id
+    return scope
 
 
 def term_year(term: Doc) -> int:
@@ -310,13 +330,13 @@ class ResultsService:
 
     @staticmethod
     def can_read_selection(principal: Principal, selection: Doc) -> bool:
-        if principal.has_role(Role.TEACHER) and principal.ce_number == selection.get("ce_number"):
-            return True
-        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
-            return True
-        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district == selection.get("district"):
-            return True
-        if principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id == selection.get("school_id"):
+        if covers(
+            principal,
+            ce_number=selection.get("ce_number"),
+            school_id=selection.get("school_id"),
+            district=selection.get("district"),
+            city_roles=RESULT_CITY_ROLES,
+        ):
             return True
         return bool(
             principal.has_role(Role.INSTITUTION)
@@ -371,17 +391,9 @@ class ResultsService:
             query["course_code"] = course_code
         if result:
             query["result"] = None if result == "none" else result
-        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
-            if school_id:
-                query["school_id"] = school_id
-        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            query["district"] = principal.district
-            if school_id:
-                query["school_id"] = school_id
-        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-            if school_id and school_id != principal.school_id:
-                raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
-            query["school_id"] = principal.school_id
+        scope = admin_scope(principal, school_id)
+        if scope is not None:
+            query.update(scope)
         elif principal.has_role(Role.INSTITUTION) and principal.scopes.get("institution_id"):
             codes = [
                 c["code"]
@@ -408,18 +420,10 @@ class ResultsService:
             query["programme"] = programme
             course_query["programme"] = programme
         include_unselected = True
-        if principal.has_role(Role.CITY_ADMIN, Role.REMOTE_CENTRE):
-            if school_id:
-                query["school_id"] = school_id
-                include_unselected = False
-        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            query["district"] = principal.district
-            include_unselected = False
-        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-            if school_id and school_id != principal.school_id:
-                raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
-            query["school_id"] = principal.school_id
-            include_unselected = False
+        scope = admin_scope(principal, school_id, narrow_district=False)
+        if scope is not None:
+            query.update(scope)
+            include_unselected = not scope  # the whole city: courses nobody selected count too
         elif principal.has_role(Role.INSTITUTION) and principal.scopes.get("institution_id"):
             course_query["institution_id"] = principal.scopes["institution_id"]
             codes = [c["code"] for c in await self.repo.courses_of(course_query)]

@@ -120,6 +120,7 @@ SELECTING_LEVELS = frozenset({Level.SELF, Level.SCHOOL, Level.CITY})
 ACTOR_AT = {Level.SELF: Actor.TEACHER, Level.SCHOOL: Actor.SCHOOL_ADMIN, Level.CITY: Actor.CITY_ADMIN}
 #: The school's own administrators and the city.
 SCHOOL_OR_CITY = frozenset({Level.SCHOOL, Level.CITY})
+SCHOOL_LEVEL = frozenset({Level.SCHOOL})
 
 
 def problem(code: str, **extra: Any) -> AppError:
@@ -392,7 +393,8 @@ class SelectionService:
             institution_of_course=institution is not None and institution == doc.get("institution_id"),
             paid=bool(doc.get("paid")),
             passed=doc.get("result") == "passed",
-            own_school_course=doc.get("programme") == "school" and principal.school_id == doc.get("school_id"),
+            own_school_course=doc.get("programme") == "school"
+            and covers(principal, school_id=doc.get("school_id"), levels=SCHOOL_LEVEL),
             locked_compulsory=(
                 doc.get("programme") == "ability"
                 and doc.get("ability_category") in ability_rules.COMPULSORY

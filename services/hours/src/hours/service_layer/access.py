@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jijiao_contracts.enums import Role
-from jijiao_kit.access import ADMIN_LEVELS, covers
+from jijiao_kit.access import ADMIN_LEVELS, Level, covers
 from jijiao_kit.access import scope_filter as kit_scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden, NotFound
@@ -29,6 +29,27 @@ REGISTRANT_ROLES: dict[str, set[str]] = {
     "school_based": {Role.SCHOOL_ADMIN},
     "xuexi_qiangguo": {Role.SCHOOL_ADMIN},
 }
+
+
+SELF_ONLY = frozenset({Level.SELF})
+SCHOOL_ONLY = frozenset({Level.SCHOOL})
+DISTRICT_ONLY = frozenset({Level.DISTRICT})
+DISTRICT_OR_CITY = frozenset({Level.DISTRICT, Level.CITY})
+
+
+def is_self(principal: Principal, ce_number: str) -> bool:
+    """The teacher themself (nobody acts for them: redeeming points, editing their declarations)."""
+    return covers(principal, ce_number=ce_number, levels=SELF_ONLY)
+
+
+def is_school_admin_of(principal: Principal, school_id: str | None) -> bool:
+    """A school admin of that school (the principal alone is not: school reviews are the admins')."""
+    return principal.has_role(Role.SCHOOL_ADMIN) and covers(principal, school_id=school_id, levels=SCHOOL_ONLY)
+
+
+def covers_district(principal: Principal, district: str | None) -> bool:
+    """The city, or an admin of that district."""
+    return covers(principal, district=district, levels=DISTRICT_OR_CITY)
 
 
 def teacher_not_found(ce_number: str) -> NotFound:
@@ -60,9 +81,9 @@ def ensure_can_register(principal: Principal, source: str, teacher: dict[str, An
     in_scope = False
     for role in held:
         if role == Role.SCHOOL_ADMIN:
-            in_scope = in_scope or (principal.school_id is not None and principal.school_id == teacher.get("school_id"))
+            in_scope = in_scope or covers(principal, school_id=teacher.get("school_id"), levels=SCHOOL_ONLY)
         elif role == Role.DISTRICT_ADMIN:
-            in_scope = in_scope or (principal.district is not None and principal.district == teacher.get("district"))
+            in_scope = in_scope or covers(principal, district=teacher.get("district"), levels=DISTRICT_ONLY)
         else:  # research office, remote centre: city-level unless their token names a district
             in_scope = in_scope or principal.district is None or principal.district == teacher.get("district")
     if not in_scope:

@@ -10,7 +10,7 @@ from typing import Any
 
 from hours.adapters.complaints import ComplaintRepository
 from hours.adapters.repositories import Teachers
-from hours.service_layer.access import require, scope_filter, teacher_not_found
+from hours.service_layer.access import covers_district, require, scope_filter, teacher_not_found
 from hours.service_layer.rules import RulesService
 from jijiao_contracts.enums import Role
 from jijiao_kit.auth import Principal
@@ -66,10 +66,7 @@ class Complaints:
         doc = await self.complaints.get(complaint_id)
         if doc is None:
             raise NotFound("No such complaint.", code="complaint_not_found", title="找不到该投诉")
-        if not (
-            principal.has_role(Role.CITY_ADMIN)
-            or (principal.has_role(Role.DISTRICT_ADMIN) and principal.district == doc.get("district"))
-        ):
+        if not covers_district(principal, doc.get("district")):
             raise Forbidden("Only the district handles this complaint.", code="forbidden", title="无权处理该投诉")
         if not reply.strip():
             raise InvalidInput("reply is required.", code="reply_required", title="请填写处理意见")

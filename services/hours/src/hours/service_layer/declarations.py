@@ -12,7 +12,14 @@ from typing import Any, Literal
 from hours.adapters.declarations import DeclarationRepository
 from hours.adapters.files import FileStore
 from hours.adapters.repositories import Teachers
-from hours.service_layer.access import require, scope_filter, teacher_not_found
+from hours.service_layer.access import (
+    covers_district,
+    is_school_admin_of,
+    is_self,
+    require,
+    scope_filter,
+    teacher_not_found,
+)
 from hours.service_layer.crediting import HourFact, HoursBank
 from hours.service_layer.rules import RulesService
 from jijiao_contracts import Actor
@@ -167,12 +174,10 @@ class Declarations:
         if doc is None:
             raise _not_found(declaration_id)
         if level == "initial":
-            allowed = principal.has_role(Role.SCHOOL_ADMIN) and principal.school_id == doc["school_id"]
+            allowed = is_school_admin_of(principal, doc["school_id"])
             expected = "submitted"
         else:
-            allowed = principal.has_role(Role.CITY_ADMIN) or (
-                principal.has_role(Role.DISTRICT_ADMIN) and principal.district == doc["district"]
-            )
+            allowed = covers_district(principal, doc["district"])
             expected = "initial_approved"
         if not allowed:
             raise Forbidden("You may not review this declaration.", code="forbidden", title="无权审核该申报")
@@ -246,7 +251,7 @@ class Declarations:
 
     async def _own(self, principal: Principal, declaration_id: str) -> Doc:
         doc = await self.declarations.get(declaration_id)
-        if doc is None or not (principal.has_role(Role.TEACHER) and principal.ce_number == doc["ce_number"]):
+        if doc is None or not is_self(principal, doc["ce_number"]):
             raise _not_found(declaration_id)
         return doc
 

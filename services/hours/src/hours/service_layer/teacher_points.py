@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hours.adapters.repositories import Teachers
-from hours.service_layer.access import ensure_can_see, require, teacher_not_found
+from hours.service_layer.access import ensure_can_see, is_self, require, teacher_not_found
 from hours.service_layer.points import PointsBank
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import HourCategory, Role
@@ -29,7 +29,7 @@ class TeacherPoints:
         self, principal: Principal, ce_number: str, year: int, category: HourCategory, hours: int
     ) -> tuple[Doc, Doc, Doc]:
         """Only the teacher redeems their own points. Returns (redemption, ledger entry, account)."""
-        if not (principal.has_role(Role.TEACHER) and principal.ce_number == ce_number):
+        if not is_self(principal, ce_number):
             raise NotFound(
                 "Only the teacher redeems their points.", code="teacher_not_found", title="找不到该教师的积分账户"
             )

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from jijiao_contracts.enums import Role
+from jijiao_kit.access import ADMIN_LEVELS, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Forbidden, InvalidInput
@@ -39,13 +40,12 @@ class DeliveryLog:
 
     def admin_scope(self, principal: Principal) -> dict[str, Any] | None:
         """The notices an admin may read (None: not an admin). Admins always see their own too."""
-        if principal.has_role(Role.CITY_ADMIN.value):
+        scope = scope_filter(principal, levels=ADMIN_LEVELS)
+        if scope is None or ("school_id" in scope and not principal.has_role(Role.SCHOOL_ADMIN.value)):
+            return None  # the principal alone has no school-wide view of notices
+        if not scope:
             return {}
-        if principal.has_role(Role.DISTRICT_ADMIN.value) and principal.district:
-            return {"$or": [{"district": principal.district}, {"subject": principal.subject}]}
-        if principal.has_role(Role.SCHOOL_ADMIN.value) and principal.school_id:
-            return {"$or": [{"school_id": principal.school_id}, {"subject": principal.subject}]}
-        return None
+        return {"$or": [scope, {"subject": principal.subject}]}
 
     async def scope_for(self, principal: Principal, to: str) -> dict[str, Any]:
         scope = self.admin_scope(principal)
