@@ -1,23 +1,14 @@
-"""Composition root of studio (API and worker)."""
+"""Composition root of studio: ``build(settings) -> Container`` (the API and the worker build on it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from fastapi import FastAPI
-
-from jijiao_contracts.events import studio as studio_events
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
-from jijiao_kit.clock import SystemClock
-from jijiao_kit.consuming import EventDispatcher
-from jijiao_kit.logging import configure_logging
+from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
-from jijiao_kit.service import produced_events, service_api
-from jijiao_kit.worker import Worker
-from studio.adapters import mongo
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.studios import StudioRepository
-from studio.service_layer.handlers import register_handlers
 from studio.service_layer.studios import StudioService
 from studio.settings import Settings
 
@@ -29,10 +20,12 @@ class Container:
     verifier: TokenVerifier
     directory: TeacherDirectory
     studios: StudioService
+    clock: Clock = field(default_factory=SystemClock)
 
 
-def build(settings: Settings | None = None) -> Container:
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
+    clock = clock or SystemClock()
     infra = Infrastructure.from_settings(settings)
     directory = TeacherDirectory(infra.db)
     return Container(
@@ -40,39 +33,6 @@ def build(settings: Settings | None = None) -> Container:
         infra=infra,
         verifier=verifier_from_settings(settings),
         directory=directory,
-        studios=StudioService(StudioRepository(infra.db), directory, SystemClock()),
-    )
-
-
-def create_api(container: Container | None = None) -> FastAPI:
-    from studio.entrypoints.api.routers import directory, studios
-
-    container = container or build()
-    return service_api(
-        container=container,
-        infra=container.infra,
-        verifier=container.verifier,
-        title="jijiao studio",
-        description="Research studios (名师工作室): applications, stages, activities, members, evaluations.",
-        routers=[directory.router, studios.router],
-        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
-    )
-
-
-def create_worker(container: Container | None = None) -> Worker:
-    container = container or build()
-    configure_logging("studio-worker", container.settings.log_level, container.settings.log_json)
-    dispatcher = EventDispatcher()
-    register_handlers(dispatcher, container.directory)
-
-    async def startup() -> None:
-        await mongo.ensure_indexes(container.infra.db)
-
-    return Worker(
-        container.infra,
-        dispatcher,
-        title="jijiao studio worker",
-        outbox_collections=mongo.OUTBOX_COLLECTIONS,
-        produces=produced_events(studio_events),
-        on_startup=[startup],
+        studios=StudioService(StudioRepository(infra.db), directory, clock),
+        clock=clock,
     )

@@ -1,9 +1,37 @@
 """Worker entry point: ``python -m studio.entrypoints.worker`` (``--asyncapi`` prints its document)."""
 
+from __future__ import annotations
+
 import sys
 
-from jijiao_kit.worker import run_worker
-from studio.bootstrap import create_worker
+from jijiao_contracts.events import studio as studio_events
+from jijiao_kit.consuming import EventDispatcher
+from jijiao_kit.logging import configure_logging
+from jijiao_kit.service import produced_events
+from jijiao_kit.worker import Worker, run_worker
+from studio.adapters import mongo
+from studio.bootstrap import Container, build
+from studio.service_layer.handlers import register_handlers
+
+
+def create_worker(container: Container | None = None) -> Worker:
+    container = container or build()
+    configure_logging("studio-worker", container.settings.log_level, container.settings.log_json)
+    dispatcher = EventDispatcher()
+    register_handlers(dispatcher, container.directory)
+
+    async def startup() -> None:
+        await mongo.ensure_indexes(container.infra.db)
+
+    return Worker(
+        container.infra,
+        dispatcher,
+        title="jijiao studio worker",
+        outbox_collections=mongo.OUTBOX_COLLECTIONS,
+        produces=produced_events(studio_events),
+        on_startup=[startup],
+    )
+
 
 if __name__ == "__main__":
     worker = create_worker()

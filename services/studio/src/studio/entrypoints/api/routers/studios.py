@@ -1,24 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
 from studio.domain.studios import StudioType
-from studio.service_layer.studios import NewStudio, StudioService
+from studio.entrypoints.api.deps import StudiosDep
+from studio.service_layer.studios import NewStudio
 
 router = APIRouter(prefix="/v1/studios", tags=["studios"])
-
-
-def get_studios(request: Request) -> StudioService:
-    service: StudioService = request.app.state.container.studios
-    return service
-
-
-StudiosDep = Annotated[StudioService, Depends(get_studios)]
 
 
 class StudioIn(BaseModel):

@@ -1,0 +1,25 @@
+"""Annotated dependencies of the studio API (routers import these, never bootstrap's functions)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from studio.bootstrap import Container
+from studio.service_layer.studios import StudioService
+
+
+async def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+async def get_studios(container: ContainerDep) -> StudioService:
+    return container.studios
+
+
+StudiosDep = Annotated[StudioService, Depends(get_studios)]
