@@ -43,3 +43,57 @@ class StudioTrainingRecorded(IntegrationEvent):
     studio_id: str
     title: str
     role: str | None = None  # "host" or "member"
+
+
+class StudioApplicationDecided(IntegrationEvent):
+    """A host decided a teacher's application to their studio (工作室报名审核): ``decision`` is
+    ``admitted`` or ``rejected``; ``role`` is ``member`` or ``student`` (online student)."""
+
+    EVENT_TYPE = "studio.application_decided"
+
+    application_id: str
+    ce_number: str
+    studio_id: str
+    studio_name: str
+    role: str
+    round: int
+    decision: str
+
+
+class StudioActivityPublished(IntegrationEvent):
+    """A studio activity was published; ``recipients`` are the CE numbers of its participants."""
+
+    EVENT_TYPE = "studio.activity_published"
+
+    activity_id: str
+    studio_id: str
+    studio_name: str
+    title: str
+    mode: str  # "online" or "offline"
+    starts_at: str
+    recipients: list[str]
+
+
+class StudioSummaryDue(IntegrationEvent):
+    """An activity has ended and its host has not yet written the summary (活动小结)."""
+
+    EVENT_TYPE = "studio.summary_due"
+
+    activity_id: str
+    studio_id: str
+    studio_name: str
+    title: str
+    host_ce_number: str
+
+
+class StudioMemberEvaluated(IntegrationEvent):
+    """A member's evaluation of a year or of the cycle (``period`` is the year or ``cycle``)."""
+
+    EVENT_TYPE = "studio.member_evaluated"
+
+    evaluation_id: str
+    ce_number: str
+    studio_id: str
+    studio_name: str
+    period: str
+    grade: str

@@ -5,11 +5,27 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 STUDIOS = "studios"
+RECRUITMENTS = "recruitments"
+APPLICATIONS = "applications"  # one per teacher and recruitment; an admitted one is the membership
+STAGES = "stages"
+ACTIVITIES = "activities"
+CHECKINS = "checkins"
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
 
-OUTBOX_COLLECTIONS: tuple[str, ...] = ()
+OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[DIRECTORY].create_index("school_id", name="school")
     await db[STUDIOS].create_index("host_ce_number", name="host")
+    await db[STUDIOS].create_index("cycle_start_year", name="cycle")
+    await db[RECRUITMENTS].create_index("cycle_start_year", name="cycle")
+    await db[APPLICATIONS].create_index([("studio_id", 1), ("status", 1)], name="studio_status")
+    await db[APPLICATIONS].create_index("ce_number", name="teacher")
+    for k in (1, 2, 3):
+        await db[APPLICATIONS].create_index(f"prefs.{k}", name=f"pref_{k}")
+    # One membership per teacher and cycle, whatever the recruitment: set only when admitted as member.
+    await db[APPLICATIONS].create_index("member_key", name="one_member_per_cycle", unique=True, sparse=True)
+    await db[STAGES].create_index("studio_id", name="studio")
+    await db[ACTIVITIES].create_index([("studio_id", 1), ("status", 1)], name="studio_status")
+    await db[CHECKINS].create_index("activity_id", name="activity")

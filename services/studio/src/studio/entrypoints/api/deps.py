@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from studio.bootstrap import Container
+from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 
 
@@ -23,3 +24,10 @@ async def get_studios(container: ContainerDep) -> StudioService:
 
 
 StudiosDep = Annotated[StudioService, Depends(get_studios)]
+
+
+async def get_recruitment(container: ContainerDep) -> RecruitmentService:
+    return container.recruitment
+
+
+RecruitmentDep = Annotated[RecruitmentService, Depends(get_recruitment)]

@@ -1,0 +1,38 @@
+"""The problem-code table of the studio service: code -> (HTTP status, Chinese title)."""
+
+from __future__ import annotations
+
+from jijiao_kit.errors import AppError
+
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "studio_not_found": (404, "工作室不存在"),
+    "host_unknown": (422, "主持人不是已登记的教师"),
+    "not_host": (403, "只有主持人可以进行此操作"),
+    "recruitment_not_found": (404, "招募不存在"),
+    "invalid_windows": (422, "报名或审核时间设置有误"),
+    "application_closed": (409, "当前不在报名时间内"),
+    "invalid_preferences": (422, "志愿填写有误"),
+    "already_applied": (409, "本轮招募已报名"),
+    "application_not_found": (404, "报名不存在"),
+    "not_in_review": (409, "当前不在该志愿的审核时间内"),
+    "already_decided": (409, "该报名已审核，不能更改"),
+    "studio_full": (409, "工作室名额已满"),
+    "already_member": (409, "该教师本周期已是其他工作室成员"),
+    "no_assistants": (409, "只有教育专家工作室可以设置助手"),
+    "member_not_found": (404, "成员不存在"),
+    "stage_not_found": (404, "研修阶段不存在"),
+    "activity_not_found": (404, "活动不存在"),
+    "invalid_activity": (422, "活动内容有误"),
+    "activity_not_editable": (409, "活动已发布，不能再修改此项"),
+    "activity_not_ended": (409, "活动尚未结束，不能填写小结"),
+    "no_checkin": (409, "该活动不需要扫码签到"),
+    "invalid_checkin_token": (422, "签到二维码无效或已过期"),
+    "not_participant": (403, "只有工作室成员可以参加该活动"),
+    "already_checked_in": (409, "已签到，无需重复签到"),
+    "summary_exists": (409, "活动小结已提交"),
+}
+
+
+def problem(code: str, detail: str) -> AppError:
+    status, title = PROBLEMS[code]
+    return AppError(detail, code=code, title=title, status=status)
