@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
+from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
 from studio.adapters.directory import TeacherDirectory
+from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
+from studio.service_layer.activities import ActivityService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.settings import Settings
@@ -23,6 +27,7 @@ class Container:
     directory: TeacherDirectory
     studios: StudioService
     recruitment: RecruitmentService
+    activities: ActivityService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -34,12 +39,31 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     studios = StudioRepository(infra.db)
     recruitments = RecruitmentRepository(infra.db)
     applications = ApplicationRepository(infra.db)
+    studio_service = StudioService(studios, directory, clock, applications, recruitments)
+    activity_repo = ActivityRepository(infra.db)
+    tokens = CheckinTokens(load_or_create_key(settings.checkin_key_path()), settings.checkin_ttl_seconds)
+    activities = ActivityService(
+        studio_service,
+        StageRepository(infra.db),
+        activity_repo,
+        ParticipationRepository(infra.db),
+        applications,
+        tokens,
+        clock,
+        settings.public_base_url,
+    )
+
+    async def activity_counts(studio: dict[str, Any]) -> dict[str, int]:
+        return {"published_activities": await activity_repo.count({"studio_id": studio["_id"], "status": "published"})}
+
+    studio_service.count_hooks.append(activity_counts)
     return Container(
         settings=settings,
         infra=infra,
         verifier=verifier_from_settings(settings),
         directory=directory,
-        studios=StudioService(studios, directory, clock, applications, recruitments),
+        studios=studio_service,
         recruitment=RecruitmentService(recruitments, applications, studios, directory, clock),
+        activities=activities,
         clock=clock,
     )

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from jijiao_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "studio"
     http_port: int = 8002
+    #: Base of the links a QR code carries to the mobile pages.
+    public_base_url: str = "http://127.0.0.1:8002"
+    #: How long a check-in QR code's token stays valid (the host shows a fresh one on site).
+    checkin_ttl_seconds: int = 900
+    #: Key that signs check-in tokens; created once in ``keys_dir`` when absent.
+    checkin_key_file: Path | None = None
+
+    def checkin_key_path(self) -> Path:
+        return self.checkin_key_file or self.keys_dir / "studio-checkin.key"

@@ -9,7 +9,7 @@ RECRUITMENTS = "recruitments"
 APPLICATIONS = "applications"  # one per teacher and recruitment; an admitted one is the membership
 STAGES = "stages"
 ACTIVITIES = "activities"
-CHECKINS = "checkins"
+PARTS = "participation"  # one document per (activity, participant, part done); check-ins are part "checkin"
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
 
 OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES)
@@ -28,4 +28,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[APPLICATIONS].create_index("member_key", name="one_member_per_cycle", unique=True, sparse=True)
     await db[STAGES].create_index("studio_id", name="studio")
     await db[ACTIVITIES].create_index([("studio_id", 1), ("status", 1)], name="studio_status")
-    await db[CHECKINS].create_index("activity_id", name="activity")
+    await db[PARTS].create_index([("activity_id", 1), ("part", 1)], name="activity_part")

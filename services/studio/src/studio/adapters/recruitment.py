@@ -63,9 +63,12 @@ class ApplicationRepository:
     async def membership(self, studio_id: str, ce_number: str | None) -> Doc | None:
         if not ce_number:
             return None
-        return await self.collection.find_one(
+        doc = await self.collection.find_one(
             {"studio_id": studio_id, "ce_number": ce_number, "status": "admitted"}, {"outbox": 0}
         )
+        if doc is not None:
+            doc["assistant"] = bool(doc.get("assistant"))
+        return doc
 
     async def memberships_of(self, ce_number: str) -> list[Doc]:
         query = {"ce_number": ce_number, "status": "admitted"}

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from studio.bootstrap import Container
+from studio.service_layer.activities import ActivityService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 
@@ -31,3 +32,10 @@ async def get_recruitment(container: ContainerDep) -> RecruitmentService:
 
 
 RecruitmentDep = Annotated[RecruitmentService, Depends(get_recruitment)]
+
+
+async def get_activities(container: ContainerDep) -> ActivityService:
+    return container.activities
+
+
+ActivitiesDep = Annotated[ActivityService, Depends(get_activities)]

@@ -1,0 +1,304 @@
+"""Stages and activities: build, publish, QR check-in, parts done, the summary that organises an
+activity and credits its hours once per participant (StudioTrainingRecorded through the outbox)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from jijiao_contracts import Actor
+from jijiao_contracts.events.studio import StudioActivityPublished, StudioTrainingRecorded
+from jijiao_kit.auth import Principal
+from jijiao_kit.clock import Clock
+from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.timeutil import epoch_ms
+from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
+from studio.adapters.qr import CheckinTokens, qr_image
+from studio.adapters.recruitment import ApplicationRepository
+from studio.domain import activities as rules
+from studio.domain.problems import problem
+from studio.service_layer import access
+from studio.service_layer.access import Standing
+from studio.service_layer.studios import StudioService
+
+Doc = dict[str, Any]
+EDITORS = (Standing.HOST, Standing.ASSISTANT)
+
+
+def _id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class ActivityService:
+    def __init__(
+        self,
+        studios: StudioService,
+        stages: StageRepository,
+        activities: ActivityRepository,
+        parts: ParticipationRepository,
+        applications: ApplicationRepository,
+        tokens: CheckinTokens,
+        clock: Clock,
+        public_base_url: str,
+    ) -> None:
+        self.studios = studios
+        self.stages = stages
+        self.activities = activities
+        self.parts = parts
+        self.applications = applications
+        self.tokens = tokens
+        self.clock = clock
+        self.public_base_url = public_base_url.rstrip("/")
+
+    def _now(self) -> int:
+        return epoch_ms(self.clock.now())
+
+    async def _as_host(self, principal: Principal, studio_id: str) -> Doc:
+        studio, who = await self.studios.visible(principal, studio_id)
+        if who is not Standing.HOST:
+            raise problem("not_host", f"Only the host of studio {studio_id} may do this.")
+        return studio
+
+    async def _as_editor(self, principal: Principal, studio_id: str) -> tuple[Doc, Standing]:
+        studio, who = await self.studios.visible(principal, studio_id)
+        if who not in EDITORS:
+            raise problem("not_host", f"Only the host or an assistant of studio {studio_id} may do this.")
+        return studio, who
+
+    # -- stages -----------------------------------------------------------------------------------
+    async def add_stage(self, principal: Principal, studio_id: str, name: str, description: str | None) -> Doc:
+        await self._as_host(principal, studio_id)
+        order = len(await self.stages.of_studio(studio_id))
+        doc = {"_id": _id(), "studio_id": studio_id, "name": name, "description": description, "order": order}
+        await self.stages.add(doc)
+        return doc
+
+    async def list_stages(self, principal: Principal, studio_id: str) -> list[Doc]:
+        _, who = await self.studios.visible(principal, studio_id)
+        if who is Standing.NONE:
+            raise access.not_found(studio_id)
+        return await self.stages.of_studio(studio_id)
+
+    async def edit_stage(self, principal: Principal, studio_id: str, stage_id: str, fields: Doc) -> Doc:
+        await self._as_host(principal, studio_id)
+        if not await self.stages.update(studio_id, stage_id, fields):
+            raise problem("stage_not_found", f"Stage {stage_id} not found.")
+        stage = await self.stages.get(studio_id, stage_id)
+        assert stage is not None
+        return stage
+
+    async def delete_stage(self, principal: Principal, studio_id: str, stage_id: str) -> None:
+        await self._as_host(principal, studio_id)
+        if await self.activities.count({"studio_id": studio_id, "stage_id": stage_id}):
+            raise problem("invalid_activity", "Delete or move the stage's activities first.")
+        if not await self.stages.delete(studio_id, stage_id):
+            raise problem("stage_not_found", f"Stage {stage_id} not found.")
+
+    async def reorder_stages(self, principal: Principal, studio_id: str, ids: list[str]) -> list[Doc]:
+        await self._as_host(principal, studio_id)
+        known = {s["_id"] for s in await self.stages.of_studio(studio_id)}
+        if set(ids) != known or len(ids) != len(known):
+            raise problem("invalid_activity", "The order must name every stage of the studio once.")
+        await self.stages.reorder(studio_id, ids)
+        return await self.stages.of_studio(studio_id)
+
+    # -- activities -------------------------------------------------------------------------------
+    async def create(self, principal: Principal, studio_id: str, body: Doc) -> Doc:
+        await self._as_editor(principal, studio_id)
+        if await self.stages.get(studio_id, body["stage_id"]) is None:
+            raise problem("stage_not_found", f"Stage {body['stage_id']} not found.")
+        segments = [{**seg, "id": seg.get("id") or _id()} for seg in body.get("segments") or []]
+        doc = {**body, "segments": segments, "options": body.get("options") or {}}
+        if errors := rules.activity_problems(doc):
+            raise problem("invalid_activity", "; ".join(errors))
+        doc |= {
+            "_id": _id(),
+            "studio_id": studio_id,
+            "status": "draft",
+            "organised": False,
+            "summary": None,
+            "order": await self.activities.count({"studio_id": studio_id, "stage_id": body["stage_id"]}),
+            "created_ms": self._now(),
+        }
+        await self.activities.add(doc)
+        return doc
+
+    async def _visible_activity(
+        self, principal: Principal, studio_id: str, activity_id: str
+    ) -> tuple[Doc, Doc, Standing]:
+        studio, who = await self.studios.visible(principal, studio_id)
+        activity = await self.activities.get(studio_id, activity_id)
+        if activity is None or who is Standing.NONE:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        if who in EDITORS or who is Standing.ADMIN:
+            return studio, activity, who
+        if activity["status"] != "published" or not rules.open_to(activity["mode"], who.value):
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        return studio, activity, who
+
+    async def get(self, principal: Principal, studio_id: str, activity_id: str) -> Doc:
+        _, activity, _ = await self._visible_activity(principal, studio_id, activity_id)
+        return activity
+
+    async def listing(self, principal: Principal, studio_id: str, stage_id: str | None) -> list[Doc]:
+        _, who = await self.studios.visible(principal, studio_id)
+        if who is Standing.NONE:
+            raise access.not_found(studio_id)
+        everything = who in EDITORS or who is Standing.ADMIN
+        docs = await self.activities.of_studio(studio_id, published_only=not everything, stage_id=stage_id)
+        return [d for d in docs if everything or rules.open_to(d["mode"], who.value)]
+
+    async def edit(self, principal: Principal, studio_id: str, activity_id: str, fields: Doc) -> Doc:
+        await self._as_editor(principal, studio_id)
+        current = await self.activities.get(studio_id, activity_id)
+        if current is None:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        if "segments" in fields:
+            fields["segments"] = [{**seg, "id": seg.get("id") or _id()} for seg in fields["segments"]]
+        if errors := rules.activity_problems({**current, **fields}):
+            raise problem("invalid_activity", "; ".join(errors))
+        if not await self.activities.update_unorganised(studio_id, activity_id, fields):
+            raise problem("activity_not_editable", "An organised activity cannot be changed.")
+        return await self.get(principal, studio_id, activity_id)
+
+    async def publish(self, principal: Principal, studio_id: str, activity_id: str) -> Doc:
+        studio, _ = await self._as_editor(principal, studio_id)
+        activity = await self.activities.get(studio_id, activity_id)
+        if activity is None:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        roles = ("member",) if activity["mode"] == rules.Mode.OFFLINE else ("member", "student")
+        recipients = [m["ce_number"] for m in await self.applications.members(studio_id) if m["role"] in roles]
+        event = StudioActivityPublished(
+            activity_id=activity_id,
+            studio_id=studio_id,
+            studio_name=studio["name"],
+            title=activity["title"],
+            mode=activity["mode"],
+            starts_at=datetime.fromtimestamp(activity["starts_ms"] / 1000, UTC).isoformat(),
+            recipients=recipients,
+        )
+        entry = outbox_entry(event, producer="studio", actor=Actor(subject=principal.subject))
+        if not await self.activities.update_unorganised(
+            studio_id, activity_id, {"status": "published", "published_ms": self._now()}, [entry], status="draft"
+        ):
+            raise problem("activity_not_editable", "The activity is published already.")
+        return await self.get(principal, studio_id, activity_id)
+
+    async def delete(self, principal: Principal, studio_id: str, activity_id: str) -> None:
+        await self._as_editor(principal, studio_id)
+        if not await self.activities.delete_unorganised(studio_id, activity_id):
+            if await self.activities.get(studio_id, activity_id) is None:
+                raise problem("activity_not_found", f"Activity {activity_id} not found.")
+            raise problem("activity_not_editable", "An organised activity cannot be deleted.")
+
+    async def reorder(self, principal: Principal, studio_id: str, stage_id: str, ids: list[str]) -> list[Doc]:
+        await self._as_editor(principal, studio_id)
+        known = {a["_id"] for a in await self.activities.of_studio(studio_id, published_only=False, stage_id=stage_id)}
+        if set(ids) != known or len(ids) != len(known):
+            raise problem("invalid_activity", "The order must name every activity of the stage once.")
+        await self.activities.reorder(studio_id, ids)
+        return await self.activities.of_studio(studio_id, published_only=False, stage_id=stage_id)
+
+    # -- QR codes and check-in --------------------------------------------------------------------
+    def mobile_url(self, studio_id: str, activity_id: str) -> str:
+        return f"{self.public_base_url}/m/studios/{studio_id}/activities/{activity_id}"
+
+    async def qr(self, principal: Principal, studio_id: str, activity_id: str, kind: str) -> bytes:
+        await self.get(principal, studio_id, activity_id)
+        return qr_image(self.mobile_url(studio_id, activity_id), kind)
+
+    async def checkin_token(self, principal: Principal, studio_id: str, activity_id: str) -> Doc:
+        await self._as_editor(principal, studio_id)
+        activity = await self.activities.get(studio_id, activity_id)
+        if activity is None:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        if not rules.uses_checkin(activity):
+            raise problem("no_checkin", "This activity has no check-in.")
+        token, expires = self.tokens.issue(activity_id, studio_id, self._now() // 1000)
+        url = f"{self.mobile_url(studio_id, activity_id)}/checkin?token={token}"
+        return {"token": token, "expires_at": datetime.fromtimestamp(expires, UTC), "url": url}
+
+    async def checkin_qr(self, principal: Principal, studio_id: str, activity_id: str, kind: str) -> bytes:
+        return qr_image((await self.checkin_token(principal, studio_id, activity_id))["url"], kind)
+
+    async def check_in(self, principal: Principal, studio_id: str, activity_id: str, token: str) -> Doc:
+        _, activity, who = await self._visible_activity(principal, studio_id, activity_id)
+        if not rules.uses_checkin(activity) or activity["status"] != "published":
+            raise problem("no_checkin", "This activity has no check-in.")
+        if self.tokens.activity_of(token, self._now() // 1000) != activity_id:
+            raise problem("invalid_checkin_token", "The check-in token is forged, expired or for another activity.")
+        if who not in (Standing.HOST, Standing.ASSISTANT, Standing.MEMBER) or not principal.ce_number:
+            raise problem("not_participant", "Only members of the studio check in.")
+        if activity.get("organised"):
+            raise problem("activity_not_editable", "The activity is organised already.")
+        if not await self.parts.record(activity_id, principal.ce_number, "checkin", self._now()):
+            raise problem("already_checked_in", "You checked in already.")
+        return {"activity_id": activity_id, "ce_number": principal.ce_number, "checked_in": True}
+
+    async def mark_done(self, principal: Principal, studio_id: str, activity_id: str, part: str) -> Doc:
+        """A participant did a part that is not a check-in (a segment read or watched, an evaluation)."""
+        _, activity, who = await self._visible_activity(principal, studio_id, activity_id)
+        if who in (Standing.ADMIN, Standing.NONE) or not principal.ce_number:
+            raise problem("not_participant", "Only participants do an activity's parts.")
+        if part == "checkin" or not rules.is_part(activity, part):
+            raise problem("invalid_activity", f"{part} is not a part of this activity a participant does.")
+        await self.parts.record(activity_id, principal.ce_number, part, self._now())
+        return await self.progress(principal, studio_id, activity_id)
+
+    async def progress(self, principal: Principal, studio_id: str, activity_id: str) -> Doc:
+        _, activity, _ = await self._visible_activity(principal, studio_id, activity_id)
+        done = (await self.parts.done_by(activity_id)).get(principal.ce_number or "", set())
+        return {
+            "required": sorted(rules.required_parts(activity)),
+            "done": sorted(done),
+            "completed": rules.completed(activity, done),
+        }
+
+    async def attendance(self, principal: Principal, studio_id: str, activity_id: str) -> Doc:
+        await self._as_editor(principal, studio_id)
+        activity = await self.activities.get(studio_id, activity_id)
+        if activity is None:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        done = await self.parts.done_by(activity_id)
+        return {
+            "checked_in": sorted(ce for ce, parts in done.items() if "checkin" in parts),
+            "completed": sorted(ce for ce, parts in done.items() if rules.completed(activity, parts)),
+        }
+
+    # -- the summary organises the activity and credits its hours once ----------------------------
+    async def write_summary(self, principal: Principal, studio_id: str, activity_id: str, text: str) -> Doc:
+        studio = await self._as_host(principal, studio_id)
+        activity = await self.activities.get(studio_id, activity_id)
+        if activity is None:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        if activity["status"] != "published":
+            raise problem("activity_not_editable", "Publish the activity before writing its summary.")
+        now = self._now()
+        if not rules.may_write_summary(activity["ends_ms"], now):
+            raise problem("activity_not_ended", "The summary is written after the activity ends.")
+        if activity.get("organised"):
+            raise problem("summary_exists", "The summary was written already.")
+        entries: list[Doc] = []
+        credited: list[str] = []
+        if activity["mode"] == rules.Mode.OFFLINE:
+            members = {m["ce_number"] for m in await self.applications.members(studio_id, "member")}
+            done = await self.parts.done_by(activity_id)
+            credited = sorted(ce for ce in members if rules.completed(activity, done.get(ce, set())))
+            year = datetime.fromtimestamp(activity["starts_ms"] / 1000, UTC).year
+            actor = Actor(subject=principal.subject)
+            for ce, role in [(studio["host_ce_number"], "host"), *((ce, "member") for ce in credited)]:
+                event = StudioTrainingRecorded(
+                    record_id=f"{activity_id}:{ce}",  # a repeat or correction is the same record: never twice
+                    ce_number=ce,
+                    year=year,
+                    hours=float(activity["hours"]),
+                    studio_id=studio_id,
+                    title=activity["title"],
+                    role=role,
+                )
+                entries.append(outbox_entry(event, producer="studio", actor=actor))
+        fields = {"summary": {"text": text, "at_ms": now, "by": principal.ce_number}, "credited": credited}
+        if not await self.activities.organise(studio_id, activity_id, fields, entries):
+            raise problem("summary_exists", "The summary was written already.")
+        return await self.get(principal, studio_id, activity_id)
