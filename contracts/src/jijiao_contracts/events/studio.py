@@ -28,6 +28,11 @@ class PointsFactRecorded(IntegrationEvent):
     year: int
     studio_id: str | None = None
     detail: str | None = None
+    #: What the fact was for, for the teacher's points page (additive): the resource's or topic's title,
+    #: and the workshop it happened in.
+    title: str | None = None
+    workshop_id: str | None = None
+    workshop_name: str | None = None
 
 
 class StudioTrainingRecorded(IntegrationEvent):

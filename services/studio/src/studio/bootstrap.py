@@ -9,11 +9,13 @@ from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
 from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
+from studio.adapters.community import BlobStore, PostRepository, ResourceRepository, TopicRepository, WorkshopRepository
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
 from studio.service_layer.activities import ActivityService
+from studio.service_layer.community import CommunityService, Limits
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.settings import Settings
@@ -28,6 +30,7 @@ class Container:
     studios: StudioService
     recruitment: RecruitmentService
     activities: ActivityService
+    community: CommunityService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -65,5 +68,14 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         studios=studio_service,
         recruitment=RecruitmentService(recruitments, applications, studios, directory, clock),
         activities=activities,
+        community=CommunityService(
+            WorkshopRepository(infra.db),
+            ResourceRepository(infra.db),
+            TopicRepository(infra.db),
+            PostRepository(infra.db),
+            BlobStore(settings.community_files_dir),
+            clock,
+            Limits(settings.max_document_bytes, settings.max_video_bytes),
+        ),
         clock=clock,
     )

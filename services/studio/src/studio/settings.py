@@ -15,5 +15,10 @@ class Settings(ServiceSettings):
     #: Key that signs check-in tokens; created once in ``keys_dir`` when absent.
     checkin_key_file: Path | None = None
 
+    #: Where the research community's shared files are kept (one copy per content fingerprint).
+    community_files_dir: Path = Path("var/studio/community")
+    max_document_bytes: int = 20 * 1024 * 1024
+    max_video_bytes: int = 200 * 1024 * 1024
+
     def checkin_key_path(self) -> Path:
         return self.checkin_key_file or self.keys_dir / "studio-checkin.key"

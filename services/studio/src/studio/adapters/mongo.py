@@ -4,6 +4,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from studio.adapters import community
+
 STUDIOS = "studios"
 RECRUITMENTS = "recruitments"
 APPLICATIONS = "applications"  # one per teacher and recruitment; an admitted one is the membership
@@ -12,7 +14,7 @@ ACTIVITIES = "activities"
 PARTS = "participation"  # one document per (activity, participant, part done); check-ins are part "checkin"
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
 
-OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES)
+OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES, *community.OUTBOX_COLLECTIONS)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -29,3 +31,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[STAGES].create_index("studio_id", name="studio")
     await db[ACTIVITIES].create_index([("studio_id", 1), ("status", 1)], name="studio_status")
     await db[PARTS].create_index([("activity_id", 1), ("part", 1)], name="activity_part")
+    await community.ensure_indexes(db)

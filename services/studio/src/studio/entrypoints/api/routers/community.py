@@ -1,0 +1,267 @@
+"""The research community (研修社区): workshops, shared resources, topics. Routes only translate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from pydantic import BaseModel, Field
+
+from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.errors import InvalidInput
+from jijiao_kit.http import content_disposition
+from studio.domain.community import PostKind
+from studio.entrypoints.api.deps import CommunityDep, ContainerDep
+from studio.service_layer.community import NewWorkshop
+
+router = APIRouter(prefix="/v1/community", tags=["community"])
+
+Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9a-f]+$")]
+
+
+class WorkshopIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="工作坊名称")
+    description: str = Field(default="", max_length=20000, description="简介(富文本)")
+    subject: str | None = Field(default=None, max_length=40)
+    stage: str | None = Field(default=None, max_length=20)
+
+
+class DecisionIn(BaseModel):
+    approve: bool
+    reason: str | None = Field(default=None, max_length=500, description="不通过的理由")
+
+
+class HiddenIn(BaseModel):
+    hidden: bool = True
+
+
+class WorkshopOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    subject: str | None = None
+    stage: str | None = None
+    host_ce_number: str
+    status: str
+    reason: str | None = None
+    participant_count: int
+    featured: bool
+    active: bool
+    hidden: bool
+    joined: bool = False
+    created_ms: int
+
+
+class ResourceOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    filename: str
+    kind: str
+    extension: str
+    media_type: str
+    size: int
+    fingerprint: str
+    owner_ce_number: str
+    workshop_id: str | None = None
+    earns: bool
+    rating_count: int
+    average_stars: float | None = None
+    my_rating: int | None = None
+    excellent: bool
+    hidden: bool
+    created_ms: int
+
+
+class RatingIn(BaseModel):
+    stars: int = Field(ge=1, le=5, description="1-5 星")
+
+
+class TopicIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=50000, description="正文(富文本)")
+    workshop_id: Id | None = None
+
+
+class PostIn(BaseModel):
+    kind: PostKind = PostKind.REPLY
+    body: str = Field(min_length=1, max_length=20000)
+    parent_id: Id | None = Field(default=None, description="评论所针对的回复")
+
+
+class PostOut(BaseModel):
+    id: str
+    topic_id: str
+    kind: str
+    parent_id: str | None = None
+    ce_number: str
+    body: str
+    created_ms: int
+
+
+class TopicOut(BaseModel):
+    id: str
+    title: str
+    body: str
+    author_ce_number: str
+    workshop_id: str | None = None
+    participant_count: int
+    replier_count: int
+    post_count: int
+    discussed: bool
+    popular: bool
+    hidden: bool
+    created_ms: int
+    posts: list[PostOut] = []
+
+
+def _out(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {**doc, "id": doc["_id"]}
+    if "posts" in out:
+        out["posts"] = [_out(p) for p in out["posts"]]
+    return out
+
+
+# -- workshops ----------------------------------------------------------------------------------------
+@router.post("/workshops", status_code=status.HTTP_201_CREATED, response_model=WorkshopOut)
+async def apply_workshop(body: WorkshopIn, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    new = NewWorkshop(body.name, body.description, body.subject, body.stage)
+    return _out(await svc.apply_workshop(principal, new))
+
+
+@router.get("/workshops", response_model=list[WorkshopOut])
+async def list_workshops(
+    principal: CurrentPrincipal,
+    svc: CommunityDep,
+    status_: Annotated[Literal["pending", "approved", "refused"] | None, Query(alias="status")] = None,
+) -> list[dict[str, Any]]:
+    return [_out(d) for d in await svc.list_workshops(principal, status_)]
+
+
+@router.get("/workshops/{workshop_id}", response_model=WorkshopOut)
+async def get_workshop(workshop_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.workshop(principal, workshop_id))
+
+
+@router.post("/workshops/{workshop_id}/decision", response_model=WorkshopOut)
+async def decide_workshop(
+    workshop_id: Id, body: DecisionIn, principal: CurrentPrincipal, svc: CommunityDep
+) -> dict[str, Any]:
+    return _out(await svc.decide_workshop(principal, workshop_id, body.approve, body.reason))
+
+
+@router.post("/workshops/{workshop_id}/participants/me", response_model=WorkshopOut)
+async def join_workshop(workshop_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.join(principal, workshop_id))
+
+
+@router.delete("/workshops/{workshop_id}/participants/me", response_model=WorkshopOut)
+async def leave_workshop(workshop_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.leave(principal, workshop_id))
+
+
+@router.post("/workshops/{workshop_id}/featured", response_model=WorkshopOut)
+async def feature_workshop(workshop_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.feature(principal, workshop_id))
+
+
+@router.put("/workshops/{workshop_id}/hidden", response_model=WorkshopOut)
+async def hide_workshop(
+    workshop_id: Id, body: HiddenIn, principal: CurrentPrincipal, svc: CommunityDep
+) -> dict[str, Any]:
+    return _out(await svc.hide_workshop(principal, workshop_id, body.hidden))
+
+
+# -- shared resources ---------------------------------------------------------------------------------
+@router.post("/resources", status_code=status.HTTP_201_CREATED, response_model=ResourceOut)
+async def share_resource(
+    principal: CurrentPrincipal,
+    svc: CommunityDep,
+    c: ContainerDep,
+    file: Annotated[UploadFile, File()],
+    title: Annotated[str, Form(min_length=1, max_length=200)],
+    description: Annotated[str, Form(max_length=20000)] = "",
+    workshop_id: Annotated[str | None, Form(max_length=40, pattern=r"^[0-9a-f]+$")] = None,
+) -> dict[str, Any]:
+    limit = max(c.settings.max_document_bytes, c.settings.max_video_bytes)
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"{file.filename} is too large.", code="file_too_large", title="文件过大")
+    doc = await svc.share(
+        principal,
+        title=title,
+        description=description,
+        filename=file.filename or "file",
+        data=data,
+        workshop_id=workshop_id,
+    )
+    return _out(doc)
+
+
+@router.get("/resources", response_model=list[ResourceOut])
+async def list_resources(
+    principal: CurrentPrincipal, svc: CommunityDep, workshop_id: Annotated[Id | None, Query()] = None
+) -> list[dict[str, Any]]:
+    return [_out(d) for d in await svc.list_resources(principal, workshop_id)]
+
+
+@router.get("/resources/{resource_id}", response_model=ResourceOut)
+async def get_resource(resource_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.resource(principal, resource_id))
+
+
+@router.get("/resources/{resource_id}/file", response_class=Response)
+async def download_resource(resource_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> Response:
+    doc, data = await svc.download(principal, resource_id)
+    headers = {"Content-Disposition": content_disposition(doc["filename"])}
+    return Response(data, media_type=doc["media_type"], headers=headers)
+
+
+@router.put("/resources/{resource_id}/ratings/me", response_model=ResourceOut)
+async def rate_resource(
+    resource_id: Id, body: RatingIn, principal: CurrentPrincipal, svc: CommunityDep
+) -> dict[str, Any]:
+    return _out(await svc.rate(principal, resource_id, body.stars))
+
+
+@router.put("/resources/{resource_id}/hidden", response_model=ResourceOut)
+async def hide_resource(
+    resource_id: Id, body: HiddenIn, principal: CurrentPrincipal, svc: CommunityDep
+) -> dict[str, Any]:
+    return _out(await svc.hide_resource(principal, resource_id, body.hidden))
+
+
+# -- topics -------------------------------------------------------------------------------------------
+@router.post("/topics", status_code=status.HTTP_201_CREATED, response_model=TopicOut)
+async def create_topic(body: TopicIn, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.create_topic(principal, body.title, body.body, body.workshop_id))
+
+
+@router.get("/topics", response_model=list[TopicOut])
+async def list_topics(
+    principal: CurrentPrincipal, svc: CommunityDep, workshop_id: Annotated[Id | None, Query()] = None
+) -> list[dict[str, Any]]:
+    return [_out(d) for d in await svc.list_topics(principal, workshop_id)]
+
+
+@router.get("/topics/{topic_id}", response_model=TopicOut)
+async def get_topic(topic_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.topic(principal, topic_id))
+
+
+@router.post("/topics/{topic_id}/posts", status_code=status.HTTP_201_CREATED, response_model=PostOut)
+async def post_to_topic(topic_id: Id, body: PostIn, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.post(principal, topic_id, body.kind, body.body, body.parent_id))
+
+
+@router.put("/topics/{topic_id}/hidden", response_model=TopicOut)
+async def hide_topic(topic_id: Id, body: HiddenIn, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return _out(await svc.hide_topic(principal, topic_id, body.hidden))
+
+
+@router.put("/topics/{topic_id}/posts/{post_id}/hidden", status_code=status.HTTP_204_NO_CONTENT)
+async def hide_post(
+    topic_id: Id, post_id: Id, body: HiddenIn, principal: CurrentPrincipal, svc: CommunityDep
+) -> Response:
+    await svc.hide_post(principal, topic_id, post_id, body.hidden)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
