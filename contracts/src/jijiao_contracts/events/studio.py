@@ -102,3 +102,17 @@ class StudioMemberEvaluated(IntegrationEvent):
     studio_name: str
     period: str
     grade: str
+
+
+class StudioActivityAnnounced(IntegrationEvent):
+    """One participant is told of a published activity (one event per recipient, for notices)."""
+
+    EVENT_TYPE = "studio.activity_announced"
+
+    activity_id: str
+    ce_number: str
+    studio_id: str
+    studio_name: str
+    title: str
+    mode: str
+    starts_at: str

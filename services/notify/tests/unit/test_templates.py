@@ -32,6 +32,17 @@ SAMPLE = {
     "teacher_name": "陈晓明",
     "to_school_name": "天河二小",
 }
+# studio notices (issue 13)
+SAMPLE |= {
+    "studio_name": "陈晓明名教师工作室",
+    "round": 1,
+    "role_label": "成员",
+    "decision_label": "已录取",
+    "mode_label": "线下",
+    "starts_at": "2026年03月05日 09:00",
+    "period_label": "2026年度",
+    "grade_label": "优秀",
+}
 
 
 @pytest.mark.parametrize("key", sorted(TEMPLATES))

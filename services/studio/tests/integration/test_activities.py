@@ -216,3 +216,20 @@ async def test_qr_codes_over_http(settings_env: dict[str, Any], make_token: Any)
     assert forged.status_code == 422 and forged.json()["code"] == "invalid_checkin_token"
     assert stranger.status_code == 404
     assert CITY  # the admin principal stays importable for other tests
+
+
+async def test_the_host_is_reminded_once_to_write_the_summary(settings_env: dict[str, Any]) -> None:
+    w = await world(settings_env)
+    sid = await studio_with_members(w, 1)
+    svc = w.container.activities
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    act = await svc.create(HOST, sid, offline(stage["_id"], w))
+    await svc.publish(HOST, sid, act["_id"])
+    assert await svc.remind_summaries() == 0  # not ended yet
+    w.clock.set(w.clock.now() + timedelta(days=2))
+    assert await asyncio.gather(svc.remind_summaries(), svc.remind_summaries()) in ([1, 0], [0, 1])
+    assert await svc.remind_summaries() == 0
+    due = await outbox_events(w, act["_id"], "studio.summary_due")
+    assert [d["payload"]["host_ce_number"] for d in due] == ["9001"]
+    announced = await outbox_events(w, act["_id"], "studio.activity_announced")
+    assert [a["payload"]["ce_number"] for a in announced] == ["1000"]

@@ -98,6 +98,15 @@ class ActivityRepository:
         if ops:
             await self.collection.bulk_write(ops)
 
+    async def summary_due(self, now_ms: int, limit: int = 200) -> list[Doc]:
+        query = {"status": "published", "organised": False, "ends_ms": {"$lte": now_ms}, "reminded_ms": None}
+        return [_read(d) or d async for d in self.collection.find(query, HIDE).limit(limit)]
+
+    async def mark_reminded(self, activity_id: str, now_ms: int, entries: list[Doc]) -> bool:
+        query = {"_id": activity_id, "organised": False, "reminded_ms": None}
+        result = await self.collection.update_one(query, outbox_update({"$set": {"reminded_ms": now_ms}}, entries))
+        return result.modified_count == 1
+
     async def organise(self, studio_id: str, activity_id: str, fields: Doc, entries: list[Doc]) -> bool:
         """Write the summary once, with the hours events of the participants, in one write."""
         query = {"_id": activity_id, "studio_id": studio_id, "status": "published", "organised": False}

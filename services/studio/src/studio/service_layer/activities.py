@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jijiao_contracts import Actor
-from jijiao_contracts.events.studio import StudioActivityPublished, StudioTrainingRecorded
+from jijiao_contracts.events.studio import (
+    StudioActivityAnnounced,
+    StudioActivityPublished,
+    StudioSummaryDue,
+    StudioTrainingRecorded,
+)
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.outbox import outbox_entry
@@ -118,6 +123,7 @@ class ActivityService:
             "status": "draft",
             "organised": False,
             "summary": None,
+            "reminded_ms": None,
             "order": await self.activities.count({"studio_id": studio_id, "stage_id": body["stage_id"]}),
             "created_ms": self._now(),
         }
@@ -178,10 +184,15 @@ class ActivityService:
             starts_at=datetime.fromtimestamp(activity["starts_ms"] / 1000, UTC).isoformat(),
             recipients=recipients,
         )
-        entry = outbox_entry(event, producer="studio", actor=Actor(subject=principal.subject))
-        if not await self.activities.update_unorganised(
-            studio_id, activity_id, {"status": "published", "published_ms": self._now()}, [entry], status="draft"
-        ):
+        actor = Actor(subject=principal.subject)
+        entries = [outbox_entry(event, producer="studio", actor=actor)]
+        common = event.model_dump(include={"activity_id", "studio_id", "studio_name", "title", "mode", "starts_at"})
+        entries += [
+            outbox_entry(StudioActivityAnnounced(ce_number=ce, **common), producer="studio", actor=actor)
+            for ce in recipients
+        ]
+        fields = {"status": "published", "published_ms": self._now()}
+        if not await self.activities.update_unorganised(studio_id, activity_id, fields, entries, status="draft"):
             raise problem("activity_not_editable", "The activity is published already.")
         return await self.get(principal, studio_id, activity_id)
 
@@ -302,3 +313,24 @@ class ActivityService:
         if not await self.activities.organise(studio_id, activity_id, fields, entries):
             raise problem("summary_exists", "The summary was written already.")
         return await self.get(principal, studio_id, activity_id)
+
+    # -- reminders (worker job) -------------------------------------------------------------------
+    async def remind_summaries(self) -> int:
+        """Tell each host once that an ended activity still lacks its summary (idempotent per activity)."""
+        sent = 0
+        for activity in await self.activities.summary_due(self._now()):
+            studio = await self.studios.studios.get(activity["studio_id"])
+            if studio is None:
+                continue
+            event = StudioSummaryDue(
+                activity_id=activity["_id"],
+                studio_id=studio["_id"],
+                studio_name=studio["name"],
+                title=activity["title"],
+                host_ce_number=studio["host_ce_number"],
+            )
+            if await self.activities.mark_reminded(
+                activity["_id"], self._now(), [outbox_entry(event, producer="studio")]
+            ):
+                sent += 1
+        return sent
