@@ -18,6 +18,7 @@ from studio.service_layer.activities import ActivityService
 from studio.service_layer.community import CommunityService, Limits
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
+from studio.service_layer.workshop_activities import WorkshopActivityService
 from studio.settings import Settings
 
 
@@ -31,6 +32,7 @@ class Container:
     recruitment: RecruitmentService
     activities: ActivityService
     community: CommunityService
+    workshop_activities: WorkshopActivityService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -60,6 +62,15 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         return {"published_activities": await activity_repo.count({"studio_id": studio["_id"], "status": "published"})}
 
     studio_service.count_hooks.append(activity_counts)
+    community = CommunityService(
+        WorkshopRepository(infra.db),
+        ResourceRepository(infra.db),
+        TopicRepository(infra.db),
+        PostRepository(infra.db),
+        BlobStore(settings.community_files_dir),
+        clock,
+        Limits(settings.max_document_bytes, settings.max_video_bytes),
+    )
     return Container(
         settings=settings,
         infra=infra,
@@ -68,14 +79,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         studios=studio_service,
         recruitment=RecruitmentService(recruitments, applications, studios, directory, clock),
         activities=activities,
-        community=CommunityService(
-            WorkshopRepository(infra.db),
-            ResourceRepository(infra.db),
-            TopicRepository(infra.db),
-            PostRepository(infra.db),
-            BlobStore(settings.community_files_dir),
-            clock,
-            Limits(settings.max_document_bytes, settings.max_video_bytes),
-        ),
+        community=community,
+        workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
         clock=clock,
     )

@@ -38,7 +38,7 @@ async def community(settings_env: dict[str, Any], tmp_path: Path) -> Container:
 async def facts(container: Container, rule: str | None = None) -> list[dict[str, Any]]:
     """Every PointsFactRecorded waiting in the community's outboxes (no relay runs in these tests)."""
     out = []
-    for name in OUTBOX_COLLECTIONS:
+    for name in (*OUTBOX_COLLECTIONS, mongo.ACTIVITIES):
         async for doc in container.infra.db[name].find({}, {"outbox": 1}):
             for entry in (doc.get("outbox") or {}).values():
                 body = json.loads(entry["body"])

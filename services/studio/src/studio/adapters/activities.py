@@ -53,8 +53,14 @@ class ActivityRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[ACTIVITIES]
 
-    async def add(self, doc: Doc) -> None:
-        await self.collection.insert_one(with_outbox(doc, []))
+    async def add(self, doc: Doc, entries: list[Doc] | None = None) -> None:
+        await self.collection.insert_one(with_outbox(doc, entries or []))
+
+    async def add_event(self, owner_id: str, activity_id: str, fields: Doc, entries: list[Doc]) -> bool:
+        """Set ``fields`` (e.g. a new keyed sub-document) together with their events, in one write."""
+        query = {"_id": activity_id, "studio_id": owner_id}
+        result = await self.collection.update_one(query, outbox_update({"$set": fields}, entries))
+        return result.modified_count == 1
 
     async def get(self, studio_id: str, activity_id: str) -> Doc | None:
         return _read(await self.collection.find_one({"_id": activity_id, "studio_id": studio_id}, HIDE))

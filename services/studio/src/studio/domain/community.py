@@ -5,7 +5,7 @@ only says who did what, under which rule, about what (``reference`` expresses th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
@@ -194,3 +194,31 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_moderator": (403, "无权管理该内容"),
     "busy": (409, "系统繁忙，请稍后重试"),
 }
+
+
+# -- workshop activities and assignments (研修活动, 研修作业) ------------------------------------------
+def segment_facts(host: str, segments: Sequence[Mapping[str, Any]]) -> list[Fact]:
+    """创建研修活动环节: each segment the host creates in their own workshop earns once (by segment id)."""
+    return [Fact(host, Rule.ACTIVITY_SEGMENT_CREATED, seg["id"]) for seg in segments]
+
+
+def participation_facts(activity_id: str, participants: set[str], outputs: int) -> list[Fact]:
+    """研修活动参与度: more than ten participants and research outputs: each participant 10, once per
+    activity (judged when the host organises it with the summary)."""
+    if len(participants) <= ACTIVITY_PARTICIPANTS or outputs < 1:
+        return []
+    return [Fact(ce, Rule.ACTIVITY_PARTICIPATION, activity_id) for ce in sorted(participants)]
+
+
+def recommendation_fact(author: str, assignment_id: str, recommendation_id: str) -> Fact:
+    """研修作业推优: each recommendation by the host earns the author once (reference names both)."""
+    return Fact(author, Rule.ASSIGNMENT_RECOMMENDED, f"{assignment_id}:{recommendation_id}")
+
+
+PROBLEMS.update(
+    {
+        "assignment_not_found": (404, "研修作业不存在"),
+        "already_handed_in": (409, "研修作业已提交"),
+        "already_recommended": (409, "该作业本次已推优"),
+    }
+)

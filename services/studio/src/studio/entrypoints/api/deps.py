@@ -11,6 +11,7 @@ from studio.service_layer.activities import ActivityService
 from studio.service_layer.community import CommunityService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
+from studio.service_layer.workshop_activities import WorkshopActivityService
 
 
 async def get_container(request: Request) -> Container:
@@ -47,3 +48,10 @@ async def get_community(container: ContainerDep) -> CommunityService:
 
 
 CommunityDep = Annotated[CommunityService, Depends(get_community)]
+
+
+async def get_workshop_activities(container: ContainerDep) -> WorkshopActivityService:
+    return container.workshop_activities
+
+
+WorkshopActivitiesDep = Annotated[WorkshopActivityService, Depends(get_workshop_activities)]

@@ -11,7 +11,7 @@ from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
 from jijiao_kit.http import content_disposition
 from studio.domain.community import PostKind
-from studio.entrypoints.api.deps import CommunityDep, ContainerDep
+from studio.entrypoints.api.deps import CommunityDep, ContainerDep, WorkshopActivitiesDep
 from studio.service_layer.community import NewWorkshop
 
 router = APIRouter(prefix="/v1/community", tags=["community"])
@@ -265,3 +265,75 @@ async def hide_post(
 ) -> Response:
     await svc.hide_post(principal, topic_id, post_id, body.hidden)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- workshop activities and assignments --------------------------------------------------------------
+class SegmentIn(BaseModel):
+    kind: Literal["article", "documents", "video", "resources", "discussion", "evaluation"]
+    title: str = Field(min_length=1, max_length=200)
+    required: bool = True
+
+
+class WorkshopActivityIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    type: Literal["online_research", "observation", "seminar", "lesson_design"] = "online_research"
+    description: str = Field(default="", max_length=20000)
+    starts_ms: int = Field(ge=0, le=4_102_444_800_000)
+    ends_ms: int = Field(ge=0, le=4_102_444_800_000)
+    segments: list[SegmentIn] = Field(min_length=1, max_length=20)
+
+
+class AssignmentIn(BaseModel):
+    text: str = Field(min_length=1, max_length=50000)
+
+
+class RecommendIn(BaseModel):
+    ce_number: str = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z]+$")
+
+
+class SummaryIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20000)
+
+
+@router.post("/workshops/{workshop_id}/activities", status_code=status.HTTP_201_CREATED)
+async def create_workshop_activity(
+    workshop_id: Id, body: WorkshopActivityIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> dict[str, Any]:
+    doc = await svc.create(principal, workshop_id, {**body.model_dump(), "mode": "online"})
+    return {k: v for k, v in _out(doc).items() if k not in ("outbox", "_id")}
+
+
+@router.get("/workshops/{workshop_id}/activities")
+async def list_workshop_activities(
+    workshop_id: Id, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> list[dict[str, Any]]:
+    return [{k: v for k, v in _out(d).items() if k != "_id"} for d in await svc.listing(principal, workshop_id)]
+
+
+@router.post("/workshops/{workshop_id}/activities/{activity_id}/parts/{part}", status_code=status.HTTP_201_CREATED)
+async def do_workshop_activity_part(
+    workshop_id: Id, activity_id: Id, part: Id, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> dict[str, Any]:
+    return await svc.do_part(principal, workshop_id, activity_id, part)
+
+
+@router.post("/workshops/{workshop_id}/activities/{activity_id}/assignments", status_code=status.HTTP_201_CREATED)
+async def hand_in_assignment(
+    workshop_id: Id, activity_id: Id, body: AssignmentIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> dict[str, Any]:
+    return await svc.hand_in(principal, workshop_id, activity_id, body.text)
+
+
+@router.post("/workshops/{workshop_id}/activities/{activity_id}/recommendations", status_code=status.HTTP_201_CREATED)
+async def recommend_assignment(
+    workshop_id: Id, activity_id: Id, body: RecommendIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> dict[str, Any]:
+    return await svc.recommend(principal, workshop_id, activity_id, body.ce_number)
+
+
+@router.put("/workshops/{workshop_id}/activities/{activity_id}/summary")
+async def organise_workshop_activity(
+    workshop_id: Id, activity_id: Id, body: SummaryIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> dict[str, Any]:
+    doc = await svc.organise(principal, workshop_id, activity_id, body.text)
+    return {"id": doc["_id"], "organised": True, "participants": doc["participants"], "outputs": doc["outputs"]}
