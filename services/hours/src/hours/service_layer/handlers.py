@@ -77,6 +77,7 @@ def register_handlers(
                 reference=event.reference,
                 source=f"studio:{event.fact_id}",
                 occurred_at=envelope.occurred_at,
+                about={"title": event.title, "workshop_id": event.workshop_id, "workshop_name": event.workshop_name},
             )
         except InvalidInput as exc:
             logger.warning("points fact %s ignored: %s", event.fact_id, exc.detail)

@@ -103,7 +103,15 @@ class PointsBank:
         return await self.accounts.find_one({"_id": account_id}, projection or LIGHT) or {}
 
     async def award(
-        self, *, ce_number: str, year: int, rule: str, reference: str, source: str, occurred_at: datetime | None = None
+        self,
+        *,
+        ce_number: str,
+        year: int,
+        rule: str,
+        reference: str,
+        source: str,
+        occurred_at: datetime | None = None,
+        about: Doc | None = None,
     ) -> Doc | None:
         """Record one points fact; one award per (teacher, year, rule, reference). Returns the fact, or None
         when it was recorded before."""
@@ -129,6 +137,7 @@ class PointsBank:
                 "capped": result.requested - points,
                 "reason": reason,
                 "at": occurred_at or self.clock.now(),
+                "about": about,
             }
             event = PointsAwarded(
                 ce_number=ce_number,
@@ -440,6 +449,7 @@ class BatchAwards:
                         "points": points,
                         "reason": reason,
                         "at": fact.get("occurred_at") or now,
+                        "about": fact.get("about"),
                     }
                 )
                 inc[f"by_rule.{fact['rule']}"] = inc.get(f"by_rule.{fact['rule']}", 0) + points
@@ -482,6 +492,7 @@ class BatchAwards:
                             reference=fact["reference"],
                             source=fact["source"],
                             occurred_at=fact.get("occurred_at"),
+                            about=fact.get("about"),
                         )
                         redo += 1
                     except InvalidInput:
