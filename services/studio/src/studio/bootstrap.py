@@ -9,11 +9,13 @@ from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
 from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
+from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
 from studio.service_layer.activities import ActivityService
+from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.settings import Settings
@@ -28,6 +30,7 @@ class Container:
     studios: StudioService
     recruitment: RecruitmentService
     activities: ActivityService
+    bulletins: BulletinService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -65,5 +68,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         studios=studio_service,
         recruitment=RecruitmentService(recruitments, applications, studios, directory, clock),
         activities=activities,
+        bulletins=BulletinService(studio_service, BulletinRepository(infra.db), clock),
         clock=clock,
     )
