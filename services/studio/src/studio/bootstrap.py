@@ -9,12 +9,14 @@ from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
 from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
+from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.community import BlobStore, PostRepository, ResourceRepository, TopicRepository, WorkshopRepository
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
 from studio.service_layer.activities import ActivityService
+from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService, Limits
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
@@ -33,6 +35,7 @@ class Container:
     activities: ActivityService
     community: CommunityService
     workshop_activities: WorkshopActivityService
+    bulletins: BulletinService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -81,5 +84,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         activities=activities,
         community=community,
         workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
+        bulletins=BulletinService(studio_service, BulletinRepository(infra.db), clock),
         clock=clock,
     )

@@ -48,7 +48,7 @@ class World:
             studio_type=studio_type,
             host_ce_number=host,
             cycle_start_year=2026,
-            cycle_years=3,
+            cycle_years=kw.pop("cycle_years", 3),
             stage="小学",
             subject="语文",
             **kw,

@@ -12,6 +12,7 @@ APPLICATIONS = "applications"  # one per teacher and recruitment; an admitted on
 STAGES = "stages"
 ACTIVITIES = "activities"
 PARTS = "participation"  # one document per (activity, participant, part done); check-ins are part "checkin"
+BULLETINS = "bulletins"
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
 
 OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES, *community.OUTBOX_COLLECTIONS)
@@ -32,3 +33,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[ACTIVITIES].create_index([("studio_id", 1), ("status", 1)], name="studio_status")
     await db[PARTS].create_index([("activity_id", 1), ("part", 1)], name="activity_part")
     await community.ensure_indexes(db)
+    await db[BULLETINS].create_index([("studio_id", 1), ("kind", 1)], name="studio_kind")
+    # The regulation and each year's annual plan are one per studio.
+    await db[BULLETINS].create_index("slot", name="one_per_slot", unique=True, sparse=True)

@@ -30,6 +30,10 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_participant": (403, "只有工作室成员可以参加该活动"),
     "already_checked_in": (409, "已签到，无需重复签到"),
     "summary_exists": (409, "活动小结已提交"),
+    "invalid_bulletin": (422, "公告简报内容有误"),
+    "bulletin_limit": (409, "该类公告简报已达数量上限"),
+    "bulletin_not_found": (404, "公告简报不存在"),
+    "bulletin_fixed": (409, "已发布的章程或规划、计划不能修改或删除"),
 }
 
 

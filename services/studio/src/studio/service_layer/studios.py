@@ -96,6 +96,7 @@ class StudioService:
             "members": 0,
             "students": 0,
             "student_cap": new.student_cap,
+            "annual_plans": 0,
             "has_assistants": has_assistants(new.studio_type),
             "created_at": self.clock.now(),
         }

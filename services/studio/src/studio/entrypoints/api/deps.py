@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from studio.bootstrap import Container
 from studio.service_layer.activities import ActivityService
+from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
@@ -55,3 +56,10 @@ async def get_workshop_activities(container: ContainerDep) -> WorkshopActivitySe
 
 
 WorkshopActivitiesDep = Annotated[WorkshopActivityService, Depends(get_workshop_activities)]
+
+
+async def get_bulletins(container: ContainerDep) -> BulletinService:
+    return container.bulletins
+
+
+BulletinsDep = Annotated[BulletinService, Depends(get_bulletins)]
