@@ -11,11 +11,13 @@ from jijiao_kit.runtime import Infrastructure
 from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
 from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.directory import TeacherDirectory
+from studio.adapters.evaluations import EvaluationRepository
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
+from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.settings import Settings
@@ -31,6 +33,7 @@ class Container:
     recruitment: RecruitmentService
     activities: ActivityService
     bulletins: BulletinService
+    evaluations: EvaluationService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -45,11 +48,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     studio_service = StudioService(studios, directory, clock, applications, recruitments)
     activity_repo = ActivityRepository(infra.db)
     tokens = CheckinTokens(load_or_create_key(settings.checkin_key_path()), settings.checkin_ttl_seconds)
+    parts = ParticipationRepository(infra.db)
     activities = ActivityService(
         studio_service,
         StageRepository(infra.db),
         activity_repo,
-        ParticipationRepository(infra.db),
+        parts,
         applications,
         tokens,
         clock,
@@ -69,5 +73,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         recruitment=RecruitmentService(recruitments, applications, studios, directory, clock),
         activities=activities,
         bulletins=BulletinService(studio_service, BulletinRepository(infra.db), clock),
+        evaluations=EvaluationService(
+            studio_service, EvaluationRepository(infra.db), applications, activity_repo, parts, clock
+        ),
         clock=clock,
     )

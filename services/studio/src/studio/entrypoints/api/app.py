@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from jijiao_kit.service import service_api
 from studio.adapters import mongo
 from studio.bootstrap import Container, build
-from studio.entrypoints.api.routers import activities, bulletins, directory, recruitments, studios
+from studio.entrypoints.api.routers import activities, bulletins, directory, evaluations, recruitments, studios
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -18,7 +18,14 @@ def create_app(container: Container | None = None) -> FastAPI:
         verifier=container.verifier,
         title="jijiao studio",
         description="Research studios (名师工作室): applications, stages, activities, members, evaluations.",
-        routers=[directory.router, studios.router, recruitments.router, activities.router, bulletins.router],
+        routers=[
+            directory.router,
+            studios.router,
+            recruitments.router,
+            activities.router,
+            bulletins.router,
+            evaluations.router,
+        ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
 
