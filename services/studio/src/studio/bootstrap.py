@@ -12,12 +12,14 @@ from studio.adapters.activities import ActivityRepository, ParticipationReposito
 from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.community import BlobStore, PostRepository, ResourceRepository, TopicRepository, WorkshopRepository
 from studio.adapters.directory import TeacherDirectory
+from studio.adapters.evaluations import EvaluationRepository
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService, Limits
+from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.service_layer.workshop_activities import WorkshopActivityService
@@ -36,6 +38,7 @@ class Container:
     community: CommunityService
     workshop_activities: WorkshopActivityService
     bulletins: BulletinService
+    evaluations: EvaluationService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -50,11 +53,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     studio_service = StudioService(studios, directory, clock, applications, recruitments)
     activity_repo = ActivityRepository(infra.db)
     tokens = CheckinTokens(load_or_create_key(settings.checkin_key_path()), settings.checkin_ttl_seconds)
+    parts = ParticipationRepository(infra.db)
     activities = ActivityService(
         studio_service,
         StageRepository(infra.db),
         activity_repo,
-        ParticipationRepository(infra.db),
+        parts,
         applications,
         tokens,
         clock,
@@ -85,5 +89,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         community=community,
         workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
         bulletins=BulletinService(studio_service, BulletinRepository(infra.db), clock),
+        evaluations=EvaluationService(
+            studio_service, EvaluationRepository(infra.db), applications, activity_repo, parts, clock
+        ),
         clock=clock,
     )

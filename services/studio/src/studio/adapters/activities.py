@@ -153,3 +153,12 @@ class ParticipationRepository:
 
     async def of_part(self, activity_id: str, part: str) -> list[Doc]:
         return [d async for d in self.collection.find({"activity_id": activity_id, "part": part}).sort("at_ms", 1)]
+
+
+async def checkins_of(parts: ParticipationRepository, ce_number: str, activity_ids: list[str]) -> int:
+    """How many of ``activity_ids`` the teacher checked in to."""
+    if not activity_ids:
+        return 0
+    return await parts.collection.count_documents(
+        {"activity_id": {"$in": activity_ids}, "part": "checkin", "ce_number": ce_number}
+    )

@@ -13,9 +13,11 @@ STAGES = "stages"
 ACTIVITIES = "activities"
 PARTS = "participation"  # one document per (activity, participant, part done); check-ins are part "checkin"
 BULLETINS = "bulletins"
+EVALUATIONS = "evaluations"
+EVALUATION_QUOTAS = "evaluation_quotas"  # excellent grades given per (studio, period)
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
 
-OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES, *community.OUTBOX_COLLECTIONS)
+OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES, EVALUATIONS, *community.OUTBOX_COLLECTIONS)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -36,3 +38,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[BULLETINS].create_index([("studio_id", 1), ("kind", 1)], name="studio_kind")
     # The regulation and each year's annual plan are one per studio.
     await db[BULLETINS].create_index("slot", name="one_per_slot", unique=True, sparse=True)
+    await db[EVALUATIONS].create_index([("studio_id", 1), ("period", 1)], name="studio_period")

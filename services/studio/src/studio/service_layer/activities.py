@@ -114,7 +114,14 @@ class ActivityService:
         if await self.stages.get(studio_id, body["stage_id"]) is None:
             raise problem("stage_not_found", f"Stage {body['stage_id']} not found.")
         segments = [{**seg, "id": seg.get("id") or _id()} for seg in body.get("segments") or []]
-        doc = {**body, "segments": segments, "options": body.get("options") or {}}
+        doc = {
+            "description": None,
+            "place": None,
+            "hours": None,
+            **body,
+            "segments": segments,
+            "options": body.get("options") or {},
+        }
         if errors := rules.activity_problems(doc):
             raise problem("invalid_activity", "; ".join(errors))
         doc |= {

@@ -7,7 +7,15 @@ from fastapi import FastAPI
 from jijiao_kit.service import service_api
 from studio.adapters import mongo
 from studio.bootstrap import Container, build
-from studio.entrypoints.api.routers import activities, bulletins, community, directory, recruitments, studios
+from studio.entrypoints.api.routers import (
+    activities,
+    bulletins,
+    community,
+    directory,
+    evaluations,
+    recruitments,
+    studios,
+)
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -24,6 +32,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             recruitments.router,
             activities.router,
             bulletins.router,
+            evaluations.router,
             community.router,
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),

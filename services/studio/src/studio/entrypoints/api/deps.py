@@ -10,6 +10,7 @@ from studio.bootstrap import Container
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService
+from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.service_layer.workshop_activities import WorkshopActivityService
@@ -63,3 +64,10 @@ async def get_bulletins(container: ContainerDep) -> BulletinService:
 
 
 BulletinsDep = Annotated[BulletinService, Depends(get_bulletins)]
+
+
+async def get_evaluations(container: ContainerDep) -> EvaluationService:
+    return container.evaluations
+
+
+EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]

@@ -97,7 +97,7 @@ class ActivityOut(BaseModel):
     mode: str
     type: str
     title: str
-    description: str | None
+    description: str | None = None
     starts_ms: int
     ends_ms: int
     place: str | None = None
