@@ -136,6 +136,18 @@ class System:
             check=True,
             capture_output=True,
         )
+        # The research community's demo workshop (studio waits for the teachers to reach its directory);
+        # demo data the system runs without: a failure here does not stop the start.
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "studio.entrypoints.seed_community"],
+                env=self.service_env("studio"),
+                check=False,
+                capture_output=True,
+                timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            pass
 
     def start(self, *, seed: bool = True, ready_seconds: float = 90) -> None:
         self.ensure_infrastructure()
