@@ -194,3 +194,21 @@ async def test_only_teachers_take_part(settings_env: dict[str, Any], tmp_path: P
     admin = Principal(subject="a", roles=frozenset({role}), scopes={"school_id": "s1"})
     assert await code_of(c.community.apply_workshop(admin, NewWorkshop("x", ""))) == "not_teacher"
     assert await code_of(c.community.list_topics(admin)) == "not_teacher"
+
+
+async def test_satisfaction_one_rating_per_participant_changeable(settings_env: dict[str, Any], tmp_path: Path) -> None:
+    from studio.domain.community import Satisfaction
+
+    c = await community(settings_env, tmp_path)
+    svc = c.community
+    wid = await approved_workshop(c)
+    raters = [f"80{n:02d}" for n in range(10)]
+    await asyncio.gather(*(svc.join(teacher(ce), wid) for ce in raters))
+    assert await code_of(svc.rate_satisfaction(teacher("9001"), wid, Satisfaction.VERY_GOOD)) == "not_joined"
+    await asyncio.gather(*(svc.rate_satisfaction(teacher(ce), wid, Satisfaction.GOOD) for ce in raters))
+    await asyncio.gather(*(svc.rate_satisfaction(teacher(ce), wid, Satisfaction.BAD) for ce in raters[:3]))
+    table = await svc.satisfaction(teacher("8000"), wid)
+    counts = {r["level"]: r["count"] for r in table["rows"]}
+    assert table["total"] == 10 and counts["good"] == 7 and counts["bad"] == 3 and table["fair_or_better"] == "70.00%"
+    assert (await svc.satisfaction(CENTRE))["total"] == 10
+    assert await code_of(svc.satisfaction(teacher("8000"))) == "not_moderator"

@@ -86,3 +86,19 @@ def test_rich_text_is_sanitised() -> None:
     cleaned = clean_html('<p onclick="x()">好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>')
     assert "script" not in cleaned and "onclick" not in cleaned and "javascript" not in cleaned
     assert "<p>好" in cleaned
+
+
+def test_satisfaction_distribution_as_the_seed_prints_it() -> None:
+    # 表 6 研修类课程满意度 of the 1602 term report
+    counts = {"bad": 139, "poor": 325, "fair": 3355, "good": 16772, "very_good": 31422}
+    table = c.satisfaction_distribution(counts)
+    assert table["total"] == 52013
+    assert [(r["label"], r["count"], r["percent"]) for r in table["rows"]] == [
+        ("差", 139, "0.27%"),
+        ("较差", 325, "0.62%"),
+        ("一般", 3355, "6.45%"),
+        ("较好", 16772, "32.25%"),
+        ("好", 31422, "60.41%"),
+    ]
+    assert table["fair_or_better"] == "99.11%"  # "一般以上的满意度为 99.11%"
+    assert c.satisfaction_distribution({})["fair_or_better"] == "-"

@@ -222,3 +222,44 @@ PROBLEMS.update(
         "already_recommended": (409, "该作业本次已推优"),
     }
 )
+
+
+# -- satisfaction (满意度, the term report's five-level scale, 表5/表6) ---------------------------------
+class Satisfaction(StrEnum):
+    BAD = "bad"  # 差
+    POOR = "poor"  # 较差
+    FAIR = "fair"  # 一般
+    GOOD = "good"  # 较好
+    VERY_GOOD = "very_good"  # 好
+
+
+SATISFACTION_LABELS = {
+    Satisfaction.BAD: "差",
+    Satisfaction.POOR: "较差",
+    Satisfaction.FAIR: "一般",
+    Satisfaction.GOOD: "较好",
+    Satisfaction.VERY_GOOD: "好",
+}
+
+
+def percent(part: int, whole: int) -> str:
+    """A rate as the seed prints it: two decimals and a percent sign (``0.27%``); ``-`` of nothing."""
+    if whole <= 0:
+        return "-"
+    return f"{part * 100 / whole:.2f}%"
+
+
+def satisfaction_distribution(counts: Mapping[str, int]) -> dict[str, Any]:
+    """Rows of 满意程度 / 选择人次 / 总人次 / 所占百分比 and the "一般以上" rate (fair or better)."""
+    total = sum(int(counts.get(level.value, 0)) for level in Satisfaction)
+    rows: list[dict[str, Any]] = [
+        {
+            "level": level.value,
+            "label": SATISFACTION_LABELS[level],
+            "count": int(counts.get(level.value, 0)),
+            "percent": percent(int(counts.get(level.value, 0)), total),
+        }
+        for level in Satisfaction
+    ]
+    fair_or_better = sum(r["count"] for r in rows if r["level"] in ("fair", "good", "very_good"))
+    return {"total": total, "rows": rows, "fair_or_better": percent(fair_or_better, total)}

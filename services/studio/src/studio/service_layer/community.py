@@ -263,6 +263,41 @@ class CommunityService:
 
         return await self._change_workshop(principal, workshop_id, change)
 
+    async def rate_satisfaction(self, principal: Principal, workshop_id: str, level: rules.Satisfaction) -> Doc:
+        """A participant rates the workshop on the five-level scale: one rating each, changeable; the
+        per-level counts move in the same compare-and-set as the rating."""
+        ce = teacher_ce(principal)
+
+        def change(doc: Doc) -> tuple[Doc, list[Fact], Doc]:
+            if ce == doc["host_ce_number"] or ce not in (doc.get("participants") or {}):
+                raise problem("not_joined", "Participants of the workshop rate it.")
+            previous = (doc.get("satisfaction") or {}).get(ce)
+            inc: Doc = {f"satisfaction_counts.{level.value}": 1}
+            if previous is not None:
+                inc[f"satisfaction_counts.{previous}"] = inc.get(f"satisfaction_counts.{previous}", 0) - 1
+            return {"$set": {f"satisfaction.{ce}": level.value}, "$inc": inc}, [], doc
+
+        await self._change_workshop(principal, workshop_id, change)
+        doc = await self._load_workshop(principal, workshop_id)
+        return {
+            "workshop_id": workshop_id,
+            "my_level": level.value,
+            **rules.satisfaction_distribution(doc.get("satisfaction_counts") or {}),
+        }
+
+    async def satisfaction(self, principal: Principal, workshop_id: str | None = None) -> Doc:
+        """The satisfaction distribution of one workshop, or (the centre) of every approved workshop."""
+        if workshop_id:
+            doc = await self._load_workshop(principal, workshop_id)
+            return rules.satisfaction_distribution(doc.get("satisfaction_counts") or {})
+        if not is_centre(principal):
+            raise problem("not_moderator", "The centre sees the community's statistics.")
+        totals: dict[str, int] = {}
+        for doc in await self.workshops.listing({"status": WorkshopStatus.APPROVED.value}, limit=100_000):
+            for level, count in (doc.get("satisfaction_counts") or {}).items():
+                totals[level] = totals.get(level, 0) + int(count)
+        return rules.satisfaction_distribution(totals)
+
     async def hide_workshop(self, principal: Principal, workshop_id: str, hidden: bool) -> Doc:
         if not is_centre(principal):
             raise problem("workshop_not_found", f"Workshop {workshop_id} not found.")

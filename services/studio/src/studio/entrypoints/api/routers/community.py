@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
 from jijiao_kit.http import content_disposition
-from studio.domain.community import PostKind
+from studio.domain.community import PostKind, Satisfaction
 from studio.entrypoints.api.deps import CommunityDep, ContainerDep, WorkshopActivitiesDep
 from studio.service_layer.community import NewWorkshop
 
@@ -337,3 +337,26 @@ async def organise_workshop_activity(
 ) -> dict[str, Any]:
     doc = await svc.organise(principal, workshop_id, activity_id, body.text)
     return {"id": doc["_id"], "organised": True, "participants": doc["participants"], "outputs": doc["outputs"]}
+
+
+# -- satisfaction (满意度) ------------------------------------------------------------------------------
+class SatisfactionIn(BaseModel):
+    level: Satisfaction = Field(description="差 bad / 较差 poor / 一般 fair / 较好 good / 好 very_good")
+
+
+@router.put("/workshops/{workshop_id}/satisfaction/me")
+async def rate_workshop_satisfaction(
+    workshop_id: Id, body: SatisfactionIn, principal: CurrentPrincipal, svc: CommunityDep
+) -> dict[str, Any]:
+    return await svc.rate_satisfaction(principal, workshop_id, body.level)
+
+
+@router.get("/workshops/{workshop_id}/satisfaction")
+async def workshop_satisfaction(workshop_id: Id, principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    return await svc.satisfaction(principal, workshop_id)
+
+
+@router.get("/statistics/satisfaction")
+async def community_satisfaction(principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
+    """表6 研修类课程满意度 over every approved workshop (the centre)."""
+    return await svc.satisfaction(principal)
