@@ -10,7 +10,14 @@ from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
 from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
 from studio.adapters.bulletins import BulletinRepository
-from studio.adapters.community import BlobStore, PostRepository, ResourceRepository, TopicRepository, WorkshopRepository
+from studio.adapters.community import (
+    BlobStore,
+    CommunityStatsReader,
+    PostRepository,
+    ResourceRepository,
+    TopicRepository,
+    WorkshopRepository,
+)
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.evaluations import EvaluationRepository
 from studio.adapters.qr import CheckinTokens, load_or_create_key
@@ -77,6 +84,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         BlobStore(settings.community_files_dir),
         clock,
         Limits(settings.max_document_bytes, settings.max_video_bytes),
+        CommunityStatsReader(infra.db),
     )
     return Container(
         settings=settings,

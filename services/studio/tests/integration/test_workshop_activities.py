@@ -87,3 +87,36 @@ async def test_ten_participants_or_no_outputs_earn_no_participation(
     await acts.organise(teacher("9001"), wid, few["_id"], "小结")
     await acts.organise(teacher("9001"), wid, no_output["_id"], "小结")
     assert await facts(c, "activity_participation") == []
+
+
+async def test_statistics_by_subject(settings_env: dict[str, Any], tmp_path: Path) -> None:
+    from community_support import PDF
+
+    c = await community(settings_env, tmp_path)
+    svc, acts = c.community, c.workshop_activities
+    wid = await approved_workshop(c)  # 语文
+    members = ["1000", "1001", "1002", "1003"]
+    for ce in members:
+        await svc.join(teacher(ce), wid)
+    act = await acts.create(teacher("9001"), wid, activity())
+    for ce in members[:2]:
+        await acts.hand_in(teacher(ce), wid, act["_id"], "作业")
+    await acts.recommend(teacher("9001"), wid, act["_id"], "1000")
+    await acts.recommend(teacher("9001"), wid, act["_id"], "1000")  # one assignment recommended twice: one excellent
+    await svc.share(teacher("1000"), title="r", description="", filename="a.pdf", data=PDF, workshop_id=wid)
+    await svc.create_topic(teacher("1001"), "坊内", "", wid)
+    await svc.create_topic(teacher("5000"), "坊外", "")
+    rows = await svc.statistics(CENTRE)
+    assert rows[0] == {
+        "subject": "语文",
+        "workshops": 1,
+        "participants": 5,
+        "resources": 1,
+        "topics": 1,
+        "submitted": 2,
+        "recommended": 1,
+        "submission_rate": "40.00%",
+        "excellent_rate": "50.00%",
+    }
+    assert rows[1]["subject"] == "其他" and rows[1]["topics"] == 1
+    assert await code_of(svc.statistics(teacher("1000"))) == "not_moderator"

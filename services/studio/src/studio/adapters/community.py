@@ -219,3 +219,30 @@ class BlobStore:
     def read(self, fingerprint: str) -> bytes | None:
         path = self.path(fingerprint)
         return path.read_bytes() if path.exists() else None
+
+
+class CommunityStatsReader:
+    """Counts for the term report, grouped in the store where it can (``$group`` on one field)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.db = db
+
+    async def workshops(self) -> list[Doc]:
+        query = {"status": "approved", "hidden": False}
+        projection = {"_id": 1, "subject": 1, "participant_count": 1}
+        return [d async for d in self.db[WORKSHOPS].find(query, projection)]
+
+    async def per_workshop(self, collection: str) -> dict[str | None, int]:
+        """Visible documents of ``collection`` (resources, topics) per workshop id (None: outside any)."""
+        pipeline: list[Doc] = [{"$match": {"hidden": False}}, {"$group": {"_id": "$workshop_id", "n": {"$sum": 1}}}]
+        return {d["_id"]: int(d["n"]) async for d in await self.db[collection].aggregate(pipeline)}
+
+    async def assignments(self, activities: str, parts: str) -> list[Doc]:
+        """Per workshop activity: its workshop, assignments handed in and distinct ones recommended."""
+        out = []
+        query = {"owner_kind": "workshop"}
+        async for act in self.db[activities].find(query, {"_id": 1, "studio_id": 1, "recommendations": 1}):
+            submitted = await self.db[parts].count_documents({"activity_id": act["_id"], "part": "assignment"})
+            recommended = {r["assignment_id"] for r in (act.get("recommendations") or {}).values()}
+            out.append({"workshop_id": act["studio_id"], "submitted": submitted, "recommended": len(recommended)})
+        return out

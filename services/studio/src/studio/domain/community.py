@@ -263,3 +263,49 @@ def satisfaction_distribution(counts: Mapping[str, int]) -> dict[str, Any]:
     ]
     fair_or_better = sum(r["count"] for r in rows if r["level"] in ("fair", "good", "very_good"))
     return {"total": total, "rows": rows, "fair_or_better": percent(fair_or_better, total)}
+
+
+def subject_rows(
+    workshops: Sequence[Mapping[str, Any]],
+    resources: Mapping[str | None, int],
+    topics: Mapping[str | None, int],
+    assignments: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The community by subject (学科): workshops, participants, resources, topics, assignments submitted and
+    recommended, submission rate = submitted / participants, excellent rate = recommended / submitted
+    (表12, 表13). Content outside any workshop counts under 其他."""
+    other = "其他"
+    subject_of = {w["_id"]: (w.get("subject") or other) for w in workshops}
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(subject: str) -> dict[str, Any]:
+        return rows.setdefault(
+            subject,
+            {
+                "subject": subject,
+                "workshops": 0,
+                "participants": 0,
+                "resources": 0,
+                "topics": 0,
+                "submitted": 0,
+                "recommended": 0,
+            },
+        )
+
+    for w in workshops:
+        r = row(subject_of[w["_id"]])
+        r["workshops"] += 1
+        r["participants"] += int(w.get("participant_count", 0))
+    for key, counts in (("resources", resources), ("topics", topics)):
+        for wid, n in counts.items():
+            row(subject_of.get(wid, other) if wid else other)[key] += n
+    for a in assignments:
+        if a["workshop_id"] in subject_of:
+            r = row(subject_of[a["workshop_id"]])
+            r["submitted"] += int(a["submitted"])
+            r["recommended"] += int(a["recommended"])
+    out = sorted(rows.values(), key=lambda r: (r["subject"] == other, r["subject"]))
+    for r in out:
+        r["submission_rate"] = percent(r["submitted"], r["participants"])
+        r["excellent_rate"] = percent(r["recommended"], r["submitted"])
+    return out

@@ -23,8 +23,18 @@ from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import epoch_ms
-from studio.adapters.community import BlobStore, PostRepository, ResourceRepository, TopicRepository, WorkshopRepository
+from studio.adapters.community import (
+    RESOURCES,
+    TOPICS,
+    BlobStore,
+    CommunityStatsReader,
+    PostRepository,
+    ResourceRepository,
+    TopicRepository,
+    WorkshopRepository,
+)
 from studio.adapters.community_files import check_shared_file, clean_html
+from studio.adapters.mongo import ACTIVITIES, PARTS
 from studio.domain import community as rules
 from studio.domain.community import PROBLEMS, Fact, PostKind, WorkshopStatus
 
@@ -75,6 +85,7 @@ class CommunityService:
         blobs: BlobStore,
         clock: Clock,
         limits: Limits | None = None,
+        stats: CommunityStatsReader | None = None,
     ) -> None:
         self.workshops = workshops
         self.resources = resources
@@ -83,6 +94,7 @@ class CommunityService:
         self.blobs = blobs
         self.clock = clock
         self.limits = limits or Limits()
+        self.stats = stats
 
     def _now(self) -> int:
         return epoch_ms(self.clock.now())
@@ -297,6 +309,17 @@ class CommunityService:
             for level, count in (doc.get("satisfaction_counts") or {}).items():
                 totals[level] = totals.get(level, 0) + int(count)
         return rules.satisfaction_distribution(totals)
+
+    async def statistics(self, principal: Principal) -> list[Doc]:
+        """The community by subject for the term report (the centre)."""
+        if not is_centre(principal) or self.stats is None:
+            raise problem("not_moderator", "The centre sees the community's statistics.")
+        return rules.subject_rows(
+            await self.stats.workshops(),
+            await self.stats.per_workshop(RESOURCES),
+            await self.stats.per_workshop(TOPICS),
+            await self.stats.assignments(ACTIVITIES, PARTS),
+        )
 
     async def hide_workshop(self, principal: Principal, workshop_id: str, hidden: bool) -> Doc:
         if not is_centre(principal):

@@ -360,3 +360,10 @@ async def workshop_satisfaction(workshop_id: Id, principal: CurrentPrincipal, sv
 async def community_satisfaction(principal: CurrentPrincipal, svc: CommunityDep) -> dict[str, Any]:
     """表6 研修类课程满意度 over every approved workshop (the centre)."""
     return await svc.satisfaction(principal)
+
+
+@router.get("/statistics/subjects")
+async def community_by_subject(principal: CurrentPrincipal, svc: CommunityDep) -> list[dict[str, Any]]:
+    """Per subject: workshops, participants, resources, topics, assignments submitted / recommended and
+    their rates (the centre)."""
+    return await svc.statistics(principal)
