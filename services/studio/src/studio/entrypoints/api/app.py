@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from jijiao_kit.service import service_api
 from studio.adapters import mongo
 from studio.bootstrap import Container, build
-from studio.entrypoints.api.routers import activities, bulletins, directory, evaluations, recruitments, studios
+from studio.entrypoints.api.routers import activities, bulletins, content, directory, evaluations, recruitments, studios
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -25,6 +25,8 @@ def create_app(container: Container | None = None) -> FastAPI:
             activities.router,
             bulletins.router,
             evaluations.router,
+            content.router,
+            content.indicators_router,
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
