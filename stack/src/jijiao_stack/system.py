@@ -130,12 +130,13 @@ class System:
         wait_ready(self.urls, seconds, self.group)
 
     def seed_demo(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "enrollment.entrypoints.seed_demo"],
-            env=self.service_env("enrollment"),
-            check=True,
-            capture_output=True,
-        )
+        for service in ("enrollment", "studio"):  # studio: a studio with members and activities
+            subprocess.run(
+                [sys.executable, "-m", f"{service}.entrypoints.seed_demo"],
+                env=self.service_env(service),
+                check=True,
+                capture_output=True,
+            )
 
     def start(self, *, seed: bool = True, ready_seconds: float = 90) -> None:
         self.ensure_infrastructure()
