@@ -130,12 +130,13 @@ class System:
         wait_ready(self.urls, seconds, self.group)
 
     def seed_demo(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "enrollment.entrypoints.seed_demo"],
-            env=self.service_env("enrollment"),
-            check=True,
-            capture_output=True,
-        )
+        for service in ("enrollment", "studio"):  # studio: a studio with members and activities
+            subprocess.run(
+                [sys.executable, "-m", f"{service}.entrypoints.seed_demo"],
+                env=self.service_env(service),
+                check=True,
+                capture_output=True,
+            )
         # The research community's demo workshop (studio waits for the teachers to reach its directory);
         # demo data the system runs without: a failure here does not stop the start.
         try:

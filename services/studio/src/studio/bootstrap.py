@@ -13,19 +13,22 @@ from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.community import (
     BlobStore,
     CommunityStatsReader,
-    PostRepository,
     ResourceRepository,
+    TopicPostRepository,
     TopicRepository,
     WorkshopRepository,
 )
+from studio.adapters.content import FileRepository, FundsRepository, IndicatorRepository, PostRepository
 from studio.adapters.directory import TeacherDirectory
 from studio.adapters.evaluations import EvaluationRepository
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
 from studio.adapters.studios import StudioRepository
+from studio.adapters.uploads import FileStore
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService, Limits
+from studio.service_layer.content import ContentService
 from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
@@ -46,6 +49,7 @@ class Container:
     workshop_activities: WorkshopActivityService
     bulletins: BulletinService
     evaluations: EvaluationService
+    content: ContentService
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -76,11 +80,27 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         return {"published_activities": await activity_repo.count({"studio_id": studio["_id"], "status": "published"})}
 
     studio_service.count_hooks.append(activity_counts)
+    bulletin_repo = BulletinRepository(infra.db)
+    evaluation_repo = EvaluationRepository(infra.db)
+    content = ContentService(
+        studio_service,
+        FileRepository(infra.db),
+        FileStore(settings.files_dir),
+        PostRepository(infra.db),
+        FundsRepository(infra.db),
+        IndicatorRepository(infra.db),
+        activity_repo,
+        bulletin_repo,
+        evaluation_repo,
+        applications,
+        clock,
+    )
+    studio_service.count_hooks.append(content.unfinished_count)
     community = CommunityService(
         WorkshopRepository(infra.db),
         ResourceRepository(infra.db),
         TopicRepository(infra.db),
-        PostRepository(infra.db),
+        TopicPostRepository(infra.db),
         BlobStore(settings.community_files_dir),
         clock,
         Limits(settings.max_document_bytes, settings.max_video_bytes),
@@ -96,9 +116,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         activities=activities,
         community=community,
         workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
-        bulletins=BulletinService(studio_service, BulletinRepository(infra.db), clock),
-        evaluations=EvaluationService(
-            studio_service, EvaluationRepository(infra.db), applications, activity_repo, parts, clock
-        ),
+        content=content,
+        bulletins=BulletinService(studio_service, bulletin_repo, clock),
+        evaluations=EvaluationService(studio_service, evaluation_repo, applications, activity_repo, parts, clock),
         clock=clock,
     )

@@ -14,6 +14,9 @@ class Settings(ServiceSettings):
     checkin_ttl_seconds: int = 900
     #: Key that signs check-in tokens; created once in ``keys_dir`` when absent.
     checkin_key_file: Path | None = None
+    #: Where uploaded files are kept (by content hash) and the largest accepted file.
+    files_dir: Path = Path("var/studio-files")
+    max_upload_bytes: int = 20 * 1024 * 1024
 
     #: Where the research community's shared files are kept (one copy per content fingerprint).
     community_files_dir: Path = Path("var/studio/community")

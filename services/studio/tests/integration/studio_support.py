@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from jijiao_kit.auth import Principal
@@ -78,7 +79,10 @@ async def open_recruitment(container: Container, start: datetime = T0) -> str:
 
 async def world(settings_env: dict[str, Any]) -> World:
     clock = FixedClock(T0)
-    container = build(Settings(**settings_env), clock=clock)
+    import tempfile
+
+    files = Path(tempfile.mkdtemp(prefix="studio-files-"))
+    container = build(Settings(**settings_env, files_dir=files, max_upload_bytes=200_000), clock=clock)
     from studio.adapters import mongo
 
     await mongo.ensure_indexes(container.infra.db)

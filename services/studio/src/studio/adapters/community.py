@@ -173,7 +173,7 @@ class TopicRepository:
         return result.matched_count == 1
 
 
-class PostRepository:
+class TopicPostRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[POSTS]
 

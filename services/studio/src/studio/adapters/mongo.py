@@ -13,6 +13,10 @@ STAGES = "stages"
 ACTIVITIES = "activities"
 PARTS = "participation"  # one document per (activity, participant, part done); check-ins are part "checkin"
 BULLETINS = "bulletins"
+FILES = "files"
+POSTS = "posts"  # resources, articles, achievements
+FUNDS = "funds"  # one per studio and year
+INDICATORS = "indicators"
 EVALUATIONS = "evaluations"
 EVALUATION_QUOTAS = "evaluation_quotas"  # excellent grades given per (studio, period)
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
@@ -39,3 +43,5 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # The regulation and each year's annual plan are one per studio.
     await db[BULLETINS].create_index("slot", name="one_per_slot", unique=True, sparse=True)
     await db[EVALUATIONS].create_index([("studio_id", 1), ("period", 1)], name="studio_period")
+    await db[FILES].create_index("studio_id", name="studio")
+    await db[POSTS].create_index([("studio_id", 1), ("kind", 1), ("status", 1)], name="studio_kind_status")

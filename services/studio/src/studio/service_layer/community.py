@@ -28,8 +28,8 @@ from studio.adapters.community import (
     TOPICS,
     BlobStore,
     CommunityStatsReader,
-    PostRepository,
     ResourceRepository,
+    TopicPostRepository,
     TopicRepository,
     WorkshopRepository,
 )
@@ -81,7 +81,7 @@ class CommunityService:
         workshops: WorkshopRepository,
         resources: ResourceRepository,
         topics: TopicRepository,
-        posts: PostRepository,
+        posts: TopicPostRepository,
         blobs: BlobStore,
         clock: Clock,
         limits: Limits | None = None,

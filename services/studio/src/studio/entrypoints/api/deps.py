@@ -10,6 +10,7 @@ from studio.bootstrap import Container
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService
+from studio.service_layer.content import ContentService
 from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
@@ -71,3 +72,10 @@ async def get_evaluations(container: ContainerDep) -> EvaluationService:
 
 
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
+
+
+async def get_content(container: ContainerDep) -> ContentService:
+    return container.content
+
+
+ContentDep = Annotated[ContentService, Depends(get_content)]
