@@ -72,7 +72,7 @@ async def test_shared_resources_earn_points_that_redeem_into_hours(running_syste
         )
     assert [r.status_code for r in shared] == [201] * 5, shared[0].text
     assert all(r.json()["earns"] for r in shared) and again.json()["earns"] is False
-    assert fake.status_code == 422 and fake.json()["code"] == "file_type_not_allowed"
+    assert fake.status_code == 415 and fake.json()["code"] == "upload_type"
 
     async def points() -> dict[str, Any] | None:
         async with system.client("hours", teacher) as client:

@@ -103,7 +103,7 @@ async def test_the_same_file_shared_by_twenty_teachers_at_once_earns_once(
     assert len(await facts(c, "shared_resource")) == 2
     assert (
         await code_of(svc.share(teacher("2000"), title="x", description="", filename="x.pdf", data=b"<html>%PDF-"))
-        == "file_type_not_allowed"
+        == "upload_type"
     )
     _, data = await svc.download(teacher("3000"), other["_id"])
     assert data == pdf(2)

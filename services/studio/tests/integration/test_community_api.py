@@ -32,8 +32,8 @@ async def test_share_rate_discuss_over_http(settings_env: dict[str, Any], tmp_pa
             files={"file": ("evil.pdf", b"<script>alert(1)</script>", "application/pdf")},
             headers=owner,
         )
-        assert wrong.status_code == 422 and wrong.headers["content-type"].startswith("application/problem+json")
-        assert wrong.json()["code"] == "file_type_not_allowed"
+        assert wrong.status_code == 415 and wrong.headers["content-type"].startswith("application/problem+json")
+        assert wrong.json()["code"] == "upload_type"
         rated = await client.put(f"/v1/community/resources/{rid}/ratings/me", json={"stars": 4}, headers=rater)
         assert rated.status_code == 200 and rated.json()["average_stars"] == 4 and rated.json()["my_rating"] == 4
         bad = await client.put(f"/v1/community/resources/{rid}/ratings/me", json={"stars": 9}, headers=rater)

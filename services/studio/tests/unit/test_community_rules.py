@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from studio.adapters.community_files import check_shared_file, clean_html, sniff
+from studio.adapters.community_files import check_shared_file, clean_html
 from studio.domain import community as c
 from studio.domain.community import Fact, PostKind, Rule
 
@@ -69,15 +69,22 @@ def test_points_year_is_chinas() -> None:
 
 def test_shared_files_are_checked_by_content() -> None:
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    assert sniff(pdf, "x.exe") == ("document", "pdf", "application/pdf")
-    assert sniff(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20, "v.bin")[0] == "video"  # type: ignore[index]
-    assert sniff(b"<html><script>", "x.pdf") is None
-    assert sniff(b"%PDF-1.4 <html>", "x.pdf") is None  # no end of file marker
-    for bad, code in ((b"", "empty_file"), (b"MZ\x90", "file_type_not_allowed"), (pdf * 100, "file_too_large")):
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20
+    checked = check_shared_file(pdf, "教案.pdf", max_document_bytes=1000, max_video_bytes=10)
+    assert (checked.kind, checked.extension, checked.media_type) == ("document", "pdf", "application/pdf")
+    assert check_shared_file(mp4, "课堂.mp4", max_document_bytes=10, max_video_bytes=1000).kind == "video"
+    cases = [
+        (b"", "f.pdf", "upload_type"),
+        (b"<html><script>", "x.pdf", "upload_type"),  # the name says pdf, the content does not
+        (pdf, "x.mp4", "upload_type"),
+        (b"MZ\x90\x00", "x.exe", "upload_type"),
+        (pdf * 100, "f.pdf", "upload_too_large"),
+    ]
+    for data, name, code in cases:
         try:
-            check_shared_file(bad, "f.pdf", max_document_bytes=1000, max_video_bytes=10)
+            check_shared_file(data, name, max_document_bytes=1000, max_video_bytes=10)
         except Exception as exc:
-            assert getattr(exc, "code", None) == code
+            assert getattr(exc, "code", None) == code, (name, exc)
         else:
             raise AssertionError(code)
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.errors import InvalidInput
 from jijiao_kit.http import content_disposition
 from studio.domain.community import PostKind, Satisfaction
+from studio.domain.problems import problem
 from studio.entrypoints.api.deps import CommunityDep, ContainerDep, WorkshopActivitiesDep
 from studio.service_layer.community import NewWorkshop
 
@@ -186,7 +186,7 @@ async def share_resource(
     limit = max(c.settings.max_document_bytes, c.settings.max_video_bytes)
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise InvalidInput(f"{file.filename} is too large.", code="file_too_large", title="文件过大")
+        raise problem("upload_too_large", f"{file.filename} is larger than {limit} bytes.")
     doc = await svc.share(
         principal,
         title=title,
