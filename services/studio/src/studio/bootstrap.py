@@ -8,7 +8,12 @@ from typing import Any
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.runtime import Infrastructure
-from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
+from studio.adapters.activities import (
+    ActivityRepository,
+    ParticipationRepository,
+    StageRepository,
+    SubmissionRepository,
+)
 from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.community import (
     BlobStore,
@@ -65,6 +70,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     activity_repo = ActivityRepository(infra.db)
     tokens = CheckinTokens(load_or_create_key(settings.checkin_key_path()), settings.checkin_ttl_seconds)
     parts = ParticipationRepository(infra.db)
+    file_repo = FileRepository(infra.db)
     activities = ActivityService(
         studio_service,
         StageRepository(infra.db),
@@ -74,6 +80,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         tokens,
         clock,
         settings.public_base_url,
+        files=file_repo,
+        submissions=SubmissionRepository(infra.db),
     )
 
     async def activity_counts(studio: dict[str, Any]) -> dict[str, int]:
@@ -84,7 +92,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     evaluation_repo = EvaluationRepository(infra.db)
     content = ContentService(
         studio_service,
-        FileRepository(infra.db),
+        file_repo,
         FileStore(settings.files_dir),
         PostRepository(infra.db),
         FundsRepository(infra.db),

@@ -233,3 +233,107 @@ async def test_the_host_is_reminded_once_to_write_the_summary(settings_env: dict
     assert [d["payload"]["host_ce_number"] for d in due] == ["9001"]
     announced = await outbox_events(w, act["_id"], "studio.activity_announced")
     assert [a["payload"]["ce_number"] for a in announced] == ["1000"]
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def test_segments_with_documents_shared_resources_discussion_and_evaluation(settings_env: dict[str, Any]) -> None:
+    w = await world(settings_env)
+    sid = await studio_with_members(w, 2, students=1)
+    svc = w.container.activities
+    content = w.container.content
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    doc_file = await content.upload(HOST, sid, "讲义.pdf", PDF, "document")
+    segments = [
+        {"id": "doc", "kind": "documents", "title": "讲义", "required": True, "file_ids": [doc_file["_id"]]},
+        {"id": "res", "kind": "resources", "title": "资源共享", "required": True},
+        {"id": "talk", "kind": "discussion", "title": "话题讨论", "required": False},
+        {
+            "id": "eval",
+            "kind": "evaluation",
+            "title": "活动评价",
+            "required": True,
+            "items": [
+                {"id": "q1", "kind": "objective", "title": "收获", "max_score": 10},
+                {"id": "q2", "kind": "subjective", "title": "建议"},
+            ],
+        },
+    ]
+    base = {
+        **offline(stage["_id"], w),
+        "mode": "online",
+        "type": "online_research",
+        "options": {},
+        "segments": segments,
+    }
+    with pytest.raises(AppError) as unknown_file:
+        await svc.create(HOST, sid, {**base, "segments": [{**segments[0], "file_ids": ["nope"]}]})
+    assert unknown_file.value.code == "file_not_found"
+    act = await svc.create(HOST, sid, base)
+    await svc.publish(HOST, sid, act["_id"])
+    student = teacher("3000")
+    mine = await content.upload(student, sid, "资源.pdf", PDF, "document")
+    theirs = await content.upload(teacher("1000"), sid, "资源.pdf", PDF, "document")
+
+    async def code(call: Any) -> str:
+        try:
+            await call
+        except AppError as exc:
+            return exc.code
+        return "ok"
+
+    assert (
+        await code(svc.submit(student, sid, act["_id"], "res", text=None, file_ids=[], answers={}, reply_to=None))
+        == "invalid_activity"
+    )
+    assert (
+        await code(
+            svc.submit(student, sid, act["_id"], "res", text=None, file_ids=[theirs["_id"]], answers={}, reply_to=None)
+        )
+        == "file_not_found"
+    )
+    await svc.submit(student, sid, act["_id"], "res", text=None, file_ids=[mine["_id"]], answers={}, reply_to=None)
+    await svc.submit(
+        teacher("1000"), sid, act["_id"], "res", text=None, file_ids=[theirs["_id"]], answers={}, reply_to=None
+    )
+    assert len(await svc.list_submissions(student, sid, act["_id"], "res")) == 2  # participants see each other's
+    post = await svc.submit(
+        student, sid, act["_id"], "talk", text="<p>怎么读整本书？</p>", file_ids=[], answers={}, reply_to=None
+    )
+    await svc.submit(
+        teacher("1000"), sid, act["_id"], "talk", text="先读目录", file_ids=[], answers={}, reply_to=post["_id"]
+    )
+    assert [s["reply_to"] for s in await svc.list_submissions(teacher("1001"), sid, act["_id"], "talk")] == [
+        None,
+        post["_id"],
+    ]
+    assert (
+        await code(
+            svc.submit(
+                student, sid, act["_id"], "eval", text=None, file_ids=[], answers={"q1": 11, "q2": "好"}, reply_to=None
+            )
+        )
+        == "invalid_activity"
+    )
+    assert (
+        await code(
+            svc.submit(student, sid, act["_id"], "eval", text=None, file_ids=[], answers={"q1": 9}, reply_to=None)
+        )
+        == "invalid_activity"
+    )
+    await svc.submit(
+        student, sid, act["_id"], "eval", text=None, file_ids=[], answers={"q1": 9, "q2": "很好"}, reply_to=None
+    )
+    assert (
+        await code(
+            svc.submit(
+                student, sid, act["_id"], "eval", text=None, file_ids=[], answers={"q1": 9, "q2": "很好"}, reply_to=None
+            )
+        )
+        == "already_decided"
+    )
+    assert len(await svc.list_submissions(teacher("1000"), sid, act["_id"], "eval")) == 0  # answers are private
+    assert len(await svc.list_submissions(HOST, sid, act["_id"], "eval")) == 1
+    progress = await svc.mark_done(student, sid, act["_id"], "doc")
+    assert progress["completed"] is True and progress["done"] == ["doc", "eval", "res", "talk"]

@@ -162,3 +162,22 @@ async def checkins_of(parts: ParticipationRepository, ce_number: str, activity_i
     return await parts.collection.count_documents(
         {"activity_id": {"$in": activity_ids}, "part": "checkin", "ce_number": ce_number}
     )
+
+
+class SubmissionRepository:
+    """What participants submit to an activity's parts: shared resources, outputs, discussion posts and
+    comments, evaluation answers (one document each)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        from studio.adapters.mongo import SUBMISSIONS
+
+        self.collection = db[SUBMISSIONS]
+
+    async def add(self, doc: Doc) -> None:
+        await self.collection.insert_one(doc)
+
+    async def of_part(self, activity_id: str, part: str, ce_number: str | None = None) -> list[Doc]:
+        query: Doc = {"activity_id": activity_id, "part": part}
+        if ce_number:
+            query["ce_number"] = ce_number
+        return [d async for d in self.collection.find(query).sort("created_ms", 1).limit(2000)]

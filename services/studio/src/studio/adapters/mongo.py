@@ -14,6 +14,7 @@ ACTIVITIES = "activities"
 PARTS = "participation"  # one document per (activity, participant, part done); check-ins are part "checkin"
 BULLETINS = "bulletins"
 FILES = "files"
+SUBMISSIONS = "submissions"
 POSTS = "posts"  # resources, articles, achievements
 FUNDS = "funds"  # one per studio and year
 INDICATORS = "indicators"
@@ -45,3 +46,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[EVALUATIONS].create_index([("studio_id", 1), ("period", 1)], name="studio_period")
     await db[FILES].create_index("studio_id", name="studio")
     await db[POSTS].create_index([("studio_id", 1), ("kind", 1), ("status", 1)], name="studio_kind_status")
+    await db[SUBMISSIONS].create_index([("activity_id", 1), ("part", 1)], name="activity_part")

@@ -91,3 +91,46 @@ def may_write_summary(ends_ms: int, now_ms: int) -> bool:
 
 def uses_checkin(activity: Mapping[str, Any]) -> bool:
     return activity.get("mode") == Mode.OFFLINE and "checkin" in (activity.get("options") or {})
+
+
+#: Parts a participant does by submitting something (the others are marked done: reading, watching).
+SUBMITTED_KINDS = frozenset({"resources", "discussion", "evaluation", "outputs"})
+
+
+def part_kind(activity: Mapping[str, Any], part: str) -> str | None:
+    """The kind of a participant's part: a segment's kind online, the option's name offline."""
+    if activity.get("mode") == Mode.ONLINE:
+        return next((seg["kind"] for seg in activity.get("segments") or [] if seg["id"] == part), None)
+    return part if is_part(activity, part) else None
+
+
+def evaluation_items(activity: Mapping[str, Any], part: str) -> list[Mapping[str, Any]]:
+    if activity.get("mode") == Mode.ONLINE:
+        seg: Mapping[str, Any] = next((s for s in activity.get("segments") or [] if s["id"] == part), {})
+        return list(seg.get("items") or [])
+    return list(((activity.get("options") or {}).get("evaluation") or {}).get("items") or [])
+
+
+def submission_problem(
+    activity: Mapping[str, Any], part: str, *, text: str | None, files: int, answers: Mapping[str, Any]
+) -> str | None:
+    """What is wrong with a participant's submission to a part (None when fine)."""
+    kind = part_kind(activity, part)
+    if kind not in SUBMITTED_KINDS:
+        return f"{part} takes no submissions"
+    if kind in ("resources", "outputs") and files < 1:
+        return "upload at least one file"
+    if kind == "discussion" and not (text or "").strip():
+        return "a post or comment has text"
+    if kind == "evaluation":
+        items = {str(i["id"]): i for i in evaluation_items(activity, part)}
+        if set(answers) != set(items):
+            return "answer every evaluation item"
+        for key, item in items.items():
+            answer = answers[key]
+            if item.get("kind") == "objective":
+                if not isinstance(answer, int | float) or not 0 <= answer <= float(item.get("max_score") or 0):
+                    return f"item {key}: a score from 0 to {item.get('max_score')}"
+            elif not isinstance(answer, str) or not answer.strip():
+                return f"item {key}: a written answer"
+    return None

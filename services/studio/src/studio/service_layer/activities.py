@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from jijiao_contracts import Actor
 from jijiao_contracts.events.studio import (
     StudioActivityAnnounced,
@@ -18,9 +20,16 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import epoch_ms
-from studio.adapters.activities import ActivityRepository, ParticipationRepository, StageRepository
+from studio.adapters.activities import (
+    ActivityRepository,
+    ParticipationRepository,
+    StageRepository,
+    SubmissionRepository,
+)
+from studio.adapters.content import FileRepository
 from studio.adapters.qr import CheckinTokens, qr_image
 from studio.adapters.recruitment import ApplicationRepository
+from studio.adapters.richtext import clean_html
 from studio.domain import activities as rules
 from studio.domain.problems import problem
 from studio.service_layer import access
@@ -46,7 +55,11 @@ class ActivityService:
         tokens: CheckinTokens,
         clock: Clock,
         public_base_url: str,
+        files: FileRepository | None = None,
+        submissions: SubmissionRepository | None = None,
     ) -> None:
+        self.files = files
+        self.submissions = submissions
         self.studios = studios
         self.stages = stages
         self.activities = activities
@@ -124,6 +137,7 @@ class ActivityService:
         }
         if errors := rules.activity_problems(doc):
             raise problem("invalid_activity", "; ".join(errors))
+        await self._check_files(studio_id, doc)
         doc |= {
             "_id": _id(),
             "studio_id": studio_id,
@@ -171,6 +185,7 @@ class ActivityService:
             fields["segments"] = [{**seg, "id": seg.get("id") or _id()} for seg in fields["segments"]]
         if errors := rules.activity_problems({**current, **fields}):
             raise problem("invalid_activity", "; ".join(errors))
+        await self._check_files(studio_id, fields)
         if not await self.activities.update_unorganised(studio_id, activity_id, fields):
             raise problem("activity_not_editable", "An organised activity cannot be changed.")
         return await self.get(principal, studio_id, activity_id)
@@ -341,3 +356,80 @@ class ActivityService:
             ):
                 sent += 1
         return sent
+
+    # -- files attached by the host, submissions by participants ---------------------------------
+    async def _files(self, studio_id: str, ids: list[str], owner: str | None = None) -> list[Doc]:
+        if not ids:
+            return []
+        assert self.files is not None
+        query: Doc = {"_id": {"$in": ids}, "studio_id": studio_id}
+        if owner:
+            query["owner"] = owner
+        found = await self.files.find(query)
+        if len(found) != len(set(ids)):
+            raise problem("file_not_found", "A file named is not an uploaded file of yours in this studio.")
+        return [{"id": f["_id"], "name": f["name"], "ext": f["ext"], "size": f["size"]} for f in found]
+
+    async def _check_files(self, studio_id: str, doc: Doc) -> None:
+        """Documents of segments and the host's materials name files uploaded to the studio."""
+        for seg in doc.get("segments") or []:
+            await self._files(studio_id, list(seg.get("file_ids") or []))
+        materials = (doc.get("options") or {}).get("materials") or {}
+        await self._files(studio_id, list(materials.get("file_ids") or []))
+
+    async def submit(
+        self,
+        principal: Principal,
+        studio_id: str,
+        activity_id: str,
+        part: str,
+        *,
+        text: str | None,
+        file_ids: list[str],
+        answers: dict[str, Any],
+        reply_to: str | None,
+    ) -> Doc:
+        _, activity, who = await self._visible_activity(principal, studio_id, activity_id)
+        if who in (Standing.ADMIN, Standing.NONE) or not principal.ce_number or activity["status"] != "published":
+            raise problem("not_participant", "Only participants take part in a published activity.")
+        if activity.get("organised"):
+            raise problem("activity_not_editable", "The activity is organised already.")
+        if error := rules.submission_problem(activity, part, text=text, files=len(file_ids), answers=answers):
+            raise problem("invalid_activity", error)
+        files = await self._files(studio_id, file_ids, owner=principal.ce_number)
+        kind = rules.part_kind(activity, part)
+        assert self.submissions is not None
+        if reply_to is not None and not any(
+            d["_id"] == reply_to for d in await self.submissions.of_part(activity_id, part)
+        ):
+            raise problem("invalid_activity", "A comment replies to a post of this discussion.")
+        doc = {
+            "_id": f"{activity_id}:{part}:{principal.ce_number}" if kind == "evaluation" else _id(),
+            "activity_id": activity_id,
+            "studio_id": studio_id,
+            "part": part,
+            "kind": kind,
+            "ce_number": principal.ce_number,
+            "text": clean_html(text) if text else None,
+            "files": files,
+            "answers": answers,
+            "reply_to": reply_to,
+            "created_ms": self._now(),
+        }
+        try:
+            await self.submissions.add(doc)
+        except DuplicateKeyError:
+            raise problem("already_decided", "You evaluated this activity already.") from None
+        await self.parts.record(activity_id, principal.ce_number, part, self._now())
+        return doc
+
+    async def list_submissions(self, principal: Principal, studio_id: str, activity_id: str, part: str) -> list[Doc]:
+        """Shared resources and discussions are seen by every participant; outputs and evaluation
+        answers by the host and assistants, and each participant's own."""
+        _, activity, who = await self._visible_activity(principal, studio_id, activity_id)
+        kind = rules.part_kind(activity, part)
+        if kind not in rules.SUBMITTED_KINDS:
+            raise problem("invalid_activity", f"{part} takes no submissions")
+        assert self.submissions is not None
+        everyone = kind in ("resources", "discussion") or who in EDITORS or who is Standing.ADMIN
+        return await self.submissions.of_part(activity_id, part, None if everyone else principal.ce_number or "-")

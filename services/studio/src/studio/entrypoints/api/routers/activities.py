@@ -35,6 +35,13 @@ class OrderIn(BaseModel):
     ids: list[str] = Field(max_length=500)
 
 
+class EvaluationItem(BaseModel):
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
+    kind: Literal["objective", "subjective"]
+    title: str = Field(min_length=1, max_length=200)
+    max_score: float | None = Field(default=None, ge=0, le=1000)
+
+
 class SegmentIn(BaseModel):
     """环节: article / documents / video / resources / discussion / evaluation."""
 
@@ -42,11 +49,16 @@ class SegmentIn(BaseModel):
     kind: Literal["article", "documents", "video", "resources", "discussion", "evaluation"]
     title: str = Field(min_length=1, max_length=100)
     required: bool = True
-    content: str | None = Field(default=None, max_length=20000)
+    content: str | None = Field(default=None, max_length=20000, description="article text")
+    file_ids: list[str] = Field(default=[], max_length=20, description="documents: uploaded files of the studio")
+    video_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    items: list[EvaluationItem] = Field(default=[], max_length=50, description="activity evaluation items")
 
 
 class OptionIn(BaseModel):
     required: bool = False
+    file_ids: list[str] = Field(default=[], max_length=20, description="materials: the host's uploaded files")
+    items: list[EvaluationItem] = Field(default=[], max_length=50, description="evaluation by participants")
 
 
 class ActivityIn(BaseModel):
@@ -84,6 +96,35 @@ class SegmentOut(BaseModel):
     title: str
     required: bool
     content: str | None = None
+    file_ids: list[str] = []
+    video_url: str | None = None
+    items: list[EvaluationItem] = []
+
+
+class SubmissionIn(BaseModel):
+    text: str | None = Field(default=None, max_length=20000, description="discussion post or comment")
+    file_ids: list[str] = Field(default=[], max_length=20, description="shared resources, outputs")
+    answers: dict[str, float | str] = Field(default={}, max_length=50, description="evaluation answers by item")
+    reply_to: str | None = Field(default=None, max_length=40, description="the post a comment answers")
+
+
+class SubmittedFileOut(BaseModel):
+    id: str
+    name: str
+    ext: str
+    size: int
+
+
+class SubmissionOut(BaseModel):
+    id: str
+    part: str
+    kind: str
+    ce_number: str
+    text: str | None
+    files: list[SubmittedFileOut]
+    answers: dict[str, float | str]
+    reply_to: str | None
+    created_ms: int
 
 
 class SummaryOut(BaseModel):
@@ -302,3 +343,31 @@ async def write_summary(
     studio_id: str, activity_id: str, body: SummaryIn, principal: CurrentPrincipal, service: ActivitiesDep
 ) -> dict[str, Any]:
     return out(await service.write_summary(principal, studio_id, activity_id, body.text))
+
+
+@router.post(
+    "/activities/{activity_id}/parts/{part}/submissions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionOut,
+)
+async def submit(
+    studio_id: str, activity_id: str, part: str, body: SubmissionIn, principal: CurrentPrincipal, service: ActivitiesDep
+) -> dict[str, Any]:
+    doc = await service.submit(
+        principal,
+        studio_id,
+        activity_id,
+        part,
+        text=body.text,
+        file_ids=body.file_ids,
+        answers=body.answers,
+        reply_to=body.reply_to,
+    )
+    return out(doc)
+
+
+@router.get("/activities/{activity_id}/parts/{part}/submissions", response_model=list[SubmissionOut])
+async def submissions(
+    studio_id: str, activity_id: str, part: str, principal: CurrentPrincipal, service: ActivitiesDep
+) -> list[dict[str, Any]]:
+    return [out(d) for d in await service.list_submissions(principal, studio_id, activity_id, part)]
