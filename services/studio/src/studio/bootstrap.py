@@ -33,6 +33,7 @@ from studio.adapters.uploads import FileStore
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService, Limits
+from studio.service_layer.community_people import CommunityPeople
 from studio.service_layer.content import ContentService
 from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
@@ -52,6 +53,7 @@ class Container:
     activities: ActivityService
     community: CommunityService
     workshop_activities: WorkshopActivityService
+    community_people: CommunityPeople
     bulletins: BulletinService
     evaluations: EvaluationService
     content: ContentService
@@ -124,6 +126,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         activities=activities,
         community=community,
         workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
+        community_people=CommunityPeople(infra.db, community, clock),
         content=content,
         bulletins=BulletinService(studio_service, bulletin_repo, clock),
         evaluations=EvaluationService(studio_service, evaluation_repo, applications, activity_repo, parts, clock),

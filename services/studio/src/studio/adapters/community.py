@@ -25,6 +25,8 @@ WORKSHOPS = "workshops"
 RESOURCES = "resources"
 TOPICS = "topics"
 POSTS = "posts"
+ASSISTANTS = "research_assistants"  # 研修助理, one per school and subject (the _id)
+RECOMMENDATIONS = "supervisor_recommendations"  # 督学推荐
 #: Collections whose documents carry an outbox (the worker's relay publishes them).
 OUTBOX_COLLECTIONS: tuple[str, ...] = (WORKSHOPS, RESOURCES, TOPICS)
 
@@ -49,6 +51,8 @@ async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
     await db[TOPICS].create_index("created_ms", name="created")
     await db[TOPICS].create_index("workshop_id", name="workshop")
     await db[POSTS].create_index([("topic_id", 1), ("created_ms", 1)], name="topic")
+    await db[ASSISTANTS].create_index("district", name="district")
+    await db[RECOMMENDATIONS].create_index("kind", name="kind")
 
 
 class WorkshopRepository:

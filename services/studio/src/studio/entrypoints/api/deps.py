@@ -10,6 +10,7 @@ from studio.bootstrap import Container
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
 from studio.service_layer.community import CommunityService
+from studio.service_layer.community_people import CommunityPeople
 from studio.service_layer.content import ContentService
 from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
@@ -79,3 +80,10 @@ async def get_content(container: ContainerDep) -> ContentService:
 
 
 ContentDep = Annotated[ContentService, Depends(get_content)]
+
+
+async def get_community_people(container: ContainerDep) -> CommunityPeople:
+    return container.community_people
+
+
+CommunityPeopleDep = Annotated[CommunityPeople, Depends(get_community_people)]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
 from studio.domain.community import PostKind, Satisfaction
 from studio.domain.problems import problem
-from studio.entrypoints.api.deps import CommunityDep, ContainerDep, WorkshopActivitiesDep
+from studio.entrypoints.api.deps import CommunityDep, CommunityPeopleDep, ContainerDep, WorkshopActivitiesDep
 from studio.service_layer.community import NewWorkshop
 
 router = APIRouter(prefix="/v1/community", tags=["community"])
@@ -367,3 +367,104 @@ async def community_by_subject(principal: CurrentPrincipal, svc: CommunityDep) -
     """Per subject: workshops, participants, resources, topics, assignments submitted / recommended and
     their rates (the centre)."""
     return await svc.statistics(principal)
+
+
+# -- the people the term report counts (研修主持人, 研修助理, 督学) -----------------------------------------
+CeNumber = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+AssistantId = Annotated[str, Path(min_length=3, max_length=90, description="<school_id>:<subject>")]
+
+
+class AssignedWorkshopIn(BaseModel):
+    name: Name
+    host_ce_number: CeNumber
+    course_code: str = Field(min_length=1, max_length=40)
+    subject: str | None = Field(default=None, max_length=40)
+
+
+class AssistantIn(BaseModel):
+    ce_number: CeNumber
+    school_id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
+    subject: str = Field(min_length=1, max_length=40)
+    workshop_id: Id | None = Field(default=None, description="坊主推荐时填写其工作坊")
+
+
+class TaskIn(BaseModel):
+    title: Name
+
+
+class SupervisorRecommendationIn(BaseModel):
+    kind: Literal["host", "assistant", "resource", "school", "class_brief"]
+    target: str = Field(min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.post("/assigned-workshops", status_code=status.HTTP_201_CREATED, response_model=WorkshopOut)
+async def assign_workshop(
+    body: AssignedWorkshopIn, principal: CurrentPrincipal, people: CommunityPeopleDep
+) -> dict[str, Any]:
+    doc = await people.assign_workshop(
+        principal,
+        name=body.name,
+        host_ce_number=body.host_ce_number,
+        course_code=body.course_code,
+        subject=body.subject,
+    )
+    return _out(doc)
+
+
+@router.post("/assistants", status_code=status.HTTP_201_CREATED)
+async def select_assistant(
+    body: AssistantIn, principal: CurrentPrincipal, people: CommunityPeopleDep
+) -> dict[str, Any]:
+    doc = await people.select_assistant(
+        principal,
+        ce_number=body.ce_number,
+        school_id=body.school_id,
+        subject=body.subject,
+        workshop_id=body.workshop_id,
+    )
+    return {k: v for k, v in _out(doc).items() if k not in ("_id", "tasks")}
+
+
+@router.post("/assistants/{assistant_id}/tasks", status_code=status.HTTP_201_CREATED)
+async def assign_assistant_task(
+    assistant_id: AssistantId,
+    body: TaskIn,
+    principal: CurrentPrincipal,
+    people: CommunityPeopleDep,
+) -> dict[str, Any]:
+    return await people.assign_task(principal, assistant_id, body.title)
+
+
+@router.put("/assistants/{assistant_id}/tasks/{task_id}/done", status_code=status.HTTP_204_NO_CONTENT)
+async def complete_assistant_task(
+    assistant_id: AssistantId,
+    task_id: Id,
+    principal: CurrentPrincipal,
+    people: CommunityPeopleDep,
+) -> Response:
+    await people.complete_task(principal, assistant_id, task_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/statistics/assistants")
+async def assistant_statistics(principal: CurrentPrincipal, people: CommunityPeopleDep) -> list[dict[str, Any]]:
+    """表10: research assistants configured, work completed and completion rate, per district."""
+    return await people.assistant_statistics(principal)
+
+
+@router.post("/supervisor-recommendations", status_code=status.HTTP_201_CREATED)
+async def supervisor_recommend(
+    body: SupervisorRecommendationIn, principal: CurrentPrincipal, people: CommunityPeopleDep
+) -> dict[str, Any]:
+    return _out(await people.recommend(principal, body.kind, body.target, body.reason))
+
+
+@router.get("/supervisor-recommendations")
+async def supervisor_recommendations(
+    principal: CurrentPrincipal,
+    people: CommunityPeopleDep,
+    kind: Annotated[Literal["host", "assistant", "resource", "school", "class_brief"] | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    return [_out(d) for d in await people.list_recommendations(principal, kind)]
