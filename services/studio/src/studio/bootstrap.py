@@ -16,8 +16,10 @@ from studio.adapters.activities import (
 )
 from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.community import (
+    AssistantRepository,
     BlobStore,
     CommunityStatsReader,
+    RecommendationRepository,
     ResourceRepository,
     TopicPostRepository,
     TopicRepository,
@@ -126,7 +128,9 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         activities=activities,
         community=community,
         workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
-        community_people=CommunityPeople(infra.db, community, clock),
+        community_people=CommunityPeople(
+            AssistantRepository(infra.db), RecommendationRepository(infra.db), community, clock
+        ),
         content=content,
         bulletins=BulletinService(studio_service, bulletin_repo, clock),
         evaluations=EvaluationService(studio_service, evaluation_repo, applications, activity_repo, parts, clock),

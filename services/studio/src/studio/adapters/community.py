@@ -250,3 +250,49 @@ class CommunityStatsReader:
             recommended = {r["assignment_id"] for r in (act.get("recommendations") or {}).values()}
             out.append({"workshop_id": act["studio_id"], "submitted": submitted, "recommended": len(recommended)})
         return out
+
+
+class AssistantRepository:
+    """Research assistants: ``_id`` = ``<school_id>:<subject>`` (one per school and subject)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[ASSISTANTS]
+
+    async def add(self, doc: Doc) -> bool:
+        """False when the school and subject have an assistant already."""
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, assistant_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": assistant_id})
+
+    async def add_task(self, assistant_id: str, task_id: str, title: str) -> None:
+        await self.collection.update_one(
+            {"_id": assistant_id},
+            {"$set": {f"tasks.{task_id}": {"title": title, "done": False}}, "$inc": {"assigned": 1}},
+        )
+
+    async def complete_task(self, assistant_id: str, task_id: str) -> bool:
+        """Once: the filter requires the task not done yet."""
+        result = await self.collection.update_one(
+            {"_id": assistant_id, f"tasks.{task_id}.done": False},
+            {"$set": {f"tasks.{task_id}.done": True}, "$inc": {"completed": 1}},
+        )
+        return result.modified_count == 1
+
+    async def counts(self, query: Doc) -> list[Doc]:
+        return [d async for d in self.collection.find(query, {"district": 1, "assigned": 1, "completed": 1})]
+
+
+class RecommendationRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[RECOMMENDATIONS]
+
+    async def add(self, doc: Doc) -> None:
+        await self.collection.insert_one(doc)
+
+    async def listing(self, query: Doc, limit: int = 1000) -> list[Doc]:
+        return [d async for d in self.collection.find(query).sort("created_ms", -1).limit(limit)]

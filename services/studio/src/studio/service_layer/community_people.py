@@ -12,14 +12,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
 from jijiao_contracts.enums import Role
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.timeutil import epoch_ms
-from studio.adapters.community import ASSISTANTS, RECOMMENDATIONS
+from studio.adapters.community import AssistantRepository, RecommendationRepository
 from studio.domain.community import PROBLEMS, WorkshopStatus, percent
 from studio.service_layer.community import CommunityService, is_centre, problem
 
@@ -41,9 +38,15 @@ PROBLEMS.update(
 
 
 class CommunityPeople:
-    def __init__(self, db: AsyncDatabase[Doc], community: CommunityService, clock: Clock) -> None:
-        self.assistants = db[ASSISTANTS]
-        self.recommendations = db[RECOMMENDATIONS]
+    def __init__(
+        self,
+        assistants: AssistantRepository,
+        recommendations: RecommendationRepository,
+        community: CommunityService,
+        clock: Clock,
+    ) -> None:
+        self.assistants = assistants
+        self.recommendations = recommendations
         self.community = community
         self.clock = clock
 
@@ -115,35 +118,26 @@ class CommunityPeople:
             "completed": 0,
             "created_ms": self._now(),
         }
-        try:
-            await self.assistants.insert_one(doc)
-        except DuplicateKeyError:
-            raise problem("assistant_exists", f"School {school_id} has a {subject} assistant already.") from None
+        if not await self.assistants.add(doc):
+            raise problem("assistant_exists", f"School {school_id} has a {subject} assistant already.")
         return doc
 
     async def assign_task(self, principal: Principal, assistant_id: str, title: str) -> Doc:
         doc = await self._assistant_for_admin(principal, assistant_id)
         task_id = uuid.uuid4().hex[:12]
-        await self.assistants.update_one(
-            {"_id": doc["_id"]},
-            {"$set": {f"tasks.{task_id}": {"title": title, "done": False}}, "$inc": {"assigned": 1}},
-        )
+        await self.assistants.add_task(doc["_id"], task_id, title)
         return {"id": task_id, "title": title, "done": False}
 
     async def complete_task(self, principal: Principal, assistant_id: str, task_id: str) -> None:
         """The assistant completes an assigned task, once (the filter on ``done``)."""
-        doc = await self.assistants.find_one({"_id": assistant_id})
+        doc = await self.assistants.get(assistant_id)
         if doc is None or doc["ce_number"] != principal.ce_number or task_id not in (doc.get("tasks") or {}):
             raise problem("assistant_not_found", f"Assistant task {task_id} not found.")
-        result = await self.assistants.update_one(
-            {"_id": assistant_id, f"tasks.{task_id}.done": False},
-            {"$set": {f"tasks.{task_id}.done": True}, "$inc": {"completed": 1}},
-        )
-        if result.modified_count != 1:
+        if not await self.assistants.complete_task(assistant_id, task_id):
             raise problem("task_done", "The task is done already.")
 
     async def _assistant_for_admin(self, principal: Principal, assistant_id: str) -> Doc:
-        doc = await self.assistants.find_one({"_id": assistant_id})
+        doc = await self.assistants.get(assistant_id)
         allowed = doc is not None and (
             is_centre(principal)
             or (principal.has_role(Role.DISTRICT_ADMIN) and principal.district == doc.get("district"))
@@ -160,7 +154,7 @@ class CommunityPeople:
                 raise problem("not_district_admin", "Admins see the assistants' statistics.")
             query = {"district": principal.district}
         rows: dict[str, Doc] = {}
-        async for doc in self.assistants.find(query, {"district": 1, "assigned": 1, "completed": 1}):
+        for doc in await self.assistants.counts(query):
             row = rows.setdefault(
                 doc.get("district") or "",
                 {"district": doc.get("district"), "configured": 0, "assigned": 0, "completed": 0},
@@ -186,11 +180,11 @@ class CommunityPeople:
             "by": principal.subject,
             "created_ms": self._now(),
         }
-        await self.recommendations.insert_one(doc)
+        await self.recommendations.add(doc)
         return doc
 
     async def list_recommendations(self, principal: Principal, kind: str | None = None) -> list[Doc]:
         if not (is_centre(principal) or principal.has_role(*SUPERVISOR_ROLES)):
             raise problem("not_supervisor", "Only supervisors and the centre see recommendations.")
         query: Doc = {"kind": kind} if kind else {}
-        return [d async for d in self.recommendations.find(query).sort("created_ms", -1).limit(1000)]
+        return await self.recommendations.listing(query)
