@@ -100,7 +100,9 @@ async def test_funds_indicators_and_the_yearly_task_view(settings_env: dict[str,
     report = await svc.set_funds(HOST, sid, 2026, "report", [{"item": "专家讲座", "amount": 2800}], [scan["_id"]])
     assert report["budget"]["total"] == 3000 and report["report"]["files"][0]["id"] == scan["_id"]
     await w.container.bulletins.create(HOST, sid, BulletinKind.ANNUAL_PLAN, "2026年计划", "x", 2026, True)
-    after = {t["check"]: t["done"] for t in (await svc.tasks(HOST, sid, 2026))["tasks"]}
+    rows = (await svc.tasks(HOST, sid, 2026))["tasks"]
+    assert {t["check"]: t["evidence"] for t in rows}["funds_reported"] == f"/v1/studios/{sid}/funds/2026"
+    after = {t["check"]: t["done"] for t in rows}
     assert after == {
         "annual_plan": True,
         "activities_organised": False,

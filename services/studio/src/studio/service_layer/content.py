@@ -37,6 +37,18 @@ def _year_bounds(year: int) -> tuple[int, int]:
     return epoch_ms(start), epoch_ms(datetime(year + 1, 1, 1, tzinfo=UTC))
 
 
+def evidence_link(studio_id: str, check: str | None, year: int) -> str | None:
+    """Where the studio's own material for an indicator is (for the front end's evidence link)."""
+    base = f"/v1/studios/{studio_id}"
+    return {
+        "annual_plan": f"{base}/bulletins?kind=annual_plan",
+        "activities_organised": f"{base}/activities",
+        "evaluations_done": f"{base}/evaluations/{year}",
+        "budget_planned": f"{base}/funds/{year}",
+        "funds_reported": f"{base}/funds/{year}",
+    }.get(check or "")
+
+
 class ContentService:
     def __init__(
         self,
@@ -251,6 +263,7 @@ class ContentService:
                 "score": i.get("score"),
                 "check": i.get("check"),
                 "done": checks.get(i.get("check") or "", False),
+                "evidence": evidence_link(studio_id, i.get("check"), year),
             }
             for i in await self.list_indicators()
             if i.get("scope", "yearly") == "yearly"

@@ -97,6 +97,7 @@ class TaskOut(BaseModel):
     score: float | None
     check: str | None
     done: bool
+    evidence: str | None = None
 
 
 class TasksOut(BaseModel):
