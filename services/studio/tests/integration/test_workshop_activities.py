@@ -120,3 +120,21 @@ async def test_statistics_by_subject(settings_env: dict[str, Any], tmp_path: Pat
     }
     assert rows[1]["subject"] == "其他" and rows[1]["topics"] == 1
     assert await code_of(svc.statistics(teacher("1000"))) == "not_moderator"
+
+
+async def test_segments_added_later_earn_once_each_also_at_once(settings_env: dict[str, Any], tmp_path: Path) -> None:
+    c = await community(settings_env, tmp_path)
+    acts = c.workshop_activities
+    wid = await approved_workshop(c)
+    act = await acts.create(teacher("9001"), wid, activity(segments=[{"kind": "article", "title": "读"}]))
+    added = await asyncio.gather(
+        *(acts.add_segment(teacher("9001"), wid, act["_id"], {"kind": "video", "title": f"看{n}"}) for n in range(5))
+    )
+    doc = await c.infra.db["activities"].find_one({"_id": act["_id"]})
+    assert doc is not None and len(doc["segments"]) == 6
+    refs = sorted(f["reference"] for f in await facts(c, "activity_segment_created"))
+    assert refs == sorted([act["segments"][0]["id"], *(s["id"] for s in added)])
+    assert (
+        await code_of(acts.add_segment(teacher("1000"), wid, act["_id"], {"kind": "video", "title": "x"}))
+        == "not_workshop_host"
+    )

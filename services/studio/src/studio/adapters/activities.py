@@ -56,10 +56,16 @@ class ActivityRepository:
     async def add(self, doc: Doc, entries: list[Doc] | None = None) -> None:
         await self.collection.insert_one(with_outbox(doc, entries or []))
 
-    async def add_event(self, owner_id: str, activity_id: str, fields: Doc, entries: list[Doc]) -> bool:
-        """Set ``fields`` (e.g. a new keyed sub-document) together with their events, in one write."""
-        query = {"_id": activity_id, "studio_id": owner_id}
-        result = await self.collection.update_one(query, outbox_update({"$set": fields}, entries))
+    async def add_event(
+        self, owner_id: str, activity_id: str, fields: Doc, entries: list[Doc], expect: Doc | None = None
+    ) -> bool:
+        """Set ``fields`` (e.g. a new keyed sub-document) together with their events, in one write; with
+        ``expect``, only while the activity still has those values (compare-and-set)."""
+        query = {"_id": activity_id, "studio_id": owner_id, **(expect or {})}
+        update: Doc = {"$set": fields}
+        if expect and "revision" in expect:
+            update["$inc"] = {"revision": 1}
+        result = await self.collection.update_one(query, outbox_update(update, entries))
         return result.modified_count == 1
 
     async def get(self, studio_id: str, activity_id: str) -> Doc | None:

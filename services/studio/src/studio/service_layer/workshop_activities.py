@@ -82,6 +82,7 @@ class WorkshopActivityService:
             "organised": False,
             "summary": None,
             "recommendations": {},
+            "revision": 0,
             "order": await self.activities.count({"studio_id": workshop_id}),
             "created_ms": self._now(),
         }
@@ -89,6 +90,27 @@ class WorkshopActivityService:
         entries = self.community._entries(facts, principal, title=doc.get("title"), workshop=workshop)
         await self.activities.add(doc, entries)
         return doc
+
+    async def add_segment(self, principal: Principal, workshop_id: str, activity_id: str, segment: Doc) -> Doc:
+        """The host adds a segment to an activity of their workshop: it earns once, in the same write
+        (compare-and-set on the activity's ``revision``, the segments written whole)."""
+        workshop = await self._as_host(principal, workshop_id)
+        for _ in range(50):
+            activity = await self.activities.get(workshop_id, activity_id)
+            if activity is None or activity.get("owner_kind") != "workshop":
+                raise problem("activity_not_found", f"Activity {activity_id} not found.")
+            if activity.get("organised"):
+                raise studio_problem("activity_not_editable", "An organised activity cannot be changed.")
+            new = {**segment, "id": _id()}
+            segments = [*activity["segments"], new]
+            if errors := activity_rules.activity_problems({**activity, "segments": segments}):
+                raise studio_problem("invalid_activity", "; ".join(errors))
+            facts = rules.segment_facts(workshop["host_ce_number"], [new])
+            entries = self.community._entries(facts, principal, title=activity.get("title"), workshop=workshop)
+            expect = {"organised": False, "revision": int(activity.get("revision", 0))}
+            if await self.activities.add_event(workshop_id, activity_id, {"segments": segments}, entries, expect):
+                return new
+        raise problem("busy", "Too many simultaneous changes of this activity; retry.")
 
     async def listing(self, principal: Principal, workshop_id: str) -> list[Doc]:
         await self.community.workshop(principal, workshop_id)

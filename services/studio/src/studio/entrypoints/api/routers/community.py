@@ -310,6 +310,13 @@ async def list_workshop_activities(
     return [{k: v for k, v in _out(d).items() if k != "_id"} for d in await svc.listing(principal, workshop_id)]
 
 
+@router.post("/workshops/{workshop_id}/activities/{activity_id}/segments", status_code=status.HTTP_201_CREATED)
+async def add_workshop_activity_segment(
+    workshop_id: Id, activity_id: Id, body: SegmentIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> dict[str, Any]:
+    return await svc.add_segment(principal, workshop_id, activity_id, body.model_dump())
+
+
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/parts/{part}", status_code=status.HTTP_201_CREATED)
 async def do_workshop_activity_part(
     workshop_id: Id, activity_id: Id, part: Id, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
