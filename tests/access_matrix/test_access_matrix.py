@@ -26,11 +26,11 @@ import httpx
 import pytest
 
 from enrollment.bootstrap import build as build_enrollment
-from enrollment.bootstrap import create_api as create_enrollment_api
 from enrollment.domain.identity import check_digit
+from enrollment.entrypoints.api.app import create_app as create_enrollment_api
 from enrollment.settings import Settings as EnrollmentSettings
 from hours.bootstrap import build as build_hours
-from hours.bootstrap import create_api as create_hours_api
+from hours.entrypoints.api.app import create_app as create_hours_api
 from hours.settings import Settings as HoursSettings
 from jijiao_stack.pytest_plugin import api_client, bearer
 

@@ -130,13 +130,29 @@ class System:
         wait_ready(self.urls, seconds, self.group)
 
     def seed_demo(self) -> None:
-        for service in ("enrollment", "baseline"):  # baseline: the research-base programme's demo year
+        for service in (
+            "enrollment",
+            "baseline",
+            "studio",
+        ):  # baseline: the programme's demo year; studio: a studio with members and activities
             subprocess.run(
                 [sys.executable, "-m", f"{service}.entrypoints.seed_demo"],
                 env=self.service_env(service),
                 check=True,
                 capture_output=True,
             )
+        # The research community's demo workshop (studio waits for the teachers to reach its directory);
+        # demo data the system runs without: a failure here does not stop the start.
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "studio.entrypoints.seed_community"],
+                env=self.service_env("studio"),
+                check=False,
+                capture_output=True,
+                timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            pass
 
     def start(self, *, seed: bool = True, ready_seconds: float = 90) -> None:
         self.ensure_infrastructure()

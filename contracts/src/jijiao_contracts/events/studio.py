@@ -28,6 +28,11 @@ class PointsFactRecorded(IntegrationEvent):
     year: int
     studio_id: str | None = None
     detail: str | None = None
+    #: What the fact was for, for the teacher's points page (additive): the resource's or topic's title,
+    #: and the workshop it happened in.
+    title: str | None = None
+    workshop_id: str | None = None
+    workshop_name: str | None = None
 
 
 class StudioTrainingRecorded(IntegrationEvent):
@@ -43,3 +48,71 @@ class StudioTrainingRecorded(IntegrationEvent):
     studio_id: str
     title: str
     role: str | None = None  # "host" or "member"
+
+
+class StudioApplicationDecided(IntegrationEvent):
+    """A host decided a teacher's application to their studio (工作室报名审核): ``decision`` is
+    ``admitted`` or ``rejected``; ``role`` is ``member`` or ``student`` (online student)."""
+
+    EVENT_TYPE = "studio.application_decided"
+
+    application_id: str
+    ce_number: str
+    studio_id: str
+    studio_name: str
+    role: str
+    round: int
+    decision: str
+
+
+class StudioActivityPublished(IntegrationEvent):
+    """A studio activity was published; ``recipients`` are the CE numbers of its participants."""
+
+    EVENT_TYPE = "studio.activity_published"
+
+    activity_id: str
+    studio_id: str
+    studio_name: str
+    title: str
+    mode: str  # "online" or "offline"
+    starts_at: str
+    recipients: list[str]
+
+
+class StudioSummaryDue(IntegrationEvent):
+    """An activity has ended and its host has not yet written the summary (活动小结)."""
+
+    EVENT_TYPE = "studio.summary_due"
+
+    activity_id: str
+    studio_id: str
+    studio_name: str
+    title: str
+    host_ce_number: str
+
+
+class StudioMemberEvaluated(IntegrationEvent):
+    """A member's evaluation of a year or of the cycle (``period`` is the year or ``cycle``)."""
+
+    EVENT_TYPE = "studio.member_evaluated"
+
+    evaluation_id: str
+    ce_number: str
+    studio_id: str
+    studio_name: str
+    period: str
+    grade: str
+
+
+class StudioActivityAnnounced(IntegrationEvent):
+    """One participant is told of a published activity (one event per recipient, for notices)."""
+
+    EVENT_TYPE = "studio.activity_announced"
+
+    activity_id: str
+    ce_number: str
+    studio_id: str
+    studio_name: str
+    title: str
+    mode: str
+    starts_at: str

@@ -46,6 +46,17 @@ SAMPLE = {
     "valid_until": "2019年09月08日 12:00",
     "report_deadline": "2019年09月06日 00:00",
 }
+# studio notices (issue 13)
+SAMPLE |= {
+    "studio_name": "陈晓明名教师工作室",
+    "round": 1,
+    "role_label": "成员",
+    "decision_label": "已录取",
+    "mode_label": "线下",
+    "starts_at": "2026年03月05日 09:00",
+    "period_label": "2026年度",
+    "grade_label": "优秀",
+}
 
 
 @pytest.mark.parametrize("key", sorted(TEMPLATES))

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from jijiao_stack.fuzzing import InProcessApi, fuzz_schema, openapi_document, serving
 from jijiao_stack.pytest_plugin import bearer
-from studio.bootstrap import build, create_api
+from studio.bootstrap import build
+from studio.entrypoints.api.app import create_app as create_api
 from studio.settings import Settings
 
 HOST = "2026000001"

@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jijiao_stack.pytest_plugin import api_client, bearer
-from studio.bootstrap import build, create_api
+from studio.bootstrap import build
+from studio.entrypoints.api.app import create_app as create_api
 from studio.settings import Settings
 
 

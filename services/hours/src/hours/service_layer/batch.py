@@ -50,6 +50,11 @@ class BatchHandlers:
                         "reference": fact.reference,
                         "source": f"studio:{fact.fact_id}",
                         "occurred_at": envelope.occurred_at,
+                        "about": {
+                            "title": fact.title,
+                            "workshop_id": fact.workshop_id,
+                            "workshop_name": fact.workshop_name,
+                        },
                     }
                 )
             else:

@@ -66,7 +66,15 @@ class PointsBank:
         self.clock = clock
 
     async def award(
-        self, *, ce_number: str, year: int, rule: str, reference: str, source: str, occurred_at: datetime | None = None
+        self,
+        *,
+        ce_number: str,
+        year: int,
+        rule: str,
+        reference: str,
+        source: str,
+        occurred_at: datetime | None = None,
+        about: Doc | None = None,
     ) -> Doc | None:
         """Record one points fact; one award per (teacher, year, rule, reference). Returns the fact, or None
         when it was recorded before."""
@@ -92,6 +100,7 @@ class PointsBank:
                 "capped": result.requested - points,
                 "reason": reason,
                 "at": occurred_at or self.clock.now(),
+                "about": about,
             }
             event = PointsAwarded(
                 ce_number=ce_number,
@@ -381,6 +390,7 @@ class BatchAwards:
                     "points": points,
                     "reason": reason,
                     "at": fact.get("occurred_at") or now,
+                    "about": fact.get("about"),
                 }
                 rule_points[fact["rule"]] = rule_points.get(fact["rule"], 0) + points
                 earned += points
@@ -424,6 +434,7 @@ class BatchAwards:
                             reference=fact["reference"],
                             source=fact["source"],
                             occurred_at=fact.get("occurred_at"),
+                            about=fact.get("about"),
                         )
                         redo += 1
                     except InvalidInput:

@@ -292,9 +292,56 @@ def _credentials(e: en.CredentialsIssued) -> Notice:
     return Notice("programme_credentials", Subject(e.subject, e.mobile, e.name), values)
 
 
+# -- studio notices (issue 13): kept in their own block so other services' routes merge cleanly --
+from jijiao_contracts.events import studio as st  # noqa: E402
+
+STUDIO_ROLE_LABELS = {"member": "成员", "student": "网络学员"}
+STUDIO_DECISION_LABELS = {"admitted": "已录取", "rejected": "未录取"}
+STUDIO_MODE_LABELS = {"online": "线上", "offline": "线下"}
+STUDIO_GRADE_LABELS = {"excellent": "优秀", "good": "良好", "qualified": "合格", "unqualified": "不合格"}
+
+
+def _studio_decided(e: st.StudioApplicationDecided) -> Notice:
+    values = {
+        "studio_name": e.studio_name,
+        "round": e.round,
+        "role_label": STUDIO_ROLE_LABELS.get(e.role, e.role),
+        "decision_label": STUDIO_DECISION_LABELS.get(e.decision, e.decision),
+    }
+    return Notice("studio_application_decided", Teacher(e.ce_number), values)
+
+
+def _studio_announced(e: st.StudioActivityAnnounced) -> Notice:
+    values = {
+        "studio_name": e.studio_name,
+        "title": e.title,
+        "mode_label": STUDIO_MODE_LABELS.get(e.mode, e.mode),
+        "starts_at": local_time(datetime.fromisoformat(e.starts_at)),
+    }
+    return Notice("studio_activity_announced", Teacher(e.ce_number), values)
+
+
+def _studio_summary_due(e: st.StudioSummaryDue) -> Notice:
+    return Notice("studio_summary_due", Teacher(e.host_ce_number), {"studio_name": e.studio_name, "title": e.title})
+
+
+def _studio_evaluated(e: st.StudioMemberEvaluated) -> Notice:
+    period = "本周期" if e.period == "cycle" else f"{e.period}年度"
+    values = {
+        "studio_name": e.studio_name,
+        "period_label": period,
+        "grade_label": STUDIO_GRADE_LABELS.get(e.grade, e.grade),
+    }
+    return Notice("studio_member_evaluated", Teacher(e.ce_number), values)
+
+
 ROUTES = (
     *ROUTES,
     Route(bl.BatchAllocated, _batch_allocated),
     Route(bl.OutcomeReminderDue, _outcome_reminder),
     Route(en.CredentialsIssued, _credentials),
+    Route(st.StudioApplicationDecided, _studio_decided),
+    Route(st.StudioActivityAnnounced, _studio_announced),
+    Route(st.StudioSummaryDue, _studio_summary_due),
+    Route(st.StudioMemberEvaluated, _studio_evaluated),
 )

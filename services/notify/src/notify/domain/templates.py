@@ -299,3 +299,29 @@ def template(key: str) -> Template:
         return TEMPLATES[key]
     except KeyError:
         raise TemplateError(f"unknown template {key}") from None
+
+
+# -- studio notices (issue 13): kept in their own block so other services' entries merge cleanly --
+STUDIO_TEMPLATES = (
+    Template(
+        key="studio_application_decided",
+        version=1,
+        sms="您好，您报名{studio_name}（第{round}志愿，{role_label}）的审核结果：{decision_label}。",
+    ),
+    Template(
+        key="studio_activity_announced",
+        version=1,
+        sms="您好，{studio_name}发布了{mode_label}活动《{title}》，开始时间{starts_at}，请按时参加。",
+    ),
+    Template(
+        key="studio_summary_due",
+        version=1,
+        sms="主持人您好，{studio_name}的活动《{title}》已结束，请及时填写活动小结。",
+    ),
+    Template(
+        key="studio_member_evaluated",
+        version=1,
+        sms="您好，您在{studio_name}的{period_label}考核结果为：{grade_label}。",
+    ),
+)
+TEMPLATES.update({t.key: t for t in STUDIO_TEMPLATES})

@@ -26,3 +26,18 @@ def member_quota(studio_type: StudioType) -> tuple[int, int]:
 def has_assistants(studio_type: StudioType) -> bool:
     """Only expert studios have assistants (助手)."""
     return studio_type is StudioType.EXPERT
+
+
+#: Online students per studio unless the city admin sets another cap.
+DEFAULT_STUDENT_CAP = 50
+
+
+def seat_cap(studio: dict[str, object], role: str) -> int:
+    """The store-enforced maximum of the role's counter."""
+    if role == "member":
+        quota = studio["member_quota"]
+        assert isinstance(quota, dict)
+        return int(quota["max"])
+    cap = studio.get("student_cap") or DEFAULT_STUDENT_CAP
+    assert isinstance(cap, int)
+    return cap

@@ -9,6 +9,7 @@ import sys
 from jijiao_contracts.events import studio as studio_events
 from jijiao_kit.batching import Consuming
 from jijiao_kit.consuming import EventDispatcher, Inbox
+from jijiao_kit.jobs import PeriodicJob
 from jijiao_kit.logging import configure_logging
 from jijiao_kit.service import produced_events
 from jijiao_kit.worker import Worker, run_worker
@@ -33,6 +34,7 @@ def create_worker(container: Container | None = None) -> Worker:
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(studio_events),
         on_startup=[startup],
+        jobs=[PeriodicJob("studio.remind_summaries", 60.0, container.activities.remind_summaries)],
     )
 
 

@@ -72,6 +72,9 @@ class PointsEntryOut(BaseModel):
     reason: str | None = None
     category: str | None = None
     hours: int | None = None
+    title: str | None = None  # what an award was for (a resource's or topic's title)
+    workshop_id: str | None = None
+    workshop_name: str | None = None
     by: str | None = None
 
 

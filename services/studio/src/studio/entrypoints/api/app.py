@@ -1,5 +1,45 @@
 """ASGI entry point: ``uvicorn studio.entrypoints.api.app:app``."""
 
-from studio.bootstrap import create_api
+from __future__ import annotations
 
-app = create_api()
+from fastapi import FastAPI
+
+from jijiao_kit.service import service_api
+from studio.adapters import mongo
+from studio.bootstrap import Container, build
+from studio.entrypoints.api.routers import (
+    activities,
+    bulletins,
+    community,
+    content,
+    directory,
+    evaluations,
+    recruitments,
+    studios,
+)
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    container = container or build()
+    return service_api(
+        container=container,
+        infra=container.infra,
+        verifier=container.verifier,
+        title="jijiao studio",
+        description="Research studios (名师工作室): applications, stages, activities, members, evaluations.",
+        routers=[
+            directory.router,
+            studios.router,
+            recruitments.router,
+            activities.router,
+            bulletins.router,
+            evaluations.router,
+            content.router,
+            content.indicators_router,
+            community.router,
+        ],
+        ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
+    )
+
+
+app = create_app()

@@ -1,0 +1,298 @@
+"""The research community in the store: workshops, shared resources, topics and their posts.
+
+Every change that can earn points is one conditional single-document write that carries its
+PointsFactRecorded entries in the document's outbox (compare-and-set on the counters the rule reads), so
+a threshold crossed by simultaneous requests gives one fact. The first share of a file earns through a
+sparse unique index on ``earning_fingerprint``: the store decides which of simultaneous shares earns."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from jijiao_kit.outbox import outbox_update, with_outbox
+
+Doc = dict[str, Any]
+HIDE = {"outbox": 0}
+HIDE_MAPS = {"outbox": 0, "participants": 0, "repliers": 0, "ratings": 0}
+
+WORKSHOPS = "workshops"
+RESOURCES = "resources"
+TOPICS = "topics"
+POSTS = "posts"
+ASSISTANTS = "research_assistants"  # 研修助理, one per school and subject (the _id)
+RECOMMENDATIONS = "supervisor_recommendations"  # 督学推荐
+#: Collections whose documents carry an outbox (the worker's relay publishes them).
+OUTBOX_COLLECTIONS: tuple[str, ...] = (WORKSHOPS, RESOURCES, TOPICS)
+
+
+def _flags(doc: Doc | None, *names: str) -> Doc | None:
+    """Flags written by ``$set`` may come back as 1 from the embedded store: read them as booleans."""
+    if doc is not None:
+        for name in names:
+            if name in doc:
+                doc[name] = bool(doc[name])
+    return doc
+
+
+async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
+    await db[WORKSHOPS].create_index("status", name="status")
+    await db[WORKSHOPS].create_index("host_ce_number", name="host")
+    await db[RESOURCES].create_index("created_ms", name="created")
+    await db[RESOURCES].create_index("workshop_id", name="workshop")
+    # The first share of a content earns; a duplicate (same bytes, by anyone) is stored without it.
+    await db[RESOURCES].create_index("earning_fingerprint", name="one_earning_share", unique=True, sparse=True)
+    await db[RESOURCES].create_index("fingerprint", name="fingerprint")
+    await db[TOPICS].create_index("created_ms", name="created")
+    await db[TOPICS].create_index("workshop_id", name="workshop")
+    await db[POSTS].create_index([("topic_id", 1), ("created_ms", 1)], name="topic")
+    await db[ASSISTANTS].create_index("district", name="district")
+    await db[RECOMMENDATIONS].create_index("kind", name="kind")
+
+
+class WorkshopRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[WORKSHOPS]
+
+    async def add(self, doc: Doc) -> None:
+        await self.collection.insert_one(with_outbox(doc, []))
+
+    async def get(self, workshop_id: str) -> Doc | None:
+        return _flags(await self.collection.find_one({"_id": workshop_id}, HIDE), "featured", "active", "hidden")
+
+    async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
+        cursor = self.collection.find(query, HIDE).sort([("featured", -1), ("created_ms", -1)]).limit(limit)
+        return [_flags(d, "featured", "active", "hidden") or d async for d in cursor]
+
+    async def write(
+        self, workshop_id: str, version: int, update: Doc, entries: list[Doc], extra: Doc | None = None
+    ) -> bool:
+        """Compare-and-set on the workshop's ``version``: the change and its facts, or nothing."""
+        query = {"_id": workshop_id, "version": version, **(extra or {})}
+        update = outbox_update({**update, "$inc": {**update.get("$inc", {}), "version": 1}}, entries)
+        result = await self.collection.update_one(query, update)
+        return result.modified_count == 1
+
+
+class ResourceRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[RESOURCES]
+
+    async def add(self, doc: Doc, earning_entries: list[Doc]) -> bool:
+        """Store a share; True when it is the first of its content (it carries its fact), False for a
+        duplicate (stored without ``earning_fingerprint`` and without the fact)."""
+        try:
+            await self.collection.insert_one(
+                with_outbox({**doc, "earning_fingerprint": doc["fingerprint"], "earns": True}, earning_entries)
+            )
+            return True
+        except DuplicateKeyError:
+            await self.collection.insert_one(with_outbox({**doc, "earns": False}, []))
+            return False
+
+    async def get(self, resource_id: str) -> Doc | None:
+        return _flags(await self.collection.find_one({"_id": resource_id}, HIDE), "excellent", "hidden", "earns")
+
+    async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
+        cursor = self.collection.find(query, HIDE_MAPS).sort("created_ms", -1).limit(limit)
+        return [_flags(d, "excellent", "hidden", "earns") or d async for d in cursor]
+
+    async def rate(
+        self,
+        resource_id: str,
+        ce_number: str,
+        stars: int,
+        seen: Doc,
+        previous: int | None,
+        update: Doc,
+        entries: list[Doc],
+    ) -> bool:
+        """Set the rating if the counters are still those read (``seen``): compare-and-set on count, sum and
+        the excellent flag, so the write that crosses the line is exactly one."""
+        query: Doc = {
+            "_id": resource_id,
+            "hidden": False,
+            "rating_count": seen["rating_count"],
+            "rating_sum": seen["rating_sum"],
+            "excellent": seen["excellent"],
+        }
+        query[f"ratings.{ce_number}"] = previous if previous is not None else {"$exists": False}
+        result = await self.collection.update_one(query, outbox_update(update, entries))
+        return result.modified_count == 1
+
+    async def set_hidden(self, resource_id: str, hidden: bool) -> bool:
+        result = await self.collection.update_one({"_id": resource_id}, {"$set": {"hidden": hidden}})
+        return result.matched_count == 1
+
+
+class TopicRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[TOPICS]
+
+    async def add(self, doc: Doc) -> None:
+        await self.collection.insert_one(with_outbox(doc, []))
+
+    async def get(self, topic_id: str) -> Doc | None:
+        return _flags(await self.collection.find_one({"_id": topic_id}, HIDE), "discussed", "popular", "hidden")
+
+    async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
+        cursor = self.collection.find(query, HIDE_MAPS).sort("created_ms", -1).limit(limit)
+        return [_flags(d, "discussed", "popular", "hidden") or d async for d in cursor]
+
+    async def count_post(
+        self, topic: Doc, ce_number: str, new_participant: bool, new_replier: bool, flags: Doc, entries: list[Doc]
+    ) -> bool:
+        """Count a new distinct participant / replier: ``$set`` of ``participants.<ce>`` with ``$inc`` of the
+        count only when it was not set (the filter), compare-and-set on both counts so a threshold is
+        crossed by exactly one write, which carries the fact."""
+        query: Doc = {
+            "_id": topic["_id"],
+            "hidden": False,
+            "participant_count": topic.get("participant_count", 0),
+            "replier_count": topic.get("replier_count", 0),
+        }
+        sets: Doc = dict(flags)
+        inc: Doc = {}
+        if new_participant:
+            query[f"participants.{ce_number}"] = {"$exists": False}
+            sets[f"participants.{ce_number}"] = 1
+            inc["participant_count"] = 1
+        if new_replier:
+            query[f"repliers.{ce_number}"] = {"$exists": False}
+            sets[f"repliers.{ce_number}"] = 1
+            inc["replier_count"] = 1
+        result = await self.collection.update_one(query, outbox_update({"$set": sets, "$inc": inc}, entries))
+        return result.modified_count == 1
+
+    async def bump_posts(self, topic_id: str) -> None:
+        await self.collection.update_one({"_id": topic_id}, {"$inc": {"post_count": 1}})
+
+    async def set_hidden(self, topic_id: str, hidden: bool) -> bool:
+        result = await self.collection.update_one({"_id": topic_id}, {"$set": {"hidden": hidden}})
+        return result.matched_count == 1
+
+
+class TopicPostRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[POSTS]
+
+    async def add(self, doc: Doc) -> None:
+        await self.collection.insert_one(doc)
+
+    async def get(self, post_id: str) -> Doc | None:
+        return _flags(await self.collection.find_one({"_id": post_id}), "hidden")
+
+    async def of_topic(self, topic_id: str, limit: int = 500) -> list[Doc]:
+        cursor = self.collection.find({"topic_id": topic_id, "hidden": False}).sort("created_ms", 1).limit(limit)
+        return [d async for d in cursor]
+
+    async def set_hidden(self, post_id: str, hidden: bool) -> bool:
+        result = await self.collection.update_one({"_id": post_id}, {"$set": {"hidden": hidden}})
+        return result.matched_count == 1
+
+
+class BlobStore:
+    """Shared files on disk, addressed by their content fingerprint (sha256): one copy per content."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def fingerprint(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def path(self, fingerprint: str) -> Path:
+        if len(fingerprint) != 64 or not all(c in "0123456789abcdef" for c in fingerprint):
+            raise ValueError("not a sha256 fingerprint")
+        return self.root / fingerprint[:2] / fingerprint
+
+    def save(self, fingerprint: str, data: bytes) -> None:
+        path = self.path(fingerprint)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{fingerprint}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+    def read(self, fingerprint: str) -> bytes | None:
+        path = self.path(fingerprint)
+        return path.read_bytes() if path.exists() else None
+
+
+class CommunityStatsReader:
+    """Counts for the term report, grouped in the store where it can (``$group`` on one field)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.db = db
+
+    async def workshops(self) -> list[Doc]:
+        query = {"status": "approved", "hidden": False}
+        projection = {"_id": 1, "subject": 1, "participant_count": 1}
+        return [d async for d in self.db[WORKSHOPS].find(query, projection)]
+
+    async def per_workshop(self, collection: str) -> dict[str | None, int]:
+        """Visible documents of ``collection`` (resources, topics) per workshop id (None: outside any)."""
+        pipeline: list[Doc] = [{"$match": {"hidden": False}}, {"$group": {"_id": "$workshop_id", "n": {"$sum": 1}}}]
+        return {d["_id"]: int(d["n"]) async for d in await self.db[collection].aggregate(pipeline)}
+
+    async def assignments(self, activities: str, parts: str) -> list[Doc]:
+        """Per workshop activity: its workshop, assignments handed in and distinct ones recommended."""
+        out = []
+        query = {"owner_kind": "workshop"}
+        async for act in self.db[activities].find(query, {"_id": 1, "studio_id": 1, "recommendations": 1}):
+            submitted = await self.db[parts].count_documents({"activity_id": act["_id"], "part": "assignment"})
+            recommended = {r["assignment_id"] for r in (act.get("recommendations") or {}).values()}
+            out.append({"workshop_id": act["studio_id"], "submitted": submitted, "recommended": len(recommended)})
+        return out
+
+
+class AssistantRepository:
+    """Research assistants: ``_id`` = ``<school_id>:<subject>`` (one per school and subject)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[ASSISTANTS]
+
+    async def add(self, doc: Doc) -> bool:
+        """False when the school and subject have an assistant already."""
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, assistant_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": assistant_id})
+
+    async def add_task(self, assistant_id: str, task_id: str, title: str) -> None:
+        await self.collection.update_one(
+            {"_id": assistant_id},
+            {"$set": {f"tasks.{task_id}": {"title": title, "done": False}}, "$inc": {"assigned": 1}},
+        )
+
+    async def complete_task(self, assistant_id: str, task_id: str) -> bool:
+        """Once: the filter requires the task not done yet."""
+        result = await self.collection.update_one(
+            {"_id": assistant_id, f"tasks.{task_id}.done": False},
+            {"$set": {f"tasks.{task_id}.done": True}, "$inc": {"completed": 1}},
+        )
+        return result.modified_count == 1
+
+    async def counts(self, query: Doc) -> list[Doc]:
+        return [d async for d in self.collection.find(query, {"district": 1, "assigned": 1, "completed": 1})]
+
+
+class RecommendationRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.collection = db[RECOMMENDATIONS]
+
+    async def add(self, doc: Doc) -> None:
+        await self.collection.insert_one(doc)
+
+    async def listing(self, query: Doc, limit: int = 1000) -> list[Doc]:
+        return [d async for d in self.collection.find(query).sort("created_ms", -1).limit(limit)]

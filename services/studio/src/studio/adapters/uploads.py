@@ -1,0 +1,70 @@
+"""Uploaded files: type checked by content (puremagic; the zip-based Office formats by their parts),
+size limited while reading, kept on disk by content hash. One function decides (``check_upload``) so a
+kit-wide checker can replace it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import puremagic
+
+from studio.domain.problems import problem
+
+DOCUMENTS = frozenset({"doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf"})
+IMAGES = frozenset({"jpg", "jpeg", "png"})
+EVIDENCE = DOCUMENTS | IMAGES  # invoice scans are images or PDFs
+#: Legacy Office files share one container (OLE2); its signature stands for all three.
+_OLE2 = frozenset({"doc", "xls", "ppt"})
+
+
+def extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def check_upload(filename: str, data: bytes, allowed: frozenset[str]) -> str:
+    """The file's type when its name and its content agree and it is allowed; else 415 ``upload_type``."""
+    claimed = extension(filename)
+    if claimed not in allowed or not data:
+        raise problem("upload_type", f"Allowed types: {sorted(allowed)}.")
+    try:
+        found = {m.extension.lstrip(".").lower() for m in puremagic.magic_string(data)}
+    except puremagic.PureError:
+        found = set()
+    if claimed in _OLE2 and found & _OLE2:
+        return claimed
+    if claimed == "jpeg":
+        claimed = "jpg"
+    if claimed not in found:
+        raise problem("upload_type", f"The content of {filename!r} is not a {claimed} file.")
+    return claimed
+
+
+async def read_limited(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+    """The body, refused with 413 ``upload_too_large`` as soon as it passes ``max_bytes``."""
+    out = bytearray()
+    async for chunk in chunks:
+        out += chunk
+        if len(out) > max_bytes:
+            raise problem("upload_too_large", f"Files are at most {max_bytes} bytes.")
+    return bytes(out)
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.root / digest[:2] / digest
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return digest
+
+    def get(self, digest: str) -> bytes | None:
+        path = self.root / digest[:2] / digest
+        return path.read_bytes() if len(digest) == 64 and path.exists() else None

@@ -1,0 +1,311 @@
+"""The research community (研修社区, DOMAIN.md §7, the annex 网络研修积分兑换学时规则): workshops, shared
+resources, topics. Pure rules: the thresholds at which a behaviour earns points, and which points facts a
+change of state produces. The points themselves and the yearly caps live in the hours bank; here a fact
+only says who did what, under which rule, about what (``reference`` expresses the rule's uniqueness)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+#: The natural year of the points bank is China's (UTC+8).
+CHINA = timezone(timedelta(hours=8))
+
+
+class Rule(StrEnum):
+    """The rules of the points bank the community triggers (names as in PointsFactRecorded)."""
+
+    SHARED_RESOURCE = "shared_resource"  # 共享资源 20, duplicates earn nothing
+    DISCUSSION_TOPIC = "discussion_topic"  # 研讨话题, 10 or more repliers: 10
+    WORKSHOP_FOUNDED = "workshop_founded"  # 创立研修工作坊 (as host): 50
+    ACTIVITY_SEGMENT_CREATED = "activity_segment_created"  # 创建研修活动环节 in one's workshop: 20
+    EXCELLENT_RESOURCE = "excellent_resource"  # 优秀共享资源: >= 20 ratings averaging >= 3 stars: 20
+    POPULAR_TOPIC = "popular_topic"  # 话题参与度高: >= 20 participants: 10
+    ACTIVITY_PARTICIPATION = "activity_participation"  # > 10 participants and outputs: each participant 10
+    ASSIGNMENT_RECOMMENDED = "assignment_recommended"  # 研修作业推优: 20 each recommendation
+    ACTIVE_WORKSHOP_HOST = "active_workshop_host"  # 工作坊活跃度: host 100
+    ACTIVE_WORKSHOP_PARTICIPANT = "active_workshop_participant"  # each participant 20
+    WORKSHOP_FEATURED_HOST = "workshop_featured_host"  # 工作坊置顶: host 500
+    WORKSHOP_FEATURED_PARTICIPANT = "workshop_featured_participant"  # each participant 100
+
+
+#: Thresholds of the annex.
+TOPIC_REPLIERS = 10  # "有10人以上的讨论回复": ten or more distinct repliers (the author not counted)
+TOPIC_PARTICIPANTS = 20  # "有20人及以上参与": twenty or more distinct participants (repliers and commenters)
+EXCELLENT_RATINGS = 20  # "获得20人及以上好评"
+EXCELLENT_AVERAGE = 3  # "平均好评三星级及以上"
+ACTIVE_WORKSHOP_PARTICIPANTS = 10  # "10人以上参与": more than ten
+ACTIVITY_PARTICIPANTS = 10  # "10人以上参与": more than ten
+
+#: Rating scale of a shared resource (stars).
+MIN_STARS, MAX_STARS = 1, 5
+
+
+def points_year(at: datetime) -> int:
+    """The natural year (China's) a behaviour at ``at`` earns points in."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(CHINA).year
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One points fact: ``ce_number`` earns under ``rule`` about ``reference`` (unique per teacher, year,
+    rule and reference in the hours bank)."""
+
+    ce_number: str
+    rule: Rule
+    reference: str
+
+    @property
+    def fact_id(self) -> str:
+        """The same fact always has the same id (a replay is recognisable)."""
+        return f"{self.rule.value}:{self.reference}:{self.ce_number}"
+
+
+# -- workshops ----------------------------------------------------------------------------------------
+class WorkshopStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+def founding_facts(workshop: Mapping[str, Any]) -> list[Fact]:
+    """Founding approved: the founder (host, 坊主) earns ``workshop_founded`` once per workshop."""
+    return [Fact(workshop["host_ce_number"], Rule.WORKSHOP_FOUNDED, workshop["_id"])]
+
+
+def featuring_facts(workshop: Mapping[str, Any]) -> list[Fact]:
+    """Featured on the community home page: host 500 and each participant 100, once per workshop."""
+    wid = workshop["_id"]
+    host = workshop["host_ce_number"]
+    facts = [Fact(host, Rule.WORKSHOP_FEATURED_HOST, wid)]
+    facts += [
+        Fact(ce, Rule.WORKSHOP_FEATURED_PARTICIPANT, wid)
+        for ce in sorted(workshop.get("participants") or {})
+        if ce != host
+    ]
+    return facts
+
+
+def is_active(participant_count: int, real_activities: int) -> bool:
+    """An active workshop (研修工作坊活跃度): more than ten participants and real activities."""
+    return participant_count > ACTIVE_WORKSHOP_PARTICIPANTS and real_activities >= 1
+
+
+def activity_facts(workshop: Mapping[str, Any]) -> list[Fact]:
+    """The workshop became active: host 100, each participant 20, once per workshop."""
+    wid = workshop["_id"]
+    host = workshop["host_ce_number"]
+    facts = [Fact(host, Rule.ACTIVE_WORKSHOP_HOST, wid)]
+    facts += [
+        Fact(ce, Rule.ACTIVE_WORKSHOP_PARTICIPANT, wid)
+        for ce in sorted(workshop.get("participants") or {})
+        if ce != host
+    ]
+    return facts
+
+
+def becomes_active(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """The change from ``before`` to ``after`` makes the workshop active for the first time."""
+    if before.get("active") or after.get("status") != WorkshopStatus.APPROVED or after.get("hidden"):
+        return False
+    return is_active(int(after.get("participant_count", 0)), int(after.get("real_activities", 0)))
+
+
+# -- shared resources ---------------------------------------------------------------------------------
+def valid_stars(stars: object) -> bool:
+    return isinstance(stars, int) and not isinstance(stars, bool) and MIN_STARS <= stars <= MAX_STARS
+
+
+def is_excellent(count: int, total: int) -> bool:
+    """Twenty or more ratings averaging three stars or more (sum >= 3 * count, exact in integers)."""
+    return count >= EXCELLENT_RATINGS and total >= EXCELLENT_AVERAGE * count
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What one rating (new or changed) does to the resource's counters."""
+
+    count_delta: int
+    sum_delta: int
+    excellent_now: bool  # the resource becomes excellent with this very write
+
+
+def rate(count: int, total: int, flagged: bool, previous: int | None, stars: int) -> Rating:
+    """A teacher rates ``stars`` (``previous`` is their earlier rating, if any)."""
+    count_delta = 0 if previous is not None else 1
+    sum_delta = stars - (previous or 0)
+    now = is_excellent(count + count_delta, total + sum_delta)
+    return Rating(count_delta, sum_delta, excellent_now=now and not flagged)
+
+
+# -- topics -------------------------------------------------------------------------------------------
+class PostKind(StrEnum):
+    REPLY = "reply"  # 回复 to the topic
+    COMMENT = "comment"  # 评论 on a reply
+
+
+@dataclass(frozen=True)
+class TopicChange:
+    """What a post does to the topic's counters of distinct teachers, and the facts it makes true."""
+
+    new_participant: bool
+    new_replier: bool
+    facts: tuple[Fact, ...]
+
+
+def post_change(topic: Mapping[str, Any], ce_number: str, kind: PostKind) -> TopicChange:
+    """A post by ``ce_number``: the author of the topic counts neither as replier nor as participant."""
+    if ce_number == topic["author_ce_number"] or topic.get("hidden"):
+        return TopicChange(False, False, ())
+    new_participant = ce_number not in (topic.get("participants") or {})
+    new_replier = kind == PostKind.REPLY and ce_number not in (topic.get("repliers") or {})
+    facts: list[Fact] = []
+    repliers = int(topic.get("replier_count", 0)) + int(new_replier)
+    participants = int(topic.get("participant_count", 0)) + int(new_participant)
+    if new_replier and repliers >= TOPIC_REPLIERS and not topic.get("discussed"):
+        facts.append(Fact(topic["author_ce_number"], Rule.DISCUSSION_TOPIC, topic["_id"]))
+    if new_participant and participants >= TOPIC_PARTICIPANTS and not topic.get("popular"):
+        facts.append(Fact(topic["author_ce_number"], Rule.POPULAR_TOPIC, topic["_id"]))
+    return TopicChange(new_participant, new_replier, tuple(facts))
+
+
+# -- problems -----------------------------------------------------------------------------------------
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "workshop_not_found": (404, "研修工作坊不存在"),
+    "workshop_not_pending": (409, "该工作坊申请已审核"),
+    "workshop_not_approved": (409, "工作坊尚未通过审核"),
+    "reason_required": (422, "不通过时须填写理由"),
+    "already_featured": (409, "该工作坊已置顶过，同一工作坊最多置顶一次"),
+    "already_joined": (409, "已加入该工作坊"),
+    "not_joined": (409, "未加入该工作坊"),
+    "host_cannot_leave": (409, "坊主不能退出自己的工作坊"),
+    "not_workshop_host": (403, "只有坊主可以进行此操作"),
+    "resource_not_found": (404, "资源不存在"),
+    "invalid_stars": (422, "评分须为1至5星"),
+    "own_resource": (409, "不能给自己共享的资源评分"),
+    "topic_not_found": (404, "话题不存在"),
+    "post_not_found": (404, "回复不存在"),
+    "not_teacher": (403, "只有教师可以进行此操作"),
+    "not_moderator": (403, "无权管理该内容"),
+    "busy": (409, "系统繁忙，请稍后重试"),
+}
+
+
+# -- workshop activities and assignments (研修活动, 研修作业) ------------------------------------------
+def segment_facts(host: str, segments: Sequence[Mapping[str, Any]]) -> list[Fact]:
+    """创建研修活动环节: each segment the host creates in their own workshop earns once (by segment id)."""
+    return [Fact(host, Rule.ACTIVITY_SEGMENT_CREATED, seg["id"]) for seg in segments]
+
+
+def participation_facts(activity_id: str, participants: set[str], outputs: int) -> list[Fact]:
+    """研修活动参与度: more than ten participants and research outputs: each participant 10, once per
+    activity (judged when the host organises it with the summary)."""
+    if len(participants) <= ACTIVITY_PARTICIPANTS or outputs < 1:
+        return []
+    return [Fact(ce, Rule.ACTIVITY_PARTICIPATION, activity_id) for ce in sorted(participants)]
+
+
+def recommendation_fact(author: str, assignment_id: str, recommendation_id: str) -> Fact:
+    """研修作业推优: each recommendation by the host earns the author once (reference names both)."""
+    return Fact(author, Rule.ASSIGNMENT_RECOMMENDED, f"{assignment_id}:{recommendation_id}")
+
+
+PROBLEMS.update(
+    {
+        "assignment_not_found": (404, "研修作业不存在"),
+        "already_handed_in": (409, "研修作业已提交"),
+        "already_recommended": (409, "该作业本次已推优"),
+    }
+)
+
+
+# -- satisfaction (满意度, the term report's five-level scale, 表5/表6) ---------------------------------
+class Satisfaction(StrEnum):
+    BAD = "bad"  # 差
+    POOR = "poor"  # 较差
+    FAIR = "fair"  # 一般
+    GOOD = "good"  # 较好
+    VERY_GOOD = "very_good"  # 好
+
+
+SATISFACTION_LABELS = {
+    Satisfaction.BAD: "差",
+    Satisfaction.POOR: "较差",
+    Satisfaction.FAIR: "一般",
+    Satisfaction.GOOD: "较好",
+    Satisfaction.VERY_GOOD: "好",
+}
+
+
+def percent(part: int, whole: int) -> str:
+    """A rate as the seed prints it: two decimals and a percent sign (``0.27%``); ``-`` of nothing."""
+    if whole <= 0:
+        return "-"
+    return f"{part * 100 / whole:.2f}%"
+
+
+def satisfaction_distribution(counts: Mapping[str, int]) -> dict[str, Any]:
+    """Rows of 满意程度 / 选择人次 / 总人次 / 所占百分比 and the "一般以上" rate (fair or better)."""
+    total = sum(int(counts.get(level.value, 0)) for level in Satisfaction)
+    rows: list[dict[str, Any]] = [
+        {
+            "level": level.value,
+            "label": SATISFACTION_LABELS[level],
+            "count": int(counts.get(level.value, 0)),
+            "percent": percent(int(counts.get(level.value, 0)), total),
+        }
+        for level in Satisfaction
+    ]
+    fair_or_better = sum(r["count"] for r in rows if r["level"] in ("fair", "good", "very_good"))
+    return {"total": total, "rows": rows, "fair_or_better": percent(fair_or_better, total)}
+
+
+def subject_rows(
+    workshops: Sequence[Mapping[str, Any]],
+    resources: Mapping[str | None, int],
+    topics: Mapping[str | None, int],
+    assignments: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The community by subject (学科): workshops, participants, resources, topics, assignments submitted and
+    recommended, submission rate = submitted / participants, excellent rate = recommended / submitted
+    (表12, 表13). Content outside any workshop counts under 其他."""
+    other = "其他"
+    subject_of = {w["_id"]: (w.get("subject") or other) for w in workshops}
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(subject: str) -> dict[str, Any]:
+        return rows.setdefault(
+            subject,
+            {
+                "subject": subject,
+                "workshops": 0,
+                "participants": 0,
+                "resources": 0,
+                "topics": 0,
+                "submitted": 0,
+                "recommended": 0,
+            },
+        )
+
+    for w in workshops:
+        r = row(subject_of[w["_id"]])
+        r["workshops"] += 1
+        r["participants"] += int(w.get("participant_count", 0))
+    for key, counts in (("resources", resources), ("topics", topics)):
+        for wid, n in counts.items():
+            row(subject_of.get(wid, other) if wid else other)[key] += n
+    for a in assignments:
+        if a["workshop_id"] in subject_of:
+            r = row(subject_of[a["workshop_id"]])
+            r["submitted"] += int(a["submitted"])
+            r["recommended"] += int(a["recommended"])
+    out = sorted(rows.values(), key=lambda r: (r["subject"] == other, r["subject"]))
+    for r in out:
+        r["submission_rate"] = percent(r["submitted"], r["participants"])
+        r["excellent_rate"] = percent(r["recommended"], r["submitted"])
+    return out

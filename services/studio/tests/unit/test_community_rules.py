@@ -1,0 +1,111 @@
+"""The research community's thresholds and the facts each change produces (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from studio.adapters.community_files import check_shared_file, clean_html
+from studio.domain import community as c
+from studio.domain.community import Fact, PostKind, Rule
+
+
+def topic(**kw: object) -> dict[str, object]:
+    return {"_id": "t1", "author_ce_number": "A", "participants": {}, "repliers": {}, **kw}
+
+
+def test_excellent_needs_twenty_ratings_averaging_three_stars() -> None:
+    assert not c.is_excellent(19, 95)
+    assert c.is_excellent(20, 60)
+    assert not c.is_excellent(20, 59)
+    assert c.is_excellent(30, 90) and not c.is_excellent(30, 89)
+
+
+def test_the_rating_that_crosses_the_line_is_the_only_one_that_flags() -> None:
+    assert c.rate(19, 57, False, None, 3).excellent_now
+    assert not c.rate(19, 57, False, None, 2).excellent_now  # 59 < 60
+    assert not c.rate(20, 60, True, None, 5).excellent_now  # flagged before: never twice
+    changed = c.rate(20, 59, False, 1, 2)  # a changed rating counts once, raises the sum by the difference
+    assert (changed.count_delta, changed.sum_delta, changed.excellent_now) == (0, 1, True)
+    assert not c.valid_stars(0) and not c.valid_stars(6) and not c.valid_stars(True) and c.valid_stars(5)
+
+
+def test_topic_facts_at_ten_repliers_and_twenty_participants() -> None:
+    ninth = {f"r{i}": 1 for i in range(9)}
+    change = c.post_change(
+        topic(repliers=ninth, replier_count=9, participants=ninth, participant_count=9), "X", PostKind.REPLY
+    )
+    assert change.new_replier and change.facts == (Fact("A", Rule.DISCUSSION_TOPIC, "t1"),)
+    # the same teacher again, or the author, counts nothing
+    assert c.post_change(topic(repliers={"X": 1}, participants={"X": 1}), "X", PostKind.REPLY).facts == ()
+    assert not c.post_change(topic(), "A", PostKind.REPLY).new_participant
+    # a comment makes a participant, not a replier
+    nineteen = {f"p{i}": 1 for i in range(19)}
+    comment = c.post_change(topic(participants=nineteen, participant_count=19, replier_count=3), "Y", PostKind.COMMENT)
+    assert not comment.new_replier and comment.facts == (Fact("A", Rule.POPULAR_TOPIC, "t1"),)
+    assert (
+        c.post_change(topic(participants=nineteen, participant_count=19, popular=True), "Y", PostKind.COMMENT).facts
+        == ()
+    )
+    assert c.post_change(topic(hidden=True, replier_count=9), "Z", PostKind.REPLY).facts == ()
+
+
+def test_workshop_facts() -> None:
+    w = {"_id": "w1", "host_ce_number": "H", "participants": {"H": 1, "P1": 1, "P2": 1}}
+    assert c.founding_facts(w) == [Fact("H", Rule.WORKSHOP_FOUNDED, "w1")]
+    featured = c.featuring_facts(w)
+    assert featured[0] == Fact("H", Rule.WORKSHOP_FEATURED_HOST, "w1")
+    assert {f.ce_number for f in featured[1:]} == {"P1", "P2"}
+    assert all(f.rule == Rule.WORKSHOP_FEATURED_PARTICIPANT and f.reference == "w1" for f in featured[1:])
+    assert not c.is_active(10, 1) and not c.is_active(11, 0) and c.is_active(11, 1)
+    before = {"status": "approved", "participant_count": 10, "real_activities": 1}
+    assert c.becomes_active(before, {**before, "participant_count": 11})
+    assert not c.becomes_active({**before, "active": True}, {**before, "participant_count": 12})
+
+
+def test_points_year_is_chinas() -> None:
+    assert c.points_year(datetime(2026, 12, 31, 17, tzinfo=UTC)) == 2027
+    assert Fact("H", Rule.WORKSHOP_FOUNDED, "w1").fact_id == "workshop_founded:w1:H"
+
+
+def test_shared_files_are_checked_by_content() -> None:
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20
+    checked = check_shared_file(pdf, "教案.pdf", max_document_bytes=1000, max_video_bytes=10)
+    assert (checked.kind, checked.extension, checked.media_type) == ("document", "pdf", "application/pdf")
+    assert check_shared_file(mp4, "课堂.mp4", max_document_bytes=10, max_video_bytes=1000).kind == "video"
+    cases = [
+        (b"", "f.pdf", "upload_type"),
+        (b"<html><script>", "x.pdf", "upload_type"),  # the name says pdf, the content does not
+        (pdf, "x.mp4", "upload_type"),
+        (b"MZ\x90\x00", "x.exe", "upload_type"),
+        (pdf * 100, "f.pdf", "upload_too_large"),
+    ]
+    for data, name, code in cases:
+        try:
+            check_shared_file(data, name, max_document_bytes=1000, max_video_bytes=10)
+        except Exception as exc:
+            assert getattr(exc, "code", None) == code, (name, exc)
+        else:
+            raise AssertionError(code)
+
+
+def test_rich_text_is_sanitised() -> None:
+    cleaned = clean_html('<p onclick="x()">好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>')
+    assert "script" not in cleaned and "onclick" not in cleaned and "javascript" not in cleaned
+    assert "<p>好" in cleaned
+
+
+def test_satisfaction_distribution_as_the_seed_prints_it() -> None:
+    # 表 6 研修类课程满意度 of the 1602 term report
+    counts = {"bad": 139, "poor": 325, "fair": 3355, "good": 16772, "very_good": 31422}
+    table = c.satisfaction_distribution(counts)
+    assert table["total"] == 52013
+    assert [(r["label"], r["count"], r["percent"]) for r in table["rows"]] == [
+        ("差", 139, "0.27%"),
+        ("较差", 325, "0.62%"),
+        ("一般", 3355, "6.45%"),
+        ("较好", 16772, "32.25%"),
+        ("好", 31422, "60.41%"),
+    ]
+    assert table["fair_or_better"] == "99.11%"  # "一般以上的满意度为 99.11%"
+    assert c.satisfaction_distribution({})["fair_or_better"] == "-"
