@@ -4,10 +4,12 @@ a refused request is a problem answer and leaves no trace."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfWriter
 
 from hours.bootstrap import Container
 from hours.service_layer.access import verification_scope
@@ -15,7 +17,17 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.errors import Forbidden
 from jijiao_stack.pytest_plugin import bearer
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+def _pdf() -> bytes:
+    """A real one-page PDF (uploads are checked by their whole structure)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = _pdf()
 
 
 def tokens(make_token: Any) -> dict[str, dict[str, str]]:

@@ -12,6 +12,7 @@ from baseline.entrypoints.api.routers.schemas import ExcellentIn, ImageOut, Refl
 from baseline.service_layer.problems import problem
 from baseline.service_layer.reflections import ReflectionText
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.guard import body_limit
 
 router = APIRouter(prefix="/v1", tags=["reflections"])
 
@@ -69,7 +70,9 @@ async def mark_excellent(
         "requestBody": {
             "required": True,
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-        }
+        },
+        # the guard lets a little more than an image through, so an image just over it gets image_too_large
+        **body_limit(MAX_IMAGE_BYTES + 64 * 1024),
     },
 )
 async def upload_image(request: Request, principal: CurrentPrincipal, reflections: ReflectionsDep) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from jijiao_kit.timeutil import UtcDateTime
+from jijiao_kit.timeutil import BoundedDate, BoundedUtcDateTime, UtcDateTime
 
 Mobile = Field(pattern=r"^1\d{10}$", description="手机号")
 StageName = Literal["kindergarten", "primary", "junior", "senior"]
@@ -55,15 +55,15 @@ class ZoneOut(BaseModel):
 
 class YearIn(BaseModel):
     year: str = Field(pattern=r"^\d{4}-\d{4}$", description="学年, e.g. 2019-2020")
-    demand_deadline: UtcDateTime
-    personnel_deadline: UtcDateTime
-    report_deadline: UtcDateTime
+    demand_deadline: BoundedUtcDateTime
+    personnel_deadline: BoundedUtcDateTime
+    report_deadline: BoundedUtcDateTime
 
 
 class DeadlinesIn(BaseModel):
-    demand_deadline: UtcDateTime
-    personnel_deadline: UtcDateTime
-    report_deadline: UtcDateTime
+    demand_deadline: BoundedUtcDateTime
+    personnel_deadline: BoundedUtcDateTime
+    report_deadline: BoundedUtcDateTime
 
 
 class YearOut(BaseModel):
@@ -98,8 +98,8 @@ class StageAvailabilityOut(BaseModel):
 
 class BatchIn(BaseModel):
     base_id: str = Field(min_length=1, max_length=64)
-    starts_on: date
-    ends_on: date
+    starts_on: BoundedDate
+    ends_on: BoundedDate
     capacity: int = Field(ge=1, le=20, description="zones per batch")
 
 
@@ -205,7 +205,7 @@ class PersonnelOut(BaseModel):
 class OutcomeIn(BaseModel):
     title: str = Field(min_length=1, max_length=100, description="学习成果标题")
     summary: str = Field(min_length=1, max_length=10_000, description="学习成果 (plain text)")
-    shared_on: date | None = Field(default=None, description="day of the sharing session in the zone")
+    shared_on: BoundedDate | None = Field(default=None, description="day of the sharing session in the zone")
     sharing_note: str | None = Field(default=None, max_length=500)
 
 

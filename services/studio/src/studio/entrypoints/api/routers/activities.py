@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.timeutil import UtcDateTime, epoch_ms
+from jijiao_kit.timeutil import BoundedUtcDateTime, UtcDateTime, epoch_ms
 from studio.entrypoints.api.deps import ActivitiesDep
 
 router = APIRouter(prefix="/v1/studios/{studio_id}", tags=["activities"])
@@ -71,8 +71,8 @@ class ActivityIn(BaseModel):
     )
     title: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=20000)
-    starts_at: UtcDateTime
-    ends_at: UtcDateTime
+    starts_at: BoundedUtcDateTime
+    ends_at: BoundedUtcDateTime
     place: str | None = Field(default=None, max_length=200)
     hours: float | None = Field(default=None, ge=0, le=24)
     segments: list[SegmentIn] = Field(default=[], max_length=20)
@@ -82,8 +82,8 @@ class ActivityIn(BaseModel):
 class ActivityPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=20000)
-    starts_at: UtcDateTime | None = None
-    ends_at: UtcDateTime | None = None
+    starts_at: BoundedUtcDateTime | None = None
+    ends_at: BoundedUtcDateTime | None = None
     place: str | None = Field(default=None, max_length=200)
     hours: float | None = Field(default=None, ge=0, le=24)
     segments: list[SegmentIn] | None = Field(default=None, max_length=20)

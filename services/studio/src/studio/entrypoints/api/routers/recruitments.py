@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.timeutil import UtcDateTime
+from jijiao_kit.timeutil import BoundedUtcDateTime
 from studio.domain.recruitment import ApplicantRole
 from studio.entrypoints.api.deps import RecruitmentDep
 from studio.service_layer.recruitment import NewApplication, NewRecruitment
@@ -15,8 +15,8 @@ router = APIRouter(prefix="/v1/recruitments", tags=["recruitments"])
 
 
 class WindowIn(BaseModel):
-    start: UtcDateTime
-    end: UtcDateTime
+    start: BoundedUtcDateTime
+    end: BoundedUtcDateTime
 
 
 class RecruitmentIn(BaseModel):
