@@ -21,6 +21,7 @@ from jijiao_contracts.events.enrollment import (
     AdminPhoneRebound,
     AdminRegistered,
 )
+from jijiao_kit.access import ADMIN_LEVELS, covers
 from jijiao_kit.auth import Principal, TokenVersions
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -115,10 +116,7 @@ class AccountService:
         school = await self.schools.get(school_id)
         if school is None:
             raise NotFound("School not found.", code="school_not_found", title="学校不存在")
-        if not (
-            is_school_admin_of(principal, school_id)
-            or (principal.has_role(Role.DISTRICT_ADMIN) and principal.district == school["district"])
-        ):
+        if not covers(principal, school_id=school_id, district=school["district"], levels=ADMIN_LEVELS):
             raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看")
         return await self.accounts.find({"scopes.school_id": school_id}, sort="username")
 

@@ -14,6 +14,7 @@ from enrollment.domain import special_users as rules
 from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, SpecialUserCleared, SpecialUserFlagged
+from jijiao_kit.access import ADMIN_LEVELS, scope_filter
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -128,16 +129,12 @@ class SpecialUserService:
     # -- reading ---------------------------------------------------------------------------------
 
     async def list_special_users(self, principal: Principal, school_id: str | None) -> list[Doc]:
-        if principal.has_role(*CENTRE_ROLES):
-            query: Doc = {"school_id": school_id} if school_id else {}
-        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            query = {"district": principal.district, **({"school_id": school_id} if school_id else {})}
-        elif principal.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL) and principal.school_id:
-            if school_id and school_id != principal.school_id:
-                raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
-            query = {"school_id": principal.school_id}
-        else:
+        scope = scope_filter(principal, levels=ADMIN_LEVELS, city_roles=CENTRE_ROLES)
+        if scope is None:
             raise Forbidden("Only administrators list special users.", code="forbidden", title="无权查看特殊用户")
+        if school_id and scope.get("school_id", school_id) != school_id:
+            raise Forbidden("Not an administrator of this school.", code="school_forbidden", title="无权查看该学校")
+        query: Doc = {**scope, **({"school_id": school_id} if school_id else {})}
         return await self.teachers.special_users(query)
 
     # -- clearing --------------------------------------------------------------------------------
