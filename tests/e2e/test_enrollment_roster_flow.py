@@ -63,6 +63,10 @@ async def test_teacher_joins_changes_info_moves_school_and_other_services_follow
     async with system.client("enrollment", admin1) as client:
         approved = await client.post(f"/v1/teachers/{ce}/info-change/review", json={"approve": True})
         assert approved.status_code == 200 and approved.json()["mobile"] == new_mobile
+    # a changed mobile ends the teacher's earlier sessions (token version, issue 12): sign in again
+    async with system.client("notify", token) as client:
+        assert (await client.get("/v1/contacts/me")).status_code == 401
+    token = await system.login(new_mobile, "Zhoumin2026")
 
     async def contact_mobile() -> Any:
         async with system.client("notify", token) as client:
