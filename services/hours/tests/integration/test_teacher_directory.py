@@ -22,8 +22,8 @@ async def test_the_same_events_in_any_order_give_the_same_directory(container: C
 
     async def one_by_one(n: int, order: list[Envelope]) -> None:
         inbox = Inbox(container.infra.db, f"inbox_order_{n}")  # every order is a first delivery
-        for envelope in order:
-            await dispatcher.dispatch(envelope, inbox)
+        for envelope in order:  # roster events are applied by the batch path only; one by one = batches of one
+            await batches.handle([envelope], dispatcher, inbox)
 
     async def in_two_batches(n: int, order: list[Envelope]) -> None:
         inbox = Inbox(container.infra.db, f"inbox_batch_{n}")
