@@ -5,6 +5,7 @@ kit-wide checker can replace it."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,7 +61,8 @@ class FileStore:
         path = self.root / digest[:2] / digest
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            # a name of its own per writer: two writers of the same content must not share a temporary file
+            tmp = path.with_name(f"{digest}.{uuid.uuid4().hex}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)
         return digest
