@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_kit.correlation import set_correlation_id
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.timeutil import epoch_ms
 
 logger = logging.getLogger(__name__)
@@ -48,36 +49,66 @@ class Inbox:
     """Which (handler, event) pairs are done, with a claim so that two deliveries of one event
     processed at the same time (two replicas, a republished event) run the handler once.
 
-    A claim is a lease: if its holder dies mid-effect, the lease runs out and a redelivery takes
-    over, so the effect itself must still tolerate a repeat (keyed on the event, DESIGN.md rule 2)."""
+    A claim is a lease that names its holder (``jijiao_kit.liveness``; the worker sets ``liveness``):
+    if the holder dies mid-effect, a redelivery takes the claim over at once when the holder's
+    heartbeat is gone, and in any case once the lease has run out; a live holder keeps its claim for
+    the whole lease. The effect itself must still tolerate a repeat (keyed on the event, DESIGN.md
+    rule 2): a holder whose heartbeat lapsed while it was working may still finish."""
 
     def __init__(
-        self, db: AsyncDatabase[dict[str, Any]], collection: str = "inbox", *, lease_seconds: float = 30.0
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        collection: str = "inbox",
+        *,
+        lease_seconds: float = 30.0,
+        liveness: Liveness | None = None,
     ) -> None:
         self.collection = db[collection]
         self.lease = timedelta(seconds=lease_seconds)
+        #: This process's heartbeat; without it (an API process, a test) claims name no holder and
+        #: are taken over only when their lease runs out.
+        self.liveness = liveness
 
     async def claim(self, handler: str, event_id: str) -> str:
         """``"run"`` (this delivery must run the handler), ``"done"`` or ``"busy"``."""
         key = f"{handler}:{event_id}"
         now = epoch_ms(datetime.now(UTC))
-        lease_ms = int(self.lease.total_seconds() * 1000)
+        lease_until = now + int(self.lease.total_seconds() * 1000)
+        holder = self.liveness.holder if self.liveness is not None else None
+        claim: dict[str, Any] = {"state": "processing", "lease_until_ms": lease_until}
+        if holder is not None:
+            claim["holder"] = holder
         try:
-            await self.collection.insert_one({"_id": key, "state": "processing", "lease_until_ms": now + lease_ms})
+            await self.collection.insert_one({"_id": key, **claim})
             return "run"
         except DuplicateKeyError:
             pass
-        # Lease times are epoch milliseconds: a datetime written by $set would come back a string.
-        taken_over = await self.collection.find_one_and_update(
-            {"_id": key, "state": "processing", "lease_until_ms": {"$lt": now}},
-            {"$set": {"lease_until_ms": now + lease_ms}},
-        )
-        if taken_over is not None:
-            return "run"
-        doc = await self.collection.find_one({"_id": key}, {"state": 1})
+        doc = await self.collection.find_one({"_id": key}, {"state": 1, "lease_until_ms": 1, "holder": 1})
         if doc is None:  # released by a failed holder just now
             return await self.claim(handler, event_id)
-        return "done" if doc["state"] == "done" else "busy"
+        if doc.get("state") == "done":
+            return "done"
+        # Lease times are epoch milliseconds: a datetime written by $set would come back a string.
+        held_until = int(doc.get("lease_until_ms") or 0)
+        if held_until >= now and not await self._holder_dead(doc.get("holder")):
+            return "busy"
+        # Take over: a compare-and-set on the lease (and holder) read, so of two takers one wins.
+        expected: dict[str, Any] = {"_id": key, "state": "processing", "lease_until_ms": held_until}
+        if doc.get("holder"):
+            expected["holder"] = doc["holder"]
+        update: dict[str, Any] = {"$set": claim}
+        if holder is None and doc.get("holder"):
+            update["$unset"] = {"holder": ""}
+        if await self.collection.find_one_and_update(expected, update) is not None:
+            if held_until >= now:
+                logger.warning("took over %s from %s, whose heartbeat is gone", key, doc.get("holder"))
+            return "run"
+        return "busy"
+
+    async def _holder_dead(self, holder: str | None) -> bool:
+        if not holder or self.liveness is None:
+            return False
+        return holder in await self.liveness.dead([holder])
 
     async def complete(self, handler: str, event_id: str) -> None:
         await self.collection.update_one(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,43 +139,85 @@ class Messages:
         cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]
 
-    async def release_stale(self, now: datetime, limit: int, not_before: datetime | None = None) -> int:
-        """Notices claimed by a sender that died (lease over) become pending again: urgent ones due
-        ``now``, the others due at ``not_before`` (the end of quiet hours when released in them)."""
+    async def release_stale(
+        self, now: datetime, limit: int, not_before: datetime | None = None, *, dead_holders: Collection[str] = ()
+    ) -> int:
+        """Notices claimed by a sender that died become pending again: those whose lease is over, and
+        at once those whose holder's heartbeat is gone (``dead_holders``, ``jijiao_kit.liveness``);
+        urgent ones due ``now``, the others due at ``not_before`` (the end of quiet hours when released
+        in them). Each release is conditional on the claim read (a new holder's claim is never undone)."""
         stamp = epoch(now)
         not_before = not_before or now
+
+        def pending(doc: Doc) -> Doc:
+            urgent = bool(doc.get("urgent"))
+            return {
+                "$set": {
+                    "status": "pending",
+                    "due_ts": stamp if urgent else epoch(not_before),
+                    "next_attempt_at": now if urgent else not_before,
+                }
+            }
+
         cursor = self.collection.find(
             {"status": "sending", "lease_ts": {"$lte": stamp}}, {"_id": 1, "urgent": 1}
         ).limit(limit)
         released = 0
         for doc in [doc async for doc in cursor]:
             result = await self.collection.update_one(
-                {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}},
-                {
-                    "$set": {
-                        "status": "pending",
-                        "due_ts": stamp if doc.get("urgent") else epoch(not_before),
-                        "next_attempt_at": now if doc.get("urgent") else not_before,
-                    }
-                },
+                {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}}, pending(doc)
             )
             released += result.modified_count
+        for holder in sorted(dead_holders):
+            cursor = self.collection.find(
+                {"status": "sending", "holder": holder}, {"_id": 1, "urgent": 1, "lease_ts": 1}
+            ).limit(limit)
+            docs = [doc async for doc in cursor]
+            if not docs:
+                continue
+            bulk = await self.collection.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": doc["_id"], "status": "sending", "holder": holder, "lease_ts": doc["lease_ts"]},
+                        pending(doc),
+                    )
+                    for doc in docs
+                ],
+                ordered=False,
+            )
+            released += bulk.modified_count
         return released
 
-    async def claim(self, key: str, now: datetime, lease_until: datetime) -> Doc | None:
-        """Take one due notice for sending; None if another sender has it (or it is not due)."""
+    async def holders_other_than(self, holder: str | None) -> set[str]:
+        """The holders named by notices being sent (``sending``) other than ``holder``."""
+        query: Doc = {"status": "sending", "holder": {"$ne": holder}} if holder else {"status": "sending"}
+        return {doc["holder"] async for doc in self.collection.find(query, {"holder": 1}) if doc.get("holder")}
+
+    async def claim(self, key: str, now: datetime, lease_until: datetime, holder: str | None = None) -> Doc | None:
+        """Take one due notice for sending; None if another sender has it (or it is not due). ``holder``:
+        the sender's heartbeat (``jijiao_kit.liveness``), if it has one."""
         return await self.collection.find_one_and_update(
             {"_id": key, "status": "pending", "due_ts": {"$lte": epoch(now)}},
-            {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now}},
+            {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now, "holder": holder}},
             projection={OUTBOX: 0},
             return_document=ReturnDocument.AFTER,
         )
 
-    async def claim_many(self, keys: Sequence[str], now: datetime, lease_until: datetime) -> list[Doc]:
+    async def claim_many(
+        self, keys: Sequence[str], now: datetime, lease_until: datetime, holder: str | None = None
+    ) -> list[Doc]:
         """``claim`` for many notices in one bulk write of conditional updates; each taken one carries
         this call's claim token, so the read that follows returns exactly the notices taken here."""
         token = uuid.uuid4().hex
-        claim = {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now, "claim": token}}
+        claim = {
+            "$set": {
+                "status": "sending",
+                "lease_ts": epoch(lease_until),
+                "updated_at": now,
+                "claim": token,
+                "holder": holder,
+            }
+        }
         stamp = epoch(now)
         keys = list(dict.fromkeys(keys))
         result = await self.collection.bulk_write(
@@ -269,6 +311,18 @@ class OutcomeRecords:
     async def older_than(self, created_ts: float, limit: int) -> list[Doc]:
         cursor = self.collection.find({"created_ts": {"$lt": created_ts}}).sort("created_ts", 1).limit(limit)
         return [doc async for doc in cursor]
+
+    async def of_holders(self, holders: Collection[str], limit: int) -> list[Doc]:
+        """Records written by these holders (senders whose heartbeat is gone), oldest first."""
+        if not holders:
+            return []
+        query = {"holder": {"$in": sorted(holders)}}
+        return [doc async for doc in self.collection.find(query).sort("created_ts", 1).limit(limit)]
+
+    async def holders_other_than(self, holder: str | None) -> set[str]:
+        """The holders named by records left (not yet published and deleted) other than ``holder``."""
+        query: Doc = {"holder": {"$ne": holder}} if holder else {}
+        return {doc["holder"] async for doc in self.collection.find(query, {"holder": 1}) if doc.get("holder")}
 
 
 class Verifications:

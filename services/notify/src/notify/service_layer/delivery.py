@@ -2,7 +2,8 @@
 
 Notices created by this worker's consumer are inserted already claimed and handed over as they are
 (``handover``); a periodic scan finds the rest (retries, deferred notices, codes created by the API
-process, notices whose sender died and whose lease ran out), claimed in one bulk write of conditional
+process, notices whose sender died: at once when the worker's heartbeat is gone (``jijiao_kit.liveness``),
+else once their lease ran out), claimed in one bulk write of conditional
 updates with a claim token (so replicas never send one notice twice at the same time). Channels that
 take a batch (the development sink) get the whole batch in one call and the outcomes are written in one
 bulk write, their events in one record written first (``outcomes.OutcomeFinisher``); the others (HTTP gateway, SMTP) send up to ``delivery_concurrency`` at once, each bounded by
@@ -25,6 +26,7 @@ from typing import Any
 
 from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
 from jijiao_kit.clock import Clock
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.outbox import outbox_entry
 from notify.adapters.channels import BatchChannel, Channel, Outgoing, ProviderError, RejectedError
 from notify.adapters.repositories import Messages
@@ -50,6 +52,8 @@ class DeliveryService:
         settings: Settings,
         finisher: OutcomeFinisher,
         rng: random.Random | None = None,
+        *,
+        liveness: Liveness | None = None,
     ) -> None:
         self.messages = messages
         self.finisher = finisher
@@ -58,6 +62,10 @@ class DeliveryService:
         self.clock = clock
         self.settings = settings
         self.rng = rng or random.Random()
+        #: The worker's heartbeat: its claims name it; a dead worker's claims are released at the next
+        #: scan instead of after their lease; nothing is sent while this one's own heartbeat is stale.
+        self.liveness = liveness
+        self.holder = liveness.holder if liveness is not None else None
         self.quiet = settings.quiet_hours()
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._handed: deque[tuple[float, dict[str, Any]]] = deque()  # (monotonic time handed, notice)
@@ -136,7 +144,8 @@ class DeliveryService:
         if not ids:
             return 0
         now = self.clock.now()
-        docs = await self.messages.claim_many(ids, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
+        lease_until = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        docs = await self.messages.claim_many(ids, now, lease_until, self.holder)
         return await self._deliver_claimed(docs)
 
     async def _deliver_handed(self, handed: list[tuple[float, dict[str, Any]]]) -> int:
@@ -153,6 +162,11 @@ class DeliveryService:
         bulk write of the outcomes; the others (HTTP gateway, SMTP) one message at a time, each finished
         as soon as its provider answered."""
         if not docs:
+            return 0
+        if self.liveness is not None and self.liveness.stale():
+            # Our heartbeat may have run out: another worker may be taking these claims over, so
+            # sending now could send twice. They stay claimed until the takeover or their lease.
+            logger.warning("heartbeat not renewed lately; %d claimed notices left to their lease", len(docs))
             return 0
         ready, deferred = await self._held(docs)
         finishes = list(deferred)
@@ -179,12 +193,18 @@ class DeliveryService:
         if time.monotonic() - self._last_scan >= self.settings.delivery_scan_seconds:
             self._last_scan = time.monotonic()
             # Records left behind first: a notice finished by one is then no longer ``sending``.
+            # So are the claims and records of workers whose heartbeat is gone (a SIGKILLed sender):
+            # at once, not after their lease, which a live sender keeps however slow its provider.
+            dead = await self._dead_holders()
             now = epoch(self.clock.now())
-            await self.finisher.recover(now - self.settings.delivery_lease_seconds / 4)
+            await self.finisher.recover(now - self.settings.delivery_lease_seconds / 4, dead_holders=dead)
             released_at = self.clock.now()
-            total += await self.messages.release_stale(
-                released_at, self.settings.delivery_batch_size, self.quiet.not_before(released_at)
+            released = await self.messages.release_stale(
+                released_at, self.settings.delivery_batch_size, self.quiet.not_before(released_at), dead_holders=dead
             )
+            if dead:
+                logger.warning("released %d notices of senders whose heartbeat is gone: %s", released, sorted(dead))
+            total += released
             while time.monotonic() < deadline:
                 ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
                 done = await self._deliver_many(ids)
@@ -194,6 +214,14 @@ class DeliveryService:
         while self._handed and time.monotonic() < deadline:
             total += await self._deliver_handed(self._take_handed())
         return total
+
+    async def _dead_holders(self) -> set[str]:
+        """Other senders named by notices being sent or records left, whose heartbeat is gone."""
+        if self.liveness is None:
+            return set()
+        holders = await self.messages.holders_other_than(self.holder)
+        holders |= await self.finisher.records.holders_other_than(self.holder)
+        return await self.liveness.dead(holders)
 
     async def _guarded_send(self, doc: dict[str, Any]) -> None:
         async with self._slots:
@@ -205,7 +233,9 @@ class DeliveryService:
     async def deliver(self, key: str) -> int:
         """Claim and send one notice now (the API sends a verification code this way)."""
         now = self.clock.now()
-        doc = await self.messages.claim(key, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
+        doc = await self.messages.claim(
+            key, now, now + timedelta(seconds=self.settings.delivery_lease_seconds), self.holder
+        )
         if doc is None:
             return 0
         _, deferred = await self._held([doc])

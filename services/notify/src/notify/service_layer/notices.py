@@ -90,6 +90,7 @@ class Notifier:
         clock: Clock,
         settings: Settings,
         handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        holder: str | None = None,
     ) -> None:
         self.messages = messages
         self.contacts = contacts
@@ -100,6 +101,8 @@ class Notifier:
         #: In the worker: notices due now are inserted already claimed (``sending``, with a lease and
         #: a claim token) and handed to the delivery job as they are, with no claim write and no read.
         self.handover = handover
+        #: The worker's heartbeat id (``jijiao_kit.liveness``), named by the claims it inserts.
+        self.holder = holder
 
     async def store(self, docs: list[dict[str, Any]]) -> int:
         """Insert notices (existing keys are kept as they are: a redelivered cause adds nothing); in the
@@ -112,6 +115,7 @@ class Notifier:
             "status": "sending",
             "lease_ts": epoch(now + timedelta(seconds=self.settings.delivery_lease_seconds)),
             "claim": uuid.uuid4().hex,
+            "holder": self.holder,
         }
         for doc in docs:
             if doc["status"] == "pending" and doc["due_ts"] <= stamp:
