@@ -123,6 +123,7 @@ def build(
         settings,
         handover=delivery.handover if broker is not None else None,
         holder=liveness.holder if liveness is not None else None,
+        holding=delivery.holding if broker is not None else None,
     )
     return Container(
         settings=settings,

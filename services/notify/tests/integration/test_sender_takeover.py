@@ -149,3 +149,36 @@ async def test_a_sender_whose_heartbeat_is_stale_sends_nothing(settings_env: dic
     assert doc is not None and doc["status"] == "sending" and doc["holder"] == worker.liveness.holder
     assert await deliveries(worker) == {}
     await worker.infra.close()
+
+
+async def test_a_claim_of_its_own_the_worker_lost_track_of_is_sent_at_the_next_scan(
+    settings_env: dict[str, Any],
+) -> None:
+    """The store died while the consumer inserted notices claimed: the insert applied, its answer was
+    lost, the batch failed and the redelivery finds the notices existing (so hands nothing over). The
+    worker knows it holds no such claim and gives it back at the next scan, not after 60 s."""
+    worker = worker_container(settings(settings_env))
+    assert worker.liveness is not None
+    await worker.liveness.beat()
+    await notice_claimed_by(settings_env, worker.liveness.holder)
+    await worker.delivery.drain()
+    doc = await worker.messages.get(KEY)
+    assert doc is not None and doc["status"] == "sent"
+    assert await deliveries(worker) == {KEY: 1}
+    await worker.infra.close()
+
+
+async def test_a_notice_handed_over_and_waiting_is_not_given_back_by_the_scan(settings_env: dict[str, Any]) -> None:
+    worker = worker_container(settings(settings_env, delivery_drain_seconds=0))
+    assert worker.liveness is not None
+    await worker.liveness.beat()
+    notice = Notice("special_user_flagged", Teacher("2026000001", "13900000001", "测试老师"), {"term": "2601"})
+    await worker.notifier.notify("cause-kill", notice)  # claimed and handed over, not sent yet
+    await worker.delivery.drain()  # a scan, no time left for the handed ones
+    doc = await worker.messages.get(KEY)
+    assert doc is not None and doc["status"] == "sending" and await deliveries(worker) == {}
+    await worker.delivery.run_once()  # the handed one goes out from memory
+    assert await deliveries(worker) == {KEY: 1}
+    await worker.delivery.drain()
+    assert await deliveries(worker) == {KEY: 1}
+    await worker.infra.close()

@@ -91,6 +91,18 @@ class Contacts:
                 yield doc
 
 
+def _pending(doc: Doc, now: datetime, not_before: datetime) -> Doc:
+    """The update that gives a claimed notice back: urgent ones due ``now``, the others at ``not_before``."""
+    urgent = bool(doc.get("urgent"))
+    return {
+        "$set": {
+            "status": "pending",
+            "due_ts": epoch(now) if urgent else epoch(not_before),
+            "next_attempt_at": now if urgent else not_before,
+        }
+    }
+
+
 class Messages:
     """Notices. ``_id`` is the idempotency key (cause event id + recipient + channel)."""
 
@@ -139,59 +151,43 @@ class Messages:
         cursor = self.collection.find(query, {"_id": 1}).sort("due_ts", 1).limit(limit)
         return [doc["_id"] async for doc in cursor]
 
-    async def release_stale(
-        self, now: datetime, limit: int, not_before: datetime | None = None, *, dead_holders: Collection[str] = ()
-    ) -> int:
-        """Notices claimed by a sender that died become pending again: those whose lease is over, and
-        at once those whose holder's heartbeat is gone (``dead_holders``, ``jijiao_kit.liveness``);
-        urgent ones due ``now``, the others due at ``not_before`` (the end of quiet hours when released
-        in them). Each release is conditional on the claim read (a new holder's claim is never undone)."""
+    async def release_stale(self, now: datetime, limit: int, not_before: datetime | None = None) -> int:
+        """Notices claimed by a sender that died (lease over) become pending again: urgent ones due
+        ``now``, the others due at ``not_before`` (the end of quiet hours when released in them)."""
         stamp = epoch(now)
-        not_before = not_before or now
-
-        def pending(doc: Doc) -> Doc:
-            urgent = bool(doc.get("urgent"))
-            return {
-                "$set": {
-                    "status": "pending",
-                    "due_ts": stamp if urgent else epoch(not_before),
-                    "next_attempt_at": now if urgent else not_before,
-                }
-            }
-
         cursor = self.collection.find(
             {"status": "sending", "lease_ts": {"$lte": stamp}}, {"_id": 1, "urgent": 1}
         ).limit(limit)
         released = 0
         for doc in [doc async for doc in cursor]:
             result = await self.collection.update_one(
-                {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}}, pending(doc)
+                {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}},
+                _pending(doc, now, not_before or now),
             )
             released += result.modified_count
-        for holder in sorted(dead_holders):
-            cursor = self.collection.find(
-                {"status": "sending", "holder": holder}, {"_id": 1, "urgent": 1, "lease_ts": 1}
-            ).limit(limit)
-            docs = [doc async for doc in cursor]
-            if not docs:
-                continue
-            bulk = await self.collection.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": doc["_id"], "status": "sending", "holder": holder, "lease_ts": doc["lease_ts"]},
-                        pending(doc),
-                    )
-                    for doc in docs
-                ],
-                ordered=False,
-            )
-            released += bulk.modified_count
         return released
 
-    async def holders_other_than(self, holder: str | None) -> set[str]:
-        """The holders named by notices being sent (``sending``) other than ``holder``."""
-        query: Doc = {"status": "sending", "holder": {"$ne": holder}} if holder else {"status": "sending"}
-        return {doc["holder"] async for doc in self.collection.find(query, {"holder": 1}) if doc.get("holder")}
+    async def sending(self, limit: int) -> list[Doc]:
+        """Notices being sent, with their holder and lease (``jijiao_kit.liveness``)."""
+        cursor = self.collection.find({"status": "sending"}, {"holder": 1, "lease_ts": 1, "urgent": 1}).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def release_claims(self, docs: Sequence[Doc], now: datetime, not_before: datetime | None = None) -> int:
+        """Give back claims read by ``sending`` (pending; urgent ones due ``now``, the others at
+        ``not_before``), each only if it is still the claim read: same holder, same lease."""
+        if not docs:
+            return 0
+        result = await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "status": "sending", "holder": doc["holder"], "lease_ts": doc["lease_ts"]},
+                    _pending(doc, now, not_before or now),
+                )
+                for doc in docs
+            ],
+            ordered=False,
+        )
+        return result.modified_count
 
     async def claim(self, key: str, now: datetime, lease_until: datetime, holder: str | None = None) -> Doc | None:
         """Take one due notice for sending; None if another sender has it (or it is not due). ``holder``:

@@ -13,9 +13,11 @@ channels (an SMS-only notice to someone with an email address alone counts: noth
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +93,7 @@ class Notifier:
         settings: Settings,
         handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
         holder: str | None = None,
+        holding: Callable[[Iterable[str]], AbstractContextManager[None]] | None = None,
     ) -> None:
         self.messages = messages
         self.contacts = contacts
@@ -103,6 +106,9 @@ class Notifier:
         self.handover = handover
         #: The worker's heartbeat id (``jijiao_kit.liveness``), named by the claims it inserts.
         self.holder = holder
+        #: The delivery's mark of notices in this process's hands (``DeliveryService.holding``): set
+        #: before the claimed notices are inserted, so a scan never gives back a claim being handed over.
+        self.holding = holding
 
     async def store(self, docs: list[dict[str, Any]]) -> int:
         """Insert notices (existing keys are kept as they are: a redelivered cause adds nothing); in the
@@ -120,10 +126,12 @@ class Notifier:
         for doc in docs:
             if doc["status"] == "pending" and doc["due_ts"] <= stamp:
                 doc |= claim
-        created = await self.messages.insert_new(docs)
-        claimed = [doc for doc in created if doc["status"] == "sending"]
-        if claimed:
-            await self.handover(claimed)
+        in_hand = [doc["_id"] for doc in docs if doc["status"] == "sending"]
+        with self.holding(in_hand) if self.holding is not None else contextlib.nullcontext():
+            created = await self.messages.insert_new(docs)
+            claimed = [doc for doc in created if doc["status"] == "sending"]
+            if claimed:
+                await self.handover(claimed)
         return len(created)
 
     # -- audiences -----------------------------------------------------------------------------
