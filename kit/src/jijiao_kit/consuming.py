@@ -70,7 +70,8 @@ class Inbox:
         self.liveness = liveness
 
     async def claim(self, handler: str, event_id: str) -> str:
-        """``"run"`` (this delivery must run the handler), ``"done"`` or ``"busy"``."""
+        """``"run"`` (this delivery must run the handler, then ``complete`` or ``release``, then
+        ``let_go``), ``"done"`` or ``"busy"``."""
         key = f"{handler}:{event_id}"
         now = epoch_ms(datetime.now(UTC))
         lease_until = now + int(self.lease.total_seconds() * 1000)
@@ -78,11 +79,16 @@ class Inbox:
         claim: dict[str, Any] = {"state": "processing", "lease_until_ms": lease_until}
         if holder is not None:
             claim["holder"] = holder
+        self._take(key)  # in hand before the write: another delivery in this process sees it held
         try:
             await self.collection.insert_one({"_id": key, **claim})
-            return "run"
         except DuplicateKeyError:
-            pass
+            self._let_go(key)
+        except BaseException:
+            self._let_go(key)  # perhaps written with its answer lost: taken back on a redelivery
+            raise
+        else:
+            return "run"
         doc = await self.collection.find_one({"_id": key}, {"state": 1, "lease_until_ms": 1, "holder": 1})
         if doc is None:  # released by a failed holder just now
             return await self.claim(handler, event_id)
@@ -90,7 +96,7 @@ class Inbox:
             return "done"
         # Lease times are epoch milliseconds: a datetime written by $set would come back a string.
         held_until = int(doc.get("lease_until_ms") or 0)
-        if held_until >= now and not await self._holder_dead(doc.get("holder")):
+        if held_until >= now and not await self._abandoned(key, doc.get("holder")):
             return "busy"
         # Take over: a compare-and-set on the lease (and holder) read, so of two takers one wins.
         expected: dict[str, Any] = {"_id": key, "state": "processing", "lease_until_ms": held_until}
@@ -99,16 +105,43 @@ class Inbox:
         update: dict[str, Any] = {"$set": claim}
         if holder is None and doc.get("holder"):
             update["$unset"] = {"holder": ""}
-        if await self.collection.find_one_and_update(expected, update) is not None:
-            if held_until >= now:
-                logger.warning("took over %s from %s, whose heartbeat is gone", key, doc.get("holder"))
-            return "run"
-        return "busy"
+        self._take(key)
+        try:
+            taken = await self.collection.find_one_and_update(expected, update)
+        except BaseException:
+            self._let_go(key)
+            raise
+        if taken is None:
+            self._let_go(key)
+            return "busy"
+        if held_until >= now:
+            logger.warning("took over %s from %s, which no longer holds it", key, doc.get("holder"))
+        return "run"
 
-    async def _holder_dead(self, holder: str | None) -> bool:
+    async def _abandoned(self, key: str, holder: str | None) -> bool:
+        """Whether a claim whose lease runs on is held by no one: its holder's heartbeat is gone, or
+        its holder is this process and it is not in hand here."""
         if not holder or self.liveness is None:
             return False
+        if holder == self.liveness.holder:
+            return not self.liveness.holds(self._hand_key(key))
         return holder in await self.liveness.dead([holder])
+
+    def _hand_key(self, key: str) -> str:
+        return f"{self.collection.full_name}:{key}"
+
+    def _take(self, key: str) -> None:
+        if self.liveness is not None:
+            self.liveness.take(self._hand_key(key))
+
+    def _let_go(self, key: str) -> None:
+        if self.liveness is not None:
+            self.liveness.let_go(self._hand_key(key))
+
+    def let_go(self, handler: str, event_id: str) -> None:
+        """The delivery that claimed ``"run"`` is finished with the claim (completed, released, or
+        failed to do either: then this process takes it back at once on a redelivery)."""
+        self._let_go(f"{handler}:{event_id}")
 
     async def complete(self, handler: str, event_id: str) -> None:
         await self.collection.update_one(
@@ -172,6 +205,8 @@ class EventDispatcher:
             except BaseException:
                 await asyncio.shield(inbox.release(registration.name, envelope.event_id))
                 raise
+            finally:
+                inbox.let_go(registration.name, envelope.event_id)
             ran += 1
         return ran
 

@@ -10,7 +10,9 @@ its *holder*, a per-process worker id, and each worker renews a heartbeat: a Red
 - a claim whose lease has run out may be taken (as before);
 - a claim whose holder's heartbeat is gone may be taken at once: its holder is dead (SIGKILL, OOM,
   a lost node), so nothing is still working on it;
-- a claim of a live holder keeps its full lease, however slow its work (never sent twice).
+- a claim of a live holder keeps its full lease, however slow its work (never sent twice);
+- except one the holder itself no longer has in hand (``take``/``let_go``: a claim write applied whose
+  answer was lost with the store, a release that failed): the holder takes it back at once.
 
 Taking over is a compare-and-set on what was read (the holder and the lease), so of two takers racing
 for one dead holder's claim exactly one wins. When Redis cannot be asked, every holder counts as alive:
@@ -30,6 +32,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
@@ -65,6 +68,22 @@ class Liveness:
         self.beat_seconds = beat_seconds
         self._beating = False  # a beat was tried: from then on a failing renewal makes this holder stale
         self._last_beat = 0.0  # monotonic time at which the last successful beat was sent
+        self._in_hand: Counter[str] = Counter()
+
+    def take(self, claim: str) -> None:
+        """Mark a claim (a key of the caller's choosing) as in this process's hands: taken or being
+        taken. A claim naming this holder that is not in hand was lost track of (a write applied whose
+        answer was lost with the store, a release that failed) and may be taken over at once."""
+        self._in_hand[claim] += 1
+
+    def let_go(self, claim: str) -> None:
+        if self._in_hand[claim] <= 1:
+            del self._in_hand[claim]
+        else:
+            self._in_hand[claim] -= 1
+
+    def holds(self, claim: str) -> bool:
+        return self._in_hand[claim] > 0
 
     @classmethod
     def for_worker(cls, infra: Infrastructure) -> Liveness:

@@ -117,6 +117,21 @@ async def test_the_same_holder_is_never_taken_over_by_itself(infra: Infrastructu
     assert await inbox(infra, holder).claim("h", "e1") == "busy"
 
 
+async def test_a_claim_of_this_holder_not_in_hand_is_taken_back_at_once(infra: Infrastructure) -> None:
+    """The store died under a claim's insert (applied, answer lost) or under its release: the claim
+    names this live process, which is not running it; a redelivery takes it back at once."""
+    holder = liveness(infra)
+    await holder.beat()
+    lease_ends_ms = int((time.time() + 30) * 1000)
+    await infra.db["inbox"].insert_one(
+        {"_id": "h:lost", "state": "processing", "lease_until_ms": lease_ends_ms, "holder": holder.holder}
+    )
+    assert await inbox(infra, holder).claim("h", "lost") == "run"
+    assert await inbox(infra, holder).claim("h", "lost") == "busy"  # now in hand
+    inbox(infra, holder).let_go("h", "lost")  # the delivery failed to release it: lost track again
+    assert await inbox(infra, holder).claim("h", "lost") == "run"
+
+
 async def test_of_takers_racing_for_a_dead_holders_claim_exactly_one_runs(infra: Infrastructure) -> None:
     dead = liveness(infra)
     takers = [liveness(infra) for _ in range(8)]
