@@ -9,6 +9,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from pymongo.errors import AutoReconnect
+
 from jijiao_kit.liveness import Liveness
 from notify.bootstrap import Container, build
 from notify.domain.routing import Notice, Teacher
@@ -179,6 +182,36 @@ async def test_a_notice_handed_over_and_waiting_is_not_given_back_by_the_scan(se
     assert doc is not None and doc["status"] == "sending" and await deliveries(worker) == {}
     await worker.delivery.run_once()  # the handed one goes out from memory
     assert await deliveries(worker) == {KEY: 1}
+    await worker.delivery.drain()
+    assert await deliveries(worker) == {KEY: 1}
+    await worker.infra.close()
+
+
+async def test_an_outcome_the_store_did_not_take_is_stored_when_it_answers_not_sent_again(
+    settings_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store went away between the send and its finishing write: the write is retried while the
+    notices stay in hand (no scan gives them back), so the notice is finished, not sent twice."""
+    worker = worker_container(settings(settings_env))
+    assert worker.liveness is not None
+    await worker.liveness.beat()
+    finisher = worker.delivery.finisher
+    real = finisher.finish
+    failures = [AutoReconnect("store away"), AutoReconnect("still away")]
+
+    async def flaky(outcomes: Any, now_ts: float) -> None:
+        if failures:
+            await worker.delivery.drain()  # a scan meanwhile leaves the notice alone
+            raise failures.pop(0)
+        await real(outcomes, now_ts)
+
+    monkeypatch.setattr(finisher, "finish", flaky)
+    notice = Notice("special_user_flagged", Teacher("2026000001", "13900000001", "测试老师"), {"term": "2601"})
+    await worker.notifier.notify("cause-kill", notice)
+    await worker.delivery.run_once()
+    assert failures == []
+    doc = await worker.messages.get(KEY)
+    assert doc is not None and doc["status"] == "sent"
     await worker.delivery.drain()
     assert await deliveries(worker) == {KEY: 1}
     await worker.infra.close()

@@ -21,9 +21,11 @@ import logging
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pymongo.errors import ConnectionFailure
 
 from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
 from jijiao_kit.clock import Clock
@@ -39,6 +41,8 @@ from notify.service_layer.sealed_sends import opener
 from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RATE_WINDOW_SECONDS = 3600
 #: At most this many notices being sent are read by one scan for claims no live sender holds.
@@ -208,7 +212,8 @@ class DeliveryService:
         for channel, group in batched.items():
             finishes.extend(await self._send_batch(channel, group))
         await asyncio.gather(
-            self.finisher.finish(finishes, epoch(self.clock.now())), *(self._guarded_send(doc) for doc in singles)
+            self._stored(lambda: self.finisher.finish(finishes, epoch(self.clock.now()))),
+            *(self._guarded_send(doc) for doc in singles),
         )
         return len(docs)
 
@@ -268,9 +273,26 @@ class DeliveryService:
     async def _guarded_send(self, doc: dict[str, Any]) -> None:
         async with self._slots:
             try:
-                await self.messages.finish(doc["_id"], (await self._send_one(doc)).in_document())
-            except Exception:  # one bad notice must not stop the others; its lease lets it be retried
+                update = (await self._send_one(doc)).in_document()
+                await self._stored(lambda: self.messages.finish(doc["_id"], update))
+            except Exception:  # one bad notice must not stop the others; the scan gives it back
                 logger.exception("delivering notice %s failed unexpectedly", doc["_id"])
+
+    async def _stored(self, write: Callable[[], Awaitable[T]]) -> T:
+        """A finishing write after the provider calls: the notices went out, so their outcome is kept
+        trying while the store is unreachable (up to half the lease, the notices still in hand, so no
+        scan gives them back), instead of failing at once and having them sent again."""
+        deadline = time.monotonic() + self.settings.delivery_lease_seconds / 2
+        delay = 0.2
+        while True:
+            try:
+                return await write()
+            except ConnectionFailure as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("storing the outcome of sent notices failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, 2.0)
 
     async def deliver(self, key: str) -> int:
         """Claim and send one notice now (the API sends a verification code this way)."""
