@@ -358,3 +358,49 @@ async def test_split_conditional_updates_touch_only_their_own_document(collectio
     after = {d["_id"]: d async for d in collection.find({})}
     assert after[4]["times"] == 1 and after[3]["times"] == 3
     assert {k: v for k, v in after.items() if k not in (3, 4)} == {k: v for k, v in before.items() if k not in (3, 4)}
+
+
+async def test_claim_takeover_compare_and_set_on_lease_and_holder(collection: AsyncCollection[Doc]) -> None:
+    """Claim takeover (``jijiao_kit.consuming.Inbox``, notify's ``release_stale``): a conditional
+    ``find_one_and_update`` on the exact integer lease and holder read, racing takers (one wins),
+    ``$set`` with ``$unset`` in one update, an epoch float matched by equality in a bulk filter, and
+    ``$ne`` on a string with a projection (a missing field matches)."""
+    await collection.insert_one({"_id": "k", "state": "processing", "lease_until_ms": 1_764_000_000_123, "holder": "a"})
+    expected = {"_id": "k", "state": "processing", "lease_until_ms": 1_764_000_000_123, "holder": "a"}
+
+    async def take(holder: str) -> bool:
+        update = {"$set": {"lease_until_ms": 1_764_000_099_000 + len(holder), "holder": holder}}
+        return await collection.find_one_and_update(expected, update) is not None
+
+    won = await asyncio.gather(*(take(f"taker{n}") for n in range(8)))
+    assert won.count(True) == 1
+    doc = await collection.find_one({"_id": "k"})
+    assert doc is not None and doc["holder"] == f"taker{won.index(True)}"
+    taken = {"_id": "k", "state": "processing", "lease_until_ms": doc["lease_until_ms"], "holder": doc["holder"]}
+    assert await collection.find_one_and_update(taken, {"$set": {"lease_until_ms": 1}, "$unset": {"holder": ""}})
+    doc = await collection.find_one({"_id": "k"})
+    assert doc is not None and "holder" not in doc and doc["lease_until_ms"] == 1
+
+    lease_ts = datetime(2026, 3, 10, 4, 0, 0, 123456, tzinfo=UTC).timestamp()
+    await collection.insert_many(
+        [
+            {"_id": "n1", "status": "sending", "holder": "dead", "lease_ts": lease_ts},
+            {"_id": "n2", "status": "sending", "holder": "me", "lease_ts": lease_ts},
+            {"_id": "n3", "status": "sending", "lease_ts": lease_ts},
+        ]
+    )
+    others = [d async for d in collection.find({"status": "sending", "holder": {"$ne": "me"}}, {"holder": 1})]
+    assert sorted(d["_id"] for d in others) == ["n1", "n3"]
+    [read] = [d async for d in collection.find({"status": "sending", "holder": "dead"}, {"lease_ts": 1})]
+    result = await collection.bulk_write(
+        [
+            UpdateOne(
+                {"_id": "n1", "status": "sending", "holder": "dead", "lease_ts": read["lease_ts"]},
+                {"$set": {"status": "pending"}},
+            ),
+            UpdateOne({"_id": "n2", "status": "sending", "holder": "dead"}, {"$set": {"status": "pending"}}),
+        ],
+        ordered=False,
+    )
+    assert result.modified_count == 1
+    assert [d["_id"] async for d in collection.find({"status": "pending"})] == ["n1"]

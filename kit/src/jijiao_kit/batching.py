@@ -399,14 +399,29 @@ class Consuming:
     batch_size: int = 1
     linger_seconds: float = 0.02
     in_flight: int = 2
+    #: The inboxes whose claims the handler takes: the worker gives them its heartbeat, so a claim
+    #: names its holder and a dead holder's claim is taken over at once (``jijiao_kit.liveness``).
+    inboxes: tuple[Inbox, ...] = ()
 
     @classmethod
     def one_by_one(cls, dispatcher: EventDispatcher, inbox: Inbox) -> Consuming:
         """Each event through the dispatcher's handlers and the inbox, one at a time."""
-        return cls(DispatchEach(dispatcher, inbox), tuple(dispatcher.routing_keys()))
+        return cls(DispatchEach(dispatcher, inbox), tuple(dispatcher.routing_keys()), inboxes=(inbox,))
 
     @classmethod
     def in_batches(
-        cls, handler: BatchHandler, routing_keys: Iterable[str], *, batch_size: int, linger_seconds: float = 0.02
+        cls,
+        handler: BatchHandler,
+        routing_keys: Iterable[str],
+        *,
+        batch_size: int,
+        linger_seconds: float = 0.02,
+        inboxes: Iterable[Inbox] = (),
     ) -> Consuming:
-        return cls(handler, tuple(sorted(set(routing_keys))), batch_size=batch_size, linger_seconds=linger_seconds)
+        return cls(
+            handler,
+            tuple(sorted(set(routing_keys))),
+            batch_size=batch_size,
+            linger_seconds=linger_seconds,
+            inboxes=tuple(inboxes),
+        )

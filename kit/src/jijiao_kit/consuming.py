@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_kit.correlation import set_correlation_id
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.timeutil import epoch_ms
 
 logger = logging.getLogger(__name__)
@@ -48,36 +49,99 @@ class Inbox:
     """Which (handler, event) pairs are done, with a claim so that two deliveries of one event
     processed at the same time (two replicas, a republished event) run the handler once.
 
-    A claim is a lease: if its holder dies mid-effect, the lease runs out and a redelivery takes
-    over, so the effect itself must still tolerate a repeat (keyed on the event, DESIGN.md rule 2)."""
+    A claim is a lease that names its holder (``jijiao_kit.liveness``; the worker sets ``liveness``):
+    if the holder dies mid-effect, a redelivery takes the claim over at once when the holder's
+    heartbeat is gone, and in any case once the lease has run out; a live holder keeps its claim for
+    the whole lease. The effect itself must still tolerate a repeat (keyed on the event, DESIGN.md
+    rule 2): a holder whose heartbeat lapsed while it was working may still finish."""
 
     def __init__(
-        self, db: AsyncDatabase[dict[str, Any]], collection: str = "inbox", *, lease_seconds: float = 30.0
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        collection: str = "inbox",
+        *,
+        lease_seconds: float = 30.0,
+        liveness: Liveness | None = None,
     ) -> None:
         self.collection = db[collection]
         self.lease = timedelta(seconds=lease_seconds)
+        #: This process's heartbeat; without it (an API process, a test) claims name no holder and
+        #: are taken over only when their lease runs out.
+        self.liveness = liveness
 
     async def claim(self, handler: str, event_id: str) -> str:
-        """``"run"`` (this delivery must run the handler), ``"done"`` or ``"busy"``."""
+        """``"run"`` (this delivery must run the handler, then ``complete`` or ``release``, then
+        ``let_go``), ``"done"`` or ``"busy"``."""
         key = f"{handler}:{event_id}"
         now = epoch_ms(datetime.now(UTC))
-        lease_ms = int(self.lease.total_seconds() * 1000)
+        lease_until = now + int(self.lease.total_seconds() * 1000)
+        holder = self.liveness.holder if self.liveness is not None else None
+        claim: dict[str, Any] = {"state": "processing", "lease_until_ms": lease_until}
+        if holder is not None:
+            claim["holder"] = holder
+        self._take(key)  # in hand before the write: another delivery in this process sees it held
         try:
-            await self.collection.insert_one({"_id": key, "state": "processing", "lease_until_ms": now + lease_ms})
-            return "run"
+            await self.collection.insert_one({"_id": key, **claim})
         except DuplicateKeyError:
-            pass
-        # Lease times are epoch milliseconds: a datetime written by $set would come back a string.
-        taken_over = await self.collection.find_one_and_update(
-            {"_id": key, "state": "processing", "lease_until_ms": {"$lt": now}},
-            {"$set": {"lease_until_ms": now + lease_ms}},
-        )
-        if taken_over is not None:
+            self._let_go(key)
+        except BaseException:
+            self._let_go(key)  # perhaps written with its answer lost: taken back on a redelivery
+            raise
+        else:
             return "run"
-        doc = await self.collection.find_one({"_id": key}, {"state": 1})
+        doc = await self.collection.find_one({"_id": key}, {"state": 1, "lease_until_ms": 1, "holder": 1})
         if doc is None:  # released by a failed holder just now
             return await self.claim(handler, event_id)
-        return "done" if doc["state"] == "done" else "busy"
+        if doc.get("state") == "done":
+            return "done"
+        # Lease times are epoch milliseconds: a datetime written by $set would come back a string.
+        held_until = int(doc.get("lease_until_ms") or 0)
+        if held_until >= now and not await self._abandoned(key, doc.get("holder")):
+            return "busy"
+        # Take over: a compare-and-set on the lease (and holder) read, so of two takers one wins.
+        expected: dict[str, Any] = {"_id": key, "state": "processing", "lease_until_ms": held_until}
+        if doc.get("holder"):
+            expected["holder"] = doc["holder"]
+        update: dict[str, Any] = {"$set": claim}
+        if holder is None and doc.get("holder"):
+            update["$unset"] = {"holder": ""}
+        self._take(key)
+        try:
+            taken = await self.collection.find_one_and_update(expected, update)
+        except BaseException:
+            self._let_go(key)
+            raise
+        if taken is None:
+            self._let_go(key)
+            return "busy"
+        if held_until >= now:
+            logger.warning("took over %s from %s, which no longer holds it", key, doc.get("holder"))
+        return "run"
+
+    async def _abandoned(self, key: str, holder: str | None) -> bool:
+        """Whether a claim whose lease runs on is held by no one: its holder's heartbeat is gone, or
+        its holder is this process and it is not in hand here."""
+        if not holder or self.liveness is None:
+            return False
+        if holder == self.liveness.holder:
+            return not self.liveness.holds(self._hand_key(key))
+        return holder in await self.liveness.dead([holder])
+
+    def _hand_key(self, key: str) -> str:
+        return f"{self.collection.full_name}:{key}"
+
+    def _take(self, key: str) -> None:
+        if self.liveness is not None:
+            self.liveness.take(self._hand_key(key))
+
+    def _let_go(self, key: str) -> None:
+        if self.liveness is not None:
+            self.liveness.let_go(self._hand_key(key))
+
+    def let_go(self, handler: str, event_id: str) -> None:
+        """The delivery that claimed ``"run"`` is finished with the claim (completed, released, or
+        failed to do either: then this process takes it back at once on a redelivery)."""
+        self._let_go(f"{handler}:{event_id}")
 
     async def complete(self, handler: str, event_id: str) -> None:
         await self.collection.update_one(
@@ -141,6 +205,8 @@ class EventDispatcher:
             except BaseException:
                 await asyncio.shield(inbox.release(registration.name, envelope.event_id))
                 raise
+            finally:
+                inbox.let_go(registration.name, envelope.event_id)
             ran += 1
         return ran
 

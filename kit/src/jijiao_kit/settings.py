@@ -49,6 +49,10 @@ class ServiceSettings(BaseSettings):
 
     #: The worker touches this file every few seconds while connected (container liveness probe).
     worker_heartbeat_file: str = "/tmp/jijiao-worker-heartbeat"
+    #: Each worker renews a Redis heartbeat this often, kept this long: a claim (inbox, notice)
+    #: whose holder's heartbeat is gone is taken over at once (``jijiao_kit.liveness``).
+    liveness_beat_seconds: float = Field(default=2.0, gt=0)
+    liveness_ttl_seconds: float = Field(default=8.0, gt=0)
 
     log_level: str = "INFO"
     log_json: bool = True

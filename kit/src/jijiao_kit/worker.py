@@ -8,7 +8,8 @@ Shutdown (SIGTERM) runs in this order, bounded as a whole by ``shutdown_deadline
 Kubernetes' 30 s grace period): stop consuming (the subscription is cancelled, so the broker sends
 nothing more), drain (what was delivered already and the batches in flight are handled and acked;
 then the consumer takes nothing more), stop the relay, the jobs and the heartbeat, then run the
-service's shutdown hooks (finish sending, release handed work). A watchdog ends the process if the
+service's shutdown hooks (finish sending, release handed work); the claim-holder heartbeat
+(``jijiao_kit.liveness``) is renewed until the end. A watchdog ends the process if the
 deadline passes anyway."""
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jijiao_contracts import IntegrationEvent
 from jijiao_kit.batching import BatchConsumer, Consuming
 from jijiao_kit.consuming import the_message
 from jijiao_kit.jobs import PeriodicJob, run_periodic
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.messaging import EventPublisher, declare_topology, events_exchange, make_broker, service_queue
 from jijiao_kit.outbox import OutboxRelay
 from jijiao_kit.runtime import Infrastructure
@@ -62,6 +64,7 @@ class Worker:
         jobs: Sequence[PeriodicJob] = (),
         on_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
         on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
+        liveness: Liveness | None = None,
     ) -> None:
         settings = infra.settings
         self.infra = infra
@@ -76,6 +79,14 @@ class Worker:
             interval_seconds=settings.relay_interval_seconds,
         )
         self.jobs = list(jobs)
+        #: This process's claim-holder heartbeat (``jijiao_kit.liveness``), given to the consumer's
+        #: inboxes; a composition root that stamps claims of its own (notify's notices) passes its own.
+        self.liveness = liveness or Liveness.for_worker(infra)
+        for inbox in consuming.inboxes if consuming is not None else ():
+            if inbox.liveness is None:
+                inbox.liveness = self.liveness
+        self._liveness_stop = asyncio.Event()
+        self._liveness_task: asyncio.Task[None] | None = None
         self._on_startup = list(on_startup)
         self._on_shutdown = list(on_shutdown)
         self._stop = asyncio.Event()
@@ -137,6 +148,11 @@ class Worker:
         self._subscriber(on_event)  # a call, not a decorator: FastStream's decorator is untyped
 
     async def _startup(self) -> None:
+        # The heartbeat runs before any claim is taken and until the very end of shutdown (a send
+        # finishing in a shutdown hook keeps its claim); after that its key runs out by its TTL.
+        self._liveness_stop.clear()
+        await self.liveness.beat()
+        self._liveness_task = asyncio.create_task(self.liveness.run(self._liveness_stop), name="liveness")
         await self.broker.connect()
         await declare_topology(
             self.broker,
@@ -184,6 +200,11 @@ class Worker:
             logger.error("worker shutdown passed its deadline of %.0f s; stopping anyway", hooks_deadline)
 
     async def _stopped(self) -> None:
+        self._liveness_stop.set()
+        if self._liveness_task is not None:
+            with contextlib.suppress(Exception):
+                await self._liveness_task
+            self._liveness_task = None
         logger.info("worker %s stopped", self.settings.service_name)
 
     async def _stop_in_order(self, deadline: float) -> None:

@@ -10,6 +10,7 @@ from faststream.rabbit import RabbitBroker
 
 from jijiao_kit.auth import TokenVerifier, load_or_create_keypair, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.messaging import EventPublisher
 from jijiao_kit.runtime import Infrastructure
 from jijiao_kit.stepup import STEP_UP_KEY_NAME, StepUpSigner
@@ -54,6 +55,8 @@ class Container:
     contacts_service: ContactService
     delivery_log: DeliveryLog
     broker: RabbitBroker | None = None  # the worker's
+    #: The worker's claim-holder heartbeat: its notice claims name it (``jijiao_kit.liveness``).
+    liveness: Liveness | None = None
 
 
 def sms_channel(settings: Settings, sink: SmsSinkStore) -> Channel:
@@ -92,8 +95,9 @@ def build(
     broker: RabbitBroker | None = None,
 ) -> Container:
     """``broker``: the worker process's broker connection (``jijiao_kit.worker.worker_broker``). Given, the
-    container is the worker's: finished notices publish their events through it at once, and notices due
-    now are handed straight from the consumer to delivery; without it (the API) both wait for the scan."""
+    container is the worker's: finished notices publish their events through it at once, notices due
+    now are handed straight from the consumer to delivery, and its claims name the worker's heartbeat
+    (a dead worker's claims are taken over at once); without it (the API) both wait for the scan."""
     settings = settings or Settings()
     infra = Infrastructure.from_settings(settings)
     clock = clock or SystemClock()
@@ -107,13 +111,25 @@ def build(
     limiter = SlidingLimiter(infra.redis, settings.redis_prefix)
     signer = StepUpSigner(load_or_create_keypair(settings.keys_dir, STEP_UP_KEY_NAME).private_pem)
     publisher = EventPublisher(broker, settings.topology) if broker is not None else None
-    finisher = OutcomeFinisher(messages, OutcomeRecords(infra.db), publisher)
-    delivery = DeliveryService(messages, {"sms": sms, "email": email}, limiter, clock, settings, finisher)
-    notifier = Notifier(messages, contacts, clock, settings, handover=delivery.handover if broker is not None else None)
+    liveness = Liveness.for_worker(infra) if broker is not None else None
+    finisher = OutcomeFinisher(messages, OutcomeRecords(infra.db), publisher, liveness=liveness)
+    delivery = DeliveryService(
+        messages, {"sms": sms, "email": email}, limiter, clock, settings, finisher, liveness=liveness
+    )
+    notifier = Notifier(
+        messages,
+        contacts,
+        clock,
+        settings,
+        handover=delivery.handover if broker is not None else None,
+        holder=liveness.holder if liveness is not None else None,
+        holding=delivery.holding if broker is not None else None,
+    )
     return Container(
         settings=settings,
         infra=infra,
         broker=broker,
+        liveness=liveness,
         verifier=verifier_from_settings(settings),
         clock=clock,
         contacts=contacts,

@@ -44,10 +44,11 @@ def create_worker(container: Container | None = None) -> Worker:
     configure_logging("hours-worker", settings.log_level, settings.log_json)
     dispatcher = EventDispatcher()
     register_handlers(dispatcher, container.teachers, container.bank, container.points, container.declarations)
+    inbox = Inbox(container.infra.db)
     batches = _Batches(
         BatchHandlers(container.teachers, BatchCrediting(container.bank), BatchAwards(container.points)),
         dispatcher,
-        Inbox(container.infra.db),
+        inbox,
     )
 
     async def startup() -> None:
@@ -57,7 +58,10 @@ def create_worker(container: Container | None = None) -> Worker:
         container.infra,
         title="jijiao hours worker",
         consuming=Consuming.in_batches(
-            batches, [*dispatcher.routing_keys(), *BULK_ONLY], batch_size=max(1, settings.consumer_batch_size)
+            batches,
+            [*dispatcher.routing_keys(), *BULK_ONLY],
+            batch_size=max(1, settings.consumer_batch_size),
+            inboxes=[inbox],
         ),
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(hours_events),

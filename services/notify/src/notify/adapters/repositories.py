@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,18 @@ class Contacts:
                 yield doc
 
 
+def _pending(doc: Doc, now: datetime, not_before: datetime) -> Doc:
+    """The update that gives a claimed notice back: urgent ones due ``now``, the others at ``not_before``."""
+    urgent = bool(doc.get("urgent"))
+    return {
+        "$set": {
+            "status": "pending",
+            "due_ts": epoch(now) if urgent else epoch(not_before),
+            "next_attempt_at": now if urgent else not_before,
+        }
+    }
+
+
 class Messages:
     """Notices. ``_id`` is the idempotency key (cause event id + recipient + channel)."""
 
@@ -143,7 +155,6 @@ class Messages:
         """Notices claimed by a sender that died (lease over) become pending again: urgent ones due
         ``now``, the others due at ``not_before`` (the end of quiet hours when released in them)."""
         stamp = epoch(now)
-        not_before = not_before or now
         cursor = self.collection.find(
             {"status": "sending", "lease_ts": {"$lte": stamp}}, {"_id": 1, "urgent": 1}
         ).limit(limit)
@@ -151,31 +162,58 @@ class Messages:
         for doc in [doc async for doc in cursor]:
             result = await self.collection.update_one(
                 {"_id": doc["_id"], "status": "sending", "lease_ts": {"$lte": stamp}},
-                {
-                    "$set": {
-                        "status": "pending",
-                        "due_ts": stamp if doc.get("urgent") else epoch(not_before),
-                        "next_attempt_at": now if doc.get("urgent") else not_before,
-                    }
-                },
+                _pending(doc, now, not_before or now),
             )
             released += result.modified_count
         return released
 
-    async def claim(self, key: str, now: datetime, lease_until: datetime) -> Doc | None:
-        """Take one due notice for sending; None if another sender has it (or it is not due)."""
+    async def sending(self, limit: int) -> list[Doc]:
+        """Notices being sent, with their holder and lease (``jijiao_kit.liveness``)."""
+        cursor = self.collection.find({"status": "sending"}, {"holder": 1, "lease_ts": 1, "urgent": 1}).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def release_claims(self, docs: Sequence[Doc], now: datetime, not_before: datetime | None = None) -> int:
+        """Give back claims read by ``sending`` (pending; urgent ones due ``now``, the others at
+        ``not_before``), each only if it is still the claim read: same holder, same lease."""
+        if not docs:
+            return 0
+        result = await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "status": "sending", "holder": doc["holder"], "lease_ts": doc["lease_ts"]},
+                    _pending(doc, now, not_before or now),
+                )
+                for doc in docs
+            ],
+            ordered=False,
+        )
+        return result.modified_count
+
+    async def claim(self, key: str, now: datetime, lease_until: datetime, holder: str | None = None) -> Doc | None:
+        """Take one due notice for sending; None if another sender has it (or it is not due). ``holder``:
+        the sender's heartbeat (``jijiao_kit.liveness``), if it has one."""
         return await self.collection.find_one_and_update(
             {"_id": key, "status": "pending", "due_ts": {"$lte": epoch(now)}},
-            {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now}},
+            {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now, "holder": holder}},
             projection={OUTBOX: 0},
             return_document=ReturnDocument.AFTER,
         )
 
-    async def claim_many(self, keys: Sequence[str], now: datetime, lease_until: datetime) -> list[Doc]:
+    async def claim_many(
+        self, keys: Sequence[str], now: datetime, lease_until: datetime, holder: str | None = None
+    ) -> list[Doc]:
         """``claim`` for many notices in one bulk write of conditional updates; each taken one carries
         this call's claim token, so the read that follows returns exactly the notices taken here."""
         token = uuid.uuid4().hex
-        claim = {"$set": {"status": "sending", "lease_ts": epoch(lease_until), "updated_at": now, "claim": token}}
+        claim = {
+            "$set": {
+                "status": "sending",
+                "lease_ts": epoch(lease_until),
+                "updated_at": now,
+                "claim": token,
+                "holder": holder,
+            }
+        }
         stamp = epoch(now)
         keys = list(dict.fromkeys(keys))
         result = await self.collection.bulk_write(
@@ -269,6 +307,18 @@ class OutcomeRecords:
     async def older_than(self, created_ts: float, limit: int) -> list[Doc]:
         cursor = self.collection.find({"created_ts": {"$lt": created_ts}}).sort("created_ts", 1).limit(limit)
         return [doc async for doc in cursor]
+
+    async def of_holders(self, holders: Collection[str], limit: int) -> list[Doc]:
+        """Records written by these holders (senders whose heartbeat is gone), oldest first."""
+        if not holders:
+            return []
+        query = {"holder": {"$in": sorted(holders)}}
+        return [doc async for doc in self.collection.find(query).sort("created_ts", 1).limit(limit)]
+
+    async def holders_other_than(self, holder: str | None) -> set[str]:
+        """The holders named by records left (not yet published and deleted) other than ``holder``."""
+        query: Doc = {"holder": {"$ne": holder}} if holder else {}
+        return {doc["holder"] async for doc in self.collection.find(query, {"holder": 1}) if doc.get("holder")}
 
 
 class Verifications:

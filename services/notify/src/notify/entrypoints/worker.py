@@ -40,7 +40,8 @@ def create_worker(container: Container | None = None) -> Worker:
     facts = EventDispatcher()
     register_fact_handlers(facts, container.contacts, container.terms)
     db = container.infra.db
-    batches = NoticeBatches(facts, Inbox(db), BatchInbox(db), container.notifier, contacts=container.contacts)
+    inbox = Inbox(db, liveness=container.liveness)
+    batches = NoticeBatches(facts, inbox, BatchInbox(db), container.notifier, contacts=container.contacts)
 
     async def startup() -> None:
         await mongo.ensure_indexes(db)
@@ -54,6 +55,7 @@ def create_worker(container: Container | None = None) -> Worker:
             batches.routing_keys(),
             batch_size=max(1, settings.consumer_batch_size),
             linger_seconds=settings.consumer_linger_seconds,
+            inboxes=[inbox],
         ),
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(notify_events),
@@ -65,6 +67,7 @@ def create_worker(container: Container | None = None) -> Worker:
         ],
         on_startup=[startup, container.delivery.start_sending],
         on_shutdown=[container.delivery.stop_sending, container.delivery.release_handed],
+        liveness=container.liveness,
     )
 
 

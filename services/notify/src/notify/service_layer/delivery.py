@@ -2,7 +2,8 @@
 
 Notices created by this worker's consumer are inserted already claimed and handed over as they are
 (``handover``); a periodic scan finds the rest (retries, deferred notices, codes created by the API
-process, notices whose sender died and whose lease ran out), claimed in one bulk write of conditional
+process, notices whose sender died: at once when the worker's heartbeat is gone (``jijiao_kit.liveness``),
+else once their lease ran out), claimed in one bulk write of conditional
 updates with a claim token (so replicas never send one notice twice at the same time). Channels that
 take a batch (the development sink) get the whole batch in one call and the outcomes are written in one
 bulk write, their events in one record written first (``outcomes.OutcomeFinisher``); the others (HTTP gateway, SMTP) send up to ``delivery_concurrency`` at once, each bounded by
@@ -19,12 +20,16 @@ import contextlib
 import logging
 import random
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pymongo.errors import ConnectionFailure
 
 from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
 from jijiao_kit.clock import Clock
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.outbox import outbox_entry
 from notify.adapters.channels import BatchChannel, Channel, Outgoing, ProviderError, RejectedError
 from notify.adapters.repositories import Messages
@@ -37,7 +42,11 @@ from notify.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 RATE_WINDOW_SECONDS = 3600
+#: At most this many notices being sent are read by one scan for claims no live sender holds.
+SENDING_SCAN_LIMIT = 5000
 
 
 class DeliveryService:
@@ -50,6 +59,8 @@ class DeliveryService:
         settings: Settings,
         finisher: OutcomeFinisher,
         rng: random.Random | None = None,
+        *,
+        liveness: Liveness | None = None,
     ) -> None:
         self.messages = messages
         self.finisher = finisher
@@ -58,14 +69,40 @@ class DeliveryService:
         self.clock = clock
         self.settings = settings
         self.rng = rng or random.Random()
+        #: The worker's heartbeat: its claims name it; a dead worker's claims are released at the next
+        #: scan instead of after their lease; nothing is sent while this one's own heartbeat is stale.
+        self.liveness = liveness
+        self.holder = liveness.holder if liveness is not None else None
         self.quiet = settings.quiet_hours()
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._handed: deque[tuple[float, dict[str, Any]]] = deque()  # (monotonic time handed, notice)
+        #: Notices this process is working on besides those handed (being inserted claimed, claimed by
+        #: a scan, being sent): with ``_handed``, every claim of this holder it still knows of. A claim
+        #: of this holder it does not know of (a write applied whose answer was lost with the store, a
+        #: send that failed) is given back at the next scan instead of waiting for its lease.
+        self._in_hand: Counter[str] = Counter()
         self._room = asyncio.Event()
         self._arrived = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
         self._stopping = False
         self._last_scan = 0.0
+
+    @contextlib.contextmanager
+    def holding(self, ids: Iterable[str]) -> Iterator[None]:
+        """Mark notices as in this process's hands while the block runs (the consumer inserting them
+        claimed and handing them over; a scan claiming and sending them)."""
+        ids = list(ids)
+        self._in_hand.update(ids)
+        try:
+            yield
+        finally:
+            self._in_hand.subtract(ids)
+            for key in ids:
+                if self._in_hand[key] <= 0:
+                    del self._in_hand[key]
+
+    def _in_hand_ids(self) -> set[str]:
+        return set(self._in_hand) | {doc["_id"] for _, doc in self._handed}
 
     async def handover(self, docs: list[dict[str, Any]]) -> None:
         """Notices this process's consumer created already claimed: sent as they are, without a claim
@@ -136,8 +173,10 @@ class DeliveryService:
         if not ids:
             return 0
         now = self.clock.now()
-        docs = await self.messages.claim_many(ids, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
-        return await self._deliver_claimed(docs)
+        lease_until = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        with self.holding(ids):
+            docs = await self.messages.claim_many(ids, now, lease_until, self.holder)
+            return await self._deliver_claimed(docs)
 
     async def _deliver_handed(self, handed: list[tuple[float, dict[str, Any]]]) -> int:
         """Handed-over notices whose lease is still young; one that waited longer than half the lease
@@ -145,14 +184,21 @@ class DeliveryService:
         young = time.monotonic() - self.settings.delivery_lease_seconds / 2
         fresh = [doc for handed_at, doc in handed if handed_at > young]
         if len(fresh) < len(handed):
-            logger.warning("%d handed-over notices waited too long; left to their lease", len(handed) - len(fresh))
-        return await self._deliver_claimed(fresh)
+            logger.warning("%d handed-over notices waited too long; left to the scan", len(handed) - len(fresh))
+        # Taken from ``_handed`` and marked in hand with no await between: a scan never sees them in neither.
+        with self.holding(doc["_id"] for doc in fresh):
+            return await self._deliver_claimed(fresh)
 
     async def _deliver_claimed(self, docs: list[dict[str, Any]]) -> int:
         """Send claimed notices: channels that take a batch (the development sink) in one call with one
         bulk write of the outcomes; the others (HTTP gateway, SMTP) one message at a time, each finished
         as soon as its provider answered."""
         if not docs:
+            return 0
+        if self.liveness is not None and self.liveness.stale():
+            # Our heartbeat may have run out: another worker may be taking these claims over, so
+            # sending now could send twice. They are left to the takeover or to the next scan.
+            logger.warning("heartbeat not renewed lately; %d claimed notices not sent now", len(docs))
             return 0
         ready, deferred = await self._held(docs)
         finishes = list(deferred)
@@ -166,7 +212,8 @@ class DeliveryService:
         for channel, group in batched.items():
             finishes.extend(await self._send_batch(channel, group))
         await asyncio.gather(
-            self.finisher.finish(finishes, epoch(self.clock.now())), *(self._guarded_send(doc) for doc in singles)
+            self._stored(lambda: self.finisher.finish(finishes, epoch(self.clock.now()))),
+            *(self._guarded_send(doc) for doc in singles),
         )
         return len(docs)
 
@@ -179,12 +226,21 @@ class DeliveryService:
         if time.monotonic() - self._last_scan >= self.settings.delivery_scan_seconds:
             self._last_scan = time.monotonic()
             # Records left behind first: a notice finished by one is then no longer ``sending``.
+            # So are the claims and records of workers whose heartbeat is gone (a SIGKILLed sender),
+            # and this worker's own claims it no longer holds: at once, not after their lease, which a
+            # live sender keeps on what it is sending however slow its provider.
+            dead, abandoned = await self._abandoned()
             now = epoch(self.clock.now())
-            await self.finisher.recover(now - self.settings.delivery_lease_seconds / 4)
+            await self.finisher.recover(now - self.settings.delivery_lease_seconds / 4, dead_holders=dead)
             released_at = self.clock.now()
-            total += await self.messages.release_stale(
-                released_at, self.settings.delivery_batch_size, self.quiet.not_before(released_at)
-            )
+            not_before = self.quiet.not_before(released_at)
+            total += await self.messages.release_stale(released_at, self.settings.delivery_batch_size, not_before)
+            released = await self.messages.release_claims(abandoned, released_at, not_before)
+            if released:
+                logger.warning(
+                    "gave back %d claimed notices no live sender holds (dead senders: %s)", released, sorted(dead)
+                )
+            total += released
             while time.monotonic() < deadline:
                 ids = await self.messages.due_ids(self.clock.now(), self.settings.delivery_batch_size)
                 done = await self._deliver_many(ids)
@@ -195,25 +251,64 @@ class DeliveryService:
             total += await self._deliver_handed(self._take_handed())
         return total
 
+    async def _abandoned(self) -> tuple[set[str], list[dict[str, Any]]]:
+        """The senders named by notices being sent or records left whose heartbeat is gone, and the
+        notices being sent that no live sender holds: those of the dead, and this worker's own that
+        it no longer has in hand (known only after the read: what it held then it holds still, or
+        has finished, which the release's condition on the claim read then refuses)."""
+        if self.liveness is None:
+            return set(), []
+        sending = await self.messages.sending(SENDING_SCAN_LIMIT)
+        others = {doc["holder"] for doc in sending if doc.get("holder") and doc["holder"] != self.holder}
+        others |= await self.finisher.records.holders_other_than(self.holder)
+        dead = await self.liveness.dead(others)
+        in_hand = self._in_hand_ids()
+        abandoned = [
+            doc
+            for doc in sending
+            if doc.get("holder") in dead or (doc.get("holder") == self.holder and doc["_id"] not in in_hand)
+        ]
+        return dead, abandoned
+
     async def _guarded_send(self, doc: dict[str, Any]) -> None:
         async with self._slots:
             try:
-                await self.messages.finish(doc["_id"], (await self._send_one(doc)).in_document())
-            except Exception:  # one bad notice must not stop the others; its lease lets it be retried
+                update = (await self._send_one(doc)).in_document()
+                await self._stored(lambda: self.messages.finish(doc["_id"], update))
+            except Exception:  # one bad notice must not stop the others; the scan gives it back
                 logger.exception("delivering notice %s failed unexpectedly", doc["_id"])
+
+    async def _stored(self, write: Callable[[], Awaitable[T]]) -> T:
+        """A finishing write after the provider calls: the notices went out, so their outcome is kept
+        trying while the store is unreachable (up to half the lease, the notices still in hand, so no
+        scan gives them back), instead of failing at once and having them sent again."""
+        deadline = time.monotonic() + self.settings.delivery_lease_seconds / 2
+        delay = 0.2
+        while True:
+            try:
+                return await write()
+            except ConnectionFailure as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("storing the outcome of sent notices failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, 2.0)
 
     async def deliver(self, key: str) -> int:
         """Claim and send one notice now (the API sends a verification code this way)."""
         now = self.clock.now()
-        doc = await self.messages.claim(key, now, now + timedelta(seconds=self.settings.delivery_lease_seconds))
-        if doc is None:
-            return 0
-        _, deferred = await self._held([doc])
-        if deferred:
-            await self.messages.finish_many([(key, outcome.update) for key, outcome in deferred])
-        else:
-            await self.messages.finish(key, (await self._send_one(doc)).in_document())
-        return 1
+        with self.holding([key]):
+            doc = await self.messages.claim(
+                key, now, now + timedelta(seconds=self.settings.delivery_lease_seconds), self.holder
+            )
+            if doc is None:
+                return 0
+            _, deferred = await self._held([doc])
+            if deferred:
+                await self.messages.finish_many([(key, outcome.update) for key, outcome in deferred])
+            else:
+                await self.messages.finish(key, (await self._send_one(doc)).in_document())
+            return 1
 
     async def _held(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, Outcome]]]:
         """Split claimed notices into those that may go now and the deferral updates of the others:

@@ -13,9 +13,11 @@ channels (an SMS-only notice to someone with an email address alone counts: noth
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +92,8 @@ class Notifier:
         clock: Clock,
         settings: Settings,
         handover: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        holder: str | None = None,
+        holding: Callable[[Iterable[str]], AbstractContextManager[None]] | None = None,
     ) -> None:
         self.messages = messages
         self.contacts = contacts
@@ -100,6 +104,11 @@ class Notifier:
         #: In the worker: notices due now are inserted already claimed (``sending``, with a lease and
         #: a claim token) and handed to the delivery job as they are, with no claim write and no read.
         self.handover = handover
+        #: The worker's heartbeat id (``jijiao_kit.liveness``), named by the claims it inserts.
+        self.holder = holder
+        #: The delivery's mark of notices in this process's hands (``DeliveryService.holding``): set
+        #: before the claimed notices are inserted, so a scan never gives back a claim being handed over.
+        self.holding = holding
 
     async def store(self, docs: list[dict[str, Any]]) -> int:
         """Insert notices (existing keys are kept as they are: a redelivered cause adds nothing); in the
@@ -112,14 +121,17 @@ class Notifier:
             "status": "sending",
             "lease_ts": epoch(now + timedelta(seconds=self.settings.delivery_lease_seconds)),
             "claim": uuid.uuid4().hex,
+            "holder": self.holder,
         }
         for doc in docs:
             if doc["status"] == "pending" and doc["due_ts"] <= stamp:
                 doc |= claim
-        created = await self.messages.insert_new(docs)
-        claimed = [doc for doc in created if doc["status"] == "sending"]
-        if claimed:
-            await self.handover(claimed)
+        in_hand = [doc["_id"] for doc in docs if doc["status"] == "sending"]
+        with self.holding(in_hand) if self.holding is not None else contextlib.nullcontext():
+            created = await self.messages.insert_new(docs)
+            claimed = [doc for doc in created if doc["status"] == "sending"]
+            if claimed:
+                await self.handover(claimed)
         return len(created)
 
     # -- audiences -----------------------------------------------------------------------------

@@ -13,19 +13,20 @@ An event is published only if its notice's finishing write applied: when every w
 matched (the normal case) that is known from the write's count; otherwise (a notice finished or taken
 by another sender meanwhile), from the notices carrying ``finished_by``. A crash after step 1 leaves
 the record: the delivery job's scan publishes the events of records older than a quarter of the lease
-whose notices carry their id, before it releases expired leases (so a notice whose finishing write
-was lost is sent again and finished with a new record, never announced twice with different
-outcomes). A repeated publish carries the same event id (consumers dedupe on it)."""
+whose notices carry their id (and, at once, those of a worker whose heartbeat is gone), before it
+releases expired leases and dead workers' claims (so a notice whose finishing write was lost is sent
+again and finished with a new record, never announced twice with different outcomes). A repeated publish carries the same event id (consumers dedupe on it)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jijiao_kit.liveness import Liveness
 from jijiao_kit.outbox import outbox_update
 from notify.adapters.repositories import Messages, OutcomeRecords
 
@@ -52,11 +53,20 @@ class Outcome:
 
 
 class OutcomeFinisher:
-    def __init__(self, messages: Messages, records: OutcomeRecords, publisher: EventPublisher | None = None) -> None:
+    def __init__(
+        self,
+        messages: Messages,
+        records: OutcomeRecords,
+        publisher: EventPublisher | None = None,
+        *,
+        liveness: Liveness | None = None,
+    ) -> None:
         self.messages = messages
         self.records = records
         #: The worker's; without it (the API process) records wait for the worker's scan.
         self.publisher = publisher
+        #: The worker's heartbeat: its records name it, so a dead worker's records are recovered at once.
+        self.liveness = liveness
 
     async def finish(self, outcomes: Sequence[tuple[str, Outcome]], now_ts: float) -> None:
         """Finish claimed notices (one bulk write) with their events (one record, published here)."""
@@ -67,9 +77,14 @@ class OutcomeFinisher:
             await self.messages.finish_many([(key, outcome.update) for key, outcome in outcomes])
             return
         record_id = uuid.uuid4().hex
-        await self.records.insert(
-            {"_id": record_id, "created_ts": now_ts, "events": [{"notice_id": key, **event} for key, event in events]}
-        )
+        record: dict[str, Any] = {
+            "_id": record_id,
+            "created_ts": now_ts,
+            "events": [{"notice_id": key, **event} for key, event in events],
+        }
+        if self.liveness is not None:
+            record["holder"] = self.liveness.holder
+        await self.records.insert(record)
         updates = [
             (key, _marked(outcome.update, record_id) if outcome.event is not None else outcome.update)
             for key, outcome in outcomes
@@ -89,13 +104,17 @@ class OutcomeFinisher:
             return
         await self.records.delete(record_id)
 
-    async def recover(self, before_ts: float, limit: int = 50) -> int:
-        """Records left behind (a crash or a broker failure after the record was written): publish the
-        events whose notices carry the record's id, then delete the record. Returns events published."""
+    async def recover(self, before_ts: float, limit: int = 50, *, dead_holders: Collection[str] = ()) -> int:
+        """Records left behind (a crash or a broker failure after the record was written): those older
+        than ``before_ts`` and, whatever their age, those of ``dead_holders`` (senders whose heartbeat
+        is gone): publish the events whose notices carry the record's id, then delete the record.
+        Returns events published."""
         if self.publisher is None:
             return 0
         published = 0
-        for record in await self.records.older_than(before_ts, limit):
+        records = {record["_id"]: record for record in await self.records.of_holders(dead_holders, limit)}
+        records |= {record["_id"]: record for record in await self.records.older_than(before_ts, limit)}
+        for record in records.values():
             events = record.get("events") or []
             marked = await self.messages.finished_by([event["notice_id"] for event in events], record["_id"])
             finished = [event for event in events if event["notice_id"] in marked]
