@@ -268,6 +268,20 @@ async def test_insert_many_unordered_reports_duplicates_and_inserts_the_rest(col
     assert await collection.count_documents({}) == 3
 
 
+async def test_insert_many_unordered_reports_a_repeated_id_within_one_batch_by_index(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Studio's check-in group commit: one member scanning twice lands twice in one batch; the second
+    document fails alone (11000 at its index), the first and the others are written."""
+    from pymongo.errors import BulkWriteError
+
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.insert_many([{"_id": "a"}, {"_id": "b"}, {"_id": "a"}, {"_id": "c"}], ordered=False)
+    errors = caught.value.details["writeErrors"]
+    assert [(e["index"], e["code"]) for e in errors] == [(2, 11000)]
+    assert sorted([doc["_id"] async for doc in collection.find({}, {"_id": 1})]) == ["a", "b", "c"]
+
+
 async def test_insert_many_unordered_reports_each_secondary_unique_violation_by_index(
     collection: AsyncCollection[Doc],
 ) -> None:

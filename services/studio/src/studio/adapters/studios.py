@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from studio.adapters.coalescing import by_id
 from studio.adapters.mongo import STUDIOS
 
 Doc = dict[str, Any]
@@ -14,12 +15,15 @@ Doc = dict[str, Any]
 class StudioRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[STUDIOS]
+        self._by_id = by_id(self.collection)
 
     async def add(self, studio: Doc) -> None:
         await self.collection.insert_one(studio)
 
     async def get(self, studio_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": studio_id})
+        """Concurrent callers share one read (group commit, ``adapters/coalescing.py``)."""
+        found = await self._by_id.find(studio_id)
+        return found[0] if found else None
 
     async def many(self, ids: list[str]) -> list[Doc]:
         return [doc async for doc in self.collection.find({"_id": {"$in": ids}})]
