@@ -46,5 +46,33 @@ class StudioRepository:
         result = await self.collection.update_one({"_id": studio_id, counter: {"$lt": cap}}, {"$inc": {counter: 1}})
         return result.modified_count == 1
 
+    async def hold_seat(self, studio_id: str, counter: str, cap: int, holder: str, at_ms: int) -> bool:
+        """Take one seat of ``counter`` (never past ``cap``) for application ``holder``, and note the hold
+        in the same write (``seat_holds.<holder>``), so a seat whose application was never marked admitted
+        (the process died between the two writes) can be found and given back. False when full or when
+        ``holder`` holds a seat already."""
+        result = await self.collection.update_one(
+            {"_id": studio_id, counter: {"$lt": cap}, f"seat_holds.{holder}": {"$exists": False}},
+            {"$inc": {counter: 1}, "$set": {f"seat_holds.{holder}": {"counter": counter, "at_ms": at_ms}}},
+        )
+        return result.modified_count == 1
+
+    async def give_back_hold(self, studio_id: str, holder: str, counter: str) -> bool:
+        """The seat ``holder`` held, given back once (the hold's presence guards the decrement)."""
+        result = await self.collection.update_one(
+            {"_id": studio_id, f"seat_holds.{holder}": {"$exists": True}},
+            {"$unset": {f"seat_holds.{holder}": ""}, "$inc": {counter: -1}},
+        )
+        return result.modified_count == 1
+
+    async def settle_hold(self, studio_id: str, holder: str) -> None:
+        """The application is admitted: its seat is a member's now, the hold is forgotten."""
+        await self.collection.update_one(
+            {"_id": studio_id, f"seat_holds.{holder}": {"$exists": True}}, {"$unset": {f"seat_holds.{holder}": ""}}
+        )
+
+    async def with_holds(self) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"seat_holds": {"$exists": True}}, {"seat_holds": 1})]
+
     async def release_seat(self, studio_id: str, counter: str) -> None:
         await self.collection.update_one({"_id": studio_id, counter: {"$gt": 0}}, {"$inc": {counter: -1}})
