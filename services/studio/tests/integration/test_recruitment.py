@@ -202,7 +202,7 @@ async def test_a_seat_taken_before_a_crash_is_reused_by_the_retry_or_given_back_
     w.clock.set(at_round(1) + timedelta(milliseconds=SEAT_HOLD_GRACE_MS + 1000))
     assert sorted(await asyncio.gather(rec.repair_seats(), rec.repair_seats(), rec.repair_seats())) == [0, 0, 1]
     assert await rec.repair_seats() == 0
-    studio = await seats.get(s1) or {}
+    studio = await seats.collection.find_one({"_id": s1}) or {}
     assert studio["members"] == 1 and studio["seat_holds"] == {}
     members = await w.container.studios.members(host, s1, None)
     assert [m["ce_number"] for m in members] == ["1001"]

@@ -10,12 +10,16 @@ from studio.adapters.coalescing import by_id
 from studio.adapters.mongo import STUDIOS
 
 Doc = dict[str, Any]
+#: The seat holds are the admission repair's bookkeeping, read only by it.
+HIDE = {"seat_holds": 0}
 
 
 class StudioRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[STUDIOS]
-        self._by_id = by_id(self.collection)
+        # The seat holds are the repair's bookkeeping (up to one per admitted application until it runs):
+        # no caller of ``get`` needs them, so they are not read, copied or decoded on every studio call.
+        self._by_id = by_id(self.collection, HIDE)
 
     async def add(self, studio: Doc) -> None:
         await self.collection.insert_one(studio)
@@ -26,16 +30,16 @@ class StudioRepository:
         return found[0] if found else None
 
     async def many(self, ids: list[str]) -> list[Doc]:
-        return [doc async for doc in self.collection.find({"_id": {"$in": ids}})]
+        return [doc async for doc in self.collection.find({"_id": {"$in": ids}}, HIDE)]
 
     async def hosted_by(self, ce_number: str) -> list[Doc]:
-        return [doc async for doc in self.collection.find({"host_ce_number": ce_number}).sort("name", 1)]
+        return [doc async for doc in self.collection.find({"host_ce_number": ce_number}, HIDE).sort("name", 1)]
 
     async def listing(self, query: Doc, limit: int = 500) -> list[Doc]:
-        return [doc async for doc in self.collection.find(query).sort("name", 1).limit(limit)]
+        return [doc async for doc in self.collection.find(query, HIDE).sort("name", 1).limit(limit)]
 
     async def of_cycle(self, cycle_start_year: int) -> list[Doc]:
-        return [doc async for doc in self.collection.find({"cycle_start_year": cycle_start_year}).sort("name", 1)]
+        return [doc async for doc in self.collection.find({"cycle_start_year": cycle_start_year}, HIDE).sort("name", 1)]
 
     async def set_host(self, studio_id: str, fields: Doc) -> bool:
         result = await self.collection.update_one({"_id": studio_id}, {"$set": fields})
@@ -70,6 +74,12 @@ class StudioRepository:
         await self.collection.update_one(
             {"_id": studio_id, f"seat_holds.{holder}": {"$exists": True}}, {"$unset": {f"seat_holds.{holder}": ""}}
         )
+
+    async def holds_seat(self, studio_id: str, holder: str) -> bool:
+        found = await self.collection.find_one(
+            {"_id": studio_id, f"seat_holds.{holder}": {"$exists": True}}, {"_id": 1}
+        )
+        return found is not None
 
     async def with_holds(self) -> list[Doc]:
         return [doc async for doc in self.collection.find({"seat_holds": {"$exists": True}}, {"seat_holds": 1})]

@@ -226,8 +226,7 @@ class RecruitmentService:
         return await self._decided(application_id, number)
 
     async def _holds_seat(self, studio_id: str, application_id: str) -> bool:
-        studio = await self.studios.get(studio_id)
-        return studio is not None and application_id in (studio.get("seat_holds") or {})
+        return await self.studios.holds_seat(studio_id, application_id)
 
     async def repair_seats(self, grace_ms: int = SEAT_HOLD_GRACE_MS) -> int:
         """Crash repair, idempotent (the worker runs it at start and every 30 s): a seat held for longer
