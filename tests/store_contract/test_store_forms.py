@@ -372,3 +372,25 @@ async def test_split_conditional_updates_touch_only_their_own_document(collectio
     after = {d["_id"]: d async for d in collection.find({})}
     assert after[4]["times"] == 1 and after[3]["times"] == 3
     assert {k: v for k, v in after.items() if k not in (3, 4)} == {k: v for k, v in before.items() if k not in (3, 4)}
+
+
+async def test_keyed_hold_taken_with_a_conditional_increment_and_given_back_once(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Studio's seat holds: ``$inc`` + ``$set`` of a keyed sub-document under ``$lt`` and ``$exists: False``;
+    the give-back ``$unset`` + ``$inc`` under ``$exists: True`` matches once; a projection leaves them out."""
+    await collection.insert_one({"_id": "s", "members": 0})
+    take = {"$inc": {"members": 1}, "$set": {"seat_holds.a1": {"counter": "members", "at_ms": 5}}}
+    assert (
+        await collection.update_one({"_id": "s", "members": {"$lt": 2}, "seat_holds.a1": {"$exists": False}}, take)
+    ).modified_count == 1
+    assert (
+        await collection.update_one({"_id": "s", "members": {"$lt": 2}, "seat_holds.a1": {"$exists": False}}, take)
+    ).modified_count == 0
+    assert await collection.find_one({"_id": "s"}, {"seat_holds": 0}) == {"_id": "s", "members": 1}
+    give_back = {"$unset": {"seat_holds.a1": ""}, "$inc": {"members": -1}}
+    results = [
+        await collection.update_one({"_id": "s", "seat_holds.a1": {"$exists": True}}, give_back) for _ in range(2)
+    ]
+    assert [r.modified_count for r in results] == [1, 0]
+    assert await collection.find_one({"_id": "s"}) == {"_id": "s", "members": 0, "seat_holds": {}}
