@@ -337,3 +337,46 @@ async def test_segments_with_documents_shared_resources_discussion_and_evaluatio
     assert len(await svc.list_submissions(HOST, sid, act["_id"], "eval")) == 1
     progress = await svc.mark_done(student, sid, act["_id"], "doc")
     assert progress["completed"] is True and progress["done"] == ["doc", "eval", "res", "talk"]
+
+
+async def test_an_online_activity_with_more_than_ten_participants_and_outputs_earns_participation_points_once(
+    settings_env: dict[str, Any],
+) -> None:
+    """Regulation item (7): online studio activities earn points by the community's rules; one
+    ``activity_participation`` fact per participant (the host excluded), also under parallel summaries."""
+    w = await world(settings_env)
+    sid = await studio_with_members(w, 12)
+    svc, content = w.container.activities, w.container.content
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    segments = [
+        {"id": "read", "kind": "article", "title": "阅读", "required": True, "text": "<p>文章</p>"},
+        {"id": "res", "kind": "resources", "title": "资源共享", "required": False},
+    ]
+    online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
+    busy = await svc.create(HOST, sid, {**online, "segments": segments})
+    quiet = await svc.create(HOST, sid, {**online, "title": "无成果", "segments": segments})
+    for act in (busy, quiet):
+        await svc.publish(HOST, sid, act["_id"])
+    members = [f"1{n:03d}" for n in range(12)]
+    await asyncio.gather(
+        *(svc.mark_done(teacher(ce), sid, act["_id"], "read") for ce in members for act in (busy, quiet))
+    )
+    await svc.mark_done(HOST, sid, busy["_id"], "read")  # the host takes no participation points
+    shared = await content.upload(teacher("1000"), sid, "资源.pdf", PDF, "document")
+    await svc.submit(
+        teacher("1000"), sid, busy["_id"], "res", text=None, file_ids=[shared["_id"]], answers={}, reply_to=None
+    )
+    w.clock.set(w.clock.now() + timedelta(days=2))
+    done = await asyncio.gather(
+        *(svc.write_summary(HOST, sid, busy["_id"], "小结") for _ in range(4)), return_exceptions=True
+    )
+    assert sum(isinstance(d, dict) for d in done) == 1
+    await svc.write_summary(HOST, sid, quiet["_id"], "小结")
+    facts = await outbox_events(w, busy["_id"], "studio.points_fact_recorded")
+    assert sorted(f["payload"]["ce_number"] for f in facts) == members
+    assert {(f["payload"]["rule"], f["payload"]["reference"]) for f in facts} == {
+        ("activity_participation", busy["_id"])
+    }
+    assert len({f["payload"]["fact_id"] for f in facts}) == 12
+    assert await outbox_events(w, quiet["_id"], "studio.points_fact_recorded") == []  # no outputs: no points
+    assert await outbox_events(w, busy["_id"], "studio.training_recorded") == []  # online: no studio hours

@@ -31,9 +31,11 @@ from studio.adapters.qr import CheckinTokens, qr_image
 from studio.adapters.recruitment import ApplicationRepository
 from studio.adapters.richtext import clean_html
 from studio.domain import activities as rules
+from studio.domain import community as community_rules
 from studio.domain.problems import problem
 from studio.service_layer import access
 from studio.service_layer.access import Standing
+from studio.service_layer.community import CommunityService
 from studio.service_layer.studios import StudioService
 
 Doc = dict[str, Any]
@@ -60,6 +62,8 @@ class ActivityService:
     ) -> None:
         self.files = files
         self.submissions = submissions
+        #: Set by the composition root: the points facts of online activities are the community's.
+        self.community: CommunityService | None = None
         self.studios = studios
         self.stages = stages
         self.activities = activities
@@ -331,10 +335,27 @@ class ActivityService:
                     role=role,
                 )
                 entries.append(outbox_entry(event, producer="studio", actor=actor))
+        elif self.community is not None:
+            entries += await self._participation_points(principal, studio, activity)
         fields = {"summary": {"text": text, "at_ms": now, "by": principal.ce_number}, "credited": credited}
         if not await self.activities.organise(studio_id, activity_id, fields, entries):
             raise problem("summary_exists", "The summary was written already.")
         return await self.get(principal, studio_id, activity_id)
+
+    async def _participation_points(self, principal: Principal, studio: Doc, activity: Doc) -> list[Doc]:
+        """网上工作室研修活动 earn points by the 网络研修积分兑换学时规则 (regulation item 7): an online
+        activity with more than ten participants and outputs (files shared in its resource segments)
+        gives each participant ``activity_participation`` once. The facts are the community's (same rule,
+        reference = activity id, same event); they go out in the organising write, which happens once."""
+        assert self.community is not None and self.submissions is not None
+        done = await self.parts.done_by(activity["_id"])
+        participants = {ce for ce in done if ce != studio["host_ce_number"]}
+        outputs = 0
+        for seg in activity.get("segments") or []:
+            if seg.get("kind") == "resources":
+                outputs += len(await self.submissions.of_part(activity["_id"], seg["id"]))
+        facts = community_rules.participation_facts(activity["_id"], participants, outputs)
+        return self.community._entries(facts, principal, title=activity.get("title"))
 
     # -- reminders (worker job) -------------------------------------------------------------------
     async def remind_summaries(self) -> int:
