@@ -372,7 +372,11 @@ async def test_an_online_activity_with_more_than_ten_participants_and_outputs_ea
     )
     assert sum(isinstance(d, dict) for d in done) == 1
     await svc.write_summary(HOST, sid, quiet["_id"], "小结")
-    facts = await outbox_events(w, busy["_id"], "studio.points_fact_recorded")
+    facts = [
+        f
+        for f in await outbox_events(w, busy["_id"], "studio.points_fact_recorded")
+        if f["payload"]["rule"] != "shared_resource"  # the share itself earns too (the next test)
+    ]
     assert sorted(f["payload"]["ce_number"] for f in facts) == members
     assert {(f["payload"]["rule"], f["payload"]["reference"]) for f in facts} == {
         ("activity_participation", busy["_id"])
@@ -380,3 +384,36 @@ async def test_an_online_activity_with_more_than_ten_participants_and_outputs_ea
     assert len({f["payload"]["fact_id"] for f in facts}) == 12
     assert await outbox_events(w, quiet["_id"], "studio.points_fact_recorded") == []  # no outputs: no points
     assert await outbox_events(w, busy["_id"], "studio.training_recorded") == []  # online: no studio hours
+
+
+async def test_a_shared_resource_earns_its_first_sharer_once_and_duplicates_nothing(
+    settings_env: dict[str, Any],
+) -> None:
+    """共享资源 in an online activity's resource segment: 20 points by the community's ``shared_resource``
+    rule (reference = sha256); the same bytes shared at the same moment by two members make one fact."""
+    import hashlib
+
+    w = await world(settings_env)
+    sid = await studio_with_members(w, 3)
+    svc, content = w.container.activities, w.container.content
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    segments = [{"id": "res", "kind": "resources", "title": "资源共享", "required": True}]
+    online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
+    act = await svc.create(HOST, sid, {**online, "segments": segments})
+    await svc.publish(HOST, sid, act["_id"])
+    other = PDF + b"%other\n"
+    same_a = await content.upload(teacher("1000"), sid, "教案.pdf", PDF, "document")
+    same_b = await content.upload(teacher("1001"), sid, "教案副本.pdf", PDF, "document")
+    own = await content.upload(teacher("1002"), sid, "课件.pdf", other, "document")
+
+    def share(ce: str, file_id: str) -> Any:
+        return svc.submit(teacher(ce), sid, act["_id"], "res", text=None, file_ids=[file_id], answers={}, reply_to=None)
+
+    await asyncio.gather(share("1000", same_a["_id"]), share("1001", same_b["_id"]), share("1002", own["_id"]))
+    await share("1000", same_a["_id"])  # shared again: stored, earns nothing
+    facts = await outbox_events(w, act["_id"], "studio.points_fact_recorded")
+    assert {f["payload"]["rule"] for f in facts} == {"shared_resource"}
+    by_reference = {f["payload"]["reference"]: f["payload"]["ce_number"] for f in facts}
+    assert len(facts) == 2 and set(by_reference) == {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(other).hexdigest()}
+    assert by_reference[hashlib.sha256(PDF).hexdigest()] in {"1000", "1001"}
+    assert by_reference[hashlib.sha256(other).hexdigest()] == "1002"

@@ -442,7 +442,28 @@ class ActivityService:
         except DuplicateKeyError:
             raise problem("already_decided", "You evaluated this activity already.") from None
         await self.parts.record(activity_id, principal.ce_number, part, self._now())
+        if kind == "resources" and self.community is not None and file_ids:
+            await self._shared_resource_points(principal, studio_id, activity, file_ids)
         return doc
+
+    async def _shared_resource_points(
+        self, principal: Principal, studio_id: str, activity: Doc, file_ids: list[str]
+    ) -> None:
+        """共享资源 (the community's ``shared_resource``, reference = the content's sha256): the first share of
+        a content in an online activity's resource segment earns its sharer once; the same bytes shared
+        again, by anyone, earn nothing. The claim (``shared.<sha256>`` on the activity) and its fact are
+        one compare-and-set write, so parallel shares of the same bytes make exactly one fact."""
+        assert self.community is not None and self.files is not None and principal.ce_number
+        digests = sorted(
+            {f["digest"] for f in await self.files.find({"_id": {"$in": file_ids}, "studio_id": studio_id})}
+        )
+        for digest in digests:
+            fact = community_rules.Fact(principal.ce_number, community_rules.Rule.SHARED_RESOURCE, digest)
+            entries = self.community._entries([fact], principal, title=activity.get("title"))
+            claim = {f"shared.{digest}": {"ce_number": principal.ce_number, "at_ms": self._now()}}
+            await self.activities.add_event(
+                studio_id, activity["_id"], claim, entries, expect={f"shared.{digest}": {"$exists": False}}
+            )
 
     async def list_submissions(self, principal: Principal, studio_id: str, activity_id: str, part: str) -> list[Doc]:
         """Shared resources and discussions are seen by every participant; outputs and evaluation
