@@ -417,3 +417,47 @@ async def test_a_shared_resource_earns_its_first_sharer_once_and_duplicates_noth
     assert len(facts) == 2 and set(by_reference) == {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(other).hexdigest()}
     assert by_reference[hashlib.sha256(PDF).hexdigest()] in {"1000", "1001"}
     assert by_reference[hashlib.sha256(other).hexdigest()] == "1002"
+
+
+async def test_a_discussion_segment_with_ten_repliers_and_twenty_participants_earns_the_host_once(
+    settings_env: dict[str, Any],
+) -> None:
+    """A discussion segment is a topic of the host: >= 10 distinct repliers earn ``discussion_topic`` 10,
+    >= 20 participants (repliers and commenters) ``popular_topic`` 10, each exactly once under parallel
+    replies (the community's rules and references)."""
+    from studio.adapters.mongo import STUDIOS
+
+    w = await world(settings_env)
+    sid = await w.studio("9001")
+    await w.container.infra.db[STUDIOS].update_one({"_id": sid}, {"$set": {"member_quota.max": 30}})
+    ids = [await w.apply(f"1{n:03d}", [sid]) for n in range(24)]
+    w.clock.set(at_round(1))
+    for i in ids:
+        await w.container.recruitment.decide(HOST, sid, i, Decision.ADMITTED)
+    svc = w.container.activities
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    segments = [{"id": "talk", "kind": "discussion", "title": "话题讨论", "required": False}]
+    online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
+    act = await svc.create(HOST, sid, {**online, "segments": segments})
+    await svc.publish(HOST, sid, act["_id"])
+
+    def say(ce: str, reply_to: str | None = None) -> Any:
+        return svc.submit(teacher(ce), sid, act["_id"], "talk", text="观点", file_ids=[], answers={}, reply_to=reply_to)
+
+    first = await say("1000")
+    # 9 distinct repliers so far (1000..1008), two of them twice: no fact yet
+    await asyncio.gather(*(say(f"1{n:03d}") for n in range(1, 9)), say("1001"), say("1002"))
+    assert await outbox_events(w, act["_id"], "studio.points_fact_recorded") == []
+    # the tenth and more repliers at once, plus commenters: one discussion_topic, one popular_topic
+    await asyncio.gather(
+        *(say(f"1{n:03d}") for n in range(9, 14)),
+        *(say(f"1{n:03d}", first["_id"]) for n in range(14, 24)),
+        *(say(f"1{n:03d}", first["_id"]) for n in range(0, 5)),
+    )
+    facts = await outbox_events(w, act["_id"], "studio.points_fact_recorded")
+    assert sorted((f["payload"]["rule"], f["payload"]["ce_number"], f["payload"]["reference"]) for f in facts) == [
+        ("discussion_topic", "9001", f"{act['_id']}:talk"),
+        ("popular_topic", "9001", f"{act['_id']}:talk"),
+    ]
+    topic = (await w.container.infra.db[ACTIVITIES].find_one({"_id": act["_id"]}) or {})["topics"]["talk"]
+    assert (topic["replier_count"], topic["participant_count"]) == (14, 24)

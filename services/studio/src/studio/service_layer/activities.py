@@ -3,6 +3,7 @@ activity and credits its hours once per participant (StudioTrainingRecorded thro
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,8 @@ from studio.service_layer.studios import StudioService
 
 Doc = dict[str, Any]
 EDITORS = (Standing.HOST, Standing.ASSISTANT)
+#: Compare-and-set attempts of a discussion post's topic counters under racing replies.
+TOPIC_ATTEMPTS = 500
 
 
 def _id() -> str:
@@ -444,7 +447,64 @@ class ActivityService:
         await self.parts.record(activity_id, principal.ce_number, part, self._now())
         if kind == "resources" and self.community is not None and file_ids:
             await self._shared_resource_points(principal, studio_id, activity, file_ids)
+        if kind == "discussion" and self.community is not None:
+            await self._topic_points(principal, studio_id, activity_id, part, reply_to)
         return doc
+
+    async def _topic_points(
+        self, principal: Principal, studio_id: str, activity_id: str, part: str, reply_to: str | None
+    ) -> None:
+        """A discussion segment is a topic (研讨话题) whose author is the studio's host; a post is a reply
+        to it, a comment a comment on a reply. The community's rules (``post_change``) decide: ten or
+        more distinct repliers earn ``discussion_topic``, twenty or more participants ``popular_topic``,
+        each once (reference ``<activity>:<segment>``). The distinct teachers, their counts, the flags
+        and the facts are one compare-and-set write on the activity, retried while replies race."""
+        assert self.community is not None and principal.ce_number
+        ce = principal.ce_number
+        kind = community_rules.PostKind.REPLY if reply_to is None else community_rules.PostKind.COMMENT
+        key = f"topics.{part}"
+        for _ in range(TOPIC_ATTEMPTS):
+            activity = await self.activities.get(studio_id, activity_id)
+            studio = await self.studios.studios.get(studio_id)
+            if activity is None or studio is None:
+                return
+            stored = (activity.get("topics") or {}).get(part)
+            topic = {
+                "_id": f"{activity_id}:{part}",
+                "author_ce_number": studio["host_ce_number"],
+                **(stored or {"participants": {}, "repliers": {}, "participant_count": 0, "replier_count": 0}),
+            }
+            change = community_rules.post_change(topic, ce, kind)
+            if not (change.new_participant or change.new_replier):
+                return
+            fields: Doc = {}
+            if change.new_participant:
+                fields[f"{key}.participants.{ce}"] = 1
+                fields[f"{key}.participant_count"] = int(topic["participant_count"]) + 1
+            if change.new_replier:
+                fields[f"{key}.repliers.{ce}"] = 1
+                fields[f"{key}.replier_count"] = int(topic["replier_count"]) + 1
+            for fact in change.facts:
+                fields[
+                    f"{key}.discussed" if fact.rule == community_rules.Rule.DISCUSSION_TOPIC else f"{key}.popular"
+                ] = True
+            expect: Doc = (
+                {f"{key}.participant_count": topic["participant_count"], f"{key}.replier_count": topic["replier_count"]}
+                if stored
+                else {key: {"$exists": False}}
+            )
+            if not stored:  # the first post creates the topic's record as a whole
+                record: Doc = {"participants": {}, "repliers": {}, "participant_count": 0, "replier_count": 0}
+                for path, value in fields.items():
+                    *inner, leaf = path.removeprefix(f"{key}.").split(".")
+                    target: Doc = record[inner[0]] if inner else record
+                    target[leaf] = value
+                fields = {key: record}
+            entries = self.community._entries(change.facts, principal, title=activity.get("title"))
+            if await self.activities.add_event(studio_id, activity_id, fields, entries, expect=expect):
+                return
+            await asyncio.sleep(0)
+        raise problem("topic_busy", "Too many simultaneous replies; retry.")
 
     async def _shared_resource_points(
         self, principal: Principal, studio_id: str, activity: Doc, file_ids: list[str]
