@@ -54,7 +54,10 @@ OPERATIONS: dict[str, list[tuple[str, int]]] = {
     "apply": [("find_one", 3), ("insert_one", 1)],
     # studio, host's membership, application, its recruitment; seat $inc, application update; re-read
     "decide": [("find_one", 5), ("update_one", 2)],
-    # studio, caller's membership, open recruitments, activity; the check-in insert
+    # studio, caller's membership, open recruitments, activity; the check-in insert. These are the
+    # commands one check-in needs when sent alone. Since the group commit (studio adapters/coalescing.py)
+    # concurrent check-ins share each of those five commands, so under a storm the rate can pass this
+    # single-command ceiling (ratio > 1): the store's per-command cost is what the group commit removes.
     "checkin": [("find_one", 4), ("insert_one", 1)],
 }
 

@@ -268,6 +268,20 @@ async def test_insert_many_unordered_reports_duplicates_and_inserts_the_rest(col
     assert await collection.count_documents({}) == 3
 
 
+async def test_insert_many_unordered_reports_a_repeated_id_within_one_batch_by_index(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Studio's check-in group commit: one member scanning twice lands twice in one batch; the second
+    document fails alone (11000 at its index), the first and the others are written."""
+    from pymongo.errors import BulkWriteError
+
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.insert_many([{"_id": "a"}, {"_id": "b"}, {"_id": "a"}, {"_id": "c"}], ordered=False)
+    errors = caught.value.details["writeErrors"]
+    assert [(e["index"], e["code"]) for e in errors] == [(2, 11000)]
+    assert sorted([doc["_id"] async for doc in collection.find({}, {"_id": 1})]) == ["a", "b", "c"]
+
+
 async def test_insert_many_unordered_reports_each_secondary_unique_violation_by_index(
     collection: AsyncCollection[Doc],
 ) -> None:
@@ -404,3 +418,25 @@ async def test_claim_takeover_compare_and_set_on_lease_and_holder(collection: As
     )
     assert result.modified_count == 1
     assert [d["_id"] async for d in collection.find({"status": "pending"})] == ["n1"]
+
+
+async def test_keyed_hold_taken_with_a_conditional_increment_and_given_back_once(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Studio's seat holds: ``$inc`` + ``$set`` of a keyed sub-document under ``$lt`` and ``$exists: False``;
+    the give-back ``$unset`` + ``$inc`` under ``$exists: True`` matches once; a projection leaves them out."""
+    await collection.insert_one({"_id": "s", "members": 0})
+    take = {"$inc": {"members": 1}, "$set": {"seat_holds.a1": {"counter": "members", "at_ms": 5}}}
+    assert (
+        await collection.update_one({"_id": "s", "members": {"$lt": 2}, "seat_holds.a1": {"$exists": False}}, take)
+    ).modified_count == 1
+    assert (
+        await collection.update_one({"_id": "s", "members": {"$lt": 2}, "seat_holds.a1": {"$exists": False}}, take)
+    ).modified_count == 0
+    assert await collection.find_one({"_id": "s"}, {"seat_holds": 0}) == {"_id": "s", "members": 1}
+    give_back = {"$unset": {"seat_holds.a1": ""}, "$inc": {"members": -1}}
+    results = [
+        await collection.update_one({"_id": "s", "seat_holds.a1": {"$exists": True}}, give_back) for _ in range(2)
+    ]
+    assert [r.modified_count for r in results] == [1, 0]
+    assert await collection.find_one({"_id": "s"}) == {"_id": "s", "members": 0, "seat_holds": {}}

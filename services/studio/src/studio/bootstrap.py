@@ -118,6 +118,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         Limits(settings.max_document_bytes, settings.max_video_bytes),
         CommunityStatsReader(infra.db),
     )
+    activities.community = community  # online studio activities earn the community's points facts
     return Container(
         settings=settings,
         infra=infra,

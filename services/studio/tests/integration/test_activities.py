@@ -337,3 +337,127 @@ async def test_segments_with_documents_shared_resources_discussion_and_evaluatio
     assert len(await svc.list_submissions(HOST, sid, act["_id"], "eval")) == 1
     progress = await svc.mark_done(student, sid, act["_id"], "doc")
     assert progress["completed"] is True and progress["done"] == ["doc", "eval", "res", "talk"]
+
+
+async def test_an_online_activity_with_more_than_ten_participants_and_outputs_earns_participation_points_once(
+    settings_env: dict[str, Any],
+) -> None:
+    """Regulation item (7): online studio activities earn points by the community's rules; one
+    ``activity_participation`` fact per participant (the host excluded), also under parallel summaries."""
+    w = await world(settings_env)
+    sid = await studio_with_members(w, 12)
+    svc, content = w.container.activities, w.container.content
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    segments = [
+        {"id": "read", "kind": "article", "title": "阅读", "required": True, "text": "<p>文章</p>"},
+        {"id": "res", "kind": "resources", "title": "资源共享", "required": False},
+    ]
+    online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
+    busy = await svc.create(HOST, sid, {**online, "segments": segments})
+    quiet = await svc.create(HOST, sid, {**online, "title": "无成果", "segments": segments})
+    for act in (busy, quiet):
+        await svc.publish(HOST, sid, act["_id"])
+    members = [f"1{n:03d}" for n in range(12)]
+    await asyncio.gather(
+        *(svc.mark_done(teacher(ce), sid, act["_id"], "read") for ce in members for act in (busy, quiet))
+    )
+    await svc.mark_done(HOST, sid, busy["_id"], "read")  # the host takes no participation points
+    shared = await content.upload(teacher("1000"), sid, "资源.pdf", PDF, "document")
+    await svc.submit(
+        teacher("1000"), sid, busy["_id"], "res", text=None, file_ids=[shared["_id"]], answers={}, reply_to=None
+    )
+    w.clock.set(w.clock.now() + timedelta(days=2))
+    done = await asyncio.gather(
+        *(svc.write_summary(HOST, sid, busy["_id"], "小结") for _ in range(4)), return_exceptions=True
+    )
+    assert sum(isinstance(d, dict) for d in done) == 1
+    await svc.write_summary(HOST, sid, quiet["_id"], "小结")
+    facts = [
+        f
+        for f in await outbox_events(w, busy["_id"], "studio.points_fact_recorded")
+        if f["payload"]["rule"] != "shared_resource"  # the share itself earns too (the next test)
+    ]
+    assert sorted(f["payload"]["ce_number"] for f in facts) == members
+    assert {(f["payload"]["rule"], f["payload"]["reference"]) for f in facts} == {
+        ("activity_participation", busy["_id"])
+    }
+    assert len({f["payload"]["fact_id"] for f in facts}) == 12
+    assert await outbox_events(w, quiet["_id"], "studio.points_fact_recorded") == []  # no outputs: no points
+    assert await outbox_events(w, busy["_id"], "studio.training_recorded") == []  # online: no studio hours
+
+
+async def test_a_shared_resource_earns_its_first_sharer_once_and_duplicates_nothing(
+    settings_env: dict[str, Any],
+) -> None:
+    """共享资源 in an online activity's resource segment: 20 points by the community's ``shared_resource``
+    rule (reference = sha256); the same bytes shared at the same moment by two members make one fact."""
+    import hashlib
+
+    w = await world(settings_env)
+    sid = await studio_with_members(w, 3)
+    svc, content = w.container.activities, w.container.content
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    segments = [{"id": "res", "kind": "resources", "title": "资源共享", "required": True}]
+    online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
+    act = await svc.create(HOST, sid, {**online, "segments": segments})
+    await svc.publish(HOST, sid, act["_id"])
+    other = PDF + b"%other\n"
+    same_a = await content.upload(teacher("1000"), sid, "教案.pdf", PDF, "document")
+    same_b = await content.upload(teacher("1001"), sid, "教案副本.pdf", PDF, "document")
+    own = await content.upload(teacher("1002"), sid, "课件.pdf", other, "document")
+
+    def share(ce: str, file_id: str) -> Any:
+        return svc.submit(teacher(ce), sid, act["_id"], "res", text=None, file_ids=[file_id], answers={}, reply_to=None)
+
+    await asyncio.gather(share("1000", same_a["_id"]), share("1001", same_b["_id"]), share("1002", own["_id"]))
+    await share("1000", same_a["_id"])  # shared again: stored, earns nothing
+    facts = await outbox_events(w, act["_id"], "studio.points_fact_recorded")
+    assert {f["payload"]["rule"] for f in facts} == {"shared_resource"}
+    by_reference = {f["payload"]["reference"]: f["payload"]["ce_number"] for f in facts}
+    assert len(facts) == 2 and set(by_reference) == {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(other).hexdigest()}
+    assert by_reference[hashlib.sha256(PDF).hexdigest()] in {"1000", "1001"}
+    assert by_reference[hashlib.sha256(other).hexdigest()] == "1002"
+
+
+async def test_a_discussion_segment_with_ten_repliers_and_twenty_participants_earns_the_host_once(
+    settings_env: dict[str, Any],
+) -> None:
+    """A discussion segment is a topic of the host: >= 10 distinct repliers earn ``discussion_topic`` 10,
+    >= 20 participants (repliers and commenters) ``popular_topic`` 10, each exactly once under parallel
+    replies (the community's rules and references)."""
+    from studio.adapters.mongo import STUDIOS
+
+    w = await world(settings_env)
+    sid = await w.studio("9001")
+    await w.container.infra.db[STUDIOS].update_one({"_id": sid}, {"$set": {"member_quota.max": 30}})
+    ids = [await w.apply(f"1{n:03d}", [sid]) for n in range(24)]
+    w.clock.set(at_round(1))
+    for i in ids:
+        await w.container.recruitment.decide(HOST, sid, i, Decision.ADMITTED)
+    svc = w.container.activities
+    stage = await svc.add_stage(HOST, sid, "阶段", None)
+    segments = [{"id": "talk", "kind": "discussion", "title": "话题讨论", "required": False}]
+    online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
+    act = await svc.create(HOST, sid, {**online, "segments": segments})
+    await svc.publish(HOST, sid, act["_id"])
+
+    def say(ce: str, reply_to: str | None = None) -> Any:
+        return svc.submit(teacher(ce), sid, act["_id"], "talk", text="观点", file_ids=[], answers={}, reply_to=reply_to)
+
+    first = await say("1000")
+    # 9 distinct repliers so far (1000..1008), two of them twice: no fact yet
+    await asyncio.gather(*(say(f"1{n:03d}") for n in range(1, 9)), say("1001"), say("1002"))
+    assert await outbox_events(w, act["_id"], "studio.points_fact_recorded") == []
+    # the tenth and more repliers at once, plus commenters: one discussion_topic, one popular_topic
+    await asyncio.gather(
+        *(say(f"1{n:03d}") for n in range(9, 14)),
+        *(say(f"1{n:03d}", first["_id"]) for n in range(14, 24)),
+        *(say(f"1{n:03d}", first["_id"]) for n in range(0, 5)),
+    )
+    facts = await outbox_events(w, act["_id"], "studio.points_fact_recorded")
+    assert sorted((f["payload"]["rule"], f["payload"]["ce_number"], f["payload"]["reference"]) for f in facts) == [
+        ("discussion_topic", "9001", f"{act['_id']}:talk"),
+        ("popular_topic", "9001", f"{act['_id']}:talk"),
+    ]
+    topic = (await w.container.infra.db[ACTIVITIES].find_one({"_id": act["_id"]}) or {})["topics"]["talk"]
+    assert (topic["replier_count"], topic["participant_count"]) == (14, 24)

@@ -168,3 +168,44 @@ async def test_workbench_and_visibility(settings_env: dict[str, Any]) -> None:
     assert host_only.value.code == "studio_not_found"
     w.clock.set(at_round(0))
     assert {s["_id"] for s in await w.container.studios.listing(teacher("5555"), hosted_by_me=False)} == {s1, s2}
+
+
+async def test_a_seat_taken_before_a_crash_is_reused_by_the_retry_or_given_back_by_the_repair(
+    settings_env: dict[str, Any],
+) -> None:
+    """Crash window: the seat is taken (first write) and the process dies before the application is
+    marked admitted (second write). Simulated by writing the first half directly."""
+    from datetime import timedelta
+
+    from jijiao_kit.timeutil import epoch_ms
+    from studio.service_layer.recruitment import SEAT_HOLD_GRACE_MS
+
+    w: World = await world(settings_env)
+    s1 = await w.studio("9001")
+    host = teacher("9001")
+    retried, abandoned = await w.apply("1001", [s1]), await w.apply("1002", [s1])
+    rec, seats = w.container.recruitment, w.container.studios.studios
+    w.clock.set(at_round(1))
+    crashed_at = epoch_ms(w.clock.now())
+    for application_id in (retried, abandoned):
+        assert await seats.hold_seat(s1, "members", 12, application_id, crashed_at)
+    assert (await seats.get(s1) or {})["members"] == 2
+
+    # the host retries the first decision: it uses the seat its crashed attempt took, not a second one
+    admitted = await rec.decide(host, s1, retried, Decision.ADMITTED)
+    assert admitted["status"] == "admitted"
+    assert (await seats.get(s1) or {})["members"] == 2
+    # within the grace a hold may belong to a decision between its two writes: nothing is given back
+    assert await rec.repair_seats() == 0
+
+    # the second decision is never retried: past the grace the repair gives its seat back, exactly once
+    w.clock.set(at_round(1) + timedelta(milliseconds=SEAT_HOLD_GRACE_MS + 1000))
+    assert sorted(await asyncio.gather(rec.repair_seats(), rec.repair_seats(), rec.repair_seats())) == [0, 0, 1]
+    assert await rec.repair_seats() == 0
+    studio = await seats.collection.find_one({"_id": s1}) or {}
+    assert studio["members"] == 1 and studio["seat_holds"] == {}
+    members = await w.container.studios.members(host, s1, None)
+    assert [m["ce_number"] for m in members] == ["1001"]
+    # the abandoned application is still pending and can be decided again, on a fresh seat
+    assert (await rec.decide(host, s1, abandoned, Decision.ADMITTED))["status"] == "admitted"
+    assert (await seats.get(s1) or {})["members"] == 2

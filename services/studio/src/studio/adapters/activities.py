@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from jijiao_kit.outbox import outbox_update, with_outbox
+from studio.adapters.coalescing import CoalescingInserter, by_id
 from studio.adapters.mongo import ACTIVITIES, PARTS, STAGES
 
 Doc = dict[str, Any]
@@ -52,6 +53,7 @@ class StageRepository:
 class ActivityRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[ACTIVITIES]
+        self._by_id = by_id(self.collection, HIDE)
 
     async def add(self, doc: Doc, entries: list[Doc] | None = None) -> None:
         await self.collection.insert_one(with_outbox(doc, entries or []))
@@ -69,7 +71,9 @@ class ActivityRepository:
         return result.modified_count == 1
 
     async def get(self, studio_id: str, activity_id: str) -> Doc | None:
-        return _read(await self.collection.find_one({"_id": activity_id, "studio_id": studio_id}, HIDE))
+        """Concurrent callers share one read (group commit); another studio's activity is not found."""
+        found = [doc for doc in await self._by_id.find(activity_id) if doc.get("studio_id") == studio_id]
+        return _read(found[0]) if found else None
 
     async def by_id(self, activity_id: str) -> Doc | None:
         return _read(await self.collection.find_one({"_id": activity_id}, HIDE))
@@ -131,6 +135,7 @@ class ActivityRepository:
 class ParticipationRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[PARTS]
+        self._inserter = CoalescingInserter(self.collection)
 
     async def record(self, activity_id: str, ce_number: str, part: str, at_ms: int, extra: Doc | None = None) -> bool:
         """False when this part was done before (the ``_id`` makes it exactly once under any burst)."""
@@ -142,8 +147,8 @@ class ParticipationRepository:
             "at_ms": at_ms,
             **(extra or {}),
         }
-        try:
-            await self.collection.insert_one(doc)
+        try:  # concurrent records share one insert_many (group commit); a duplicate fails alone
+            await self._inserter.insert(doc)
         except DuplicateKeyError:
             return False
         return True

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from jijiao_kit.outbox import outbox_update, with_outbox
+from studio.adapters.coalescing import CoalescingQuery
 from studio.adapters.mongo import APPLICATIONS, RECRUITMENTS
 
 Doc = dict[str, Any]
@@ -16,6 +17,12 @@ Doc = dict[str, Any]
 class RecruitmentRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[RECRUITMENTS]
+        # Every studio read asks which recruitments are open now: concurrent callers share one find.
+        self._applying = CoalescingQuery(
+            self.collection,
+            lambda moments: {"apply_from_ms": {"$lte": max(moments)}, "apply_to_ms": {"$gt": min(moments)}},
+            lambda at, doc: doc["apply_from_ms"] <= at < doc["apply_to_ms"],
+        )
 
     async def add(self, doc: Doc) -> None:
         await self.collection.insert_one(doc)
@@ -27,14 +34,22 @@ class RecruitmentRepository:
         return [doc async for doc in self.collection.find({"cycle_start_year": cycle_start_year})]
 
     async def applying_at(self, at_ms: int) -> list[Doc]:
-        return [
-            doc async for doc in self.collection.find({"apply_from_ms": {"$lte": at_ms}, "apply_to_ms": {"$gt": at_ms}})
-        ]
+        return await self._applying.find(at_ms)
 
 
 class ApplicationRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[APPLICATIONS]
+        # The caller's admitted application in a studio, asked on every studio call: concurrent callers
+        # share one find over the (studio, teacher) pairs of the moment.
+        self._memberships = CoalescingQuery(
+            self.collection,
+            # by teacher only (index ``teacher``): a teacher has few admitted applications, while a
+            # studio $in crossed with a teacher $in made the store walk every member of every studio
+            lambda pairs: {"ce_number": {"$in": sorted({c for _, c in pairs})}, "status": "admitted"},
+            lambda pair, doc: (doc["studio_id"], doc["ce_number"]) == pair,
+            {"outbox": 0},
+        )
 
     async def add(self, doc: Doc) -> bool:
         """False if the teacher already applied to this recruitment (the ``_id`` is unique)."""
@@ -63,9 +78,8 @@ class ApplicationRepository:
     async def membership(self, studio_id: str, ce_number: str | None) -> Doc | None:
         if not ce_number:
             return None
-        doc = await self.collection.find_one(
-            {"studio_id": studio_id, "ce_number": ce_number, "status": "admitted"}, {"outbox": 0}
-        )
+        found = await self._memberships.find((studio_id, ce_number))
+        doc = found[0] if found else None
         if doc is not None:
             doc["assistant"] = bool(doc.get("assistant"))
         return doc

@@ -34,7 +34,11 @@ def create_worker(container: Container | None = None) -> Worker:
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(studio_events),
         on_startup=[startup],
-        jobs=[PeriodicJob("studio.remind_summaries", 60.0, container.activities.remind_summaries)],
+        jobs=[
+            PeriodicJob("studio.remind_summaries", 60.0, container.activities.remind_summaries),
+            # crash repair of seats taken for applications never marked admitted (runs at start too)
+            PeriodicJob("studio.repair_seats", 30.0, container.recruitment.repair_seats),
+        ],
     )
 
 

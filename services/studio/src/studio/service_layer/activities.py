@@ -3,6 +3,7 @@ activity and credits its hours once per participant (StudioTrainingRecorded thro
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -31,13 +32,17 @@ from studio.adapters.qr import CheckinTokens, qr_image
 from studio.adapters.recruitment import ApplicationRepository
 from studio.adapters.richtext import clean_html
 from studio.domain import activities as rules
+from studio.domain import community as community_rules
 from studio.domain.problems import problem
 from studio.service_layer import access
 from studio.service_layer.access import Standing
+from studio.service_layer.community import CommunityService
 from studio.service_layer.studios import StudioService
 
 Doc = dict[str, Any]
 EDITORS = (Standing.HOST, Standing.ASSISTANT)
+#: Compare-and-set attempts of a discussion post's topic counters under racing replies.
+TOPIC_ATTEMPTS = 500
 
 
 def _id() -> str:
@@ -60,6 +65,8 @@ class ActivityService:
     ) -> None:
         self.files = files
         self.submissions = submissions
+        #: Set by the composition root: the points facts of online activities are the community's.
+        self.community: CommunityService | None = None
         self.studios = studios
         self.stages = stages
         self.activities = activities
@@ -331,10 +338,27 @@ class ActivityService:
                     role=role,
                 )
                 entries.append(outbox_entry(event, producer="studio", actor=actor))
+        elif self.community is not None:
+            entries += await self._participation_points(principal, studio, activity)
         fields = {"summary": {"text": text, "at_ms": now, "by": principal.ce_number}, "credited": credited}
         if not await self.activities.organise(studio_id, activity_id, fields, entries):
             raise problem("summary_exists", "The summary was written already.")
         return await self.get(principal, studio_id, activity_id)
+
+    async def _participation_points(self, principal: Principal, studio: Doc, activity: Doc) -> list[Doc]:
+        """网上工作室研修活动 earn points by the 网络研修积分兑换学时规则 (regulation item 7): an online
+        activity with more than ten participants and outputs (files shared in its resource segments)
+        gives each participant ``activity_participation`` once. The facts are the community's (same rule,
+        reference = activity id, same event); they go out in the organising write, which happens once."""
+        assert self.community is not None and self.submissions is not None
+        done = await self.parts.done_by(activity["_id"])
+        participants = {ce for ce in done if ce != studio["host_ce_number"]}
+        outputs = 0
+        for seg in activity.get("segments") or []:
+            if seg.get("kind") == "resources":
+                outputs += len(await self.submissions.of_part(activity["_id"], seg["id"]))
+        facts = community_rules.participation_facts(activity["_id"], participants, outputs)
+        return self.community._entries(facts, principal, title=activity.get("title"))
 
     # -- reminders (worker job) -------------------------------------------------------------------
     async def remind_summaries(self) -> int:
@@ -421,7 +445,85 @@ class ActivityService:
         except DuplicateKeyError:
             raise problem("already_decided", "You evaluated this activity already.") from None
         await self.parts.record(activity_id, principal.ce_number, part, self._now())
+        if kind == "resources" and self.community is not None and file_ids:
+            await self._shared_resource_points(principal, studio_id, activity, file_ids)
+        if kind == "discussion" and self.community is not None:
+            await self._topic_points(principal, studio_id, activity_id, part, reply_to)
         return doc
+
+    async def _topic_points(
+        self, principal: Principal, studio_id: str, activity_id: str, part: str, reply_to: str | None
+    ) -> None:
+        """A discussion segment is a topic (研讨话题) whose author is the studio's host; a post is a reply
+        to it, a comment a comment on a reply. The community's rules (``post_change``) decide: ten or
+        more distinct repliers earn ``discussion_topic``, twenty or more participants ``popular_topic``,
+        each once (reference ``<activity>:<segment>``). The distinct teachers, their counts, the flags
+        and the facts are one compare-and-set write on the activity, retried while replies race."""
+        assert self.community is not None and principal.ce_number
+        ce = principal.ce_number
+        kind = community_rules.PostKind.REPLY if reply_to is None else community_rules.PostKind.COMMENT
+        key = f"topics.{part}"
+        for _ in range(TOPIC_ATTEMPTS):
+            activity = await self.activities.get(studio_id, activity_id)
+            studio = await self.studios.studios.get(studio_id)
+            if activity is None or studio is None:
+                return
+            stored = (activity.get("topics") or {}).get(part)
+            topic = {
+                "_id": f"{activity_id}:{part}",
+                "author_ce_number": studio["host_ce_number"],
+                **(stored or {"participants": {}, "repliers": {}, "participant_count": 0, "replier_count": 0}),
+            }
+            change = community_rules.post_change(topic, ce, kind)
+            if not (change.new_participant or change.new_replier):
+                return
+            fields: Doc = {}
+            if change.new_participant:
+                fields[f"{key}.participants.{ce}"] = 1
+                fields[f"{key}.participant_count"] = int(topic["participant_count"]) + 1
+            if change.new_replier:
+                fields[f"{key}.repliers.{ce}"] = 1
+                fields[f"{key}.replier_count"] = int(topic["replier_count"]) + 1
+            for fact in change.facts:
+                fields[
+                    f"{key}.discussed" if fact.rule == community_rules.Rule.DISCUSSION_TOPIC else f"{key}.popular"
+                ] = True
+            expect: Doc = (
+                {f"{key}.participant_count": topic["participant_count"], f"{key}.replier_count": topic["replier_count"]}
+                if stored
+                else {key: {"$exists": False}}
+            )
+            if not stored:  # the first post creates the topic's record as a whole
+                record: Doc = {"participants": {}, "repliers": {}, "participant_count": 0, "replier_count": 0}
+                for path, value in fields.items():
+                    *inner, leaf = path.removeprefix(f"{key}.").split(".")
+                    target: Doc = record[inner[0]] if inner else record
+                    target[leaf] = value
+                fields = {key: record}
+            entries = self.community._entries(change.facts, principal, title=activity.get("title"))
+            if await self.activities.add_event(studio_id, activity_id, fields, entries, expect=expect):
+                return
+            await asyncio.sleep(0)
+        raise problem("topic_busy", "Too many simultaneous replies; retry.")
+
+    async def _shared_resource_points(
+        self, principal: Principal, studio_id: str, activity: Doc, file_ids: list[str]
+    ) -> None:
+        """共享资源 (the community's ``shared_resource``, reference = the content's sha256): the first share of
+        a content in an online activity's resource segment earns its sharer once; the same bytes shared
+        again, by anyone, earn nothing. The claim (``shared.<sha256>`` on the activity) and its fact are
+        one compare-and-set write, so parallel shares of the same bytes make exactly one fact."""
+        assert self.community is not None and self.files is not None and principal.ce_number
+        digests = sorted(
+            {f["digest"] for f in await self.files.find({"_id": {"$in": file_ids}, "studio_id": studio_id})}
+        )
+        for digest in digests:
+            fact = community_rules.Fact(principal.ce_number, community_rules.Rule.SHARED_RESOURCE, digest)
+            entries = self.community._entries([fact], principal, title=activity.get("title"))
+            claim = {f"shared.{digest}": {"ce_number": principal.ce_number, "at_ms": self._now()}}
+            await self.activities.add_event(
+                studio_id, activity["_id"], claim, entries, expect={f"shared.{digest}": {"$exists": False}}
+            )
 
     async def list_submissions(self, principal: Principal, studio_id: str, activity_id: str, part: str) -> list[Doc]:
         """Shared resources and discussions are seen by every participant; outputs and evaluation

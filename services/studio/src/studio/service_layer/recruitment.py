@@ -29,6 +29,10 @@ from studio.domain.studios import seat_cap
 from studio.service_layer import access
 from studio.service_layer.studios import schedule_of
 
+#: How long a seat may be held before its application is marked admitted; past it, a hold whose
+#: application is not admitted there is a crash's leftover and the repair gives the seat back.
+SEAT_HOLD_GRACE_MS = 120_000
+
 Doc = dict[str, Any]
 
 
@@ -204,18 +208,47 @@ class RecruitmentService:
                 raise problem("already_decided", "This application was decided already.")
             return await self._decided(application_id, number)
         counter = seat_counter(role)
-        if not await self.studios.take_seat(studio_id, counter, seat_cap(studio, role.value)):
+        took = await self.studios.hold_seat(studio_id, counter, seat_cap(studio, role.value), application_id, now)
+        if not took and not await self._holds_seat(studio_id, application_id):
             raise problem("studio_full", f"Studio {studio_id} has no {counter} seat left.")
+        # Not took but held: a retry after a crash between the two writes uses the seat it already holds.
         fields |= {"status": "admitted", "studio_id": studio_id, "joined_ms": now, "joined_year": self.clock.now().year}
         if role is ApplicantRole.MEMBER:
             fields["member_key"] = f"{application['cycle_start_year']}:{application['ce_number']}"
         outcome = await self.applications.decide(application_id, number, fields, [entry])
         if outcome != "ok":
-            await self.studios.release_seat(studio_id, counter)
+            if took:  # only the call that took the seat gives it back (a parallel duplicate must not)
+                await self.studios.give_back_hold(studio_id, application_id, counter)
             if outcome == "member_elsewhere":
                 raise problem("already_member", "The teacher is already a member of a studio in this cycle.")
             raise problem("already_decided", "This application was decided already.")
+        # The hold stays until the repair job settles it: no third write on the decision storm's path.
         return await self._decided(application_id, number)
+
+    async def _holds_seat(self, studio_id: str, application_id: str) -> bool:
+        return await self.studios.holds_seat(studio_id, application_id)
+
+    async def repair_seats(self, grace_ms: int = SEAT_HOLD_GRACE_MS) -> int:
+        """Crash repair, idempotent (the worker runs it at start and every 30 s): a seat held for longer
+        than ``grace_ms`` whose application is admitted to that studio is settled; any other is given back
+        (the process died after taking the seat and before marking the application admitted). Returns
+        the number of seats given back."""
+        given_back = 0
+        now = self._now()
+        for studio in await self.studios.with_holds():
+            for holder, hold in (studio.get("seat_holds") or {}).items():
+                if now - int(hold.get("at_ms", 0)) < grace_ms:
+                    continue  # a decision may still be between its two writes
+                application = await self.applications.get(holder)
+                if (
+                    application
+                    and application.get("status") == "admitted"
+                    and application.get("studio_id") == studio["_id"]
+                ):
+                    await self.studios.settle_hold(studio["_id"], holder)
+                elif await self.studios.give_back_hold(studio["_id"], holder, hold["counter"]):
+                    given_back += 1
+        return given_back
 
     async def _decided(self, application_id: str, number: int) -> Doc:
         doc = await self.applications.get(application_id)
