@@ -55,7 +55,7 @@ OPERATIONS: dict[str, list[tuple[str, int]]] = {
     # studio, host's membership, application, its recruitment; seat $inc, application update; re-read
     "decide": [("find_one", 5), ("update_one", 2)],
     # studio, caller's membership, open recruitments, activity; the check-in insert. These are the
-    # commands one check-in needs when sent alone. Since the group commit (studio adapters/coalescing.py)
+    # commands one check-in needs when sent alone. Since the group commit (jijiao_kit.coalescing)
     # concurrent check-ins share each of those five commands, so under a storm the rate can pass this
     # single-command ceiling (ratio > 1): the store's per-command cost is what the group commit removes.
     "checkin": [("find_one", 4), ("insert_one", 1)],

@@ -11,9 +11,9 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.coalescing import CoalescingReader, CoalescingReserver
 from enrollment.adapters.mongo import COURSE_RATINGS, COURSES
 from enrollment.adapters.repositories import _Repository
+from jijiao_kit.coalescing import CoalescingReader, CoalescingReserver
 
 Doc = dict[str, Any]
 
@@ -70,7 +70,7 @@ class CourseRepository(_Repository):
         super().__init__(db)
         self.cache = TtlCache(cache_seconds)
         # When a popular course's cached copy expires, the hundreds of requests that miss at once
-        # share one read (and misses of other courses join it): adapters/coalescing.py.
+        # share one read (and misses of other courses join it): jijiao_kit.coalescing.
         self._reader = CoalescingReader(self.collection, {"outbox": 0})
         self._reserver = CoalescingReserver(self.collection)
 
@@ -90,7 +90,7 @@ class CourseRepository(_Repository):
 
     async def reserve(self, course_key: str, capacity: int | None) -> bool:
         """Take one place: conditional on ``taken`` staying within ``capacity`` so capacity is never
-        exceeded; concurrent reservations share one bulk write (adapters/coalescing.py)."""
+        exceeded; concurrent reservations share one bulk write (jijiao_kit.coalescing)."""
         return await self._reserver.reserve(course_key, capacity)
 
     async def release(self, course_key: str) -> None:

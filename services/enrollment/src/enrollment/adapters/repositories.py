@@ -10,8 +10,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.coalescing import CoalescingReader
 from enrollment.adapters.mongo import ACCOUNTS, SCHOOLS, TEACHERS
+from jijiao_kit.coalescing import CoalescingReader
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
@@ -136,7 +136,7 @@ class TeacherRepository(_Credentials):
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         super().__init__(db)
         # Under a selection storm every request reads its teacher: concurrent reads go out as one
-        # find $in (see adapters/coalescing.py); a read still sees every write finished before it.
+        # find $in (see jijiao_kit.coalescing); a read still sees every write finished before it.
         self._reader = CoalescingReader(self.collection, {"outbox": 0})
 
     async def get(self, key: str) -> Doc | None:

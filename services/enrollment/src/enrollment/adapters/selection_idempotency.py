@@ -18,7 +18,7 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from enrollment.adapters.coalescing import PipelinedRedis
+from jijiao_kit.coalescing import PipelinedRedis
 from jijiao_kit.errors import AppError, Conflict, InvalidInput
 
 PENDING = "pending"

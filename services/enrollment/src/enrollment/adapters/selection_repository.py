@@ -11,9 +11,9 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.coalescing import CoalescingInserter
 from enrollment.adapters.mongo import CARTS, SELECTIONS
 from enrollment.adapters.repositories import _Repository
+from jijiao_kit.coalescing import CoalescingInserter
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
@@ -28,7 +28,7 @@ class SelectionRepository(_Repository):
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         super().__init__(db)
-        # Concurrent selections are inserted by one unordered insert_many (adapters/coalescing.py);
+        # Concurrent selections are inserted by one unordered insert_many (jijiao_kit.coalescing);
         # each caller still gets its own outcome (AlreadySelected for its own duplicate key).
         self._inserter = CoalescingInserter(self.collection)
 

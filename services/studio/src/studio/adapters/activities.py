@@ -8,8 +8,8 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from jijiao_kit.coalescing import CoalescingInserter, by_id
 from jijiao_kit.outbox import outbox_update, with_outbox
-from studio.adapters.coalescing import CoalescingInserter, by_id
 from studio.adapters.mongo import ACTIVITIES, PARTS, STAGES
 
 Doc = dict[str, Any]

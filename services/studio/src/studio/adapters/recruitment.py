@@ -7,8 +7,8 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from jijiao_kit.coalescing import CoalescingQuery
 from jijiao_kit.outbox import outbox_update, with_outbox
-from studio.adapters.coalescing import CoalescingQuery
 from studio.adapters.mongo import APPLICATIONS, RECRUITMENTS
 
 Doc = dict[str, Any]

@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from studio.adapters.coalescing import by_id
+from jijiao_kit.coalescing import by_id
 from studio.adapters.mongo import STUDIOS
 
 Doc = dict[str, Any]
@@ -25,7 +25,7 @@ class StudioRepository:
         await self.collection.insert_one(studio)
 
     async def get(self, studio_id: str) -> Doc | None:
-        """Concurrent callers share one read (group commit, ``adapters/coalescing.py``)."""
+        """Concurrent callers share one read (group commit, ``jijiao_kit.coalescing``)."""
         found = await self._by_id.find(studio_id)
         return found[0] if found else None
 

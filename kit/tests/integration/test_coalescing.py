@@ -1,4 +1,4 @@
-"""Group commit on the selection hot path (adapters/coalescing.py) against the real store: every
+"""Group commit (jijiao_kit.coalescing) against the real store: every
 caller gets its own outcome, concurrent callers share store commands, reads see finished writes."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from enrollment.adapters.coalescing import CoalescingInserter, CoalescingReader, CoalescingReserver, PipelinedRedis
+from jijiao_kit.coalescing import CoalescingInserter, CoalescingReader, CoalescingReserver, PipelinedRedis
 
 Doc = dict[str, Any]
 
