@@ -10,8 +10,8 @@ an .xlsx cannot hold (C0 controls) are dropped instead of failing the export.
 Reading uploads (``read_upload``): the workbook is parsed in a worker process (never on the event
 loop, nor in a thread that shares its GIL), refused with a 422 when it is not a readable .xlsx, has no sheet, declares a DTD or entities
 (checked with defusedxml; openpyxl parses with it too once it is installed) or unpacks to more than
-``MAX_UNPACKED_BYTES``; every row after the header counts toward the row limit, blank ones too, and
-reading stops at the limit.
+``MAX_UNPACKED_BYTES`` or holds more shared strings than the sheet could use (a 413 then); every row
+after the header counts toward the row limit, blank ones too, and reading stops at the limit.
 """
 
 from __future__ import annotations
@@ -123,30 +123,53 @@ class TooManyRows(WorkbookRejected):
     code, title = "too_many_rows", "行数超过限制"
 
 
+class WorkbookTooLarge(WorkbookRejected):
+    """Unpacks to more than ``MAX_UNPACKED_BYTES``, or more shared strings than rows x columns (413)."""
+
+    status, code, title = 413, "workbook_too_large", "Excel 文件内容过大，请精简后重新上传"
+
+
 @dataclass(frozen=True)
 class UploadedSheet:
     header: list[Any]
     rows: list[tuple[int, list[Any]]]  # (1-based row number as Excel shows it, values); blank rows left out
 
 
-def _check_parts(archive: zipfile.ZipFile, max_rows: int) -> None:
+def _check_parts(archive: zipfile.ZipFile, max_rows: int, max_columns: int = MAX_COLUMNS) -> None:
     members = archive.infolist()
+    # zipfile stops each part at its declared size (a part that unpacks to more fails its CRC check),
+    # so the declared sizes bound what openpyxl can unpack.
     if sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
-        raise WorkbookRejected(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes.")
+        raise WorkbookTooLarge(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes.")
+    # openpyxl loads every shared string into memory before the first row; a sheet of this size can
+    # use no more distinct strings than it has cells.
+    max_strings = (max_rows + 2) * max_columns
     for info in members:
         if not info.filename.endswith((".xml", ".rels")):
             continue
-        is_sheet = info.filename.startswith("xl/worksheets/")
         with archive.open(info) as part:
             try:
-                # The prolog (where a DTD or entity must be) comes before the root's start event. In a
-                # sheet, the rows are counted as they stream by (openpyxl's read-only loader scans a
-                # sheet without a <dimension> to its end before the first row is handed out).
+                # The prolog (where a DTD or entity must be) comes before the root's start event. The
+                # root says what a part is, whatever its name ([Content_Types].xml may put a sheet or
+                # the shared strings anywhere). In a sheet, the rows are counted as they stream by
+                # (openpyxl's read-only loader scans a sheet without a <dimension> to its end before
+                # the first row is handed out); in a shared-string table, its strings.
+                root = None
                 last = 0
+                strings = 0
                 for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
-                    if not is_sheet:
-                        break
-                    if element.tag.rpartition("}")[2] == "row":
+                    name = element.tag.rpartition("}")[2]
+                    if root is None:
+                        root = name
+                        if root not in ("worksheet", "sst"):
+                            break
+                    if root == "sst":
+                        if event == "end" and name == "si":
+                            strings += 1
+                            element.clear()
+                            if strings > max_strings:
+                                raise WorkbookTooLarge(f"More than {max_strings} shared strings.")
+                    elif name == "row":
                         if event == "start":
                             last = _row_number(element.get("r"), last)
                             if last - 1 > max_rows:  # after the header, every row counts, blank ones too
@@ -189,7 +212,7 @@ def read_workbook(data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS)
         raise WorkbookRejected("The file is not an .xlsx workbook (not a zip archive).") from exc
     with archive:
         try:
-            _check_parts(archive, max_rows)
+            _check_parts(archive, max_rows, max_columns)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
             raise WorkbookRejected("The workbook archive is damaged.") from exc
     try:
