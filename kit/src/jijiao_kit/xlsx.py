@@ -11,7 +11,8 @@ Reading uploads (``read_upload``): the workbook is parsed in a worker process (n
 loop, nor in a thread that shares its GIL), refused with a 422 when it is not a readable .xlsx, has no sheet, declares a DTD or entities
 (checked with defusedxml; openpyxl parses with it too once it is installed) or unpacks to more than
 ``MAX_UNPACKED_BYTES`` or holds more shared strings than the sheet could use (a 413 then); every row
-after the header counts toward the row limit, blank ones too, and reading stops at the limit.
+after the header counts toward the row limit, blank ones too, and reading stops at the limit. A
+workbook that still takes longer than ``PARSE_SECONDS`` is refused (413) and its parser process killed.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_COLUMNS = 64
 #: Unpacked size of all parts of an uploaded workbook (a small zip can unpack to gigabytes).
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+#: Longest a workbook may take to read; the checks above bound it, this bounds what they miss.
+PARSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,12 @@ class WorkbookTooLarge(WorkbookRejected):
     """Unpacks to more than ``MAX_UNPACKED_BYTES``, or more shared strings than rows x columns (413)."""
 
     status, code, title = 413, "workbook_too_large", "Excel 文件内容过大，请精简后重新上传"
+
+
+class WorkbookTooSlow(WorkbookTooLarge):
+    """Took longer than ``PARSE_SECONDS`` to read (its parser process is killed)."""
+
+    code, title = "workbook_parse_timeout", "Excel 文件处理超时，请精简后重新上传"
 
 
 @dataclass(frozen=True)
@@ -260,13 +269,32 @@ def _parser_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-async def read_upload(data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS) -> UploadedSheet:
-    """``read_workbook`` in a worker process, so the API keeps answering while a workbook is parsed."""
+def _discard(pool: ProcessPoolExecutor) -> None:
+    """Kill the parser process of ``pool`` (stuck on a workbook) and start afresh next time; a parse
+    that was sharing it ends as ``workbook_unreadable``."""
+    global _pool
+    if _pool is pool:
+        _pool = None
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def read_upload(
+    data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS, timeout_seconds: float = PARSE_SECONDS
+) -> UploadedSheet:
+    """``read_workbook`` in a worker process, so the API keeps answering while a workbook is parsed;
+    one that takes longer than ``timeout_seconds`` is refused (413) and its parser process killed."""
     global _pool
     loop = asyncio.get_running_loop()
     call = functools.partial(read_workbook, data, max_rows=max_rows, max_columns=max_columns)
+    pool = _parser_pool()
     try:
-        return await loop.run_in_executor(_parser_pool(), call)
+        return await asyncio.wait_for(loop.run_in_executor(pool, call), timeout_seconds)
+    except TimeoutError as exc:
+        _discard(pool)
+        raise WorkbookTooSlow(f"The workbook took more than {timeout_seconds} s to read.") from exc
     except BrokenProcessPool as exc:  # the parser died (e.g. out of memory): a fresh pool next time
-        _pool = None
+        if _pool is pool:
+            _pool = None
         raise WorkbookRejected("The workbook could not be read.", code="workbook_unreadable") from exc

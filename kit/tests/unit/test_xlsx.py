@@ -15,6 +15,7 @@ from jijiao_kit.xlsx import (
     TooManyRows,
     WorkbookRejected,
     WorkbookTooLarge,
+    WorkbookTooSlow,
     read_upload,
     read_workbook,
     rows_xlsx,
@@ -123,6 +124,25 @@ async def test_read_upload_parses_in_a_thread() -> None:
     data = rows_xlsx("t", ["学号", "课程编号"], [["CE1", "C1"]])
     sheet = await read_upload(data, max_rows=10)
     assert sheet.header == ["学号", "课程编号"] and sheet.rows == [(2, ["CE1", "C1"])]
+
+
+async def test_a_workbook_that_takes_too_long_is_refused_and_its_parser_killed() -> None:
+    from jijiao_kit import xlsx
+
+    slow = rows_xlsx("t", [f"c{n}" for n in range(40)], [[f"v{r}-{n}" for n in range(40)] for r in range(1500)])
+    await read_upload(rows_xlsx("t", ["h"], [["x"]]), max_rows=10)  # the parser process is up
+    pool = xlsx._parser_pool()
+    processes = list(pool._processes.values())
+    assert processes
+    with pytest.raises(WorkbookTooSlow) as caught:
+        await read_upload(slow, max_rows=5000, timeout_seconds=0.05)
+    assert caught.value.status == 413 and caught.value.code == "workbook_parse_timeout"
+    for process in processes:
+        process.join(timeout=10)
+        assert not process.is_alive()
+    assert xlsx._pool is not pool
+    sheet = await read_upload(slow, max_rows=5000)  # a fresh parser reads it given the time
+    assert len(sheet.rows) == 1500
 
 
 def test_openpyxl_parses_with_defusedxml() -> None:
