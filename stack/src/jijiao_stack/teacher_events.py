@@ -1,6 +1,6 @@
 """One teacher's history of roster events, for the tests that deliver it to a service's teacher
 directory in several orders and expect the same directory every time (the consumer does not keep
-publish order, and a redelivery may come late)."""
+publish order, and a redelivery may come late), and the checks studio and baseline share."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from jijiao_contracts import Envelope, IntegrationEvent
 from jijiao_contracts.enums import Stage
 from jijiao_contracts.events.enrollment import TeacherArchived, TeacherChanged, TeacherRegistered, TeacherTransferred
+from jijiao_kit.consuming import EventDispatcher, Inbox
 
 CE_NUMBER = "2026009901"
 _T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
@@ -112,3 +113,52 @@ async def same_in_every_order(
     for n, entry in enumerate(entries):
         assert entry == first, f"order {n} ended in {entry}, not {first}"
     return first
+
+
+#: The directory fields that studio and baseline keep (contact details stay with enrollment and notify).
+DIRECTORY_FIELDS = ("name", "subject", "stage", "title", "school_id", "school_name", "district", "active", "status")
+
+
+async def directory_in_every_order(
+    container: Any,
+    register_handlers: Callable[[Any, Any], None],
+    kept: Sequence[str] = DIRECTORY_FIELDS,
+) -> None:
+    """A service's teacher directory (``container.directory``, handlers by ``register_handlers(
+    dispatcher, directory)``) ends the same after ``TEACHER_HISTORY`` in every order, with the
+    ``kept`` fields of ``EXPECTED_TEACHER`` and no contact details. Closes the container's infra."""
+    try:
+        dispatcher = EventDispatcher()
+        register_handlers(dispatcher, container.directory)
+
+        async def deliver(n: int, order: list[Envelope]) -> None:
+            inbox = Inbox(container.infra.db, f"inbox_order_{n}")  # every order is a first delivery
+            for envelope in order:
+                await dispatcher.dispatch(envelope, inbox)
+
+        async def reset() -> None:
+            await container.directory.collection.delete_many({})
+
+        entry = await same_in_every_order(deliver, lambda: container.directory.get(CE_NUMBER), reset)
+        assert {name: entry.get(name) for name in kept} == {name: EXPECTED_TEACHER[name] for name in kept}
+        assert "mobile" not in entry and "email" not in entry  # contact details stay with enrollment and notify
+    finally:
+        await container.infra.close()
+
+
+async def transfer_before_registration(container: Any, register_handlers: Callable[[Any, Any], None]) -> None:
+    """A transfer delivered before the registration leaves a directory record that is not yet a
+    known teacher (``directory.get`` is None); the registration then completes it. Closes the infra."""
+    try:
+        dispatcher = EventDispatcher()
+        register_handlers(dispatcher, container.directory)
+        inbox = Inbox(container.infra.db)
+        transfer = next(e for e in TEACHER_HISTORY if e.routing_key == TeacherTransferred.routing_key())
+        await dispatcher.dispatch(transfer, inbox)
+        assert await container.directory.get(CE_NUMBER) is None
+        assert (await container.directory.collection.find_one({"_id": CE_NUMBER}) or {})["school_id"] == "s7"
+        await dispatcher.dispatch(TEACHER_HISTORY[0], inbox)  # the registration, older than the transfer
+        known = await container.directory.get(CE_NUMBER)
+        assert known is not None and (known["name"], known["school_id"]) == ("林老师", "s7")
+    finally:
+        await container.infra.close()

@@ -38,7 +38,14 @@ from enrollment.service_layer.statistics import StatisticsService
 from enrollment.service_layer.terms import TermService
 from enrollment.service_layer.transfers import TransferService
 from enrollment.settings import Settings
-from jijiao_kit.auth import TokenIssuer, TokenVerifier, TokenVersions, load_or_create_keypair, token_version_namespace
+from jijiao_kit.auth import (
+    TokenIssuer,
+    TokenVerifier,
+    TokenVersions,
+    load_or_create_keypair,
+    revocation_ttl,
+    token_version_namespace,
+)
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.runtime import Infrastructure
@@ -100,7 +107,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     )
     clock = clock or SystemClock()
     hasher = PasswordHasher()
-    token_versions = TokenVersions(infra.redis, token_version_namespace(settings.name_prefix))
+    token_versions = TokenVersions(
+        infra.redis,
+        token_version_namespace(settings.name_prefix),
+        ttl_seconds=revocation_ttl(settings.access_token_ttl_seconds),
+    )
     rate_limits = RateLimits(settings.redis_url, f"{settings.redis_prefix}ratelimit")
     schools = SchoolRepository(infra.db)
     teachers = TeacherRepository(infra.db)

@@ -1,15 +1,16 @@
-"""Excel workbooks in and out (openpyxl). Reading is CPU work: callers run it off the event loop.
+"""Excel workbooks in and out (openpyxl). Reading goes through the kit's guarded reader (a worker process).
 Cells written from user text are always text (never a formula)."""
 
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
+
+from jijiao_kit.xlsx import TooManyRows, WorkbookRejected, WorkbookTooLarge, read_upload
 
 MAX_ROWS = 5_000
 MAX_BYTES = 5 * 1024 * 1024
@@ -31,32 +32,28 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_rows(data: bytes, columns: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
+async def read_rows(data: bytes, columns: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
     """The data rows of the first sheet as (row number, {field: text}); ``columns`` maps header
-    labels (Chinese) to fields. At most ``MAX_ROWS`` data rows."""
+    labels (Chinese) to fields. At most ``MAX_ROWS`` rows, blank ones included. Parsed by the kit's
+    guarded reader in a worker process (``jijiao_kit.xlsx.read_upload``: unpacked size, shared
+    strings, rows and columns bounded before and while parsing); its 413 ``workbook_too_large``
+    passes through as is."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        sheet = await read_upload(data, max_rows=MAX_ROWS)
+    except WorkbookTooLarge:
+        raise
+    except TooManyRows as exc:
+        raise SheetError("import_too_many_rows") from exc
+    except WorkbookRejected as exc:
         raise SheetError("import_unreadable") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise SheetError("import_unreadable")
-        index = {columns[_text(label)]: i for i, label in enumerate(header) if _text(label) in columns}
-        if set(index) != set(columns.values()):
-            raise SheetError("import_unreadable")
-        out: list[tuple[int, dict[str, str]]] = []
-        for number, row in enumerate(rows, start=2):
-            if row is None or all(cell is None or _text(cell) == "" for cell in row):
-                continue
-            if len(out) >= MAX_ROWS:
-                raise SheetError("import_too_many_rows")
-            out.append((number, {field: _text(row[i]) if i < len(row) else "" for field, i in index.items()}))
-        return out
-    finally:
-        workbook.close()
+    header = sheet.header
+    index = {columns[_text(label)]: i for i, label in enumerate(header) if _text(label) in columns}
+    if set(index) != set(columns.values()):
+        raise SheetError("import_unreadable")
+    return [
+        (number, {field: _text(row[i]) if i < len(row) else "" for field, i in index.items()})
+        for number, row in sheet.rows
+    ]
 
 
 def write_sheet(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

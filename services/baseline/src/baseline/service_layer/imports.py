@@ -3,7 +3,6 @@ case as a single creation, so it is refused for the same reasons with the same c
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -70,7 +69,7 @@ class ImportService:
 
     async def _rows(self, data: bytes, columns: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
         try:
-            return await asyncio.to_thread(read_rows, data, columns)  # CPU work off the event loop
+            return await read_rows(data, columns)  # parsed in the kit's worker process
         except SheetError as exc:
             raise problem(exc.code) from exc
 
