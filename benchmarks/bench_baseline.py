@@ -251,13 +251,23 @@ async def main() -> dict[str, Any]:
         for i, batch in enumerate(batches):
             payload = json.dumps({"zone_id": zones[i % n_zones], "places": 5}).encode()
             allocation_ops.append(Op("POST", f"/v1/batches/{batch['_id']}/allocations", centre, payload, "allocate"))
+        # The extra requests go in a second wave: mixed into the first, an extra for zone i could win the
+        # batch planned for zone i+1 before that zone's own request, leaving a batch of zone i without a
+        # zone (a fault of the plan: the service refused with 409 as it should).
+        extra_ops = []
         for i, zone in enumerate(zones):  # the 8th batch of a zone: quota_exhausted (or batch_full)
             payload = json.dumps({"zone_id": zone, "places": 5}).encode()
             target = batches[(i + 1) % n_batches]["_id"]
-            allocation_ops.append(Op("POST", f"/v1/batches/{target}/allocations", centre, payload, "allocate_extra"))
+            extra_ops.append(Op("POST", f"/v1/batches/{target}/allocations", centre, payload, "allocate_extra"))
         rng.shuffle(allocation_ops)
+        rng.shuffle(extra_ops)
         seconds, tally = await storm(base_url, allocation_ops, clients, {201, 409})
-        allocation_result = figures(seconds, tally, len(allocation_ops))
+        extra_seconds, extra_tally = await storm(base_url, extra_ops, clients, {409})
+        tally.statuses.update(extra_tally.statuses)
+        tally.latencies.extend(extra_tally.latencies)
+        tally.unexpected.extend(extra_tally.unexpected)
+        allocation_ops += extra_ops
+        allocation_result = figures(seconds + extra_seconds, tally, len(allocation_ops))
         stored_batches = [b async for b in db["batches"].find({"year": YEAR}, {"zones_left": 1, "zones": 1})]
         allocated = Counter(z for b in stored_batches for z in (b.get("zones") or {}))
         quotas = {q["zone_id"]: q async for q in db["quotas"].find({"year": YEAR})}
@@ -270,6 +280,8 @@ async def main() -> dict[str, Any]:
         # -- storm 3: 5 trainees per allocated batch, plus one too many per batch (refused) ----------
         trainee_ops = []
         for b in stored_batches:
+            if len(b.get("zones") or {}) != 1:
+                continue  # reported by allocation exact.every_batch_at_capacity
             (zone,) = b["zones"]
             for k in range(6):
                 body = {"name": f"研修{k}", "gender": "female", "post": "教师", "mobile": f"139{k:08d}",

@@ -60,11 +60,15 @@ def year_before(year: str) -> str:
     return f"{first - 1}-{first}"
 
 
+def first_refusal(*checks: tuple[bool, str]) -> str | None:
+    """The one table-driven form of every rule below: the code of the first (condition, code) row
+    whose condition holds, None when none does."""
+    return next((code for refused, code in checks if refused), None)
+
+
 def deadlines_refusal(*, demand: datetime, personnel: datetime, report: datetime) -> str | None:
     """Demands close first, then the personnel list, then reporting (报到)."""
-    if not demand < personnel <= report:
-        return "deadline_order"
-    return None
+    return first_refusal((not demand < personnel <= report, "deadline_order"))
 
 
 def passed(now: datetime, deadline: datetime) -> bool:
@@ -80,54 +84,42 @@ def availability(free: int, places: int) -> Availability:
 
 def stay_refusal(starts_on: date, ends_on: date) -> str | None:
     days = (ends_on - starts_on).days + 1
-    if not STAY_MIN_DAYS <= days <= STAY_MAX_DAYS:
-        return "stay_not_two_weeks"
-    return None
+    return first_refusal((not STAY_MIN_DAYS <= days <= STAY_MAX_DAYS, "stay_not_two_weeks"))
 
 
 def remark_refusal(remark: str | None) -> str | None:
-    if remark is not None and len(remark.strip()) > REMARK_MAX_CHARS:
-        return "remark_too_long"
-    return None
+    return first_refusal((remark is not None and len(remark.strip()) > REMARK_MAX_CHARS, "remark_too_long"))
 
 
 def demand_refusal(*, now: datetime, deadline: datetime, stage_free: int, remark: str | None) -> str | None:
     """Before the deadline, a stage with places left, a remark of at most 30 characters. The zone's
     remaining quota and the stage's remaining places are reserved by the store (never checked here)."""
-    if passed(now, deadline):
-        return "demand_deadline_passed"
-    if stage_free <= 0:
-        return "stage_full"
-    return remark_refusal(remark)
+    return first_refusal(
+        (passed(now, deadline), "demand_deadline_passed"),
+        (stage_free <= 0, "stage_full"),
+        (remark_refusal(remark) is not None, "remark_too_long"),
+    )
 
 
 def personnel_refusal(*, now: datetime, deadline: datetime, confirmed: bool, by_centre: bool) -> str | None:
     """The zone contact manages trainees until the personnel deadline and until confirming; then only
     the centre changes them."""
-    if by_centre:
-        return None
-    if confirmed:
-        return "personnel_confirmed"
-    if passed(now, deadline):
-        return "personnel_deadline_passed"
-    return None
+    return first_refusal(
+        (not by_centre and confirmed, "personnel_confirmed"),
+        (not by_centre and passed(now, deadline), "personnel_deadline_passed"),
+    )
 
 
 def report_refusal(*, now: datetime, deadline: datetime, confirmed: bool) -> str | None:
-    if not confirmed:
-        return "personnel_not_confirmed"
-    if passed(now, deadline):
-        return "report_deadline_passed"
-    return None
+    return first_refusal(
+        (not confirmed, "personnel_not_confirmed"),
+        (passed(now, deadline), "report_deadline_passed"),
+    )
 
 
 def check_in_refusal(*, today: date, starts_on: date, ends_on: date) -> str | None:
     """签到 only during the stay (not before it starts, not after it ends)."""
-    if today < starts_on:
-        return "stay_not_started"
-    if today > ends_on:
-        return "stay_over"
-    return None
+    return first_refusal((today < starts_on, "stay_not_started"), (today > ends_on, "stay_over"))
 
 
 def add_months(day: date, months: int) -> date:
@@ -149,11 +141,7 @@ def outcome_due(ends_on: date) -> date:
 
 def outcome_refusal(*, today: date, ends_on: date) -> str | None:
     """From the stay's last day (the report may be written there) until three months after it."""
-    if today < ends_on:
-        return "stay_not_over"
-    if today > outcome_due(ends_on):
-        return "outcome_window_closed"
-    return None
+    return first_refusal((today < ends_on, "stay_not_over"), (today > outcome_due(ends_on), "outcome_window_closed"))
 
 
 def reminder_due(*, today: date, ends_on: date, days_before: int = 14) -> bool:
@@ -167,11 +155,10 @@ def overdue(*, today: date, ends_on: date) -> bool:
 
 
 def reflection_refusal(text_chars: int) -> str | None:
-    if text_chars == 0:
-        return "reflection_empty"
-    if text_chars > REFLECTION_MAX_CHARS:
-        return "reflection_too_long"
-    return None
+    return first_refusal(
+        (text_chars == 0, "reflection_empty"),
+        (text_chars > REFLECTION_MAX_CHARS, "reflection_too_long"),
+    )
 
 
 PROBLEMS: dict[str, tuple[int, str, str]] = {
