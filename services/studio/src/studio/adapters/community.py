@@ -251,6 +251,38 @@ class CommunityStatsReader:
             out.append({"workshop_id": act["studio_id"], "submitted": submitted, "recommended": len(recommended)})
         return out
 
+    async def learners(self, activities: str, parts: str, directory: str) -> list[Doc]:
+        """Per participant of an approved, visible workshop (hosts left out): district and subject from
+        the teacher directory, whether they did a segment, assignments handed in and recommended."""
+        people: dict[str, Doc] = {}
+        workshops: set[str] = set()
+        query = {"status": "approved", "hidden": False}
+        async for w in self.db[WORKSHOPS].find(query, {"participants": 1, "host_ce_number": 1}):
+            workshops.add(w["_id"])
+            for ce in w.get("participants") or {}:
+                if ce != w.get("host_ce_number"):
+                    people.setdefault(ce, {"ce_number": ce, "studied": False, "assignments": 0, "recommended": 0})
+        recommended: set[str] = set()
+        activity_ids: list[str] = []
+        act_query = {"owner_kind": "workshop", "studio_id": {"$in": sorted(workshops)}}
+        async for act in self.db[activities].find(act_query, {"_id": 1, "recommendations": 1}):
+            activity_ids.append(act["_id"])
+            recommended |= {r["assignment_id"] for r in (act.get("recommendations") or {}).values()}
+        async for part in self.db[parts].find({"activity_id": {"$in": activity_ids}}, {"ce_number": 1, "part": 1}):
+            person = people.get(part["ce_number"])
+            if person is None or part["part"] == "checkin":  # the host, or one who left; a check-in is not study
+                continue
+            person["studied"] = True
+            if part["part"] == "assignment":
+                person["assignments"] += 1
+                person["recommended"] += part["_id"] in recommended
+        known = {d["_id"]: d async for d in self.db[directory].find({"_id": {"$in": sorted(people)}})}
+        for ce, person in people.items():
+            teacher = known.get(ce) or {}
+            person["district"] = teacher.get("district") or ""
+            person["subject"] = teacher.get("subject") or ""
+        return list(people.values())
+
 
 class AssistantRepository:
     """Research assistants: ``_id`` = ``<school_id>:<subject>`` (one per school and subject)."""

@@ -309,3 +309,72 @@ def subject_rows(
         r["submission_rate"] = percent(r["submitted"], r["participants"])
         r["excellent_rate"] = percent(r["recommended"], r["submitted"])
     return out
+
+
+# -- the term report's learning tables (表4 by district, 表12 by district, 表13 by the teacher's subject) -----
+@dataclass(frozen=True)
+class Learner:
+    """One participant of the community (a teacher in an approved workshop, its host not counted)."""
+
+    group: str  # the district (区域) or the teacher's own subject (教师个人信息表的学科)
+    studied: bool  # did at least one segment of a workshop activity (学习人数)
+    assignments: int  # assignments handed in (研修作业提交数, 作品提交情况)
+    recommended: int  # of those, recommended as excellent (推荐优秀数)
+
+
+#: Column names as the seed prints them (表4 then 表12's rates); the first names the grouping.
+LEARNING_HEADERS = (
+    "选修人数",
+    "学习人数",
+    "学习率(%)",
+    "通过人数",
+    "通过率(%)",
+    "作品提交情况",
+    "研修作业提交率",
+    "推荐优秀数",
+    "推荐优秀率",
+)
+LEARNING_KEYS = (
+    "participants",
+    "studied",
+    "learning_rate",
+    "passed",
+    "pass_rate",
+    "works",
+    "submission_rate",
+    "recommended",
+    "excellent_rate",
+)
+TOTAL = "总计"
+
+
+def learning_rows(learners: Sequence[Learner]) -> list[dict[str, Any]]:
+    """Rows per group and a 总计 row, as the seed defines them: 学习率 = 学习人数 / 选修人数; 通过人数 = those
+    who handed in an assignment (the community grades none: one handed in is 合格), 通过率 = 通过人数 /
+    学习人数; 研修作业提交率 = 作品 / 选修人数; 推荐优秀率 = 推荐优秀数 / 作品. Groups by 选修人数, largest first."""
+    groups: dict[str, list[Learner]] = {}
+    for learner in learners:
+        groups.setdefault(learner.group or "其他", []).append(learner)
+
+    def row(group: str, members: Sequence[Learner]) -> dict[str, Any]:
+        participants = len(members)
+        studied = sum(1 for m in members if m.studied)
+        passed = sum(1 for m in members if m.assignments > 0)
+        works = sum(m.assignments for m in members)
+        recommended = sum(m.recommended for m in members)
+        return {
+            "group": group,
+            "participants": participants,
+            "studied": studied,
+            "learning_rate": percent(studied, participants),
+            "passed": passed,
+            "pass_rate": percent(passed, studied),
+            "works": works,
+            "submission_rate": percent(works, participants),
+            "recommended": recommended,
+            "excellent_rate": percent(recommended, works),
+        }
+
+    rows = [row(group, members) for group, members in groups.items()]
+    rows.sort(key=lambda r: (-r["participants"], r["group"]))
+    return [*rows, row(TOTAL, learners)]

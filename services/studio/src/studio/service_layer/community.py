@@ -34,7 +34,7 @@ from studio.adapters.community import (
     WorkshopRepository,
 )
 from studio.adapters.community_files import check_shared_file, clean_html
-from studio.adapters.mongo import ACTIVITIES, PARTS
+from studio.adapters.mongo import ACTIVITIES, DIRECTORY, PARTS
 from studio.domain import community as rules
 from studio.domain.community import PROBLEMS, Fact, PostKind, WorkshopStatus
 
@@ -320,6 +320,25 @@ class CommunityService:
             await self.stats.per_workshop(TOPICS),
             await self.stats.assignments(ACTIVITIES, PARTS),
         )
+
+    async def learning(self, principal: Principal, by: str) -> list[Doc]:
+        """表4 / 表12 by district, 表13 by the teacher's own subject: the centre sees the city, a district
+        admin their district only (its participants, grouped the same way)."""
+        if self.stats is None:
+            raise problem("not_moderator", "The centre sees the community's statistics.")
+        if is_centre(principal):
+            district = None
+        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+            district = principal.district
+        else:
+            raise problem("not_moderator", "The centre and district admins see the community's statistics.")
+        people = await self.stats.learners(ACTIVITIES, PARTS, DIRECTORY)
+        learners = [
+            rules.Learner(p[by], bool(p["studied"]), int(p["assignments"]), int(p["recommended"]))
+            for p in people
+            if district is None or p["district"] == district
+        ]
+        return rules.learning_rows(learners)
 
     async def hide_workshop(self, principal: Principal, workshop_id: str, hidden: bool) -> Doc:
         if not is_centre(principal):

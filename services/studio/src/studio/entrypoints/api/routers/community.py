@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.http import content_disposition
+from studio.adapters import community_sheets as sheets
 from studio.domain.community import PostKind, Satisfaction
 from studio.domain.problems import problem
 from studio.entrypoints.api.deps import CommunityDep, CommunityPeopleDep, ContainerDep, WorkshopActivitiesDep
@@ -475,3 +476,51 @@ async def supervisor_recommendations(
     kind: Annotated[Literal["host", "assistant", "resource", "school", "class_brief"] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     return [_out(d) for d in await people.list_recommendations(principal, kind)]
+
+
+# -- the term report as .xlsx (the same access as the JSON tables: aggregates, no one's personal data) ----
+Grouping = Annotated[Literal["district", "subject"], Query(description="district: 表4/表12; subject: 表13")]
+
+
+def _xlsx(content: bytes, filename: str) -> Response:
+    return Response(
+        content, media_type=sheets.XLSX_MEDIA_TYPE, headers={"Content-Disposition": content_disposition(filename)}
+    )
+
+
+@router.get("/statistics/learning")
+async def community_learning(
+    principal: CurrentPrincipal, svc: CommunityDep, by: Grouping = "district"
+) -> list[dict[str, Any]]:
+    """表4 研修社区学情分析 with 表12/表13's assignment rates, by district or by the teacher's own subject, and
+    a 总计 row (the centre: the city; a district admin: their district)."""
+    return await svc.learning(principal, by)
+
+
+@router.get("/statistics/learning.xlsx", response_class=Response)
+async def community_learning_xlsx(
+    principal: CurrentPrincipal, svc: CommunityDep, by: Grouping = "district"
+) -> Response:
+    return _xlsx(sheets.learning_xlsx(await svc.learning(principal, by), by), f"community-learning-{by}.xlsx")
+
+
+@router.get("/statistics/subjects.xlsx", response_class=Response)
+async def community_by_subject_xlsx(principal: CurrentPrincipal, svc: CommunityDep) -> Response:
+    return _xlsx(sheets.subjects_xlsx(await svc.statistics(principal)), "community-subjects.xlsx")
+
+
+@router.get("/statistics/satisfaction.xlsx", response_class=Response)
+async def community_satisfaction_xlsx(principal: CurrentPrincipal, svc: CommunityDep) -> Response:
+    return _xlsx(sheets.satisfaction_xlsx(await svc.satisfaction(principal)), "community-satisfaction.xlsx")
+
+
+@router.get("/statistics/assistants.xlsx", response_class=Response)
+async def assistant_statistics_xlsx(principal: CurrentPrincipal, people: CommunityPeopleDep) -> Response:
+    return _xlsx(sheets.assistants_xlsx(await people.assistant_statistics(principal)), "community-assistants.xlsx")
+
+
+@router.get("/supervisor-recommendations.xlsx", response_class=Response)
+async def supervisor_recommendations_xlsx(principal: CurrentPrincipal, people: CommunityPeopleDep) -> Response:
+    return _xlsx(
+        sheets.recommendations_xlsx(await people.list_recommendations(principal)), "supervisor-recommendations.xlsx"
+    )
