@@ -145,7 +145,14 @@ class TopicRepository:
         return [_flags(d, "discussed", "popular", "hidden") or d async for d in cursor]
 
     async def count_post(
-        self, topic: Doc, ce_number: str, new_participant: bool, new_replier: bool, flags: Doc, entries: list[Doc]
+        self,
+        topic: Doc,
+        ce_number: str,
+        new_participant: bool,
+        new_replier: bool,
+        flags: Doc,
+        entries: list[Doc],
+        posts: int = 0,
     ) -> bool:
         """Count a new distinct participant / replier: ``$set`` of ``participants.<ce>`` with ``$inc`` of the
         count only when it was not set (the filter), compare-and-set on both counts so a threshold is
@@ -157,7 +164,7 @@ class TopicRepository:
             "replier_count": topic.get("replier_count", 0),
         }
         sets: Doc = dict(flags)
-        inc: Doc = {}
+        inc: Doc = {"post_count": posts} if posts else {}  # the post's own count rides on this write
         if new_participant:
             query[f"participants.{ce_number}"] = {"$exists": False}
             sets[f"participants.{ce_number}"] = 1

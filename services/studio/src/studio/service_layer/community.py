@@ -550,7 +550,7 @@ class CommunityService:
             "created_ms": self._now(),
         }
         await self.posts.add(post)
-        await self.topics.bump_posts(topic_id)
+        counted = False  # post_count is bumped by the counting write when there is one (one command less)
         workshop = await self.workshops.get(topic["workshop_id"]) if topic.get("workshop_id") else None
         for _ in range(ATTEMPTS):
             change = rules.post_change(topic, ce, kind)
@@ -560,12 +560,17 @@ class CommunityService:
             for fact in change.facts:
                 flags["discussed" if fact.rule == rules.Rule.DISCUSSION_TOPIC else "popular"] = True
             entries = self._entries(change.facts, principal, title=topic["title"], workshop=workshop)
-            if await self.topics.count_post(topic, ce, change.new_participant, change.new_replier, flags, entries):
+            new_participant, new_replier = change.new_participant, change.new_replier
+            if await self.topics.count_post(topic, ce, new_participant, new_replier, flags, entries, posts=1):
+                counted = True
                 break
             await asyncio.sleep(0)
             topic = await self._load_topic(principal, topic_id)
         else:
+            await self.topics.bump_posts(topic_id)
             raise problem("busy", "Too many simultaneous replies; retry.")
+        if not counted:
+            await self.topics.bump_posts(topic_id)
         return post
 
     async def hide_topic(self, principal: Principal, topic_id: str, hidden: bool) -> Doc:
