@@ -470,7 +470,12 @@ class CommunityService:
             workshop = await self.workshops.get(doc["workshop_id"]) if doc.get("workshop_id") else None
             entries = self._entries(facts, principal, title=doc["title"], workshop=workshop)
             if await self.resources.rate(resource_id, ce, stars, seen, previous, {"$set": sets, "$inc": inc}, entries):
-                return await self.resource(principal, resource_id)
+                # the compare-and-set on the counts makes this the state right after our write: no re-read
+                after = {k: v for k, v in doc.items() if k != "ratings"}
+                after["rating_count"] = doc["rating_count"] + outcome.count_delta
+                after["rating_sum"] = doc["rating_sum"] + outcome.sum_delta
+                after["excellent"] = doc["excellent"] or outcome.excellent_now
+                return {**_average(after), "my_rating": stars}
             await asyncio.sleep(0)
         raise problem("busy", "Too many simultaneous ratings; retry.")
 
