@@ -22,6 +22,7 @@ from jijiao_kit.correlation import new_correlation_id, set_correlation_id
 from jijiao_kit.errors import AppError, install_problem_handlers, problem_response
 from jijiao_kit.guard import BodyLimit, SecurityHeaders
 from jijiao_kit.health import Check, run_checks
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 logger = logging.getLogger("jijiao.http")
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -164,3 +165,8 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     fallback = "".join(ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\' else "_" for ch in filename)
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def xlsx_download(content: bytes, filename: str) -> Response:
+    """A workbook (``jijiao_kit.xlsx``) as an attachment named ``filename``."""
+    return Response(content, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": content_disposition(filename)})

@@ -6,17 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jijiao_kit.xlsx import XLSX_MEDIA_TYPE, rows_xlsx
+from jijiao_kit.xlsx import rows_xlsx
 from studio.domain.community import LEARNING_HEADERS, LEARNING_KEYS
-
-__all__ = [
-    "XLSX_MEDIA_TYPE",
-    "assistants_xlsx",
-    "learning_xlsx",
-    "recommendations_xlsx",
-    "satisfaction_xlsx",
-    "subjects_xlsx",
-]
 
 Doc = Mapping[str, Any]
 _GROUPING = {

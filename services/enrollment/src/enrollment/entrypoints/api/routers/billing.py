@@ -15,7 +15,7 @@ from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.billing import ADMISSION_HEADERS, UNIT_PAYMENT_HEADERS, BillingService, utc
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import InvalidInput
-from jijiao_kit.http import content_disposition
+from jijiao_kit.http import content_disposition, xlsx_download
 from jijiao_kit.stepup import ExportPrincipal
 from jijiao_kit.timeutil import BoundedUtcDateTime
 
@@ -174,14 +174,6 @@ class AdmissionFilters(BaseModel):
     paid: bool | None = None
 
 
-def _xlsx(content: bytes, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": content_disposition(filename)},
-    )
-
-
 @router.post("/v1/terms/{term}/bills/issue", response_model=IssueOut, operation_id="issue_bills")
 async def issue_bills(term: str, principal: CurrentPrincipal, svc: BillingDep) -> IssueOut:
     """Issue the term's bills (one per school × payee) after the window closed; idempotent."""
@@ -261,7 +253,9 @@ async def admissions_export(
 ) -> Response:
     """The admission query as .xlsx (sensitive: needs the step-up token)."""
     rows = await svc.admissions(principal, term, filters.model_dump())
-    return _xlsx(rows_to_xlsx("选课录取查询", ADMISSION_HEADERS, svc.admission_table(rows)), f"admissions-{term}.xlsx")
+    return xlsx_download(
+        rows_to_xlsx("选课录取查询", ADMISSION_HEADERS, svc.admission_table(rows)), f"admissions-{term}.xlsx"
+    )
 
 
 @router.get("/v1/terms/{term}/unit-payments", response_model=list[BillOut], operation_id="unit_payment_query")
@@ -282,6 +276,6 @@ async def unit_payments_export(
     term: str, principal: ExportPrincipal, svc: BillingDep, school_id: str | None = None
 ) -> Response:
     bills = await svc.unit_payments(principal, term, school_id)
-    return _xlsx(
+    return xlsx_download(
         rows_to_xlsx("单位缴费查询", UNIT_PAYMENT_HEADERS, svc.unit_payment_table(bills)), f"unit-payments-{term}.xlsx"
     )

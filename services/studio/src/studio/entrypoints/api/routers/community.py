@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, st
 from pydantic import BaseModel, Field
 
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.http import content_disposition
+from jijiao_kit.http import content_disposition, xlsx_download
 from studio.adapters import community_sheets as sheets
 from studio.domain.community import PostKind, Satisfaction
 from studio.domain.problems import problem
@@ -482,12 +482,6 @@ async def supervisor_recommendations(
 Grouping = Annotated[Literal["district", "subject"], Query(description="district: 表4/表12; subject: 表13")]
 
 
-def _xlsx(content: bytes, filename: str) -> Response:
-    return Response(
-        content, media_type=sheets.XLSX_MEDIA_TYPE, headers={"Content-Disposition": content_disposition(filename)}
-    )
-
-
 @router.get("/statistics/learning")
 async def community_learning(
     principal: CurrentPrincipal, svc: CommunityDep, by: Grouping = "district"
@@ -501,26 +495,28 @@ async def community_learning(
 async def community_learning_xlsx(
     principal: CurrentPrincipal, svc: CommunityDep, by: Grouping = "district"
 ) -> Response:
-    return _xlsx(sheets.learning_xlsx(await svc.learning(principal, by), by), f"community-learning-{by}.xlsx")
+    return xlsx_download(sheets.learning_xlsx(await svc.learning(principal, by), by), f"community-learning-{by}.xlsx")
 
 
 @router.get("/statistics/subjects.xlsx", response_class=Response)
 async def community_by_subject_xlsx(principal: CurrentPrincipal, svc: CommunityDep) -> Response:
-    return _xlsx(sheets.subjects_xlsx(await svc.statistics(principal)), "community-subjects.xlsx")
+    return xlsx_download(sheets.subjects_xlsx(await svc.statistics(principal)), "community-subjects.xlsx")
 
 
 @router.get("/statistics/satisfaction.xlsx", response_class=Response)
 async def community_satisfaction_xlsx(principal: CurrentPrincipal, svc: CommunityDep) -> Response:
-    return _xlsx(sheets.satisfaction_xlsx(await svc.satisfaction(principal)), "community-satisfaction.xlsx")
+    return xlsx_download(sheets.satisfaction_xlsx(await svc.satisfaction(principal)), "community-satisfaction.xlsx")
 
 
 @router.get("/statistics/assistants.xlsx", response_class=Response)
 async def assistant_statistics_xlsx(principal: CurrentPrincipal, people: CommunityPeopleDep) -> Response:
-    return _xlsx(sheets.assistants_xlsx(await people.assistant_statistics(principal)), "community-assistants.xlsx")
+    return xlsx_download(
+        sheets.assistants_xlsx(await people.assistant_statistics(principal)), "community-assistants.xlsx"
+    )
 
 
 @router.get("/supervisor-recommendations.xlsx", response_class=Response)
 async def supervisor_recommendations_xlsx(principal: CurrentPrincipal, people: CommunityPeopleDep) -> Response:
-    return _xlsx(
+    return xlsx_download(
         sheets.recommendations_xlsx(await people.list_recommendations(principal)), "supervisor-recommendations.xlsx"
     )
