@@ -440,3 +440,33 @@ async def test_keyed_hold_taken_with_a_conditional_increment_and_given_back_once
     ]
     assert [r.modified_count for r in results] == [1, 0]
     assert await collection.find_one({"_id": "s"}) == {"_id": "s", "members": 0, "seat_holds": {}}
+
+
+async def test_hold_on_two_counters_under_gte_and_given_back_by_its_noted_amounts(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Baseline's reservation holds: two counters under ``$gte`` with ``$exists: False`` on the hold, the hold
+    noted by a dotted ``$set``; ``find({"holds": {"$exists": True}})`` lists the document (also once every
+    hold is gone: ``holds`` stays an empty map); the give-back ``$inc`` of both + ``$unset`` matches once."""
+    await collection.insert_one({"_id": "q", "allocation_left": 10, "batches_left": 1})
+    query = {"_id": "q", "holds.h1": {"$exists": False}, "allocation_left": {"$gte": 5}, "batches_left": {"$gte": 1}}
+    take = {
+        "$inc": {"allocation_left": -5, "batches_left": -1},
+        "$set": {"holds.h1": {"amounts": {"allocation_left": 5, "batches_left": 1}, "at_ms": 7}},
+    }
+    assert (await collection.update_one(query, take)).modified_count == 1
+    other = {**query, "holds.h2": {"$exists": False}}
+    del other["holds.h1"]
+    assert (await collection.update_one(other, take)).modified_count == 0  # batches_left is 0 now
+    listed = [d async for d in collection.find({"holds": {"$exists": True}}, {"holds": 1})]
+    assert listed == [{"_id": "q", "holds": {"h1": {"amounts": {"allocation_left": 5, "batches_left": 1}, "at_ms": 7}}}]
+    give_back = {"$inc": {"allocation_left": 5, "batches_left": 1}, "$unset": {"holds.h1": ""}}
+    results = [await collection.update_one({"_id": "q", "holds.h1": {"$exists": True}}, give_back) for _ in range(2)]
+    assert [r.modified_count for r in results] == [1, 0]
+    assert await collection.find_one({"_id": "q"}) == {
+        "_id": "q",
+        "allocation_left": 10,
+        "batches_left": 1,
+        "holds": {},
+    }
+    assert [d["_id"] async for d in collection.find({"holds": {"$exists": True}})] == ["q"]

@@ -23,6 +23,7 @@ from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
 from baseline.service_layer.reference import ReferenceService
 from baseline.service_layer.reflections import ReflectionService
+from baseline.service_layer.repair import ReservationRepair
 from baseline.settings import Settings
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
@@ -38,6 +39,7 @@ class Container:
     directory: TeacherDirectory
     reference: ReferenceService
     programme: ProgrammeService
+    repair: ReservationRepair
     personnel: PersonnelService
     outcomes: OutcomeService
     reflections: ReflectionService
@@ -57,16 +59,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     async def next_sequence(name: str) -> int:
         return await mongo.next_sequence(db, name)
 
-    programme = ProgrammeService(
-        reference,
-        references,
-        QuotaRepository(db),
-        StageRepository(db),
-        DemandRepository(db),
-        batches,
-        clock,
-        next_sequence,
-    )
+    quotas, stages, demands = QuotaRepository(db), StageRepository(db), DemandRepository(db)
+    programme = ProgrammeService(reference, references, quotas, stages, demands, batches, clock, next_sequence)
     personnel = PersonnelService(reference, batches, clock)
     outcome_repository = OutcomeRepository(db)
     reflection_repository = ReflectionRepository(db)
@@ -78,6 +72,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         directory=TeacherDirectory(db),
         reference=reference,
         programme=programme,
+        repair=ReservationRepair(quotas, stages, demands, batches, clock),
         personnel=personnel,
         outcomes=OutcomeService(personnel, batches, outcome_repository, clock),
         imports=ImportService(reference),

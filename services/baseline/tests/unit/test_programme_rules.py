@@ -91,5 +91,5 @@ def test_reflections_have_at_most_10000_characters() -> None:
 
 def test_every_refusal_code_has_a_chinese_title() -> None:
     for status, title, detail in rules.PROBLEMS.values():
-        assert 400 <= status < 500 and title and detail
+        assert (400 <= status < 500 or status == 503) and title and detail  # 503: busy, retry
         assert any("\u4e00" <= ch <= "\u9fff" for ch in title)

@@ -4,6 +4,7 @@ with its cap in the filter); a state change and its events are one write (kit ou
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -25,6 +26,52 @@ async def _insert(collection: Any, doc: Doc, entries: Entries = ()) -> None:
         await collection.insert_one(with_outbox(doc, entries) if entries else doc)
     except DuplicateKeyError as exc:
         raise Duplicate(str(doc.get("_id"))) from exc
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A reservation noted in the counter document by the write that takes it (``holds.<id>``): what it
+    took (``amounts``, per counter) and when. A use case takes a counter, then writes the document that
+    uses it (a demand, an allocation); a process that dies between the two leaves the hold behind, and
+    the repair job gives back what it took. The hot path never clears a hold (no extra write per request):
+    the repair job settles the ones whose document exists."""
+
+    hold_id: str
+    at_ms: int
+    detail: Doc = field(default_factory=dict)  # what the repair job needs to find the using document
+
+
+async def _reserve(collection: Any, doc_id: str, amounts: dict[str, int], hold: Hold) -> bool:
+    """Conditional ``$inc`` on one document: every counter of ``amounts`` keeps at least the amount."""
+    query: Doc = {"_id": doc_id, f"holds.{hold.hold_id}": {"$exists": False}}
+    query.update({counter: {"$gte": amount} for counter, amount in amounts.items()})
+    noted = {"amounts": amounts, "at_ms": hold.at_ms, **hold.detail}
+    result = await collection.update_one(
+        query,
+        {"$inc": {counter: -amount for counter, amount in amounts.items()}, "$set": {f"holds.{hold.hold_id}": noted}},
+    )
+    return bool(result.modified_count == 1)
+
+
+async def _give_back(collection: Any, doc_id: str, hold_id: str, amounts: dict[str, int]) -> bool:
+    """What the hold took (``amounts``, as noted in it) goes back, once: the hold's presence guards the
+    increment, in the same write."""
+    result = await collection.update_one(
+        {"_id": doc_id, f"holds.{hold_id}": {"$exists": True}},
+        {"$inc": dict(amounts), "$unset": {f"holds.{hold_id}": ""}},
+    )
+    return bool(result.modified_count == 1)
+
+
+async def _settle(collection: Any, doc_id: str, hold_id: str) -> None:
+    """The using document exists: what the hold took is used; the hold is forgotten."""
+    await collection.update_one(
+        {"_id": doc_id, f"holds.{hold_id}": {"$exists": True}}, {"$unset": {f"holds.{hold_id}": ""}}
+    )
+
+
+async def _with_holds(collection: Any) -> list[Doc]:
+    return [doc async for doc in collection.find({"holds": {"$exists": True}}, {"holds": 1})]
 
 
 class ReferenceRepository:
@@ -105,29 +152,33 @@ class QuotaRepository:
         return result.modified_count == 1
 
     async def get(self, quota_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": quota_id})
+        return await self.collection.find_one({"_id": quota_id}, {"holds": 0})
 
     async def list_year(self, year: str) -> list[Doc]:
         return [doc async for doc in self.collection.find({"year": year})]
 
-    async def reserve_demand(self, quota_id: str, places: int) -> bool:
-        result = await self.collection.update_one(
-            {"_id": quota_id, "demand_left": {"$gte": places}}, {"$inc": {"demand_left": -places}}
-        )
-        return result.modified_count == 1
+    async def reserve_demand(self, quota_id: str, places: int, hold: Hold) -> bool:
+        """Take ``places`` of the demand quota and note the hold in the same write (see ``Hold``)."""
+        return await _reserve(self.collection, quota_id, {"demand_left": places}, hold)
 
     async def release_demand(self, quota_id: str, places: int) -> None:
         await self.collection.update_one({"_id": quota_id}, {"$inc": {"demand_left": places}})
 
-    async def reserve_allocation(self, quota_id: str, places: int) -> bool:
-        result = await self.collection.update_one(
-            {"_id": quota_id, "allocation_left": {"$gte": places}, "batches_left": {"$gte": 1}},
-            {"$inc": {"allocation_left": -places, "batches_left": -1}},
-        )
-        return result.modified_count == 1
+    async def reserve_allocation(self, quota_id: str, places: int, hold: Hold) -> bool:
+        """Take ``places`` and one batch of what the centre may still allocate, noting the hold."""
+        return await _reserve(self.collection, quota_id, {"allocation_left": places, "batches_left": 1}, hold)
 
     async def release_allocation(self, quota_id: str, places: int) -> None:
         await self.collection.update_one({"_id": quota_id}, {"$inc": {"allocation_left": places, "batches_left": 1}})
+
+    async def give_back(self, quota_id: str, hold_id: str, amounts: dict[str, int]) -> bool:
+        return await _give_back(self.collection, quota_id, hold_id, amounts)
+
+    async def settle(self, quota_id: str, hold_id: str) -> None:
+        await _settle(self.collection, quota_id, hold_id)
+
+    async def with_holds(self) -> list[Doc]:
+        return await _with_holds(self.collection)
 
 
 class StageRepository:
@@ -149,14 +200,20 @@ class StageRepository:
     async def list_year(self, year: str) -> list[Doc]:
         return [doc async for doc in self.collection.find({"year": year})]
 
-    async def reserve(self, year: str, stage: str, places: int) -> bool:
-        result = await self.collection.update_one(
-            {"_id": f"{year}:{stage}", "free": {"$gte": places}}, {"$inc": {"free": -places}}
-        )
-        return result.modified_count == 1
+    async def reserve(self, year: str, stage: str, places: int, hold: Hold) -> bool:
+        return await _reserve(self.collection, f"{year}:{stage}", {"free": places}, hold)
 
     async def release(self, year: str, stage: str, places: int) -> None:
         await self.collection.update_one({"_id": f"{year}:{stage}"}, {"$inc": {"free": places}})
+
+    async def give_back(self, stage_id: str, hold_id: str, amounts: dict[str, int]) -> bool:
+        return await _give_back(self.collection, stage_id, hold_id, amounts)
+
+    async def settle(self, stage_id: str, hold_id: str) -> None:
+        await _settle(self.collection, stage_id, hold_id)
+
+    async def with_holds(self) -> list[Doc]:
+        return await _with_holds(self.collection)
 
 
 class DemandRepository:

@@ -217,6 +217,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "outcome_exists": (409, "学习成果已上传", "The outcome report was uploaded already."),
     "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
     "already_rewarded": (409, "该实验区本学年已获奖励", "This zone is rewarded this year already."),
+    "busy": (503, "系统繁忙，请稍后重试", "The request took too long and gave its reservation back; retry."),
     "import_too_many_rows": (413, "表格行数超过5000行", "The sheet has more than 5,000 rows."),
     "import_too_large": (413, "文件过大（不超过5MB）", "The workbook is larger than 5 MB."),
     "import_unreadable": (

@@ -12,7 +12,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from baseline.adapters import mongo
-from baseline.adapters.repositories import Duplicate
+from baseline.adapters.repositories import Duplicate, Hold
 from baseline.bootstrap import Container, build
 from baseline.domain.quota import BATCH_SIZE
 from jijiao_kit.timeutil import epoch_ms
@@ -88,7 +88,8 @@ async def seed(container: Container) -> dict[str, str]:
             "overdue_at": None,
         }
         qid = await container.programme.ensure_quota(year, ZONE_ID)
-        await container.programme.quotas.reserve_allocation(qid, BATCH_SIZE)
+        hold = Hold(f"seed-{BATCH_ID}", epoch_ms(now), {"batch_id": BATCH_ID, "zone_id": ZONE_ID})
+        await container.programme.quotas.reserve_allocation(qid, BATCH_SIZE, hold)
         await container.programme.batches.add(
             {
                 "_id": BATCH_ID,
@@ -112,6 +113,7 @@ async def seed(container: Container) -> dict[str, str]:
                         "trainees": {TRAINEE_ID: trainee},
                         "confirmed_at": epoch_ms(now),
                         "allocated_at": epoch_ms(now),
+                        "hold_id": hold.hold_id,
                     }
                 },
                 "created_at": now,

@@ -1,6 +1,7 @@
 """Worker entry point: ``python -m baseline.entrypoints.worker`` (``--asyncapi`` prints its document).
 
-The worker: the outbox relay and the queue consumer (one event at a time)."""
+The worker: the outbox relay, the queue consumer (one event at a time) and the scheduled jobs
+(outcome reminders, reservation repair)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from jijiao_kit.worker import Worker, run_worker
 
 #: How often the worker looks for trainees to remind of their outcome report (and who became overdue).
 OUTCOME_JOB_INTERVAL_SECONDS = 3600.0
+#: How often the worker gives back places held by a request that died between its two writes.
+REPAIR_JOB_INTERVAL_SECONDS = 30.0
 
 
 def create_worker(container: Container | None = None) -> Worker:
@@ -37,7 +40,10 @@ def create_worker(container: Container | None = None) -> Worker:
         outbox_collections=mongo.OUTBOX_COLLECTIONS,
         produces=produced_events(baseline_events),
         on_startup=[startup],
-        jobs=[PeriodicJob("baseline.outcome_reminders", OUTCOME_JOB_INTERVAL_SECONDS, container.outcomes.remind)],
+        jobs=[
+            PeriodicJob("baseline.outcome_reminders", OUTCOME_JOB_INTERVAL_SECONDS, container.outcomes.remind),
+            PeriodicJob("baseline.repair_holds", REPAIR_JOB_INTERVAL_SECONDS, container.repair.run),
+        ],
     )
 
 

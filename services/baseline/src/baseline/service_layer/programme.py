@@ -3,7 +3,8 @@
 Quotas and places are counters the store reserves (conditional ``$inc`` on one document each: the
 zone-year quota, the year-stage places, the batch). A use case that reserves on two documents takes
 them in a fixed order and gives back what it took if a later step refuses, so a refused request leaves
-no trace."""
+no trace. Each reservation notes a hold in the same write, so places a crashed request took and never
+used are given back by the repair job (``service_layer.repair``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from baseline.adapters.repositories import (
     BatchRepository,
     DemandRepository,
+    Hold,
     QuotaRepository,
     ReferenceRepository,
     StageRepository,
@@ -31,6 +33,12 @@ from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc, epoch_ms
 
 Doc = dict[str, Any]
+
+#: A hold older than this is the repair job's: it gives back what the hold took unless the document that
+#: uses it exists (the process died between the two writes).
+HOLD_GRACE_MS = 60_000
+#: A request whose hold is older than this gives up before its last write (well inside the grace).
+HOLD_WRITE_LIMIT_MS = 20_000
 
 
 def quota_id(year: str, zone_id: str) -> str:
@@ -201,42 +209,54 @@ class ProgrammeService:
             )
         )
         qid = await self.ensure_quota(year, zone_id)
-        if not await self.quotas.reserve_demand(qid, new.places):
+        demand_id = uuid.uuid4().hex[:12]
+        hold = Hold(demand_id, epoch_ms(self.clock.now()), {"demand_id": demand_id})
+        taken = {"demand_left": new.places}
+        if not await self.quotas.reserve_demand(qid, new.places, hold):
             raise problem("quota_exhausted")
-        if not await self.stages.reserve(year, new.stage, new.places):
-            await self.quotas.release_demand(qid, new.places)
+        if not await self.stages.reserve(year, new.stage, new.places, hold):
+            await self.quotas.give_back(qid, demand_id, taken)
             raise problem("stage_full")
         try:
             sequence = await self.next_sequence(f"demands:{year}")
-            demand = {
-                "_id": uuid.uuid4().hex[:12],
-                "year": year,
-                "zone_id": zone_id,
-                "stage": new.stage,
-                "places": new.places,
-                "purpose": new.purpose,
-                "demand_type": new.demand_type,
-                "remark": (new.remark or "").strip() or None,
-                "sequence": sequence,
-                "status": "pending",
-                "submitted_at": self.clock.now(),
-                "submitted_by": principal.subject,
-            }
-            event = ev.DemandSubmitted(
-                demand_id=demand["_id"],
-                year=year,
-                zone_id=zone_id,
-                stage=new.stage,
-                places=new.places,
-                demand_type=new.demand_type,
-                sequence=sequence,
-            )
-            await self.demands.add(demand, [outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))])
+            self._refuse_stale(hold)
         except BaseException:
-            await self.stages.release(year, new.stage, new.places)
-            await self.quotas.release_demand(qid, new.places)
+            await self.stages.give_back(f"{year}:{new.stage}", demand_id, {"free": new.places})
+            await self.quotas.give_back(qid, demand_id, taken)
             raise
+        demand = {
+            "_id": demand_id,
+            "year": year,
+            "zone_id": zone_id,
+            "stage": new.stage,
+            "places": new.places,
+            "purpose": new.purpose,
+            "demand_type": new.demand_type,
+            "remark": (new.remark or "").strip() or None,
+            "sequence": sequence,
+            "status": "pending",
+            "submitted_at": self.clock.now(),
+            "submitted_by": principal.subject,
+        }
+        event = ev.DemandSubmitted(
+            demand_id=demand_id,
+            year=year,
+            zone_id=zone_id,
+            stage=new.stage,
+            places=new.places,
+            demand_type=new.demand_type,
+            sequence=sequence,
+        )
+        # An error here may come after the insert was applied: the holds stay, and the repair job gives
+        # the places back only if the demand does not exist (never both, never neither).
+        await self.demands.add(demand, [outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))])
         return demand
+
+    def _refuse_stale(self, hold: Hold) -> None:
+        """A request that held its places for too long gives up before its last write, so the repair job
+        (which gives back holds older than ``HOLD_GRACE_MS``) never races a write still on its way."""
+        if epoch_ms(self.clock.now()) - hold.at_ms > HOLD_WRITE_LIMIT_MS:
+            raise problem("busy")
 
     async def list_demands(self, principal: Principal, year: str) -> list[Doc]:
         await self.reference.existing_year(year)
@@ -275,9 +295,11 @@ class ProgrammeService:
             raise problem("already_allocated")
         year = await self.reference.existing_year(batch["year"])
         qid = await self.ensure_quota(batch["year"], zone_id)
-        if not await self.quotas.reserve_allocation(qid, places):
-            raise problem("quota_exhausted")
         now = self.clock.now()
+        hold = Hold(uuid.uuid4().hex[:16], epoch_ms(now), {"batch_id": batch_id, "zone_id": zone_id})
+        taken = {"allocation_left": places, "batches_left": 1}
+        if not await self.quotas.reserve_allocation(qid, places, hold):
+            raise problem("quota_exhausted")
         allocation = {
             "zone_id": zone_id,
             "zone_name": zone["name"],
@@ -287,6 +309,7 @@ class ProgrammeService:
             "trainees": {},
             "confirmed_at": None,
             "allocated_at": epoch_ms(now),
+            "hold_id": hold.hold_id,  # the repair job's proof that this allocation used the hold
         }
         contact = zone.get("contact") or {}
         event = ev.BatchAllocated(
@@ -306,12 +329,13 @@ class ProgrammeService:
         )
         entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
         try:
-            allocated = await self.batches.allocate(batch_id, zone_id, allocation, [entry])
+            self._refuse_stale(hold)
         except BaseException:
-            await self.quotas.release_allocation(qid, places)
+            await self.quotas.give_back(qid, hold.hold_id, taken)
             raise
-        if not allocated:
-            await self.quotas.release_allocation(qid, places)
+        # As for demands: an error of this write leaves the hold to the repair job.
+        if not await self.batches.allocate(batch_id, zone_id, allocation, [entry]):
+            await self.quotas.give_back(qid, hold.hold_id, taken)
             fresh = await self.batches.get(batch_id) or {}
             raise problem("already_allocated" if zone_id in (fresh.get("zones") or {}) else "batch_full")
         return {**batch, "zones": {**(batch.get("zones") or {}), zone_id: allocation}}
