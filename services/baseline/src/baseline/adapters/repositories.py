@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from baseline.adapters.mongo import BASES, BATCHES, DEMANDS, OUTCOMES, QUOTAS, STAGES, YEARS, ZONES
+from jijiao_kit.coalescing import CoalescingQuery, by_id
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
@@ -19,6 +20,13 @@ Entries = Sequence[Doc]
 
 class Duplicate(Exception):
     """A unique key (a name, an id) is taken."""
+
+
+async def _one(reader: CoalescingQuery, doc_id: str) -> Doc | None:
+    """One document by ``_id``; concurrent callers share one ``find $in`` (``jijiao_kit.coalescing``), so
+    the demand and trainee storms read the year, zones, stages and batches in a few commands."""
+    found = await reader.find(doc_id)
+    return found[0] if found else None
 
 
 async def _insert(collection: Any, doc: Doc, entries: Entries = ()) -> None:
@@ -81,6 +89,8 @@ class ReferenceRepository:
         self.bases = db[BASES]
         self.zones = db[ZONES]
         self.years = db[YEARS]
+        self._zone = by_id(self.zones, {"outbox": 0})
+        self._year = by_id(self.years, {"outbox": 0})
 
     async def add_base(self, base: Doc) -> None:
         await _insert(self.bases, base)
@@ -95,7 +105,7 @@ class ReferenceRepository:
         await _insert(self.zones, zone, entries)
 
     async def get_zone(self, zone_id: str) -> Doc | None:
-        return await self.zones.find_one({"_id": zone_id}, {"outbox": 0})
+        return await _one(self._zone, zone_id)
 
     async def set_zone_contact(self, zone_id: str, contact: Doc, entries: Entries) -> bool:
         result = await self.zones.update_one({"_id": zone_id}, outbox_update({"$set": {"contact": contact}}, entries))
@@ -113,7 +123,7 @@ class ReferenceRepository:
         return result.matched_count == 1
 
     async def get_year(self, year: str) -> Doc | None:
-        return await self.years.find_one({"_id": year}, {"outbox": 0})
+        return await _one(self._year, year)
 
     async def reward(self, year: str, zone_id: str, now_ms: int, limit: int, entries: Entries) -> bool:
         """Mark ``zone_id`` rewarded in ``year``: at most ``limit`` zones, each once (one conditional write)."""
@@ -155,7 +165,7 @@ class QuotaRepository:
         return await self.collection.find_one({"_id": quota_id}, {"holds": 0})
 
     async def list_year(self, year: str) -> list[Doc]:
-        return [doc async for doc in self.collection.find({"year": year})]
+        return [doc async for doc in self.collection.find({"year": year}, {"holds": 0})]
 
     async def reserve_demand(self, quota_id: str, places: int, hold: Hold) -> bool:
         """Take ``places`` of the demand quota and note the hold in the same write (see ``Hold``)."""
@@ -186,6 +196,7 @@ class StageRepository:
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[STAGES]
+        self._by_id = by_id(self.collection, {"holds": 0})  # the holds are the repair's bookkeeping
 
     async def offer(self, year: str, stage: str, places: int) -> None:
         await self.collection.update_one(
@@ -195,10 +206,10 @@ class StageRepository:
         )
 
     async def get(self, year: str, stage: str) -> Doc | None:
-        return await self.collection.find_one({"_id": f"{year}:{stage}"})
+        return await _one(self._by_id, f"{year}:{stage}")
 
     async def list_year(self, year: str) -> list[Doc]:
-        return [doc async for doc in self.collection.find({"year": year})]
+        return [doc async for doc in self.collection.find({"year": year}, {"holds": 0})]
 
     async def reserve(self, year: str, stage: str, places: int, hold: Hold) -> bool:
         return await _reserve(self.collection, f"{year}:{stage}", {"free": places}, hold)
@@ -241,12 +252,13 @@ class BatchRepository:
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[BATCHES]
+        self._by_id = by_id(self.collection, {"outbox": 0})
 
     async def add(self, batch: Doc) -> None:
         await _insert(self.collection, batch)
 
     async def get(self, batch_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": batch_id}, {"outbox": 0})
+        return await _one(self._by_id, batch_id)
 
     async def find(self, year: str, *, zone_id: str | None = None, stage: str | None = None) -> list[Doc]:
         query: Doc = {"year": year}
