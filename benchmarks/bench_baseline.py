@@ -107,6 +107,9 @@ async def store_ceiling(url: str, clients: int, count: int, step: Callable[[Any,
     await db["stage_places"].insert_many([{"_id": s, "places": 10**9, "free": 10**9} for s in STAGES])
     await db["quotas"].insert_many([{"_id": f"q{i}", "demand_left": 10**9, "allocation_left": 10**9,
                                       "batches_left": 10**9} for i in range(100)])  # fmt: skip
+    await db["allocation_demands"].insert_many(
+        [{"_id": f"ad{i}", "status": "approved", "unallocated": 10**9, "places": 35} for i in range(100)]
+    )
     await db["batches"].insert_many([
         {"_id": f"b{i}", "zones_left": 10**9, "zones": {"z": {"free": 10**9, "count": 0, "confirmed_at": None,
          "trainees": {}}}, "outbox": {}, "outbox_pending": 0} for i in range(count)
@@ -143,9 +146,15 @@ async def demand_step(db: Any, i: int) -> None:
 
 
 async def allocation_step(db: Any, i: int) -> None:
+    """allocate: batch, demand, zone and year reads; the demand's and the quota's reservations; the batch
+    write with its outbox entry; the relay's clean-up of that entry."""
     await db["batches"].find_one({"_id": f"b{i}"})
+    await db["allocation_demands"].find_one({"_id": f"ad{i % 100}"})
     await db["zones"].find_one({"_id": f"z{i % 100}"})
     await db["years"].find_one({"_id": YEAR})
+    await db["allocation_demands"].update_one(
+        {"_id": f"ad{i % 100}", "status": "approved", "unallocated": {"$gte": 5}}, {"$inc": {"unallocated": -5}}
+    )
     await db["quotas"].update_one(
         {"_id": f"q{i % 100}", "allocation_left": {"$gte": 5}, "batches_left": {"$gte": 1}},
         {"$inc": {"allocation_left": -5, "batches_left": -1}},
@@ -246,18 +255,30 @@ async def main() -> dict[str, Any]:
         }
 
         # -- storm 2: the centre allocates every batch (7 per zone) and one more per zone (refused) --
+        # Each allocation answers an approved demand of its zone and the batch's stage: set up here (the
+        # review is not part of the storm), one per zone and stage, large enough that the zone's quota
+        # (7 batches, 35 places) is what binds.
         zones = list(contacts)
+        allocation_demand = {
+            (z, s): f"{0xDE0000 + k:012x}" for k, (z, s) in enumerate((z, s) for z in zones for s in STAGES)
+        }
+        await db["demands"].insert_many([{"_id": d, "year": YEAR, "zone_id": z, "stage": s, "places": 35,
+                                          "purpose": "分配", "demand_type": "exchange", "remark": None, "sequence": 0,
+                                          "status": "approved", "unallocated": 35, "submitted_at": now,
+                                          "submitted_by": "bench"} for (z, s), d in allocation_demand.items()])  # fmt: skip
         allocation_ops = []
         for i, batch in enumerate(batches):
-            payload = json.dumps({"zone_id": zones[i % n_zones], "places": 5}).encode()
+            demand_id = allocation_demand[(zones[i % n_zones], batch["stage"])]
+            payload = json.dumps({"demand_id": demand_id, "places": 5}).encode()
             allocation_ops.append(Op("POST", f"/v1/batches/{batch['_id']}/allocations", centre, payload, "allocate"))
         # The extra requests go in a second wave: mixed into the first, an extra for zone i could win the
         # batch planned for zone i+1 before that zone's own request, leaving a batch of zone i without a
         # zone (a fault of the plan: the service refused with 409 as it should).
         extra_ops = []
         for i, zone in enumerate(zones):  # the 8th batch of a zone: quota_exhausted (or batch_full)
-            payload = json.dumps({"zone_id": zone, "places": 5}).encode()
-            target = batches[(i + 1) % n_batches]["_id"]
+            target_batch = batches[(i + 1) % n_batches]
+            payload = json.dumps({"demand_id": allocation_demand[(zone, target_batch["stage"])], "places": 5}).encode()
+            target = target_batch["_id"]
             extra_ops.append(Op("POST", f"/v1/batches/{target}/allocations", centre, payload, "allocate_extra"))
         rng.shuffle(allocation_ops)
         rng.shuffle(extra_ops)
@@ -271,10 +292,12 @@ async def main() -> dict[str, Any]:
         stored_batches = [b async for b in db["batches"].find({"year": YEAR}, {"zones_left": 1, "zones": 1})]
         allocated = Counter(z for b in stored_batches for z in (b.get("zones") or {}))
         quotas = {q["zone_id"]: q async for q in db["quotas"].find({"year": YEAR})}
+        used_demands = [d async for d in db["demands"].find({"_id": {"$in": list(allocation_demand.values())}})]
         allocation_result["exact"] = {
             "every_batch_at_capacity": all(b["zones_left"] == 0 and len(b["zones"]) == 1 for b in stored_batches),
             "seven_batches_per_zone": set(allocated.values()) == {7},
             "zone_batch_counters_exact": all(quotas[z]["batches_left"] == 0 for z in zones),
+            "demand_counters_exact": sum(35 - d["unallocated"] for d in used_demands) == 5 * sum(allocated.values()),
         }
 
         # -- storm 3: 5 trainees per allocated batch, plus one too many per batch (refused) ----------

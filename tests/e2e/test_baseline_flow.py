@@ -105,7 +105,7 @@ async def test_a_year_of_the_research_base_programme(running_system: RunningSyst
         demands = await ok(baseline, "GET", f"/v1/years/{year}/demands")
         assert [d["zone_id"] for d in demands] == [zone["id"]]
         await ok(baseline, "POST", f"/v1/demands/{demands[0]['id']}/review", json={"approve": True})
-        await ok(baseline, "POST", f"/v1/batches/{batch['id']}/allocations", 201, json={"zone_id": zone["id"]})
+        await ok(baseline, "POST", f"/v1/batches/{batch['id']}/allocations", 201, json={"demand_id": demands[0]["id"]})
     assert "已分配研修批次" in await sms_to(system, admin, zone_mobile, "已分配研修批次")
 
     async def mail() -> list[EmailMessage]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from jijiao_kit.mongo import create_client
 from jijiao_kit.projections import upsert_newer
@@ -446,27 +446,42 @@ async def test_hold_on_two_counters_under_gte_and_given_back_by_its_noted_amount
     collection: AsyncCollection[Doc],
 ) -> None:
     """Baseline's reservation holds: two counters under ``$gte`` with ``$exists: False`` on the hold, the hold
-    noted by a dotted ``$set``; ``find({"holds": {"$exists": True}})`` lists the document (also once every
-    hold is gone: ``holds`` stays an empty map); the give-back ``$inc`` of both + ``$unset`` matches once."""
+    noted by a dotted ``$set`` and counted in ``holding``; ``{"holding": {"$gt": 0}}`` lists the document
+    while a hold is left; the give-back ``$inc`` of both + ``$unset`` matches once."""
     await collection.insert_one({"_id": "q", "allocation_left": 10, "batches_left": 1})
     query = {"_id": "q", "holds.h1": {"$exists": False}, "allocation_left": {"$gte": 5}, "batches_left": {"$gte": 1}}
     take = {
-        "$inc": {"allocation_left": -5, "batches_left": -1},
+        "$inc": {"allocation_left": -5, "batches_left": -1, "holding": 1},
         "$set": {"holds.h1": {"amounts": {"allocation_left": 5, "batches_left": 1}, "at_ms": 7}},
     }
     assert (await collection.update_one(query, take)).modified_count == 1
     other = {**query, "holds.h2": {"$exists": False}}
     del other["holds.h1"]
     assert (await collection.update_one(other, take)).modified_count == 0  # batches_left is 0 now
-    listed = [d async for d in collection.find({"holds": {"$exists": True}}, {"holds": 1})]
+    listed = [d async for d in collection.find({"holding": {"$gt": 0}}, {"holds": 1})]
     assert listed == [{"_id": "q", "holds": {"h1": {"amounts": {"allocation_left": 5, "batches_left": 1}, "at_ms": 7}}}]
-    give_back = {"$inc": {"allocation_left": 5, "batches_left": 1}, "$unset": {"holds.h1": ""}}
+    give_back = {"$inc": {"allocation_left": 5, "batches_left": 1, "holding": -1}, "$unset": {"holds.h1": ""}}
     results = [await collection.update_one({"_id": "q", "holds.h1": {"$exists": True}}, give_back) for _ in range(2)]
     assert [r.modified_count for r in results] == [1, 0]
-    assert await collection.find_one({"_id": "q"}) == {
-        "_id": "q",
-        "allocation_left": 10,
-        "batches_left": 1,
-        "holds": {},
-    }
-    assert [d["_id"] async for d in collection.find({"holds": {"$exists": True}})] == ["q"]
+    after = await collection.find_one({"_id": "q"})
+    assert after == {"_id": "q", "allocation_left": 10, "batches_left": 1, "holds": {}, "holding": 0}
+    assert [d["_id"] async for d in collection.find({"holding": {"$gt": 0}})] == []
+
+
+async def test_non_empty_map_filter_and_release_once_marker(collection: AsyncCollection[Doc]) -> None:
+    """``$ne: {}`` (an empty map) is refused by the store (so baseline counts its holds in ``holding``);
+    a release noted as ``released.<key>`` under ``$exists: False`` counts once."""
+    await collection.insert_many(
+        [
+            {"_id": "empty", "holds": {}},
+            {"_id": "none"},
+            {"_id": "held", "holds": {"h": {"at_ms": 1}}},
+            {"_id": "q", "n": 0},
+        ]
+    )
+    with pytest.raises(OperationFailure):
+        await collection.find_one({"holds": {"$exists": True, "$ne": {}}})
+    release = {"$inc": {"n": 5}, "$set": {"released.d1": True}}
+    results = [await collection.update_one({"_id": "q", "released.d1": {"$exists": False}}, release) for _ in range(3)]
+    assert [r.modified_count for r in results] == [1, 0, 0]
+    assert await collection.find_one({"_id": "q"}) == {"_id": "q", "n": 5, "released": {"d1": True}}

@@ -72,7 +72,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         directory=TeacherDirectory(db),
         reference=reference,
         programme=programme,
-        repair=ReservationRepair(quotas, stages, demands, batches, clock),
+        repair=ReservationRepair(quotas, stages, demands, batches, clock, programme.release_rejected),
         personnel=personnel,
         outcomes=OutcomeService(personnel, batches, outcome_repository, clock),
         imports=ImportService(reference),

@@ -90,9 +90,21 @@ class Centre:
         body = {"base_id": base_id, "starts_on": starts_on, "ends_on": ends_on, "capacity": capacity}
         return str((await self.ok("POST", f"/v1/years/{year}/batches", 201, json=body))["id"])
 
-    async def allocate(self, batch_id: str, zone_id: str, places: int = 5) -> Any:
-        body = {"zone_id": zone_id, "places": places}
+    async def allocate(self, batch_id: str, zone_id: str, places: int = 5, demand_id: str | None = None) -> Any:
+        """Allocate ``batch_id`` to ``zone_id`` as the centre does: against an approved demand of the zone
+        (one is submitted by the zone's contact and approved first unless ``demand_id`` is given)."""
+        demand_id = demand_id or await self.approved_demand(batch_id, zone_id, places)
+        body = {"demand_id": demand_id, "places": places}
         return await self.ok("POST", f"/v1/batches/{batch_id}/allocations", 201, json=body)
+
+    async def approved_demand(self, batch_id: str, zone_id: str, places: int = 5) -> str:
+        batch = await self.ok("GET", f"/v1/batches/{batch_id}")
+        body = self.demand(stage=batch["stage"], places=places)
+        demand = await self.ok(
+            "POST", f"/v1/years/{batch['year']}/demands", 201, json=body, headers=self.contact(zone_id)
+        )
+        await self.ok("POST", f"/v1/demands/{demand['id']}/review", json={"approve": True})
+        return str(demand["id"])
 
     def contact(self, zone_id: str) -> dict[str, str]:
         return bearer(self.make_token("zone_contact", zone_id=zone_id))

@@ -24,11 +24,13 @@ def _url(batch: str, zone: str) -> str:
 async def test_a_batch_is_never_allocated_beyond_its_capacity(centre: Any, container: Any) -> None:
     await centre.year()
     batch = await centre.batch(await centre.base("北京小学"), capacity=2)
+    await centre.batch(await centre.base("北京二小"), capacity=4)  # places for every zone's demand
     zones = [await centre.zone(f"实验区{i}", f"1370000000{i}") for i in range(6)]
+    demands = [await centre.approved_demand(batch, z) for z in zones]
     answers = await asyncio.gather(
         *(
-            centre.client.post(f"/v1/batches/{batch}/allocations", json={"zone_id": z}, headers=centre.headers)
-            for z in zones
+            centre.client.post(f"/v1/batches/{batch}/allocations", json={"demand_id": d}, headers=centre.headers)
+            for d in demands
         )
     )
     codes = [a.status_code for a in answers]
@@ -36,11 +38,14 @@ async def test_a_batch_is_never_allocated_beyond_its_capacity(centre: Any, conta
     assert {a.json()["code"] for a in answers if a.status_code == 409} == {"batch_full"}
     stored = await centre.ok("GET", f"/v1/batches/{batch}")
     assert stored["zones_left"] == 0 and len(stored["allocations"]) == 2
-    # The refused zones got their quota back.
+    assert {a["demand_type"] for a in stored["allocations"]} == {"exchange"}
+    # The refused zones got their quota and their demand's places back.
     winners = {a["zone_id"] for a in stored["allocations"]}
     for zone in zones:
         quota = await centre.ok("GET", f"/v1/years/{YEAR}/quota", params={"zone_id": zone})
         assert quota["remaining_allocation_places"] == (30 if zone in winners else 35)
+    unallocated = {d["zone_id"]: d["unallocated"] for d in await centre.ok("GET", f"/v1/years/{YEAR}/demands")}
+    assert unallocated == {zone: (0 if zone in winners else 5) for zone in zones}
     # The allocation event is in the batch's outbox (one write with the allocation).
     doc = await container.infra.db["batches"].find_one({"_id": batch})
     types = sorted(entry["routing_key"] for entry in doc["outbox"].values())
@@ -52,19 +57,57 @@ async def test_a_zone_gets_no_more_than_its_quota_of_batches(centre: Any) -> Non
     base = await centre.base("北京小学")
     batches = [await centre.batch(base, capacity=1) for _ in range(8)]
     zone = await centre.zone("南沙实验区")
+    demand = await centre.approved_demand(batches[0], zone, places=35)
     answers = await asyncio.gather(
         *(
-            centre.client.post(f"/v1/batches/{b}/allocations", json={"zone_id": zone}, headers=centre.headers)
+            centre.client.post(
+                f"/v1/batches/{b}/allocations", json={"demand_id": demand, "places": 4}, headers=centre.headers
+            )
             for b in batches
         )
     )
     codes = [a.status_code for a in answers]
-    assert codes.count(201) == 7 and codes.count(409) == 1
+    assert codes.count(201) == 7 and codes.count(409) == 1  # 7 batches a year, though places are left
     assert [a.json()["code"] for a in answers if a.status_code == 409] == ["quota_exhausted"]
-    own = await centre.client.get(f"/v1/years/{YEAR}/batches", headers=centre.contact(zone))
-    assert len(own.json()) == 7
-    other = await centre.client.get(f"/v1/batches/{batches[0]}", headers=centre.contact("abc123"))
+    mine = await centre.client.get(f"/v1/years/{YEAR}/batches?mine=true", headers=centre.contact(zone))
+    assert len(mine.json()) == 7
+    # Every zone contact sees the published schedule, with only their own allocation in it.
+    schedule = await centre.client.get(f"/v1/years/{YEAR}/batches", headers=centre.contact("abc123"))
+    assert len(schedule.json()) == 8 and all(b["allocations"] == [] for b in schedule.json())
+    stranger = centre.trainee("t1", "feedbeef0000", "abc123")
+    other = await centre.client.get(f"/v1/batches/{batches[0]}", headers=stranger)
     assert other.status_code == 404 and other.json()["code"] == "batch_not_found"
+
+
+async def test_an_allocation_answers_an_approved_demand_of_the_batch_stage_and_never_exceeds_it(
+    centre: Any,
+) -> None:
+    await centre.year()
+    primary = [await centre.batch(await centre.base(f"小学{i}"), capacity=1) for i in range(2)]
+    junior = await centre.batch(await centre.base("初中", "junior"), capacity=1)
+    zone = await centre.zone("南沙实验区")
+    headers = centre.contact(zone)
+    pending = await centre.ok("POST", f"/v1/years/{YEAR}/demands", 201, json=centre.demand(places=5), headers=headers)
+
+    async def allocate(batch: str, demand: str, **extra: Any) -> Any:
+        body = {"demand_id": demand, **extra}
+        return await centre.client.post(f"/v1/batches/{batch}/allocations", json=body, headers=centre.headers)
+
+    refused = await allocate(primary[0], pending["id"])
+    assert refused.status_code == 409 and refused.json()["code"] == "demand_not_approved"
+    await centre.ok("POST", f"/v1/demands/{pending['id']}/review", json={"approve": True})
+    wrong_stage = await allocate(junior, pending["id"])
+    assert wrong_stage.status_code == 409 and wrong_stage.json()["code"] == "stage_mismatch"
+    other_zone = await allocate(primary[0], pending["id"], zone_id="abc123")
+    assert other_zone.status_code == 404 and other_zone.json()["code"] == "demand_not_found"
+    # Both primary batches at once, 5 places each, against a demand of 5: one wins.
+    answers = await asyncio.gather(*(allocate(b, pending["id"], places=5) for b in primary))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201, 409] and {a.json().get("code") for a in answers} >= {"demand_exceeded"}
+    demand = next(d for d in await centre.ok("GET", f"/v1/years/{YEAR}/demands") if d["id"] == pending["id"])
+    quota = await centre.ok("GET", f"/v1/years/{YEAR}/quota", params={"zone_id": zone})
+    assert demand["unallocated"] == 0 and quota["remaining_allocation_places"] == 30
+    assert quota["remaining_batches"] == 6
 
 
 async def test_twenty_simultaneous_additions_to_a_batch_of_five_keep_five(centre: Any) -> None:

@@ -122,3 +122,43 @@ def test_the_worker_schedules_the_repair(container: Container) -> None:
     jobs = {job.name: job for job in create_worker(container).jobs}
     assert jobs["baseline.repair_holds"].run == container.repair.run
     assert jobs["baseline.repair_holds"].interval_seconds <= 30
+
+
+async def test_a_crashed_allocation_gives_back_its_demand_places_too(
+    centre: Any, container: Container, clock: Any
+) -> None:
+    batch, zone = await _setup(centre)
+    demand = await centre.approved_demand(batch, zone, places=5)
+    programme = container.programme
+    hold = Hold("lost-allocation", epoch_ms(clock.now()), {"batch_id": batch, "zone_id": zone})
+    assert await programme.demands.take(demand, 5, hold)  # the process died right after this write
+    assert not await programme.demands.take(demand, 1, Hold("next", epoch_ms(clock.now())))  # nothing left
+
+    clock.set(clock.now() + PAST_GRACE)
+    assert await container.repair.run() >= 1
+    stored = await programme.demands.get(demand)
+    assert stored is not None and stored["unallocated"] == 5
+    allocated = await centre.allocate(batch, zone, demand_id=demand)  # the places are usable again
+    assert allocated["allocations"][0]["demand_id"] == demand
+
+
+async def test_a_rejection_a_crash_interrupted_is_released_by_the_repair_once(
+    centre: Any, container: Container
+) -> None:
+    _, zone = await _setup(centre)
+    answer = await centre.client.post(
+        f"/v1/years/{YEAR}/demands", json=centre.demand(places=5), headers=centre.contact(zone)
+    )
+    demand_id = answer.json()["id"]
+    # The review's first write only (status and release_pending), as a process that died after it left it.
+    assert await container.programme.demands.review(demand_id, {"status": "rejected", "release_pending": True})
+    quota, stage = await _counters(container, zone)
+    assert (quota["demand_left"], stage["free"]) == (30, 15)
+    results = await asyncio.gather(*(container.repair.run() for _ in range(4)))
+    assert results == [0, 0, 0, 0]
+    quota, stage = await _counters(container, zone)
+    assert (quota["demand_left"], stage["free"]) == (35, 20)
+    stored = await container.programme.demands.get(demand_id)
+    assert stored is not None and "release_pending" not in stored
+    await container.programme.release_rejected(stored)  # a late repeat of the release changes nothing
+    assert (await _counters(container, zone))[0]["demand_left"] == 35

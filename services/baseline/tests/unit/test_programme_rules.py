@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -93,3 +94,20 @@ def test_every_refusal_code_has_a_chinese_title() -> None:
     for status, title, detail in rules.PROBLEMS.values():
         assert (400 <= status < 500 or status == 503) and title and detail  # 503: busy, retry
         assert any("\u4e00" <= ch <= "\u9fff" for ch in title)
+
+
+def test_an_allocation_answers_an_approved_demand_of_the_batch_year_and_stage_within_its_places() -> None:
+    demand = {"status": "approved", "year": "2019-2020", "stage": "primary", "unallocated": 5}
+
+    def refusal(places: int = 5, **changes: Any) -> str | None:
+        return rules.allocation_refusal(
+            {**demand, **changes}, batch_year="2019-2020", batch_stage="primary", places=places
+        )
+
+    assert refusal() is None and refusal(places=3, unallocated=3) is None
+    assert refusal(status="pending") == "demand_not_approved"
+    assert refusal(status="rejected") == "demand_not_approved"
+    assert refusal(year="2020-2021") == "demand_year_mismatch"
+    assert refusal(stage="junior") == "stage_mismatch"
+    assert refusal(places=5, unallocated=4) == "demand_exceeded"
+    assert refusal(places=1, unallocated=0) == "demand_exceeded"

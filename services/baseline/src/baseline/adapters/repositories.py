@@ -49,14 +49,18 @@ class Hold:
     detail: Doc = field(default_factory=dict)  # what the repair job needs to find the using document
 
 
-async def _reserve(collection: Any, doc_id: str, amounts: dict[str, int], hold: Hold) -> bool:
-    """Conditional ``$inc`` on one document: every counter of ``amounts`` keeps at least the amount."""
-    query: Doc = {"_id": doc_id, f"holds.{hold.hold_id}": {"$exists": False}}
+async def _reserve(collection: Any, doc_id: str, amounts: dict[str, int], hold: Hold, also: Doc | None = None) -> bool:
+    """Conditional ``$inc`` on one document: every counter of ``amounts`` keeps at least the amount (and the
+    document matches ``also``)."""
+    query: Doc = {"_id": doc_id, f"holds.{hold.hold_id}": {"$exists": False}, **(also or {})}
     query.update({counter: {"$gte": amount} for counter, amount in amounts.items()})
     noted = {"amounts": amounts, "at_ms": hold.at_ms, **hold.detail}
     result = await collection.update_one(
         query,
-        {"$inc": {counter: -amount for counter, amount in amounts.items()}, "$set": {f"holds.{hold.hold_id}": noted}},
+        {
+            "$inc": {**{counter: -amount for counter, amount in amounts.items()}, "holding": 1},
+            "$set": {f"holds.{hold.hold_id}": noted},
+        },
     )
     return bool(result.modified_count == 1)
 
@@ -66,7 +70,7 @@ async def _give_back(collection: Any, doc_id: str, hold_id: str, amounts: dict[s
     increment, in the same write."""
     result = await collection.update_one(
         {"_id": doc_id, f"holds.{hold_id}": {"$exists": True}},
-        {"$inc": dict(amounts), "$unset": {f"holds.{hold_id}": ""}},
+        {"$inc": {**amounts, "holding": -1}, "$unset": {f"holds.{hold_id}": ""}},
     )
     return bool(result.modified_count == 1)
 
@@ -78,8 +82,19 @@ async def _settle(collection: Any, doc_id: str, hold_id: str) -> None:
     )
 
 
+async def _release_once(collection: Any, doc_id: str, key: str, amounts: dict[str, int]) -> bool:
+    """Give ``amounts`` back for ``key`` at most once (``released.<key>`` is noted in the same write), so a
+    release repeated after a crash, or by the repair job, counts once."""
+    result = await collection.update_one(
+        {"_id": doc_id, f"released.{key}": {"$exists": False}},
+        {"$inc": dict(amounts), "$set": {f"released.{key}": True}},
+    )
+    return bool(result.modified_count == 1)
+
+
 async def _with_holds(collection: Any) -> list[Doc]:
-    return [doc async for doc in collection.find({"holds": {"$exists": True}}, {"holds": 1})]
+    """The documents with a hold left (``holding``: the number of holds, kept by the same writes)."""
+    return [doc async for doc in collection.find({"holding": {"$gt": 0}}, {"holds": 1})]
 
 
 class ReferenceRepository:
@@ -171,15 +186,13 @@ class QuotaRepository:
         """Take ``places`` of the demand quota and note the hold in the same write (see ``Hold``)."""
         return await _reserve(self.collection, quota_id, {"demand_left": places}, hold)
 
-    async def release_demand(self, quota_id: str, places: int) -> None:
-        await self.collection.update_one({"_id": quota_id}, {"$inc": {"demand_left": places}})
+    async def release_demand(self, quota_id: str, demand_id: str, places: int) -> bool:
+        """A rejected demand's places go back to the quota, once."""
+        return await _release_once(self.collection, quota_id, demand_id, {"demand_left": places})
 
     async def reserve_allocation(self, quota_id: str, places: int, hold: Hold) -> bool:
         """Take ``places`` and one batch of what the centre may still allocate, noting the hold."""
         return await _reserve(self.collection, quota_id, {"allocation_left": places, "batches_left": 1}, hold)
-
-    async def release_allocation(self, quota_id: str, places: int) -> None:
-        await self.collection.update_one({"_id": quota_id}, {"$inc": {"allocation_left": places, "batches_left": 1}})
 
     async def give_back(self, quota_id: str, hold_id: str, amounts: dict[str, int]) -> bool:
         return await _give_back(self.collection, quota_id, hold_id, amounts)
@@ -214,8 +227,9 @@ class StageRepository:
     async def reserve(self, year: str, stage: str, places: int, hold: Hold) -> bool:
         return await _reserve(self.collection, f"{year}:{stage}", {"free": places}, hold)
 
-    async def release(self, year: str, stage: str, places: int) -> None:
-        await self.collection.update_one({"_id": f"{year}:{stage}"}, {"$inc": {"free": places}})
+    async def release(self, year: str, stage: str, demand_id: str, places: int) -> bool:
+        """A rejected demand's places go back to the stage, once."""
+        return await _release_once(self.collection, f"{year}:{stage}", demand_id, {"free": places})
 
     async def give_back(self, stage_id: str, hold_id: str, amounts: dict[str, int]) -> bool:
         return await _give_back(self.collection, stage_id, hold_id, amounts)
@@ -228,6 +242,10 @@ class StageRepository:
 
 
 class DemandRepository:
+    """Demands in submission order. An approved demand's ``unallocated`` places are a counter the centre's
+    allocations take (with a hold, like the quota's); a rejected one carries ``release_pending`` until its
+    places are back in the stage and the quota."""
+
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[DEMANDS]
 
@@ -235,15 +253,34 @@ class DemandRepository:
         await _insert(self.collection, demand, entries)
 
     async def get(self, demand_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": demand_id}, {"outbox": 0})
+        return await self.collection.find_one({"_id": demand_id}, {"outbox": 0, "holds": 0})
 
     async def find(self, year: str, zone_id: str | None = None) -> list[Doc]:
         query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
-        return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("sequence", 1)]
+        return [doc async for doc in self.collection.find(query, {"outbox": 0, "holds": 0}).sort("sequence", 1)]
 
     async def review(self, demand_id: str, fields: Doc) -> bool:
         result = await self.collection.update_one({"_id": demand_id, "status": "pending"}, {"$set": {**fields}})
         return result.modified_count == 1
+
+    async def take(self, demand_id: str, places: int, hold: Hold) -> bool:
+        """Take ``places`` of an approved demand's unallocated places, noting the hold."""
+        return await _reserve(self.collection, demand_id, {"unallocated": places}, hold, {"status": "approved"})
+
+    async def released(self, demand_id: str) -> None:
+        await self.collection.update_one({"_id": demand_id}, {"$unset": {"release_pending": ""}})
+
+    async def pending_releases(self) -> list[Doc]:
+        return [doc async for doc in self.collection.find({"release_pending": True}, {"outbox": 0, "holds": 0})]
+
+    async def give_back(self, demand_id: str, hold_id: str, amounts: dict[str, int]) -> bool:
+        return await _give_back(self.collection, demand_id, hold_id, amounts)
+
+    async def settle(self, demand_id: str, hold_id: str) -> None:
+        await _settle(self.collection, demand_id, hold_id)
+
+    async def with_holds(self) -> list[Doc]:
+        return await _with_holds(self.collection)
 
 
 class BatchRepository:

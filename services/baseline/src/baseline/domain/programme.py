@@ -6,8 +6,10 @@ English detail, so the API, the Excel import's per-row report and the tests spea
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from baseline.domain.quota import BATCH_SIZE
 
@@ -101,6 +103,17 @@ def demand_refusal(*, now: datetime, deadline: datetime, stage_free: int, remark
     )
 
 
+def allocation_refusal(demand: Mapping[str, Any], *, batch_year: str, batch_stage: str, places: int) -> str | None:
+    """A batch goes to the zone of an approved demand of the batch's year and stage, for at most what is
+    left of the demand (the demand's counter is taken by the store; this reads what the caller saw)."""
+    return first_refusal(
+        (demand.get("status") != "approved", "demand_not_approved"),
+        (demand.get("year") != batch_year, "demand_year_mismatch"),
+        (demand.get("stage") != batch_stage, "stage_mismatch"),
+        (places > int(demand.get("unallocated", 0)), "demand_exceeded"),
+    )
+
+
 def personnel_refusal(*, now: datetime, deadline: datetime, confirmed: bool, by_centre: bool) -> str | None:
     """The zone contact manages trainees until the personnel deadline and until confirming; then only
     the centre changes them."""
@@ -186,6 +199,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "batch_full": (409, "该批次已分配满", "The batch has no room for another zone."),
     "already_allocated": (409, "该批次已分配给该实验区", "The batch is already allocated to this zone."),
     "stage_mismatch": (409, "批次学段与需求不符", "The batch is of another stage than the demand."),
+    "demand_year_mismatch": (409, "批次学年与需求不符", "The batch is of another academic year than the demand."),
+    "demand_not_approved": (409, "该需求未通过审核，不能分配", "Only an approved demand gets batches."),
+    "demand_exceeded": (
+        409,
+        "超出该需求尚未分配的名额",
+        "The allocation asks for more places than the demand has left unallocated.",
+    ),
     "not_allocated": (404, "该批次未分配给本实验区", "The batch is not allocated to this zone."),
     "batch_trainees_full": (
         409,

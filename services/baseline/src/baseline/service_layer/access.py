@@ -73,10 +73,9 @@ def can_see_trainee(principal: Principal, *, trainee_id: str, zone_id: str) -> b
     return principal.has_role(Role.TRAINEE) and principal.scopes.get("trainee_id") == trainee_id
 
 
-def can_see_batch(principal: Principal, *, batch_id: str, zone_ids: set[str]) -> bool:
-    """The centre sees every batch; a zone contact the batches allocated to their zone; a trainee theirs."""
-    if is_centre(principal):
+def can_see_batch(principal: Principal, *, batch_id: str) -> bool:
+    """The centre and zone contacts see every batch (the published schedule: dates, base, stage, zones
+    left; a zone contact only their own allocation in it); a trainee only theirs."""
+    if is_centre(principal) or principal.has_role(Role.ZONE_CONTACT):
         return True
-    if principal.has_role(Role.ZONE_CONTACT):
-        return zone_of(principal) in zone_ids
     return principal.has_role(Role.TRAINEE) and principal.scopes.get("batch_id") == batch_id

@@ -60,6 +60,13 @@ class NewBatch:
 
 
 @dataclass(frozen=True)
+class NewAllocation:
+    demand_id: str
+    places: int | None = None  # default: what is left of the demand, at most a batch's 5
+    zone_id: str | None = None  # if given, it must be the demand's zone
+
+
+@dataclass(frozen=True)
 class NewDemand:
     stage: str
     places: int
@@ -159,15 +166,18 @@ class ProgrammeService:
         await self.stages.offer(year, base["stage"], new.capacity * BATCH_SIZE)
         return batch
 
-    async def list_batches(self, principal: Principal, year: str, stage: str | None) -> list[Doc]:
+    async def list_batches(self, principal: Principal, year: str, stage: str | None, mine: bool = False) -> list[Doc]:
+        """The published schedule: the centre and zone contacts see every batch of the year (a zone
+        contact only their own allocation in each, see the router); ``mine``: a zone's allocated ones."""
         await self.reference.existing_year(year)
         if is_centre(principal):
             return await self.batches.find(year, stage=stage)
-        return await self.batches.find(year, zone_id=acting_zone(principal), stage=stage)
+        zone = acting_zone(principal)
+        return await self.batches.find(year, zone_id=zone if mine else None, stage=stage)
 
     async def batch(self, principal: Principal, batch_id: str) -> Doc:
         batch = await self.batches.get(batch_id)
-        if batch is None or not can_see_batch(principal, batch_id=batch_id, zone_ids=set(batch.get("zones") or {})):
+        if batch is None or not can_see_batch(principal, batch_id=batch_id):
             raise problem("batch_not_found")
         return batch
 
@@ -235,6 +245,7 @@ class ProgrammeService:
             "remark": (new.remark or "").strip() or None,
             "sequence": sequence,
             "status": "pending",
+            "unallocated": new.places,  # what allocations may still take once approved
             "submitted_at": self.clock.now(),
             "submitted_by": principal.subject,
         }
@@ -275,30 +286,48 @@ class ProgrammeService:
             "reviewed_at_ms": epoch_ms(self.clock.now()),
             "reviewed_by": principal.subject,
         }
+        if not approve:  # the places go back to the stage and the zone's quota (the repair job finishes
+            fields["release_pending"] = True  # a release a crash interrupted)
         if not await self.demands.review(demand_id, fields):
             raise problem("demand_reviewed")
-        if not approve:  # the places go back to the stage and to the zone's quota
-            await self.stages.release(demand["year"], demand["stage"], demand["places"])
-            await self.quotas.release_demand(quota_id(demand["year"], demand["zone_id"]), demand["places"])
+        if not approve:
+            await self.release_rejected({**demand, **fields})
         return {**demand, **fields}
 
+    async def release_rejected(self, demand: Doc) -> None:
+        """A rejected demand's places back to its stage and its zone's quota, each once."""
+        await self.stages.release(demand["year"], demand["stage"], demand["_id"], demand["places"])
+        await self.quotas.release_demand(quota_id(demand["year"], demand["zone_id"]), demand["_id"], demand["places"])
+        await self.demands.released(demand["_id"])
+
     # allocation
-    async def allocate(self, principal: Principal, batch_id: str, zone_id: str, places: int) -> Doc:
+    async def allocate(self, principal: Principal, batch_id: str, new: NewAllocation) -> Doc:
+        """The centre allocates a batch to the zone of an approved demand of the batch's year and stage,
+        at most the demand's unallocated places: the demand, the zone's quota and the batch are each a
+        counter taken by one conditional write (in that order), each noting the same hold."""
         require_centre(principal)
         batch = await self.batches.get(batch_id)
         if batch is None:
             raise problem("batch_not_found")
+        demand = await self.demands.get(new.demand_id)
+        if demand is None or (new.zone_id is not None and new.zone_id != demand["zone_id"]):
+            raise problem("demand_not_found")
+        zone_id = demand["zone_id"]
         zone = await self.references.get_zone(zone_id)
         if zone is None:
             raise problem("zone_not_found")
+        places = new.places or min(BATCH_SIZE, int(demand.get("unallocated", 0))) or 1
+        refuse(rules.allocation_refusal(demand, batch_year=batch["year"], batch_stage=batch["stage"], places=places))
         if zone_id in (batch.get("zones") or {}):
             raise problem("already_allocated")
         year = await self.reference.existing_year(batch["year"])
         qid = await self.ensure_quota(batch["year"], zone_id)
         now = self.clock.now()
         hold = Hold(uuid.uuid4().hex[:16], epoch_ms(now), {"batch_id": batch_id, "zone_id": zone_id})
-        taken = {"allocation_left": places, "batches_left": 1}
+        if not await self.demands.take(demand["_id"], places, hold):
+            raise problem("demand_exceeded")
         if not await self.quotas.reserve_allocation(qid, places, hold):
+            await self.demands.give_back(demand["_id"], hold.hold_id, {"unallocated": places})
             raise problem("quota_exhausted")
         allocation = {
             "zone_id": zone_id,
@@ -309,6 +338,8 @@ class ProgrammeService:
             "trainees": {},
             "confirmed_at": None,
             "allocated_at": epoch_ms(now),
+            "demand_id": demand["_id"],
+            "demand_type": demand["demand_type"],
             "hold_id": hold.hold_id,  # the repair job's proof that this allocation used the hold
         }
         contact = zone.get("contact") or {}
@@ -331,14 +362,18 @@ class ProgrammeService:
         try:
             self._refuse_stale(hold)
         except BaseException:
-            await self.quotas.give_back(qid, hold.hold_id, taken)
+            await self._give_back_allocation(qid, demand["_id"], hold.hold_id, places)
             raise
-        # As for demands: an error of this write leaves the hold to the repair job.
+        # As for demands: an error of this write leaves the holds to the repair job.
         if not await self.batches.allocate(batch_id, zone_id, allocation, [entry]):
-            await self.quotas.give_back(qid, hold.hold_id, taken)
+            await self._give_back_allocation(qid, demand["_id"], hold.hold_id, places)
             fresh = await self.batches.get(batch_id) or {}
             raise problem("already_allocated" if zone_id in (fresh.get("zones") or {}) else "batch_full")
         return {**batch, "zones": {**(batch.get("zones") or {}), zone_id: allocation}}
+
+    async def _give_back_allocation(self, qid: str, demand_id: str, hold_id: str, places: int) -> None:
+        await self.quotas.give_back(qid, hold_id, {"allocation_left": places, "batches_left": 1})
+        await self.demands.give_back(demand_id, hold_id, {"unallocated": places})
 
     # rewards
     async def reward(self, principal: Principal, year: str, zone_id: str) -> Doc:

@@ -1,7 +1,7 @@
 """Crash repair of reservations (the worker runs it at start and every 30 s; idempotent).
 
-A demand takes places of its zone's quota and of its stage, an allocation takes places and a batch of
-its zone's quota, each by a conditional write on the counter document that also notes a hold
+A demand takes places of its zone's quota and of its stage, an allocation takes places of its demand and
+places and a batch of its zone's quota, each by a conditional write on the counter document that also notes a hold
 (``holds.<id>``); then it writes the demand or the allocation. A process that dies between the two
 writes leaves places taken that nothing uses. Past ``HOLD_GRACE_MS`` a hold whose document exists is
 settled (forgotten) and any other is given back, once: the hold's presence guards the increment."""
@@ -9,6 +9,7 @@ settled (forgotten) and any other is given back, once: the hold's presence guard
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from baseline.adapters.repositories import BatchRepository, DemandRepository, QuotaRepository, StageRepository
@@ -35,14 +36,19 @@ class ReservationRepair:
         demands: DemandRepository,
         batches: BatchRepository,
         clock: Clock,
+        release: Callable[[Doc], Awaitable[None]],
     ) -> None:
-        self.counters: tuple[HoldingCounters, ...] = (quotas, stages)
+        self.counters: tuple[HoldingCounters, ...] = (demands, quotas, stages)
+        self.programme_release = release
         self.demands = demands
         self.batches = batches
         self.clock = clock
 
     async def run(self, grace_ms: int = HOLD_GRACE_MS) -> int:
-        """Settle or give back every hold older than ``grace_ms``; returns how many were given back."""
+        """Settle or give back every hold older than ``grace_ms``, and finish the release of every rejected
+        demand a crash interrupted; returns how many holds were given back."""
+        for demand in await self.demands.pending_releases():
+            await self.programme_release(demand)  # each release counts once (``released.<demand id>``)
         now = epoch_ms(self.clock.now())
         given_back = 0
         for counters in self.counters:

@@ -21,7 +21,7 @@ from baseline.entrypoints.api.routers.schemas import (
     StageName,
 )
 from baseline.service_layer.access import is_centre, zone_of
-from baseline.service_layer.programme import NewBatch, NewDemand
+from baseline.service_layer.programme import NewAllocation, NewBatch, NewDemand
 from jijiao_kit.auth import CurrentPrincipal, Principal
 
 router = APIRouter(prefix="/v1", tags=["programme"])
@@ -37,6 +37,8 @@ def batch_out(batch: dict[str, Any], principal: Principal) -> dict[str, Any]:
             "places": allocation.get("places", 0),
             "trainee_count": allocation.get("count", 0),
             "confirmed": bool(allocation.get("confirmed_at")),
+            "demand_id": allocation.get("demand_id"),
+            "demand_type": allocation.get("demand_type"),
         }
         for zone_id, allocation in (batch.get("zones") or {}).items()
         if own is None or zone_id == own
@@ -78,9 +80,14 @@ async def publish_batch(
 
 @router.get("/years/{year}/batches", response_model=list[BatchOut])
 async def list_batches(
-    year: YearPath, principal: CurrentPrincipal, programme: ProgrammeDep, stage: StageName | None = None
+    year: YearPath,
+    principal: CurrentPrincipal,
+    programme: ProgrammeDep,
+    stage: StageName | None = None,
+    mine: bool = Query(default=False, description="a zone contact: only the batches allocated to the zone"),
 ) -> list[dict[str, Any]]:
-    return [batch_out(batch, principal) for batch in await programme.list_batches(principal, year, stage)]
+    batches = await programme.list_batches(principal, year, stage, mine)
+    return [batch_out(batch, principal) for batch in batches]
 
 
 @router.get("/batches/{batch_id}", response_model=BatchOut)
@@ -92,7 +99,8 @@ async def get_batch(batch_id: IdPath, principal: CurrentPrincipal, programme: Pr
 async def allocate(
     batch_id: IdPath, body: AllocateIn, principal: CurrentPrincipal, programme: ProgrammeDep
 ) -> dict[str, Any]:
-    return batch_out(await programme.allocate(principal, batch_id, body.zone_id, body.places), principal)
+    new = NewAllocation(body.demand_id, body.places, body.zone_id)
+    return batch_out(await programme.allocate(principal, batch_id, new), principal)
 
 
 @router.post("/years/{year}/demands", status_code=status.HTTP_201_CREATED, response_model=DemandOut)

@@ -109,6 +109,8 @@ class AllocationOut(BaseModel):
     places: int
     trainee_count: int
     confirmed: bool
+    demand_id: str | None = None
+    demand_type: str | None = Field(default=None, description="研修学习类型 of the demand it answers")
 
 
 class BatchOut(BaseModel):
@@ -145,6 +147,7 @@ class DemandOut(BaseModel):
     status: str
     submitted_at: UtcDateTime
     review_comment: str | None = None
+    unallocated: int | None = Field(default=None, description="places of the demand no allocation took yet")
 
 
 class ReviewIn(BaseModel):
@@ -153,8 +156,9 @@ class ReviewIn(BaseModel):
 
 
 class AllocateIn(BaseModel):
-    zone_id: str = Field(min_length=1, max_length=64)
-    places: int = Field(default=5, ge=1, le=5)
+    demand_id: str = Field(min_length=1, max_length=64, description="an approved demand of the batch's stage")
+    places: int | None = Field(default=None, ge=1, le=5, description="default: what is left of the demand, ≤ 5")
+    zone_id: str | None = Field(default=None, max_length=64, description="optional; must be the demand's zone")
 
 
 class RewardIn(BaseModel):
