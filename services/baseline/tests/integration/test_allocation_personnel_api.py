@@ -232,3 +232,11 @@ async def test_at_most_two_zones_are_rewarded_and_their_next_quota_grows(centre:
         expected = (45, 2) if zone in rewarded else (35, 0)
         assert (quota["person_times"], quota["reward_batches"]) == expected
         assert quota["remaining_batches"] == (9 if zone in rewarded else 7)
+
+
+async def test_a_reward_waits_until_the_last_stay_of_the_year_is_over(centre: Any, clock: Any) -> None:
+    _, zone = await _setup(centre)  # a stay from 2019-09-16 to 2019-09-29
+    early = await centre.client.post(f"/v1/years/{YEAR}/rewards", json={"zone_id": zone}, headers=centre.headers)
+    assert early.status_code == 409 and early.json()["code"] == "year_not_over"
+    clock.set(datetime(2019, 9, 30, 1, 0, tzinfo=UTC))  # 09:00 in Beijing, the day after the stay
+    await centre.ok("POST", f"/v1/years/{YEAR}/rewards", 201, json={"zone_id": zone})

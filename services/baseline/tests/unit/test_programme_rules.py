@@ -111,3 +111,10 @@ def test_an_allocation_answers_an_approved_demand_of_the_batch_year_and_stage_wi
     assert refusal(stage="junior") == "stage_mismatch"
     assert refusal(places=5, unallocated=4) == "demand_exceeded"
     assert refusal(places=1, unallocated=0) == "demand_exceeded"
+
+
+def test_rewards_wait_for_the_last_stay_of_the_year() -> None:
+    last = date(2020, 7, 10)
+    assert rules.reward_refusal(today=date(2020, 7, 10), last_stay_ends=last) == "year_not_over"
+    assert rules.reward_refusal(today=date(2020, 7, 11), last_stay_ends=last) is None
+    assert rules.reward_refusal(today=date(2019, 7, 1), last_stay_ends=None) is None

@@ -114,6 +114,11 @@ def allocation_refusal(demand: Mapping[str, Any], *, batch_year: str, batch_stag
     )
 
 
+def reward_refusal(*, today: date, last_stay_ends: date | None) -> str | None:
+    """Rewards are picked at the end of the academic year: once the last stay of the year is over."""
+    return first_refusal((last_stay_ends is not None and today <= last_stay_ends, "year_not_over"))
+
+
 def personnel_refusal(*, now: datetime, deadline: datetime, confirmed: bool, by_centre: bool) -> str | None:
     """The zone contact manages trainees until the personnel deadline and until confirming; then only
     the centre changes them."""
@@ -235,6 +240,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "stay_not_over": (409, "研修最后一天起方可上传学习成果", "Outcomes come from the last day of the stay."),
     "outcome_window_closed": (409, "学习成果须在研修结束三个月内上传", "The three-month window has closed."),
     "outcome_exists": (409, "学习成果已上传", "The outcome report was uploaded already."),
+    "year_not_over": (
+        409,
+        "本学年研修尚未全部结束，暂不能评选奖励",
+        "Rewards are picked once the year's last stay is over.",
+    ),
     "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
     "already_rewarded": (409, "该实验区本学年已获奖励", "This zone is rewarded this year already."),
     "busy": (503, "系统繁忙，请稍后重试", "The request took too long and gave its reservation back; retry."),

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from baseline.adapters.repositories import (
     BatchRepository,
@@ -31,6 +32,8 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import as_utc, epoch_ms
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Doc = dict[str, Any]
 
@@ -381,6 +384,8 @@ class ProgrammeService:
         year_doc = await self.reference.existing_year(year)
         if await self.references.get_zone(zone_id) is None:
             raise problem("zone_not_found")
+        last_day = max((date.fromisoformat(b["ends_on"]) for b in await self.batches.find(year)), default=None)
+        refuse(rules.reward_refusal(today=self.clock.now().astimezone(SHANGHAI).date(), last_stay_ends=last_day))
         next_year = rules.year_after(year)
         event = ev.ZoneRewarded(zone_id=zone_id, year=year, next_year=next_year, extra_batches=REWARD_BATCHES)
         entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
