@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from jijiao_stack import samples
 from jijiao_stack.pytest_plugin import RunningSystem, eventually
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,8 @@ def id_number() -> str:
 
 
 def pdf(n: int) -> bytes:
-    return f"%PDF-1.4\n1 0 obj<</N ({n})>>endobj\ntrailer<<>>\n%%EOF\n".encode()
+    """A distinct small PDF per ``n`` (a real one: the upload check parses it)."""
+    return samples.pdf(f"{n}")
 
 
 async def register_teacher(system: RunningSystem, admin: str, school_id: str, name: str) -> tuple[str, str]:
