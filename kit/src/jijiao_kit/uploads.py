@@ -29,13 +29,14 @@ from PIL import Image
 from pypdf import PdfReader
 
 from jijiao_kit.errors import InvalidInput
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 logger = logging.getLogger(__name__)
 
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = XLSX_MEDIA_TYPE
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 DOC = "application/msword"
