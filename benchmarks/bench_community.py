@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks._measure import percentile
 from jijiao_kit.auth import Principal
+from jijiao_stack import samples
 from jijiao_stack.processes import ProcessGroup, free_port, spawn_store
 from studio.adapters import mongo
 from studio.adapters.community import OUTBOX_COLLECTIONS
@@ -41,7 +42,8 @@ def teacher(ce: str) -> Principal:
 
 
 def pdf(n: int) -> bytes:
-    return f"%PDF-1.4\n1 0 obj<</N ({n})>>endobj\ntrailer<<>>\n%%EOF\n".encode()
+    """A distinct small PDF per ``n`` (a real one: the upload check parses it)."""
+    return samples.pdf(f"{n}")
 
 
 async def bounded(calls: list[Any], clients: int) -> list[float]:

@@ -5,46 +5,22 @@ hour of professional training."""
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from jijiao_stack import samples
 from jijiao_stack.pytest_plugin import RunningSystem, eventually
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "jijiao-demo"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_number() -> str:
-    first = f"440106198{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
 def pdf(n: int) -> bytes:
-    return f"%PDF-1.4\n1 0 obj<</N ({n})>>endobj\ntrailer<<>>\n%%EOF\n".encode()
-
-
-async def register_teacher(system: RunningSystem, admin: str, school_id: str, name: str) -> tuple[str, str]:
-    number, mobile = id_number(), f"139{random.randint(10_000_000, 99_999_999)}"
-    async with system.client("enrollment", admin) as client:
-        created = await client.post(
-            f"/v1/schools/{school_id}/teachers",
-            json={"name": name, "id_number": number, "mobile": mobile, "subject": "语文", "stage": "primary"},
-        )
-    assert created.status_code == 201, created.text
-    ce = created.json()["ce_number"]
-    first = await system.login(ce, number[-6:])
-    async with system.client("enrollment", first) as client:
-        changed = await client.post(
-            "/v1/auth/password", json={"old_password": number[-6:], "new_password": "Share2026x"}
-        )
-        assert changed.status_code == 204, changed.text
-    return ce, await system.login(ce, "Share2026x")
+    """A distinct small PDF per ``n`` (a real one: the upload check parses it)."""
+    return samples.pdf(f"{n}")
 
 
 async def test_shared_resources_earn_points_that_redeem_into_hours(running_system: RunningSystem) -> None:
@@ -52,7 +28,8 @@ async def test_shared_resources_earn_points_that_redeem_into_hours(running_syste
     admin = await system.login("cityadmin", DEMO)
     async with system.client("enrollment", admin) as client:
         school = (await client.get("/v1/schools")).json()[0]
-    ce, teacher = await register_teacher(system, admin, school["id"], "周分享")
+    sharer = await system.register_teacher(admin, school["id"], "周分享", password="Share2026x")
+    ce, teacher = sharer.ce_number, sharer.token
     year = datetime.now(UTC).year
 
     async with system.client("studio", teacher) as client:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
+from jijiao_stack.pytest_plugin import RunningSystem, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -42,18 +42,10 @@ async def test_term_to_passed_result_in_the_hours_bank(running_system: RunningSy
             },
         )
         assert school.status_code == 201, school.text
-        teacher = await client.post(
-            f"/v1/schools/{school.json()['id']}/teachers",
-            json={
-                "name": "钱多多",
-                "id_number": id_number(),
-                "mobile": "13912349876",
-                "subject": "数学",
-                "stage": "primary",
-            },
+        teacher = await system.register_teacher(
+            city, school.json()["id"], "钱多多", subject="数学", phone="13912349876"
         )
-        assert teacher.status_code == 201, teacher.text
-        ce = teacher.json()["ce_number"]
+        ce = teacher.ce_number
         created = await client.post(
             "/v1/terms",
             json={

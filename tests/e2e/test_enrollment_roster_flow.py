@@ -5,22 +5,17 @@ the new school, and notify learns the new mobile and texts the lockout and the u
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
+from jijiao_stack.pytest_plugin import RunningSystem, eventually, mobile
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "jijiao-demo"
-
-
-def mobile() -> str:
-    return f"137{random.randint(10_000_000, 99_999_999)}"
 
 
 async def status_of(system: RunningSystem, service: str, path: str, token: str) -> int:
@@ -37,26 +32,14 @@ async def test_teacher_joins_changes_info_moves_school_and_other_services_follow
     district = await system.login("districtadmin", DEMO)
     async with system.client("enrollment", admin1) as client:
         (school1,) = (await client.get("/v1/schools")).json()
-        first_mobile = mobile()
-        number = id_number()
-        created = await client.post(
-            f"/v1/schools/{school1['id']}/teachers",
-            json={"name": "周敏", "id_number": number, "mobile": first_mobile, "subject": "语文", "stage": "primary"},
-        )
-    assert created.status_code == 201, created.text
-    ce = created.json()["ce_number"]
 
-    # the teacher replaces the initial password (last six ID characters) and signs in again
-    token = await system.login(ce, number[-6:])
-    async with system.client("enrollment", token) as client:
-        changed = await client.post(
-            "/v1/auth/password", json={"old_password": number[-6:], "new_password": "Zhoumin2026"}
-        )
-        assert changed.status_code == 204, changed.text
-    token = await system.login(first_mobile, "Zhoumin2026")
+    # the teacher replaces the initial password (last six ID characters) and signs in again (by mobile)
+    teacher = await system.register_teacher(admin1, school1["id"], "周敏", phone=mobile("137"), password="Zhoumin2026")
+    ce = teacher.ce_number
+    token = await system.login(teacher.mobile, "Zhoumin2026")
 
     # personal-info change: submit, school approves; notify's contact book follows TeacherChanged
-    new_mobile = mobile()
+    new_mobile = mobile("137")
     async with system.client("enrollment", token) as client:
         submitted = await client.put(f"/v1/teachers/{ce}/info-change", json={"mobile": new_mobile})
         assert submitted.status_code == 200, submitted.text
@@ -93,7 +76,7 @@ async def test_teacher_joins_changes_info_moves_school_and_other_services_follow
     async with system.client("enrollment") as client:
         codes = []
         for _ in range(10):
-            body = {"login": ce, "password": "wrong-one"}
+            body: dict[str, Any] = {"login": ce, "password": "wrong-one"}
             response = await client.post("/v1/auth/token", json=body)
             if response.status_code == 400 and response.json()["code"] == "captcha_required":
                 captcha_id = (await client.post("/v1/auth/captcha")).json()["id"]

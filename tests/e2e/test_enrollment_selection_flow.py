@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
+from jijiao_stack.pytest_plugin import RunningSystem, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -42,21 +42,11 @@ async def test_selection_flow_on_the_running_system(running_system: RunningSyste
             },
         )
         assert school.status_code == 201, school.text
-        teachers: list[dict[str, Any]] = []
-        for name in ("周一", "吴二"):
-            number = id_number()
-            response = await client.post(
-                f"/v1/schools/{school.json()['id']}/teachers",
-                json={
-                    "name": name,
-                    "id_number": number,
-                    "mobile": "13912340000",
-                    "subject": "语文",
-                    "stage": "primary",
-                },
-            )
-            assert response.status_code == 201, response.text
-            teachers.append({"ce": response.json()["ce_number"], "password": number[-6:]})
+        # the first signs in and replaces the initial password (it must be replaced before anything else)
+        first, second = [
+            await system.register_teacher(city, school.json()["id"], name, phone="13912340000", password=password)
+            for name, password in (("周一", "Teacher2026x"), ("吴二", None))
+        ]
         created = await client.post(
             "/v1/terms",
             json={
@@ -91,39 +81,31 @@ async def test_selection_flow_on_the_running_system(running_system: RunningSyste
         )
         assert course.status_code == 201, course.text
 
-    first, second = teachers
-    token = await system.login(first["ce"], first["password"])
-    async with system.client("enrollment", token) as teacher:  # the initial password must be replaced first
-        changed = await teacher.post(
-            "/v1/auth/password", json={"old_password": first["password"], "new_password": "Teacher2026x"}
-        )
-        assert changed.status_code == 204, changed.text
-    token = await system.login(first["ce"], "Teacher2026x")
-    async with system.client("enrollment", token) as teacher:
+    async with system.client("enrollment", first.token) as teacher:
         headers = {"Idempotency-Key": f"e2e-{suffix}"}
-        body = {"ce_number": first["ce"], "course_code": code}
+        body = {"ce_number": first.ce_number, "course_code": code}
         made = await teacher.post(f"/v1/terms/{term}/selections", json=body, headers=headers)
         assert made.status_code == 201, made.text
         assert made.json()["training_fee"] == "150.00" and made.json()["selected_by"] == "teacher"
         replay = await teacher.post(f"/v1/terms/{term}/selections", json=body, headers=headers)
         assert replay.status_code == 201 and replay.json()["id"] == made.json()["id"]
         assert replay.headers["Idempotent-Replayed"] == "true"
-        mine = await teacher.get(f"/v1/terms/{term}/teachers/{first['ce']}/selections")
+        mine = await teacher.get(f"/v1/terms/{term}/teachers/{first.ce_number}/selections")
         assert [item["course_code"] for item in mine.json()["items"]] == [code]
 
     async with system.client("enrollment", city) as client:
         full = await client.post(
-            f"/v1/terms/{term}/selections/collective", json={"course_code": code, "ce_numbers": [second["ce"]]}
+            f"/v1/terms/{term}/selections/collective", json={"course_code": code, "ce_numbers": [second.ce_number]}
         )
         assert full.status_code == 200 and full.json()["rows"][0]["code"] == "course_full"
 
-    async with system.client("enrollment", token) as teacher:
+    async with system.client("enrollment", first.token) as teacher:
         cancelled = await teacher.delete(f"/v1/terms/{term}/selections/{made.json()['id']}")
         assert cancelled.status_code == 204
 
     async with system.client("enrollment", city) as client:
         again = await client.post(
-            f"/v1/terms/{term}/selections/collective", json={"course_code": code, "ce_numbers": [second["ce"]]}
+            f"/v1/terms/{term}/selections/collective", json={"course_code": code, "ce_numbers": [second.ce_number]}
         )
         assert again.json()["accepted"] == 1, again.text
         course_now = await client.get(f"/v1/terms/{term}/courses/{code}")

@@ -32,7 +32,6 @@ SCHOOL = {
     "head_mobile": "13811113333",
     "district": "天河区",
 }
-TEACHER = {"name": "孙丽", "id_number": "110105198001010016", "mobile": "13912340001", "subject": "英语"}
 
 
 async def publish(system: RunningSystem, envelope: Envelope) -> None:
@@ -56,9 +55,10 @@ async def test_passed_course_reaches_the_teachers_year_totals(running_system: Ru
     async with running_system.client("enrollment", token) as enrollment:
         school = await enrollment.post("/v1/schools", json=SCHOOL)
         assert school.status_code == 201, school.text
-        teacher = await enrollment.post(f"/v1/schools/{school.json()['id']}/teachers", json=TEACHER)
-        assert teacher.status_code == 201, teacher.text
-    ce_number = teacher.json()["ce_number"]
+    teacher = await running_system.register_teacher(
+        token, school.json()["id"], "孙丽", subject="英语", stage=None, number="110105198001010016", phone="13912340001"
+    )
+    ce_number = teacher.ce_number
     hours_path = f"/v1/teachers/{ce_number}/years/2026/hours"
 
     async def hours() -> dict[str, Any] | None:

@@ -6,7 +6,6 @@ exchanges it for a step-up token."""
 from __future__ import annotations
 
 import os
-import random
 import uuid
 from email.message import EmailMessage
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 
 from jijiao_kit.stepup import StepUpVerifier
 from jijiao_stack.mailcatcher import read_messages
-from jijiao_stack.pytest_plugin import RunningSystem, eventually, id_number
+from jijiao_stack.pytest_plugin import RunningSystem, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -36,13 +35,9 @@ async def test_enrollment_event_reaches_sms_sink_and_smtp(running_system: Runnin
     token = await running_system.login("cityadmin", "jijiao-demo")
     schools = await get(running_system, "enrollment", "/v1/schools", token)
     assert schools, "the demo data has schools"
-    mobile = f"139{random.randint(10_000_000, 99_999_999)}"
     address = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
-    teacher = {"name": "林晓", "id_number": id_number(), "mobile": mobile, "email": address, "subject": "语文"}
-    async with running_system.client("enrollment", token) as enrollment:
-        created = await enrollment.post(f"/v1/schools/{schools[0]['id']}/teachers", json=teacher)
-    assert created.status_code == 201, created.text
-    ce_number = created.json()["ce_number"]
+    teacher = await running_system.register_teacher(token, schools[0]["id"], "林晓", stage=None, email=address)
+    mobile, ce_number = teacher.mobile, teacher.ce_number
 
     async def sms() -> list[dict[str, Any]]:
         return await get(running_system, "notify", "/v1/dev/sms", token, to=mobile) or []

@@ -6,7 +6,6 @@ notify's log."""
 from __future__ import annotations
 
 import os
-import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,36 +21,10 @@ if "QUIET_HOURS_ENABLED" not in _extra:
     os.environ["JIJIAO_E2E_ENV"] = ",".join(part for part in (_extra, "QUIET_HOURS_ENABLED=false") if part)
 
 DEMO = "jijiao-demo"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_number() -> str:
-    first = f"440106198{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return first + _CHECK[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
 def iso(value: datetime) -> str:
     return value.isoformat()
-
-
-async def register_teacher(system: RunningSystem, admin: str, school_id: str, name: str) -> tuple[str, str, str]:
-    """A new teacher signed in with a password of their own: (ce_number, mobile, token)."""
-    number, mobile = id_number(), f"139{random.randint(10_000_000, 99_999_999)}"
-    async with system.client("enrollment", admin) as client:
-        created = await client.post(
-            f"/v1/schools/{school_id}/teachers",
-            json={"name": name, "id_number": number, "mobile": mobile, "subject": "语文", "stage": "primary"},
-        )
-    assert created.status_code == 201, created.text
-    ce = created.json()["ce_number"]
-    first = await system.login(ce, number[-6:])
-    async with system.client("enrollment", first) as client:
-        changed = await client.post(
-            "/v1/auth/password", json={"old_password": number[-6:], "new_password": "Studio2026x"}
-        )
-        assert changed.status_code == 204, changed.text
-    return ce, mobile, await system.login(ce, "Studio2026x")
 
 
 async def test_studio_recruitment_checkin_summary_hours_and_sms(running_system: RunningSystem) -> None:
@@ -59,8 +32,10 @@ async def test_studio_recruitment_checkin_summary_hours_and_sms(running_system: 
     admin = await system.login("cityadmin", DEMO)
     async with system.client("enrollment", admin) as client:
         school = (await client.get("/v1/schools")).json()[0]
-    host_ce, _, host = await register_teacher(system, admin, school["id"], "陈主持")
-    member_ce, member_mobile, member = await register_teacher(system, admin, school["id"], "林成员")
+    host_teacher = await system.register_teacher(admin, school["id"], "陈主持", password="Studio2026x")
+    member_teacher = await system.register_teacher(admin, school["id"], "林成员", password="Studio2026x")
+    host_ce, host = host_teacher.ce_number, host_teacher.token
+    member_ce, member_mobile, member = member_teacher.ce_number, member_teacher.mobile, member_teacher.token
     now = datetime.now(UTC)
     year = now.year
 

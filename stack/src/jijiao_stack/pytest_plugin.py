@@ -220,6 +220,11 @@ def id_number_with_x() -> str:
     raise AssertionError("no X check character")
 
 
+def mobile(prefix: str = "139") -> str:
+    """A random mobile number (tests against a long-lived system must not meet one used before)."""
+    return f"{prefix}{random.randint(10_000_000, 99_999_999)}"
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -256,6 +261,19 @@ async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float
         await asyncio.sleep(interval)
 
 
+@dataclass(frozen=True)
+class RegisteredTeacher:
+    """A teacher ``RunningSystem.register_teacher`` added: ``password`` is the one they sign in with (the
+    initial one, the last six ID characters, until they chose their own), ``token`` theirs when they did
+    (empty otherwise)."""
+
+    ce_number: str
+    id_number: str
+    mobile: str
+    password: str
+    token: str = ""
+
+
 @dataclass
 class RunningSystem:
     """The five services as real processes (``make up``'s launcher) for end-to-end tests."""
@@ -281,6 +299,41 @@ class RunningSystem:
             response = await client.post("/v1/auth/token", json={"login": login, "password": password})
             response.raise_for_status()
             return str(response.json()["access_token"])
+
+    async def register_teacher(
+        self,
+        admin: str,
+        school_id: str,
+        name: str,
+        *,
+        subject: str = "语文",
+        stage: str | None = "primary",
+        number: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+    ) -> RegisteredTeacher:
+        """A new teacher of ``school_id``, added by ``admin`` through enrollment's API (a random valid ID
+        number and mobile unless given). With ``password`` the teacher then signs in with the initial
+        password, replaces it with ``password`` and signs in again (``token``)."""
+        number, phone = number or id_number(), phone or mobile()
+        body = {"name": name, "id_number": number, "mobile": phone, "subject": subject}
+        body |= {"stage": stage} if stage else {}
+        body |= {"email": email} if email else {}
+        async with self.client("enrollment", admin) as client:
+            created = await client.post(f"/v1/schools/{school_id}/teachers", json=body)
+        assert created.status_code == 201, created.text
+        teacher = RegisteredTeacher(created.json()["ce_number"], number, phone, number[-6:])
+        if password is None:
+            return teacher
+        first = await self.login(teacher.ce_number, teacher.password)
+        async with self.client("enrollment", first) as client:
+            changed = await client.post(
+                "/v1/auth/password", json={"old_password": teacher.password, "new_password": password}
+            )
+        assert changed.status_code == 204, changed.text
+        token = await self.login(teacher.ce_number, password)
+        return RegisteredTeacher(teacher.ce_number, number, phone, password, token)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from typing import Any
 
 from jijiao_kit.auth import Principal
 from jijiao_kit.clock import FixedClock
+from jijiao_stack import samples
 from studio.adapters import mongo
 from studio.adapters.community import OUTBOX_COLLECTIONS
 from studio.bootstrap import Container, build
@@ -17,7 +18,7 @@ from studio.settings import Settings
 
 T0 = datetime(2026, 5, 11, 8, tzinfo=UTC)
 CENTRE = Principal(subject="centre", roles=frozenset({"remote_centre"}))
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = samples.pdf()
 
 
 def teacher(ce: str) -> Principal:
@@ -26,7 +27,7 @@ def teacher(ce: str) -> Principal:
 
 def pdf(n: int | str) -> bytes:
     """A distinct small PDF per ``n``."""
-    return PDF.replace(b"<<>>endobj", f"<</N ({n})>>endobj".encode(), 1)
+    return samples.pdf(f"{n}")
 
 
 async def community(settings_env: dict[str, Any], tmp_path: Path) -> Container:

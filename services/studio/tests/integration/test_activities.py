@@ -12,6 +12,7 @@ from studio_support import CITY, World, at_round, teacher, world
 
 from jijiao_kit.errors import AppError
 from jijiao_kit.timeutil import epoch_ms
+from jijiao_stack import samples
 from jijiao_stack.pytest_plugin import api_client, bearer
 from studio.adapters.mongo import ACTIVITIES
 from studio.domain.recruitment import ApplicantRole, Decision
@@ -235,7 +236,7 @@ async def test_the_host_is_reminded_once_to_write_the_summary(settings_env: dict
     assert [a["payload"]["ce_number"] for a in announced] == ["1000"]
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = samples.pdf()
 
 
 async def test_segments_with_documents_shared_resources_discussion_and_evaluation(settings_env: dict[str, Any]) -> None:
@@ -401,7 +402,7 @@ async def test_a_shared_resource_earns_its_first_sharer_once_and_duplicates_noth
     online = {**offline(stage["_id"], w), "mode": "online", "type": "online_research", "options": {}}
     act = await svc.create(HOST, sid, {**online, "segments": segments})
     await svc.publish(HOST, sid, act["_id"])
-    other = PDF + b"%other\n"
+    other = samples.pdf("other")
     same_a = await content.upload(teacher("1000"), sid, "教案.pdf", PDF, "document")
     same_b = await content.upload(teacher("1001"), sid, "教案副本.pdf", PDF, "document")
     own = await content.upload(teacher("1002"), sid, "课件.pdf", other, "document")

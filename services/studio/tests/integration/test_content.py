@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 from studio_support import World, at_round, teacher, world
 
+from jijiao_stack import samples
 from jijiao_stack.pytest_plugin import api_client, bearer
 from studio.adapters.content import FileRepository
 from studio.domain.bulletins import BulletinKind
@@ -15,15 +14,7 @@ from studio.domain.recruitment import Decision
 from studio.entrypoints.api.app import create_app
 
 HOST = teacher("9001")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def docx() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
-    return out.getvalue()
+PDF = samples.pdf()
 
 
 async def studio_with(w: World, n: int) -> str:
@@ -41,7 +32,7 @@ async def test_uploads_are_checked_by_content_and_size(settings_env: dict[str, A
     member = bearer(make_token("teacher", ce_number="1000"))
     async with api_client(create_app(w.container)) as client:
         url = f"/v1/studios/{sid}/files"
-        good = await client.post(url, params={"name": "教案.docx"}, content=docx(), headers=member)
+        good = await client.post(url, params={"name": "教案.docx"}, content=samples.docx(), headers=member)
         pdf = await client.post(url, params={"name": "论文.pdf"}, content=PDF, headers=member)
         renamed = await client.post(
             url, params={"name": "evil.pdf"}, content=b"MZ\x90\x00 this is an exe", headers=member

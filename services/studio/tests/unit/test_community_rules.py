@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from jijiao_stack import samples
 from studio.adapters.community_files import check_shared_file, clean_html
 from studio.domain import community as c
 from studio.domain.community import Fact, PostKind, Rule
@@ -68,21 +69,27 @@ def test_points_year_is_chinas() -> None:
 
 
 def test_shared_files_are_checked_by_content() -> None:
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20
+    pdf, mp4 = samples.pdf(), samples.mp4()
     checked = check_shared_file(pdf, "教案.pdf", max_document_bytes=1000, max_video_bytes=10)
     assert (checked.kind, checked.extension, checked.media_type) == ("document", "pdf", "application/pdf")
-    assert check_shared_file(mp4, "课堂.mp4", max_document_bytes=10, max_video_bytes=1000).kind == "video"
+    video = check_shared_file(mp4, "课堂.mp4", max_document_bytes=10, max_video_bytes=1000)
+    assert (video.kind, video.extension, video.media_type) == ("video", "mp4", "video/mp4")
+    slides = check_shared_file(samples.pptx(), "课件.pptx", max_document_bytes=1000, max_video_bytes=10)
+    assert (slides.kind, slides.extension) == ("document", "pptx")
     cases = [
         (b"", "f.pdf", "upload_type"),
         (b"<html><script>", "x.pdf", "upload_type"),  # the name says pdf, the content does not
         (pdf, "x.mp4", "upload_type"),
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20, "x.mp4", "upload_type"),  # an ftyp box and nothing more
+        (mp4, "x.pdf", "upload_type"),
         (b"MZ\x90\x00", "x.exe", "upload_type"),
         (pdf * 100, "f.pdf", "upload_too_large"),
+        (b"x" * 1001, "f.pdf", "upload_too_large"),  # held to the limit before the content is parsed
+        (b"x" * 2001, "v.mp4", "upload_too_large"),
     ]
     for data, name, code in cases:
         try:
-            check_shared_file(data, name, max_document_bytes=1000, max_video_bytes=10)
+            check_shared_file(data, name, max_document_bytes=1000, max_video_bytes=2000)
         except Exception as exc:
             assert getattr(exc, "code", None) == code, (name, exc)
         else:

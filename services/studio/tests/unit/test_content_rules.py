@@ -1,4 +1,5 @@
-from studio.adapters.uploads import check_upload
+from jijiao_stack import samples
+from studio.adapters.uploads import EVIDENCE, check_type
 from studio.domain.activities import submission_problem
 from studio.domain.content import activities_organised, funds_problem, post_order, visible_post
 from studio.domain.problems import PROBLEMS
@@ -58,10 +59,23 @@ def test_funds_and_yearly_activities() -> None:
 
 
 def test_uploads_by_content_and_every_code_has_a_chinese_title() -> None:
-    assert check_upload("a.pdf", b"%PDF-1.4\n" + b"x" * 100, frozenset({"pdf"})) == "pdf"
-    for name, data in (("a.pdf", b"MZ\x90\x00 exe"), ("a.exe", b"%PDF-1.4\n"), ("a.pdf", b"")):
+    assert check_type("a.pdf", samples.pdf(), frozenset({"pdf"})).extension == "pdf"
+    assert check_type("扫描.JPEG", samples.image("JPEG"), EVIDENCE).extension == "jpg"
+    for kind in ("doc", "xls", "ppt"):
+        assert check_type(f"a.{kind}", samples.legacy_office(kind), EVIDENCE).extension == kind
+    refused = [
+        ("a.pdf", b"MZ\x90\x00 exe"),
+        ("a.exe", samples.pdf()),
+        ("a.pdf", b""),
+        ("a.pdf", b"%PDF-1.4\n" + b"x" * 100),  # a PDF header on no PDF
+        ("a.docx", samples.pdf()),  # the name and the content disagree
+        ("a.doc", samples.legacy_office("xls")),
+        ("a.png", samples.image("JPEG")),
+        ("a.mp4", samples.mp4()),  # not a studio document
+    ]
+    for name, data in refused:
         try:
-            check_upload(name, data, frozenset({"pdf"}))
+            check_type(name, data, EVIDENCE)
         except Exception as exc:
             assert getattr(exc, "code", None) == "upload_type"
         else:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from jijiao_kit.xlsx import XLSX_MEDIA_TYPE, SheetSpec, rows_xlsx, workbook_bytes
-
-__all__ = ["XLSX_MEDIA_TYPE", "rows_to_xlsx", "sheets_to_xlsx"]
+from jijiao_kit.xlsx import SheetSpec, rows_xlsx, workbook_bytes
 
 
 def rows_to_xlsx(sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -1,45 +1,41 @@
-"""Uploaded files: type checked by content (puremagic; the zip-based Office formats by their parts),
-size limited while reading, kept on disk by content hash. One function decides (``check_upload``) so a
-kit-wide checker can replace it."""
+"""Uploaded files: type checked by content (``jijiao_kit.uploads``, held to the name's extension), size
+limited while reading, kept on disk by content hash. One function decides (``check_type``)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import puremagic
-
+from jijiao_kit import uploads as kit
 from studio.domain.problems import problem
 
 DOCUMENTS = frozenset({"doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf"})
 IMAGES = frozenset({"jpg", "jpeg", "png"})
 EVIDENCE = DOCUMENTS | IMAGES  # invoice scans are images or PDFs
-#: Legacy Office files share one container (OLE2); its signature stands for all three.
-_OLE2 = frozenset({"doc", "xls", "ppt"})
 
 
 def extension(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
-def check_upload(filename: str, data: bytes, allowed: frozenset[str]) -> str:
-    """The file's type when its name and its content agree and it is allowed; else 415 ``upload_type``."""
+def check_type(filename: str, data: bytes, allowed: frozenset[str]) -> kit.CheckedFile:
+    """The checked file when its name's extension is allowed and its content is a clean file of that
+    type (the kit's check); else 415 ``upload_type``. Blocking: see ``check_upload``."""
     claimed = extension(filename)
-    if claimed not in allowed or not data:
+    if claimed not in allowed or claimed not in kit.BY_EXTENSION:
         raise problem("upload_type", f"Allowed types: {sorted(allowed)}.")
     try:
-        found = {m.extension.lstrip(".").lower() for m in puremagic.magic_string(data)}
-    except puremagic.PureError:
-        found = set()
-    if claimed in _OLE2 and found & _OLE2:
-        return claimed
-    if claimed == "jpeg":
-        claimed = "jpg"
-    if claimed not in found:
-        raise problem("upload_type", f"The content of {filename!r} is not a {claimed} file.")
-    return claimed
+        return kit.check_file(data, filename, {kit.BY_EXTENSION[claimed]})
+    except kit.UploadRejected as exc:
+        raise problem("upload_type", exc.detail) from exc
+
+
+async def check_upload(filename: str, data: bytes, allowed: frozenset[str]) -> str:
+    """``check_type`` in a worker thread; the file's extension as stored ("jpg" for a .jpeg)."""
+    return (await asyncio.to_thread(check_type, filename, data, allowed)).extension
 
 
 async def read_limited(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:

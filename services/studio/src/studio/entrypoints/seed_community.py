@@ -6,7 +6,11 @@ events), so this waits a little for them. Run: ``python -m studio.entrypoints.se
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 
 from jijiao_contracts.enums import Role
 from jijiao_kit.auth import Principal
@@ -19,7 +23,16 @@ logger = logging.getLogger("seed_community")
 
 WORKSHOP = "天河区小学语文读写结合研修坊"
 CENTRE = Principal(subject="seed:remote-centre", roles=frozenset({Role.REMOTE_CENTRE.value}))
-DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Title (demo lesson design)>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def demo_pdf() -> bytes:
+    """A one-page PDF (a real one: shared files are parsed before they are stored)."""
+    out = io.BytesIO()
+    page = Canvas(out, pagesize=A4, invariant=True)  # invariant: the same bytes every run
+    page.setTitle("demo lesson design")
+    page.drawString(72, 760, "Demo lesson design")
+    page.save()
+    return out.getvalue()
 
 
 def teacher(ce: str) -> Principal:
@@ -58,7 +71,7 @@ async def seed(container: Container, wait_seconds: float = 60) -> str | None:
         title="《秋天的雨》读写结合教学设计",
         description="<p>含课堂练笔设计。</p>",
         filename="lesson-design.pdf",
-        data=DEMO_PDF,
+        data=demo_pdf(),
         workshop_id=wid,
     )
     topic = await svc.create_topic(teacher(host), "低年级如何落实读写结合？", "<p>欢迎分享课例与做法。</p>", wid)

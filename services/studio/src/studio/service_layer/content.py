@@ -90,7 +90,7 @@ class ContentService:
         _, who = await self._participant(principal, studio_id)
         if who is Standing.ADMIN or not principal.ce_number:
             raise problem("not_participant", "Only the studio's participants upload files.")
-        ext = check_upload(filename, data, PURPOSES.get(purpose, DOCUMENTS))  # refused before anything is stored
+        ext = await check_upload(filename, data, PURPOSES.get(purpose, DOCUMENTS))  # refused before anything is stored
         doc = {
             "_id": _id(),
             "studio_id": studio_id,

@@ -1,10 +1,11 @@
-"""Annotated dependencies of the baseline API (async: no thread-pool hop per request)."""
+"""Annotated dependencies of the baseline API (``jijiao_kit.deps``: async getters, no thread-pool hop per
+request; named here so tests can override them)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 
 from baseline.bootstrap import Container
 from baseline.service_layer.archives import ArchiveService
@@ -14,43 +15,18 @@ from baseline.service_layer.personnel import PersonnelService
 from baseline.service_layer.programme import ProgrammeService
 from baseline.service_layer.reference import ReferenceService
 from baseline.service_layer.reflections import ReflectionService
+from jijiao_kit.deps import container_getter, part
 
-
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
+get_container = container_getter(Container)
 ContainerDep = Annotated[Container, Depends(get_container)]
 
-
-async def get_reference(container: ContainerDep) -> ReferenceService:
-    return container.reference
-
-
-async def get_programme(container: ContainerDep) -> ProgrammeService:
-    return container.programme
-
-
-async def get_personnel(container: ContainerDep) -> PersonnelService:
-    return container.personnel
-
-
-async def get_outcomes(container: ContainerDep) -> OutcomeService:
-    return container.outcomes
-
-
-async def get_reflections(container: ContainerDep) -> ReflectionService:
-    return container.reflections
-
-
-async def get_imports(container: ContainerDep) -> ImportService:
-    return container.imports
-
-
-async def get_archives(container: ContainerDep) -> ArchiveService:
-    return container.archives
-
+get_reference = part(get_container, lambda c: c.reference)
+get_programme = part(get_container, lambda c: c.programme)
+get_personnel = part(get_container, lambda c: c.personnel)
+get_outcomes = part(get_container, lambda c: c.outcomes)
+get_reflections = part(get_container, lambda c: c.reflections)
+get_imports = part(get_container, lambda c: c.imports)
+get_archives = part(get_container, lambda c: c.archives)
 
 ReferenceDep = Annotated[ReferenceService, Depends(get_reference)]
 ProgrammeDep = Annotated[ProgrammeService, Depends(get_programme)]

@@ -1,14 +1,15 @@
 """The enrollment API's dependency aliases (routers import these, never the composition root's functions).
 
-Every getter is ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and under a
-selection storm those hops queue on the pool's 40 threads. The caller is the kit's ``CurrentPrincipal``
-(``ExportPrincipal`` for step-up exports)."""
+Every getter is ``async`` (``jijiao_kit.deps``): FastAPI runs a plain ``def`` dependency in its thread
+pool, and under a selection storm those hops queue on the pool's 40 threads. Getters are named here so
+tests can override them. The caller is the kit's ``CurrentPrincipal`` (``ExportPrincipal`` for step-up
+exports)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from enrollment.bootstrap import Container
 from enrollment.service_layer.accounts import AccountService
@@ -16,35 +17,16 @@ from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.teacher_import import TeacherImport
 from enrollment.service_layer.transfers import TransferService
+from jijiao_kit.deps import container_getter, part
 
-
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
+get_container = container_getter(Container)
 ContainerDep = Annotated[Container, Depends(get_container)]
 
-
-async def get_roster(container: ContainerDep) -> RosterService:
-    return container.roster
-
-
-async def get_auth(container: ContainerDep) -> AuthService:
-    return container.auth
-
-
-async def get_transfers(container: ContainerDep) -> TransferService:
-    return container.transfers
-
-
-async def get_accounts(container: ContainerDep) -> AccountService:
-    return container.account_service
-
-
-async def get_import(container: ContainerDep) -> TeacherImport:
-    return TeacherImport(container.roster)
-
+get_roster = part(get_container, lambda c: c.roster)
+get_auth = part(get_container, lambda c: c.auth)
+get_transfers = part(get_container, lambda c: c.transfers)
+get_accounts = part(get_container, lambda c: c.account_service)
+get_import = part(get_container, lambda c: TeacherImport(c.roster))
 
 RosterDep = Annotated[RosterService, Depends(get_roster)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]

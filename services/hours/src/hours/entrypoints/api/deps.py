@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from hours.bootstrap import Container
+from jijiao_kit.deps import container_getter
 
-
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
+get_container = container_getter(Container)
 ContainerDep = Annotated[Container, Depends(get_container)]
 T = TypeVar("T")
 

@@ -312,9 +312,6 @@ class CompletedEntriesOut(BaseModel):
     completed: int
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def binary(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of a route that answers a file: its media type in the OpenAPI document."""
     return {

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from jijiao_kit.deps import container_getter
 from notify.bootstrap import Container
 
-
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
+get_container = container_getter(Container)
 ContainerDep = Annotated[Container, Depends(get_container)]

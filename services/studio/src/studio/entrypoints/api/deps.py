@@ -1,11 +1,13 @@
-"""Annotated dependencies of the studio API (routers import these, never bootstrap's functions)."""
+"""Annotated dependencies of the studio API (routers import these, never bootstrap's functions). One
+getter per part (``jijiao_kit.deps``), named here so tests can override it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from jijiao_kit.deps import container_getter, part
 from studio.bootstrap import Container
 from studio.service_layer.activities import ActivityService
 from studio.service_layer.bulletins import BulletinService
@@ -17,73 +19,25 @@ from studio.service_layer.recruitment import RecruitmentService
 from studio.service_layer.studios import StudioService
 from studio.service_layer.workshop_activities import WorkshopActivityService
 
-
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
+get_container = container_getter(Container)
 ContainerDep = Annotated[Container, Depends(get_container)]
 
-
-async def get_studios(container: ContainerDep) -> StudioService:
-    return container.studios
-
+get_studios = part(get_container, lambda c: c.studios)
+get_recruitment = part(get_container, lambda c: c.recruitment)
+get_activities = part(get_container, lambda c: c.activities)
+get_community = part(get_container, lambda c: c.community)
+get_workshop_activities = part(get_container, lambda c: c.workshop_activities)
+get_bulletins = part(get_container, lambda c: c.bulletins)
+get_evaluations = part(get_container, lambda c: c.evaluations)
+get_content = part(get_container, lambda c: c.content)
+get_community_people = part(get_container, lambda c: c.community_people)
 
 StudiosDep = Annotated[StudioService, Depends(get_studios)]
-
-
-async def get_recruitment(container: ContainerDep) -> RecruitmentService:
-    return container.recruitment
-
-
 RecruitmentDep = Annotated[RecruitmentService, Depends(get_recruitment)]
-
-
-async def get_activities(container: ContainerDep) -> ActivityService:
-    return container.activities
-
-
 ActivitiesDep = Annotated[ActivityService, Depends(get_activities)]
-
-
-async def get_community(container: ContainerDep) -> CommunityService:
-    return container.community
-
-
 CommunityDep = Annotated[CommunityService, Depends(get_community)]
-
-
-async def get_workshop_activities(container: ContainerDep) -> WorkshopActivityService:
-    return container.workshop_activities
-
-
 WorkshopActivitiesDep = Annotated[WorkshopActivityService, Depends(get_workshop_activities)]
-
-
-async def get_bulletins(container: ContainerDep) -> BulletinService:
-    return container.bulletins
-
-
 BulletinsDep = Annotated[BulletinService, Depends(get_bulletins)]
-
-
-async def get_evaluations(container: ContainerDep) -> EvaluationService:
-    return container.evaluations
-
-
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
-
-
-async def get_content(container: ContainerDep) -> ContentService:
-    return container.content
-
-
 ContentDep = Annotated[ContentService, Depends(get_content)]
-
-
-async def get_community_people(container: ContainerDep) -> CommunityPeople:
-    return container.community_people
-
-
 CommunityPeopleDep = Annotated[CommunityPeople, Depends(get_community_people)]

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Response
 from baseline.entrypoints.api.deps import ArchivesDep, YearPath
 from baseline.entrypoints.api.routers.schemas import ArchiveRowOut, StageName, StatisticsOut
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.http import xlsx_download
 from jijiao_kit.stepup import ExportPrincipal
 
 router = APIRouter(prefix="/v1", tags=["archives"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/years/{year}/archive", response_model=list[ArchiveRowOut])
@@ -33,9 +33,7 @@ async def statistics(year: YearPath, principal: CurrentPrincipal, archives: Arch
 
 @router.get("/years/{year}/archive.xlsx", response_class=Response)
 async def export(year: YearPath, principal: ExportPrincipal, archives: ArchivesDep) -> Response:
-    data = await archives.export(principal, year)
-    headers = {"Content-Disposition": f'attachment; filename="archive-{year}.xlsx"'}
-    return Response(data, media_type=XLSX, headers=headers)
+    return xlsx_download(await archives.export(principal, year), f"archive-{year}.xlsx")
 
 
 @router.get("/years/{year}/book.pdf", response_class=Response)

@@ -13,10 +13,12 @@ from baseline.entrypoints.api.routers.schemas import ImportReportOut
 from baseline.service_layer.imports import RowReport
 from baseline.service_layer.problems import problem
 from jijiao_kit.auth import CurrentPrincipal
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(prefix="/v1", tags=["reference data"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BODY = {"requestBody": {"required": True, "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+BODY = {
+    "requestBody": {"required": True, "content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}
+}
 
 
 async def _body(request: Request) -> bytes:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field, PlainSerializer
 
-from enrollment.adapters.billing_excel import XLSX_MEDIA_TYPE, rows_to_xlsx
+from enrollment.adapters.billing_excel import rows_to_xlsx
 from enrollment.domain import billing
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.billing import ADMISSION_HEADERS, UNIT_PAYMENT_HEADERS, BillingService, utc
@@ -18,6 +18,7 @@ from jijiao_kit.errors import InvalidInput
 from jijiao_kit.http import content_disposition, xlsx_download
 from jijiao_kit.stepup import ExportPrincipal
 from jijiao_kit.timeutil import BoundedUtcDateTime
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["bills"])
 

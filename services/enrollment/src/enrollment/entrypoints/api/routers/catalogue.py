@@ -16,9 +16,10 @@ from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.catalogue import NewCourse
 from jijiao_contracts.enums import HourCategory, Stage
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.http import content_disposition
+from jijiao_kit.http import xlsx_download
 from jijiao_kit.names import Name
 from jijiao_kit.paging import Page
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["catalogue"])
 
@@ -158,13 +159,10 @@ async def search_courses(
     return CoursePage(items=[CourseOut.of(doc) for doc in result.items], total=result.total, page=page, size=size)
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get(
     "/v1/terms/{term}/courses.xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
     operation_id="download_course_list",
 )
 async def download_course_list(
@@ -172,11 +170,7 @@ async def download_course_list(
 ) -> Response:
     """下载本期课程列表 (.xlsx, Chinese headers) with each course's selection count."""
     courses = await container.catalogue_service.course_list(term, programme)
-    return Response(
-        course_list_workbook(courses),
-        media_type=XLSX,
-        headers={"Content-Disposition": content_disposition(f"courses-{term}.xlsx")},
-    )
+    return xlsx_download(course_list_workbook(courses), f"courses-{term}.xlsx")
 
 
 @router.get("/v1/terms/{term}/courses/{code}", response_model=CourseOut, operation_id="get_course")

@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from enrollment.adapters.billing_excel import XLSX_MEDIA_TYPE, sheets_to_xlsx
+from enrollment.adapters.billing_excel import sheets_to_xlsx
 from enrollment.domain.statistics import Participation
 from enrollment.entrypoints.api.deps import ContainerDep
 from enrollment.service_layer.statistics import StatisticsService
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.http import content_disposition
+from jijiao_kit.http import xlsx_download
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["statistics"])
 
@@ -160,8 +161,4 @@ async def export(
             ("课程通过率统计", *svc.course_table(bands)),
         ]
     )
-    return Response(
-        content,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": content_disposition(f"statistics-{term}.xlsx")},
-    )
+    return xlsx_download(content, f"statistics-{term}.xlsx")

@@ -13,13 +13,14 @@ from jijiao_contracts.enums import Stage
 from jijiao_kit.access import Level, covers
 from jijiao_kit.auth import CurrentPrincipal, Principal
 from jijiao_kit.errors import BadRequest
+from jijiao_kit.http import xlsx_download
 from jijiao_kit.names import Name
 from jijiao_kit.paging import Skip
 from jijiao_kit.stepup import step_up_granted
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["teachers"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
@@ -285,22 +286,20 @@ async def reopen_record(
 @router.get(
     "/v1/schools/{school_id}/teachers/import-template",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}, "description": "The import template (.xlsx, Chinese header row)"}},
+    responses={
+        200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The import template (.xlsx, Chinese header row)"}
+    },
 )
 async def import_template(school_id: str, principal: CurrentPrincipal, roster: RosterDep) -> Response:
     """教师导入模板: the header row the import expects (姓名, 身份证号码, 手机号码, ...)."""
     await roster.get_school(principal, school_id)
-    return Response(
-        template_xlsx(),
-        media_type=XLSX,
-        headers={"Content-Disposition": "attachment; filename*=UTF-8''teacher-import-template.xlsx"},
-    )
+    return xlsx_download(template_xlsx(), "teacher-import-template.xlsx")
 
 
 @router.post(
     "/v1/schools/{school_id}/teachers/import",
     response_model=ImportReportOut,
-    openapi_extra={"requestBody": {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra={"requestBody": {"content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def import_teachers(
     school_id: str, request: Request, principal: CurrentPrincipal, importer: ImportDep

@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from hours.adapters.documents import CATEGORY_LABELS, read_rows, xlsx
 from hours.domain.rules import FIRST_YEAR, LAST_YEAR
 from hours.entrypoints.api.deps import ContainerDep
-from hours.entrypoints.api.schemas import XLSX, BulkRegistrationOut, LedgerEntryOut, ProofOut, binary
+from hours.entrypoints.api.schemas import BulkRegistrationOut, LedgerEntryOut, ProofOut, binary
 from hours.service_layer.queries import entry_view
 from hours.service_layer.registrations import Registration
 from jijiao_contracts.enums import HourCategory
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.errors import AppError, InvalidInput
+from jijiao_kit.http import xlsx_download
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["registrations"])
 
@@ -52,14 +54,11 @@ async def register_hours(
 @router.get(
     "/v1/hour-registrations/template.xlsx",
     response_class=Response,
-    responses=binary(XLSX, "The registration template (.xlsx, Chinese headers)."),
+    responses=binary(XLSX_MEDIA_TYPE, "The registration template (.xlsx, Chinese headers)."),
 )
 async def registration_template(principal: CurrentPrincipal) -> Response:
     example = ["2026000101", 2026, "school_based", "个人选修科目", 6, "XB-2026-001", None, None]
-    return Response(
-        xlsx(HEADERS, [example], "学时登记"),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_download(xlsx(HEADERS, [example], "学时登记"), "registration-template.xlsx")
 
 
 def _parse_row(values: dict[str, Any], sources: dict[str, str]) -> Registration:

@@ -7,10 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hours.adapters.documents import xlsx
 from hours.entrypoints.api.deps import ContainerDep
-from hours.entrypoints.api.schemas import XLSX, CycleOut, CycleVerificationOut, VerificationRunOut, binary
+from hours.entrypoints.api.schemas import CycleOut, CycleVerificationOut, VerificationRunOut, binary
 from jijiao_kit.auth import CurrentPrincipal
-from jijiao_kit.http import content_disposition
+from jijiao_kit.http import xlsx_download
 from jijiao_kit.stepup import ExportPrincipal
+from jijiao_kit.xlsx import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["verification"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -40,7 +41,7 @@ VERIFICATION_HEADERS = [
 @router.get(
     "/v1/schools/{school_id}/verifications/{year}.xlsx",
     response_class=Response,
-    responses=binary(XLSX, "The school's annual verification (.xlsx)."),
+    responses=binary(XLSX_MEDIA_TYPE, "The school's annual verification (.xlsx)."),
 )
 async def export_school_verification(
     school_id: str, year: Year, principal: ExportPrincipal, c: ContainerDep
@@ -67,11 +68,7 @@ async def export_school_verification(
         ),
         "年度验证",
     )
-    return Response(
-        data,
-        media_type=XLSX,
-        headers={"Content-Disposition": content_disposition(f"verification-{school_id}-{year}.xlsx")},
-    )
+    return xlsx_download(data, f"verification-{school_id}-{year}.xlsx")
 
 
 class CycleIn(BaseModel):
@@ -108,7 +105,7 @@ CYCLE_HEADERS = ["继续教育学号", "姓名", "学校", "年度", "总学时"
 @router.get(
     "/v1/cycles/{cycle_id}/verification.xlsx",
     response_class=Response,
-    responses=binary(XLSX, "The cycle verification (.xlsx)."),
+    responses=binary(XLSX_MEDIA_TYPE, "The cycle verification (.xlsx)."),
 )
 async def export_cycle_verification(
     cycle_id: str, principal: ExportPrincipal, c: ContainerDep, school_id: str | None = None
@@ -131,6 +128,4 @@ async def export_cycle_verification(
         ),
         "周期验证",
     )
-    return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": content_disposition(f"cycle-{cycle_id}.xlsx")}
-    )
+    return xlsx_download(data, f"cycle-{cycle_id}.xlsx")
