@@ -485,3 +485,54 @@ async def test_non_empty_map_filter_and_release_once_marker(collection: AsyncCol
     results = [await collection.update_one({"_id": "q", "released.d1": {"$exists": False}}, release) for _ in range(3)]
     assert [r.modified_count for r in results] == [1, 0, 0]
     assert await collection.find_one({"_id": "q"}) == {"_id": "q", "n": 5, "released": {"d1": True}}
+
+    assert await collection.find_one({"_id": "q"}) == {
+        "_id": "q",
+        "allocation_left": 10,
+        "batches_left": 1,
+        "holds": {},
+    }
+    assert [d["_id"] async for d in collection.find({"holds": {"$exists": True}})] == ["q"]
+
+
+async def test_keyed_once_marks_with_colons_in_the_key_and_a_pending_mark_unset_at_the_top(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Community: a recommendation keyed by the assignment's id (``<activity>:<ce>:assignment``) is set under
+    ``$exists: False`` once (also of 10 at once); a real activity is counted by ``$set real.<id>`` + ``$inc``
+    under the version and ``$exists: False``; the organised activity's top-level ``real_pending_ms`` is found
+    by ``$lte`` (with an index on it) and, once ``$unset``, found no more."""
+    await collection.create_index("real_pending_ms", name="real_pending")
+    await collection.insert_many(
+        [
+            {"_id": "a1", "owner_kind": "workshop", "recommendations": {}, "real_pending_ms": 5},
+            {"_id": "a2", "owner_kind": "workshop", "recommendations": {}},
+            {"_id": "w", "version": 0, "real_activities": 0},
+        ]
+    )
+    key = "recommendations.a1:P1:assignment"
+    recommend = {"$set": {key: {"assignment_id": "a1:P1:assignment", "ce_number": "P1"}}}
+    results = await asyncio.gather(
+        *(collection.update_one({"_id": "a1", key: {"$exists": False}}, recommend) for _ in range(10))
+    )
+    assert sum(r.modified_count for r in results) == 1
+    found = await collection.find_one({"_id": "a1"})
+    assert found is not None and list(found["recommendations"]) == ["a1:P1:assignment"]
+
+    count = {"$set": {"real.a1": 7}, "$inc": {"real_activities": 1, "version": 1}}
+    first = await collection.update_one({"_id": "w", "version": 0, "real.a1": {"$exists": False}}, count)
+    again = await collection.update_one({"_id": "w", "version": 1, "real.a1": {"$exists": False}}, count)
+    assert (first.modified_count, again.modified_count) == (1, 0)
+    assert await collection.find_one({"_id": "w"}) == {
+        "_id": "w",
+        "version": 1,
+        "real_activities": 1,
+        "real": {"a1": 7},
+    }
+
+    pending = {"owner_kind": "workshop", "real_pending_ms": {"$lte": 10}}
+    assert [d["_id"] async for d in collection.find(pending, {"_id": 1})] == ["a1"]
+    assert [d["_id"] async for d in collection.find({**pending, "real_pending_ms": {"$lte": 4}})] == []
+    await collection.update_one({"_id": "a1"}, {"$unset": {"real_pending_ms": ""}})
+    assert [d["_id"] async for d in collection.find(pending)] == []
+    assert "real_pending_ms" not in (await collection.find_one({"_id": "a1"}) or {})

@@ -17,7 +17,7 @@ class PointsFactRecorded(IntegrationEvent):
     ``reference`` names what the fact is about; the points bank awards once per (teacher, year, rule,
     reference), so the producer picks it to express the rule's uniqueness: the content fingerprint of a
     shared resource (duplicates earn nothing), the workshop id for "featured" (once per workshop), the
-    topic id, the activity id, the assignment id plus the recommendation id, and so on."""
+    topic id, the activity id, the assignment id for its recommendation (once per assignment), and so on."""
 
     EVENT_TYPE = "studio.points_fact_recorded"
 

@@ -130,7 +130,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         community=community,
         workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
         community_people=CommunityPeople(
-            AssistantRepository(infra.db), RecommendationRepository(infra.db), community, clock
+            AssistantRepository(infra.db), RecommendationRepository(infra.db), community, clock, directory
         ),
         content=content,
         bulletins=BulletinService(studio_service, bulletin_repo, clock),

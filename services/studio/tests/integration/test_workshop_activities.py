@@ -7,10 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from community_support import CENTRE, T0, approved_workshop, community, facts, teacher
 
+from jijiao_kit.clock import FixedClock
 from jijiao_kit.errors import AppError
 from jijiao_kit.timeutil import epoch_ms
+from jijiao_stack.pytest_plugin import api_client, bearer
+from studio.bootstrap import Container
+from studio.entrypoints.api.app import create_app
 
 
 def activity(**kw: Any) -> dict[str, Any]:
@@ -34,6 +39,17 @@ async def code_of(call: Any) -> str:
     return "ok"
 
 
+def move_clock(c: Container, delta: timedelta) -> None:
+    clock = c.community.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(delta)
+
+
+def after_the_end(c: Container) -> None:
+    """Past ``activity()``'s end: its summary may be written."""
+    move_clock(c, timedelta(days=4))
+
+
 async def test_segments_assignments_recommendations_and_participation_earn_once(
     settings_env: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -54,10 +70,13 @@ async def test_segments_assignments_recommendations_and_participation_earn_once(
     assert await code_of(acts.hand_in(teacher("1000"), wid, aid, "again")) == "already_handed_in"
     assert await code_of(acts.hand_in(teacher("7777"), wid, aid, "x")) == "not_joined"
     assert await code_of(acts.recommend(teacher("9001"), wid, aid, "1001")) == "assignment_not_found"
+    assert await code_of(acts.hand_in(teacher("9001"), wid, aid, "坊主的作业")) == "host_cannot_hand_in"
     await acts.recommend(teacher("9001"), wid, aid, "1000")
-    await acts.recommend(teacher("9001"), wid, aid, "1000")  # each recommendation counts
+    assert await code_of(acts.recommend(teacher("9001"), wid, aid, "1000")) == "already_recommended"
     rec = await facts(c, "assignment_recommended")
-    assert len(rec) == 2 and {f["ce_number"] for f in rec} == {"1000"} and len({f["reference"] for f in rec}) == 2
+    assert [(f["ce_number"], f["reference"]) for f in rec] == [("1000", f"{aid}:1000:assignment")]
+    assert await code_of(acts.organise(teacher("9001"), wid, aid, "小结")) == "activity_not_ended"
+    after_the_end(c)
     results = await asyncio.gather(
         *(acts.organise(teacher("9001"), wid, aid, "小结") for _ in range(3)), return_exceptions=True
     )
@@ -70,23 +89,43 @@ async def test_segments_assignments_recommendations_and_participation_earn_once(
     assert (await svc.workshop(CENTRE, wid))["active"] is True
 
 
-async def test_ten_participants_or_no_outputs_earn_no_participation(
+async def test_nine_participants_or_no_outputs_earn_no_participation(
     settings_env: dict[str, Any], tmp_path: Path
 ) -> None:
     c = await community(settings_env, tmp_path)
     svc, acts = c.community, c.workshop_activities
     wid = await approved_workshop(c)
-    members = [f"10{n:02d}" for n in range(11)]
+    members = [f"10{n:02d}" for n in range(10)]
     await asyncio.gather(*(svc.join(teacher(ce), wid) for ce in members))
     few = await acts.create(teacher("9001"), wid, activity())
-    for ce in members[:10]:
+    for ce in members[:9]:
         await acts.hand_in(teacher(ce), wid, few["_id"], "作业")
+    await acts.do_part(teacher("9001"), wid, few["_id"], few["segments"][0]["id"])  # the host is not counted
     no_output = await acts.create(teacher("9001"), wid, activity())
     for ce in members:
         await acts.do_part(teacher(ce), wid, no_output["_id"], no_output["segments"][0]["id"])
+    after_the_end(c)
     await acts.organise(teacher("9001"), wid, few["_id"], "小结")
     await acts.organise(teacher("9001"), wid, no_output["_id"], "小结")
     assert await facts(c, "activity_participation") == []
+
+
+async def test_ten_teachers_besides_the_host_are_10_ren_yishang(settings_env: dict[str, Any], tmp_path: Path) -> None:
+    """ "10人以上": ten participants other than the host earn the activity rule, and with a real activity a
+    workshop of its host and ten others is active."""
+    c = await community(settings_env, tmp_path)
+    svc, acts = c.community, c.workshop_activities
+    wid = await approved_workshop(c)
+    members = [f"10{n:02d}" for n in range(10)]
+    await asyncio.gather(*(svc.join(teacher(ce), wid) for ce in members))
+    act = await acts.create(teacher("9001"), wid, activity())
+    await asyncio.gather(*(acts.hand_in(teacher(ce), wid, act["_id"], "作业") for ce in members))
+    after_the_end(c)
+    organised = await acts.organise(teacher("9001"), wid, act["_id"], "小结")
+    assert (organised["participants"], organised["outputs"]) == (10, 10)
+    assert sorted(f["ce_number"] for f in await facts(c, "activity_participation")) == members
+    assert len(await facts(c, "active_workshop_host")) == 1
+    assert sorted(f["ce_number"] for f in await facts(c, "active_workshop_participant")) == members
 
 
 async def test_statistics_by_subject(settings_env: dict[str, Any], tmp_path: Path) -> None:
@@ -102,7 +141,6 @@ async def test_statistics_by_subject(settings_env: dict[str, Any], tmp_path: Pat
     for ce in members[:2]:
         await acts.hand_in(teacher(ce), wid, act["_id"], "作业")
     await acts.recommend(teacher("9001"), wid, act["_id"], "1000")
-    await acts.recommend(teacher("9001"), wid, act["_id"], "1000")  # one assignment recommended twice: one excellent
     await svc.share(teacher("1000"), title="r", description="", filename="a.pdf", data=PDF, workshop_id=wid)
     await svc.create_topic(teacher("1001"), "坊内", "", wid)
     await svc.create_topic(teacher("5000"), "坊外", "")
@@ -138,3 +176,140 @@ async def test_segments_added_later_earn_once_each_also_at_once(settings_env: di
         await code_of(acts.add_segment(teacher("1000"), wid, act["_id"], {"kind": "video", "title": "x"}))
         == "not_workshop_host"
     )
+
+
+async def test_simultaneous_recommendations_of_one_assignment_give_one_fact(
+    settings_env: dict[str, Any], tmp_path: Path
+) -> None:
+    c = await community(settings_env, tmp_path)
+    svc, acts = c.community, c.workshop_activities
+    wid = await approved_workshop(c)
+    await svc.join(teacher("1000"), wid)
+    act = await acts.create(teacher("9001"), wid, activity())
+    await acts.hand_in(teacher("1000"), wid, act["_id"], "作业")
+    results = await asyncio.gather(
+        *(code_of(acts.recommend(teacher("9001"), wid, act["_id"], "1000")) for _ in range(10))
+    )
+    assert sorted(results) == ["already_recommended"] * 9 + ["ok"]
+    rec = await facts(c, "assignment_recommended")
+    assert [(f["ce_number"], f["reference"]) for f in rec] == [("1000", f"{act['_id']}:1000:assignment")]
+    (listed,) = await acts.assignments(teacher("9001"), wid, act["_id"])
+    assert listed["ce_number"] == "1000" and listed["recommended"] is True
+
+
+async def test_the_host_recommends_no_assignment_of_their_own(settings_env: dict[str, Any], tmp_path: Path) -> None:
+    """Even one the store holds from before the hand-in rule: the host's own assignment earns nothing."""
+    c = await community(settings_env, tmp_path)
+    acts = c.workshop_activities
+    wid = await approved_workshop(c)
+    act = await acts.create(teacher("9001"), wid, activity())
+    assert await acts.parts.record(act["_id"], "9001", "assignment", 1, {"text": "旧数据"})
+    assert await code_of(acts.recommend(teacher("9001"), wid, act["_id"], "9001")) == "own_assignment"
+    assert await facts(c, "assignment_recommended") == []
+
+
+async def test_rich_text_of_an_activity_and_its_summary_is_sanitised(
+    settings_env: dict[str, Any], tmp_path: Path
+) -> None:
+    c = await community(settings_env, tmp_path)
+    acts = c.workshop_activities
+    wid = await approved_workshop(c)
+    evil = '<p onclick="x()">好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>'
+    act = await acts.create(teacher("9001"), wid, activity(description=evil))
+    after_the_end(c)
+    await acts.organise(teacher("9001"), wid, act["_id"], evil)
+    stored = await c.infra.db["activities"].find_one({"_id": act["_id"]})
+    assert stored is not None
+    for text in (stored["description"], stored["summary"]["text"]):
+        assert "<p>好" in text and "script" not in text and "onclick" not in text and "javascript" not in text
+
+
+async def test_a_real_activity_counts_once_and_the_repair_counts_one_whose_count_was_lost(
+    settings_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = await community(settings_env, tmp_path)
+    svc, acts = c.community, c.workshop_activities
+    wid = await approved_workshop(c)
+    members = [f"10{n:02d}" for n in range(10)]
+    await asyncio.gather(*(svc.join(teacher(ce), wid) for ce in members))
+    first = await acts.create(teacher("9001"), wid, activity())
+    second = await acts.create(teacher("9001"), wid, activity())
+    for act in (first, second):
+        await acts.do_part(teacher("1000"), wid, act["_id"], act["segments"][0]["id"])
+    after_the_end(c)
+
+    async def crash(*args: Any) -> bool:
+        raise RuntimeError("the process stopped between the two writes")
+
+    monkeypatch.setattr(acts, "count_real_activity", crash)
+    with pytest.raises(RuntimeError):
+        await acts.organise(teacher("9001"), wid, first["_id"], "小结")
+    monkeypatch.undo()
+    workshop = await svc.workshops.get(wid)
+    assert workshop is not None and workshop["real_activities"] == 0 and not workshop["active"]
+
+    assert await acts.repair_real_activities() == 0  # within the grace: a request may still be counting it
+    move_clock(c, timedelta(minutes=2))
+    counted = await asyncio.gather(*(acts.repair_real_activities() for _ in range(3)))
+    assert sum(counted) == 1
+    workshop = await svc.workshops.get(wid)
+    assert workshop is not None and workshop["real_activities"] == 1 and workshop["active"]
+    assert len(await facts(c, "active_workshop_host")) == 1
+    assert len(await facts(c, "active_workshop_participant")) == 10
+
+    # counting the same activity again (a retry, a repair after all) changes nothing
+    again = await asyncio.gather(*(acts.count_real_activity(CENTRE, wid, first["_id"]) for _ in range(5)))
+    assert not any(again)
+    await acts.organise(teacher("9001"), wid, second["_id"], "小结")
+    assert await acts.repair_real_activities(grace_ms=0) == 0  # counted by the request, nothing pending
+    workshop = await svc.workshops.get(wid)
+    assert (
+        workshop is not None
+        and workshop["real_activities"] == 2
+        and set(workshop["real"])
+        == {
+            first["_id"],
+            second["_id"],
+        }
+    )
+    assert len(await facts(c, "active_workshop_host")) == 1
+
+
+async def test_assignments_and_recommendations_over_http(
+    settings_env: dict[str, Any], tmp_path: Path, make_token: Any
+) -> None:
+    c = await community(settings_env, tmp_path)
+    wid = await approved_workshop(c)
+    other = await approved_workshop(c, host="9002", name="初中数学研修坊")
+    await c.community.join(teacher("1000"), wid)
+    act = await c.workshop_activities.create(teacher("9001"), wid, activity())
+    base = f"/v1/community/workshops/{wid}/activities/{act['_id']}"
+    host = bearer(make_token("teacher", ce_number="9001"))
+    author = bearer(make_token("teacher", ce_number="1000"))
+    async with api_client(create_app(c)) as client:
+        handed = await client.post(f"{base}/assignments", json={"text": "<p>作业</p>"}, headers=author)
+        assert handed.status_code == 201, handed.text
+        refused = await client.post(f"{base}/assignments", json={"text": "坊主"}, headers=host)
+        assert refused.status_code == 409 and refused.json()["code"] == "host_cannot_hand_in"
+        for token in (host, bearer(make_token("remote_centre"))):
+            listed = await client.get(f"{base}/assignments", headers=token)
+            assert listed.status_code == 200, listed.text
+            assert [(a["ce_number"], a["recommended"]) for a in listed.json()] == [("1000", False)]
+        for token, code in (
+            (author, "not_workshop_host"),
+            (bearer(make_token("teacher", ce_number="9002")), "not_workshop_host"),
+            (bearer(make_token("district_admin", district="天河区")), "not_teacher"),
+        ):
+            answer = await client.get(f"{base}/assignments", headers=token)
+            assert answer.status_code in (403, 404) and answer.json()["code"] == code and "1000" not in answer.text
+        elsewhere = await client.get(
+            f"/v1/community/workshops/{other}/activities/{act['_id']}/assignments",
+            headers=bearer(make_token("teacher", ce_number="9002")),
+        )
+        assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "activity_not_found"
+        first = await client.post(f"{base}/recommendations", json={"ce_number": "1000"}, headers=host)
+        assert first.status_code == 201, first.text
+        second = await client.post(f"{base}/recommendations", json={"ce_number": "1000"}, headers=host)
+        assert second.status_code == 409 and second.json()["code"] == "already_recommended"
+        listed = await client.get(f"{base}/assignments", headers=host)
+        assert [a["recommended"] for a in listed.json()] == [True]

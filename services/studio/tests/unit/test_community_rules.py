@@ -57,10 +57,27 @@ def test_workshop_facts() -> None:
     assert featured[0] == Fact("H", Rule.WORKSHOP_FEATURED_HOST, "w1")
     assert {f.ce_number for f in featured[1:]} == {"P1", "P2"}
     assert all(f.rule == Rule.WORKSHOP_FEATURED_PARTICIPANT and f.reference == "w1" for f in featured[1:])
-    assert not c.is_active(10, 1) and not c.is_active(11, 0) and c.is_active(11, 1)
-    before = {"status": "approved", "participant_count": 10, "real_activities": 1}
-    assert c.becomes_active(before, {**before, "participant_count": 11})
+
+
+def test_ten_or_more_teachers_other_than_the_host_make_activity_and_workshop_rules() -> None:
+    """ "10人以上参与": 以上 includes the number, as 10人以上的讨论回复 of the topic rule; the host is not counted."""
+    assert not c.is_active(9, 1) and not c.is_active(10, 0) and c.is_active(10, 1)
+    before = {"status": "approved", "host_ce_number": "H", "participant_count": 10, "real_activities": 1}
+    assert not c.becomes_active({**before, "participant_count": 9}, before)  # the host and nine others
+    assert c.becomes_active(before, {**before, "participant_count": 11})  # the host and ten others
     assert not c.becomes_active({**before, "active": True}, {**before, "participant_count": 12})
+    assert not c.becomes_active(before, {**before, "participant_count": 11, "real_activities": 0})
+    ten = {f"P{i}" for i in range(10)}
+    assert len(c.participation_facts("a1", ten, 1)) == 10
+    assert c.participation_facts("a1", set(list(ten)[:9]), 9) == []
+    assert c.participation_facts("a1", ten, 0) == []
+    assert {f.reference for f in c.participation_facts("a1", ten, 1)} == {"a1"}
+
+
+def test_a_recommended_assignment_is_its_own_reference() -> None:
+    fact = c.recommendation_fact("P1", "a1:P1:assignment")
+    assert fact == Fact("P1", Rule.ASSIGNMENT_RECOMMENDED, "a1:P1:assignment")
+    assert fact.fact_id == c.recommendation_fact("P1", "a1:P1:assignment").fact_id  # again: the same fact
 
 
 def test_points_year_is_chinas() -> None:

@@ -131,6 +131,15 @@ class ActivityRepository:
         )
         return result.modified_count == 1
 
+    async def real_pending(self, before_ms: int, limit: int = 500) -> list[Doc]:
+        """Workshop activities organised (with participants) before ``before_ms`` whose count as a real
+        activity of their workshop is not confirmed yet (``real_pending_ms`` still set)."""
+        query = {"owner_kind": "workshop", "real_pending_ms": {"$lte": before_ms}}
+        return [d async for d in self.collection.find(query, {"_id": 1, "studio_id": 1, "title": 1}).limit(limit)]
+
+    async def clear_real_pending(self, activity_id: str) -> None:
+        await self.collection.update_one({"_id": activity_id}, {"$unset": {"real_pending_ms": ""}})
+
 
 class ParticipationRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
@@ -164,6 +173,9 @@ class ParticipationRepository:
 
     async def of_part(self, activity_id: str, part: str) -> list[Doc]:
         return [d async for d in self.collection.find({"activity_id": activity_id, "part": part}).sort("at_ms", 1)]
+
+    async def get(self, activity_id: str, ce_number: str, part: str) -> Doc | None:
+        return await self.collection.find_one({"_id": f"{activity_id}:{ce_number}:{part}"})
 
 
 async def checkins_of(parts: ParticipationRepository, ce_number: str, activity_ids: list[str]) -> int:

@@ -1,5 +1,5 @@
 """The community's term-report tables as .xlsx (``jijiao_kit.xlsx``: user text is stored as text), with
-the column names the 1602 summary prints (表4, 表6, 表10, 表12, 表13)."""
+the column names the 1602 summary prints (表4, 表6, 表10, 表12, 表13), each table its own sheet."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jijiao_kit.xlsx import rows_xlsx
-from studio.domain.community import LEARNING_HEADERS, LEARNING_KEYS
+from studio.domain.community import ASSIGNMENT_COLUMNS, LEARNING_COLUMNS
 
 Doc = Mapping[str, Any]
-_GROUPING = {
+#: 表4 by district (by subject: the grouping column as the seed's learning table by subject, 表2, prints it).
+_LEARNING = {
     "district": ("区域", "研修社区各区学情分析"),
     "subject": ("学科(教师个人信息表的学科)", "研修社区各学科学情分析"),
+}
+#: 表12 各区研修作业提交情况, 表13 各学科研修作业情况 (its grouping column has a space before the parenthesis).
+_ASSIGNMENTS = {
+    "district": ("区域", "各区研修作业提交情况"),
+    "subject": ("学科 (教师个人信息表的学科)", "各学科研修作业情况"),
 }
 _SUBJECT_COLUMNS = (
     ("subject", "学科"),
@@ -34,9 +40,21 @@ _KINDS = {
 }
 
 
+def _table(title: str, first: str, columns: Sequence[tuple[str, str]], rows: Sequence[Doc]) -> bytes:
+    headers = (first, *(header for _, header in columns))
+    return rows_xlsx(title, headers, ([r["group"], *(r[key] for key, _ in columns)] for r in rows))
+
+
 def learning_xlsx(rows: Sequence[Doc], by: str) -> bytes:
-    first, title = _GROUPING[by]
-    return rows_xlsx(title, (first, *LEARNING_HEADERS), ([r["group"], *(r[k] for k in LEARNING_KEYS)] for r in rows))
+    """表4 研修社区学情分析."""
+    first, title = _LEARNING[by]
+    return _table(title, first, LEARNING_COLUMNS, rows)
+
+
+def assignments_xlsx(rows: Sequence[Doc], by: str) -> bytes:
+    """表12 (by district, 总计) or 表13 (by the teacher's subject, 合计)."""
+    first, title = _ASSIGNMENTS[by]
+    return _table(title, first, ASSIGNMENT_COLUMNS, rows)
 
 
 def subjects_xlsx(rows: Sequence[Doc]) -> bytes:

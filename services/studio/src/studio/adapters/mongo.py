@@ -38,6 +38,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[APPLICATIONS].create_index("member_key", name="one_member_per_cycle", unique=True, sparse=True)
     await db[STAGES].create_index("studio_id", name="studio")
     await db[ACTIVITIES].create_index([("studio_id", 1), ("status", 1)], name="studio_status")
+    await db[ACTIVITIES].create_index("real_pending_ms", name="real_pending")  # the worker's repair reads it
     await db[PARTS].create_index([("activity_id", 1), ("part", 1)], name="activity_part")
     await community.ensure_indexes(db)
     await db[BULLETINS].create_index([("studio_id", 1), ("kind", 1)], name="studio_kind")

@@ -5,8 +5,8 @@ only says who did what, under which rule, about what (``reference`` expresses th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -37,8 +37,10 @@ TOPIC_REPLIERS = 10  # "有10人以上的讨论回复": ten or more distinct rep
 TOPIC_PARTICIPANTS = 20  # "有20人及以上参与": twenty or more distinct participants (repliers and commenters)
 EXCELLENT_RATINGS = 20  # "获得20人及以上好评"
 EXCELLENT_AVERAGE = 3  # "平均好评三星级及以上"
-ACTIVE_WORKSHOP_PARTICIPANTS = 10  # "10人以上参与": more than ten
-ACTIVITY_PARTICIPANTS = 10  # "10人以上参与": more than ten
+#: "10人以上参与": in Chinese 以上 includes the number, as in the topic rules: ten or more teachers other than
+#: the host (the annex: "其他教师参与").
+ACTIVE_WORKSHOP_PARTICIPANTS = 10
+ACTIVITY_PARTICIPANTS = 10
 
 #: Rating scale of a shared resource (stars).
 MIN_STARS, MAX_STARS = 1, 5
@@ -91,9 +93,16 @@ def featuring_facts(workshop: Mapping[str, Any]) -> list[Fact]:
     return facts
 
 
-def is_active(participant_count: int, real_activities: int) -> bool:
-    """An active workshop (研修工作坊活跃度): more than ten participants and real activities."""
-    return participant_count > ACTIVE_WORKSHOP_PARTICIPANTS and real_activities >= 1
+def is_active(others: int, real_activities: int) -> bool:
+    """An active workshop (研修工作坊活跃度): ten or more participants other than the host ("10人以上") and
+    real activities."""
+    return others >= ACTIVE_WORKSHOP_PARTICIPANTS and real_activities >= 1
+
+
+def other_participants(workshop: Mapping[str, Any]) -> int:
+    """The workshop's participants other than its host: ``participant_count`` counts the host, who takes
+    part in their workshop from its founding (or assignment) on and cannot leave it."""
+    return max(int(workshop.get("participant_count", 0)) - 1, 0)
 
 
 def activity_facts(workshop: Mapping[str, Any]) -> list[Fact]:
@@ -113,7 +122,7 @@ def becomes_active(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     """The change from ``before`` to ``after`` makes the workshop active for the first time."""
     if before.get("active") or after.get("status") != WorkshopStatus.APPROVED or after.get("hidden"):
         return False
-    return is_active(int(after.get("participant_count", 0)), int(after.get("real_activities", 0)))
+    return is_active(other_participants(after), int(after.get("real_activities", 0)))
 
 
 # -- shared resources ---------------------------------------------------------------------------------
@@ -203,23 +212,28 @@ def segment_facts(host: str, segments: Sequence[Mapping[str, Any]]) -> list[Fact
 
 
 def participation_facts(activity_id: str, participants: set[str], outputs: int) -> list[Fact]:
-    """研修活动参与度: more than ten participants and research outputs: each participant 10, once per
-    activity (judged when the host organises it with the summary)."""
-    if len(participants) <= ACTIVITY_PARTICIPANTS or outputs < 1:
+    """研修活动参与度: ten or more participants other than the host ("10人以上", ``participants`` leaves the
+    host out) and research outputs: each participant 10, once per activity (judged when the host organises
+    it with the summary)."""
+    if len(participants) < ACTIVITY_PARTICIPANTS or outputs < 1:
         return []
     return [Fact(ce, Rule.ACTIVITY_PARTICIPATION, activity_id) for ce in sorted(participants)]
 
 
-def recommendation_fact(author: str, assignment_id: str, recommendation_id: str) -> Fact:
-    """研修作业推优: each recommendation by the host earns the author once (reference names both)."""
-    return Fact(author, Rule.ASSIGNMENT_RECOMMENDED, f"{assignment_id}:{recommendation_id}")
+def recommendation_fact(author: str, assignment_id: str) -> Fact:
+    """研修作业推优: an assignment recommended by the host earns its author 20, once per assignment (the
+    assignment is the reference: recommending it again earns nothing)."""
+    return Fact(author, Rule.ASSIGNMENT_RECOMMENDED, assignment_id)
 
 
 PROBLEMS.update(
     {
+        "activity_not_found": (404, "研修活动不存在"),
         "assignment_not_found": (404, "研修作业不存在"),
         "already_handed_in": (409, "研修作业已提交"),
-        "already_recommended": (409, "该作业本次已推优"),
+        "already_recommended": (409, "该研修作业已推优"),
+        "own_assignment": (409, "坊主不能推荐自己的研修作业"),
+        "host_cannot_hand_in": (409, "坊主不在自己的工作坊提交研修作业"),
     }
 )
 
@@ -322,46 +336,48 @@ class Learner:
     recommended: int  # of those, recommended as excellent (推荐优秀数)
 
 
-#: Column names as the seed prints them (表4 then 表12's rates); the first names the grouping.
-LEARNING_HEADERS = (
-    "选修人数",
-    "学习人数",
-    "学习率(%)",
-    "通过人数",
-    "通过率(%)",
-    "作品提交情况",
-    "研修作业提交率",
-    "推荐优秀数",
-    "推荐优秀率",
+OTHER_GROUP = "其他"
+TOTAL = "总计"  # 表4's and 表12's total row
+SUBJECT_TOTAL = "合计"  # 表13's total row
+
+#: 表4 研修社区学情分析: its columns as the seed prints them (key, header); the grouping column comes first.
+LEARNING_COLUMNS = (
+    ("participants", "选修人数"),
+    ("studied", "学习人数"),
+    ("learning_rate", "学习率(%)"),
+    ("passed", "通过人数"),
+    ("pass_rate", "通过率(%)"),
+    ("works", "作品提交情况"),
 )
-LEARNING_KEYS = (
-    "participants",
-    "studied",
-    "learning_rate",
-    "passed",
-    "pass_rate",
-    "works",
-    "submission_rate",
-    "recommended",
-    "excellent_rate",
+
+#: 表12 各区研修作业提交情况 and 表13 各学科研修作业情况: their columns as the seed prints them.
+ASSIGNMENT_COLUMNS = (
+    ("participants", "参训人数"),
+    ("submitted", "研修作业提交数"),
+    ("submission_rate", "研修作业提交率"),
+    ("passed", "研修作业合格数"),
+    ("pass_rate", "研修作业合格率"),
+    ("recommended", "推荐优秀数"),
+    ("excellent_rate", "推荐优秀率"),
 )
-TOTAL = "总计"
+
+
+def _groups(learners: Sequence[Learner]) -> dict[str, list[Learner]]:
+    groups: dict[str, list[Learner]] = {}
+    for learner in learners:
+        groups.setdefault(learner.group or OTHER_GROUP, []).append(learner)
+    return groups
 
 
 def learning_rows(learners: Sequence[Learner]) -> list[dict[str, Any]]:
-    """Rows per group and a 总计 row, as the seed defines them: 学习率 = 学习人数 / 选修人数; 通过人数 = those
-    who handed in an assignment (the community grades none: one handed in is 合格), 通过率 = 通过人数 /
-    学习人数; 研修作业提交率 = 作品 / 选修人数; 推荐优秀率 = 推荐优秀数 / 作品. Groups by 选修人数, largest first."""
-    groups: dict[str, list[Learner]] = {}
-    for learner in learners:
-        groups.setdefault(learner.group or "其他", []).append(learner)
+    """表4 (a row per group and a 总计 row) as the seed defines it: 学习率 = 学习人数 / 选修人数; 通过人数 =
+    those who handed in an assignment (the community grades none: one handed in is 合格), 通过率 = 通过人数 /
+    学习人数; 作品提交情况 = assignments handed in. Groups by 选修人数, largest first."""
 
     def row(group: str, members: Sequence[Learner]) -> dict[str, Any]:
         participants = len(members)
         studied = sum(1 for m in members if m.studied)
         passed = sum(1 for m in members if m.assignments > 0)
-        works = sum(m.assignments for m in members)
-        recommended = sum(m.recommended for m in members)
         return {
             "group": group,
             "participants": participants,
@@ -369,12 +385,88 @@ def learning_rows(learners: Sequence[Learner]) -> list[dict[str, Any]]:
             "learning_rate": percent(studied, participants),
             "passed": passed,
             "pass_rate": percent(passed, studied),
-            "works": works,
-            "submission_rate": percent(works, participants),
-            "recommended": recommended,
-            "excellent_rate": percent(recommended, works),
+            "works": sum(m.assignments for m in members),
         }
 
-    rows = [row(group, members) for group, members in groups.items()]
+    rows = [row(group, members) for group, members in _groups(learners).items()]
     rows.sort(key=lambda r: (-r["participants"], r["group"]))
     return [*rows, row(TOTAL, learners)]
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    """One row of 表12 (by district) or 表13 (by the teacher's subject): 研修作业提交率 = 提交数 / 参训人数;
+    研修作业合格率 = 合格数 / 提交数; 推荐优秀率 = 推荐优秀数 / 提交数 (the seed's note under 表12). The community
+    grades no assignment, so every one handed in is 合格 (合格数 = 提交数)."""
+
+    group: str
+    participants: int
+    submitted: int
+    submission_rate: str
+    passed: int
+    pass_rate: str
+    recommended: int
+    excellent_rate: str
+
+    @classmethod
+    def of(cls, group: str, members: Sequence[Learner]) -> AssignmentRow:
+        participants = len(members)
+        submitted = sum(m.assignments for m in members)
+        passed = submitted
+        recommended = sum(m.recommended for m in members)
+        return cls(
+            group=group,
+            participants=participants,
+            submitted=submitted,
+            submission_rate=percent(submitted, participants),
+            passed=passed,
+            pass_rate=percent(passed, submitted),
+            recommended=recommended,
+            excellent_rate=percent(recommended, submitted),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def assignment_rows(learners: Sequence[Learner], total: str = TOTAL) -> list[AssignmentRow]:
+    """表12 / 表13: a row per group (by 参训人数, largest first) and the total row (表12 总计, 表13 合计)."""
+    rows = [AssignmentRow.of(group, members) for group, members in _groups(learners).items()]
+    rows.sort(key=lambda r: (-r.participants, r.group))
+    return [*rows, AssignmentRow.of(total, learners)]
+
+
+# -- research assistants' work (表10 研修助理工作情况) -------------------------------------------------------
+ASSISTANT_TOTAL = "合计"
+
+
+def work_complete(assistant: Mapping[str, Any]) -> bool:
+    """An assistant completed their work: every task assigned to them is done (and there was one)."""
+    assigned = int(assistant.get("assigned", 0))
+    return assigned > 0 and int(assistant.get("completed", 0)) >= assigned
+
+
+def assistant_rows(assistants: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """表10 per district and a 合计 row, as the seed computes it: 配置助理数 = assistants configured, 完成工作数
+    = those of them who completed their work (every assigned task done), 完成比例 = 完成工作数 / 配置助理数
+    (局属学校 49 / 150 = 32.67%). The tasks assigned and completed come along."""
+    rows: dict[str, dict[str, Any]] = {}
+
+    def new(district: str) -> dict[str, Any]:
+        return {"district": district, "configured": 0, "completed": 0, "tasks_assigned": 0, "tasks_completed": 0}
+
+    def add(row: dict[str, Any], doc: Mapping[str, Any]) -> None:
+        row["configured"] += 1
+        row["completed"] += int(work_complete(doc))
+        row["tasks_assigned"] += int(doc.get("assigned", 0))
+        row["tasks_completed"] += int(doc.get("completed", 0))
+
+    total = new(ASSISTANT_TOTAL)
+    for doc in assistants:
+        district = str(doc.get("district") or "")
+        add(rows.setdefault(district, new(district)), doc)
+        add(total, doc)
+    out = [*sorted(rows.values(), key=lambda r: str(r["district"])), total]
+    for row in out:
+        row["completion_rate"] = percent(row["completed"], row["configured"])
+    return out

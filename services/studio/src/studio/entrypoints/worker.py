@@ -38,6 +38,8 @@ def create_worker(container: Container | None = None) -> Worker:
             PeriodicJob("studio.remind_summaries", 60.0, container.activities.remind_summaries),
             # crash repair of seats taken for applications never marked admitted (runs at start too)
             PeriodicJob("studio.repair_seats", 30.0, container.recruitment.repair_seats),
+            # crash repair of organised workshop activities never counted as real activities (once by id)
+            PeriodicJob("studio.repair_real_activities", 60.0, container.workshop_activities.repair_real_activities),
         ],
     )
 

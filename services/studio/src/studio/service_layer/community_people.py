@@ -4,7 +4,9 @@ subject, or recommended by a host) and their assigned work, and the supervisors'
 excellent hosts, assistants, resources, schools and class briefs.
 
 One assistant per school and subject is the ``_id`` of the assistant document (the store decides under
-races); work completed moves in one conditional write per task. A workshop the centre assigns is
+races); work completed moves in one conditional write per task. The school's district comes from the
+teacher directory (the district an admin selects for must be the school's own), and a host recommends only
+as the host of an approved, visible workshop. A workshop the centre assigns is
 approved at once and earns no founding points (the annex pays 创立, founding on application)."""
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.timeutil import epoch_ms
 from studio.adapters.community import AssistantRepository, RecommendationRepository
-from studio.domain.community import PROBLEMS, WorkshopStatus, percent
+from studio.adapters.directory import TeacherDirectory
+from studio.domain import community as rules
+from studio.domain.community import PROBLEMS, WorkshopStatus
 from studio.service_layer.community import CommunityService, is_centre, problem
 
 Doc = dict[str, Any]
@@ -30,6 +34,7 @@ PROBLEMS.update(
         "assistant_exists": (409, "该学校该学科已配置研修助理"),
         "assistant_not_found": (404, "研修助理不存在"),
         "not_district_admin": (403, "只有区管理员或坊主可以配置研修助理"),
+        "school_not_found": (404, "学校不存在"),
         "not_supervisor": (403, "只有督学可以推荐"),
         "invalid_recommendation": (422, "推荐对象类型有误"),
         "task_done": (409, "该任务已完成"),
@@ -44,11 +49,13 @@ class CommunityPeople:
         recommendations: RecommendationRepository,
         community: CommunityService,
         clock: Clock,
+        directory: TeacherDirectory,
     ) -> None:
         self.assistants = assistants
         self.recommendations = recommendations
         self.community = community
         self.clock = clock
+        self.directory = directory
 
     def _now(self) -> int:
         return epoch_ms(self.clock.now())
@@ -90,21 +97,16 @@ class CommunityPeople:
         ce_number: str,
         school_id: str,
         subject: str,
-        district: str | None = None,
         workshop_id: str | None = None,
     ) -> Doc:
-        """A district admin selects (for their district), or a workshop host recommends, the research
-        assistant of a school and subject: one per school and subject."""
-        recommended_by = None
-        if principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
-            district = principal.district
-        elif workshop_id and principal.ce_number:
-            workshop = await self.community.workshops.get(workshop_id)
-            if workshop is None or workshop["host_ce_number"] != principal.ce_number:
-                raise problem("not_district_admin", "Only a district admin or the workshop's host selects.")
-            recommended_by = principal.ce_number
-        else:
-            raise problem("not_district_admin", "Only a district admin or a workshop host selects assistants.")
+        """A district admin selects (for a school of their district), or the host of an approved, visible
+        workshop recommends, the research assistant of a school and subject: one per school and subject.
+        The school's district is the directory's; a school outside the admin's district is not found."""
+        admin = principal.has_role(Role.DISTRICT_ADMIN) and bool(principal.district)
+        recommended_by = None if admin else await self._recommending_host(principal, workshop_id)
+        district = await self.directory.district_of_school(school_id)
+        if district is None or (admin and district != principal.district):
+            raise problem("school_not_found", f"School {school_id} not found.")
         doc: Doc = {
             "_id": f"{school_id}:{subject}",
             "ce_number": ce_number,
@@ -121,6 +123,19 @@ class CommunityPeople:
         if not await self.assistants.add(doc):
             raise problem("assistant_exists", f"School {school_id} has a {subject} assistant already.")
         return doc
+
+    async def _recommending_host(self, principal: Principal, workshop_id: str | None) -> str:
+        """The caller hosts ``workshop_id``, approved and visible (a pending or refused founding, or a
+        hidden workshop, makes no one a host who recommends assistants)."""
+        workshop = await self.community.workshops.get(workshop_id) if workshop_id and principal.ce_number else None
+        if (
+            workshop is None
+            or workshop["host_ce_number"] != principal.ce_number
+            or workshop["status"] != WorkshopStatus.APPROVED
+            or workshop.get("hidden")
+        ):
+            raise problem("not_district_admin", "Only a district admin or the host of an approved workshop selects.")
+        return str(principal.ce_number)
 
     async def assign_task(self, principal: Principal, assistant_id: str, title: str) -> Doc:
         doc = await self._assistant_for_admin(principal, assistant_id)
@@ -147,24 +162,14 @@ class CommunityPeople:
         return doc
 
     async def assistant_statistics(self, principal: Principal) -> list[Doc]:
-        """表10: per district, assistants configured, work completed and completion rate."""
+        """表10: per district and 合计, assistants configured, those who completed their work and the
+        completion rate (完成工作数 / 配置助理数)."""
         query: Doc = {}
         if not is_centre(principal):
             if not (principal.has_role(Role.DISTRICT_ADMIN) and principal.district):
                 raise problem("not_district_admin", "Admins see the assistants' statistics.")
             query = {"district": principal.district}
-        rows: dict[str, Doc] = {}
-        for doc in await self.assistants.counts(query):
-            row = rows.setdefault(
-                doc.get("district") or "",
-                {"district": doc.get("district"), "configured": 0, "assigned": 0, "completed": 0},
-            )
-            row["configured"] += 1
-            row["assigned"] += int(doc.get("assigned", 0))
-            row["completed"] += int(doc.get("completed", 0))
-        for row in rows.values():
-            row["completion_rate"] = percent(row["completed"], row["assigned"])
-        return sorted(rows.values(), key=lambda r: r["district"] or "")
+        return rules.assistant_rows(await self.assistants.counts(query))
 
     async def recommend(self, principal: Principal, kind: str, target: str, reason: str) -> Doc:
         """A supervisor (督学) recommends an excellent host, assistant, resource, school or class brief."""

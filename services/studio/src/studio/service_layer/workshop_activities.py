@@ -5,31 +5,48 @@ collection, checked by the same domain rules (``studio.domain.activities``), sto
 repositories, with ``owner_kind: "workshop"`` and the workshop's id where a studio's activity has its
 studio's. Points: each segment the host creates earns ``activity_segment_created`` (in the insert of the
 activity); a recommendation earns the assignment's author ``assignment_recommended`` (in the write that
-records it); the summary organises the activity and, with more than ten participants and outputs, earns
-each participant ``activity_participation`` (in the organising write); an organised activity with
-participants is a real activity of the workshop (active-workshop rule)."""
+records it, once per assignment); the summary organises the activity (after it ended) and, with ten or more
+participants other than the host and outputs, earns each participant ``activity_participation`` (in the
+organising write); an organised activity with participants is a real activity of the workshop
+(active-workshop rule), counted once per activity: the workshop notes the activity's id in the write that
+counts it (``real.<activity id>``), and the organising write leaves ``real_pending_ms`` on the activity until
+that count is confirmed, so the worker's repair counts an activity whose second write was lost."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
+from jijiao_contracts.enums import Role
 from jijiao_kit.auth import Principal
 from jijiao_kit.timeutil import epoch_ms
 from studio.adapters.activities import ActivityRepository, ParticipationRepository
 from studio.adapters.community_files import clean_html
+from studio.adapters.mongo import ACTIVITIES, DIRECTORY, PARTS
 from studio.domain import activities as activity_rules
 from studio.domain import community as rules
 from studio.domain.community import WorkshopStatus
 from studio.domain.problems import problem as studio_problem
-from studio.service_layer.community import CommunityService, problem, teacher_ce
+from studio.service_layer.community import CommunityService, is_centre, problem, teacher_ce
 
 Doc = dict[str, Any]
 ASSIGNMENT = "assignment"
+#: The worker's repair leaves an activity organised less than this long ago to the request counting it.
+REAL_ACTIVITY_GRACE_MS = 60_000
+#: Who the repair's facts name as their actor.
+WORKER = Principal(subject="studio.worker", roles=frozenset())
+ATTEMPTS = 500
 
 
 def _id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def _recommended(activity: Doc) -> set[str]:
+    """The ids of the activity's recommended assignments (the values name them: also recommendations kept
+    under an id of their own from before they were keyed by the assignment)."""
+    return {str(r.get("assignment_id")) for r in (activity.get("recommendations") or {}).values()}
 
 
 class WorkshopActivityService:
@@ -70,7 +87,12 @@ class WorkshopActivityService:
         """The host creates an (online) activity with ordered segments: each segment earns once."""
         workshop = await self._as_host(principal, workshop_id)
         segments = [{**seg, "id": _id()} for seg in body.get("segments") or []]
-        doc = {**body, "segments": segments, "options": body.get("options") or {}}
+        doc = {
+            **body,
+            "description": clean_html(str(body.get("description") or "")),
+            "segments": segments,
+            "options": body.get("options") or {},
+        }
         if errors := activity_rules.activity_problems(doc):
             raise studio_problem("invalid_activity", "; ".join(errors))
         doc |= {
@@ -125,52 +147,147 @@ class WorkshopActivityService:
         return {"activity_id": activity_id, "part": part, "done": True}
 
     async def hand_in(self, principal: Principal, workshop_id: str, activity_id: str, text: str) -> Doc:
-        """研修作业: one per participant and activity (its id makes it once under any burst)."""
-        _, activity = await self._as_participant(principal, workshop_id, activity_id)
+        """研修作业: one per participant and activity (its id makes it once under any burst); the host hands
+        in none in their own workshop (they recommend them)."""
+        workshop, activity = await self._as_participant(principal, workshop_id, activity_id)
+        ce = principal.ce_number or ""
+        if ce == workshop["host_ce_number"]:
+            raise problem("host_cannot_hand_in", "The host does not hand in assignments in their own workshop.")
         if activity.get("organised"):
             raise problem("activity_not_found", "The activity is organised already.")
-        ce = principal.ce_number or ""
         if not await self.parts.record(activity_id, ce, ASSIGNMENT, self._now(), {"text": clean_html(text)}):
             raise problem("already_handed_in", "You handed in this activity's assignment already.")
         return {"id": f"{activity_id}:{ce}:{ASSIGNMENT}", "activity_id": activity_id, "ce_number": ce}
 
     async def assignments(self, principal: Principal, workshop_id: str, activity_id: str) -> list[Doc]:
-        await self._as_host(principal, workshop_id)
-        return [{**d, "id": d["_id"]} for d in await self.parts.of_part(activity_id, ASSIGNMENT)]
+        """The assignments handed in to an activity, with whether each is recommended: its workshop's
+        host and the centre."""
+        if is_centre(principal):
+            await self.community.workshop(principal, workshop_id)
+        else:
+            await self._as_host(principal, workshop_id)
+        activity = await self.activities.get(workshop_id, activity_id)
+        if activity is None or activity.get("owner_kind") != "workshop":
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        recommended = _recommended(activity)
+        return [
+            {
+                "id": d["_id"],
+                "activity_id": activity_id,
+                "ce_number": d["ce_number"],
+                "text": d.get("text", ""),
+                "at_ms": d["at_ms"],
+                "recommended": d["_id"] in recommended,
+            }
+            for d in await self.parts.of_part(activity_id, ASSIGNMENT)
+        ]
 
     async def recommend(self, principal: Principal, workshop_id: str, activity_id: str, author: str) -> Doc:
-        """推优: every recommendation earns the author 20 once (its own id in the reference)."""
+        """推优: the host recommends an assignment of another teacher; it earns its author 20 once. The
+        assignment's id is the fact's reference and the key of the recommendation, written only while the
+        activity has none for it (conditional write: simultaneous recommendations give one)."""
         workshop = await self._as_host(principal, workshop_id)
         activity = await self.activities.get(workshop_id, activity_id)
         if activity is None or activity.get("owner_kind") != "workshop":
             raise problem("activity_not_found", f"Activity {activity_id} not found.")
-        assignment_id = f"{activity_id}:{author}:{ASSIGNMENT}"
-        handed = {d["ce_number"] for d in await self.parts.of_part(activity_id, ASSIGNMENT)}
-        if author not in handed:
+        if author == workshop["host_ce_number"]:
+            raise problem("own_assignment", "The host does not recommend their own assignment.")
+        assignment = await self.parts.get(activity_id, author, ASSIGNMENT)
+        if assignment is None:
             raise problem("assignment_not_found", f"No assignment of {author} in this activity.")
-        recommendation_id = _id()
-        fact = rules.recommendation_fact(author, assignment_id, recommendation_id)
+        assignment_id = str(assignment["_id"])
+        if assignment_id in _recommended(activity):
+            raise problem("already_recommended", "This assignment is recommended already.")
+        fact = rules.recommendation_fact(author, assignment_id)
         entries = self.community._entries([fact], principal, title=activity.get("title"), workshop=workshop)
         record = {"assignment_id": assignment_id, "ce_number": author, "at_ms": self._now()}
-        await self.activities.add_event(
-            workshop_id, activity_id, {f"recommendations.{recommendation_id}": record}, entries
-        )
-        return {"id": recommendation_id, **record}
+        key = f"recommendations.{assignment_id}"
+        if not await self.activities.add_event(
+            workshop_id, activity_id, {key: record}, entries, expect={key: {"$exists": False}}
+        ):
+            raise problem("already_recommended", "This assignment is recommended already.")
+        return {"id": assignment_id, **record}
 
     async def organise(self, principal: Principal, workshop_id: str, activity_id: str, text: str) -> Doc:
-        """The summary organises the activity; participation points go out in the same write."""
+        """The summary organises the activity once it ended; participation points go out in the same write.
+        With participants it is a real activity of the workshop: counted once, by its id (and by the
+        worker's repair should this process stop between the two writes)."""
         workshop = await self._as_host(principal, workshop_id)
         activity = await self.activities.get(workshop_id, activity_id)
         if activity is None or activity.get("owner_kind") != "workshop":
             raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        now = self._now()
+        if not activity_rules.may_write_summary(int(activity["ends_ms"]), now):
+            raise studio_problem("activity_not_ended", "The summary is written after the activity ends.")
+        if activity.get("organised"):
+            raise studio_problem("summary_exists", "The summary was written already.")
         done = await self.parts.done_by(activity_id)
         participants = {ce for ce in done if ce != workshop["host_ce_number"]}
-        outputs = sum(1 for parts in done.values() if ASSIGNMENT in parts)
+        outputs = sum(1 for ce, parts in done.items() if ASSIGNMENT in parts and ce in participants)
         facts = rules.participation_facts(activity_id, participants, outputs)
         entries = self.community._entries(facts, principal, title=activity.get("title"), workshop=workshop)
-        fields = {"summary": {"text": text, "at_ms": self._now(), "by": principal.ce_number}}
+        fields: Doc = {"summary": {"text": clean_html(text), "at_ms": now, "by": principal.ce_number}}
+        if participants:
+            fields["real_pending_ms"] = now
         if not await self.activities.organise(workshop_id, activity_id, fields, entries):
             raise studio_problem("summary_exists", "The summary was written already.")
         if participants:
-            await self.community.count_real_activity(principal, workshop_id)
+            await self.count_real_activity(principal, workshop_id, activity_id)
         return {**activity, **fields, "organised": True, "participants": len(participants), "outputs": outputs}
+
+    async def count_real_activity(self, principal: Principal, workshop_id: str, activity_id: str) -> bool:
+        """Count the organised activity as a real activity of its workshop, once by its id: ``$set`` of
+        ``real.<activity id>`` with the ``$inc`` of the count, under ``$exists: False`` and the workshop's
+        version (the active-workshop facts ride on the write that makes it active). True when this call
+        counted it; then the activity's pending mark goes."""
+        counted = False
+        for _ in range(ATTEMPTS):
+            doc = await self.community.workshops.get(workshop_id)
+            if doc is None or activity_id in (doc.get("real") or {}):
+                break
+            after = {**doc, "real_activities": int(doc.get("real_activities", 0)) + 1}
+            update: Doc = {"$set": {f"real.{activity_id}": self._now()}, "$inc": {"real_activities": 1}}
+            facts: list[rules.Fact] = []
+            if rules.becomes_active(doc, after):
+                facts = rules.activity_facts(after)
+                update["$set"]["active"] = True
+            entries = self.community._entries(facts, principal, title=doc["name"], workshop=doc)
+            extra = {f"real.{activity_id}": {"$exists": False}}
+            if await self.community.workshops.write(workshop_id, doc["version"], update, entries, extra):
+                counted = True
+                break
+            await asyncio.sleep(0)
+        else:
+            raise problem("busy", "Too many simultaneous changes of this workshop; retry.")
+        await self.activities.clear_real_pending(activity_id)
+        return counted
+
+    async def repair_real_activities(self, grace_ms: int = REAL_ACTIVITY_GRACE_MS) -> int:
+        """Crash repair, idempotent (a worker job): count the organised workshop activities whose count as a
+        real activity was never confirmed (``real_pending_ms`` older than ``grace_ms``). Returns how many
+        this run counted."""
+        counted = 0
+        for activity in await self.activities.real_pending(self._now() - grace_ms):
+            counted += await self.count_real_activity(WORKER, activity["studio_id"], activity["_id"])
+        return counted
+
+    async def assignment_statistics(self, principal: Principal, by: str) -> list[Doc]:
+        """表12 (by district, 总计) and 表13 (by the teacher's own subject, 合计): participants, assignments
+        submitted, passed and recommended with their rates. The centre sees the city, a district admin
+        their district's participants."""
+        stats = self.community.stats
+        if stats is None:
+            raise problem("not_moderator", "The centre sees the community's statistics.")
+        if is_centre(principal):
+            district = None
+        elif principal.has_role(Role.DISTRICT_ADMIN) and principal.district:
+            district = principal.district
+        else:
+            raise problem("not_moderator", "The centre and district admins see the community's statistics.")
+        learners = [
+            rules.Learner(p[by], bool(p["studied"]), int(p["assignments"]), int(p["recommended"]))
+            for p in await stats.learners(ACTIVITIES, PARTS, DIRECTORY)
+            if district is None or p["district"] == district
+        ]
+        total = rules.SUBJECT_TOTAL if by == "subject" else rules.TOTAL
+        return [row.as_dict() for row in rules.assignment_rows(learners, total)]

@@ -332,6 +332,14 @@ async def hand_in_assignment(
     return await svc.hand_in(principal, workshop_id, activity_id, body.text)
 
 
+@router.get("/workshops/{workshop_id}/activities/{activity_id}/assignments")
+async def list_workshop_activity_assignments(
+    workshop_id: Id, activity_id: Id, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
+) -> list[dict[str, Any]]:
+    """The assignments handed in to the activity, each with whether it is recommended (the host, the centre)."""
+    return await svc.assignments(principal, workshop_id, activity_id)
+
+
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/recommendations", status_code=status.HTTP_201_CREATED)
 async def recommend_assignment(
     workshop_id: Id, activity_id: Id, body: RecommendIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
@@ -479,16 +487,25 @@ async def supervisor_recommendations(
 
 
 # -- the term report as .xlsx (the same access as the JSON tables: aggregates, no one's personal data) ----
-Grouping = Annotated[Literal["district", "subject"], Query(description="district: 表4/表12; subject: 表13")]
+Grouping = Annotated[Literal["district", "subject"], Query(description="district: 区域; subject: 教师个人信息表的学科")]
 
 
 @router.get("/statistics/learning")
 async def community_learning(
     principal: CurrentPrincipal, svc: CommunityDep, by: Grouping = "district"
 ) -> list[dict[str, Any]]:
-    """表4 研修社区学情分析 with 表12/表13's assignment rates, by district or by the teacher's own subject, and
-    a 总计 row (the centre: the city; a district admin: their district)."""
+    """表4 研修社区学情分析 by district or by the teacher's own subject, and a 总计 row (the centre: the city;
+    a district admin: their district)."""
     return await svc.learning(principal, by)
+
+
+@router.get("/statistics/assignments")
+async def community_assignments(
+    principal: CurrentPrincipal, svc: WorkshopActivitiesDep, by: Grouping = "district"
+) -> list[dict[str, Any]]:
+    """表12 各区研修作业提交情况 (by district, 总计) or 表13 各学科研修作业情况 (by the teacher's own subject, 合计):
+    参训人数, 研修作业提交数 / 提交率, 合格数 / 合格率, 推荐优秀数 / 推荐优秀率 (the same access as 表4)."""
+    return await svc.assignment_statistics(principal, by)
 
 
 @router.get("/statistics/learning.xlsx", response_class=Response)
@@ -496,6 +513,14 @@ async def community_learning_xlsx(
     principal: CurrentPrincipal, svc: CommunityDep, by: Grouping = "district"
 ) -> Response:
     return xlsx_download(sheets.learning_xlsx(await svc.learning(principal, by), by), f"community-learning-{by}.xlsx")
+
+
+@router.get("/statistics/assignments.xlsx", response_class=Response)
+async def community_assignments_xlsx(
+    principal: CurrentPrincipal, svc: WorkshopActivitiesDep, by: Grouping = "district"
+) -> Response:
+    rows = await svc.assignment_statistics(principal, by)
+    return xlsx_download(sheets.assignments_xlsx(rows, by), f"community-assignments-{by}.xlsx")
 
 
 @router.get("/statistics/subjects.xlsx", response_class=Response)
