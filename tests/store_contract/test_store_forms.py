@@ -486,14 +486,6 @@ async def test_non_empty_map_filter_and_release_once_marker(collection: AsyncCol
     assert [r.modified_count for r in results] == [1, 0, 0]
     assert await collection.find_one({"_id": "q"}) == {"_id": "q", "n": 5, "released": {"d1": True}}
 
-    assert await collection.find_one({"_id": "q"}) == {
-        "_id": "q",
-        "allocation_left": 10,
-        "batches_left": 1,
-        "holds": {},
-    }
-    assert [d["_id"] async for d in collection.find({"holds": {"$exists": True}})] == ["q"]
-
 
 async def test_keyed_once_marks_with_colons_in_the_key_and_a_pending_mark_unset_at_the_top(
     collection: AsyncCollection[Doc],
