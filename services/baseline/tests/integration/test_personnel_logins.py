@@ -85,7 +85,9 @@ async def test_parallel_changes_of_a_confirmed_trainee_are_ordered_by_version(ce
     answers = await asyncio.gather(
         *(
             centre.client.put(
-                f"{url}/{trainee['id']}", json=centre.trainee_body("张老师", f"139000001{i:02d}"), headers=centre.headers
+                f"{url}/{trainee['id']}",
+                json=centre.trainee_body("张老师", f"139000001{i:02d}"),
+                headers=centre.headers,
             )
             for i in range(10)
         )
@@ -118,13 +120,15 @@ async def test_a_confirmation_racing_ten_edits_announces_exactly_the_stored_list
         await centre.allocate(batch, zone)
         url = _url(batch, zone)
         ids = [
-            (await centre.ok("POST", url, 201, json=centre.trainee_body(f"老师{i}", f"1390000{i:04d}"), headers=contact))[
-                "id"
-            ]
+            (
+                await centre.ok(
+                    "POST", url, 201, json=centre.trainee_body(f"老师{i}", f"1390000{i:04d}"), headers=contact
+                )
+            )["id"]
             for i in range(3)
         ]
 
-        async def confirm() -> None:
+        async def confirm(batch: str = batch) -> None:
             nonlocal retried
             while True:
                 answer = await centre.client.post(f"/v1/batches/{batch}/zones/{zone}/confirmation", headers=contact)
@@ -156,7 +160,6 @@ async def test_a_confirmation_racing_ten_edits_announces_exactly_the_stored_list
         assert announced == {tid: (t["name"], t["mobile"]) for tid, t in stored["trainees"].items()}, round_
         assert stored["count"] == len(announced) and stored["free"] == 5 - len(announced)
     print(f"confirmations retried after a racing edit: {retried}")
-
 
 
 @pytest.mark.parametrize("edit", ["add", "update", "remove"])

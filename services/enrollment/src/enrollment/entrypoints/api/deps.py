@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from enrollment.bootstrap import Container
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
+from enrollment.service_layer.programme_accounts import ProgrammeAccounts
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.teacher_import import TeacherImport
 from enrollment.service_layer.transfers import TransferService
@@ -42,6 +43,10 @@ async def get_accounts(container: ContainerDep) -> AccountService:
     return container.account_service
 
 
+async def get_programme_accounts(container: ContainerDep) -> ProgrammeAccounts:
+    return container.programme_accounts
+
+
 async def get_import(container: ContainerDep) -> TeacherImport:
     return TeacherImport(container.roster)
 
@@ -51,3 +56,4 @@ AuthDep = Annotated[AuthService, Depends(get_auth)]
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
 ImportDep = Annotated[TeacherImport, Depends(get_import)]
+ProgrammeAccountsDep = Annotated[ProgrammeAccounts, Depends(get_programme_accounts)]
