@@ -528,3 +528,51 @@ async def test_keyed_once_marks_with_colons_in_the_key_and_a_pending_mark_unset_
     await collection.update_one({"_id": "a1"}, {"$unset": {"real_pending_ms": ""}})
     assert [d["_id"] async for d in collection.find(pending)] == []
     assert "real_pending_ms" not in (await collection.find_one({"_id": "a1"}) or {})
+
+
+async def test_version_of_a_nested_map_entry_none_matches_missing_and_inc_creates_it(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Baseline's list versions (``zones.<z>.version``): a filter on ``None`` matches a list written before
+    versions (no field) and stops matching once ``$inc`` (with a dotted ``$set``/``$unset`` of a keyed trainee)
+    created it; an equality on the version read matches once; ``{"$gt": 0}`` and ``None`` on a number tell a
+    confirmed list from an unconfirmed one (``confirmed_at``)."""
+    await collection.insert_one({"_id": "b", "zones": {"z": {"confirmed_at": None, "count": 0, "trainees": {}}}})
+    unconfirmed = {"_id": "b", "zones.z.confirmed_at": None}
+    add = {"$inc": {"zones.z.count": 1, "zones.z.version": 1}, "$set": {"zones.z.trainees.t1": {"name": "张"}}}
+    assert (await collection.update_one({**unconfirmed, "zones.z.version": None}, add)).modified_count == 1
+    assert (await collection.update_one({**unconfirmed, "zones.z.version": None}, add)).modified_count == 0
+    confirm = {"$set": {"zones.z.confirmed_at": 1234}}
+    results = [await collection.update_one({**unconfirmed, "zones.z.version": 1}, confirm) for _ in range(2)]
+    assert [r.modified_count for r in results] == [1, 0]
+    confirmed = {"_id": "b", "zones.z.confirmed_at": {"$gt": 0}, "zones.z.version": 1}
+    change = {"$set": {"zones.z.trainees.t1.name": "李"}, "$inc": {"zones.z.version": 1}}
+    assert (await collection.update_one(confirmed, change)).matched_count == 1
+    assert (await collection.update_one(confirmed, change)).matched_count == 0  # the version moved on
+    remove = {"$unset": {"zones.z.trainees.t1": ""}, "$inc": {"zones.z.count": -1, "zones.z.version": 1}}
+    assert (
+        await collection.update_one({**unconfirmed, "zones.z.trainees.t1": {"$exists": True}}, remove)
+    ).modified_count == 0
+    doc = await collection.find_one({"_id": "b"}) or {}
+    assert doc["zones"]["z"] == {"confirmed_at": 1234, "count": 1, "trainees": {"t1": {"name": "李"}}, "version": 2}
+
+
+async def test_conditional_replacement_of_a_sub_document_where_none_matches_a_missing_field(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Enrollment's programme logins: a hand-over ``$set`` of the whole ``credentials`` sub-document under
+    ``closed_ms: None`` (missing) and ``trainee_version: None`` (missing) or the version read; a re-issue
+    under ``credentials.must_change: True``; the expiry job under ``credentials.initial_valid_until_ms $lt``."""
+    await collection.insert_one({"_id": "tr-1", "credentials": {"must_change": True, "initial_valid_until_ms": 10}})
+    hand_over = {"$set": {"credentials": {"must_change": True, "initial_valid_until_ms": 50}, "trainee_version": 3}}
+    query = {"_id": "tr-1", "closed_ms": None, "trainee_version": None}
+    assert [(await collection.update_one(query, hand_over)).modified_count for _ in range(2)] == [1, 0]
+    stale = {"_id": "tr-1", "closed_ms": None, "trainee_version": 2}
+    assert (await collection.update_one(stale, {"$set": {"name": "x"}})).modified_count == 0
+    expire = {"_id": "tr-1", "credentials.must_change": True, "credentials.initial_valid_until_ms": {"$lt": 20}}
+    assert (await collection.update_one(expire, {"$set": {"credentials.password_hash": "-"}})).modified_count == 0
+    await collection.update_one({"_id": "tr-1"}, {"$set": {"closed_ms": 99}})
+    reissue = {"_id": "tr-1", "closed_ms": None, "credentials.must_change": True}
+    assert (await collection.update_one(reissue, {"$set": {"credentials": {}}})).modified_count == 0
+    doc = await collection.find_one({"_id": "tr-1"}) or {}
+    assert doc["credentials"] == {"must_change": True, "initial_valid_until_ms": 50} and doc["trainee_version"] == 3

@@ -132,3 +132,26 @@ class TraineeWithdrawn(IntegrationEvent):
     trainee_id: str
     batch_id: str
     zone_id: str
+
+
+class TraineeChanged(IntegrationEvent):
+    """The centre changed the name, mobile or email of a trainee of a confirmed list: enrollment moves
+    the trainee's login to the new details. A new mobile gets a new initial secret by SMS (the old
+    secret stops working and earlier tokens are revoked), as a zone's new contact does.
+
+    ``version`` is the version of the zone's list in the batch after the change (it only grows): a
+    login applies a change only when it is newer than the last it applied, so redelivered or reordered
+    events never undo a later change. The other fields are the trainee as stored after the change."""
+
+    EVENT_TYPE = "baseline.trainee_changed"
+
+    trainee_id: str
+    batch_id: str
+    zone_id: str
+    year: str
+    name: str
+    mobile: str
+    email: str | None = None
+    role: str  # "member" or "leader" (团长)
+    report_deadline: str  # ISO 8601 instant
+    version: int

@@ -166,7 +166,11 @@ async def test_personnel_until_confirmation_then_only_the_centre(centre: Any, cl
 
     doc = await container.infra.db["batches"].find_one({"_id": batch})
     events = [e["routing_key"] for e in doc["outbox"].values()]
-    assert sorted(events) == ["baseline.batch_allocated.v1", "baseline.trainees_confirmed.v1"]
+    assert sorted(events) == [
+        "baseline.batch_allocated.v1",
+        "baseline.trainee_changed.v1",  # the centre's new mobile: the login follows
+        "baseline.trainees_confirmed.v1",
+    ]
 
     # The centre adds to and removes from a confirmed list: logins follow (one event each, same write).
     added = await centre.ok("POST", _url(batch, zone), 201, json=centre.trainee_body("赵老师", "13900000005"))
@@ -175,6 +179,7 @@ async def test_personnel_until_confirmation_then_only_the_centre(centre: Any, cl
     bodies = sorted((e["routing_key"], e["body"]) for e in doc["outbox"].values())
     assert [key for key, _ in bodies] == [
         "baseline.batch_allocated.v1",
+        "baseline.trainee_changed.v1",
         "baseline.trainee_withdrawn.v1",
         "baseline.trainees_confirmed.v1",
         "baseline.trainees_confirmed.v1",

@@ -12,6 +12,7 @@ from enrollment.adapters.billing_repository import BillRepository
 from enrollment.adapters.captcha import CaptchaStore
 from enrollment.adapters.catalogue_repository import CourseRepository
 from enrollment.adapters.passwords import PasswordHasher
+from enrollment.adapters.programme_accounts_repository import ProgrammeAccountRepository
 from enrollment.adapters.repositories import AccountRepository, SchoolRepository, TeacherRepository
 from enrollment.adapters.results_repository import ResultRepository
 from enrollment.adapters.school_courses_repository import SchoolCourseRepository
@@ -28,6 +29,7 @@ from enrollment.service_layer.announcements import AnnouncementService
 from enrollment.service_layer.auth import AuthService
 from enrollment.service_layer.billing import BillingService
 from enrollment.service_layer.catalogue import CatalogueService
+from enrollment.service_layer.programme_accounts import ProgrammeAccounts
 from enrollment.service_layer.results import ResultsService
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.school_courses import SchoolCourseService
@@ -49,6 +51,7 @@ from jijiao_kit.auth import (
 from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.runtime import Infrastructure
+from jijiao_kit.sealing import NOTIFY_CREDENTIALS_KEY, load_public_sealing_key
 
 #: How often the worker looks for terms to bill and payment deadlines that passed.
 
@@ -84,6 +87,9 @@ class Container:
     school_courses: SchoolCourseService
     announcements: AnnouncementService
     token_versions: TokenVersions
+    # research-base programme logins (baseline's zone contacts and trainees): the worker's handler
+    # of baseline's events and the credentials endpoints
+    programme_accounts: ProgrammeAccounts
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -167,6 +173,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
             rate_limits=rate_limits,
             login_rate_per_client=settings.login_rate_per_client,
             login_rate_per_login=settings.login_rate_per_login,
+            clock=clock,
         ),
         transfers=TransferService(
             TransferRepository(infra.db),
@@ -186,4 +193,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         special_users=SpecialUserService(SpecialUserRepository(infra.db), teachers, clock),
         statistics=StatisticsService(StatisticsRepository(infra.db)),
         announcements=AnnouncementService(AnnouncementRepository(infra.db), clock),
+        programme_accounts=ProgrammeAccounts(
+            ProgrammeAccountRepository(infra.db),
+            hasher,
+            clock,
+            load_public_sealing_key(settings.keys_dir, NOTIFY_CREDENTIALS_KEY),
+            token_versions=token_versions,
+            rate_limits=rate_limits,
+        ),
     )

@@ -315,18 +315,31 @@ class BatchRepository:
         )
         return result.modified_count == 1
 
-    async def add_trainee(
-        self, batch_id: str, zone_id: str, trainee: Doc, *, by_centre: bool, entries: Entries = ()
-    ) -> bool:
+    @staticmethod
+    def _list_state(
+        batch_id: str, zone_id: str, *, confirmed: bool, version: int | None = None, check_version: bool = False
+    ) -> Doc:
+        """The filter of a write to a zone's list in the state its caller read: unconfirmed (the zone
+        contact's and the centre's edits before confirming) or confirmed (the centre's later edits,
+        which carry the login events); with ``check_version`` also the very version read."""
         prefix = f"zones.{zone_id}"
-        query: Doc = {"_id": batch_id, f"{prefix}.free": {"$gte": 1}}
-        if not by_centre:
-            query[f"{prefix}.confirmed_at"] = None
+        query: Doc = {"_id": batch_id, f"{prefix}.confirmed_at": {"$gt": 0} if confirmed else None}
+        if check_version:
+            query[f"{prefix}.version"] = version  # None also matches a list written before versions
+        return query
+
+    async def add_trainee(
+        self, batch_id: str, zone_id: str, trainee: Doc, *, confirmed: bool, entries: Entries = ()
+    ) -> bool:
+        """Add a trainee to a list still in the state read (``confirmed``), never beyond its places."""
+        prefix = f"zones.{zone_id}"
+        query = self._list_state(batch_id, zone_id, confirmed=confirmed)
+        query[f"{prefix}.free"] = {"$gte": 1}
         result = await self.collection.update_one(
             query,
             outbox_update(
                 {
-                    "$inc": {f"{prefix}.free": -1, f"{prefix}.count": 1},
+                    "$inc": {f"{prefix}.free": -1, f"{prefix}.count": 1, f"{prefix}.version": 1},
                     "$set": {f"{prefix}.trainees.{trainee['trainee_id']}": trainee},
                 },
                 entries,
@@ -335,40 +348,53 @@ class BatchRepository:
         return result.modified_count == 1
 
     async def update_trainee(
-        self, batch_id: str, zone_id: str, trainee_id: str, fields: Doc, *, by_centre: bool
+        self,
+        batch_id: str,
+        zone_id: str,
+        trainee_id: str,
+        fields: Doc,
+        *,
+        confirmed: bool,
+        version: int | None,
+        entries: Entries = (),
     ) -> bool:
+        """Change a trainee of a list still in the state read. A confirmed list changes only at the
+        version read (so the event's version, ``version + 1``, is this change's)."""
         prefix = f"zones.{zone_id}"
-        query: Doc = {"_id": batch_id, f"{prefix}.trainees.{trainee_id}": {"$exists": True}}
-        if not by_centre:
-            query[f"{prefix}.confirmed_at"] = None
+        query = self._list_state(batch_id, zone_id, confirmed=confirmed, version=version, check_version=confirmed)
+        query[f"{prefix}.trainees.{trainee_id}"] = {"$exists": True}
         sets = {f"{prefix}.trainees.{trainee_id}.{key}": value for key, value in fields.items()}
-        result = await self.collection.update_one(query, {"$set": sets})
+        result = await self.collection.update_one(
+            query, outbox_update({"$set": sets, "$inc": {f"{prefix}.version": 1}}, entries)
+        )
         return result.matched_count == 1
 
     async def remove_trainee(
-        self, batch_id: str, zone_id: str, trainee_id: str, *, by_centre: bool, entries: Entries = ()
+        self, batch_id: str, zone_id: str, trainee_id: str, *, confirmed: bool, entries: Entries = ()
     ) -> bool:
         prefix = f"zones.{zone_id}"
-        query: Doc = {"_id": batch_id, f"{prefix}.trainees.{trainee_id}": {"$exists": True}}
-        if not by_centre:
-            query[f"{prefix}.confirmed_at"] = None
+        query = self._list_state(batch_id, zone_id, confirmed=confirmed)
+        query[f"{prefix}.trainees.{trainee_id}"] = {"$exists": True}
         result = await self.collection.update_one(
             query,
             outbox_update(
                 {
                     "$unset": {f"{prefix}.trainees.{trainee_id}": ""},
-                    "$inc": {f"{prefix}.free": 1, f"{prefix}.count": -1},
+                    "$inc": {f"{prefix}.free": 1, f"{prefix}.count": -1, f"{prefix}.version": 1},
                 },
                 entries,
             ),
         )
         return result.modified_count == 1
 
-    async def confirm(self, batch_id: str, zone_id: str, now_ms: int, entries: Entries) -> bool:
+    async def confirm(self, batch_id: str, zone_id: str, version: int | None, now_ms: int, entries: Entries) -> bool:
+        """Confirm the list as it was read: every add, change and removal bumps its version, so an edit
+        landing between the read and this write makes it match nothing (the event lists the stored list)."""
         prefix = f"zones.{zone_id}"
+        query = self._list_state(batch_id, zone_id, confirmed=False, version=version, check_version=True)
+        query[f"{prefix}.count"] = {"$gte": 1}
         result = await self.collection.update_one(
-            {"_id": batch_id, f"{prefix}.confirmed_at": None, f"{prefix}.count": {"$gte": 1}},
-            outbox_update({"$set": {f"{prefix}.confirmed_at": now_ms}}, entries),
+            query, outbox_update({"$set": {f"{prefix}.confirmed_at": now_ms}}, entries)
         )
         return result.modified_count == 1
 

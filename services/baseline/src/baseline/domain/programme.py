@@ -224,6 +224,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "personnel_deadline_passed": (409, "研修人员管理已截止", "The personnel deadline has passed."),
     "personnel_empty": (409, "请先添加研修人员", "Add trainees before confirming."),
+    "personnel_changed": (
+        409,
+        "研修人员名单刚被修改，请刷新后重试",
+        "The list changed since it was read (an add, change or removal); read it again and retry.",
+    ),
     "trainee_not_found": (404, "研修人员不存在", "No such trainee."),
     "personnel_not_confirmed": (409, "研修人员名单尚未确认", "The list is not confirmed yet."),
     "report_deadline_passed": (409, "报到已截止", "The report deadline has passed."),

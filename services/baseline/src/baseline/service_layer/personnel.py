@@ -23,6 +23,8 @@ from jijiao_kit.timeutil import epoch_ms
 
 Doc = dict[str, Any]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: The fields of a confirmed trainee their login carries: a change of one goes to enrollment.
+LOGIN_FIELDS = ("name", "mobile", "email")
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,31 @@ class PersonnelService:
         batch, allocation = await self._allocation(principal, batch_id, zone_id)
         return allocation, trainees_of(batch, zone_id)
 
+    async def _refusal_after_race(
+        self,
+        batch_id: str,
+        zone_id: str,
+        *,
+        by_centre: bool,
+        read_confirmed: bool,
+        trainee_id: str | None,
+        otherwise: str,
+    ) -> str:
+        """Why a write to a zone's list matched nothing, from the list as it is now: the trainee is
+        gone, the list was confirmed meanwhile (the zone contact may no longer change it), or it
+        changed under the caller (409 ``personnel_changed``: read it again and retry)."""
+        fresh = ((await self.batches.get(batch_id) or {}).get("zones") or {}).get(zone_id) or {}
+        confirmed = bool(fresh.get("confirmed_at"))
+        if trainee_id is not None and trainee_id not in (fresh.get("trainees") or {}):
+            return "trainee_not_found"
+        if confirmed and not by_centre:
+            return "personnel_confirmed"
+        return "personnel_changed" if confirmed != read_confirmed else otherwise
+
     async def add(self, principal: Principal, batch_id: str, zone_id: str, fields: TraineeFields) -> Doc:
         batch, allocation = await self._allocation(principal, batch_id, zone_id)
         by_centre = await self._may_change(principal, batch, allocation)
+        confirmed = bool(allocation.get("confirmed_at"))
         trainee = {
             "trainee_id": uuid.uuid4().hex[:12],
             **asdict(fields),
@@ -91,39 +115,97 @@ class PersonnelService:
             "overdue_at": None,
         }
         entries = []
-        if allocation.get("confirmed_at"):  # the centre adds to a confirmed list: this trainee's login too
+        if confirmed:  # the centre adds to a confirmed list: this trainee's login too
             year = await self.reference.existing_year(batch["year"])
             event = self._confirmed(batch, zone_id, year, [trainee])
             entries.append(outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal)))
-        if not await self.batches.add_trainee(batch_id, zone_id, trainee, by_centre=by_centre, entries=entries):
-            fresh = ((await self.batches.get(batch_id) or {}).get("zones") or {}).get(zone_id) or {}
-            refuse("personnel_confirmed" if fresh.get("confirmed_at") and not by_centre else "batch_trainees_full")
+        # The write requires the confirmation state read, so the login event goes with exactly the
+        # adds that need it (an add racing the confirmation either lands first or is refused).
+        if not await self.batches.add_trainee(batch_id, zone_id, trainee, confirmed=confirmed, entries=entries):
+            refuse(
+                await self._refusal_after_race(
+                    batch_id,
+                    zone_id,
+                    by_centre=by_centre,
+                    read_confirmed=confirmed,
+                    trainee_id=None,
+                    otherwise="batch_trainees_full",
+                )
+            )
         return trainee
 
     async def update(
         self, principal: Principal, batch_id: str, zone_id: str, trainee_id: str, fields: TraineeFields
     ) -> Doc:
         batch, allocation = await self._allocation(principal, batch_id, zone_id)
-        if trainee_id not in (allocation.get("trainees") or {}):
+        stored = (allocation.get("trainees") or {}).get(trainee_id)
+        if stored is None:
             raise problem("trainee_not_found")
         by_centre = await self._may_change(principal, batch, allocation)
-        if not await self.batches.update_trainee(batch_id, zone_id, trainee_id, asdict(fields), by_centre=by_centre):
-            raise problem("personnel_confirmed")
-        return {**allocation["trainees"][trainee_id], **asdict(fields)}
+        confirmed = bool(allocation.get("confirmed_at"))
+        version = allocation.get("version")
+        changed = {**stored, **asdict(fields)}
+        entries = []
+        if confirmed and any(stored.get(key) != changed.get(key) for key in LOGIN_FIELDS):
+            # The centre changed a confirmed trainee's contact details: the login follows (a new
+            # mobile gets a new initial secret). The write requires the version read, so this
+            # event's version is exactly the list's version after it.
+            year = await self.reference.existing_year(batch["year"])
+            event = ev.TraineeChanged(
+                trainee_id=trainee_id,
+                batch_id=batch_id,
+                zone_id=zone_id,
+                year=batch["year"],
+                name=changed["name"],
+                mobile=changed["mobile"],
+                email=changed.get("email"),
+                role=changed["role"],
+                report_deadline=deadline(year, "report_deadline").isoformat(),
+                version=int(version or 0) + 1,
+            )
+            entries.append(outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal)))
+        written = await self.batches.update_trainee(
+            batch_id, zone_id, trainee_id, asdict(fields), confirmed=confirmed, version=version, entries=entries
+        )
+        if not written:
+            refuse(
+                await self._refusal_after_race(
+                    batch_id,
+                    zone_id,
+                    by_centre=by_centre,
+                    read_confirmed=confirmed,
+                    trainee_id=trainee_id,
+                    otherwise="personnel_changed",
+                )
+            )
+        return changed
 
     async def remove(self, principal: Principal, batch_id: str, zone_id: str, trainee_id: str) -> None:
         batch, allocation = await self._allocation(principal, batch_id, zone_id)
         if trainee_id not in (allocation.get("trainees") or {}):
             raise problem("trainee_not_found")
         by_centre = await self._may_change(principal, batch, allocation)
+        confirmed = bool(allocation.get("confirmed_at"))
         entries = []
-        if allocation.get("confirmed_at"):  # a confirmed trainee has a login: it closes
+        if confirmed:  # a confirmed trainee has a login: it closes
             event = ev.TraineeWithdrawn(trainee_id=trainee_id, batch_id=batch_id, zone_id=zone_id)
             entries.append(outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal)))
-        if not await self.batches.remove_trainee(batch_id, zone_id, trainee_id, by_centre=by_centre, entries=entries):
-            raise problem("personnel_confirmed")
+        if not await self.batches.remove_trainee(batch_id, zone_id, trainee_id, confirmed=confirmed, entries=entries):
+            refuse(
+                await self._refusal_after_race(
+                    batch_id,
+                    zone_id,
+                    by_centre=by_centre,
+                    read_confirmed=confirmed,
+                    trainee_id=trainee_id,
+                    otherwise="personnel_changed",
+                )
+            )
 
     async def confirm(self, principal: Principal, batch_id: str, zone_id: str) -> Doc:
+        """Confirm the list as read: an add, change or removal landing before this write makes it
+        refuse with 409 ``personnel_changed`` (read again, retry), so the ``TraineesConfirmed`` event
+        always lists the stored trainees with their stored mobiles."""
         batch, allocation = await self._allocation(principal, batch_id, zone_id)
         await self._may_change(principal, batch, allocation)
         trainees = trainees_of(batch, zone_id)
@@ -133,8 +215,11 @@ class PersonnelService:
         event = self._confirmed(batch, zone_id, year, trainees)
         now_ms = epoch_ms(self.clock.now())
         entry = outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal))
-        if not await self.batches.confirm(batch_id, zone_id, now_ms, [entry]):
-            raise problem("personnel_confirmed")
+        if not await self.batches.confirm(batch_id, zone_id, allocation.get("version"), now_ms, [entry]):
+            fresh = ((await self.batches.get(batch_id) or {}).get("zones") or {}).get(zone_id) or {}
+            if fresh.get("confirmed_at"):
+                raise problem("personnel_confirmed")
+            raise problem("personnel_changed" if fresh.get("count") else "personnel_empty")
         return {**allocation, "confirmed_at": now_ms}
 
     @staticmethod

@@ -27,11 +27,23 @@ class ProgrammeAccountRepository:
         doc = await self.collection.find_one({"_id": account_id}, {"mobile": 1})
         return None if doc is None else str(doc.get("mobile") or "")
 
-    async def hand_over(self, account_id: str, old_mobile: str, fields: Doc, events: Sequence[Doc]) -> bool:
-        """The login moves to a new person (a zone's new contact): new mobile and name, a new initial
-        secret; conditional on the mobile read, so a concurrent redelivery hands over once."""
+    async def get(self, account_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": account_id, "programme": True}, {"outbox": 0})
+
+    async def hand_over(self, account_id: str, expected: Doc, fields: Doc, events: Sequence[Doc]) -> bool:
+        """The login moves to a new person or new details (a zone's new contact, a trainee's new
+        mobile): conditional on what was read (``expected``: the mobile, the trainee's version), so a
+        concurrent redelivery hands over once; a closed login is never reopened."""
         result = await self.collection.update_one(
-            {"_id": account_id, "mobile": old_mobile}, outbox_update({"$set": fields}, events)
+            {"_id": account_id, "closed_ms": None, **expected}, outbox_update({"$set": fields}, events)
+        )
+        return result.modified_count == 1
+
+    async def reissue(self, account_id: str, credentials: Doc, events: Sequence[Doc]) -> bool:
+        """A new initial secret for a login that still has one (``must_change``), not closed."""
+        result = await self.collection.update_one(
+            {"_id": account_id, "programme": True, "closed_ms": None, "credentials.must_change": True},
+            outbox_update({"$set": {"credentials": credentials}}, events),
         )
         return result.modified_count == 1
 
@@ -55,7 +67,13 @@ class ProgrammeAccountRepository:
     async def expire_initial_secret(self, account_id: str, unusable_hash: str, now_ms: int) -> bool:
         """Replace a still-unchanged initial secret by a hash nobody knows the secret of."""
         result = await self.collection.update_one(
-            {"_id": account_id, "credentials.must_change": True, "credentials.initial_expired_ms": None},
+            {
+                "_id": account_id,
+                "credentials.must_change": True,
+                "credentials.initial_expired_ms": None,
+                # not a secret re-issued since the job read the account
+                "credentials.initial_valid_until_ms": {"$lt": now_ms},
+            },
             {"$set": {"credentials.password_hash": unusable_hash, "credentials.initial_expired_ms": now_ms}},
         )
         return result.modified_count == 1

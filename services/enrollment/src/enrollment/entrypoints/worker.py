@@ -10,11 +10,7 @@ import sys
 from enrollment.adapters import mongo
 from enrollment.bootstrap import Container, build
 from enrollment.service_layer.billing_handlers import BillsFollowSelections
-from enrollment.service_layer.programme_accounts import (
-    EXPIRY_JOB_INTERVAL_SECONDS,
-    CombinedBatches,
-    programme_accounts_for,
-)
+from enrollment.service_layer.programme_accounts import EXPIRY_JOB_INTERVAL_SECONDS, CombinedBatches
 from jijiao_contracts.events import enrollment as enrollment_events
 from jijiao_kit.batching import Consuming
 from jijiao_kit.jobs import PeriodicJob
@@ -31,9 +27,7 @@ def create_worker(container: Container | None = None) -> Worker:
     configure_logging("enrollment-worker", container.settings.log_level, container.settings.log_json)
     bills_follow = BillsFollowSelections(container.billing)  # bills follow late additions and deletions
     # research-base programme logins (baseline's zone contacts and trainees)
-    programme = programme_accounts_for(
-        container.infra.db, container.hasher, container.clock, container.settings.keys_dir
-    )
+    programme = container.programme_accounts
     consumer = CombinedBatches(bills_follow, programme)
 
     async def startup() -> None:

@@ -18,9 +18,11 @@ from jijiao_contracts import Actor
 from jijiao_contracts.enums import Role
 from jijiao_contracts.events.enrollment import PRODUCER, AccountLocked
 from jijiao_kit.auth import TOKEN_VERSION, Principal, TokenIssuer, TokenVersions
+from jijiao_kit.clock import Clock, SystemClock
 from jijiao_kit.errors import BadRequest, InvalidInput, Locked, NotFound, Unauthorized
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.ratelimit import RateLimits
+from jijiao_kit.timeutil import epoch_ms
 
 Doc = dict[str, Any]
 
@@ -68,6 +70,7 @@ class AuthService:
         rate_limits: RateLimits | None = None,
         login_rate_per_client: str = "120/minute",
         login_rate_per_login: str = "20/minute",
+        clock: Clock | None = None,
     ) -> None:
         self.accounts = accounts
         self.teachers = teachers
@@ -81,6 +84,7 @@ class AuthService:
         self.rate_limits = rate_limits
         self.login_rate_per_client = login_rate_per_client
         self.login_rate_per_login = login_rate_per_login
+        self.clock = clock or SystemClock()
         # Unknown logins are checked against this hash, so they cost what a wrong password costs.
         self._dummy_hash = hasher.hash("unknown-login-dummy-password")
 
@@ -160,6 +164,8 @@ class AuthService:
         if credentials.get("failed_attempts"):
             await repo.reset_failed_logins(doc["_id"])
         must_change = bool(credentials.get("must_change"))
+        if must_change and self._initial_secret_expired(credentials):
+            raise self._initial_password_expired()
         if repo is self.teachers:
             school = await self.schools.get(doc["school_id"]) if self.schools else None
             claims = teacher_claims(doc, school)
@@ -237,6 +243,8 @@ class AuthService:
             raise self._locked()
         if not await self.hasher.verify_async(credentials["password_hash"], old_password):
             raise await self._wrong_password(repo, doc, principal.subject)
+        if credentials.get("must_change") and self._initial_secret_expired(credentials):
+            raise self._initial_password_expired()  # an older token cannot keep an expired secret alive
         initial = initial_password(doc["id_number"]) if repo is self.teachers else None
         problem = password_problem(new_password, old=old_password, initial=initial)
         if problem:
@@ -268,6 +276,20 @@ class AuthService:
         """The same answer for an unknown login and a wrong password: nothing tells an account exists
         (no remaining attempts; the next try of a login that needs an image code says so with 400)."""
         return Unauthorized("Unknown login or wrong password.", code="invalid_credentials", title="账号或密码错误")
+
+    def _initial_secret_expired(self, credentials: Doc) -> bool:
+        """A programme login's initial secret works for its days only (``initial_valid_until_ms``),
+        whether or not the job that retires it has run yet."""
+        valid_until = credentials.get("initial_valid_until_ms")
+        return valid_until is not None and epoch_ms(self.clock.now()) > int(valid_until)
+
+    @staticmethod
+    def _initial_password_expired() -> Unauthorized:
+        return Unauthorized(
+            "The initial password has expired; the centre (or the zone contact) can have it sent again.",
+            code="initial_password_expired",
+            title="初始密码已过期，请联系实验区联系人或中心重新发送",
+        )
 
     @staticmethod
     def _locked() -> Locked:

@@ -18,6 +18,7 @@ from enrollment.entrypoints.api.routers import (
     auth,
     billing,
     catalogue,
+    programme_accounts,
     results,
     school_courses,
     schools,
@@ -61,6 +62,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             statistics.router,
             school_courses.router,
             announcements.router,
+            programme_accounts.router,
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(db),
     )

@@ -14,6 +14,7 @@ from fastapi import Depends
 from enrollment.bootstrap import Container
 from enrollment.service_layer.accounts import AccountService
 from enrollment.service_layer.auth import AuthService
+from enrollment.service_layer.programme_accounts import ProgrammeAccounts
 from enrollment.service_layer.roster import RosterService
 from enrollment.service_layer.teacher_import import TeacherImport
 from enrollment.service_layer.transfers import TransferService
@@ -26,6 +27,7 @@ get_roster = part(get_container, lambda c: c.roster)
 get_auth = part(get_container, lambda c: c.auth)
 get_transfers = part(get_container, lambda c: c.transfers)
 get_accounts = part(get_container, lambda c: c.account_service)
+get_programme_accounts = part(get_container, lambda c: c.programme_accounts)
 get_import = part(get_container, lambda c: TeacherImport(c.roster))
 
 RosterDep = Annotated[RosterService, Depends(get_roster)]
@@ -33,3 +35,4 @@ AuthDep = Annotated[AuthService, Depends(get_auth)]
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
 ImportDep = Annotated[TeacherImport, Depends(get_import)]
+ProgrammeAccountsDep = Annotated[ProgrammeAccounts, Depends(get_programme_accounts)]
