@@ -37,3 +37,12 @@ def test_exported_cells_are_text_never_formulas() -> None:
         ("@SUM(A1)", "s"),
         (3, "n"),
     ]
+
+
+def test_exported_text_with_control_characters_still_opens_and_shows_the_text() -> None:
+    """``cell._value`` wrote "\\x01" into the sheet's XML as is: the workbook did not open."""
+    data = write_sheet("研修档案", ["姓名", "单位"], [["张\x01老师", "南沙\x1f一小\uffff"], ["=1+1\x02", 5]])
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [["张老师", "南沙一小"], ["=1+1", 5]]
+    assert sheet.cell(3, 1).data_type == "s"
