@@ -77,7 +77,7 @@ class YearOut(BaseModel):
     demand_deadline: UtcDateTime
     personnel_deadline: UtcDateTime
     report_deadline: UtcDateTime
-    rewarded_zones: list[str] = []
+    rewarded_zones: list[str] | None = Field(default=None, description="zones rewarded this year (the centre only)")
 
 
 class QuotaOut(BaseModel):
