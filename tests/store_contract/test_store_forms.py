@@ -470,3 +470,25 @@ async def test_hold_on_two_counters_under_gte_and_given_back_by_its_noted_amount
         "holds": {},
     }
     assert [d["_id"] async for d in collection.find({"holds": {"$exists": True}})] == ["q"]
+
+
+async def test_inclusion_projections_return_only_the_named_fields(collection: AsyncCollection[Doc]) -> None:
+    """Baseline's archive counts reflections and outcomes without their texts: ``{"_id": 0, "a": 1, ...}``
+    and ``{"_id": 1}``; a flag ``$set`` to True may come back as 1 (read with bool)."""
+    await collection.insert_many(
+        [
+            {"_id": "r1", "year": "y", "trainee_id": "t1", "excellent": False, "body_html": "x" * 1000},
+            {"_id": "r2", "year": "y", "trainee_id": "t2", "body_html": "y"},
+            {"_id": "r3", "year": "z", "trainee_id": "t3", "excellent": False},
+        ]
+    )
+    await collection.update_one({"_id": "r1"}, {"$set": {"excellent": True}})
+    tallies = [d async for d in collection.find({"year": "y"}, {"_id": 0, "trainee_id": 1, "excellent": 1})]
+    assert sorted(tallies, key=lambda d: d["trainee_id"]) in (
+        [{"trainee_id": "t1", "excellent": True}, {"trainee_id": "t2"}],
+        [{"trainee_id": "t1", "excellent": 1}, {"trainee_id": "t2"}],
+    )
+    assert sorted([d async for d in collection.find({"year": "y"}, {"_id": 1})], key=lambda d: d["_id"]) == [
+        {"_id": "r1"},
+        {"_id": "r2"},
+    ]

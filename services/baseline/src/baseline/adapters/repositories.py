@@ -375,6 +375,11 @@ class OutcomeRepository:
         query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
         return [doc async for doc in self.collection.find(query).sort("uploaded_at", 1)]
 
+    async def trainees_of_year(self, year: str, zone_id: str | None = None) -> set[str]:
+        """Who uploaded an outcome in ``year`` (the trainee ids only, not the reports)."""
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return {doc["_id"] async for doc in self.collection.find(query, {"_id": 1})}
+
 
 class ReflectionRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
@@ -421,3 +426,9 @@ class ReflectionRepository:
         if excellent_only:
             query["excellent"] = True
         return await self.find(query)
+
+    async def tallies_of_year(self, year: str, *, zone_id: str | None = None) -> list[Doc]:
+        """Per reflection of ``year`` only its author and its mark (``trainee_id``, ``excellent``): what the
+        archive counts, without the texts."""
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return [doc async for doc in self.collection.find(query, {"_id": 0, "trainee_id": 1, "excellent": 1})]

@@ -50,8 +50,8 @@ class ArchiveService:
         await self.reference.existing_year(year)
         zone = None if is_centre(principal) else acting_zone(principal)
         batches = await self.batches.find(year, zone_id=zone, stage=stage)
-        reflections = await self.reflections.of_year(year, zone_id=zone)
-        outcomes = {doc["_id"] for doc in await self.outcomes.of_year(year, zone)}
+        reflections = await self.reflections.tallies_of_year(year, zone_id=zone)  # authors and marks only
+        outcomes = await self.outcomes.trainees_of_year(year, zone)
         written: dict[str, int] = defaultdict(int)
         excellent: dict[str, int] = defaultdict(int)
         for reflection in reflections:
