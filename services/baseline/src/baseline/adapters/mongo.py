@@ -43,3 +43,6 @@ async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
 
 
 IMAGES = "reflection_images"
+#: One document per trainee (``_id``: the trainee id): how many reflections and images they hold and the
+#: id of each (``reflection_ids.<id>`` / ``image_ids.<id>``: when its slot was taken, epoch ms).
+WRITINGS = "trainee_writings"

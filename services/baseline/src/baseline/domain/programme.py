@@ -19,6 +19,9 @@ REMARK_MAX_CHARS = 30
 #: 每批次选派的研修人员不超过5名.
 TRAINEES_PER_BATCH = BATCH_SIZE
 REFLECTION_MAX_CHARS = 10_000
+#: What one trainee may hold: reflections (deleting one frees its place) and uploaded images.
+REFLECTIONS_PER_TRAINEE = 50
+IMAGES_PER_TRAINEE = 100
 #: Outcomes (学习成果) within three months after the stay.
 OUTCOME_WINDOW_MONTHS = 3
 #: 选择1-2个实验区 for the reward.
@@ -209,6 +212,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "reflection_empty": (422, "心得内容不能为空", "A reflection needs text."),
     "reflection_too_long": (422, "心得内容不超过10000字", "A reflection has at most 10,000 characters of text."),
     "reflection_not_found": (404, "心得不存在", "No such reflection."),
+    "reflection_limit": (409, "每位研修人员最多提交50篇心得", "A trainee holds at most 50 reflections."),
+    "reflection_excellent": (
+        409,
+        "该心得已被评为优秀，不能删除（如需删除请联系中心取消优秀）",
+        "The centre marked this reflection excellent; it cannot be deleted while marked.",
+    ),
+    "image_limit": (409, "每位研修人员最多上传100张图片", "A trainee uploads at most 100 images."),
     "image_not_found": (404, "图片不存在", "No such image."),
     "image_invalid": (422, "图片格式无效（仅支持 JPEG、PNG）", "The image is not a JPEG or PNG."),
     "image_too_large": (413, "图片过大", "The image is too large."),
