@@ -552,3 +552,18 @@ async def test_conditional_delete_of_an_unmarked_document_and_in_with_an_owner(
     assert (await collection.delete_one({"_id": "d", "excellent": {"$ne": True}})).deleted_count in (0, 1)
     own = [d async for d in collection.find({"_id": {"$in": ["a", "b", "c", "x"]}, "trainee_id": "t2"}, {"_id": 1})]
     assert own == [{"_id": "c"}]
+
+
+async def test_set_upsert_replaces_fields_and_a_projected_find_by_two_fields(collection: AsyncCollection[Doc]) -> None:
+    """Baseline's sharing sessions: one document per trainee written by ``$set`` with upsert (a second
+    write replaces the fields), read per year and zone projected to one field."""
+    first = {"year": "y", "zone_id": "z", "shared_on": "2019-10-01", "note": "a"}
+    await collection.update_one({"_id": "t1"}, {"$set": first}, upsert=True)
+    await collection.update_one(
+        {"_id": "t1"}, {"$set": {**first, "shared_on": "2019-10-02", "note": None}}, upsert=True
+    )
+    await collection.update_one({"_id": "t2"}, {"$set": {**first, "zone_id": "other"}}, upsert=True)
+    assert await collection.count_documents({}) == 2
+    found = [d async for d in collection.find({"year": "y", "zone_id": "z"}, {"shared_on": 1})]
+    assert found == [{"_id": "t1", "shared_on": "2019-10-02"}]
+    assert (await collection.find_one({"_id": "t1"}) or {})["note"] is None

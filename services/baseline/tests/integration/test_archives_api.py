@@ -70,7 +70,7 @@ async def test_the_archive_shows_who_did_what_and_exports_and_compiles(centre: A
     stats = await centre.ok("GET", f"/v1/years/{YEAR}/statistics", headers=contact)
     assert stats == [
         {"base_name": "北京小学", "stage": "primary", "trainees": 2, "reported": 1, "checked_in": 1,
-         "reflections": 1, "outcomes": 1, "overdue": 0}
+         "reflections": 1, "outcomes": 1, "overdue": 0, "shared": 0}
     ]  # fmt: skip
     by_teacher = await centre.client.get(f"/v1/years/{YEAR}/archive", headers=centre.trainee(leader["id"], batch, zone))
     assert by_teacher.status_code == 403

@@ -359,17 +359,35 @@ class BatchRepository:
 
 
 class OutcomeRepository:
-    """One outcome report (学习成果) per trainee: the trainee id is the key."""
+    """One outcome report (学习成果) per trainee, and one sharing session (分享报告) per trainee in a
+    collection of its own (recorded, and corrected, independently of the report): the trainee id is the key."""
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        from baseline.adapters.mongo import SHARINGS
+
         self.collection = db[OUTCOMES]
+        self.sharings = db[SHARINGS]
+
+    async def record_sharing(self, sharing: Doc) -> None:
+        """The trainee's sharing session, replacing the one recorded before."""
+        fields = {key: value for key, value in sharing.items() if key != "_id"}
+        await self.sharings.update_one({"_id": sharing["_id"]}, {"$set": fields}, upsert=True)
+
+    async def sharings_of(self, trainee_ids: list[str]) -> dict[str, Doc]:
+        cursor = self.sharings.find({"_id": {"$in": trainee_ids}}, {"shared_on": 1})
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def sharings_of_year(self, year: str, zone_id: str | None = None) -> dict[str, str]:
+        """Per trainee who recorded a sharing session in ``year``: its day (ISO)."""
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return {doc["_id"]: doc["shared_on"] async for doc in self.sharings.find(query, {"shared_on": 1})}
 
     async def add(self, outcome: Doc) -> None:
         await _insert(self.collection, outcome)
 
-    async def of_trainees(self, trainee_ids: list[str]) -> dict[str, Doc]:
-        cursor = self.collection.find({"_id": {"$in": trainee_ids}})
-        return {doc["_id"]: doc async for doc in cursor}
+    async def of_trainees(self, trainee_ids: list[str]) -> set[str]:
+        """Which of ``trainee_ids`` uploaded their report (the ids only, not the reports)."""
+        return {doc["_id"] async for doc in self.collection.find({"_id": {"$in": trainee_ids}}, {"_id": 1})}
 
     async def of_year(self, year: str, zone_id: str | None = None) -> list[Doc]:
         query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}

@@ -147,6 +147,16 @@ def outcome_refusal(*, today: date, ends_on: date) -> str | None:
     return first_refusal((today < ends_on, "stay_not_over"), (today > outcome_due(ends_on), "outcome_window_closed"))
 
 
+def sharing_refusal(*, today: date, ends_on: date, shared_on: date) -> str | None:
+    """The sharing session (分享报告) in the zone, within three months after the stay: recorded from the
+    stay's last day until the window closes, for a day from the stay's last day to today."""
+    return first_refusal(
+        (today < ends_on, "sharing_not_open"),
+        (today > outcome_due(ends_on), "sharing_window_closed"),
+        (not ends_on <= shared_on <= today, "sharing_date_invalid"),
+    )
+
+
 def reminder_due(*, today: date, ends_on: date, days_before: int = 14) -> bool:
     """Outcome reminders go out in the last ``days_before`` days of the window."""
     due = outcome_due(ends_on)
@@ -225,6 +235,21 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "stay_not_over": (409, "研修最后一天起方可上传学习成果", "Outcomes come from the last day of the stay."),
     "outcome_window_closed": (409, "学习成果须在研修结束三个月内上传", "The three-month window has closed."),
     "outcome_exists": (409, "学习成果已上传", "The outcome report was uploaded already."),
+    "sharing_not_open": (
+        409,
+        "研修最后一天起方可记录分享报告",
+        "The sharing session is recorded from the stay's last day.",
+    ),
+    "sharing_window_closed": (
+        409,
+        "分享报告须在研修结束三个月内记录",
+        "The sharing session is recorded within three months after the stay.",
+    ),
+    "sharing_date_invalid": (
+        422,
+        "分享日期应在研修最后一天至今天之间",
+        "The sharing day lies between the stay's last day and today.",
+    ),
     "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
     "already_rewarded": (409, "该实验区本学年已获奖励", "This zone is rewarded this year already."),
     "busy": (503, "系统繁忙，请稍后重试", "The request took too long and gave its reservation back; retry."),

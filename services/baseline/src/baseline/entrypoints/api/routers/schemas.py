@@ -231,6 +231,9 @@ class OutcomeStatusOut(BaseModel):
     uploaded: bool
     due_on: date
     overdue: bool
+    shared: bool = Field(description="the sharing session (分享报告) in the zone is recorded")
+    shared_on: date | None = None
+    sharing_overdue: bool = Field(description="no sharing session recorded and the three months are over")
 
 
 class ReflectionIn(BaseModel):
@@ -303,6 +306,9 @@ class ArchiveRowOut(BaseModel):
     excellent_reflections: int
     outcome_uploaded: bool
     outcome_overdue: bool
+    sharing_recorded: bool = Field(description="the sharing session (分享报告) in the zone is recorded")
+    shared_on: date | None = None
+    sharing_overdue: bool
 
 
 class StatisticsOut(BaseModel):
@@ -314,3 +320,17 @@ class StatisticsOut(BaseModel):
     reflections: int
     outcomes: int
     overdue: int
+    shared: int = Field(description="trainees who recorded their sharing session")
+
+
+class SharingIn(BaseModel):
+    shared_on: BoundedDate = Field(description="day of the sharing session (分享报告) in the zone")
+    sharing_note: Paragraphs | None = Field(default=None, max_length=500, description="audience, topic")
+
+
+class SharingOut(BaseModel):
+    trainee_id: str
+    batch_id: str
+    shared_on: date
+    sharing_note: str | None = None
+    recorded_at: UtcDateTime
