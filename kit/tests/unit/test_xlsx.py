@@ -40,6 +40,18 @@ def test_text_that_looks_like_a_formula_is_stored_as_text() -> None:
         assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
 
 
+def test_text_xml_cannot_hold_is_dropped_so_the_workbook_opens() -> None:
+    """C0 controls, lone surrogates, U+FFFE and U+FFFF made the sheet's XML ill-formed (openpyxl's own
+    ILLEGAL_CHARACTERS_RE misses the last three): the workbook did not open. Tab, LF and CR stay."""
+    names = ["张\x01三", "李\x0b四", "王\ufffe五", "赵\uffff六", "钱\ud800七", "孙\x1f八\t九\n十"]
+    data = rows_xlsx("t", ["姓名\x02"], [[name] for name in names])
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert sheet.cell(1, 1).value == "姓名"
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == [
+        "张三", "李四", "王五", "赵六", "钱七", "孙八\t九\n十",
+    ]  # fmt: skip
+
+
 def _with_sheet_xml(sheet_xml: bytes, *, part: str = "xl/worksheets/sheet1.xml") -> bytes:
     """A valid workbook whose part ``part`` is replaced by ``sheet_xml``."""
     source = rows_xlsx("t", ["学号", "课程编号"], [])

@@ -70,7 +70,7 @@ async def test_the_archive_shows_who_did_what_and_exports_and_compiles(centre: A
     stats = await centre.ok("GET", f"/v1/years/{YEAR}/statistics", headers=contact)
     assert stats == [
         {"base_name": "北京小学", "stage": "primary", "trainees": 2, "reported": 1, "checked_in": 1,
-         "reflections": 1, "outcomes": 1, "overdue": 0}
+         "reflections": 1, "outcomes": 1, "overdue": 0, "shared": 0}
     ]  # fmt: skip
     by_teacher = await centre.client.get(f"/v1/years/{YEAR}/archive", headers=centre.trainee(leader["id"], batch, zone))
     assert by_teacher.status_code == 403
@@ -91,3 +91,53 @@ async def test_the_archive_shows_who_did_what_and_exports_and_compiles(centre: A
     assert dark > 500  # the cover page is really drawn
     assert "优秀心得体会与学习成果汇编" in text and "第二段收获" in text and "学习成果（小学）" in text
     assert "校本教研改进方案" in text and "学习感悟（小学）" in text
+
+
+class _RecordingFinds:
+    """A collection that notes the projection of every ``find`` and passes everything through."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.projections: list[Any] = []
+
+    def find(self, query: Any, projection: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self.projections.append(projection)
+        return self.inner.find(query, projection, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _fields(projection: Any) -> set[str]:
+    assert isinstance(projection, dict) and projection, "a find without a projection reads whole documents"
+    return {field for field, keep in projection.items() if keep}
+
+
+async def test_the_archive_reads_only_the_fields_it_counts(centre: Any, clock: Any, container: Any) -> None:
+    """Reflections (10,000 characters each) and outcome reports were loaded whole just to be counted."""
+    await centre.year()
+    batch = await centre.batch(await centre.base("北京小学"))
+    zone = await centre.zone("南沙实验区")
+    await centre.allocate(batch, zone)
+    url = f"/v1/batches/{batch}/zones/{zone}"
+    contact = centre.contact(zone)
+    trainee = await centre.ok("POST", f"{url}/trainees", 201, json=centre.trainee_body(), headers=contact)
+    await centre.ok("POST", f"{url}/confirmation", headers=contact)
+    one = centre.trainee(trainee["id"], batch, zone)
+    clock.set(datetime(2019, 9, 17, 2, 0, tzinfo=UTC))
+    body = {"kind": "reflection", "title": "长文", "body_html": "<p>" + "字" * 10_000 + "</p>"}
+    written = [await centre.ok("POST", "/v1/me/reflections", 201, json=body, headers=one) for _ in range(3)]
+    await centre.ok("POST", f"/v1/reflections/{written[1]['id']}/excellent", json={"excellent": True})
+    clock.set(datetime(2019, 10, 8, tzinfo=UTC))
+    await centre.ok("POST", "/v1/me/outcome", 201, json={"title": "成果", "summary": "做法" * 4000}, headers=one)
+
+    reflections = _RecordingFinds(container.archives.reflections.collection)
+    outcomes = _RecordingFinds(container.archives.outcomes.collection)
+    container.archives.reflections.collection = reflections
+    container.archives.outcomes.collection = outcomes
+    for headers in (centre.headers, contact):
+        [row] = await centre.ok("GET", f"/v1/years/{YEAR}/archive", headers=headers)
+        assert (row["reflections"], row["excellent_reflections"], row["outcome_uploaded"]) == (3, 1, True)
+    assert len(reflections.projections) == 2 and len(outcomes.projections) == 2
+    assert all(_fields(p) <= {"_id", "trainee_id", "excellent"} for p in reflections.projections)
+    assert all(_fields(p) <= {"_id", "trainee_id"} for p in outcomes.projections)

@@ -67,3 +67,23 @@ async def test_zones_import_and_bad_workbooks(centre: Any) -> None:
         "/v1/zones/import", content=data, headers={**centre.contact("abc123"), **XLSX}
     )
     assert by_contact.status_code == 403
+
+
+async def test_rows_with_format_or_control_characters_are_refused(centre: Any) -> None:
+    """An .xlsx cannot hold C0 controls, but bidi overrides, zero-width and separator characters pass
+    through XML: a row with one is refused like a malformed row, whichever column holds it."""
+    data = workbook(
+        ["名称", "地区", "联系人", "联系电话", "邮箱"],
+        [
+            ["南沙实验区", "广\u202e东", "刘老师", "13700000001", None],
+            ["天河实验区", "广东", "陈\u200b老师", "13700000002", None],
+            ["番禺实验区", "广东", "黄老师", "13700000003", None],
+        ],
+    )
+    report = await centre.ok("POST", "/v1/zones/import", content=data, headers={**centre.headers, **XLSX})
+    assert [(r["row"], r["accepted"], r["code"]) for r in report["rows"]] == [
+        (2, False, "import_row_invalid"),
+        (3, False, "import_row_invalid"),
+        (4, True, None),
+    ]
+    assert [z["name"] for z in await centre.ok("GET", "/v1/zones")] == ["番禺实验区"]

@@ -105,3 +105,15 @@ async def test_the_centre_changes_a_zone_contact_and_the_login_follows(centre: A
     assert mobiles == ["13700000001", "13700000002"]  # ZoneContactAppointed for each contact
     missing = await centre.client.put("/v1/zones/abcdef123456/contact", json=body, headers=centre.headers)
     assert missing.status_code == 404
+
+
+async def test_only_the_centre_sees_which_zones_were_rewarded(centre: Any) -> None:
+    await centre.year()
+    zone = await centre.zone("南沙实验区")
+    other = await centre.zone("天河实验区", "13700000002")
+    await centre.ok("POST", f"/v1/years/{YEAR}/rewards", 201, json={"zone_id": zone})
+    assert (await centre.ok("GET", f"/v1/years/{YEAR}"))["rewarded_zones"] == [zone]
+    for headers in (centre.contact(zone), centre.contact(other), centre.trainee("abcdef123456", "abcdef123456", other)):
+        seen = await centre.ok("GET", f"/v1/years/{YEAR}", headers=headers)
+        assert seen["year"] == YEAR and "rewarded_zones" not in seen
+        assert zone not in json.dumps(seen)

@@ -84,6 +84,21 @@ def test_outcomes_within_three_months_after_the_stay() -> None:
     )
 
 
+def test_the_sharing_session_lies_between_the_stays_last_day_and_today_within_three_months() -> None:
+    end = date(2019, 11, 30)
+
+    def refusal(today: date, shared_on: date) -> str | None:
+        return rules.sharing_refusal(today=today, ends_on=end, shared_on=shared_on)
+
+    assert refusal(date(2019, 11, 29), date(2019, 11, 29)) == "sharing_not_open"
+    assert refusal(end, end) is None  # on the last day of the stay
+    assert refusal(date(2019, 12, 10), date(2019, 11, 29)) == "sharing_date_invalid"  # before it ended
+    assert refusal(date(2019, 12, 10), date(2019, 12, 11)) == "sharing_date_invalid"  # in the future
+    assert refusal(date(2019, 12, 10), date(2019, 12, 10)) is None
+    assert refusal(date(2020, 2, 29), date(2020, 1, 5)) is None  # the window's last day
+    assert refusal(date(2020, 3, 1), date(2020, 1, 5)) == "sharing_window_closed"
+
+
 def test_reflections_have_at_most_10000_characters() -> None:
     assert rules.reflection_refusal(10_000) is None
     assert rules.reflection_refusal(10_001) == "reflection_too_long"

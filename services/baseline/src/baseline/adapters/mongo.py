@@ -13,6 +13,7 @@ BATCHES = "batches"  # a batch, its allocations to zones and each zone's trainee
 DEMANDS = "demands"
 REFLECTIONS = "reflections"
 OUTCOMES = "outcomes"
+SHARINGS = "sharings"  # one document per trainee: the sharing session (分享报告) in their zone after the stay
 COUNTERS = "counters"
 DIRECTORY = "teacher_directory"  # names and schools of teachers, kept from enrollment's events
 
@@ -29,6 +30,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[REFLECTIONS].create_index([("trainee_id", 1)], name="trainee")
     await db[REFLECTIONS].create_index([("year", 1), ("excellent", 1)], name="year_excellent")
     await db[OUTCOMES].create_index([("year", 1), ("zone_id", 1)], name="year_zone")
+    await db[SHARINGS].create_index([("year", 1), ("zone_id", 1)], name="year_zone")
 
 
 async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
@@ -43,3 +45,6 @@ async def next_sequence(db: AsyncDatabase[dict[str, Any]], name: str) -> int:
 
 
 IMAGES = "reflection_images"
+#: One document per trainee (``_id``: the trainee id): how many reflections and images they hold and the
+#: id of each (``reflection_ids.<id>`` / ``image_ids.<id>``: when its slot was taken, epoch ms).
+WRITINGS = "trainee_writings"

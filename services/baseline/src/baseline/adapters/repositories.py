@@ -3,9 +3,9 @@ with its cap in the filter); a state change and its events are one write (kit ou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -422,29 +422,115 @@ class BatchRepository:
 
 
 class OutcomeRepository:
-    """One outcome report (学习成果) per trainee: the trainee id is the key."""
+    """One outcome report (学习成果) per trainee, and one sharing session (分享报告) per trainee in a
+    collection of its own (recorded, and corrected, independently of the report): the trainee id is the key."""
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        from baseline.adapters.mongo import SHARINGS
+
         self.collection = db[OUTCOMES]
+        self.sharings = db[SHARINGS]
+
+    async def record_sharing(self, sharing: Doc) -> None:
+        """The trainee's sharing session, replacing the one recorded before."""
+        fields = {key: value for key, value in sharing.items() if key != "_id"}
+        await self.sharings.update_one({"_id": sharing["_id"]}, {"$set": fields}, upsert=True)
+
+    async def sharings_of(self, trainee_ids: list[str]) -> dict[str, Doc]:
+        cursor = self.sharings.find({"_id": {"$in": trainee_ids}}, {"shared_on": 1})
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def sharings_of_year(self, year: str, zone_id: str | None = None) -> dict[str, str]:
+        """Per trainee who recorded a sharing session in ``year``: its day (ISO)."""
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return {doc["_id"]: doc["shared_on"] async for doc in self.sharings.find(query, {"shared_on": 1})}
 
     async def add(self, outcome: Doc) -> None:
         await _insert(self.collection, outcome)
 
-    async def of_trainees(self, trainee_ids: list[str]) -> dict[str, Doc]:
-        cursor = self.collection.find({"_id": {"$in": trainee_ids}})
-        return {doc["_id"]: doc async for doc in cursor}
+    async def of_trainees(self, trainee_ids: list[str]) -> set[str]:
+        """Which of ``trainee_ids`` uploaded their report (the ids only, not the reports)."""
+        return {doc["_id"] async for doc in self.collection.find({"_id": {"$in": trainee_ids}}, {"_id": 1})}
 
     async def of_year(self, year: str, zone_id: str | None = None) -> list[Doc]:
         query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
         return [doc async for doc in self.collection.find(query).sort("uploaded_at", 1)]
 
+    async def trainees_of_year(self, year: str, zone_id: str | None = None) -> set[str]:
+        """Who uploaded an outcome in ``year`` (the trainee ids only, not the reports)."""
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return {doc["_id"] async for doc in self.collection.find(query, {"_id": 1})}
+
 
 class ReflectionRepository:
+    """Reflections, their images, and per trainee the counters that cap both (``WRITINGS``).
+
+    A slot is taken by a conditional ``$inc`` under the cap that notes the item's id in the same write
+    (``take``), before the item is inserted; deleting a reflection gives its slot back (``give_back``,
+    guarded by the noted id, so once). A request that dies between the two writes leaves a noted id
+    without its item: ``repair`` gives such slots back once they are older than a grace period, so the
+    count never passes the cap and never keeps a slot nothing uses."""
+
+    #: What each counter counts: the counter field and the map of noted ids.
+    KINDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "reflections": ("reflections", "reflection_ids"),
+        "images": ("images", "image_ids"),
+    }
+
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        from baseline.adapters.mongo import IMAGES, REFLECTIONS
+        from baseline.adapters.mongo import IMAGES, REFLECTIONS, WRITINGS
 
         self.collection = db[REFLECTIONS]
         self.images = db[IMAGES]
+        self.writings = db[WRITINGS]
+
+    def _items(self, kind: str) -> Any:
+        return self.collection if kind == "reflections" else self.images
+
+    async def _take_once(self, kind: str, trainee_id: str, item_id: str, cap: int, now_ms: int) -> bool:
+        counter, ids = self.KINDS[kind]
+        result = await self.writings.update_one(
+            {"_id": trainee_id, counter: {"$lt": cap}, f"{ids}.{item_id}": {"$exists": False}},
+            {"$inc": {counter: 1}, "$set": {f"{ids}.{item_id}": now_ms}},
+        )
+        return bool(result.modified_count == 1)
+
+    async def take(self, kind: str, trainee_id: str, item_id: str, *, cap: int, now_ms: int, grace_ms: int) -> bool:
+        """One slot of ``kind`` (``reflections`` or ``images``) for ``item_id``, if the trainee holds fewer
+        than ``cap``. At the cap, slots of items that never arrived (older than ``grace_ms``) go back first."""
+        if await self._take_once(kind, trainee_id, item_id, cap, now_ms):
+            return True
+        await self.writings.update_one(
+            {"_id": trainee_id}, {"$setOnInsert": {"reflections": 0, "images": 0}}, upsert=True
+        )  # the trainee's first item
+        if await self._take_once(kind, trainee_id, item_id, cap, now_ms):
+            return True
+        return await self.repair(kind, trainee_id, now_ms - grace_ms) > 0 and await self._take_once(
+            kind, trainee_id, item_id, cap, now_ms
+        )
+
+    async def give_back(self, kind: str, trainee_id: str, item_id: str) -> bool:
+        counter, ids = self.KINDS[kind]
+        result = await self.writings.update_one(
+            {"_id": trainee_id, f"{ids}.{item_id}": {"$exists": True}},
+            {"$inc": {counter: -1}, "$unset": {f"{ids}.{item_id}": ""}},
+        )
+        return bool(result.modified_count == 1)
+
+    async def repair(self, kind: str, trainee_id: str, taken_before_ms: int) -> int:
+        """Give back the slots taken before ``taken_before_ms`` whose item does not exist; how many."""
+        _, ids = self.KINDS[kind]
+        doc = await self.writings.find_one({"_id": trainee_id}, {ids: 1}) or {}
+        old = [item for item, at_ms in (doc.get(ids) or {}).items() if int(at_ms) <= taken_before_ms]
+        if not old:
+            return 0
+        present = {d["_id"] async for d in self._items(kind).find({"_id": {"$in": old}}, {"_id": 1})}
+        return sum([await self.give_back(kind, trainee_id, item) for item in old if item not in present])
+
+    async def own_images(self, trainee_id: str, image_ids: Collection[str]) -> set[str]:
+        """Which of ``image_ids`` ``trainee_id`` uploaded."""
+        query = {"_id": {"$in": list(image_ids)}, "trainee_id": trainee_id}
+        return {doc["_id"] async for doc in self.images.find(query, {"_id": 1})}
 
     async def add(self, reflection: Doc) -> None:
         await _insert(self.collection, reflection)
@@ -460,11 +546,18 @@ class ReflectionRepository:
         return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("created_ms", 1)]
 
     async def update_own(self, reflection_id: str, trainee_id: str, fields: Doc) -> bool:
-        result = await self.collection.update_one({"_id": reflection_id, "trainee_id": trainee_id}, {"$set": fields})
+        """The author's edit; it clears the excellent mark in the same write (the centre marks again)."""
+        result = await self.collection.update_one(
+            {"_id": reflection_id, "trainee_id": trainee_id}, {"$set": {**fields, "excellent": False}}
+        )
         return result.matched_count == 1
 
     async def delete_own(self, reflection_id: str, trainee_id: str) -> bool:
-        result = await self.collection.delete_one({"_id": reflection_id, "trainee_id": trainee_id})
+        """The author's delete of a reflection not marked excellent (one conditional delete). ``$in`` and
+        not ``$ne: True``: nx-27017 does not delete by ``$ne`` a document that lacks the field."""
+        result = await self.collection.delete_one(
+            {"_id": reflection_id, "trainee_id": trainee_id, "excellent": {"$in": [False, None]}}
+        )
         return result.deleted_count == 1
 
     async def mark_excellent(self, reflection_id: str, excellent: bool) -> bool:
@@ -484,3 +577,9 @@ class ReflectionRepository:
         if excellent_only:
             query["excellent"] = True
         return await self.find(query)
+
+    async def tallies_of_year(self, year: str, *, zone_id: str | None = None) -> list[Doc]:
+        """Per reflection of ``year`` only its author and its mark (``trainee_id``, ``excellent``): what the
+        archive counts, without the texts."""
+        query: Doc = {"year": year} if zone_id is None else {"year": year, "zone_id": zone_id}
+        return [doc async for doc in self.collection.find(query, {"_id": 0, "trainee_id": 1, "excellent": 1})]

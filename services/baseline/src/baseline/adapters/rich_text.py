@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import ClassVar
@@ -14,21 +15,46 @@ from PIL import Image, UnidentifiedImageError
 
 TAGS = {"p", "br", "strong", "b", "em", "i", "u", "s", "ul", "ol", "li", "h3", "h4", "blockquote", "img", "span"}
 ATTRIBUTES: dict[str, set[str]] = {"img": {"src", "alt"}}
-#: Images in a reflection are the ones uploaded here: ``/v1/reflection-images/<id>`` only.
-IMAGE_SRC = re.compile(r"^/v1/reflection-images/[0-9a-f]{12,32}$")
+#: Images in a reflection are the ones uploaded here: ``/v1/reflection-images/<id>`` only (and, checked by
+#: the use case with ``images=``, only the author's own).
+IMAGE_SRC = re.compile(r"^/v1/reflection-images/(?P<id>[0-9a-f]{12,32})$")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
-def _only_own_images(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "img" and attribute == "src":
-        return value if IMAGE_SRC.match(value) else None
-    return value
+def sanitise(html: str, *, images: Collection[str] | None = None) -> str:
+    """``html`` with only the allowed tags and attributes; an ``<img>`` keeps its ``src`` only when it is
+    an uploaded image, and, when ``images`` is given, one of those ids (the author's own)."""
+
+    def only_uploaded_images(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            match = IMAGE_SRC.match(value)
+            return value if match and (images is None or match.group("id") in images) else None
+        return value
+
+    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, attribute_filter=only_uploaded_images, url_schemes=set())
 
 
-def sanitise(html: str) -> str:
-    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, attribute_filter=_only_own_images, url_schemes=set())
+class _ImageIds(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            for name, value in attrs:
+                match = IMAGE_SRC.match(value or "") if name == "src" else None
+                if match:
+                    self.ids.add(match.group("id"))
+
+
+def image_ids(html: str) -> set[str]:
+    """The ids of the uploaded images ``html`` embeds."""
+    parser = _ImageIds()
+    parser.feed(html)
+    parser.close()
+    return parser.ids
 
 
 class _Text(HTMLParser):

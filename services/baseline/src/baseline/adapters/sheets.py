@@ -1,16 +1,13 @@
-"""Excel workbooks in and out (openpyxl). Reading goes through the kit's guarded reader (a worker process).
-Cells written from user text are always text (never a formula)."""
+"""Excel workbooks in and out, both through the kit (``jijiao_kit.xlsx``): reading in its guarded reader (a
+worker process), writing with its writer (user text always text, never a formula; characters an .xlsx
+cannot hold dropped, so a control character in a name never makes an export Excel cannot open)."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
-
-from jijiao_kit.xlsx import TooManyRows, WorkbookRejected, WorkbookTooLarge, read_upload
+from jijiao_kit.xlsx import TooManyRows, WorkbookRejected, WorkbookTooLarge, read_upload, rows_xlsx
 
 MAX_ROWS = 5_000
 MAX_BYTES = 5 * 1024 * 1024
@@ -57,22 +54,6 @@ async def read_rows(data: bytes, columns: dict[str, str]) -> list[tuple[int, dic
 
 
 def write_sheet(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """One sheet; every string cell is stored as text (a leading ``=`` stays text, never a formula)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    sheet.append(list(header))
-    for values in rows:
-        sheet.append([None] * len(values))
-        for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=sheet.max_row, column=column)
-            if isinstance(value, str):
-                # Assigning ``cell.value`` would turn "=..." into a formula: set the text type explicitly.
-                cell._value = value
-                cell.data_type = TYPE_STRING
-            else:
-                cell.value = value
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """One sheet: a header row, then the rows. Strings are text cells (a leading ``=`` stays text, with
+    Excel's quote prefix); characters XML cannot hold (``\\x01``, U+FFFF, ...) are dropped."""
+    return rows_xlsx(title, header, rows)

@@ -21,6 +21,9 @@ REMARK_MAX_CHARS = 30
 #: 每批次选派的研修人员不超过5名.
 TRAINEES_PER_BATCH = BATCH_SIZE
 REFLECTION_MAX_CHARS = 10_000
+#: What one trainee may hold: reflections (deleting one frees its place) and uploaded images.
+REFLECTIONS_PER_TRAINEE = 50
+IMAGES_PER_TRAINEE = 100
 #: Outcomes (学习成果) within three months after the stay.
 OUTCOME_WINDOW_MONTHS = 3
 #: 选择1-2个实验区 for the reward.
@@ -162,6 +165,16 @@ def outcome_refusal(*, today: date, ends_on: date) -> str | None:
     return first_refusal((today < ends_on, "stay_not_over"), (today > outcome_due(ends_on), "outcome_window_closed"))
 
 
+def sharing_refusal(*, today: date, ends_on: date, shared_on: date) -> str | None:
+    """The sharing session (分享报告) in the zone, within three months after the stay: recorded from the
+    stay's last day until the window closes, for a day from the stay's last day to today."""
+    return first_refusal(
+        (today < ends_on, "sharing_not_open"),
+        (today > outcome_due(ends_on), "sharing_window_closed"),
+        (not ends_on <= shared_on <= today, "sharing_date_invalid"),
+    )
+
+
 def reminder_due(*, today: date, ends_on: date, days_before: int = 14) -> bool:
     """Outcome reminders go out in the last ``days_before`` days of the window."""
     due = outcome_due(ends_on)
@@ -239,6 +252,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "reflection_empty": (422, "心得内容不能为空", "A reflection needs text."),
     "reflection_too_long": (422, "心得内容不超过10000字", "A reflection has at most 10,000 characters of text."),
     "reflection_not_found": (404, "心得不存在", "No such reflection."),
+    "reflection_limit": (409, "每位研修人员最多提交50篇心得", "A trainee holds at most 50 reflections."),
+    "reflection_excellent": (
+        409,
+        "该心得已被评为优秀，不能删除（如需删除请联系中心取消优秀）",
+        "The centre marked this reflection excellent; it cannot be deleted while marked.",
+    ),
+    "image_limit": (409, "每位研修人员最多上传100张图片", "A trainee uploads at most 100 images."),
     "image_not_found": (404, "图片不存在", "No such image."),
     "image_invalid": (422, "图片格式无效（仅支持 JPEG、PNG）", "The image is not a JPEG or PNG."),
     "image_too_large": (413, "图片过大", "The image is too large."),
@@ -249,6 +269,21 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         409,
         "本学年研修尚未全部结束，暂不能评选奖励",
         "Rewards are picked once the year's last stay is over.",
+    ),
+    "sharing_not_open": (
+        409,
+        "研修最后一天起方可记录分享报告",
+        "The sharing session is recorded from the stay's last day.",
+    ),
+    "sharing_window_closed": (
+        409,
+        "分享报告须在研修结束三个月内记录",
+        "The sharing session is recorded within three months after the stay.",
+    ),
+    "sharing_date_invalid": (
+        422,
+        "分享日期应在研修最后一天至今天之间",
+        "The sharing day lies between the stay's last day and today.",
     ),
     "reward_limit": (409, "每学年最多奖励两个实验区", "At most two zones are rewarded per year."),
     "already_rewarded": (409, "该实验区本学年已获奖励", "This zone is rewarded this year already."),

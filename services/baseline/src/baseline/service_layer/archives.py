@@ -1,7 +1,7 @@
 """Archives (研修档案), statistics, the Excel export and the yearly book (item 10).
 
-Per trainee of a year: project (batch), base, stage, zone, who reported, checked in, wrote reflections
-and uploaded an outcome. The centre sees every zone, a zone contact only their own."""
+Per trainee of a year: project (batch), base, stage, zone, who reported, checked in, wrote reflections,
+uploaded an outcome and recorded the sharing session in their zone. The centre sees every zone, a zone contact only their own."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ Doc = dict[str, Any]
 ROLE_LABELS = {"leader": "团长", "member": "成员"}
 EXPORT_HEADER = (
     "学年", "批次", "研修基地", "学段", "研修开始", "研修结束", "实验区", "姓名", "角色", "工作单位",
-    "已报到", "已签到", "心得篇数", "优秀心得", "已上传成果", "成果逾期",
+    "已报到", "已签到", "心得篇数", "优秀心得", "已上传成果", "成果逾期", "已做分享报告", "分享日期", "分享逾期",
 )  # fmt: skip
 
 
@@ -50,8 +50,9 @@ class ArchiveService:
         await self.reference.existing_year(year)
         zone = None if is_centre(principal) else acting_zone(principal)
         batches = await self.batches.find(year, zone_id=zone, stage=stage)
-        reflections = await self.reflections.of_year(year, zone_id=zone)
-        outcomes = {doc["_id"] for doc in await self.outcomes.of_year(year, zone)}
+        reflections = await self.reflections.tallies_of_year(year, zone_id=zone)  # authors and marks only
+        outcomes = await self.outcomes.trainees_of_year(year, zone)
+        sharings = await self.outcomes.sharings_of_year(year, zone)
         written: dict[str, int] = defaultdict(int)
         excellent: dict[str, int] = defaultdict(int)
         for reflection in reflections:
@@ -90,19 +91,22 @@ class ArchiveService:
                             "excellent_reflections": excellent[tid],
                             "outcome_uploaded": tid in outcomes,
                             "outcome_overdue": tid not in outcomes and today > due,
+                            "sharing_recorded": tid in sharings,
+                            "shared_on": sharings.get(tid),
+                            "sharing_overdue": tid not in sharings and today > due,
                         }
                     )
         return rows
 
     async def statistics(self, principal: Principal, year: str) -> list[Doc]:
-        """Per base and stage: trainees, reported, checked in, reflections, outcomes, overdue."""
+        """Per base and stage: trainees, reported, checked in, reflections, outcomes, overdue, sharing sessions."""
         totals: dict[tuple[str, str], Doc] = {}
         for row in await self.rows(principal, year):
             key = (row["base_name"], row["stage"])
             total = totals.setdefault(
                 key,
                 {"base_name": key[0], "stage": key[1], "trainees": 0, "reported": 0, "checked_in": 0,
-                 "reflections": 0, "outcomes": 0, "overdue": 0},
+                 "reflections": 0, "outcomes": 0, "overdue": 0, "shared": 0},
             )  # fmt: skip
             total["trainees"] += 1
             total["reported"] += row["reported"]
@@ -110,6 +114,7 @@ class ArchiveService:
             total["reflections"] += row["reflections"]
             total["outcomes"] += row["outcome_uploaded"]
             total["overdue"] += row["outcome_overdue"]
+            total["shared"] += row["sharing_recorded"]
         return [totals[key] for key in sorted(totals)]
 
     async def export(self, principal: Principal, year: str) -> bytes:
@@ -120,7 +125,8 @@ class ArchiveService:
                 r["year"], r["batch_id"], r["base_name"], rules.STAGES.get(r["stage"], r["stage"]), r["starts_on"],
                 r["ends_on"], r["zone_name"], r["name"], ROLE_LABELS.get(r["role"], r["role"]), r["employer"],
                 yes[r["reported"]], yes[r["checked_in"]], r["reflections"], r["excellent_reflections"],
-                yes[r["outcome_uploaded"]], yes[r["outcome_overdue"]],
+                yes[r["outcome_uploaded"]], yes[r["outcome_overdue"]], yes[r["sharing_recorded"]], r["shared_on"] or "",
+                yes[r["sharing_overdue"]],
             )
             for r in rows
         ]  # fmt: skip

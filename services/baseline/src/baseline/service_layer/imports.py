@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from baseline.adapters.sheets import SheetError, read_rows
 from baseline.domain import programme as rules
+from baseline.domain.text import refused
 from baseline.service_layer.access import require_centre
 from baseline.service_layer.problems import problem
 from baseline.service_layer.reference import Contact, NewBase, NewZone, ReferenceService
@@ -79,6 +80,8 @@ class ImportService:
         reports = []
         for number, row in rows:
             try:
+                if any(refused(value) for value in row.values()):
+                    raise RowInvalid  # a control character (an ``_x0001_`` escape in the sheet)
                 created = await create(row)
             except RowInvalid:
                 error = problem("import_row_invalid")

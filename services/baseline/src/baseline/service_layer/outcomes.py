@@ -1,5 +1,6 @@
 """After the stay (item 9): one outcome report (学习成果) per trainee within three months, the sharing
-session in the zone, reminders before the deadline (a periodic job) and who is overdue."""
+session (分享报告, manual 四.7) each trainee gives in their zone within the same three months, reminders
+before the deadline (a periodic job) and who is overdue with either."""
 
 from __future__ import annotations
 
@@ -25,10 +26,18 @@ SYSTEM = Actor(subject="system:baseline.outcome_reminders", role="system")
 
 
 @dataclass(frozen=True)
+class Sharing:
+    """The sharing session (分享报告) a trainee gave in their zone: its day and an optional note."""
+
+    shared_on: date
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class NewOutcome:
     title: str
     summary: str
-    shared_on: date | None  # the sharing session in the zone
+    shared_on: date | None  # the sharing session in the zone, if it took place already
     sharing_note: str | None
 
 
@@ -45,8 +54,14 @@ class OutcomeService:
         return self.clock.now().astimezone(SHANGHAI).date()
 
     async def upload(self, principal: Principal, new: NewOutcome) -> Doc:
+        """The report, once; a sharing session given with it is checked first and recorded as by
+        ``record_sharing``."""
         ref, batch, _ = await self.personnel.me(principal)
-        refuse(rules.outcome_refusal(today=self.today(), ends_on=date.fromisoformat(batch["ends_on"])))
+        today, ends_on = self.today(), date.fromisoformat(batch["ends_on"])
+        refuse(rules.outcome_refusal(today=today, ends_on=ends_on))
+        sharing = Sharing(new.shared_on, new.sharing_note) if new.shared_on else None
+        if sharing:
+            refuse(rules.sharing_refusal(today=today, ends_on=ends_on, shared_on=sharing.shared_on))
         outcome = {
             "_id": ref.trainee_id,
             "trainee_id": ref.trainee_id,
@@ -55,33 +70,66 @@ class OutcomeService:
             "year": batch["year"],
             "title": new.title,
             "summary": new.summary,
-            "shared_on": new.shared_on.isoformat() if new.shared_on else None,
-            "sharing_note": new.sharing_note,
             "uploaded_at": self.clock.now(),
         }
         try:
             await self.outcomes.add(outcome)
         except Duplicate as exc:
             raise problem("outcome_exists") from exc
+        if sharing:
+            recorded = await self._record(ref.trainee_id, ref.batch_id, ref.zone_id, batch["year"], sharing)
+            return {**outcome, "shared_on": recorded["shared_on"], "sharing_note": recorded["sharing_note"]}
         return outcome
 
+    async def record_sharing(self, principal: Principal, sharing: Sharing) -> Doc:
+        """The trainee records (or corrects) their sharing session: within the three months after the stay,
+        for a day from the stay's last day to today (Shanghai)."""
+        ref, batch, _ = await self.personnel.me(principal)
+        ends_on = date.fromisoformat(batch["ends_on"])
+        refuse(rules.sharing_refusal(today=self.today(), ends_on=ends_on, shared_on=sharing.shared_on))
+        return await self._record(ref.trainee_id, ref.batch_id, ref.zone_id, batch["year"], sharing)
+
+    async def _record(self, trainee_id: str, batch_id: str, zone_id: str, year: str, sharing: Sharing) -> Doc:
+        doc = {
+            "_id": trainee_id,
+            "trainee_id": trainee_id,
+            "batch_id": batch_id,
+            "zone_id": zone_id,
+            "year": year,
+            "shared_on": sharing.shared_on.isoformat(),
+            "sharing_note": sharing.note,
+            "recorded_ms": epoch_ms(self.clock.now()),
+        }
+        await self.outcomes.record_sharing(doc)
+        return doc
+
     async def status(self, principal: Principal, batch_id: str, zone_id: str) -> list[Doc]:
-        """Per trainee of the zone in the batch: uploaded or not, the due day, overdue or not."""
+        """Per trainee of the zone in the batch: report uploaded or not, sharing session recorded or not,
+        the due day, and which of the two is overdue."""
         _, trainees = await self.personnel.roster(principal, batch_id, zone_id)
         batch = await self.batches.get(batch_id) or {}
         due = rules.outcome_due(date.fromisoformat(batch["ends_on"]))
-        uploaded = await self.outcomes.of_trainees([t["trainee_id"] for t in trainees])
+        ids = [t["trainee_id"] for t in trainees]
+        uploaded = await self.outcomes.of_trainees(ids)
+        shared = await self.outcomes.sharings_of(ids)
         today = self.today()
-        return [
-            {
-                "trainee_id": t["trainee_id"],
-                "name": t["name"],
-                "uploaded": t["trainee_id"] in uploaded,
-                "due_on": due,
-                "overdue": t["trainee_id"] not in uploaded and today > due,
-            }
-            for t in trainees
-        ]
+        rows = []
+        for t in trainees:
+            tid = t["trainee_id"]
+            sharing = shared.get(tid)
+            rows.append(
+                {
+                    "trainee_id": tid,
+                    "name": t["name"],
+                    "uploaded": tid in uploaded,
+                    "due_on": due,
+                    "overdue": tid not in uploaded and today > due,
+                    "shared": sharing is not None,
+                    "shared_on": sharing["shared_on"] if sharing else None,
+                    "sharing_overdue": sharing is None and today > due,
+                }
+            )
+        return rows
 
     async def remind(self) -> int:
         """The periodic job: an SMS reminder in the last two weeks of the window, an overdue event after

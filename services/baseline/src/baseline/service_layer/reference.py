@@ -20,6 +20,8 @@ from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.timeutil import epoch_ms
 
 Doc = dict[str, Any]
+#: Fields of an academic year only the centre reads (the zones rewarded at its end).
+CENTRE_ONLY_YEAR_FIELDS = frozenset({"rewarded", "rewarded_count"})
 
 
 def actor(principal: Principal) -> Actor:
@@ -188,8 +190,13 @@ class ReferenceService:
         return await self.existing_year(new.year)
 
     async def year(self, principal: Principal, year: str) -> Doc:
+        """The year as the caller may see it: which zones were rewarded is the centre's business (a zone
+        contact reads its own reward in its quota), so others get the year without ``rewarded``."""
         self._require_programme_role(principal)
-        return await self.existing_year(year)
+        doc = await self.existing_year(year)
+        if is_centre(principal):
+            return doc
+        return {key: value for key, value in doc.items() if key not in CENTRE_ONLY_YEAR_FIELDS}
 
     async def existing_year(self, year: str) -> Doc:
         doc = await self.repository.get_year(year) if rules.parse_year(year) is not None else None

@@ -38,7 +38,7 @@ def year_out(doc: dict[str, Any]) -> dict[str, Any]:
         "demand_deadline": as_utc(doc["demand_deadline"]),
         "personnel_deadline": as_utc(doc["personnel_deadline"]),
         "report_deadline": as_utc(doc["report_deadline"]),
-        "rewarded_zones": sorted(doc.get("rewarded") or {}),
+        "rewarded_zones": sorted(doc["rewarded"] or {}) if "rewarded" in doc else None,  # the centre only
     }
 
 
@@ -81,7 +81,7 @@ async def add_year(body: YearIn, principal: CurrentPrincipal, reference: Referen
     return year_out(await reference.add_year(principal, new))
 
 
-@router.get("/years/{year}", response_model=YearOut)
+@router.get("/years/{year}", response_model=YearOut, response_model_exclude_none=True)
 async def get_year(year: YearPath, principal: CurrentPrincipal, reference: ReferenceDep) -> dict[str, Any]:
     return year_out(await reference.year(principal, year))
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
+from baseline.domain.text import check_line, check_paragraphs
 from jijiao_kit.timeutil import BoundedDate, BoundedUtcDateTime, UtcDateTime
 
 Mobile = Field(pattern=r"^1\d{10}$", description="手机号")
 StageName = Literal["kindergarten", "primary", "junior", "senior"]
+#: Free text of one line (names, titles, places): no control, format or non-characters (a 422), so
+#: nothing stored can break an export, a PDF or a log, or show other than it reads.
+Line = Annotated[str, AfterValidator(check_line)]
+#: Free text of several lines (purposes, summaries, notes, rich text): as ``Line``, plus tab, LF and CR.
+Paragraphs = Annotated[str, AfterValidator(check_paragraphs)]
 
 
 class ContactIn(BaseModel):
-    name: str = Field(min_length=1, max_length=50, description="联系人")
+    name: Line = Field(min_length=1, max_length=50, description="联系人")
     mobile: str = Mobile
     email: EmailStr | None = None
 
@@ -26,9 +32,9 @@ class ContactOut(BaseModel):
 
 
 class BaseIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description="基地名称")
+    name: Line = Field(min_length=1, max_length=100, description="基地名称")
     stage: StageName
-    region: str = Field(min_length=1, max_length=50, description="地区")
+    region: Line = Field(min_length=1, max_length=50, description="地区")
     contact: ContactIn
 
 
@@ -41,8 +47,8 @@ class BaseOut(BaseModel):
 
 
 class ZoneIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description="实验区名称")
-    region: str | None = Field(default=None, max_length=50)
+    name: Line = Field(min_length=1, max_length=100, description="实验区名称")
+    region: Line | None = Field(default=None, max_length=50)
     contact: ContactIn
 
 
@@ -71,7 +77,7 @@ class YearOut(BaseModel):
     demand_deadline: UtcDateTime
     personnel_deadline: UtcDateTime
     report_deadline: UtcDateTime
-    rewarded_zones: list[str] = []
+    rewarded_zones: list[str] | None = Field(default=None, description="zones rewarded this year (the centre only)")
 
 
 class QuotaOut(BaseModel):
@@ -129,9 +135,9 @@ class BatchOut(BaseModel):
 class DemandIn(BaseModel):
     stage: StageName
     places: int = Field(ge=1, le=45, description="申请研修名额")
-    purpose: str = Field(min_length=1, max_length=500, description="研修学习目的")
+    purpose: Paragraphs = Field(min_length=1, max_length=500, description="研修学习目的")
     demand_type: Literal["exchange", "lodging", "shadowing"] = Field(description="研修学习类型")
-    remark: str | None = Field(default=None, max_length=200, description="备注 (at most 30 characters)")
+    remark: Line | None = Field(default=None, max_length=200, description="备注 (at most 30 characters)")
 
 
 class DemandOut(BaseModel):
@@ -152,7 +158,7 @@ class DemandOut(BaseModel):
 
 class ReviewIn(BaseModel):
     approve: bool
-    comment: str | None = Field(default=None, max_length=200)
+    comment: Paragraphs | None = Field(default=None, max_length=200)
 
 
 class AllocateIn(BaseModel):
@@ -173,13 +179,13 @@ class RewardOut(BaseModel):
 
 
 class TraineeIn(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
+    name: Line = Field(min_length=1, max_length=50)
     gender: Literal["male", "female"]
-    post: str = Field(min_length=1, max_length=50, description="职务")
+    post: Line = Field(min_length=1, max_length=50, description="职务")
     mobile: str = Mobile
     email: EmailStr | None = None
-    employer: str = Field(min_length=1, max_length=100, description="工作单位")
-    subject: str = Field(min_length=1, max_length=50, description="学科背景")
+    employer: Line = Field(min_length=1, max_length=100, description="工作单位")
+    subject: Line = Field(min_length=1, max_length=50, description="学科背景")
     role: Literal["member", "leader"] = Field(default="member", description="leader = 团长")
 
 
@@ -207,10 +213,10 @@ class PersonnelOut(BaseModel):
 
 
 class OutcomeIn(BaseModel):
-    title: str = Field(min_length=1, max_length=100, description="学习成果标题")
-    summary: str = Field(min_length=1, max_length=10_000, description="学习成果 (plain text)")
+    title: Line = Field(min_length=1, max_length=100, description="学习成果标题")
+    summary: Paragraphs = Field(min_length=1, max_length=10_000, description="学习成果 (plain text)")
     shared_on: BoundedDate | None = Field(default=None, description="day of the sharing session in the zone")
-    sharing_note: str | None = Field(default=None, max_length=500)
+    sharing_note: Paragraphs | None = Field(default=None, max_length=500)
 
 
 class OutcomeOut(BaseModel):
@@ -229,12 +235,15 @@ class OutcomeStatusOut(BaseModel):
     uploaded: bool
     due_on: date
     overdue: bool
+    shared: bool = Field(description="the sharing session (分享报告) in the zone is recorded")
+    shared_on: date | None = None
+    sharing_overdue: bool = Field(description="no sharing session recorded and the three months are over")
 
 
 class ReflectionIn(BaseModel):
     kind: Literal["reflection", "insight"] = Field(description="reflection = 心得体会, insight = 学习感悟")
-    title: str = Field(min_length=1, max_length=100)
-    body_html: str = Field(
+    title: Line = Field(min_length=1, max_length=100)
+    body_html: Paragraphs = Field(
         min_length=1, max_length=200_000, description="rich text (HTML; sanitised, at most 10,000 characters of text)"
     )
 
@@ -301,6 +310,9 @@ class ArchiveRowOut(BaseModel):
     excellent_reflections: int
     outcome_uploaded: bool
     outcome_overdue: bool
+    sharing_recorded: bool = Field(description="the sharing session (分享报告) in the zone is recorded")
+    shared_on: date | None = None
+    sharing_overdue: bool
 
 
 class StatisticsOut(BaseModel):
@@ -312,3 +324,17 @@ class StatisticsOut(BaseModel):
     reflections: int
     outcomes: int
     overdue: int
+    shared: int = Field(description="trainees who recorded their sharing session")
+
+
+class SharingIn(BaseModel):
+    shared_on: BoundedDate = Field(description="day of the sharing session (分享报告) in the zone")
+    sharing_note: Paragraphs | None = Field(default=None, max_length=500, description="audience, topic")
+
+
+class SharingOut(BaseModel):
+    trainee_id: str
+    batch_id: str
+    shared_on: date
+    sharing_note: str | None = None
+    recorded_at: UtcDateTime
