@@ -69,9 +69,11 @@ async def test_the_archive_shows_who_did_what_and_exports_and_compiles(centre: A
     assert {r["trainee_id"] for r in own} == {leader["id"], member["id"]}  # never another zone's people
     stats = await centre.ok("GET", f"/v1/years/{YEAR}/statistics", headers=contact)
     assert stats == [
-        {"base_name": "北京小学", "stage": "primary", "trainees": 2, "reported": 1, "checked_in": 1,
-         "reflections": 1, "outcomes": 1, "overdue": 0, "shared": 0}
+        {"base_name": "北京小学", "stage": "primary", "demand_type": "exchange", "trainees": 2, "reported": 1,
+         "checked_in": 1, "reflections": 1, "outcomes": 1, "overdue": 0, "shared": 0}
     ]  # fmt: skip
+    assert {r["demand_type"] for r in rows} == {"exchange"}
+    assert await centre.ok("GET", f"/v1/years/{YEAR}/archive?demand_type=lodging") == []
     by_teacher = await centre.client.get(f"/v1/years/{YEAR}/archive", headers=centre.trainee(leader["id"], batch, zone))
     assert by_teacher.status_code == 403
 
@@ -81,6 +83,7 @@ async def test_the_archive_shows_who_did_what_and_exports_and_compiles(centre: A
     assert sheet is not None
     cells = {(c.value, c.data_type) for row in sheet.iter_rows(min_row=2) for c in row}
     assert ("=1+1", "s") in cells  # user text stays text, never a formula
+    assert ("交换学习", "s") in cells  # 研修学习类型
     assert sheet.max_row == 3
 
     not_contact = await centre.client.get(f"/v1/years/{YEAR}/book.pdf", headers=contact)

@@ -24,7 +24,7 @@ from jijiao_kit.auth import Principal
 Doc = dict[str, Any]
 ROLE_LABELS = {"leader": "团长", "member": "成员"}
 EXPORT_HEADER = (
-    "学年", "批次", "研修基地", "学段", "研修开始", "研修结束", "实验区", "姓名", "角色", "工作单位",
+    "学年", "批次", "研修基地", "学段", "研修学习类型", "研修开始", "研修结束", "实验区", "姓名", "角色", "工作单位",
     "已报到", "已签到", "心得篇数", "优秀心得", "已上传成果", "成果逾期", "已做分享报告", "分享日期", "分享逾期",
 )  # fmt: skip
 
@@ -45,7 +45,13 @@ class ArchiveService:
         self.outcomes = outcomes
 
     async def rows(
-        self, principal: Principal, year: str, *, base_id: str | None = None, stage: str | None = None
+        self,
+        principal: Principal,
+        year: str,
+        *,
+        base_id: str | None = None,
+        stage: str | None = None,
+        demand_type: str | None = None,
     ) -> list[Doc]:
         await self.reference.existing_year(year)
         zone = None if is_centre(principal) else acting_zone(principal)
@@ -65,7 +71,7 @@ class ArchiveService:
                 continue
             due = rules.outcome_due(date.fromisoformat(batch["ends_on"]))
             for zone_id, allocation in sorted((batch.get("zones") or {}).items()):
-                if zone and zone_id != zone:
+                if (zone and zone_id != zone) or (demand_type and allocation.get("demand_type") != demand_type):
                     continue
                 for t in trainees_of(batch, zone_id):
                     tid = t["trainee_id"]
@@ -76,6 +82,7 @@ class ArchiveService:
                             "base_id": batch["base_id"],
                             "base_name": batch["base_name"],
                             "stage": batch["stage"],
+                            "demand_type": allocation.get("demand_type"),  # of the demand the batch answers
                             "starts_on": batch["starts_on"],
                             "ends_on": batch["ends_on"],
                             "zone_id": zone_id,
@@ -99,13 +106,15 @@ class ArchiveService:
         return rows
 
     async def statistics(self, principal: Principal, year: str) -> list[Doc]:
-        """Per base and stage: trainees, reported, checked in, reflections, outcomes, overdue, sharing sessions."""
-        totals: dict[tuple[str, str], Doc] = {}
+        """Per base, stage and type of study (研修学习类型): trainees, reported, checked in, reflections,
+        outcomes, overdue, sharing sessions."""
+        totals: dict[tuple[str, str, str], Doc] = {}
         for row in await self.rows(principal, year):
-            key = (row["base_name"], row["stage"])
+            key = (row["base_name"], row["stage"], row["demand_type"] or "")
             total = totals.setdefault(
                 key,
-                {"base_name": key[0], "stage": key[1], "trainees": 0, "reported": 0, "checked_in": 0,
+                {"base_name": key[0], "stage": key[1], "demand_type": row["demand_type"], "trainees": 0,
+                 "reported": 0, "checked_in": 0,
                  "reflections": 0, "outcomes": 0, "overdue": 0, "shared": 0},
             )  # fmt: skip
             total["trainees"] += 1
@@ -122,7 +131,8 @@ class ArchiveService:
         yes = {True: "是", False: "否"}
         values = [
             (
-                r["year"], r["batch_id"], r["base_name"], rules.STAGES.get(r["stage"], r["stage"]), r["starts_on"],
+                r["year"], r["batch_id"], r["base_name"], rules.STAGES.get(r["stage"], r["stage"]),
+                rules.DEMAND_TYPES.get(r["demand_type"] or "", r["demand_type"] or ""), r["starts_on"],
                 r["ends_on"], r["zone_name"], r["name"], ROLE_LABELS.get(r["role"], r["role"]), r["employer"],
                 yes[r["reported"]], yes[r["checked_in"]], r["reflections"], r["excellent_reflections"],
                 yes[r["outcome_uploaded"]], yes[r["outcome_overdue"]], yes[r["sharing_recorded"]], r["shared_on"] or "",

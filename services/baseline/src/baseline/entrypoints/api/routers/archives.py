@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -22,8 +22,9 @@ async def archive(
     archives: ArchivesDep,
     base_id: str | None = Query(default=None, max_length=64),
     stage: StageName | None = None,
+    demand_type: Literal["exchange", "lodging", "shadowing"] | None = Query(default=None, description="研修学习类型"),
 ) -> list[dict[str, Any]]:
-    return await archives.rows(principal, year, base_id=base_id, stage=stage)
+    return await archives.rows(principal, year, base_id=base_id, stage=stage, demand_type=demand_type)
 
 
 @router.get("/years/{year}/statistics", response_model=list[StatisticsOut])

@@ -295,6 +295,7 @@ class ArchiveRowOut(BaseModel):
     base_id: str
     base_name: str
     stage: str
+    demand_type: str | None = Field(default=None, description="研修学习类型 of the demand the batch answers")
     starts_on: date
     ends_on: date
     zone_id: str
@@ -318,6 +319,7 @@ class ArchiveRowOut(BaseModel):
 class StatisticsOut(BaseModel):
     base_name: str
     stage: str
+    demand_type: str | None = None
     trainees: int
     reported: int
     checked_in: int
