@@ -336,24 +336,25 @@ async def test_the_centre_or_the_zone_contact_sends_an_initial_secret_again(
         assert event["valid_until"].startswith("2019-08-16")
         assert (await sign_in(client, "tr-c1", third)).status_code == 200
 
-        # At most three an hour per login.
-        assert (await client.post(url, headers=centre)).status_code == 202
-        limited = await client.post(url, headers=centre)
-        assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
-        assert int(limited.headers["Retry-After"]) > 0
-
-        # Once the trainee has a password of their own, nothing is sent again (409).
-        fourth, _ = await latest_secret(container, notify_keys, "tr-c1")
-        own = (await sign_in(client, "tr-c1", fourth)).json()["access_token"]
+        # A trainee who set a password and forgot it: the same call resets it (the own password dies).
+        own = (await sign_in(client, "tr-c1", third)).json()["access_token"]
         changed_password = await client.post(
             "/v1/auth/password",
-            json={"old_password": fourth, "new_password": "Zhang2019x"},
+            json={"old_password": third, "new_password": "Zhang2019x"},
             headers=bearer(own),
         )
         assert changed_password.status_code == 204
-        refused = await client.post(url, headers=centre)
-        assert refused.status_code == 409 and refused.json()["code"] == "password_already_set"
-        assert refused.json()["title"] == "该账号已设置个人密码，无需重发初始密码"
+        assert (await sign_in(client, "tr-c1", "Zhang2019x")).status_code == 200
+        assert (await client.post(url, headers=contact)).status_code == 202
+        fourth, _ = await latest_secret(container, notify_keys, "tr-c1")
+        assert (await sign_in(client, "tr-c1", "Zhang2019x")).status_code == 401
+        reset = await sign_in(client, "tr-c1", fourth)
+        assert reset.status_code == 200 and reset.json()["must_change_password"] is True
+
+        # At most three an hour per login.
+        limited = await client.post(url, headers=centre)
+        assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+        assert int(limited.headers["Retry-After"]) > 0
 
         # A zone contact's login: by the centre only.
         zone_url = "/v1/zones/a1/credentials"

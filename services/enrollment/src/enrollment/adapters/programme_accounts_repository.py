@@ -40,9 +40,9 @@ class ProgrammeAccountRepository:
         return result.modified_count == 1
 
     async def reissue(self, account_id: str, credentials: Doc, events: Sequence[Doc]) -> bool:
-        """A new initial secret for a login that still has one (``must_change``), not closed."""
+        """A new initial secret (must be changed at the next sign-in) for a login that is not closed."""
         result = await self.collection.update_one(
-            {"_id": account_id, "programme": True, "closed_ms": None, "credentials.must_change": True},
+            {"_id": account_id, "programme": True, "closed_ms": None},
             outbox_update({"$set": {"credentials": credentials}}, events),
         )
         return result.modified_count == 1

@@ -35,7 +35,7 @@ from jijiao_contracts.events import baseline as bl
 from jijiao_contracts.events.enrollment import PRODUCER, CredentialsIssued
 from jijiao_kit.auth import Principal, TokenVersions
 from jijiao_kit.clock import Clock
-from jijiao_kit.errors import Conflict, NotFound
+from jijiao_kit.errors import NotFound
 from jijiao_kit.outbox import outbox_entry
 from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.sealing import seal
@@ -315,8 +315,8 @@ class ProgrammeAccounts:
         login = str(doc["_id"])
         if doc.get("closed_ms"):
             raise account_not_found()
-        if not (doc.get("credentials") or {}).get("must_change"):
-            raise password_already_set()
+        # Also a reset: a person who set a password and forgot it gets a new initial secret (on their own
+        # phone only, so whoever asks for it never learns it), and their own password stops working.
         if self.rate_limits is not None:
             await self.rate_limits.hit(self.reissue_rate, login, what="programme_credentials")
         report_deadline = None
@@ -327,7 +327,7 @@ class ProgrammeAccounts:
         )
         await self.revoke(login)
         if not await self.accounts.reissue(login, credentials, [entry]):
-            raise password_already_set()  # the password was changed (or the login closed) meanwhile
+            raise account_not_found()  # the login was closed meanwhile
         await self.revoke(login)
         logger.info("programme account %s: initial secret issued again", login)
 
@@ -347,14 +347,6 @@ def is_centre(principal: Principal) -> bool:
 
 def is_zone_contact_of(principal: Principal, zone_id: str) -> bool:
     return principal.has_role(Role.ZONE_CONTACT) and principal.scopes.get("zone_id") == zone_id
-
-
-def password_already_set() -> Conflict:
-    return Conflict(
-        "The login has a password of its own; the initial secret is sent again only while it must be changed.",
-        code="password_already_set",
-        title="该账号已设置个人密码，无需重发初始密码",
-    )
 
 
 class CombinedBatches:

@@ -1,5 +1,5 @@
 """Credentials of the research-base programme's logins (baseline's zone contacts and trainees): an
-initial secret sent again by SMS while the login still has it (routes only translate)."""
+initial secret sent again by SMS, which is also the reset of a forgotten password (routes only translate)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ router = APIRouter(prefix="/v1", tags=["programme accounts"])
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 RESPONSES: dict[int | str, dict[str, str]] = {
     404: {"description": "account_not_found: no such login in the caller's reach"},
-    409: {"description": "password_already_set: the person has a password of their own"},
     429: {"description": "rate_limited: at most 3 a hour per login; see Retry-After"},
 }
 
@@ -33,7 +32,7 @@ async def reissue_trainee_credentials(
     programme: ProgrammeAccountsDep,
 ) -> Response:
     """The centre or the zone's contact has a trainee's initial secret sent again by SMS (a new one:
-    the earlier one stops working), while the trainee has not set a password yet."""
+    the earlier one, or the password the trainee set, stops working; the next sign-in must change it)."""
     await programme.reissue_trainee(principal, batch_id, zone_id, trainee_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
