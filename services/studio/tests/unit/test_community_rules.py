@@ -109,3 +109,15 @@ def test_satisfaction_distribution_as_the_seed_prints_it() -> None:
     ]
     assert table["fair_or_better"] == "99.11%"  # "一般以上的满意度为 99.11%"
     assert c.satisfaction_distribution({})["fair_or_better"] == "-"
+
+
+def test_percent_prints_as_the_seed() -> None:
+    # 表13 of the 1602 term report: 心理 22 of 22 "100%", 图书 9 of 10 "90.00%", 特殊教育 8 of 50 "16.00%"
+    assert c.percent(22, 22) == "100%"
+    assert c.percent(1115, 1115) == "100%"
+    assert c.percent(9, 10) == "90.00%"
+    assert c.percent(8, 50) == "16.00%"
+    assert c.percent(3421, 53608) == "6.38%"
+    assert c.percent(99_999, 100_000) == "100%"  # decided on the printed figure
+    assert c.percent(0, 5) == "0.00%"
+    assert c.percent(1, 0) == "-"

@@ -243,10 +243,13 @@ SATISFACTION_LABELS = {
 
 
 def percent(part: int, whole: int) -> str:
-    """A rate as the seed prints it: two decimals and a percent sign (``0.27%``); ``-`` of nothing."""
+    """A rate as the seed prints it: two decimals and a percent sign (``0.27%``, ``90.00%``), but a full
+    rate without decimals (``100%``: 表3 心理 20 of 20, 表13 化学 1115 of 1115); ``-`` of nothing. The
+    decision is on the printed (rounded) figure, so a rate that rounds to 100.00 prints ``100%`` too."""
     if whole <= 0:
         return "-"
-    return f"{part * 100 / whole:.2f}%"
+    text = f"{part * 100 / whole:.2f}"
+    return "100%" if text == "100.00" else f"{text}%"
 
 
 def satisfaction_distribution(counts: Mapping[str, int]) -> dict[str, Any]:
