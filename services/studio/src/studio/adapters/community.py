@@ -7,9 +7,6 @@ sparse unique index on ``earning_fingerprint``: the store decides which of simul
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from pathlib import Path
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -201,35 +198,6 @@ class TopicPostRepository:
     async def set_hidden(self, post_id: str, hidden: bool) -> bool:
         result = await self.collection.update_one({"_id": post_id}, {"$set": {"hidden": hidden}})
         return result.matched_count == 1
-
-
-class BlobStore:
-    """Shared files on disk, addressed by their content fingerprint (sha256): one copy per content."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @staticmethod
-    def fingerprint(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()
-
-    def path(self, fingerprint: str) -> Path:
-        if len(fingerprint) != 64 or not all(c in "0123456789abcdef" for c in fingerprint):
-            raise ValueError("not a sha256 fingerprint")
-        return self.root / fingerprint[:2] / fingerprint
-
-    def save(self, fingerprint: str, data: bytes) -> None:
-        path = self.path(fingerprint)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{fingerprint}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-
-    def read(self, fingerprint: str) -> bytes | None:
-        path = self.path(fingerprint)
-        return path.read_bytes() if path.exists() else None
 
 
 class CommunityStatsReader:

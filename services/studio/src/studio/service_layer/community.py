@@ -26,7 +26,6 @@ from jijiao_kit.timeutil import epoch_ms
 from studio.adapters.community import (
     RESOURCES,
     TOPICS,
-    BlobStore,
     CommunityStatsReader,
     ResourceRepository,
     TopicPostRepository,
@@ -35,6 +34,7 @@ from studio.adapters.community import (
 )
 from studio.adapters.community_files import check_shared_file, clean_html
 from studio.adapters.mongo import ACTIVITIES, DIRECTORY, PARTS
+from studio.adapters.uploads import FileStore
 from studio.domain import community as rules
 from studio.domain.community import PROBLEMS, Fact, PostKind, WorkshopStatus
 
@@ -82,7 +82,7 @@ class CommunityService:
         resources: ResourceRepository,
         topics: TopicRepository,
         posts: TopicPostRepository,
-        blobs: BlobStore,
+        files: FileStore,
         clock: Clock,
         limits: Limits | None = None,
         stats: CommunityStatsReader | None = None,
@@ -91,7 +91,7 @@ class CommunityService:
         self.resources = resources
         self.topics = topics
         self.posts = posts
-        self.blobs = blobs
+        self.files = files
         self.clock = clock
         self.limits = limits or Limits()
         self.stats = stats
@@ -386,8 +386,7 @@ class CommunityService:
             max_video_bytes=self.limits.max_video_bytes,
         )
         workshop = await self._workshop_of_participant(principal, workshop_id)
-        fingerprint = self.blobs.fingerprint(data)
-        await asyncio.to_thread(self.blobs.save, fingerprint, data)
+        fingerprint = await asyncio.to_thread(self.files.put, data)
         doc: Doc = {
             "_id": _id(),
             "title": title,
@@ -441,7 +440,7 @@ class CommunityService:
 
     async def download(self, principal: Principal, resource_id: str) -> tuple[Doc, bytes]:
         doc = await self._load_resource(principal, resource_id)
-        data = await asyncio.to_thread(self.blobs.read, doc["fingerprint"])
+        data = await asyncio.to_thread(self.files.get, doc["fingerprint"])
         if data is None:
             raise problem("resource_not_found", f"The file of resource {resource_id} is gone.")
         return doc, data
