@@ -409,8 +409,13 @@ class CommunityService:
         entries = self._entries(
             [Fact(ce, rules.Rule.SHARED_RESOURCE, fingerprint)], principal, title=title, workshop=workshop
         )
-        await self.resources.add(doc, entries)
-        return await self.resource(principal, doc["_id"])
+        earns = await self.resources.add(doc, entries)
+        # the resource as a read would give it (no outbox, no ratings map): nobody rated it yet
+        stored = {k: v for k, v in doc.items() if k != "ratings"}
+        stored["earns"] = earns
+        if earns:
+            stored["earning_fingerprint"] = fingerprint
+        return {**_average(stored), "my_rating": None}
 
     def _sees(self, principal: Principal, doc: Doc) -> bool:
         if is_centre(principal):
@@ -508,7 +513,8 @@ class CommunityService:
             "created_ms": self._now(),
         }
         await self.topics.add(doc)
-        return await self.topic(principal, doc["_id"])
+        # the topic as a read would give it: nobody has posted yet (its id is not out before this answer)
+        return {**{k: v for k, v in doc.items() if k not in ("participants", "repliers")}, "posts": []}
 
     async def _load_topic(self, principal: Principal, topic_id: str) -> Doc:
         doc = await self.topics.get(topic_id)
@@ -565,7 +571,10 @@ class CommunityService:
                 flags["discussed" if fact.rule == rules.Rule.DISCUSSION_TOPIC else "popular"] = True
             entries = self._entries(change.facts, principal, title=topic["title"], workshop=workshop)
             new_participant, new_replier = change.new_participant, change.new_replier
-            if await self.topics.count_post(topic, ce, new_participant, new_replier, flags, entries, posts=1):
+            guards = rules.topic_guards(topic, change)
+            if await self.topics.count_post(
+                topic_id, ce, new_participant, new_replier, guards, flags, entries, posts=1
+            ):
                 counted = True
                 break
             await asyncio.sleep(0)
