@@ -457,7 +457,7 @@ async def test_bulk_compare_and_set_upserts_on_id_report_each_non_match_by_index
         [
             {"_id": "t1", "hidden": False, "participant_count": 5, "participants": {"a": 1}, "post_count": 0},
             {"_id": "t2", "hidden": True, "participant_count": 0, "participants": {}, "post_count": 0},
-            {"_id": "r1", "hidden": False, "rating_count": 1, "rating_sum": 4, "ratings": {"a": 4}},
+            {"_id": "r1", "hidden": False, "rating_count": 1, "rating_sum": 4, "ratings": {"a": 4}, "excellent": False},
         ]
     )
 
@@ -488,11 +488,21 @@ async def test_bulk_compare_and_set_upserts_on_id_report_each_non_match_by_index
             upsert=True,
         ),
         UpdateOne({"_id": "t1"}, {"$inc": {"post_count": 1}}, upsert=True),  # 7: unconditional: matches
+        UpdateOne(  # 8: the flag compared and set, on a count that moved: refused
+            {"_id": "r1", "hidden": False, "rating_count": 19, "excellent": False},
+            {"$set": {"excellent": True, "outbox.f1": {"body": "{}"}}, "$inc": {"rating_count": 1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 9: the flag compared and set: matches
+            {"_id": "r1", "hidden": False, "rating_count": 1, "excellent": False},
+            {"$set": {"excellent": True, "outbox.f2": {"body": "{}"}}, "$inc": {"outbox_pending": 1}},
+            upsert=True,
+        ),
     ]
     with pytest.raises(BulkWriteError) as caught:
         await collection.bulk_write(requests, ordered=False)
     refused = sorted((e["index"], e["code"]) for e in caught.value.details["writeErrors"])
-    assert refused == [(1, 11000), (2, 11000), (4, 11000), (6, 11000)]
+    assert refused == [(1, 11000), (2, 11000), (4, 11000), (6, 11000), (8, 11000)]
     assert await collection.count_documents({}) == 3  # no upsert created anything
     t1 = await collection.find_one({"_id": "t1"})
     assert t1 is not None
@@ -506,3 +516,4 @@ async def test_bulk_compare_and_set_upserts_on_id_report_each_non_match_by_index
     }
     r1 = await collection.find_one({"_id": "r1"})
     assert r1 is not None and (r1["rating_count"], r1["rating_sum"], r1["ratings"]) == (1, 2, {"a": 2})
+    assert bool(r1["excellent"]) and set(r1["outbox"]) == {"f2"} and r1["outbox_pending"] == 1
