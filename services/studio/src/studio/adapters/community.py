@@ -7,7 +7,10 @@ sparse unique index on ``earning_fingerprint``: the store decides which of simul
 
 The request paths of a busy community (reads by id, shares, posts, ratings, counting writes) go through
 group commit (``jijiao_kit.coalescing``): concurrent callers share one store command, each with its own
-outcome (a duplicate fingerprint, a compare-and-set that did not match), as when sent alone."""
+outcome (a duplicate fingerprint, a compare-and-set that did not match), as when sent alone. The
+coalesced updates are upserts on an existing ``_id`` (how a bulk reports a non-match): resources and
+topics are never deleted (moderation hides them). A read's copy is shallow: callers replace nested
+maps, never change them in place."""
 
 from __future__ import annotations
 
