@@ -673,3 +673,80 @@ async def test_set_upsert_replaces_fields_and_a_projected_find_by_two_fields(col
     found = [d async for d in collection.find({"year": "y", "zone_id": "z"}, {"shared_on": 1})]
     assert found == [{"_id": "t1", "shared_on": "2019-10-02"}]
     assert (await collection.find_one({"_id": "t1"}) or {})["note"] is None
+
+
+async def test_bulk_compare_and_set_upserts_on_id_report_each_non_match_by_index(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """The community's coalesced conditional updates (``CoalescingUpdater``): one unordered bulk of
+    ``update_one``s, each an upsert on its existing ``_id``, with the filters the topic and rating writes
+    use (exact count, ``$lt`` range, ``$exists: False`` of a map key, an equality on a stored key, a
+    flag); ``$set`` of map keys and outbox entries with ``$inc`` of counters. A filter that does not
+    match fails alone (11000 at its index) and creates nothing; two writes of one document in the batch
+    see each other (the second exact compare-and-set on the same count fails)."""
+    from pymongo.errors import BulkWriteError
+
+    await collection.insert_many(
+        [
+            {"_id": "t1", "hidden": False, "participant_count": 5, "participants": {"a": 1}, "post_count": 0},
+            {"_id": "t2", "hidden": True, "participant_count": 0, "participants": {}, "post_count": 0},
+            {"_id": "r1", "hidden": False, "rating_count": 1, "rating_sum": 4, "ratings": {"a": 4}, "excellent": False},
+        ]
+    )
+
+    def join(topic: str, ce: str, count: Any) -> UpdateOne:
+        return UpdateOne(
+            {"_id": topic, "hidden": False, "participant_count": count, f"participants.{ce}": {"$exists": False}},
+            {
+                "$set": {f"participants.{ce}": 1, f"outbox.e-{topic}-{ce}": {"body": "{}"}},
+                "$inc": {"participant_count": 1, "post_count": 1, "outbox_pending": 1},
+            },
+            upsert=True,
+        )
+
+    requests = [
+        join("t1", "b", 5),  # 0: exact compare-and-set, matches
+        join("t1", "c", 5),  # 1: same count after 0 moved it: refused
+        join("t1", "a", {"$lt": 19}),  # 2: "a" counted already: refused
+        join("t1", "d", {"$lt": 19}),  # 3: range: matches (6 -> 7)
+        join("t2", "b", {"$lt": 19}),  # 4: hidden: refused
+        UpdateOne(  # 5: a changed rating whose previous value is still the stored one
+            {"_id": "r1", "hidden": False, "rating_count": 1, "rating_sum": 4, "ratings.a": 4},
+            {"$set": {"ratings.a": 2}, "$inc": {"rating_count": 0, "rating_sum": -2}},
+            upsert=True,
+        ),
+        UpdateOne(  # 6: a first rating whose teacher rated meanwhile: refused
+            {"_id": "r1", "hidden": False, "ratings.a": {"$exists": False}},
+            {"$set": {"ratings.a": 5}, "$inc": {"rating_count": 1, "rating_sum": 5}},
+            upsert=True,
+        ),
+        UpdateOne({"_id": "t1"}, {"$inc": {"post_count": 1}}, upsert=True),  # 7: unconditional: matches
+        UpdateOne(  # 8: the flag compared and set, on a count that moved: refused
+            {"_id": "r1", "hidden": False, "rating_count": 19, "excellent": False},
+            {"$set": {"excellent": True, "outbox.f1": {"body": "{}"}}, "$inc": {"rating_count": 1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 9: the flag compared and set: matches
+            {"_id": "r1", "hidden": False, "rating_count": 1, "excellent": False},
+            {"$set": {"excellent": True, "outbox.f2": {"body": "{}"}}, "$inc": {"outbox_pending": 1}},
+            upsert=True,
+        ),
+    ]
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.bulk_write(requests, ordered=False)
+    refused = sorted((e["index"], e["code"]) for e in caught.value.details["writeErrors"])
+    assert refused == [(1, 11000), (2, 11000), (4, 11000), (6, 11000), (8, 11000)]
+    assert await collection.count_documents({}) == 3  # no upsert created anything
+    t1 = await collection.find_one({"_id": "t1"})
+    assert t1 is not None
+    assert (t1["participant_count"], t1["post_count"], t1["outbox_pending"]) == (7, 3, 2)
+    assert t1["participants"] == {"a": 1, "b": 1, "d": 1}
+    assert set(t1["outbox"]) == {"e-t1-b", "e-t1-d"} and t1["outbox"]["e-t1-b"] == {"body": "{}"}
+    assert await collection.find_one({"_id": "t2"}, {"participants": 1, "participant_count": 1}) == {
+        "_id": "t2",
+        "participants": {},
+        "participant_count": 0,
+    }
+    r1 = await collection.find_one({"_id": "r1"})
+    assert r1 is not None and (r1["rating_count"], r1["rating_sum"], r1["ratings"]) == (1, 2, {"a": 2})
+    assert bool(r1["excellent"]) and set(r1["outbox"]) == {"f2"} and r1["outbox_pending"] == 1

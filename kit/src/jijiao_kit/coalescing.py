@@ -220,6 +220,43 @@ class CoalescingReserver(_Coalescer[tuple[str, int | None], bool]):
         return set()
 
 
+class CoalescingUpdater(_Coalescer[tuple[Doc, Doc], bool]):
+    """``update(filter, update)``: a conditional single-document update (a compare-and-set, a counter
+    under a condition) for many concurrent callers as one unordered ``bulk_write``; each caller learns
+    whether *its* filter matched (True: its update was applied, atomically on its own, as with
+    ``update_one``).
+
+    A bulk write only reports counts, so each update is an upsert on the filter's ``_id`` (which every
+    filter must name by equality, of a document that exists and is never deleted): a filter that does
+    not match tries to insert that ``_id`` and fails visibly (error 11000 at the operation's index).
+    Several updates of one document in a batch each see the others' effects (the store applies them
+    one at a time), as when sent alone. Never put ``$or`` in a filter (DEVELOPING.md). An error other
+    than 11000 reaches every caller of its batch: their outcome is unknown, as with a failed
+    ``update_one``. Nothing is undone for a caller cancelled meanwhile: its update stands, as a sent
+    ``update_one`` whose answer nobody reads."""
+
+    def __init__(self, collection: AsyncCollection[Doc], max_batch: int = 500) -> None:
+        super().__init__(max_batch)
+        self.collection = collection
+
+    async def update(self, filter: Doc, update: Doc) -> bool:
+        if "_id" not in filter or isinstance(filter["_id"], dict) or "$or" in filter:
+            raise ValueError("a coalesced update names its document by _id equality, without $or")
+        return await self.submit((filter, update))
+
+    async def _send(self, items: list[tuple[Doc, Doc]]) -> list[Any]:
+        requests = [UpdateOne(filter, update, upsert=True) for filter, update in items]
+        try:
+            await self.collection.bulk_write(requests, ordered=False)
+        except BulkWriteError as error:
+            write_errors = error.details.get("writeErrors", [])
+            if any(write_error.get("code") != 11000 for write_error in write_errors):
+                raise
+            refused = {write_error["index"] for write_error in write_errors}
+            return [index not in refused for index in range(len(items))]
+        return [True] * len(items)
+
+
 class PipelinedRedis(_Coalescer[tuple[Any, ...], Any]):
     """Redis commands of many concurrent callers sent as one pipeline (no MULTI: each command stays
     atomic on its own, as when sent alone); each caller gets its own reply or its own error. One

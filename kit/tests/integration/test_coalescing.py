@@ -14,7 +14,13 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from jijiao_kit.coalescing import CoalescingInserter, CoalescingReader, CoalescingReserver, PipelinedRedis
+from jijiao_kit.coalescing import (
+    CoalescingInserter,
+    CoalescingReader,
+    CoalescingReserver,
+    CoalescingUpdater,
+    PipelinedRedis,
+)
 
 Doc = dict[str, Any]
 
@@ -191,3 +197,56 @@ async def test_a_place_taken_for_a_caller_cancelled_meanwhile_is_given_back(
             break
         await asyncio.sleep(0.05)
     assert taken == {"limited": kept["limited"], "free": kept["free"]}
+
+
+async def test_concurrent_conditional_updates_each_learn_their_own_outcome(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    """300 racing "add me once" writes on three documents, 150 distinct members asked twice each: exactly
+    the callers told True are stored, counters match the maps, a refused filter creates nothing."""
+    collection, counter = store
+    await collection.insert_many([{"_id": f"D{i}", "n": 0, "members": {}} for i in range(3)])
+    updater = CoalescingUpdater(collection)
+    counter.counts.clear()
+    asks = [(f"D{i % 3}", f"m{i % 150}") for i in range(300)]
+    outcomes = await asyncio.gather(
+        *(
+            updater.update(
+                {"_id": doc, f"members.{member}": {"$exists": False}},
+                {"$set": {f"members.{member}": 1}, "$inc": {"n": 1}},
+            )
+            for doc, member in asks
+        )
+    )
+    stored = {doc["_id"]: doc async for doc in collection.find({})}
+    granted = Counter(doc for (doc, _), ok in zip(asks, outcomes, strict=True) if ok)
+    assert granted == {"D0": 50, "D1": 50, "D2": 50}
+    for key, doc in stored.items():
+        assert doc["n"] == len(doc["members"]) == granted[key]
+    assert counter.counts["update"] <= 20  # 300 conditional writes, a handful of bulk writes
+    assert await updater.update({"_id": "D0", "n": -1}, {"$inc": {"n": 1}}) is False
+    assert await collection.count_documents({}) == 3
+    with pytest.raises(ValueError):
+        await updater.update({"n": 0}, {"$inc": {"n": 1}})
+
+
+async def test_compare_and_set_through_the_updater_crosses_a_threshold_once(
+    store: tuple[AsyncCollection[Doc], CommandCounter],
+) -> None:
+    """Read, compare-and-set, retry: 100 callers per document, each adding one; the write that moves a
+    count from 49 to 50 (and only that one) also records the crossing, as a points fact rides on it."""
+    collection, _ = store
+    await collection.insert_many([{"_id": f"C{i}", "n": 0, "crossings": 0} for i in range(3)])
+    reader = CoalescingReader(collection)
+    updater = CoalescingUpdater(collection)
+
+    async def add_one(key: str) -> None:
+        while True:
+            doc = await reader.get(key)
+            assert doc is not None
+            inc = {"n": 1, "crossings": 1} if doc["n"] + 1 == 50 else {"n": 1}
+            if await updater.update({"_id": key, "n": doc["n"]}, {"$inc": inc}):
+                return
+
+    await asyncio.gather(*(add_one(f"C{i % 3}") for i in range(300)))
+    assert [(d["n"], d["crossings"]) async for d in collection.find({})] == [(100, 1)] * 3

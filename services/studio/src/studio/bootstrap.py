@@ -17,7 +17,6 @@ from studio.adapters.activities import (
 from studio.adapters.bulletins import BulletinRepository
 from studio.adapters.community import (
     AssistantRepository,
-    BlobStore,
     CommunityStatsReader,
     RecommendationRepository,
     ResourceRepository,
@@ -113,7 +112,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         ResourceRepository(infra.db),
         TopicRepository(infra.db),
         TopicPostRepository(infra.db),
-        BlobStore(settings.community_files_dir),
+        FileStore(settings.community_files_dir),
         clock,
         Limits(settings.max_document_bytes, settings.max_video_bytes),
         CommunityStatsReader(infra.db),

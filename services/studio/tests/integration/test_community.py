@@ -212,3 +212,24 @@ async def test_satisfaction_one_rating_per_participant_changeable(settings_env: 
     assert table["total"] == 10 and counts["good"] == 7 and counts["bad"] == 3 and table["fair_or_better"] == "70.00%"
     assert (await svc.satisfaction(CENTRE))["total"] == 10
     assert await code_of(svc.satisfaction(teacher("8000"))) == "not_moderator"
+
+
+async def test_a_reply_storm_on_one_topic_counts_every_teacher_once_and_crosses_each_line_once(
+    settings_env: dict[str, Any], tmp_path: Path
+) -> None:
+    """60 teachers reply at once to a fresh topic, 30 of them twice, alongside comments: the counting
+    writes share bulk commands (below a line they only need to stay below it, so they do not refuse
+    each other), and still each line is crossed by exactly one write, carrying its fact."""
+    c = await community(settings_env, tmp_path)
+    svc = c.community
+    tid = (await svc.create_topic(teacher("4000"), "大班额分层作业", "<p>讨论</p>"))["_id"]
+    first = await svc.post(teacher("5999"), tid, PostKind.REPLY, "第一条回复")
+    calls = [svc.post(teacher(f"60{n:02d}"), tid, PostKind.REPLY, "回复") for n in range(60)]
+    calls += [svc.post(teacher(f"60{n:02d}"), tid, PostKind.REPLY, "再回复") for n in range(30)]
+    calls += [svc.post(teacher(f"61{n:02d}"), tid, PostKind.COMMENT, "评论", first["_id"]) for n in range(20)]
+    await asyncio.gather(*calls)
+    assert len(await facts(c, "discussion_topic")) == 1
+    assert len(await facts(c, "popular_topic")) == 1
+    topic = await svc.topic(teacher("4000"), tid)
+    assert (topic["replier_count"], topic["participant_count"], topic["post_count"]) == (61, 81, 111)
+    assert (topic["discussed"], topic["popular"]) == (True, True)

@@ -86,9 +86,9 @@ async def test_assignment_tables_12_and_13(settings_env: dict[str, Any], tmp_pat
         "submitted": 1,
         "submission_rate": "33.33%",
         "passed": 1,
-        "pass_rate": "100.00%",
+        "pass_rate": "100%",
         "recommended": 1,
-        "excellent_rate": "100.00%",
+        "excellent_rate": "100%",
     }
     assert (by_district[1]["submitted"], by_district[1]["recommended"], by_district[1]["excellent_rate"]) == (
         1,
@@ -127,8 +127,8 @@ async def test_exports_carry_the_seed_columns_and_keep_user_text_as_text(
         table_12 = await sheet_of(client, "/v1/community/statistics/assignments.xlsx?by=district", centre)
         assert table_12[0] == ["区域", "参训人数", "研修作业提交数", "研修作业提交率", "研修作业合格数",
                                "研修作业合格率", "推荐优秀数", "推荐优秀率"]  # fmt: skip
-        assert table_12[1] == ["天河区", 3, 1, "33.33%", 1, "100.00%", 1, "100.00%"]
-        assert table_12[-1] == ["总计", 5, 2, "40.00%", 2, "100.00%", 1, "50.00%"]
+        assert table_12[1] == ["天河区", 3, 1, "33.33%", 1, "100%", 1, "100%"]
+        assert table_12[-1] == ["总计", 5, 2, "40.00%", 2, "100%", 1, "50.00%"]
         table_13 = await sheet_of(client, "/v1/community/statistics/assignments.xlsx?by=subject", centre)
         assert table_13[0] == ["学科 (教师个人信息表的学科)", "参训人数", "研修作业提交数", "研修作业提交率",
                                "研修作业合格数", "研修作业合格率", "推荐优秀数", "推荐优秀率"]  # fmt: skip

@@ -28,7 +28,7 @@ def test_rates_follow_the_seed_and_groups_come_largest_first() -> None:
     assert [r["group"] for r in rows] == ["天河区", "其他", "越秀区", "总计"]
     tianhe = rows[0]
     assert (tianhe["participants"], tianhe["studied"], tianhe["passed"], tianhe["works"]) == (2, 1, 1, 2)
-    assert (tianhe["learning_rate"], tianhe["pass_rate"]) == ("50.00%", "100.00%")
+    assert (tianhe["learning_rate"], tianhe["pass_rate"]) == ("50.00%", "100%")
     assert rows[-1]["participants"] == 4 and rows[-1]["pass_rate"] == "66.67%"
     assert set(tianhe) == {"group", *(key for key, _ in LEARNING_COLUMNS)}  # 表4's columns, no more
     assert [h for _, h in LEARNING_COLUMNS] == [
@@ -51,9 +51,9 @@ def test_no_learners_is_a_total_of_nothing() -> None:
 def test_assignment_rows_carry_table_12_and_13_columns_and_totals() -> None:
     rows = assignment_rows(LEARNERS)
     assert [r.group for r in rows] == ["天河区", "其他", "越秀区", "总计"]
-    assert rows[0] == AssignmentRow("天河区", 2, 2, "100.00%", 2, "100.00%", 1, "50.00%")
+    assert rows[0] == AssignmentRow("天河区", 2, 2, "100%", 2, "100%", 1, "50.00%")
     assert rows[1].excellent_rate == "-" and rows[1].pass_rate == "-"  # nothing submitted: nothing to rate
-    assert rows[-1] == AssignmentRow("总计", 4, 3, "75.00%", 3, "100.00%", 1, "33.33%")
+    assert rows[-1] == AssignmentRow("总计", 4, 3, "75.00%", 3, "100%", 1, "33.33%")
     assert assignment_rows(LEARNERS, "合计")[-1].group == "合计"  # 表13's total row
     assert set(rows[0].as_dict()) == {"group", *(key for key, _ in ASSIGNMENT_COLUMNS)}
     assert [h for _, h in ASSIGNMENT_COLUMNS] == [
@@ -73,7 +73,7 @@ def test_assignment_rates_of_the_seed() -> None:
     row = assignment_rows(learners)[0]
     assert (row.participants, row.submitted, row.submission_rate) == (3541, 3464, "97.83%")
     assert (row.recommended, row.excellent_rate) == (216, "6.24%")
-    assert (row.passed, row.pass_rate) == (3464, "100.00%")  # the community grades none: handed in is 合格
+    assert (row.passed, row.pass_rate) == (3464, "100%")  # the community grades none: handed in is 合格
 
 
 #: 表10 2016年研修助理工作情况: district, 配置助理数, 完成工作数, 完成比例.

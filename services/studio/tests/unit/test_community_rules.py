@@ -133,3 +133,37 @@ def test_satisfaction_distribution_as_the_seed_prints_it() -> None:
     ]
     assert table["fair_or_better"] == "99.11%"  # "一般以上的满意度为 99.11%"
     assert c.satisfaction_distribution({})["fair_or_better"] == "-"
+
+
+def test_percent_prints_as_the_seed() -> None:
+    # 表13 of the 1602 term report: 心理 22 of 22 "100%", 图书 9 of 10 "90.00%", 特殊教育 8 of 50 "16.00%"
+    assert c.percent(22, 22) == "100%"
+    assert c.percent(1115, 1115) == "100%"
+    assert c.percent(9, 10) == "90.00%"
+    assert c.percent(8, 50) == "16.00%"
+    assert c.percent(3421, 53608) == "6.38%"
+    assert c.percent(99_999, 100_000) == "100%"  # decided on the printed figure
+    assert c.percent(0, 5) == "0.00%"
+    assert c.percent(1, 0) == "-"
+
+
+def test_counting_writes_guard_exactly_the_crossing_and_only_a_range_below_it() -> None:
+    assert c.counter_guard(9, 10, moves=True, crossing=True) == 9  # the crossing write: exact count
+    assert c.counter_guard(3, 10, moves=True, crossing=False) == {"$lt": 9}  # stays below the line
+    assert c.counter_guard(8, 10, moves=True, crossing=False) == {"$lt": 9}  # 8 -> 9, still below
+    assert c.counter_guard(12, 10, moves=True, crossing=False) is None  # past the line, fact out
+    assert c.counter_guard(9, 10, moves=False, crossing=False) is None  # not moved by this write
+
+
+def test_topic_guards_follow_the_post_change() -> None:
+    nine = {f"r{i}": 1 for i in range(9)}
+    t = topic(repliers=nine, replier_count=9, participants=nine, participant_count=9)
+    change = c.post_change(t, "X", PostKind.REPLY)
+    assert c.topic_guards(t, change) == {"replier_count": 9, "participant_count": {"$lt": 19}}
+    t = topic(participants={f"p{i}": 1 for i in range(19)}, participant_count=19, replier_count=3)
+    comment = c.post_change(t, "Y", PostKind.COMMENT)
+    assert c.topic_guards(t, comment) == {"participant_count": 19}  # a comment does not move the repliers
+    t = topic(
+        repliers={"X": 1}, replier_count=25, participants={"X": 1}, participant_count=25, discussed=True, popular=True
+    )
+    assert c.topic_guards(t, c.post_change(t, "Z", PostKind.REPLY)) == {}  # both lines crossed before

@@ -3,18 +3,23 @@
 Every change that can earn points is one conditional single-document write that carries its
 PointsFactRecorded entries in the document's outbox (compare-and-set on the counters the rule reads), so
 a threshold crossed by simultaneous requests gives one fact. The first share of a file earns through a
-sparse unique index on ``earning_fingerprint``: the store decides which of simultaneous shares earns."""
+sparse unique index on ``earning_fingerprint``: the store decides which of simultaneous shares earns.
+
+The request paths of a busy community (reads by id, shares, posts, ratings, counting writes) go through
+group commit (``jijiao_kit.coalescing``): concurrent callers share one store command, each with its own
+outcome (a duplicate fingerprint, a compare-and-set that did not match), as when sent alone. The
+coalesced updates are upserts on an existing ``_id`` (how a bulk reports a non-match): resources and
+topics are never deleted (moderation hides them). A read's copy is shallow: callers replace nested
+maps, never change them in place."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from pathlib import Path
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from jijiao_kit.coalescing import CoalescingInserter, CoalescingReader, CoalescingUpdater
 from jijiao_kit.outbox import outbox_update, with_outbox
 
 Doc = dict[str, Any]
@@ -58,12 +63,14 @@ async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
 class WorkshopRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[WORKSHOPS]
+        self._reader = CoalescingReader(self.collection, HIDE)
 
     async def add(self, doc: Doc) -> None:
         await self.collection.insert_one(with_outbox(doc, []))
 
     async def get(self, workshop_id: str) -> Doc | None:
-        return _flags(await self.collection.find_one({"_id": workshop_id}, HIDE), "featured", "active", "hidden")
+        """Concurrent callers share one read; each gets its own (shallow) copy."""
+        return _flags(await self._reader.get(workshop_id), "featured", "active", "hidden")
 
     async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
         cursor = self.collection.find(query, HIDE).sort([("featured", -1), ("created_ms", -1)]).limit(limit)
@@ -82,21 +89,26 @@ class WorkshopRepository:
 class ResourceRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[RESOURCES]
+        self._reader = CoalescingReader(self.collection, HIDE)
+        self._inserter = CoalescingInserter(self.collection)
+        self._updater = CoalescingUpdater(self.collection)
 
     async def add(self, doc: Doc, earning_entries: list[Doc]) -> bool:
         """Store a share; True when it is the first of its content (it carries its fact), False for a
-        duplicate (stored without ``earning_fingerprint`` and without the fact)."""
+        duplicate (stored without ``earning_fingerprint`` and without the fact). Simultaneous shares go
+        out as one ``insert_many``; of one content in one batch, the unique index admits one."""
         try:
-            await self.collection.insert_one(
+            await self._inserter.insert(
                 with_outbox({**doc, "earning_fingerprint": doc["fingerprint"], "earns": True}, earning_entries)
             )
             return True
         except DuplicateKeyError:
-            await self.collection.insert_one(with_outbox({**doc, "earns": False}, []))
+            await self._inserter.insert(with_outbox({**doc, "earns": False}, []))
             return False
 
     async def get(self, resource_id: str) -> Doc | None:
-        return _flags(await self.collection.find_one({"_id": resource_id}, HIDE), "excellent", "hidden", "earns")
+        """Concurrent callers share one read; each gets its own (shallow) copy."""
+        return _flags(await self._reader.get(resource_id), "excellent", "hidden", "earns")
 
     async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
         cursor = self.collection.find(query, HIDE_MAPS).sort("created_ms", -1).limit(limit)
@@ -122,8 +134,7 @@ class ResourceRepository:
             "excellent": seen["excellent"],
         }
         query[f"ratings.{ce_number}"] = previous if previous is not None else {"$exists": False}
-        result = await self.collection.update_one(query, outbox_update(update, entries))
-        return result.modified_count == 1
+        return await self._updater.update(query, outbox_update(update, entries))
 
     async def set_hidden(self, resource_id: str, hidden: bool) -> bool:
         result = await self.collection.update_one({"_id": resource_id}, {"$set": {"hidden": hidden}})
@@ -133,12 +144,16 @@ class ResourceRepository:
 class TopicRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[TOPICS]
+        self._reader = CoalescingReader(self.collection, HIDE)
+        self._inserter = CoalescingInserter(self.collection)
+        self._updater = CoalescingUpdater(self.collection)
 
     async def add(self, doc: Doc) -> None:
-        await self.collection.insert_one(with_outbox(doc, []))
+        await self._inserter.insert(with_outbox(doc, []))
 
     async def get(self, topic_id: str) -> Doc | None:
-        return _flags(await self.collection.find_one({"_id": topic_id}, HIDE), "discussed", "popular", "hidden")
+        """Concurrent callers share one read; each gets its own (shallow) copy."""
+        return _flags(await self._reader.get(topic_id), "discussed", "popular", "hidden")
 
     async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
         cursor = self.collection.find(query, HIDE_MAPS).sort("created_ms", -1).limit(limit)
@@ -146,23 +161,21 @@ class TopicRepository:
 
     async def count_post(
         self,
-        topic: Doc,
+        topic_id: str,
         ce_number: str,
         new_participant: bool,
         new_replier: bool,
+        guards: Doc,
         flags: Doc,
         entries: list[Doc],
         posts: int = 0,
     ) -> bool:
         """Count a new distinct participant / replier: ``$set`` of ``participants.<ce>`` with ``$inc`` of the
-        count only when it was not set (the filter), compare-and-set on both counts so a threshold is
-        crossed by exactly one write, which carries the fact."""
-        query: Doc = {
-            "_id": topic["_id"],
-            "hidden": False,
-            "participant_count": topic.get("participant_count", 0),
-            "replier_count": topic.get("replier_count", 0),
-        }
+        count only when it was not set (the filter), under ``guards`` on the counts (``topic_guards``: the
+        exact count for the write that crosses a threshold, which carries the fact; below the line only a
+        range that keeps it below), so a threshold is crossed by exactly one write. False when the filter
+        did not match (read again and retry)."""
+        query: Doc = {"_id": topic_id, "hidden": False, **guards}
         sets: Doc = dict(flags)
         inc: Doc = {"post_count": posts} if posts else {}  # the post's own count rides on this write
         if new_participant:
@@ -173,11 +186,10 @@ class TopicRepository:
             query[f"repliers.{ce_number}"] = {"$exists": False}
             sets[f"repliers.{ce_number}"] = 1
             inc["replier_count"] = 1
-        result = await self.collection.update_one(query, outbox_update({"$set": sets, "$inc": inc}, entries))
-        return result.modified_count == 1
+        return await self._updater.update(query, outbox_update({"$set": sets, "$inc": inc}, entries))
 
     async def bump_posts(self, topic_id: str) -> None:
-        await self.collection.update_one({"_id": topic_id}, {"$inc": {"post_count": 1}})
+        await self._updater.update({"_id": topic_id}, {"$inc": {"post_count": 1}})
 
     async def set_hidden(self, topic_id: str, hidden: bool) -> bool:
         result = await self.collection.update_one({"_id": topic_id}, {"$set": {"hidden": hidden}})
@@ -187,9 +199,10 @@ class TopicRepository:
 class TopicPostRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection = db[POSTS]
+        self._inserter = CoalescingInserter(self.collection)
 
     async def add(self, doc: Doc) -> None:
-        await self.collection.insert_one(doc)
+        await self._inserter.insert(doc)
 
     async def get(self, post_id: str) -> Doc | None:
         return _flags(await self.collection.find_one({"_id": post_id}), "hidden")
@@ -201,35 +214,6 @@ class TopicPostRepository:
     async def set_hidden(self, post_id: str, hidden: bool) -> bool:
         result = await self.collection.update_one({"_id": post_id}, {"$set": {"hidden": hidden}})
         return result.matched_count == 1
-
-
-class BlobStore:
-    """Shared files on disk, addressed by their content fingerprint (sha256): one copy per content."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @staticmethod
-    def fingerprint(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()
-
-    def path(self, fingerprint: str) -> Path:
-        if len(fingerprint) != 64 or not all(c in "0123456789abcdef" for c in fingerprint):
-            raise ValueError("not a sha256 fingerprint")
-        return self.root / fingerprint[:2] / fingerprint
-
-    def save(self, fingerprint: str, data: bytes) -> None:
-        path = self.path(fingerprint)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{fingerprint}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-
-    def read(self, fingerprint: str) -> bytes | None:
-        path = self.path(fingerprint)
-        return path.read_bytes() if path.exists() else None
 
 
 class CommunityStatsReader:

@@ -49,12 +49,25 @@ async def read_limited(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
 
 
 class FileStore:
+    """Files on disk addressed by their content (sha256): one copy per content, written once (a name of
+    its own per writer, then renamed), read back by digest. Studio files and the community's shared
+    resources each use one (their own root)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @staticmethod
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def path(self, digest: str) -> Path:
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise ValueError("not a sha256 digest")
+        return self.root / digest[:2] / digest
+
     def put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.root / digest[:2] / digest
+        digest = self.digest(data)
+        path = self.path(digest)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             # a name of its own per writer: two writers of the same content must not share a temporary file
@@ -64,5 +77,9 @@ class FileStore:
         return digest
 
     def get(self, digest: str) -> bytes | None:
-        path = self.root / digest[:2] / digest
-        return path.read_bytes() if len(digest) == 64 and path.exists() else None
+        """The content, or None when it is not stored (or ``digest`` is not a sha256 digest)."""
+        try:
+            path = self.path(digest)
+        except ValueError:
+            return None
+        return path.read_bytes() if path.exists() else None

@@ -183,6 +183,36 @@ def post_change(topic: Mapping[str, Any], ce_number: str, kind: PostKind) -> Top
     return TopicChange(new_participant, new_replier, tuple(facts))
 
 
+def counter_guard(count: int, threshold: int, *, moves: bool, crossing: bool) -> int | dict[str, int] | None:
+    """The filter on one distinct-teacher counter (read as ``count``) under which a write that adds one
+    to it (``moves``) cannot cross ``threshold`` without its fact: the crossing write itself compares
+    and sets the exact count (so of simultaneous writes exactly one goes from ``threshold - 1`` up, and
+    it carries the fact); a write far below the line only needs to stay below it (``$lt threshold - 1``,
+    so concurrent counting writes on a busy topic do not refuse each other); past the line (its fact is
+    out, the flag set) and for a counter the write does not move, nothing."""
+    if not moves:
+        return None
+    if crossing:
+        return count
+    if count + 1 < threshold:
+        return {"$lt": threshold - 1}
+    return None
+
+
+def topic_guards(topic: Mapping[str, Any], change: TopicChange) -> dict[str, Any]:
+    """The filter on the topic's counters for ``change`` (from ``post_change`` of the same ``topic``)."""
+    rules = {fact.rule for fact in change.facts}
+    guards: dict[str, Any] = {}
+    for field, moves, threshold, rule in (
+        ("participant_count", change.new_participant, TOPIC_PARTICIPANTS, Rule.POPULAR_TOPIC),
+        ("replier_count", change.new_replier, TOPIC_REPLIERS, Rule.DISCUSSION_TOPIC),
+    ):
+        guard = counter_guard(int(topic.get(field, 0)), threshold, moves=moves, crossing=rule in rules)
+        if guard is not None:
+            guards[field] = guard
+    return guards
+
+
 # -- problems -----------------------------------------------------------------------------------------
 PROBLEMS: dict[str, tuple[int, str]] = {
     "workshop_not_found": (404, "研修工作坊不存在"),
@@ -257,10 +287,13 @@ SATISFACTION_LABELS = {
 
 
 def percent(part: int, whole: int) -> str:
-    """A rate as the seed prints it: two decimals and a percent sign (``0.27%``); ``-`` of nothing."""
+    """A rate as the seed prints it: two decimals and a percent sign (``0.27%``, ``90.00%``), but a full
+    rate without decimals (``100%``: 表3 心理 20 of 20, 表13 化学 1115 of 1115); ``-`` of nothing. The
+    decision is on the printed (rounded) figure, so a rate that rounds to 100.00 prints ``100%`` too."""
     if whole <= 0:
         return "-"
-    return f"{part * 100 / whole:.2f}%"
+    text = f"{part * 100 / whole:.2f}"
+    return "100%" if text == "100.00" else f"{text}%"
 
 
 def satisfaction_distribution(counts: Mapping[str, int]) -> dict[str, Any]:

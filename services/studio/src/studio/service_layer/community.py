@@ -26,7 +26,6 @@ from jijiao_kit.timeutil import epoch_ms
 from studio.adapters.community import (
     RESOURCES,
     TOPICS,
-    BlobStore,
     CommunityStatsReader,
     ResourceRepository,
     TopicPostRepository,
@@ -35,6 +34,7 @@ from studio.adapters.community import (
 )
 from studio.adapters.community_files import check_shared_file, clean_html
 from studio.adapters.mongo import ACTIVITIES, DIRECTORY, PARTS
+from studio.adapters.uploads import FileStore
 from studio.domain import community as rules
 from studio.domain.community import PROBLEMS, Fact, PostKind, WorkshopStatus
 
@@ -82,7 +82,7 @@ class CommunityService:
         resources: ResourceRepository,
         topics: TopicRepository,
         posts: TopicPostRepository,
-        blobs: BlobStore,
+        files: FileStore,
         clock: Clock,
         limits: Limits | None = None,
         stats: CommunityStatsReader | None = None,
@@ -91,7 +91,7 @@ class CommunityService:
         self.resources = resources
         self.topics = topics
         self.posts = posts
-        self.blobs = blobs
+        self.files = files
         self.clock = clock
         self.limits = limits or Limits()
         self.stats = stats
@@ -386,8 +386,7 @@ class CommunityService:
             max_video_bytes=self.limits.max_video_bytes,
         )
         workshop = await self._workshop_of_participant(principal, workshop_id)
-        fingerprint = self.blobs.fingerprint(data)
-        await asyncio.to_thread(self.blobs.save, fingerprint, data)
+        fingerprint = await asyncio.to_thread(self.files.put, data)
         doc: Doc = {
             "_id": _id(),
             "title": title,
@@ -410,8 +409,13 @@ class CommunityService:
         entries = self._entries(
             [Fact(ce, rules.Rule.SHARED_RESOURCE, fingerprint)], principal, title=title, workshop=workshop
         )
-        await self.resources.add(doc, entries)
-        return await self.resource(principal, doc["_id"])
+        earns = await self.resources.add(doc, entries)
+        # the resource as a read would give it (no outbox, no ratings map): nobody rated it yet
+        stored = {k: v for k, v in doc.items() if k != "ratings"}
+        stored["earns"] = earns
+        if earns:
+            stored["earning_fingerprint"] = fingerprint
+        return {**_average(stored), "my_rating": None}
 
     def _sees(self, principal: Principal, doc: Doc) -> bool:
         if is_centre(principal):
@@ -441,7 +445,7 @@ class CommunityService:
 
     async def download(self, principal: Principal, resource_id: str) -> tuple[Doc, bytes]:
         doc = await self._load_resource(principal, resource_id)
-        data = await asyncio.to_thread(self.blobs.read, doc["fingerprint"])
+        data = await asyncio.to_thread(self.files.get, doc["fingerprint"])
         if data is None:
             raise problem("resource_not_found", f"The file of resource {resource_id} is gone.")
         return doc, data
@@ -509,7 +513,8 @@ class CommunityService:
             "created_ms": self._now(),
         }
         await self.topics.add(doc)
-        return await self.topic(principal, doc["_id"])
+        # the topic as a read would give it: nobody has posted yet (its id is not out before this answer)
+        return {**{k: v for k, v in doc.items() if k not in ("participants", "repliers")}, "posts": []}
 
     async def _load_topic(self, principal: Principal, topic_id: str) -> Doc:
         doc = await self.topics.get(topic_id)
@@ -566,7 +571,10 @@ class CommunityService:
                 flags["discussed" if fact.rule == rules.Rule.DISCUSSION_TOPIC else "popular"] = True
             entries = self._entries(change.facts, principal, title=topic["title"], workshop=workshop)
             new_participant, new_replier = change.new_participant, change.new_replier
-            if await self.topics.count_post(topic, ce, new_participant, new_replier, flags, entries, posts=1):
+            guards = rules.topic_guards(topic, change)
+            if await self.topics.count_post(
+                topic_id, ce, new_participant, new_replier, guards, flags, entries, posts=1
+            ):
                 counted = True
                 break
             await asyncio.sleep(0)
