@@ -322,7 +322,7 @@ class CommunityService:
         )
 
     async def learning(self, principal: Principal, by: str) -> list[Doc]:
-        """表4 / 表12 by district, 表13 by the teacher's own subject: the centre sees the city, a district
+        """表4 by district or by the teacher's own subject: the centre sees the city, a district
         admin their district only (its participants, grouped the same way)."""
         if self.stats is None:
             raise problem("not_moderator", "The centre sees the community's statistics.")
