@@ -115,7 +115,15 @@ class ActivityRepository:
             await self.collection.bulk_write(ops)
 
     async def summary_due(self, now_ms: int, limit: int = 200) -> list[Doc]:
-        query = {"status": "published", "organised": False, "ends_ms": {"$lte": now_ms}, "reminded_ms": None}
+        """Studio activities that ended without a summary and whose host was not reminded (a workshop's
+        host is not: the reminder names a studio)."""
+        query = {
+            "status": "published",
+            "organised": False,
+            "ends_ms": {"$lte": now_ms},
+            "reminded_ms": None,
+            "owner_kind": {"$ne": "workshop"},
+        }
         return [_read(d) or d async for d in self.collection.find(query, HIDE).limit(limit)]
 
     async def mark_reminded(self, activity_id: str, now_ms: int, entries: list[Doc]) -> bool:
@@ -176,6 +184,14 @@ class ParticipationRepository:
 
     async def get(self, activity_id: str, ce_number: str, part: str) -> Doc | None:
         return await self.collection.find_one({"_id": f"{activity_id}:{ce_number}:{part}"})
+
+    async def grade(self, record_id: str, passed: bool, at_ms: int, by: str) -> bool:
+        """Grade a handed-in part (an assignment): ``passed`` (read it with ``bool``: the store may give a
+        ``$set`` flag back as 1), when and by whom; a later grade replaces it. False when there is none."""
+        result = await self.collection.update_one(
+            {"_id": record_id}, {"$set": {"passed": passed, "graded_ms": at_ms, "graded_by": by}}
+        )
+        return result.matched_count == 1
 
 
 async def checkins_of(parts: ParticipationRepository, ce_number: str, activity_ids: list[str]) -> int:

@@ -30,6 +30,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_participant": (403, "只有工作室成员可以参加该活动"),
     "already_checked_in": (409, "已签到，无需重复签到"),
     "topic_busy": (409, "同时回复的人太多，请稍后重试"),
+    "activity_busy": (409, "同时修改该活动的人太多，请稍后重试"),
     "summary_exists": (409, "活动小结已提交"),
     "invalid_period": (422, "考核期间有误"),
     "absent_unqualified": (409, "缺勤达七分之一及以上，只能评为不合格"),

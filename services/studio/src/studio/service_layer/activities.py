@@ -1,10 +1,17 @@
 """Stages and activities: build, publish, QR check-in, parts done, the summary that organises an
-activity and credits its hours once per participant (StudioTrainingRecorded through the outbox)."""
+activity and credits its hours once per participant (StudioTrainingRecorded through the outbox).
+
+The one activity model of the service: a research workshop's activities (``owner_kind: "workshop"``) are
+built, checked, extended by a segment, done part by part and organised by the same methods
+(``new_activity``, ``owned``, ``append_segment``, ``record_part``, ``organise``) as a studio's
+(``owner_kind: "studio"``; older documents without the field are a studio's); what differs (who may,
+which points or hours go out) is the owner's: ``studio.service_layer.workshop_activities``."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +50,8 @@ Doc = dict[str, Any]
 EDITORS = (Standing.HOST, Standing.ASSISTANT)
 #: Compare-and-set attempts of a discussion post's topic counters under racing replies.
 TOPIC_ATTEMPTS = 500
+#: Compare-and-set attempts of a segment added while others add theirs.
+SEGMENT_ATTEMPTS = 500
 
 
 def _id() -> str:
@@ -128,33 +137,113 @@ class ActivityService:
         await self.stages.reorder(studio_id, ids)
         return await self.stages.of_studio(studio_id)
 
-    # -- activities -------------------------------------------------------------------------------
-    async def create(self, principal: Principal, studio_id: str, body: Doc) -> Doc:
-        await self._as_editor(principal, studio_id)
-        if await self.stages.get(studio_id, body["stage_id"]) is None:
-            raise problem("stage_not_found", f"Stage {body['stage_id']} not found.")
+    # -- the one activity model, whoever owns it (a studio, a research workshop) -------------------
+    async def new_activity(self, owner_kind: str, owner_id: str, body: Doc, *, status: str) -> Doc:
+        """An activity of a studio (``owner_kind`` "studio", by stage) or of a workshop ("workshop", no
+        stage) as its owner submits it, not stored yet: segments get ids, the description is sanitised,
+        the domain rules check it (422 ``invalid_activity``); ``studio_id`` holds the owner's id."""
         segments = [{**seg, "id": seg.get("id") or _id()} for seg in body.get("segments") or []]
         doc = {
             "description": None,
             "place": None,
             "hours": None,
+            "stage_id": None,
             **body,
             "segments": segments,
             "options": body.get("options") or {},
         }
+        if isinstance(doc["description"], str):
+            doc["description"] = clean_html(doc["description"])
         if errors := rules.activity_problems(doc):
             raise problem("invalid_activity", "; ".join(errors))
-        await self._check_files(studio_id, doc)
+        # its place among the stage's activities (a workshop's: among the workshop's; the store's count by
+        # ``stage_id: None`` matches no null, tests/store_contract)
+        order_of: Doc = {"studio_id": owner_id, **({"stage_id": doc["stage_id"]} if doc["stage_id"] else {})}
         doc |= {
             "_id": _id(),
-            "studio_id": studio_id,
-            "status": "draft",
+            "studio_id": owner_id,
+            "owner_kind": owner_kind,
+            "status": status,
             "organised": False,
             "summary": None,
             "reminded_ms": None,
-            "order": await self.activities.count({"studio_id": studio_id, "stage_id": body["stage_id"]}),
+            "revision": 0,
+            "order": await self.activities.count(order_of),
             "created_ms": self._now(),
         }
+        return doc
+
+    async def owned(self, owner_kind: str, owner_id: str, activity_id: str) -> Doc:
+        """The activity of this owner (404 ``activity_not_found`` for another owner's or another kind's)."""
+        activity = await self.activities.get(owner_id, activity_id)
+        if activity is None or activity.get("owner_kind", "studio") != owner_kind:
+            raise problem("activity_not_found", f"Activity {activity_id} not found.")
+        return activity
+
+    async def append_segment(
+        self,
+        owner_kind: str,
+        owner_id: str,
+        activity_id: str,
+        segment: Doc,
+        entries_of: Callable[[Doc, Doc], list[Doc]],
+    ) -> Doc:
+        """Add a segment to an activity not organised yet, with the events ``entries_of(activity,
+        segment)`` names, in one write: compare-and-set on the activity's ``revision``, the segments
+        written whole (never ``$push`` of a sub-document), retried while others add at the same time."""
+        for _ in range(SEGMENT_ATTEMPTS):
+            activity = await self.owned(owner_kind, owner_id, activity_id)
+            if activity.get("organised"):
+                raise problem("activity_not_editable", "An organised activity cannot be changed.")
+            new = {**segment, "id": _id()}
+            segments = [*activity["segments"], new]
+            if errors := rules.activity_problems({**activity, "segments": segments}):
+                raise problem("invalid_activity", "; ".join(errors))
+            revision: Doc | int = int(activity["revision"]) if "revision" in activity else {"$exists": False}
+            expect = {"organised": False, "revision": revision}
+            entries = entries_of(activity, new)
+            if await self.activities.add_event(owner_id, activity_id, {"segments": segments}, entries, expect):
+                return new
+            await asyncio.sleep(0)
+        raise problem("activity_busy", "Too many simultaneous changes of this activity; retry.")
+
+    async def record_part(self, activity: Doc, ce_number: str, part: str) -> bool:
+        """A participant did a part that is not a check-in (a segment read, watched, discussed); False
+        when done before."""
+        if part == "checkin" or not rules.is_part(activity, part):
+            raise problem("invalid_activity", f"{part} is not a part of this activity a participant does.")
+        return await self.parts.record(activity["_id"], ce_number, part, self._now())
+
+    async def organise(
+        self,
+        principal: Principal,
+        activity: Doc,
+        text: str,
+        credits: Callable[[dict[str, set[str]]], Awaitable[tuple[list[Doc], Doc]]],
+    ) -> Doc:
+        """The summary (活动小结, sanitised) organises a published activity once it ended, exactly once
+        (conditional write): ``credits(parts done by each participant)`` names the owner's events
+        (hours, points facts) and fields that go out in that same write."""
+        if activity["status"] != "published":
+            raise problem("activity_not_editable", "Publish the activity before writing its summary.")
+        now = self._now()
+        if not rules.may_write_summary(int(activity["ends_ms"]), now):
+            raise problem("activity_not_ended", "The summary is written after the activity ends.")
+        if activity.get("organised"):
+            raise problem("summary_exists", "The summary was written already.")
+        entries, extra = await credits(await self.parts.done_by(activity["_id"]))
+        fields = {"summary": {"text": clean_html(text), "at_ms": now, "by": principal.ce_number}, **extra}
+        if not await self.activities.organise(activity["studio_id"], activity["_id"], fields, entries):
+            raise problem("summary_exists", "The summary was written already.")
+        return {**activity, **fields, "organised": True}
+
+    # -- a studio's activities --------------------------------------------------------------------
+    async def create(self, principal: Principal, studio_id: str, body: Doc) -> Doc:
+        await self._as_editor(principal, studio_id)
+        if await self.stages.get(studio_id, body["stage_id"]) is None:
+            raise problem("stage_not_found", f"Stage {body['stage_id']} not found.")
+        doc = await self.new_activity("studio", studio_id, body, status="draft")
+        await self._check_files(studio_id, doc)
         await self.activities.add(doc)
         return doc
 
@@ -190,6 +279,8 @@ class ActivityService:
             raise problem("activity_not_found", f"Activity {activity_id} not found.")
         if "segments" in fields:
             fields["segments"] = [{**seg, "id": seg.get("id") or _id()} for seg in fields["segments"]]
+        if isinstance(fields.get("description"), str):
+            fields["description"] = clean_html(fields["description"])
         if errors := rules.activity_problems({**current, **fields}):
             raise problem("invalid_activity", "; ".join(errors))
         await self._check_files(studio_id, fields)
@@ -281,9 +372,7 @@ class ActivityService:
         _, activity, who = await self._visible_activity(principal, studio_id, activity_id)
         if who in (Standing.ADMIN, Standing.NONE) or not principal.ce_number:
             raise problem("not_participant", "Only participants do an activity's parts.")
-        if part == "checkin" or not rules.is_part(activity, part):
-            raise problem("invalid_activity", f"{part} is not a part of this activity a participant does.")
-        await self.parts.record(activity_id, principal.ce_number, part, self._now())
+        await self.record_part(activity, principal.ce_number, part)
         return await self.progress(principal, studio_id, activity_id)
 
     async def progress(self, principal: Principal, studio_id: str, activity_id: str) -> Doc:
@@ -309,49 +398,44 @@ class ActivityService:
     # -- the summary organises the activity and credits its hours once ----------------------------
     async def write_summary(self, principal: Principal, studio_id: str, activity_id: str, text: str) -> Doc:
         studio = await self._as_host(principal, studio_id)
-        activity = await self.activities.get(studio_id, activity_id)
-        if activity is None:
-            raise problem("activity_not_found", f"Activity {activity_id} not found.")
-        if activity["status"] != "published":
-            raise problem("activity_not_editable", "Publish the activity before writing its summary.")
-        now = self._now()
-        if not rules.may_write_summary(activity["ends_ms"], now):
-            raise problem("activity_not_ended", "The summary is written after the activity ends.")
-        if activity.get("organised"):
-            raise problem("summary_exists", "The summary was written already.")
-        entries: list[Doc] = []
-        credited: list[str] = []
-        if activity["mode"] == rules.Mode.OFFLINE:
-            members = {m["ce_number"] for m in await self.applications.members(studio_id, "member")}
-            done = await self.parts.done_by(activity_id)
-            credited = sorted(ce for ce in members if rules.completed(activity, done.get(ce, set())))
-            year = datetime.fromtimestamp(activity["starts_ms"] / 1000, UTC).year
-            actor = Actor(subject=principal.subject)
-            for ce, role in [(studio["host_ce_number"], "host"), *((ce, "member") for ce in credited)]:
-                event = StudioTrainingRecorded(
-                    record_id=f"{activity_id}:{ce}",  # a repeat or correction is the same record: never twice
-                    ce_number=ce,
-                    year=year,
-                    hours=float(activity["hours"]),
-                    studio_id=studio_id,
-                    title=activity["title"],
-                    role=role,
-                )
-                entries.append(outbox_entry(event, producer="studio", actor=actor))
-        elif self.community is not None:
-            entries += await self._participation_points(principal, studio, activity)
-        fields = {"summary": {"text": text, "at_ms": now, "by": principal.ce_number}, "credited": credited}
-        if not await self.activities.organise(studio_id, activity_id, fields, entries):
-            raise problem("summary_exists", "The summary was written already.")
+        activity = await self.owned("studio", studio_id, activity_id)
+
+        async def credits(done: dict[str, set[str]]) -> tuple[list[Doc], Doc]:
+            """Offline: the hours of the host and of each member who completed it (StudioTrainingRecorded);
+            online: the community's participation points."""
+            entries: list[Doc] = []
+            credited: list[str] = []
+            if activity["mode"] == rules.Mode.OFFLINE:
+                members = {m["ce_number"] for m in await self.applications.members(studio_id, "member")}
+                credited = sorted(ce for ce in members if rules.completed(activity, done.get(ce, set())))
+                year = datetime.fromtimestamp(activity["starts_ms"] / 1000, UTC).year
+                actor = Actor(subject=principal.subject)
+                for ce, role in [(studio["host_ce_number"], "host"), *((ce, "member") for ce in credited)]:
+                    event = StudioTrainingRecorded(
+                        record_id=f"{activity_id}:{ce}",  # a repeat or correction is the same record: never twice
+                        ce_number=ce,
+                        year=year,
+                        hours=float(activity["hours"]),
+                        studio_id=studio_id,
+                        title=activity["title"],
+                        role=role,
+                    )
+                    entries.append(outbox_entry(event, producer="studio", actor=actor))
+            elif self.community is not None:
+                entries += await self._participation_points(principal, studio, activity, done)
+            return entries, {"credited": credited}
+
+        await self.organise(principal, activity, text, credits)
         return await self.get(principal, studio_id, activity_id)
 
-    async def _participation_points(self, principal: Principal, studio: Doc, activity: Doc) -> list[Doc]:
+    async def _participation_points(
+        self, principal: Principal, studio: Doc, activity: Doc, done: dict[str, set[str]]
+    ) -> list[Doc]:
         """网上工作室研修活动 earn points by the 网络研修积分兑换学时规则 (regulation item 7): an online
         activity with more than ten participants and outputs (files shared in its resource segments)
         gives each participant ``activity_participation`` once. The facts are the community's (same rule,
         reference = activity id, same event); they go out in the organising write, which happens once."""
         assert self.community is not None and self.submissions is not None
-        done = await self.parts.done_by(activity["_id"])
         participants = {ce for ce in done if ce != studio["host_ce_number"]}
         outputs = 0
         for seg in activity.get("segments") or []:
