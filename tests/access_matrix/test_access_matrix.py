@@ -58,6 +58,7 @@ OBJECT_PARAMETERS = {
     "id_number",
     # studio, the research community and baseline
     "activity_id",
+    "assignment_id",
     "assistant_id",
     "batch_id",
     "bulletin_id",
@@ -65,6 +66,7 @@ OBJECT_PARAMETERS = {
     "file_id",
     "image_id",
     "indicator_id",
+    "log_id",
     "post_id",
     "recruitment_id",
     "reflection_id",

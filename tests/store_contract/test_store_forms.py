@@ -750,3 +750,58 @@ async def test_bulk_compare_and_set_upserts_on_id_report_each_non_match_by_index
     r1 = await collection.find_one({"_id": "r1"})
     assert r1 is not None and (r1["rating_count"], r1["rating_sum"], r1["ratings"]) == (1, 2, {"a": 2})
     assert bool(r1["excellent"]) and set(r1["outbox"]) == {"f2"} and r1["outbox_pending"] == 1
+
+
+async def test_owner_neutral_activity_forms(collection: AsyncCollection[Doc]) -> None:
+    """The one activity model (studio and workshop activities in one collection): counts by owner and stage
+    (a count by ``stage_id: None`` is not relied on: 0 here), ``owner_kind $ne "workshop"`` next to ``reminded_ms: None``
+    reads studio activities with and without the field (older ones), and a segment added under
+    ``revision: {$exists: False}`` (an activity from before the field) matches once, ``$inc`` creating it."""
+    await collection.insert_many(
+        [
+            {"_id": "w1", "studio_id": "o", "stage_id": None, "owner_kind": "workshop", "reminded_ms": None},
+            {"_id": "w2", "studio_id": "o", "stage_id": None, "owner_kind": "workshop", "reminded_ms": None},
+            {"_id": "s1", "studio_id": "o", "stage_id": "st", "owner_kind": "studio", "reminded_ms": None},
+            {"_id": "old", "studio_id": "o", "stage_id": "st", "reminded_ms": None},
+        ]
+    )
+    assert await collection.count_documents({"studio_id": "o", "stage_id": "st"}) == 2
+    assert await collection.count_documents({"studio_id": "o"}) == 4
+    # GAP: a count by ``stage_id: None`` matches no stored null (so a stageless order counts by owner only)
+    assert await collection.count_documents({"studio_id": "o", "stage_id": None}) in (0, 2)
+    due = {"reminded_ms": None, "owner_kind": {"$ne": "workshop"}}
+    assert sorted([d["_id"] async for d in collection.find(due).limit(10)]) == ["old", "s1"]
+    query = {"_id": "old", "studio_id": "o", "revision": {"$exists": False}}
+    first = await collection.update_one(query, {"$set": {"segments": [{"id": "a"}]}, "$inc": {"revision": 1}})
+    again = await collection.update_one(query, {"$set": {"segments": [{"id": "b"}]}, "$inc": {"revision": 1}})
+    assert (first.modified_count, again.modified_count) == (1, 0)
+    old = await collection.find_one({"_id": "old"})
+    assert old is not None and old["revision"] == 1 and old["segments"] == [{"id": "a"}]
+
+
+async def test_grade_and_author_owned_forms(collection: AsyncCollection[Doc]) -> None:
+    """A grade ``$set`` on an existing participation record, replaced by the next one and read back through a
+    projection (a flag may come back as 1: read with ``bool``); an author's delete and edit filtered on
+    ``_id`` plus the author touch nothing of anyone else's."""
+    await collection.insert_many(
+        [
+            {"_id": "a:1:assignment", "activity_id": "a", "ce_number": "1", "part": "assignment"},
+            {"_id": "a:2:assignment", "activity_id": "a", "ce_number": "2", "part": "assignment"},
+            {"_id": "log1", "author_ce_number": "1", "title": "t"},
+        ]
+    )
+    for passed in (True, False, True):
+        result = await collection.update_one({"_id": "a:1:assignment"}, {"$set": {"passed": passed, "graded_ms": 1}})
+        assert result.matched_count == 1
+    assert (await collection.update_one({"_id": "a:9:assignment"}, {"$set": {"passed": True}})).matched_count == 0
+    read = {d["_id"]: d.get("passed") async for d in collection.find({"activity_id": "a"}, {"part": 1, "passed": 1})}
+    assert bool(read["a:1:assignment"]) is True and read["a:2:assignment"] is None
+    await collection.update_one({"_id": "a:1:assignment"}, {"$set": {"passed": False}})
+    stored = await collection.find_one({"_id": "a:1:assignment"}, {"passed": 1})
+    assert stored is not None and bool(stored["passed"]) is False
+    assert (
+        await collection.update_one({"_id": "log1", "author_ce_number": "2"}, {"$set": {"title": "x"}})
+    ).matched_count == 0
+    assert (await collection.delete_one({"_id": "log1", "author_ce_number": "2"})).deleted_count == 0
+    assert (await collection.delete_one({"_id": "log1", "author_ce_number": "1"})).deleted_count == 1
+    assert await collection.count_documents({}) == 2

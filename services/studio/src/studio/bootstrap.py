@@ -29,6 +29,7 @@ from studio.adapters.directory import TeacherDirectory
 from studio.adapters.evaluations import EvaluationRepository
 from studio.adapters.qr import CheckinTokens, load_or_create_key
 from studio.adapters.recruitment import ApplicationRepository, RecruitmentRepository
+from studio.adapters.research_logs import ResearchLogRepository
 from studio.adapters.studios import StudioRepository
 from studio.adapters.uploads import FileStore
 from studio.service_layer.activities import ActivityService
@@ -38,6 +39,7 @@ from studio.service_layer.community_people import CommunityPeople
 from studio.service_layer.content import ContentService
 from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
+from studio.service_layer.research_logs import ResearchLogService
 from studio.service_layer.studios import StudioService
 from studio.service_layer.workshop_activities import WorkshopActivityService
 from studio.settings import Settings
@@ -55,6 +57,7 @@ class Container:
     community: CommunityService
     workshop_activities: WorkshopActivityService
     community_people: CommunityPeople
+    research_logs: ResearchLogService
     bulletins: BulletinService
     evaluations: EvaluationService
     content: ContentService
@@ -127,10 +130,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         recruitment=RecruitmentService(recruitments, applications, studios, directory, clock),
         activities=activities,
         community=community,
-        workshop_activities=WorkshopActivityService(community, activity_repo, ParticipationRepository(infra.db)),
+        workshop_activities=WorkshopActivityService(community, activities),  # on the studio's activity service
         community_people=CommunityPeople(
             AssistantRepository(infra.db), RecommendationRepository(infra.db), community, clock, directory
         ),
+        research_logs=ResearchLogService(ResearchLogRepository(infra.db), community, clock),
         content=content,
         bulletins=BulletinService(studio_service, bulletin_repo, clock),
         evaluations=EvaluationService(studio_service, evaluation_repo, applications, activity_repo, parts, clock),

@@ -42,6 +42,10 @@ async def _seed(settings_env: dict[str, Any], tmp_path: Path) -> Any:
     for ce in ("1000", "1003"):
         await c.workshop_activities.hand_in(teacher(ce), wid, aid, "<p>作业</p>")
     await c.workshop_activities.recommend(teacher("9001"), wid, aid, "1000")
+    # graded: 1000 合格; 1003 合格, then 不合格 by the centre (the last grade wins)
+    await c.workshop_activities.grade(teacher("9001"), wid, aid, f"{aid}:1000:assignment", True)
+    await c.workshop_activities.grade(teacher("9001"), wid, aid, f"{aid}:1003:assignment", True)
+    await c.workshop_activities.grade(CENTRE, wid, aid, f"{aid}:1003:assignment", False)
     return c
 
 
@@ -60,13 +64,14 @@ async def test_by_district_and_by_subject_as_the_seed_defines_them(
         "pass_rate": "50.00%",
         "works": 1,
     }
-    assert (rows["越秀区"]["studied"], rows["越秀区"]["passed"]) == (1, 1)
+    # 通过人数: an assignment graded 合格 (越秀区's 1003 handed one in, graded 不合格 last: not passed)
+    assert (rows["越秀区"]["studied"], rows["越秀区"]["passed"], rows["越秀区"]["works"]) == (1, 0, 1)
     total = rows["总计"]
-    assert (total["participants"], total["studied"], total["passed"], total["works"]) == (5, 3, 2, 2)
-    assert total["learning_rate"] == "60.00%" and total["pass_rate"] == "66.67%"
+    assert (total["participants"], total["studied"], total["passed"], total["works"]) == (5, 3, 1, 2)
+    assert total["learning_rate"] == "60.00%" and total["pass_rate"] == "33.33%"
 
     by_subject = {r["group"]: r for r in await c.community.learning(CENTRE, "subject")}
-    assert (by_subject["语文"]["participants"], by_subject["语文"]["passed"]) == (3, 2)
+    assert (by_subject["语文"]["participants"], by_subject["语文"]["passed"]) == (3, 1)
     assert (by_subject["数学"]["participants"], by_subject["数学"]["passed"]) == (2, 0)
     assert by_subject["数学"]["pass_rate"] == "0.00%"
 
@@ -95,6 +100,8 @@ async def test_assignment_tables_12_and_13(settings_env: dict[str, Any], tmp_pat
         0,
         "0.00%",
     )
+    assert (by_district[1]["passed"], by_district[1]["pass_rate"]) == (0, "0.00%")  # graded 不合格 last
+    assert (by_district[-1]["submitted"], by_district[-1]["passed"], by_district[-1]["pass_rate"]) == (2, 1, "50.00%")
     assert by_district[-1]["participants"] == 5 and by_district[-1]["submission_rate"] == "40.00%"
     by_subject = {r["group"]: r for r in await acts.assignment_statistics(CENTRE, "subject")}  # 表13
     assert list(by_subject) == ["语文", "数学", "合计"]
@@ -128,7 +135,7 @@ async def test_exports_carry_the_seed_columns_and_keep_user_text_as_text(
         assert table_12[0] == ["区域", "参训人数", "研修作业提交数", "研修作业提交率", "研修作业合格数",
                                "研修作业合格率", "推荐优秀数", "推荐优秀率"]  # fmt: skip
         assert table_12[1] == ["天河区", 3, 1, "33.33%", 1, "100%", 1, "100%"]
-        assert table_12[-1] == ["总计", 5, 2, "40.00%", 2, "100%", 1, "50.00%"]
+        assert table_12[-1] == ["总计", 5, 2, "40.00%", 1, "50.00%", 1, "50.00%"]
         table_13 = await sheet_of(client, "/v1/community/statistics/assignments.xlsx?by=subject", centre)
         assert table_13[0] == ["学科 (教师个人信息表的学科)", "参训人数", "研修作业提交数", "研修作业提交率",
                                "研修作业合格数", "研修作业合格率", "推荐优秀数", "推荐优秀率"]  # fmt: skip

@@ -144,19 +144,26 @@ async def test_statistics_by_subject(settings_env: dict[str, Any], tmp_path: Pat
     await svc.share(teacher("1000"), title="r", description="", filename="a.pdf", data=PDF, workshop_id=wid)
     await svc.create_topic(teacher("1001"), "坊内", "", wid)
     await svc.create_topic(teacher("5000"), "坊外", "")
+    logs = c.research_logs
+    await logs.write(teacher("1000"), "坊内日志", "<p>今天</p>", wid)
+    hidden = await logs.write(teacher("1001"), "坊内日志二", "", wid)
+    await logs.hide(teacher("9001"), hidden["_id"], True)  # hidden: not counted
+    await logs.write(teacher("5000"), "坊外日志", "")
+    await logs.write(teacher("5001"), "坊外日志二", "")
     rows = await svc.statistics(CENTRE)
     assert rows[0] == {
         "subject": "语文",
         "workshops": 1,
         "participants": 5,
         "resources": 1,
+        "logs": 1,
         "topics": 1,
         "submitted": 2,
         "recommended": 1,
         "submission_rate": "40.00%",
         "excellent_rate": "50.00%",
     }
-    assert rows[1]["subject"] == "其他" and rows[1]["topics"] == 1
+    assert rows[1]["subject"] == "其他" and (rows[1]["topics"], rows[1]["logs"]) == (1, 2)
     assert await code_of(svc.statistics(teacher("1000"))) == "not_moderator"
 
 
@@ -313,3 +320,106 @@ async def test_assignments_and_recommendations_over_http(
         assert second.status_code == 409 and second.json()["code"] == "already_recommended"
         listed = await client.get(f"{base}/assignments", headers=host)
         assert [a["recommended"] for a in listed.json()] == [True]
+
+
+async def test_workshop_activities_are_the_studio_activity_services(
+    settings_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One implementation: a workshop's activity is built, extended, done and organised by the studio's
+    activity service (``owner_kind`` "workshop"), which the studio's own activities go through too
+    ("studio"); a workshop's activity is nobody's studio activity, and no summary reminder names it."""
+    c = await community(settings_env, tmp_path)
+    svc, acts = c.community, c.workshop_activities
+    assert acts.activities is c.activities and acts.parts is c.activities.parts
+    calls: list[str] = []
+    for name in ("new_activity", "owned", "append_segment", "record_part", "organise"):
+        original = getattr(c.activities, name)
+
+        def spy(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(c.activities, name, spy)
+    wid = await approved_workshop(c)
+    await svc.join(teacher("1000"), wid)
+    act = await acts.create(teacher("9001"), wid, activity())
+    assert act["owner_kind"] == "workshop" and act["studio_id"] == wid and act["status"] == "published"
+    await acts.add_segment(teacher("9001"), wid, act["_id"], {"kind": "video", "title": "看"})
+    await acts.do_part(teacher("1000"), wid, act["_id"], act["segments"][0]["id"])
+    assert await code_of(acts.do_part(teacher("1000"), wid, act["_id"], "nosuchpart")) == "invalid_activity"
+    after_the_end(c)
+    await acts.organise(teacher("9001"), wid, act["_id"], "小结")
+    assert {"new_activity", "owned", "append_segment", "record_part", "organise"} <= set(calls)
+    monkeypatch.undo()
+    # the studio's side of the one model: no studio has this activity, and the reminder job skips it
+    assert await code_of(c.activities.owned("studio", wid, act["_id"])) == "activity_not_found"
+    ended = await acts.create(teacher("9001"), wid, activity(ends_ms=epoch_ms(T0 + timedelta(days=1))))
+    assert (act["order"], ended["order"]) == (0, 1)  # placed among the workshop's activities
+    assert ended["_id"] not in {a["_id"] for a in await c.activities.activities.summary_due(epoch_ms(T0) * 2)}
+    assert await c.activities.remind_summaries() == 0
+
+
+async def test_the_host_or_the_centre_grades_assignments_and_the_last_grade_counts(
+    settings_env: dict[str, Any], tmp_path: Path
+) -> None:
+    c = await community(settings_env, tmp_path)
+    svc, acts = c.community, c.workshop_activities
+    wid = await approved_workshop(c)
+    other = await approved_workshop(c, host="9002", name="初中数学研修坊")
+    for ce in ("1000", "1001", "1002"):
+        await svc.join(teacher(ce), wid)
+    act = await acts.create(teacher("9001"), wid, activity())
+    aid = act["_id"]
+    for ce in ("1000", "1001", "1002"):
+        await acts.hand_in(teacher(ce), wid, aid, "作业")
+    first, second = f"{aid}:1000:assignment", f"{aid}:1001:assignment"
+    graded = await acts.grade(teacher("9001"), wid, aid, first, True)
+    assert (graded["ce_number"], graded["passed"]) == ("1000", True)
+    await acts.grade(teacher("9001"), wid, aid, second, True)
+    await acts.grade(CENTRE, wid, aid, second, False)  # changeable: the last grade wins
+    listed = {a["ce_number"]: a["passed"] for a in await acts.assignments(teacher("9001"), wid, aid)}
+    assert listed == {"1000": True, "1001": False, "1002": None}  # 1002: not graded yet
+    after_the_end(c)
+    await acts.organise(teacher("9001"), wid, aid, "小结")
+    await acts.grade(teacher("9001"), wid, aid, second, True)  # grading goes on after the summary
+    listed = {a["ce_number"]: a["passed"] for a in await acts.assignments(CENTRE, wid, aid)}
+    assert listed == {"1000": True, "1001": True, "1002": None}
+    for who, assignment, code in (
+        (teacher("1000"), first, "not_workshop_host"),  # the author
+        (teacher("9002"), first, "not_workshop_host"),  # another workshop's host
+        (teacher("9001"), f"{aid}:7777:assignment", "assignment_not_found"),  # none handed in
+        (teacher("9001"), f"{aid}:9001:assignment", "assignment_not_found"),
+        (teacher("9001"), f"abc{aid}:1000:assignment", "assignment_not_found"),  # another activity's id
+    ):
+        assert await code_of(acts.grade(who, wid, aid, assignment, False)) == code
+    assert await code_of(acts.grade(teacher("9002"), other, aid, first, False)) == "activity_not_found"
+    assert await facts(c, "assignment_recommended") == []  # a grade earns no points
+    rows = await acts.assignment_statistics(CENTRE, "district")
+    assert (rows[-1]["submitted"], rows[-1]["passed"], rows[-1]["pass_rate"]) == (3, 2, "66.67%")
+
+
+async def test_grading_over_http(settings_env: dict[str, Any], tmp_path: Path, make_token: Any) -> None:
+    c = await community(settings_env, tmp_path)
+    wid = await approved_workshop(c)
+    await c.community.join(teacher("1000"), wid)
+    act = await c.workshop_activities.create(teacher("9001"), wid, activity())
+    base = f"/v1/community/workshops/{wid}/activities/{act['_id']}/assignments"
+    host = bearer(make_token("teacher", ce_number="9001"))
+    author = bearer(make_token("teacher", ce_number="1000"))
+    async with api_client(create_app(c)) as client:
+        handed = await client.post(base, json={"text": "作业"}, headers=author)
+        assert handed.status_code == 201, handed.text
+        assignment = handed.json()["id"]
+        graded = await client.post(f"{base}/{assignment}/grade", json={"passed": False}, headers=host)
+        assert graded.status_code == 200 and graded.json()["passed"] is False, graded.text
+        regraded = await client.post(
+            f"{base}/{assignment}/grade", json={"passed": True}, headers=bearer(make_token("remote_centre"))
+        )
+        assert regraded.status_code == 200 and regraded.json()["passed"] is True, regraded.text
+        assert [a["passed"] for a in (await client.get(base, headers=host)).json()] == [True]
+        refused = await client.post(f"{base}/{assignment}/grade", json={"passed": False}, headers=author)
+        assert refused.status_code == 403 and refused.json()["code"] == "not_workshop_host"
+        malformed = await client.post(f"{base}/not-an-id/grade", json={"passed": True}, headers=host)
+        assert malformed.status_code == 422
+        missing = await client.post(f"{base}/{assignment}/grade", json={}, headers=host)
+        assert missing.status_code == 422

@@ -16,20 +16,23 @@ from studio.domain.community import (
 )
 
 LEARNERS = [
-    Learner("越秀区", True, 1, 0),
-    Learner("天河区", True, 2, 1),
+    Learner("越秀区", True, 1, 0, 1),
+    Learner("天河区", True, 2, 1, 2),
     Learner("天河区", False, 0, 0),
     Learner("", True, 0, 0),  # a teacher the directory does not place
+    Learner("越秀区", True, 1, 0, 0),  # handed in, not graded 合格 (ungraded or 不合格): not passed
 ]
 
 
 def test_rates_follow_the_seed_and_groups_come_largest_first() -> None:
     rows = learning_rows(LEARNERS)
-    assert [r["group"] for r in rows] == ["天河区", "其他", "越秀区", "总计"]
+    assert [r["group"] for r in rows] == ["天河区", "越秀区", "其他", "总计"]
     tianhe = rows[0]
     assert (tianhe["participants"], tianhe["studied"], tianhe["passed"], tianhe["works"]) == (2, 1, 1, 2)
     assert (tianhe["learning_rate"], tianhe["pass_rate"]) == ("50.00%", "100%")
-    assert rows[-1]["participants"] == 4 and rows[-1]["pass_rate"] == "66.67%"
+    yuexiu = rows[1]
+    assert (yuexiu["studied"], yuexiu["passed"], yuexiu["works"], yuexiu["pass_rate"]) == (2, 1, 2, "50.00%")
+    assert rows[-1]["participants"] == 5 and rows[-1]["passed"] == 2 and rows[-1]["pass_rate"] == "50.00%"
     assert set(tianhe) == {"group", *(key for key, _ in LEARNING_COLUMNS)}  # 表4's columns, no more
     assert [h for _, h in LEARNING_COLUMNS] == [
         "选修人数",
@@ -50,10 +53,11 @@ def test_no_learners_is_a_total_of_nothing() -> None:
 
 def test_assignment_rows_carry_table_12_and_13_columns_and_totals() -> None:
     rows = assignment_rows(LEARNERS)
-    assert [r.group for r in rows] == ["天河区", "其他", "越秀区", "总计"]
+    assert [r.group for r in rows] == ["天河区", "越秀区", "其他", "总计"]
     assert rows[0] == AssignmentRow("天河区", 2, 2, "100%", 2, "100%", 1, "50.00%")
-    assert rows[1].excellent_rate == "-" and rows[1].pass_rate == "-"  # nothing submitted: nothing to rate
-    assert rows[-1] == AssignmentRow("总计", 4, 3, "75.00%", 3, "100%", 1, "33.33%")
+    assert rows[1] == AssignmentRow("越秀区", 2, 2, "100%", 1, "50.00%", 0, "0.00%")  # 合格数 from grades
+    assert rows[2].excellent_rate == "-" and rows[2].pass_rate == "-"  # nothing submitted: nothing to rate
+    assert rows[-1] == AssignmentRow("总计", 5, 4, "80.00%", 3, "75.00%", 1, "25.00%")
     assert assignment_rows(LEARNERS, "合计")[-1].group == "合计"  # 表13's total row
     assert set(rows[0].as_dict()) == {"group", *(key for key, _ in ASSIGNMENT_COLUMNS)}
     assert [h for _, h in ASSIGNMENT_COLUMNS] == [
@@ -68,12 +72,20 @@ def test_assignment_rows_carry_table_12_and_13_columns_and_totals() -> None:
 
 
 def test_assignment_rates_of_the_seed() -> None:
-    """表12 南沙区: 3541 participants, 3464 submitted (97.83%), 216 recommended (6.24%)."""
-    learners = [Learner("南沙区", True, int(n < 3464), int(n < 216)) for n in range(3541)]
+    """表12 南沙区: 3541 participants, 3464 submitted (97.83%), 3463 合格 (99.97%), 216 recommended (6.24%)."""
+    learners = [Learner("南沙区", True, int(n < 3464), int(n < 216), int(n < 3463)) for n in range(3541)]
     row = assignment_rows(learners)[0]
     assert (row.participants, row.submitted, row.submission_rate) == (3541, 3464, "97.83%")
     assert (row.recommended, row.excellent_rate) == (216, "6.24%")
-    assert (row.passed, row.pass_rate) == (3464, "100%")  # the community grades none: handed in is 合格
+    assert (row.passed, row.pass_rate) == (3463, "99.97%")
+
+
+def test_learner_of_a_statistics_record_reads_its_grades() -> None:
+    """The reader's record of a participant: ``passed`` is the assignments graded 合格 (none before any)."""
+    record = {"district": "天河区", "subject": "语文", "studied": 1, "assignments": 2, "recommended": 0, "passed": 1}
+    assert Learner.of(record, "subject") == Learner("语文", True, 2, 0, 1)
+    assert Learner.of({**record, "passed": 0}, "district").passed == 0
+    assert learning_rows([Learner.of({**record, "passed": 0}, "district")])[0]["passed"] == 0
 
 
 #: 表10 2016年研修助理工作情况: district, 配置助理数, 完成工作数, 完成比例.

@@ -252,14 +252,18 @@ class CommunityStatsReader:
             workshops.add(w["_id"])
             for ce in w.get("participants") or {}:
                 if ce != w.get("host_ce_number"):
-                    people.setdefault(ce, {"ce_number": ce, "studied": False, "assignments": 0, "recommended": 0})
+                    people.setdefault(
+                        ce, {"ce_number": ce, "studied": False, "assignments": 0, "recommended": 0, "passed": 0}
+                    )
         recommended: set[str] = set()
         activity_ids: list[str] = []
         act_query = {"owner_kind": "workshop", "studio_id": {"$in": sorted(workshops)}}
         async for act in self.db[activities].find(act_query, {"_id": 1, "recommendations": 1}):
             activity_ids.append(act["_id"])
             recommended |= {r["assignment_id"] for r in (act.get("recommendations") or {}).values()}
-        async for part in self.db[parts].find({"activity_id": {"$in": activity_ids}}, {"ce_number": 1, "part": 1}):
+        async for part in self.db[parts].find(
+            {"activity_id": {"$in": activity_ids}}, {"ce_number": 1, "part": 1, "passed": 1}
+        ):
             person = people.get(part["ce_number"])
             if person is None or part["part"] == "checkin":  # the host, or one who left; a check-in is not study
                 continue
@@ -267,6 +271,7 @@ class CommunityStatsReader:
             if part["part"] == "assignment":
                 person["assignments"] += 1
                 person["recommended"] += part["_id"] in recommended
+                person["passed"] += bool(part.get("passed"))  # graded 合格 (the last grade); ungraded: not
         known = {d["_id"]: d async for d in self.db[directory].find({"_id": {"$in": sorted(people)}})}
         for ce, person in people.items():
             teacher = known.get(ce) or {}

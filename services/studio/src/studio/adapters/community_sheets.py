@@ -25,6 +25,7 @@ _SUBJECT_COLUMNS = (
     ("workshops", "工作坊数"),
     ("participants", "参训人数"),
     ("resources", "共享资源数"),
+    ("logs", "研修日志数"),
     ("topics", "研讨话题数"),
     ("submitted", "研修作业提交数"),
     ("submission_rate", "研修作业提交率"),

@@ -4,7 +4,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from studio.adapters import community
+from studio.adapters import community, research_logs
 
 STUDIOS = "studios"
 RECRUITMENTS = "recruitments"
@@ -41,6 +41,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[ACTIVITIES].create_index("real_pending_ms", name="real_pending")  # the worker's repair reads it
     await db[PARTS].create_index([("activity_id", 1), ("part", 1)], name="activity_part")
     await community.ensure_indexes(db)
+    await research_logs.ensure_indexes(db)
     await db[BULLETINS].create_index([("studio_id", 1), ("kind", 1)], name="studio_kind")
     # The regulation and each year's annual plan are one per studio.
     await db[BULLETINS].create_index("slot", name="one_per_slot", unique=True, sparse=True)

@@ -264,6 +264,8 @@ PROBLEMS.update(
         "already_recommended": (409, "该研修作业已推优"),
         "own_assignment": (409, "坊主不能推荐自己的研修作业"),
         "host_cannot_hand_in": (409, "坊主不在自己的工作坊提交研修作业"),
+        "log_not_found": (404, "研修日志不存在"),
+        "not_log_author": (403, "只能修改或删除自己的研修日志"),
     }
 )
 
@@ -317,10 +319,12 @@ def subject_rows(
     resources: Mapping[str | None, int],
     topics: Mapping[str | None, int],
     assignments: Sequence[Mapping[str, Any]],
+    logs: Mapping[str | None, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The community by subject (学科): workshops, participants, resources, topics, assignments submitted and
-    recommended, submission rate = submitted / participants, excellent rate = recommended / submitted
-    (表12, 表13). Content outside any workshop counts under 其他."""
+    """The community by subject (学科): workshops, participants, the generated content of the seed's 图4
+    (研修资源, 研修日志, 研修话题: visible resources, research logs and topics per workshop id), assignments
+    submitted and recommended, submission rate = submitted / participants, excellent rate = recommended /
+    submitted (表12, 表13). Content outside any workshop counts under 其他."""
     other = "其他"
     subject_of = {w["_id"]: (w.get("subject") or other) for w in workshops}
     rows: dict[str, dict[str, Any]] = {}
@@ -333,6 +337,7 @@ def subject_rows(
                 "workshops": 0,
                 "participants": 0,
                 "resources": 0,
+                "logs": 0,
                 "topics": 0,
                 "submitted": 0,
                 "recommended": 0,
@@ -343,7 +348,7 @@ def subject_rows(
         r = row(subject_of[w["_id"]])
         r["workshops"] += 1
         r["participants"] += int(w.get("participant_count", 0))
-    for key, counts in (("resources", resources), ("topics", topics)):
+    for key, counts in (("resources", resources), ("logs", logs or {}), ("topics", topics)):
         for wid, n in counts.items():
             row(subject_of.get(wid, other) if wid else other)[key] += n
     for a in assignments:
@@ -367,6 +372,19 @@ class Learner:
     studied: bool  # did at least one segment of a workshop activity (学习人数)
     assignments: int  # assignments handed in (研修作业提交数, 作品提交情况)
     recommended: int  # of those, recommended as excellent (推荐优秀数)
+    passed: int = 0  # of those, graded 合格 by the host or the centre (研修作业合格数; ungraded: not passed)
+
+    @classmethod
+    def of(cls, person: Mapping[str, Any], by: str) -> Learner:
+        """A learner from the statistics reader's record of one participant, grouped ``by`` district or
+        subject."""
+        return cls(
+            str(person[by] or ""),
+            bool(person["studied"]),
+            int(person["assignments"]),
+            int(person["recommended"]),
+            int(person.get("passed", 0)),
+        )
 
 
 OTHER_GROUP = "其他"
@@ -404,13 +422,15 @@ def _groups(learners: Sequence[Learner]) -> dict[str, list[Learner]]:
 
 def learning_rows(learners: Sequence[Learner]) -> list[dict[str, Any]]:
     """表4 (a row per group and a 总计 row) as the seed defines it: 学习率 = 学习人数 / 选修人数; 通过人数 =
-    those who handed in an assignment (the community grades none: one handed in is 合格), 通过率 = 通过人数 /
-    学习人数; 作品提交情况 = assignments handed in. Groups by 选修人数, largest first."""
+    those with an assignment graded 合格 (the seed: a research course needs its assignment, "研修课程需要完成
+    研修作业", and 表4's 通过人数 53441 is below 表12's 53534 assignments 合格, never above; an ungraded or
+    不合格 assignment does not pass), 通过率 = 通过人数 / 学习人数; 作品提交情况 = assignments handed in.
+    Groups by 选修人数, largest first."""
 
     def row(group: str, members: Sequence[Learner]) -> dict[str, Any]:
         participants = len(members)
         studied = sum(1 for m in members if m.studied)
-        passed = sum(1 for m in members if m.assignments > 0)
+        passed = sum(1 for m in members if m.passed > 0)
         return {
             "group": group,
             "participants": participants,
@@ -429,8 +449,8 @@ def learning_rows(learners: Sequence[Learner]) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class AssignmentRow:
     """One row of 表12 (by district) or 表13 (by the teacher's subject): 研修作业提交率 = 提交数 / 参训人数;
-    研修作业合格率 = 合格数 / 提交数; 推荐优秀率 = 推荐优秀数 / 提交数 (the seed's note under 表12). The community
-    grades no assignment, so every one handed in is 合格 (合格数 = 提交数)."""
+    研修作业合格率 = 合格数 / 提交数; 推荐优秀率 = 推荐优秀数 / 提交数 (the seed's note under 表12). 合格数 counts
+    the assignments the host or the centre graded 合格 (the last grade; an ungraded one is not 合格)."""
 
     group: str
     participants: int
@@ -445,7 +465,7 @@ class AssignmentRow:
     def of(cls, group: str, members: Sequence[Learner]) -> AssignmentRow:
         participants = len(members)
         submitted = sum(m.assignments for m in members)
-        passed = submitted
+        passed = sum(m.passed for m in members)
         recommended = sum(m.recommended for m in members)
         return cls(
             group=group,

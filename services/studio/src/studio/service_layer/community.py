@@ -34,6 +34,7 @@ from studio.adapters.community import (
 )
 from studio.adapters.community_files import check_shared_file, clean_html
 from studio.adapters.mongo import ACTIVITIES, DIRECTORY, PARTS
+from studio.adapters.research_logs import LOGS
 from studio.adapters.uploads import FileStore
 from studio.domain import community as rules
 from studio.domain.community import PROBLEMS, Fact, PostKind, WorkshopStatus
@@ -319,6 +320,7 @@ class CommunityService:
             await self.stats.per_workshop(RESOURCES),
             await self.stats.per_workshop(TOPICS),
             await self.stats.assignments(ACTIVITIES, PARTS),
+            await self.stats.per_workshop(LOGS),
         )
 
     async def learning(self, principal: Principal, by: str) -> list[Doc]:
@@ -333,11 +335,7 @@ class CommunityService:
         else:
             raise problem("not_moderator", "The centre and district admins see the community's statistics.")
         people = await self.stats.learners(ACTIVITIES, PARTS, DIRECTORY)
-        learners = [
-            rules.Learner(p[by], bool(p["studied"]), int(p["assignments"]), int(p["recommended"]))
-            for p in people
-            if district is None or p["district"] == district
-        ]
+        learners = [rules.Learner.of(p, by) for p in people if district is None or p["district"] == district]
         return rules.learning_rows(learners)
 
     async def hide_workshop(self, principal: Principal, workshop_id: str, hidden: bool) -> Doc:

@@ -15,6 +15,7 @@ from studio.entrypoints.api.routers import (
     directory,
     evaluations,
     recruitments,
+    research_logs,
     studios,
 )
 
@@ -37,6 +38,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             content.router,
             content.indicators_router,
             community.router,
+            research_logs.router,
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )

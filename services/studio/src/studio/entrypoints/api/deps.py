@@ -16,6 +16,7 @@ from studio.service_layer.community_people import CommunityPeople
 from studio.service_layer.content import ContentService
 from studio.service_layer.evaluations import EvaluationService
 from studio.service_layer.recruitment import RecruitmentService
+from studio.service_layer.research_logs import ResearchLogService
 from studio.service_layer.studios import StudioService
 from studio.service_layer.workshop_activities import WorkshopActivityService
 
@@ -31,6 +32,7 @@ get_bulletins = part(get_container, lambda c: c.bulletins)
 get_evaluations = part(get_container, lambda c: c.evaluations)
 get_content = part(get_container, lambda c: c.content)
 get_community_people = part(get_container, lambda c: c.community_people)
+get_research_logs = part(get_container, lambda c: c.research_logs)
 
 StudiosDep = Annotated[StudioService, Depends(get_studios)]
 RecruitmentDep = Annotated[RecruitmentService, Depends(get_recruitment)]
@@ -41,3 +43,4 @@ BulletinsDep = Annotated[BulletinService, Depends(get_bulletins)]
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
 ContentDep = Annotated[ContentService, Depends(get_content)]
 CommunityPeopleDep = Annotated[CommunityPeople, Depends(get_community_people)]
+ResearchLogsDep = Annotated[ResearchLogService, Depends(get_research_logs)]

@@ -340,6 +340,34 @@ async def list_workshop_activity_assignments(
     return await svc.assignments(principal, workshop_id, activity_id)
 
 
+AssignmentId = Annotated[
+    str,
+    Path(
+        min_length=3,
+        max_length=80,
+        pattern=r"^[0-9a-f]+:[0-9A-Za-z]+:assignment$",
+        description="研修作业编号: <activity_id>:<ce_number>:assignment",
+    ),
+]
+
+
+class GradeIn(BaseModel):
+    passed: bool = Field(description="true 合格 / false 不合格 (the last grade counts)")
+
+
+@router.post("/workshops/{workshop_id}/activities/{activity_id}/assignments/{assignment_id}/grade")
+async def grade_assignment(
+    workshop_id: Id,
+    activity_id: Id,
+    assignment_id: AssignmentId,
+    body: GradeIn,
+    principal: CurrentPrincipal,
+    svc: WorkshopActivitiesDep,
+) -> dict[str, Any]:
+    """研修作业合格: the workshop's host or the centre grades a handed-in assignment; a later grade replaces it."""
+    return await svc.grade(principal, workshop_id, activity_id, assignment_id, body.passed)
+
+
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/recommendations", status_code=status.HTTP_201_CREATED)
 async def recommend_assignment(
     workshop_id: Id, activity_id: Id, body: RecommendIn, principal: CurrentPrincipal, svc: WorkshopActivitiesDep
