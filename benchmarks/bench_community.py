@@ -21,11 +21,13 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from benchmarks._measure import percentile
 from jijiao_kit.auth import Principal
+from jijiao_kit.errors import AppError
 from jijiao_stack import samples
 from jijiao_stack.processes import ProcessGroup, free_port, spawn_store
 from studio.adapters import mongo
@@ -46,8 +48,10 @@ def pdf(n: int) -> bytes:
     return samples.pdf(f"{n}")
 
 
-async def bounded(calls: list[Any], clients: int) -> list[float]:
-    """Run the calls (zero-argument coroutine factories) with ``clients`` at a time; their latencies."""
+async def bounded(calls: list[Any], clients: int, refusals: Counter[str] | None = None) -> list[float]:
+    """Run the calls (zero-argument coroutine factories) with ``clients`` at a time; their latencies.
+    Refusals are counted by problem code in ``refusals`` (none may be ``rate_limited``: the default
+    per-teacher limits are far above a bench teacher's day)."""
     latencies: list[float] = []
     queue = list(reversed(calls))
 
@@ -57,8 +61,9 @@ async def bounded(calls: list[Any], clients: int) -> list[float]:
             started = time.perf_counter()
             try:
                 await call()
-            except Exception:  # a refusal (e.g. a rating of one's own resource) is an answer too
-                pass
+            except AppError as error:  # a refusal (e.g. a rating of one's own resource) is an answer too
+                if refusals is not None:
+                    refusals[error.code] += 1
             latencies.append(time.perf_counter() - started)
 
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -106,8 +111,9 @@ async def main() -> dict[str, Any]:
             )
             for n, ce in enumerate(active)
         ]
+        refusals: Counter[str] = Counter()
         started = time.perf_counter()
-        latencies = await bounded(shares, clients)
+        latencies = await bounded(shares, clients, refusals)
         resources = [d["_id"] for d in await svc.resources.listing({}, limit=len(active))]
         topic_authors = active[: max(len(active) // 10, 1)]
         topics: list[str] = []
@@ -115,7 +121,7 @@ async def main() -> dict[str, Any]:
         async def open_topic(ce: str) -> None:
             topics.append((await svc.create_topic(teacher(ce), f"话题{ce}", "<p>讨论</p>"))["_id"])
 
-        latencies += await bounded([lambda ce=ce: open_topic(ce) for ce in topic_authors], clients)
+        latencies += await bounded([lambda ce=ce: open_topic(ce) for ce in topic_authors], clients, refusals)
         ratings = [
             (lambda ce=ce, rid=rng.choice(resources): svc.rate(teacher(ce), rid, rng.randint(2, 5)))
             for ce in active
@@ -128,7 +134,7 @@ async def main() -> dict[str, Any]:
         ]
         mixed = ratings + posts
         rng.shuffle(mixed)
-        latencies += await bounded(mixed, clients)
+        latencies += await bounded(mixed, clients, refusals)
         seconds = time.perf_counter() - started
         operations = len(latencies)
 
@@ -150,6 +156,7 @@ async def main() -> dict[str, Any]:
             "p99_seconds": round(percentile(latencies, 99), 4),
             "facts": facts,
             "facts_per_s": round(facts / seconds, 1),
+            "refusals": dict(sorted(refusals.items())),
             "store_ceiling_ops_per_s": round(ceiling, 1),
             "ratio_to_store_ceiling": round(per_second / ceiling, 3),
         }
