@@ -87,6 +87,32 @@ async def store_ceiling(db: Any, count: int, clients: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+async def expected_facts(db: Any) -> dict[str, int]:
+    """The facts the stored data implies, counted from the posts and files themselves (the rules
+    replayed, not the counters that produced the facts): one per distinct content shared, one per
+    topic with 10 or more distinct repliers and one per topic with 20 or more distinct participants (the
+    author not counted), one per excellent resource. Which teacher replies to which topic depends on
+    the order topics were created in, so the figure may move by one between runs; it must match."""
+    authors = {t["_id"]: t["author_ce_number"] async for t in db["topics"].find({}, {"author_ce_number": 1})}
+    repliers: dict[str, set[str]] = {}
+    participants: dict[str, set[str]] = {}
+    async for post in db["posts"].find({"hidden": False}, {"topic_id": 1, "ce_number": 1, "kind": 1}):
+        if post["ce_number"] == authors.get(post["topic_id"]):
+            continue
+        participants.setdefault(post["topic_id"], set()).add(post["ce_number"])
+        if post["kind"] == "reply":
+            repliers.setdefault(post["topic_id"], set()).add(post["ce_number"])
+    fingerprints = {r["fingerprint"] async for r in db["resources"].find({}, {"fingerprint": 1})}
+    excellent = await db["resources"].count_documents({"excellent": True})
+    expected = {
+        "shared_resource": len(fingerprints),
+        "discussion_topic": sum(len(r) >= 10 for r in repliers.values()),
+        "popular_topic": sum(len(p) >= 20 for p in participants.values()),
+        "excellent_resource": excellent,
+    }
+    return {rule: n for rule, n in expected.items() if n}
+
+
 async def main() -> dict[str, Any]:
     teachers = int(os.environ.get("BENCH_COMMUNITY_TEACHERS", "10000"))
     clients = int(os.environ.get("BENCH_COMMUNITY_CLIENTS", "100"))
@@ -138,14 +164,15 @@ async def main() -> dict[str, Any]:
         seconds = time.perf_counter() - started
         operations = len(latencies)
 
-        facts = 0
+        by_rule: Counter[str] = Counter()
         for name in OUTBOX_COLLECTIONS:
             async for doc in container.infra.db[name].find({"outbox_pending": {"$gt": 0}}, {"outbox": 1}):
-                facts += sum(
-                    1
-                    for e in (doc.get("outbox") or {}).values()
-                    if json.loads(e["body"])["type"] == "studio.points_fact_recorded"
-                )
+                for e in (doc.get("outbox") or {}).values():
+                    body = json.loads(e["body"])
+                    if body["type"] == "studio.points_fact_recorded":
+                        by_rule[body["payload"]["rule"]] += 1
+        facts = sum(by_rule.values())
+        expected = await expected_facts(container.infra.db)
         ceiling = await store_ceiling(container.infra.db, min(operations, 5000), clients)
         per_second = operations / seconds
         summary = {
@@ -157,6 +184,8 @@ async def main() -> dict[str, Any]:
             "facts": facts,
             "facts_per_s": round(facts / seconds, 1),
             "refusals": dict(sorted(refusals.items())),
+            "facts_by_rule": dict(sorted(by_rule.items())),
+            "exact": dict(by_rule) == expected,
             "store_ceiling_ops_per_s": round(ceiling, 1),
             "ratio_to_store_ceiling": round(per_second / ceiling, 3),
         }
