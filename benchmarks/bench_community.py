@@ -21,11 +21,13 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from benchmarks._measure import percentile
 from jijiao_kit.auth import Principal
+from jijiao_kit.errors import AppError
 from jijiao_stack import samples
 from jijiao_stack.processes import ProcessGroup, free_port, spawn_store
 from studio.adapters import mongo
@@ -46,8 +48,10 @@ def pdf(n: int) -> bytes:
     return samples.pdf(f"{n}")
 
 
-async def bounded(calls: list[Any], clients: int) -> list[float]:
-    """Run the calls (zero-argument coroutine factories) with ``clients`` at a time; their latencies."""
+async def bounded(calls: list[Any], clients: int, refusals: Counter[str] | None = None) -> list[float]:
+    """Run the calls (zero-argument coroutine factories) with ``clients`` at a time; their latencies.
+    Refusals are counted by problem code in ``refusals`` (none may be ``rate_limited``: the default
+    per-teacher limits are far above a bench teacher's day)."""
     latencies: list[float] = []
     queue = list(reversed(calls))
 
@@ -57,8 +61,9 @@ async def bounded(calls: list[Any], clients: int) -> list[float]:
             started = time.perf_counter()
             try:
                 await call()
-            except Exception:  # a refusal (e.g. a rating of one's own resource) is an answer too
-                pass
+            except AppError as error:  # a refusal (e.g. a rating of one's own resource) is an answer too
+                if refusals is not None:
+                    refusals[error.code] += 1
             latencies.append(time.perf_counter() - started)
 
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -80,6 +85,32 @@ async def store_ceiling(db: Any, count: int, clients: int) -> float:
     started = time.perf_counter()
     await bounded([pair(i) for i in range(count)], clients)
     return count / (time.perf_counter() - started)
+
+
+async def expected_facts(db: Any) -> dict[str, int]:
+    """The facts the stored data implies, counted from the posts and files themselves (the rules
+    replayed, not the counters that produced the facts): one per distinct content shared, one per
+    topic with 10 or more distinct repliers and one per topic with 20 or more distinct participants (the
+    author not counted), one per excellent resource. Which teacher replies to which topic depends on
+    the order topics were created in, so the figure may move by one between runs; it must match."""
+    authors = {t["_id"]: t["author_ce_number"] async for t in db["topics"].find({}, {"author_ce_number": 1})}
+    repliers: dict[str, set[str]] = {}
+    participants: dict[str, set[str]] = {}
+    async for post in db["posts"].find({"hidden": False}, {"topic_id": 1, "ce_number": 1, "kind": 1}):
+        if post["ce_number"] == authors.get(post["topic_id"]):
+            continue
+        participants.setdefault(post["topic_id"], set()).add(post["ce_number"])
+        if post["kind"] == "reply":
+            repliers.setdefault(post["topic_id"], set()).add(post["ce_number"])
+    fingerprints = {r["fingerprint"] async for r in db["resources"].find({}, {"fingerprint": 1})}
+    excellent = await db["resources"].count_documents({"excellent": True})
+    expected = {
+        "shared_resource": len(fingerprints),
+        "discussion_topic": sum(len(r) >= 10 for r in repliers.values()),
+        "popular_topic": sum(len(p) >= 20 for p in participants.values()),
+        "excellent_resource": excellent,
+    }
+    return {rule: n for rule, n in expected.items() if n}
 
 
 async def main() -> dict[str, Any]:
@@ -106,8 +137,9 @@ async def main() -> dict[str, Any]:
             )
             for n, ce in enumerate(active)
         ]
+        refusals: Counter[str] = Counter()
         started = time.perf_counter()
-        latencies = await bounded(shares, clients)
+        latencies = await bounded(shares, clients, refusals)
         resources = [d["_id"] for d in await svc.resources.listing({}, limit=len(active))]
         topic_authors = active[: max(len(active) // 10, 1)]
         topics: list[str] = []
@@ -115,7 +147,7 @@ async def main() -> dict[str, Any]:
         async def open_topic(ce: str) -> None:
             topics.append((await svc.create_topic(teacher(ce), f"话题{ce}", "<p>讨论</p>"))["_id"])
 
-        latencies += await bounded([lambda ce=ce: open_topic(ce) for ce in topic_authors], clients)
+        latencies += await bounded([lambda ce=ce: open_topic(ce) for ce in topic_authors], clients, refusals)
         ratings = [
             (lambda ce=ce, rid=rng.choice(resources): svc.rate(teacher(ce), rid, rng.randint(2, 5)))
             for ce in active
@@ -128,18 +160,19 @@ async def main() -> dict[str, Any]:
         ]
         mixed = ratings + posts
         rng.shuffle(mixed)
-        latencies += await bounded(mixed, clients)
+        latencies += await bounded(mixed, clients, refusals)
         seconds = time.perf_counter() - started
         operations = len(latencies)
 
-        facts = 0
+        by_rule: Counter[str] = Counter()
         for name in OUTBOX_COLLECTIONS:
             async for doc in container.infra.db[name].find({"outbox_pending": {"$gt": 0}}, {"outbox": 1}):
-                facts += sum(
-                    1
-                    for e in (doc.get("outbox") or {}).values()
-                    if json.loads(e["body"])["type"] == "studio.points_fact_recorded"
-                )
+                for e in (doc.get("outbox") or {}).values():
+                    body = json.loads(e["body"])
+                    if body["type"] == "studio.points_fact_recorded":
+                        by_rule[body["payload"]["rule"]] += 1
+        facts = sum(by_rule.values())
+        expected = await expected_facts(container.infra.db)
         ceiling = await store_ceiling(container.infra.db, min(operations, 5000), clients)
         per_second = operations / seconds
         summary = {
@@ -150,6 +183,9 @@ async def main() -> dict[str, Any]:
             "p99_seconds": round(percentile(latencies, 99), 4),
             "facts": facts,
             "facts_per_s": round(facts / seconds, 1),
+            "refusals": dict(sorted(refusals.items())),
+            "facts_by_rule": dict(sorted(by_rule.items())),
+            "exact": dict(by_rule) == expected,
             "store_ceiling_ops_per_s": round(ceiling, 1),
             "ratio_to_store_ceiling": round(per_second / ceiling, 3),
         }

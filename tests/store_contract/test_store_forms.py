@@ -805,3 +805,126 @@ async def test_grade_and_author_owned_forms(collection: AsyncCollection[Doc]) ->
     assert (await collection.delete_one({"_id": "log1", "author_ce_number": "2"})).deleted_count == 0
     assert (await collection.delete_one({"_id": "log1", "author_ce_number": "1"})).deleted_count == 1
     assert await collection.count_documents({}) == 2
+
+
+async def test_flag_set_by_update_many_refuses_ne_true_compare_and_sets_in_a_bulk(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """Hiding a workshop flags its content with ``update_many`` by ``workshop_id``; the content's earning
+    writes (coalesced upserts on ``_id``) filter ``workshop_hidden: {$in: [False, None]}``, which matches
+    a document without the flag (older ones) or with it cleared, and refuses a flagged one. In a write
+    filter ``{$ne: True}`` does NOT match a document without the field here (pinned below); reads do."""
+    from pymongo.errors import BulkWriteError
+
+    await collection.insert_many(
+        [
+            {"_id": "r1", "workshop_id": "w1", "workshop_hidden": False, "n": 0},
+            {"_id": "r2", "workshop_id": "w1", "workshop_hidden": False, "n": 0},
+            {"_id": "r3", "workshop_id": "w2", "n": 0},  # written before the flag existed
+        ]
+    )
+    await collection.update_many({"workshop_id": "w1"}, {"$set": {"workshop_hidden": True}})
+    await collection.update_many({"workshop_id": "w1", "_id": "r2"}, {"$set": {"workshop_hidden": False}})
+    for test in ({"$ne": True}, {"$in": [False, None]}):  # in reads both forms behave
+        visible = [d["_id"] async for d in collection.find({"workshop_hidden": test}).sort("_id", 1)]
+        assert visible == ["r2", "r3"]
+
+    def earn(doc_id: str, test: Any) -> UpdateOne:
+        return UpdateOne({"_id": doc_id, "workshop_hidden": test}, {"$inc": {"n": 1}}, upsert=True)
+
+    visible_flag = {"$in": [False, None]}
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.bulk_write([earn(d, visible_flag) for d in ("r1", "r2", "r3")], ordered=False)
+    assert [(e["index"], e["code"]) for e in caught.value.details["writeErrors"]] == [(0, 11000)]
+    assert {d["_id"]: d["n"] async for d in collection.find({})} == {"r1": 0, "r2": 1, "r3": 1}
+    # the known gap: $ne True in a write filter misses the document without the field
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.bulk_write([earn("r3", {"$ne": True})], ordered=False)
+    assert await collection.count_documents({}) == 3
+
+
+async def test_find_one_and_update_by_a_sparse_unique_field_sets_a_map_key_and_returns_the_id(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """A duplicate share notes its owner on the earning share (``earning_fingerprint``, sparse unique)
+    and learns that share's ``_id``; a copy (without the field) is never matched."""
+    await collection.create_index("earning_fingerprint", unique=True, sparse=True)
+    await collection.insert_many([{"_id": "first", "earning_fingerprint": "f", "fingerprint": "f"}, {"_id": "copy"}])
+    found = await collection.find_one_and_update(
+        {"earning_fingerprint": "f"}, {"$set": {"owners.2001": 1}}, projection={"_id": 1}
+    )
+    assert found == {"_id": "first"}
+    assert (await collection.find_one({"_id": "first"}) or {})["owners"] == {"2001": 1}
+    assert await collection.find_one_and_update({"earning_fingerprint": "g"}, {"$set": {"owners.x": 1}}) is None
+    assert await collection.find_one({"fingerprint": "f", "hidden": True}, {"_id": 1}) is None
+
+
+async def test_per_teacher_counts_in_a_map_inc_and_unset_under_compare_and_set_in_a_bulk(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """A topic's ``participants.<ce>`` counts each teacher's visible posts: a known teacher's post is an
+    ``$inc`` of their entry under ``$exists: True``; a hidden post compares the entry as read and either
+    ``$inc``-s it by -1 or ``$unset``-s it with the distinct count one less, with a mark ``hidden_posts.<id>``
+    set once (``$exists: False``); showing it again ``$unset``-s the mark under ``$exists: True``. All as
+    coalesced upserts on ``_id``: a filter that does not match fails alone and creates nothing."""
+    from pymongo.errors import BulkWriteError
+
+    await collection.insert_one(
+        {"_id": "t", "participants": {"a": 2, "b": 1}, "participant_count": 2, "post_count": 3, "discussed": False}
+    )
+    requests = [
+        UpdateOne(  # 0: a's post again: a is known
+            {"_id": "t", "participants.a": {"$exists": True}},
+            {"$inc": {"participants.a": 1, "post_count": 1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 1: c is not known: refused
+            {"_id": "t", "participants.c": {"$exists": True}}, {"$inc": {"participants.c": 1}}, upsert=True
+        ),
+        UpdateOne(  # 2: hide b's only post: b leaves, marked
+            {"_id": "t", "hidden_posts.p1": {"$exists": False}, "participants.b": 1},
+            {"$set": {"hidden_posts.p1": 1}, "$unset": {"participants.b": ""}, "$inc": {"participant_count": -1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 3: the same hide again: marked already, refused
+            {"_id": "t", "hidden_posts.p1": {"$exists": False}, "participants.b": 1},
+            {"$set": {"hidden_posts.p1": 1}, "$unset": {"participants.b": ""}, "$inc": {"participant_count": -1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 4: hide one of a's posts, a as read before 0 moved it: refused
+            {"_id": "t", "hidden_posts.p2": {"$exists": False}, "participants.a": 2},
+            {"$set": {"hidden_posts.p2": 1}, "$inc": {"participants.a": -1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 5: the same with a as it is now: one less, still counted
+            {"_id": "t", "hidden_posts.p2": {"$exists": False}, "participants.a": 3},
+            {"$set": {"hidden_posts.p2": 1}, "$inc": {"participants.a": -1, "post_count": -1}},
+            upsert=True,
+        ),
+        UpdateOne(  # 6: b's post shown again: the mark goes, b is new again, a crossing guarded by its flag
+            {
+                "_id": "t",
+                "hidden_posts.p1": {"$exists": True},
+                "participants.b": {"$exists": False},
+                "participant_count": 1,
+                "discussed": False,
+            },
+            {
+                "$unset": {"hidden_posts.p1": ""},
+                "$set": {"participants.b": 1, "discussed": True},
+                "$inc": {"participant_count": 1},
+            },
+            upsert=True,
+        ),
+    ]
+    with pytest.raises(BulkWriteError) as caught:
+        await collection.bulk_write(requests, ordered=False)
+    assert sorted((e["index"], e["code"]) for e in caught.value.details["writeErrors"]) == [
+        (1, 11000),
+        (3, 11000),
+        (4, 11000),
+    ]
+    assert await collection.count_documents({}) == 1
+    doc = await collection.find_one({"_id": "t"}) or {}
+    assert (doc["participants"], doc["participant_count"], doc["post_count"]) == ({"a": 2, "b": 1}, 2, 3)
+    assert doc["hidden_posts"] == {"p2": 1} and bool(doc["discussed"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from jijiao_kit.auth import TokenVerifier, verifier_from_settings
 from jijiao_kit.clock import Clock, SystemClock
+from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.runtime import Infrastructure
 from studio.adapters.activities import (
     ActivityRepository,
@@ -117,8 +118,17 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         TopicPostRepository(infra.db),
         FileStore(settings.community_files_dir),
         clock,
-        Limits(settings.max_document_bytes, settings.max_video_bytes),
+        Limits(
+            settings.max_document_bytes,
+            settings.max_video_bytes,
+            uploads=settings.community_upload_rate,
+            topics=settings.community_topic_rate,
+            posts=settings.community_post_rate,
+            ratings=settings.community_rating_rate,
+            joins=settings.community_join_rate,
+        ),
         CommunityStatsReader(infra.db),
+        RateLimits(settings.redis_url, f"{settings.redis_prefix}ratelimit"),
     )
     activities.community = community  # online studio activities earn the community's points facts
     return Container(

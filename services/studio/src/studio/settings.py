@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from limits import parse
+from pydantic import field_validator
+
 from jijiao_kit.settings import ServiceSettings
 
 
@@ -22,6 +25,28 @@ class Settings(ServiceSettings):
     community_files_dir: Path = Path("var/studio/community")
     max_document_bytes: int = 20 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
+    #: Rate limits of each teacher's community writes (``limits`` strings: "30/hour", "10 per minute").
+    community_upload_rate: str = "30/hour"
+    community_topic_rate: str = "30/hour"
+    community_post_rate: str = "120/hour"
+    community_rating_rate: str = "300/hour"
+    community_join_rate: str = "60/hour"
+
+    @field_validator(
+        "community_upload_rate",
+        "community_topic_rate",
+        "community_post_rate",
+        "community_rating_rate",
+        "community_join_rate",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse(value)  # a ValueError at start, not a 500 at the first write
+        return value
+
+    def community_upload_body_bytes(self) -> int:
+        """The body limit of a community upload (the largest file and the form's other fields)."""
+        return max(self.max_document_bytes, self.max_video_bytes) + 1024 * 1024
 
     def checkin_key_path(self) -> Path:
         return self.checkin_key_file or self.keys_dir / "studio-checkin.key"

@@ -30,8 +30,10 @@ def pdf(n: int | str) -> bytes:
     return samples.pdf(f"{n}")
 
 
-async def community(settings_env: dict[str, Any], tmp_path: Path) -> Container:
-    container = build(Settings(**settings_env, community_files_dir=tmp_path / "files"), clock=FixedClock(T0))
+async def community(settings_env: dict[str, Any], tmp_path: Path, **settings: Any) -> Container:
+    """A container on its own store prefix; ``settings`` override the defaults (limits, rates)."""
+    env = {**settings_env, "community_files_dir": tmp_path / "files", **settings}
+    container = build(Settings(**env), clock=FixedClock(T0))
     await mongo.ensure_indexes(container.infra.db)
     return container
 

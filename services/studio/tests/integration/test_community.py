@@ -72,13 +72,16 @@ async def test_active_workshop_pays_once_when_more_than_ten_take_part_in_real_ac
     c = await community(settings_env, tmp_path)
     svc = c.community
     wid = await approved_workshop(c)
-    await svc.count_real_activity(CENTRE, wid)
+    # an organised activity counts as a real one through the workshop activities' own path, once by its id
+    assert await c.workshop_activities.count_real_activity(CENTRE, wid, "a1") is True
+    assert await c.workshop_activities.count_real_activity(CENTRE, wid, "a1") is False
+    assert (await c.community.workshops.get(wid) or {})["real_activities"] == 1
     await asyncio.gather(*(svc.join(teacher(f"10{n:02d}"), wid) for n in range(9)))  # 10 with the host
     assert await facts(c, "active_workshop_host") == []
     await asyncio.gather(*(svc.join(teacher(f"11{n:02d}"), wid) for n in range(4)))  # the 11th to 14th at once
     assert len(await facts(c, "active_workshop_host")) == 1
     assert len(await facts(c, "active_workshop_participant")) == 10  # the host is paid as host only
-    await svc.count_real_activity(CENTRE, wid)
+    await c.workshop_activities.count_real_activity(CENTRE, wid, "a2")
     assert len(await facts(c, "active_workshop_host")) == 1
 
 

@@ -159,11 +159,54 @@ def test_topic_guards_follow_the_post_change() -> None:
     nine = {f"r{i}": 1 for i in range(9)}
     t = topic(repliers=nine, replier_count=9, participants=nine, participant_count=9)
     change = c.post_change(t, "X", PostKind.REPLY)
-    assert c.topic_guards(t, change) == {"replier_count": 9, "participant_count": {"$lt": 19}}
+    # the crossing write compares the exact count and its flag still unset (a count can come back down)
+    assert c.topic_guards(t, change) == {"replier_count": 9, "discussed": False, "participant_count": {"$lt": 19}}
     t = topic(participants={f"p{i}": 1 for i in range(19)}, participant_count=19, replier_count=3)
     comment = c.post_change(t, "Y", PostKind.COMMENT)
-    assert c.topic_guards(t, comment) == {"participant_count": 19}  # a comment does not move the repliers
+    assert c.topic_guards(t, comment) == {"participant_count": 19, "popular": False}  # repliers do not move
     t = topic(
         repliers={"X": 1}, replier_count=25, participants={"X": 1}, participant_count=25, discussed=True, popular=True
     )
     assert c.topic_guards(t, c.post_change(t, "Z", PostKind.REPLY)) == {}  # both lines crossed before
+
+
+def test_only_the_earning_share_can_become_excellent() -> None:
+    assert c.rate(19, 57, False, None, 3, earns=True).excellent_now
+    duplicate = c.rate(19, 57, False, None, 3, earns=False)
+    assert not duplicate.excellent_now and (duplicate.count_delta, duplicate.sum_delta) == (1, 3)
+
+
+def test_hidden_content_counts_but_earns_nothing() -> None:
+    nine = {f"r{i}": 1 for i in range(9)}
+    t = topic(repliers=nine, replier_count=9, participants=nine, participant_count=9)
+    for hidden in ({"hidden": True}, {"workshop_hidden": True}):
+        change = c.post_change({**t, **hidden}, "X", PostKind.REPLY)
+        assert change.counted and change.new_replier and change.facts == ()
+    assert c.post_change(t, "X", PostKind.REPLY).facts  # visible: the tenth replier crosses the line
+    assert not c.post_change(t, "A", PostKind.REPLY).counted  # the author counts neither way
+    assert not c.topic_earns({"workshop_hidden": 1}) and c.topic_earns({"hidden": False})
+
+
+def test_a_hidden_post_takes_its_teacher_out_with_their_last_visible_post() -> None:
+    t = topic(participants={"X": 2, "Y": 1}, repliers={"X": 1, "Y": 1})
+    two = c.hidden_post_change(t, "X", "reply")  # X has two posts, one of them a reply
+    assert (two.participant, two.replier) == (2, 1)
+    assert not two.participant_leaves and two.replier_leaves
+    comment = c.hidden_post_change(t, "Y", "comment")  # a comment leaves the repliers alone
+    assert (comment.participant, comment.replier, comment.participant_leaves) == (1, None, True)
+    assert c.hidden_post_change(t, "A", "reply") == c.Uncount(None, None)  # the author never counted
+    assert c.hidden_post_change(t, "Z", "reply") == c.Uncount(None, None)  # never counted
+
+
+def test_a_line_crossed_before_does_not_pay_again_after_hidden_posts_bring_the_count_down() -> None:
+    nine = {f"r{i}": 1 for i in range(9)}
+    t = topic(repliers=nine, replier_count=9, participants=nine, participant_count=9, discussed=True)
+    change = c.post_change(t, "X", PostKind.REPLY)
+    assert change.facts == () and c.topic_guards(t, change) == {"participant_count": {"$lt": 19}}
+
+
+def test_statistics_leave_out_content_of_workshops_not_listed() -> None:
+    rows = c.subject_rows(
+        [{"_id": "w1", "subject": "语文", "participant_count": 3}], {"w1": 2, "hidden": 5, None: 1}, {}, []
+    )
+    assert [(r["subject"], r["resources"]) for r in rows] == [("语文", 2), ("其他", 1)]

@@ -10,21 +10,29 @@ group commit (``jijiao_kit.coalescing``): concurrent callers share one store com
 outcome (a duplicate fingerprint, a compare-and-set that did not match), as when sent alone. The
 coalesced updates are upserts on an existing ``_id`` (how a bulk reports a non-match): resources and
 topics are never deleted (moderation hides them). A read's copy is shallow: callers replace nested
-maps, never change them in place."""
+maps, never change them in place.
+
+Hiding a workshop flags its resources and topics (``workshop_hidden``, ``set_workshop_hidden``): every
+earning write of a resource or topic then refuses in its own single-document filter
+(``NOT_WORKSHOP_HIDDEN``), so hidden content earns nothing without reading the workshop."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from jijiao_kit.coalescing import CoalescingInserter, CoalescingReader, CoalescingUpdater
 from jijiao_kit.outbox import outbox_update, with_outbox
+from studio.domain.community import TopicChange, Uncount
 
 Doc = dict[str, Any]
 HIDE = {"outbox": 0}
-HIDE_MAPS = {"outbox": 0, "participants": 0, "repliers": 0, "ratings": 0}
+HIDE_MAPS = {"outbox": 0, "participants": 0, "repliers": 0, "ratings": 0, "owners": 0, "hidden_posts": 0}
+#: Not content of a hidden workshop, in reads and in earning write filters: documents written before the
+#: flag existed lack it, and in a write filter ``{$ne: True}`` misses those on this store (``$in`` does not).
+NOT_WORKSHOP_HIDDEN = {"workshop_hidden": {"$in": [False, None]}}
 
 WORKSHOPS = "workshops"
 RESOURCES = "resources"
@@ -93,26 +101,39 @@ class ResourceRepository:
         self._inserter = CoalescingInserter(self.collection)
         self._updater = CoalescingUpdater(self.collection)
 
-    async def add(self, doc: Doc, earning_entries: list[Doc]) -> bool:
-        """Store a share; True when it is the first of its content (it carries its fact), False for a
-        duplicate (stored without ``earning_fingerprint`` and without the fact). Simultaneous shares go
-        out as one ``insert_many``; of one content in one batch, the unique index admits one."""
+    async def add(self, doc: Doc, earning_entries: list[Doc]) -> Literal["earns", "duplicate", "hidden"]:
+        """Store a share. ``earns``: the first of its content (it carries its fact). ``duplicate``: stored
+        without ``earning_fingerprint`` and without the fact, with ``original_id`` (the earning share) and
+        its owner noted on the earning share (``owners.<ce>``: nobody rates a copy of their own file).
+        ``hidden``: a copy of the content is hidden by moderation; nothing is stored. Simultaneous shares
+        go out as one ``insert_many``; of one content in one batch, the unique index admits one."""
+        fingerprint = doc["fingerprint"]
         try:
             await self._inserter.insert(
-                with_outbox({**doc, "earning_fingerprint": doc["fingerprint"], "earns": True}, earning_entries)
+                with_outbox({**doc, "earning_fingerprint": fingerprint, "earns": True}, earning_entries)
             )
-            return True
+            return "earns"
         except DuplicateKeyError:
-            await self._inserter.insert(with_outbox({**doc, "earns": False}, []))
-            return False
+            pass
+        # A copy exists (the earning share at least): only now are the other copies worth a look.
+        if await self.collection.find_one({"fingerprint": fingerprint, "hidden": True}, {"_id": 1}):
+            return "hidden"
+        original = await self.collection.find_one_and_update(
+            {"earning_fingerprint": fingerprint},
+            {"$set": {f"owners.{doc['owner_ce_number']}": 1}},
+            projection={"_id": 1},
+        )
+        original_id = original["_id"] if original else None
+        await self._inserter.insert(with_outbox({**doc, "earns": False, "original_id": original_id}, []))
+        return "duplicate"
 
     async def get(self, resource_id: str) -> Doc | None:
         """Concurrent callers share one read; each gets its own (shallow) copy."""
-        return _flags(await self._reader.get(resource_id), "excellent", "hidden", "earns")
+        return _flags(await self._reader.get(resource_id), "excellent", "hidden", "earns", "workshop_hidden")
 
     async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
         cursor = self.collection.find(query, HIDE_MAPS).sort("created_ms", -1).limit(limit)
-        return [_flags(d, "excellent", "hidden", "earns") or d async for d in cursor]
+        return [_flags(d, "excellent", "hidden", "earns", "workshop_hidden") or d async for d in cursor]
 
     async def rate(
         self,
@@ -125,13 +146,16 @@ class ResourceRepository:
         entries: list[Doc],
     ) -> bool:
         """Set the rating if the counters are still those read (``seen``): compare-and-set on count, sum and
-        the excellent flag, so the write that crosses the line is exactly one."""
+        the excellent flag, so the write that crosses the line is exactly one; never on hidden content
+        (its own flag or its workshop's), never by a teacher who shared the same file (``owners``)."""
         query: Doc = {
             "_id": resource_id,
             "hidden": False,
+            **NOT_WORKSHOP_HIDDEN,
             "rating_count": seen["rating_count"],
             "rating_sum": seen["rating_sum"],
             "excellent": seen["excellent"],
+            f"owners.{ce_number}": {"$exists": False},
         }
         query[f"ratings.{ce_number}"] = previous if previous is not None else {"$exists": False}
         return await self._updater.update(query, outbox_update(update, entries))
@@ -139,6 +163,9 @@ class ResourceRepository:
     async def set_hidden(self, resource_id: str, hidden: bool) -> bool:
         result = await self.collection.update_one({"_id": resource_id}, {"$set": {"hidden": hidden}})
         return result.matched_count == 1
+
+    async def set_workshop_hidden(self, workshop_id: str, hidden: bool) -> None:
+        await self.collection.update_many({"workshop_id": workshop_id}, {"$set": {"workshop_hidden": hidden}})
 
 
 class TopicRepository:
@@ -153,40 +180,90 @@ class TopicRepository:
 
     async def get(self, topic_id: str) -> Doc | None:
         """Concurrent callers share one read; each gets its own (shallow) copy."""
-        return _flags(await self._reader.get(topic_id), "discussed", "popular", "hidden")
+        return _flags(await self._reader.get(topic_id), "discussed", "popular", "hidden", "workshop_hidden")
 
     async def listing(self, query: Doc, limit: int = 200) -> list[Doc]:
         cursor = self.collection.find(query, HIDE_MAPS).sort("created_ms", -1).limit(limit)
-        return [_flags(d, "discussed", "popular", "hidden") or d async for d in cursor]
+        return [_flags(d, "discussed", "popular", "hidden", "workshop_hidden") or d async for d in cursor]
 
     async def count_post(
         self,
         topic_id: str,
         ce_number: str,
-        new_participant: bool,
-        new_replier: bool,
+        change: TopicChange,
+        is_reply: bool,
         guards: Doc,
         flags: Doc,
         entries: list[Doc],
-        posts: int = 0,
+        posts: int = 1,
+        shown_again: str | None = None,
     ) -> bool:
-        """Count a new distinct participant / replier: ``$set`` of ``participants.<ce>`` with ``$inc`` of the
-        count only when it was not set (the filter), under ``guards`` on the counts (``topic_guards``: the
-        exact count for the write that crosses a threshold, which carries the fact; below the line only a
-        range that keeps it below), so a threshold is crossed by exactly one write. False when the filter
-        did not match (read again and retry)."""
-        query: Doc = {"_id": topic_id, "hidden": False, **guards}
+        """Count a visible post of a teacher other than the author. Each teacher's entry in
+        ``participants`` / ``repliers`` is the number of their visible posts / replies: a new distinct
+        participant / replier is ``$set`` to 1 with ``$inc`` of the count only when it was not set (the
+        filter), a known one ``$inc``-ed only while it is set (a hidden post may have just taken them
+        out), under ``guards`` on the counts (``topic_guards``: the exact count and the unset flag for the
+        write that crosses a threshold, which carries the fact; below the line only a range that keeps
+        it below), so a threshold is crossed by exactly one write. A write with facts requires the topic
+        to be visible (its own flag and its workshop's). ``shown_again``: the id of a hidden post shown
+        again (its mark in ``hidden_posts`` must be there and goes). False when the filter did not match
+        (read again and retry)."""
+        query: Doc = {"_id": topic_id, **guards}
+        if entries:
+            query.update({"hidden": False, **NOT_WORKSHOP_HIDDEN})
         sets: Doc = dict(flags)
         inc: Doc = {"post_count": posts} if posts else {}  # the post's own count rides on this write
-        if new_participant:
-            query[f"participants.{ce_number}"] = {"$exists": False}
-            sets[f"participants.{ce_number}"] = 1
-            inc["participant_count"] = 1
-        if new_replier:
-            query[f"repliers.{ce_number}"] = {"$exists": False}
-            sets[f"repliers.{ce_number}"] = 1
-            inc["replier_count"] = 1
-        return await self._updater.update(query, outbox_update({"$set": sets, "$inc": inc}, entries))
+        unset: Doc = {}
+        counters = [("participants", "participant_count", change.new_participant)]
+        if is_reply:
+            counters.append(("repliers", "replier_count", change.new_replier))
+        for field, count, new in counters:
+            key = f"{field}.{ce_number}"
+            query[key] = {"$exists": not new}
+            if new:
+                sets[key] = 1
+                inc[count] = 1
+            else:
+                inc[key] = 1
+        if shown_again is not None:
+            query[f"hidden_posts.{shown_again}"] = {"$exists": True}
+            unset[f"hidden_posts.{shown_again}"] = ""
+        update: Doc = {"$inc": inc}
+        if sets:
+            update["$set"] = sets
+        if unset:
+            update["$unset"] = unset
+        return await self._updater.update(query, outbox_update(update, entries))
+
+    async def uncount_post(self, topic_id: str, post_id: str, ce_number: str, change: Uncount) -> bool:
+        """A post is hidden: its mark ``hidden_posts.<post id>`` (once: the filter wants it absent), one post
+        less, and its teacher's entries one less, or gone with the distinct count one less when it was
+        their last (compare-and-set on the entries as read). False when the filter did not match."""
+        query: Doc = {"_id": topic_id, f"hidden_posts.{post_id}": {"$exists": False}}
+        inc: Doc = {"post_count": -1}
+        unset: Doc = {}
+        for field, count, seen, leaves in (
+            ("participants", "participant_count", change.participant, change.participant_leaves),
+            ("repliers", "replier_count", change.replier, change.replier_leaves),
+        ):
+            if seen is None:
+                continue
+            key = f"{field}.{ce_number}"
+            query[key] = seen
+            if leaves:
+                unset[key] = ""
+                inc[count] = -1
+            else:
+                inc[key] = -1
+        update: Doc = {"$set": {f"hidden_posts.{post_id}": 1}, "$inc": inc}
+        if unset:
+            update["$unset"] = unset
+        return await self._updater.update(query, update)
+
+    async def show_uncounted_post(self, topic_id: str, post_id: str) -> bool:
+        """A hidden post that counts nowhere (the author's) is shown again: its mark goes, one post more."""
+        query = {"_id": topic_id, f"hidden_posts.{post_id}": {"$exists": True}}
+        return await self._updater.update(query, {"$unset": {f"hidden_posts.{post_id}": ""}, "$inc": {"post_count": 1}})
 
     async def bump_posts(self, topic_id: str) -> None:
         await self._updater.update({"_id": topic_id}, {"$inc": {"post_count": 1}})
@@ -194,6 +271,9 @@ class TopicRepository:
     async def set_hidden(self, topic_id: str, hidden: bool) -> bool:
         result = await self.collection.update_one({"_id": topic_id}, {"$set": {"hidden": hidden}})
         return result.matched_count == 1
+
+    async def set_workshop_hidden(self, workshop_id: str, hidden: bool) -> None:
+        await self.collection.update_many({"workshop_id": workshop_id}, {"$set": {"workshop_hidden": hidden}})
 
 
 class TopicPostRepository:
@@ -228,7 +308,8 @@ class CommunityStatsReader:
         return [d async for d in self.db[WORKSHOPS].find(query, projection)]
 
     async def per_workshop(self, collection: str) -> dict[str | None, int]:
-        """Visible documents of ``collection`` (resources, topics) per workshop id (None: outside any)."""
+        """Visible documents of ``collection`` (resources, topics) per workshop id (None: outside any); those
+        of a hidden workshop are left out by ``subject_rows`` (their workshop is not among the listed)."""
         pipeline: list[Doc] = [{"$match": {"hidden": False}}, {"$group": {"_id": "$workshop_id", "n": {"$sum": 1}}}]
         return {d["_id"]: int(d["n"]) async for d in await self.db[collection].aggregate(pipeline)}
 

@@ -144,12 +144,14 @@ class Rating:
     excellent_now: bool  # the resource becomes excellent with this very write
 
 
-def rate(count: int, total: int, flagged: bool, previous: int | None, stars: int) -> Rating:
-    """A teacher rates ``stars`` (``previous`` is their earlier rating, if any)."""
+def rate(count: int, total: int, flagged: bool, previous: int | None, stars: int, *, earns: bool = True) -> Rating:
+    """A teacher rates ``stars`` (``previous`` is their earlier rating, if any). Only the earning (first)
+    share of a content can become excellent (``earns``): a duplicate is rated, but its ratings earn
+    nothing, so one file cannot collect the excellent-resource points once per copy."""
     count_delta = 0 if previous is not None else 1
     sum_delta = stars - (previous or 0)
     now = is_excellent(count + count_delta, total + sum_delta)
-    return Rating(count_delta, sum_delta, excellent_now=now and not flagged)
+    return Rating(count_delta, sum_delta, excellent_now=now and not flagged and earns)
 
 
 # -- topics -------------------------------------------------------------------------------------------
@@ -160,27 +162,66 @@ class PostKind(StrEnum):
 
 @dataclass(frozen=True)
 class TopicChange:
-    """What a post does to the topic's counters of distinct teachers, and the facts it makes true."""
+    """What a post does to the topic's counters of distinct teachers, and the facts it makes true.
+    ``counted``: the post counts at all (False for the topic's author, who counts neither way)."""
 
     new_participant: bool
     new_replier: bool
     facts: tuple[Fact, ...]
+    counted: bool = False
+
+
+def topic_earns(topic: Mapping[str, Any]) -> bool:
+    """Hidden content earns nothing: neither a hidden topic nor one of a hidden workshop."""
+    return not (topic.get("hidden") or topic.get("workshop_hidden"))
 
 
 def post_change(topic: Mapping[str, Any], ce_number: str, kind: PostKind) -> TopicChange:
-    """A post by ``ce_number``: the author of the topic counts neither as replier nor as participant."""
-    if ce_number == topic["author_ce_number"] or topic.get("hidden"):
+    """A (visible) post by ``ce_number``: the author of the topic counts neither as replier nor as
+    participant. The counters move for every other teacher's post, also while the topic is hidden (a
+    moderator shows a hidden post again); facts only come from a topic that earns (``topic_earns``)."""
+    if ce_number == topic["author_ce_number"]:
         return TopicChange(False, False, ())
     new_participant = ce_number not in (topic.get("participants") or {})
     new_replier = kind == PostKind.REPLY and ce_number not in (topic.get("repliers") or {})
     facts: list[Fact] = []
     repliers = int(topic.get("replier_count", 0)) + int(new_replier)
     participants = int(topic.get("participant_count", 0)) + int(new_participant)
-    if new_replier and repliers >= TOPIC_REPLIERS and not topic.get("discussed"):
+    earns = topic_earns(topic)
+    if earns and new_replier and repliers >= TOPIC_REPLIERS and not topic.get("discussed"):
         facts.append(Fact(topic["author_ce_number"], Rule.DISCUSSION_TOPIC, topic["_id"]))
-    if new_participant and participants >= TOPIC_PARTICIPANTS and not topic.get("popular"):
+    if earns and new_participant and participants >= TOPIC_PARTICIPANTS and not topic.get("popular"):
         facts.append(Fact(topic["author_ce_number"], Rule.POPULAR_TOPIC, topic["_id"]))
-    return TopicChange(new_participant, new_replier, tuple(facts))
+    return TopicChange(new_participant, new_replier, tuple(facts), counted=True)
+
+
+@dataclass(frozen=True)
+class Uncount:
+    """What hiding one post does to the topic's counters: each teacher's entry in ``participants`` /
+    ``repliers`` is the number of their visible posts / replies, and the teacher stops counting as a
+    distinct participant / replier when it drops to nothing. ``participant`` / ``replier``: the entry
+    as read (None: not counted, the author or a post that never counted), the compare-and-set's value."""
+
+    participant: int | None
+    replier: int | None
+
+    @property
+    def participant_leaves(self) -> bool:
+        return self.participant is not None and self.participant <= 1
+
+    @property
+    def replier_leaves(self) -> bool:
+        return self.replier is not None and self.replier <= 1
+
+
+def hidden_post_change(topic: Mapping[str, Any], ce_number: str, kind: str) -> Uncount:
+    """A post of ``ce_number`` is hidden: it stops counting toward thresholds not yet crossed (the flags
+    and the facts of a crossed line stay). The author's posts never counted."""
+    if ce_number == topic["author_ce_number"]:
+        return Uncount(None, None)
+    participant = (topic.get("participants") or {}).get(ce_number)
+    replier = (topic.get("repliers") or {}).get(ce_number) if kind == PostKind.REPLY else None
+    return Uncount(int(participant) if participant is not None else None, int(replier) if replier is not None else None)
 
 
 def counter_guard(count: int, threshold: int, *, moves: bool, crossing: bool) -> int | dict[str, int] | None:
@@ -200,16 +241,20 @@ def counter_guard(count: int, threshold: int, *, moves: bool, crossing: bool) ->
 
 
 def topic_guards(topic: Mapping[str, Any], change: TopicChange) -> dict[str, Any]:
-    """The filter on the topic's counters for ``change`` (from ``post_change`` of the same ``topic``)."""
+    """The filter on the topic's counters for ``change`` (from ``post_change`` of the same ``topic``).
+    The crossing write also compares its flag (still unset): a hidden post takes its teacher out of the
+    counts, so a count can come back down to a line crossed before and must not pay twice."""
     rules = {fact.rule for fact in change.facts}
     guards: dict[str, Any] = {}
-    for field, moves, threshold, rule in (
-        ("participant_count", change.new_participant, TOPIC_PARTICIPANTS, Rule.POPULAR_TOPIC),
-        ("replier_count", change.new_replier, TOPIC_REPLIERS, Rule.DISCUSSION_TOPIC),
+    for field, moves, threshold, rule, flag in (
+        ("participant_count", change.new_participant, TOPIC_PARTICIPANTS, Rule.POPULAR_TOPIC, "popular"),
+        ("replier_count", change.new_replier, TOPIC_REPLIERS, Rule.DISCUSSION_TOPIC, "discussed"),
     ):
         guard = counter_guard(int(topic.get(field, 0)), threshold, moves=moves, crossing=rule in rules)
         if guard is not None:
             guards[field] = guard
+        if rule in rules:
+            guards[flag] = False
     return guards
 
 
@@ -232,6 +277,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_teacher": (403, "只有教师可以进行此操作"),
     "not_moderator": (403, "无权管理该内容"),
     "busy": (409, "系统繁忙，请稍后重试"),
+    "workshop_hidden": (409, "该工作坊已被屏蔽"),
+    "content_hidden": (409, "该文件已被屏蔽，不能再次共享"),
 }
 
 
@@ -324,7 +371,8 @@ def subject_rows(
     """The community by subject (学科): workshops, participants, the generated content of the seed's 图4
     (研修资源, 研修日志, 研修话题: visible resources, research logs and topics per workshop id), assignments
     submitted and recommended, submission rate = submitted / participants, excellent rate = recommended /
-    submitted (表12, 表13). Content outside any workshop counts under 其他."""
+    submitted (表12, 表13). Content outside any workshop counts under 其他; content of a workshop not among
+    ``workshops`` (the approved, visible ones) is not counted."""
     other = "其他"
     subject_of = {w["_id"]: (w.get("subject") or other) for w in workshops}
     rows: dict[str, dict[str, Any]] = {}
@@ -350,7 +398,9 @@ def subject_rows(
         r["participants"] += int(w.get("participant_count", 0))
     for key, counts in (("resources", resources), ("logs", logs or {}), ("topics", topics)):
         for wid, n in counts.items():
-            row(subject_of.get(wid, other) if wid else other)[key] += n
+            if wid and wid not in subject_of:
+                continue  # content of a workshop that is not listed (hidden): not counted
+            row(subject_of[wid] if wid else other)[key] += n
     for a in assignments:
         if a["workshop_id"] in subject_of:
             r = row(subject_of[a["workshop_id"]])

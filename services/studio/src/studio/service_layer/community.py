@@ -5,7 +5,10 @@ produces its PointsFactRecorded in the same single-document write that makes the
 Access: any teacher (with a CE number) takes part; the remote-training centre (or the city admin)
 decides foundings, features workshops and moderates everything; a workshop host moderates content in
 their workshop. Hidden content is not listed and earns nothing from then on (every earning write
-requires ``hidden: False``); points already earned stay earned (the annex takes nothing back)."""
+requires ``hidden: False``, and for a workshop's resources and topics ``workshop_hidden`` unset, the flag
+hiding the workshop sets on them); points already earned stay earned (the annex takes nothing back).
+
+Community writes are rate limited per teacher (``Limits``, a 429 ``rate_limited`` with Retry-After)."""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ from jijiao_kit.auth import Principal
 from jijiao_kit.clock import Clock
 from jijiao_kit.errors import AppError
 from jijiao_kit.outbox import outbox_entry
+from jijiao_kit.ratelimit import RateLimits
 from jijiao_kit.timeutil import epoch_ms
 from studio.adapters.community import (
+    NOT_WORKSHOP_HIDDEN,
     RESOURCES,
     TOPICS,
     CommunityStatsReader,
@@ -32,12 +37,13 @@ from studio.adapters.community import (
     TopicRepository,
     WorkshopRepository,
 )
-from studio.adapters.community_files import check_shared_file, clean_html
+from studio.adapters.community_files import SHARED, VIDEO, check_shared_file, clean_html
 from studio.adapters.mongo import ACTIVITIES, DIRECTORY, PARTS
 from studio.adapters.research_logs import LOGS
-from studio.adapters.uploads import FileStore
+from studio.adapters.uploads import FileStore, extension
 from studio.domain import community as rules
 from studio.domain.community import PROBLEMS, Fact, PostKind, WorkshopStatus
+from studio.domain.problems import problem as studio_problem
 
 Doc = dict[str, Any]
 ATTEMPTS = 500
@@ -72,8 +78,15 @@ class NewWorkshop:
 
 @dataclass(frozen=True)
 class Limits:
+    """File sizes, and the rate limits of a teacher's community writes (``limits`` strings)."""
+
     max_document_bytes: int = 20 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
+    uploads: str = "30/hour"
+    topics: str = "30/hour"
+    posts: str = "120/hour"
+    ratings: str = "300/hour"
+    joins: str = "60/hour"
 
 
 class CommunityService:
@@ -87,6 +100,7 @@ class CommunityService:
         clock: Clock,
         limits: Limits | None = None,
         stats: CommunityStatsReader | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.workshops = workshops
         self.resources = resources
@@ -96,9 +110,25 @@ class CommunityService:
         self.clock = clock
         self.limits = limits or Limits()
         self.stats = stats
+        self.rate_limits = rate_limits
 
     def _now(self) -> int:
         return epoch_ms(self.clock.now())
+
+    async def _throttle(self, what: str, ce_number: str) -> None:
+        """Count one write of ``what`` (a ``Limits`` field) by the teacher: past the limit a 429."""
+        if self.rate_limits is not None:
+            await self.rate_limits.hit(getattr(self.limits, what), ce_number, what=f"community_{what}")
+
+    def upload_limit(self, filename: str) -> int:
+        """The largest file of the kind the name claims (videos or documents): what an upload route reads
+        at most; the content check holds the name to the content afterwards. A type not shared is a 415
+        before anything is read."""
+        if extension(filename) not in SHARED:
+            raise studio_problem("upload_type", f"Allowed types: {sorted(SHARED)}.")
+        if extension(filename) in VIDEO:
+            return self.limits.max_video_bytes
+        return self.limits.max_document_bytes
 
     def _entries(
         self, facts: Iterable[Fact], principal: Principal, *, title: str | None, workshop: Doc | None = None
@@ -223,6 +253,7 @@ class CommunityService:
 
     async def join(self, principal: Principal, workshop_id: str) -> Doc:
         ce = teacher_ce(principal)
+        await self._throttle("joins", ce)
 
         def change(doc: Doc) -> tuple[Doc, list[Fact], Doc]:
             if doc["status"] != WorkshopStatus.APPROVED or doc.get("hidden"):
@@ -264,15 +295,6 @@ class CommunityService:
                 raise problem("already_featured", "A workshop is featured at most once.")
             sets = {"featured": True, "featured_ms": self._now()}
             return {"$set": sets}, rules.featuring_facts(doc), {**doc, **sets}
-
-        return await self._change_workshop(principal, workshop_id, change)
-
-    async def count_real_activity(self, principal: Principal, workshop_id: str) -> Doc:
-        """A real activity took place in the workshop (an organised activity): may make it active."""
-
-        def change(doc: Doc) -> tuple[Doc, list[Fact], Doc]:
-            after = {**doc, "real_activities": int(doc.get("real_activities", 0)) + 1}
-            return {"$inc": {"real_activities": 1}}, [], after
 
         return await self._change_workshop(principal, workshop_id, change)
 
@@ -339,21 +361,42 @@ class CommunityService:
         return rules.learning_rows(learners)
 
     async def hide_workshop(self, principal: Principal, workshop_id: str, hidden: bool) -> Doc:
+        """Hiding a workshop hides its resources and topics: the workshop's own write first (its joins,
+        features and activities refuse from then on), then ``workshop_hidden`` on its resources and
+        topics (each of their earning writes tests it in its own filter, so those stay one-document
+        compare-and-sets). Showing it again clears the flag. Repeating the call finishes a hide that
+        stopped between the writes; a share or topic racing with the hide flags itself
+        (``_follow_workshop``)."""
         if not is_centre(principal):
             raise problem("workshop_not_found", f"Workshop {workshop_id} not found.")
 
         def change(doc: Doc) -> tuple[Doc, list[Fact], Doc]:
             return {"$set": {"hidden": hidden}}, [], {**doc, "hidden": hidden}
 
-        return await self._change_workshop(principal, workshop_id, change)
+        doc = await self._change_workshop(principal, workshop_id, change)
+        await self.resources.set_workshop_hidden(workshop_id, hidden)
+        await self.topics.set_workshop_hidden(workshop_id, hidden)
+        return doc
 
     async def _workshop_of_participant(self, principal: Principal, workshop_id: str | None) -> Doc | None:
         if workshop_id is None:
             return None
         doc = await self._load_workshop(principal, workshop_id)
+        if doc.get("hidden"):
+            raise problem("workshop_hidden", f"Workshop {workshop_id} is hidden.")
         if doc["status"] != WorkshopStatus.APPROVED or principal.ce_number not in (doc.get("participants") or {}):
             raise problem("not_joined", "Join the workshop first.")
         return doc
+
+    async def _follow_workshop(self, repository: ResourceRepository | TopicRepository, doc: Doc) -> None:
+        """After storing content in a workshop: had the workshop been hidden meanwhile (its hide flagged
+        the workshop's content before this document was there), flag this one too. The store runs one
+        command at a time, so either the hide's flagging came after our insert, or its workshop write
+        came before this read."""
+        workshop = await self.workshops.get(doc["workshop_id"])
+        if workshop is not None and workshop.get("hidden"):
+            await repository.collection.update_one({"_id": doc["_id"]}, {"$set": {"workshop_hidden": True}})
+            doc["workshop_hidden"] = True
 
     async def _may_moderate(self, principal: Principal, workshop_id: str | None) -> bool:
         if is_centre(principal):
@@ -375,9 +418,13 @@ class CommunityService:
         workshop_id: str | None = None,
     ) -> Doc:
         """共享资源: the first share of a content earns 20 (reference = the content's sha256); the same
-        bytes shared again, by anyone, are stored and earn nothing (the unique index decides)."""
+        bytes shared again, by anyone, are stored and earn nothing (the unique index decides). Bytes of
+        which a copy is hidden by moderation are refused (409 ``content_hidden``): a hidden file does not
+        come back as someone's duplicate."""
         ce = teacher_ce(principal)
-        checked = check_shared_file(
+        await self._throttle("uploads", ce)
+        checked = await asyncio.to_thread(
+            check_shared_file,
             data,
             filename,
             max_document_bytes=self.limits.max_document_bytes,
@@ -402,12 +449,18 @@ class CommunityService:
             "rating_sum": 0,
             "excellent": False,
             "hidden": False,
+            "workshop_hidden": False,
             "created_ms": self._now(),
         }
         entries = self._entries(
             [Fact(ce, rules.Rule.SHARED_RESOURCE, fingerprint)], principal, title=title, workshop=workshop
         )
-        earns = await self.resources.add(doc, entries)
+        outcome = await self.resources.add(doc, entries)
+        if outcome == "hidden":
+            raise problem("content_hidden", "A copy of this file is hidden by moderation.")
+        if workshop is not None:
+            await self._follow_workshop(self.resources, doc)
+        earns = outcome == "earns"
         # the resource as a read would give it (no outbox, no ratings map): nobody rated it yet
         stored = {k: v for k, v in doc.items() if k != "ratings"}
         stored["earns"] = earns
@@ -416,11 +469,14 @@ class CommunityService:
         return {**_average(stored), "my_rating": None}
 
     def _sees(self, principal: Principal, doc: Doc) -> bool:
+        """The centre sees everything; a teacher visible content, and their own hidden content."""
         if is_centre(principal):
             return True
         if not principal.has_role(Role.TEACHER):
             return False
-        return not doc.get("hidden") or doc.get("owner_ce_number", doc.get("author_ce_number")) == principal.ce_number
+        if not (doc.get("hidden") or doc.get("workshop_hidden")):
+            return True
+        return doc.get("owner_ce_number", doc.get("author_ce_number")) == principal.ce_number
 
     async def _load_resource(self, principal: Principal, resource_id: str) -> Doc:
         doc = await self.resources.get(resource_id)
@@ -436,7 +492,7 @@ class CommunityService:
     async def list_resources(self, principal: Principal, workshop_id: str | None = None) -> list[Doc]:
         if not is_centre(principal):
             teacher_ce(principal)
-        query: Doc = {"hidden": False}
+        query: Doc = {"hidden": False, **NOT_WORKSHOP_HIDDEN}
         if workshop_id:
             query["workshop_id"] = workshop_id
         return [_average(d) for d in await self.resources.listing(query)]
@@ -450,19 +506,31 @@ class CommunityService:
 
     async def rate(self, principal: Principal, resource_id: str, stars: int) -> Doc:
         """One rating per teacher and resource, changeable; the rating whose write makes the resource
-        excellent (>= 20 ratings averaging >= 3) carries the owner's fact, once."""
+        excellent (>= 20 ratings averaging >= 3) carries the owner's fact, once. Only the earning share of
+        a content can become excellent (a duplicate is rated for nothing), and nobody who shared the same
+        file rates any copy of it (``own_resource``: the earning share notes each duplicate's owner, and
+        its compare-and-set refuses them)."""
         ce = teacher_ce(principal)
         if not rules.valid_stars(stars):
             raise problem("invalid_stars", "Stars are 1 to 5.")
+        await self._throttle("ratings", ce)
+        checked_original = False
         for _ in range(ATTEMPTS):
             doc = await self._load_resource(principal, resource_id)
-            if doc.get("hidden"):
+            if doc.get("hidden") or doc.get("workshop_hidden"):
                 raise problem("resource_not_found", f"Resource {resource_id} not found.")
-            if doc["owner_ce_number"] == ce:
+            if doc["owner_ce_number"] == ce or ce in (doc.get("owners") or {}):
                 raise problem("own_resource", "Teachers rate others' resources.")
+            if not checked_original and doc.get("original_id"):  # a duplicate: its file's other owners
+                original = await self.resources.get(doc["original_id"])
+                if original and (original["owner_ce_number"] == ce or ce in (original.get("owners") or {})):
+                    raise problem("own_resource", "Teachers rate others' resources.")
+                checked_original = True
             previous = (doc.get("ratings") or {}).get(ce)
             seen = {"rating_count": doc["rating_count"], "rating_sum": doc["rating_sum"], "excellent": doc["excellent"]}
-            outcome = rules.rate(doc["rating_count"], doc["rating_sum"], doc["excellent"], previous, stars)
+            outcome = rules.rate(
+                doc["rating_count"], doc["rating_sum"], doc["excellent"], previous, stars, earns=bool(doc.get("earns"))
+            )
             sets: Doc = {f"ratings.{ce}": stars}
             facts: list[Fact] = []
             if outcome.excellent_now:
@@ -473,7 +541,7 @@ class CommunityService:
             entries = self._entries(facts, principal, title=doc["title"], workshop=workshop)
             if await self.resources.rate(resource_id, ce, stars, seen, previous, {"$set": sets, "$inc": inc}, entries):
                 # the compare-and-set on the counts makes this the state right after our write: no re-read
-                after = {k: v for k, v in doc.items() if k != "ratings"}
+                after = {k: v for k, v in doc.items() if k not in ("ratings", "owners")}
                 after["rating_count"] = doc["rating_count"] + outcome.count_delta
                 after["rating_sum"] = doc["rating_sum"] + outcome.sum_delta
                 after["excellent"] = doc["excellent"] or outcome.excellent_now
@@ -488,12 +556,14 @@ class CommunityService:
         await self.resources.set_hidden(resource_id, hidden)
         doc["hidden"] = hidden
         doc.pop("ratings", None)
+        doc.pop("owners", None)
         return _average(doc)
 
     # -- topics ---------------------------------------------------------------------------------------
     async def create_topic(self, principal: Principal, title: str, body: str, workshop_id: str | None = None) -> Doc:
         ce = teacher_ce(principal)
-        await self._workshop_of_participant(principal, workshop_id)
+        await self._throttle("topics", ce)
+        workshop = await self._workshop_of_participant(principal, workshop_id)
         doc: Doc = {
             "_id": _id(),
             "title": title,
@@ -508,9 +578,12 @@ class CommunityService:
             "discussed": False,
             "popular": False,
             "hidden": False,
+            "workshop_hidden": False,
             "created_ms": self._now(),
         }
         await self.topics.add(doc)
+        if workshop is not None:
+            await self._follow_workshop(self.topics, doc)
         # the topic as a read would give it: nobody has posted yet (its id is not out before this answer)
         return {**{k: v for k, v in doc.items() if k not in ("participants", "repliers")}, "posts": []}
 
@@ -522,14 +595,12 @@ class CommunityService:
 
     async def topic(self, principal: Principal, topic_id: str) -> Doc:
         doc = await self._load_topic(principal, topic_id)
-        doc.pop("participants", None)
-        doc.pop("repliers", None)
-        return {**doc, "posts": await self.posts.of_topic(topic_id)}
+        return {**_public_topic(doc), "posts": await self.posts.of_topic(topic_id)}
 
     async def list_topics(self, principal: Principal, workshop_id: str | None = None) -> list[Doc]:
         if not is_centre(principal):
             teacher_ce(principal)
-        query: Doc = {"hidden": False}
+        query: Doc = {"hidden": False, **NOT_WORKSHOP_HIDDEN}
         if workshop_id:
             query["workshop_id"] = workshop_id
         return await self.topics.listing(query)
@@ -540,8 +611,9 @@ class CommunityService:
         """A reply to the topic or a comment on a reply; a new distinct replier / participant is counted in
         the topic document, and the write that reaches 10 repliers / 20 participants carries the fact."""
         ce = teacher_ce(principal)
+        await self._throttle("posts", ce)
         topic = await self._load_topic(principal, topic_id)
-        if topic.get("hidden"):
+        if not rules.topic_earns(topic):
             raise problem("topic_not_found", f"Topic {topic_id} not found.")
         if kind == PostKind.COMMENT:
             parent = await self.posts.get(parent_id or "")
@@ -558,31 +630,53 @@ class CommunityService:
             "created_ms": self._now(),
         }
         await self.posts.add(post)
-        counted = False  # post_count is bumped by the counting write when there is one (one command less)
         workshop = await self.workshops.get(topic["workshop_id"]) if topic.get("workshop_id") else None
+        await self._count_post(principal, topic, post, workshop)
+        return post
+
+    async def _count_post(
+        self, principal: Principal, topic: Doc, post: Doc, workshop: Doc | None, shown_again: bool = False
+    ) -> None:
+        """Count a visible post in its topic (``shown_again``: a hidden post shown again, whose mark in
+        the topic goes in the same write); the author's posts only count as posts."""
+        topic_id, ce, kind = topic["_id"], post["ce_number"], PostKind(post["kind"])
         for _ in range(ATTEMPTS):
+            if shown_again and post["_id"] not in (topic.get("hidden_posts") or {}):
+                return  # another moderator showed it at the same time: counted once, by them
             change = rules.post_change(topic, ce, kind)
-            if not (change.new_participant or change.new_replier):
-                break
+            if not change.counted:
+                if shown_again:
+                    await self.topics.show_uncounted_post(topic_id, post["_id"])
+                else:
+                    await self.topics.bump_posts(topic_id)
+                return
             flags: Doc = {}
             for fact in change.facts:
                 flags["discussed" if fact.rule == rules.Rule.DISCUSSION_TOPIC else "popular"] = True
             entries = self._entries(change.facts, principal, title=topic["title"], workshop=workshop)
-            new_participant, new_replier = change.new_participant, change.new_replier
             guards = rules.topic_guards(topic, change)
             if await self.topics.count_post(
-                topic_id, ce, new_participant, new_replier, guards, flags, entries, posts=1
+                topic_id,
+                ce,
+                change,
+                kind == PostKind.REPLY,
+                guards,
+                flags,
+                entries,
+                shown_again=post["_id"] if shown_again else None,
             ):
-                counted = True
-                break
+                return
             await asyncio.sleep(0)
-            topic = await self._load_topic(principal, topic_id)
-        else:
+            topic = await self._reread_topic(topic_id)
+        if not shown_again:
             await self.topics.bump_posts(topic_id)
-            raise problem("busy", "Too many simultaneous replies; retry.")
-        if not counted:
-            await self.topics.bump_posts(topic_id)
-        return post
+        raise problem("busy", "Too many simultaneous replies; retry.")
+
+    async def _reread_topic(self, topic_id: str) -> Doc:
+        topic = await self.topics.get(topic_id)
+        if topic is None:
+            raise problem("topic_not_found", f"Topic {topic_id} not found.")
+        return topic
 
     async def hide_topic(self, principal: Principal, topic_id: str, hidden: bool) -> Doc:
         doc = await self._load_topic(principal, topic_id)
@@ -590,18 +684,40 @@ class CommunityService:
             raise problem("not_moderator", "Only the centre or the workshop's host hides content.")
         await self.topics.set_hidden(topic_id, hidden)
         doc["hidden"] = hidden
-        doc.pop("participants", None)
-        doc.pop("repliers", None)
-        return {**doc, "posts": await self.posts.of_topic(topic_id)}
+        return {**_public_topic(doc), "posts": await self.posts.of_topic(topic_id)}
 
     async def hide_post(self, principal: Principal, topic_id: str, post_id: str, hidden: bool) -> None:
+        """A hidden post is not listed and stops counting toward the topic's thresholds not yet crossed
+        (its teacher leaves the distinct counts with their last visible post; a line crossed stays crossed
+        and its fact stays earned); shown again, it counts again (and may cross a line). The topic's
+        counters and the post's mark ``hidden_posts.<id>`` change in one compare-and-set, so a hide counts
+        once however often it is repeated; the post's own flag follows."""
         topic = await self._load_topic(principal, topic_id)
         post = await self.posts.get(post_id)
         if post is None or post["topic_id"] != topic_id:
             raise problem("post_not_found", f"Post {post_id} not found.")
         if not await self._may_moderate(principal, topic.get("workshop_id")):
             raise problem("not_moderator", "Only the centre or the workshop's host hides content.")
+        if hidden:
+            for _ in range(ATTEMPTS):
+                if post_id in (topic.get("hidden_posts") or {}):
+                    break
+                change = rules.hidden_post_change(topic, post["ce_number"], post["kind"])
+                if await self.topics.uncount_post(topic_id, post_id, post["ce_number"], change):
+                    break
+                await asyncio.sleep(0)
+                topic = await self._reread_topic(topic_id)
+            else:
+                raise problem("busy", "Too many simultaneous replies; retry.")
+        elif post_id in (topic.get("hidden_posts") or {}):
+            workshop = await self.workshops.get(topic["workshop_id"]) if topic.get("workshop_id") else None
+            await self._count_post(principal, topic, post, workshop, shown_again=True)
         await self.posts.set_hidden(post_id, hidden)
+
+
+def _public_topic(doc: Doc) -> Doc:
+    """A topic without the maps behind its counts."""
+    return {k: v for k, v in doc.items() if k not in ("participants", "repliers", "hidden_posts")}
 
 
 def _average(doc: Doc) -> Doc:

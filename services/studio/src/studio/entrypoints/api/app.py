@@ -22,7 +22,7 @@ from studio.entrypoints.api.routers import (
 
 def create_app(container: Container | None = None) -> FastAPI:
     container = container or build()
-    return service_api(
+    app = service_api(
         container=container,
         infra=container.infra,
         verifier=container.verifier,
@@ -42,6 +42,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         ],
         ensure_indexes=lambda: mongo.ensure_indexes(container.infra.db),
     )
+    community.limit_uploads(app, container.settings)
+    return app
 
 
 app = create_app()
