@@ -129,10 +129,13 @@ async def main() -> dict[str, Any]:
         ces = [f"9{n:07d}" for n in range(teachers)]
         active = ces[: max(teachers // 2, 2)]
 
+        # The files are made before the clock starts (making a real PDF is the bench's cost, not the service's).
+        files = {n: pdf(n) for n in range(len(active)) if n % 10}
+        files[0] = pdf(0)
         shares = [
             (
                 lambda ce=ce, n=n: svc.share(
-                    teacher(ce), title=f"资源{n}", description="", filename="r.pdf", data=pdf(n if n % 10 else 0)
+                    teacher(ce), title=f"资源{n}", description="", filename="r.pdf", data=files[n if n % 10 else 0]
                 )
             )
             for n, ce in enumerate(active)
