@@ -928,3 +928,29 @@ async def test_per_teacher_counts_in_a_map_inc_and_unset_under_compare_and_set_i
     doc = await collection.find_one({"_id": "t"}) or {}
     assert (doc["participants"], doc["participant_count"], doc["post_count"]) == ({"a": 2, "b": 1}, 2, 3)
     assert doc["hidden_posts"] == {"p2": 1} and bool(doc["discussed"])
+
+
+async def test_a_flag_set_false_again_by_update_many_matches_equality_with_false(
+    collection: AsyncCollection[Doc],
+) -> None:
+    """The community's ``workshop_hidden``: inserted False, a workshop's hide ``$set``s True by ``update_many``
+    and its unhide False again; the earning writes filter ``{"workshop_hidden": False}`` (equality), which
+    must match the unhidden and the never-hidden documents and refuse the hidden one. A document written
+    before the flag existed gets it by the startup backfill (``$exists: False`` -> ``$set`` False)."""
+    await collection.insert_many(
+        [
+            {"_id": "a", "workshop_id": "w1", "workshop_hidden": False, "n": 0},
+            {"_id": "b", "workshop_id": "w2", "workshop_hidden": False, "n": 0},
+            {"_id": "old", "workshop_id": "w3", "n": 0},
+        ]
+    )
+    await collection.update_many({"workshop_id": "w1"}, {"$set": {"workshop_hidden": True}})
+    await collection.update_many({"workshop_id": "w2"}, {"$set": {"workshop_hidden": True}})
+    await collection.update_many({"workshop_id": "w2"}, {"$set": {"workshop_hidden": False}})
+    await collection.update_many({"workshop_hidden": {"$exists": False}}, {"$set": {"workshop_hidden": False}})
+    results = {
+        key: (await collection.update_one({"_id": key, "workshop_hidden": False}, {"$inc": {"n": 1}})).modified_count
+        for key in ("a", "b", "old")
+    }
+    assert results == {"a": 0, "b": 1, "old": 1}
+    assert sorted([d["_id"] async for d in collection.find({"workshop_hidden": False})]) == ["b", "old"]

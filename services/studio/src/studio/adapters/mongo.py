@@ -26,6 +26,11 @@ OUTBOX_COLLECTIONS: tuple[str, ...] = (APPLICATIONS, ACTIVITIES, EVALUATIONS, *c
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    for name in (
+        community.RESOURCES,
+        community.TOPICS,
+    ):  # the flag every earning write tests by equality (adapters.community)
+        await db[name].update_many({"workshop_hidden": {"$exists": False}}, {"$set": {"workshop_hidden": False}})
     await db[DIRECTORY].create_index("school_id", name="school")
     await db[STUDIOS].create_index("host_ce_number", name="host")
     await db[STUDIOS].create_index("cycle_start_year", name="cycle")
