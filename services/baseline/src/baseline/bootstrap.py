@@ -53,8 +53,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     clock = clock or SystemClock()
     db = infra.db
     references = ReferenceRepository(db)
-    reference = ReferenceService(references, clock)
     batches = BatchRepository(db)
+    reference = ReferenceService(references, clock, batches)
 
     async def next_sequence(name: str) -> int:
         return await mongo.next_sequence(db, name)

@@ -117,3 +117,30 @@ async def test_only_the_centre_sees_which_zones_were_rewarded(centre: Any) -> No
         seen = await centre.ok("GET", f"/v1/years/{YEAR}", headers=headers)
         assert seen["year"] == YEAR and "rewarded_zones" not in seen
         assert zone not in json.dumps(seen)
+
+
+async def test_the_centre_corrects_bases_and_zones_and_batches_follow_the_names(centre: Any) -> None:
+    await centre.year()
+    base = await centre.base("北京小学")
+    other = await centre.base("上海小学")
+    batch = await centre.batch(base)
+    zone = await centre.zone("南沙实验区")
+    await centre.zone("天河实验区", "13700000002")
+    await centre.allocate(batch, zone)
+
+    renamed = await centre.ok("PATCH", f"/v1/bases/{base}", json={"name": "北京第一小学", "region": "北京海淀"})
+    assert (renamed["name"], renamed["region"], renamed["stage"]) == ("北京第一小学", "北京海淀", "primary")
+    await centre.ok("PATCH", f"/v1/zones/{zone}", json={"name": "广州南沙实验区"})
+    stored = await centre.ok("GET", f"/v1/batches/{batch}")
+    assert stored["base_name"] == "北京第一小学"
+    assert [a["zone_name"] for a in stored["allocations"]] == ["广州南沙实验区"]
+
+    taken = await centre.client.patch(f"/v1/bases/{other}", json={"name": "北京第一小学"}, headers=centre.headers)
+    assert taken.status_code == 409 and taken.json()["code"] == "base_exists"
+    taken = await centre.client.patch(f"/v1/zones/{zone}", json={"name": "天河实验区"}, headers=centre.headers)
+    assert taken.status_code == 409 and taken.json()["code"] == "zone_exists"
+    missing = await centre.client.patch("/v1/zones/abc123", json={"name": "新实验区"}, headers=centre.headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "zone_not_found"
+    by_contact = await centre.client.patch(f"/v1/zones/{zone}", json={"name": "我的区"}, headers=centre.contact(zone))
+    assert by_contact.status_code == 403
+    assert (await centre.ok("GET", f"/v1/zones/{zone}"))["name"] == "广州南沙实验区"

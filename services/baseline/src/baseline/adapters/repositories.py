@@ -22,6 +22,15 @@ class Duplicate(Exception):
     """A unique key (a name, an id) is taken."""
 
 
+async def _update(collection: Any, doc_id: str, fields: Doc) -> bool:
+    """``$set`` of ``fields`` on one document; a unique key taken (a name) is ``Duplicate``."""
+    try:
+        result = await collection.update_one({"_id": doc_id}, {"$set": fields})
+    except DuplicateKeyError as exc:
+        raise Duplicate(doc_id) from exc
+    return bool(result.matched_count == 1)
+
+
 async def _one(reader: CoalescingQuery, doc_id: str) -> Doc | None:
     """One document by ``_id``; concurrent callers share one ``find $in`` (``jijiao_kit.coalescing``), so
     the demand and trainee storms read the year, zones, stages and batches in a few commands."""
@@ -109,6 +118,12 @@ class ReferenceRepository:
 
     async def add_base(self, base: Doc) -> None:
         await _insert(self.bases, base)
+
+    async def update_base(self, base_id: str, fields: Doc) -> bool:
+        return await _update(self.bases, base_id, fields)
+
+    async def update_zone(self, zone_id: str, fields: Doc) -> bool:
+        return await _update(self.zones, zone_id, fields)
 
     async def get_base(self, base_id: str) -> Doc | None:
         return await self.bases.find_one({"_id": base_id})
@@ -304,6 +319,15 @@ class BatchRepository:
         if zone_id:
             query[f"zones.{zone_id}"] = {"$exists": True}
         return [doc async for doc in self.collection.find(query, {"outbox": 0}).sort("start_ms", 1)]
+
+    async def rename_base(self, base_id: str, name: str) -> None:
+        """Batches keep their base's name (read without a join): a renamed base renames them."""
+        await self.collection.update_many({"base_id": base_id}, {"$set": {"base_name": name}})
+
+    async def rename_zone(self, zone_id: str, name: str) -> None:
+        await self.collection.update_many(
+            {f"zones.{zone_id}": {"$exists": True}}, {"$set": {f"zones.{zone_id}.zone_name": name}}
+        )
 
     async def list_all(self, year: str) -> list[Doc]:
         return await self.find(year)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from baseline.adapters.repositories import Duplicate, ReferenceRepository
+from baseline.adapters.repositories import BatchRepository, Duplicate, ReferenceRepository
 from baseline.domain import programme as rules
 from baseline.service_layer.access import can_see_zone, is_centre, require_centre, zone_of
 from baseline.service_layer.problems import problem, refuse
@@ -44,6 +44,13 @@ class NewBase:
 
 
 @dataclass(frozen=True)
+class BaseChange:
+    name: str | None = None
+    region: str | None = None
+    contact: Contact | None = None
+
+
+@dataclass(frozen=True)
 class NewZone:
     name: str
     contact: Contact
@@ -63,9 +70,10 @@ def _contact(contact: Contact) -> Doc:
 
 
 class ReferenceService:
-    def __init__(self, repository: ReferenceRepository, clock: Clock) -> None:
+    def __init__(self, repository: ReferenceRepository, clock: Clock, batches: BatchRepository | None = None) -> None:
         self.repository = repository
         self.clock = clock
+        self.batches = batches
 
     # bases
     async def add_base(self, principal: Principal, new: NewBase) -> Doc:
@@ -84,6 +92,24 @@ class ReferenceService:
             await self.repository.add_base(base)
         except Duplicate as exc:
             raise problem("base_exists") from exc
+        return base
+
+    async def change_base(self, principal: Principal, base_id: str, change: BaseChange) -> Doc:
+        """The centre corrects a base's name, region or contact (its stage stays: places were offered by
+        it). Its batches take the new name; repeating the call finishes a rename a crash interrupted."""
+        require_centre(principal)
+        fields: Doc = {k: v for k, v in {"name": change.name, "region": change.region}.items() if v is not None}
+        if change.contact is not None:
+            fields["contact"] = _contact(change.contact)
+        try:
+            if not await self.repository.update_base(base_id, fields):
+                raise problem("base_not_found")
+        except Duplicate as exc:
+            raise problem("base_exists") from exc
+        base = await self.repository.get_base(base_id)
+        assert base is not None
+        if change.name is not None and self.batches is not None:
+            await self.batches.rename_base(base_id, base["name"])
         return base
 
     async def list_bases(self, principal: Principal) -> list[Doc]:
@@ -132,6 +158,22 @@ class ReferenceService:
         if not await self.repository.set_zone_contact(zone_id, _contact(contact), [entry]):
             raise problem("zone_not_found")
         return {**zone, "contact": _contact(contact)}
+
+    async def change_zone(self, principal: Principal, zone_id: str, name: str | None, region: str | None) -> Doc:
+        """The centre corrects a zone's name or region (its contact moves by ``change_zone_contact``); the
+        allocations in batches take the new name."""
+        require_centre(principal)
+        fields = {k: v for k, v in {"name": name, "region": region}.items() if v is not None}
+        try:
+            if not await self.repository.update_zone(zone_id, fields):
+                raise problem("zone_not_found")
+        except Duplicate as exc:
+            raise problem("zone_exists") from exc
+        zone = await self.repository.get_zone(zone_id)
+        assert zone is not None
+        if name is not None and self.batches is not None:
+            await self.batches.rename_zone(zone_id, zone["name"])
+        return zone
 
     async def get_zone(self, principal: Principal, zone_id: str) -> Doc:
         zone = await self.repository.get_zone(zone_id)

@@ -8,16 +8,18 @@ from fastapi import APIRouter, status
 
 from baseline.entrypoints.api.deps import IdPath, ReferenceDep, YearPath
 from baseline.entrypoints.api.routers.schemas import (
+    BaseChangeIn,
     BaseIn,
     BaseOut,
     ContactIn,
     DeadlinesIn,
     YearIn,
     YearOut,
+    ZoneChangeIn,
     ZoneIn,
     ZoneOut,
 )
-from baseline.service_layer.reference import Contact, NewBase, NewYear, NewZone
+from baseline.service_layer.reference import BaseChange, Contact, NewBase, NewYear, NewZone
 from jijiao_kit.auth import CurrentPrincipal
 from jijiao_kit.timeutil import as_utc
 
@@ -46,6 +48,21 @@ def year_out(doc: dict[str, Any]) -> dict[str, Any]:
 async def add_base(body: BaseIn, principal: CurrentPrincipal, reference: ReferenceDep) -> dict[str, Any]:
     new = NewBase(body.name, body.stage, body.region, _contact(body.contact))
     return out(await reference.add_base(principal, new))
+
+
+@router.patch("/bases/{base_id}", response_model=BaseOut)
+async def change_base(
+    base_id: IdPath, body: BaseChangeIn, principal: CurrentPrincipal, reference: ReferenceDep
+) -> dict[str, Any]:
+    contact = _contact(body.contact) if body.contact else None
+    return out(await reference.change_base(principal, base_id, BaseChange(body.name, body.region, contact)))
+
+
+@router.patch("/zones/{zone_id}", response_model=ZoneOut)
+async def change_zone(
+    zone_id: IdPath, body: ZoneChangeIn, principal: CurrentPrincipal, reference: ReferenceDep
+) -> dict[str, Any]:
+    return out(await reference.change_zone(principal, zone_id, body.name, body.region))
 
 
 @router.get("/bases", response_model=list[BaseOut])

@@ -38,6 +38,19 @@ class BaseIn(BaseModel):
     contact: ContactIn
 
 
+class BaseChangeIn(BaseModel):
+    """What the centre may correct (the stage stays: the base's batches offered places of it)."""
+
+    name: Line | None = Field(default=None, min_length=1, max_length=100)
+    region: Line | None = Field(default=None, min_length=1, max_length=50)
+    contact: ContactIn | None = None
+
+
+class ZoneChangeIn(BaseModel):
+    name: Line | None = Field(default=None, min_length=1, max_length=100)
+    region: Line | None = Field(default=None, min_length=1, max_length=50)
+
+
 class BaseOut(BaseModel):
     id: str
     name: str
