@@ -21,6 +21,9 @@ async def test_demo_year_zone_and_trainee(settings_env: dict[str, Any], make_tok
     async with api_client(create_app(container)) as client:
         quota = await client.get(f"/v1/years/{first['year']}/quota", headers=contact)
         assert quota.status_code == 200 and quota.json()["remaining_allocation_places"] == 30
+        assert quota.json()["remaining_demand_places"] == 30  # the approved demand the demo batch answers
+        demands = (await client.get(f"/v1/years/{first['year']}/demands", headers=contact)).json()
+        assert [(d["status"], d["unallocated"]) for d in demands] == [("approved", 0)]
         roster = await client.get(f"/v1/batches/{BATCH_ID}/zones/{ZONE_ID}/trainees", headers=contact)
         assert roster.status_code == 200 and roster.json()["confirmed"] and len(roster.json()["trainees"]) == 1
         assert (await client.post("/v1/me/report", headers=trainee)).status_code == 200
@@ -31,4 +34,6 @@ async def test_demo_year_zone_and_trainee(settings_env: dict[str, Any], make_tok
             headers=contact,
         )
         assert demand.status_code == 201, demand.text
+        # Every hold the seed and the demand took is used: the repair job gives nothing back.
+        assert await container.repair.run(grace_ms=0) == 0
     await container.infra.close()

@@ -22,6 +22,7 @@ ZONE_ID = "de0000000201"
 BASE_ID = "de0000000101"
 BATCH_ID = "de0000000301"
 TRAINEE_ID = "de0000000401"
+DEMAND_ID = "de0000000501"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -88,6 +89,15 @@ async def seed(container: Container) -> dict[str, str]:
             "overdue_at": None,
         }
         qid = await container.programme.ensure_quota(year, ZONE_ID)
+        # The zone's approved demand the batch answers (its places taken from the quota like a real one).
+        asked = Hold(DEMAND_ID, epoch_ms(now), {"demand_id": DEMAND_ID})
+        await container.programme.quotas.reserve_demand(qid, BATCH_SIZE, asked)
+        demand = {
+            "_id": DEMAND_ID, "year": year, "zone_id": ZONE_ID, "stage": "primary", "places": BATCH_SIZE,
+            "purpose": "学习课程改革与校本教研经验", "demand_type": "exchange", "remark": None, "sequence": 1,
+            "status": "approved", "unallocated": 0, "submitted_at": now, "submitted_by": f"zc-{ZONE_ID}",
+        }  # fmt: skip
+        await container.programme.demands.add(demand, [])
         hold = Hold(f"seed-{BATCH_ID}", epoch_ms(now), {"batch_id": BATCH_ID, "zone_id": ZONE_ID})
         await container.programme.quotas.reserve_allocation(qid, BATCH_SIZE, hold)
         await container.programme.batches.add(
@@ -114,12 +124,15 @@ async def seed(container: Container) -> dict[str, str]:
                         "confirmed_at": epoch_ms(now),
                         "allocated_at": epoch_ms(now),
                         "hold_id": hold.hold_id,
+                        "demand_id": DEMAND_ID,
+                        "demand_type": "exchange",
                     }
                 },
                 "created_at": now,
             }
         )
         await container.programme.stages.offer(year, "primary", 2 * BATCH_SIZE)
+        await container.programme.stages.reserve(year, "primary", BATCH_SIZE, asked)
     return {"year": year, "zone_id": ZONE_ID, "batch_id": BATCH_ID, "trainee_id": TRAINEE_ID}
 
 
