@@ -13,10 +13,12 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from jijiao_kit.liveness import Liveness
+from notify.adapters.sms import DevSmsSink
 from notify.bootstrap import Container, build
 from notify.domain.routing import Notice, Teacher
 from notify.domain.schedule import epoch
 from notify.entrypoints.worker import worker_container
+from notify.service_layer.delivery import DeliveryService
 from notify.settings import Settings
 
 TTL = 0.9
@@ -214,4 +216,26 @@ async def test_an_outcome_the_store_did_not_take_is_stored_when_it_answers_not_s
     assert doc is not None and doc["status"] == "sent"
     await worker.delivery.drain()
     assert await deliveries(worker) == {KEY: 1}
+    await worker.infra.close()
+
+
+async def test_a_notice_the_dead_sender_had_handed_to_the_sink_is_finished_not_sent_again(
+    settings_env: dict[str, Any],
+) -> None:
+    """The sender died after the sink took the SMS and before its finishing write: the taker asks the
+    provider (status query by our message id) and finishes the notice with the provider's id."""
+    await notice_claimed_by(settings_env, "notify:killed-mid-send")
+    worker = worker_container(settings(settings_env))
+    assert worker.liveness is not None
+    doc = await worker.messages.get(KEY)
+    assert doc is not None
+    sms = worker.delivery.channels["sms"]
+    assert isinstance(sms, DevSmsSink)
+    [provider_id] = await sms.send_many([DeliveryService._outgoing(doc)])  # the dead sender's send
+    await worker.liveness.beat()
+    await worker.delivery.drain()
+    finished = await worker.messages.get(KEY)
+    assert finished is not None and finished["status"] == "sent"
+    assert finished.get("provider_id") == provider_id
+    assert await deliveries(worker) == {KEY: 1}  # not sent twice
     await worker.infra.close()

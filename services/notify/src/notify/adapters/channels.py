@@ -33,6 +33,18 @@ class Channel(Protocol):
 
 
 @runtime_checkable
+class StatusQuery(Protocol):
+    """A provider that answers, by our message id, whether it already accepted a message (the SMS
+    providers' delivery-status query; the development sink). Before sending again a notice whose
+    sender died or timed out mid-send, delivery asks, and a message already accepted is not sent twice.
+    Without it (the HTTP gateway here, SMTP) such a notice is sent again: at least once."""
+
+    async def accepted(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """Message id -> provider id, for those of ``message_ids`` already accepted."""
+        ...
+
+
+@runtime_checkable
 class BatchChannel(Channel, Protocol):
     """A provider that takes many messages in one call (the development sink). The HTTP gateway and
     SMTP stay one message per call."""

@@ -99,6 +99,7 @@ def _pending(doc: Doc, now: datetime, not_before: datetime) -> Doc:
             "status": "pending",
             "due_ts": epoch(now) if urgent else epoch(not_before),
             "next_attempt_at": now if urgent else not_before,
+            "given_back": True,  # its sender may have sent it: the provider is asked before sending again
         }
     }
 

@@ -28,6 +28,13 @@ class DevSmsSink:
         assert isinstance(provider_id, str)
         return provider_id
 
+    async def accepted(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """Status query by our message id: the provider ids of those the sink already received."""
+        try:
+            return await self.store.provider_ids(message_ids)
+        except (RedisError, OSError) as exc:
+            raise ProviderError(f"SMS sink unavailable: {type(exc).__name__}") from exc
+
     async def send_many(self, messages: Sequence[Outgoing]) -> list[str | ProviderError]:
         """All messages in one round trip to the sink (each keyed by its message id)."""
         now = datetime.now(UTC)

@@ -101,6 +101,17 @@ class SmsSinkStore:
         docs.sort(key=lambda doc: (str(doc.get("received_at") or ""), doc["id"]))
         return docs
 
+    async def provider_ids(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The provider id of each of these messages the sink already received (a status query by our id)."""
+        if not message_ids:
+            return {}
+        stored = await self.redis.hmget(self.messages_key, list(message_ids))
+        return {
+            message_id: str(json.loads(_text(value)).get("provider_id") or "")
+            for message_id, value in zip(message_ids, stored, strict=True)
+            if value is not None
+        }
+
     async def count(self) -> int:
         """How many distinct messages the sink holds (one cheap command)."""
         return int(await self.redis.hlen(self.messages_key))

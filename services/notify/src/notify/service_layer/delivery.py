@@ -31,7 +31,7 @@ from jijiao_contracts.events.notify import PRODUCER, NoticeFailed, NoticeSent
 from jijiao_kit.clock import Clock
 from jijiao_kit.liveness import Liveness
 from jijiao_kit.outbox import outbox_entry
-from notify.adapters.channels import BatchChannel, Channel, Outgoing, ProviderError, RejectedError
+from notify.adapters.channels import BatchChannel, Channel, Outgoing, ProviderError, RejectedError, StatusQuery
 from notify.adapters.repositories import Messages
 from notify.adapters.throttle import SlidingLimiter
 from notify.domain.schedule import backoff_seconds, epoch
@@ -377,8 +377,24 @@ class DeliveryService:
             subject=send.get("subject", doc.get("email_subject")),
         )
 
+    async def _already_accepted(self, sender: Channel, docs: list[dict[str, Any]]) -> dict[str, str]:
+        """Of these notices, those the provider accepted already (message id -> provider id). Asked only
+        for a notice that may have been sent before (given back from a dead sender, or an attempt that
+        failed or timed out) and only of a provider that answers (``StatusQuery``); if it cannot answer
+        now, the notice is sent again (at least once, never lost)."""
+        maybe_sent = [doc["_id"] for doc in docs if doc.get("given_back") or int(doc.get("attempts", 0))]
+        if not maybe_sent or not isinstance(sender, StatusQuery):
+            return {}
+        try:
+            return await asyncio.wait_for(sender.accepted(maybe_sent), timeout=self.settings.send_timeout_seconds)
+        except (ProviderError, TimeoutError):
+            return {}
+
     async def _send_one(self, doc: dict[str, Any]) -> Outcome:
         """Send one claimed notice; returns the update that finishes it (sent, retry or failed)."""
+        accepted = await self._already_accepted(self.channels[doc["channel"]], [doc])
+        if doc["_id"] in accepted:
+            return self._outcome(doc, accepted[doc["_id"]])
         try:
             provider_id: str | Exception = await asyncio.wait_for(
                 self.channels[doc["channel"]].send(self._outgoing(doc, opener(self.settings.keys_dir))),
@@ -391,6 +407,11 @@ class DeliveryService:
     async def _send_batch(self, channel: str, docs: list[dict[str, Any]]) -> list[tuple[str, Outcome]]:
         sender = self.channels[channel]
         assert isinstance(sender, BatchChannel)
+        accepted = await self._already_accepted(sender, docs)
+        done = [(doc["_id"], self._outcome(doc, accepted[doc["_id"]])) for doc in docs if doc["_id"] in accepted]
+        docs = [doc for doc in docs if doc["_id"] not in accepted]
+        if not docs:
+            return done
         outcomes: list[str | Exception]
         try:
             outcomes = list(
@@ -401,7 +422,7 @@ class DeliveryService:
             )
         except (ProviderError, TimeoutError) as exc:
             outcomes = [exc] * len(docs)
-        return [(doc["_id"], self._outcome(doc, outcome)) for doc, outcome in zip(docs, outcomes, strict=True)]
+        return done + [(doc["_id"], self._outcome(doc, outcome)) for doc, outcome in zip(docs, outcomes, strict=True)]
 
     def _outcome(self, doc: dict[str, Any], outcome: str | Exception) -> Outcome:
         attempts = int(doc.get("attempts", 0)) + 1
