@@ -184,7 +184,9 @@ class Worker:
             self._tasks.append(asyncio.create_task(self.relay.run_forever(self._stop)))
         for job in self.jobs:
             self._tasks.append(
-                asyncio.create_task(run_periodic(job, self.infra.redis, self.settings.redis_prefix, self._stop))
+                asyncio.create_task(
+                    run_periodic(job, self.infra.redis, self.settings.redis_prefix, self._stop, self.liveness)
+                )
             )
         logger.info("worker %s started", self.settings.service_name)
 
