@@ -16,7 +16,7 @@ def _noncharacter(ch: str) -> bool:
 
 
 def refused(text: str, *, lines: bool = False) -> list[str]:
-    """The refused characters of ``text`` as ``U+XXXX`` (empty when the text is acceptable)."""
+    """The refused characters of ``text`` as code points such as ``U+202E`` (empty when acceptable)."""
     kept = "".join(ch for ch in text if ch not in LINE_BREAKS) if lines else text
     return refused_characters(kept) + [f"U+{ord(ch):04X}" for ch in kept if _noncharacter(ch)]
 

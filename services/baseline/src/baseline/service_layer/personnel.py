@@ -80,19 +80,24 @@ class PersonnelService:
         batch, allocation = await self._allocation(principal, batch_id, zone_id)
         return allocation, trainees_of(batch, zone_id)
 
-    async def _refusal_after_race(
+    async def _refuse_after_race(
         self,
         batch_id: str,
         zone_id: str,
         *,
         by_centre: bool,
         read_confirmed: bool,
-        trainee_id: str | None,
-        otherwise: str,
+        trainee_id: str | None = None,
+        otherwise: str = "personnel_changed",
+    ) -> None:
+        """Refuse a write to a zone's list that matched nothing, with the reason read from the list as it
+        is now: the trainee is gone, the list was confirmed meanwhile (the zone contact may no longer
+        change it), or it changed under the caller (409 ``personnel_changed``: read it again and retry)."""
+        refuse(await self._refusal_after_race(batch_id, zone_id, by_centre, read_confirmed, trainee_id, otherwise))
+
+    async def _refusal_after_race(
+        self, batch_id: str, zone_id: str, by_centre: bool, read_confirmed: bool, trainee_id: str | None, otherwise: str
     ) -> str:
-        """Why a write to a zone's list matched nothing, from the list as it is now: the trainee is
-        gone, the list was confirmed meanwhile (the zone contact may no longer change it), or it
-        changed under the caller (409 ``personnel_changed``: read it again and retry)."""
         fresh = ((await self.batches.get(batch_id) or {}).get("zones") or {}).get(zone_id) or {}
         confirmed = bool(fresh.get("confirmed_at"))
         if trainee_id is not None and trainee_id not in (fresh.get("trainees") or {}):
@@ -122,15 +127,8 @@ class PersonnelService:
         # The write requires the confirmation state read, so the login event goes with exactly the
         # adds that need it (an add racing the confirmation either lands first or is refused).
         if not await self.batches.add_trainee(batch_id, zone_id, trainee, confirmed=confirmed, entries=entries):
-            refuse(
-                await self._refusal_after_race(
-                    batch_id,
-                    zone_id,
-                    by_centre=by_centre,
-                    read_confirmed=confirmed,
-                    trainee_id=None,
-                    otherwise="batch_trainees_full",
-                )
+            await self._refuse_after_race(
+                batch_id, zone_id, by_centre=by_centre, read_confirmed=confirmed, otherwise="batch_trainees_full"
             )
         return trainee
 
@@ -168,15 +166,8 @@ class PersonnelService:
             batch_id, zone_id, trainee_id, asdict(fields), confirmed=confirmed, version=version, entries=entries
         )
         if not written:
-            refuse(
-                await self._refusal_after_race(
-                    batch_id,
-                    zone_id,
-                    by_centre=by_centre,
-                    read_confirmed=confirmed,
-                    trainee_id=trainee_id,
-                    otherwise="personnel_changed",
-                )
+            await self._refuse_after_race(
+                batch_id, zone_id, by_centre=by_centre, read_confirmed=confirmed, trainee_id=trainee_id
             )
         return changed
 
@@ -191,15 +182,8 @@ class PersonnelService:
             event = ev.TraineeWithdrawn(trainee_id=trainee_id, batch_id=batch_id, zone_id=zone_id)
             entries.append(outbox_entry(event, producer=ev.PRODUCER, actor=actor(principal)))
         if not await self.batches.remove_trainee(batch_id, zone_id, trainee_id, confirmed=confirmed, entries=entries):
-            refuse(
-                await self._refusal_after_race(
-                    batch_id,
-                    zone_id,
-                    by_centre=by_centre,
-                    read_confirmed=confirmed,
-                    trainee_id=trainee_id,
-                    otherwise="personnel_changed",
-                )
+            await self._refuse_after_race(
+                batch_id, zone_id, by_centre=by_centre, read_confirmed=confirmed, trainee_id=trainee_id
             )
 
     async def confirm(self, principal: Principal, batch_id: str, zone_id: str) -> Doc:
