@@ -529,9 +529,9 @@ class ReflectionRepository:
         )  # the trainee's first item
         if await self._take_once(kind, trainee_id, item_id, cap, now_ms):
             return True
-        return await self.repair(kind, trainee_id, now_ms - grace_ms) > 0 and await self._take_once(
-            kind, trainee_id, item_id, cap, now_ms
-        )
+        # Try again whatever this repair gave back: a concurrent request's repair may have freed the slots.
+        await self.repair(kind, trainee_id, now_ms - grace_ms)
+        return await self._take_once(kind, trainee_id, item_id, cap, now_ms)
 
     async def give_back(self, kind: str, trainee_id: str, item_id: str) -> bool:
         counter, ids = self.KINDS[kind]
