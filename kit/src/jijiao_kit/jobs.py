@@ -52,13 +52,19 @@ async def run_periodic(
 ) -> None:
     lock_key = f"{key_prefix}job:{job.name}"
     ttl_ms = max(int(job.interval_seconds * 1000 * 0.9), 100)
+    # A lock held by another worker is asked about again once a heartbeat could have run out (a worker
+    # restarted after a SIGKILL finds its predecessor's heartbeat still alive for a few seconds).
+    recheck = min(job.interval_seconds, liveness.ttl_seconds + liveness.beat_seconds) if liveness else None
     while not stop.is_set():
+        wait = job.interval_seconds
         try:
             if await _take_lock(redis, lock_key, ttl_ms, liveness):
                 await job.run()
+            elif recheck is not None:
+                wait = recheck
         except Exception:
             logger.exception("scheduled job %s failed", job.name)
         try:
-            await asyncio.wait_for(stop.wait(), timeout=job.interval_seconds)
+            await asyncio.wait_for(stop.wait(), timeout=wait)
         except TimeoutError:
             pass

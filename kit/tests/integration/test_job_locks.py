@@ -70,3 +70,34 @@ async def test_of_several_takers_of_a_dead_workers_lock_one_runs_the_tick(infra:
     takers = [liveness(infra) for _ in range(5)]
     await asyncio.gather(*(taker.beat() for taker in takers))
     assert await ticks(infra, name, takers) == 1
+
+
+async def test_a_successor_started_while_the_dead_heartbeat_lingers_runs_once_it_runs_out(
+    infra: Infrastructure,
+) -> None:
+    """Restarted 2 s after a SIGKILL, a worker still sees its predecessor's heartbeat: it asks again after
+    a heartbeat's lifetime, not after the job's whole interval."""
+    name = f"job-{uuid.uuid4().hex[:6]}"
+    killed, successor = liveness(infra), liveness(infra)
+    await killed.beat()
+    assert await ticks(infra, name, [killed]) == 1
+    await successor.beat()
+    ran: list[str] = []
+
+    async def run() -> None:
+        ran.append(name)
+
+    stop = asyncio.Event()
+    loop = asyncio.create_task(
+        run_periodic(PeriodicJob(name, INTERVAL, run), infra.redis, infra.settings.redis_prefix, stop, successor)
+    )
+    await asyncio.sleep(0.3)
+    assert ran == []  # the predecessor's heartbeat is still there
+    await infra.redis.delete(killed.key(killed.holder))  # and now it has run out
+    for _ in range(30):  # within a heartbeat's lifetime (1.2 s here), not the 60 s interval
+        if ran:
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await loop
+    assert ran == [name]
